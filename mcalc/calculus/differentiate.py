@@ -1,0 +1,52 @@
+"""The engine: walks the tree and applies one rule from the table per node.
+
+`differential(tree, wrt)` returns d(tree), an expression linear in the differential `dX`, or None
+when the tree does not depend on X. Every rule applied is recorded as a `Step` so `--steps` can show
+the derivation in the order a textbook would write it (outermost operator first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
+from mcalc.errors import NoRuleError
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax.nodes import Node
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: DerivativeRule
+    node: Node
+    result: Node
+
+
+@dataclass
+class Derivation:
+    steps: list[Step] = field(default_factory=list)
+
+
+def differential(tree: Node, wrt: str, env: ShapeEnv, derivation: Derivation | None = None) -> Node | None:
+    ctx = Context(env, wrt)
+    memo: dict[Node, Node | None] = {}
+    pending: list[Step] = []
+
+    def d(node: Node) -> Node | None:
+        if node in memo:
+            return memo[node]
+        rule = DERIVATIVE_RULES.get(type(node))
+        if rule is None:
+            raise NoRuleError(f"no derivative rule for {type(node).__name__}", node.span)
+        index = len(pending)
+        result = rule.apply(node, d, ctx)
+        memo[node] = result
+        if result is not None and node.children():
+            # insert before the steps of the children: outermost operator first
+            pending.insert(index, Step(rule, node, result))
+        return result
+
+    out = d(tree)
+    if derivation is not None:
+        derivation.steps.extend(pending)
+    return out

@@ -1,0 +1,329 @@
+"""The derivative-rule table: one row per operator, in differential form.
+
+Each rule maps a node and the differentials of its children (`d(child)`, None when the child does
+not depend on the variable) to the node's differential, which is linear in dX. Gradients, Jacobians
+and tensors are read off the differential afterwards (`identify.py`), so one rule per operator
+serves every kind of variable. Every row names the identity it implements and where it is from;
+`mcalc identities` prints this table and `--steps` cites the `name` of each row it applies.
+
+References: "MC" is The Matrix Cookbook (Petersen & Pedersen, version of 2012-11-15); "MML" is
+Deisenroth, Faisal & Ong, Mathematics for Machine Learning (2020), §5.4 and Exercise 5.24, the
+seeds' source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from types import MappingProxyType
+
+from mcalc.errors import NoRuleError
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import add, mul, neg, num
+from mcalc.syntax.nodes import Node
+
+D = Callable[[Node], Node | None]
+
+
+@dataclass(frozen=True)
+class Context:
+    env: ShapeEnv
+    wrt: str
+
+
+@dataclass(frozen=True)
+class DerivativeRule:
+    op: type[Node]
+    name: str
+    identity: str
+    latex: str
+    reference: str
+    apply: Callable[[Node, D, Context], Node | None]
+
+
+def inner(a: Node, b: Node, env: ShapeEnv) -> Node:
+    """⟨a, b⟩ = tr(aᵀ b), written in its simplest form for scalars and vectors."""
+    if env.is_scalar(a):
+        return mul(a, b)
+    if env.is_vector(a):
+        return mul(N.Transpose(a), b)
+    return N.Trace(mul(N.Transpose(a), b))
+
+
+def _sum_of(parts: list[Node | None]) -> Node | None:
+    kept = [p for p in parts if p is not None]
+    return add(*kept) if kept else None
+
+
+# --- leaves ---
+
+
+def _d_var(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Symbol)
+    return N.Differential(node.name) if node.name == ctx.wrt else None
+
+
+def _d_const(node: Node, d: D, ctx: Context) -> Node | None:
+    return None
+
+
+def _d_function_of(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.FunctionOf)
+    if node.param != ctx.wrt:
+        return None
+    return mul(N.FunctionOf(node.name, node.param, node.order + 1), N.Differential(ctx.wrt))
+
+
+# --- linear operators ---
+
+
+def _d_sum(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Add)
+    return _sum_of([d(t) for t in node.terms])
+
+
+def _d_product(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Mul)
+    fs = node.factors
+    parts: list[Node | None] = []
+    for i, f in enumerate(fs):
+        df = d(f)
+        if df is not None:
+            parts.append(mul(*fs[:i], df, *fs[i + 1 :]))
+    return _sum_of(parts)
+
+
+def _d_hadamard(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Hadamard)
+    fs = node.factors
+    parts: list[Node | None] = []
+    for i, f in enumerate(fs):
+        df = d(f)
+        if df is not None:
+            parts.append(N.Hadamard((*fs[:i], df, *fs[i + 1 :])))
+    return _sum_of(parts)
+
+
+def _d_kron(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Kron)
+    da, db = d(node.left), d(node.right)
+    return _sum_of([
+        None if da is None else N.Kron(da, node.right),
+        None if db is None else N.Kron(node.left, db),
+    ])  # fmt: skip
+
+
+def _d_transpose(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Transpose)
+    da = d(node.arg)
+    return None if da is None else N.Transpose(da)
+
+
+def _d_trace(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Trace)
+    da = d(node.arg)
+    return None if da is None else N.Trace(da)
+
+
+def _d_linear(node: Node, d: D, ctx: Context) -> Node | None:
+    (arg,) = node.children()
+    da = d(arg)
+    return None if da is None else N.rebuild(node, (da,))
+
+
+# --- nonlinear operators ---
+
+
+def _d_inverse(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Inverse)
+    da = d(node.arg)
+    if da is None:
+        return None
+    if ctx.env.is_scalar(node.arg):
+        return neg(mul(N.Power(node.arg, Fraction(-2)), da))
+    return neg(mul(node, da, node))
+
+
+def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Power)
+    x, p = node.base, node.exponent
+    dx = d(x)
+    if dx is None:
+        return None
+    if ctx.env.is_scalar(x):
+        return mul(num(p), _power(x, p - 1), dx)
+    if p < 0:  # X^-n = (X^n)^-1
+        inner_power = N.Power(x, -p)
+        inv = N.Inverse(inner_power)
+        d_inner = _d_power(inner_power, d, ctx)
+        assert d_inner is not None
+        return neg(mul(inv, d_inner, inv))
+    n = int(p)
+    parts: list[Node | None] = []
+    for k in range(n):
+        parts.append(mul(_power(x, Fraction(k)), dx, _power(x, Fraction(n - 1 - k))))
+    return _sum_of(parts)
+
+
+def _power(x: Node, p: Fraction) -> Node:
+    if p == 0:
+        return num(1)
+    if p == 1:
+        return x
+    return N.Power(x, p)
+
+
+def _d_element_power(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.ElementPower)
+    dx = d(node.base)
+    if dx is None:
+        return None
+    p = node.exponent
+    slope = num(p) if p == 1 else mul(num(p), _epow(node.base, p - 1))
+    return _elementwise_chain(slope, dx, node.base, ctx)
+
+
+def _epow(x: Node, p: Fraction) -> Node:
+    if p == 0:
+        return num(1)
+    if p == 1:
+        return x
+    return N.ElementPower(x, p)
+
+
+def _elementwise_chain(slope: Node, dx: Node, arg: Node, ctx: Context) -> Node:
+    """f′(X) ⊙ dX; a plain product when X is a scalar or the slope is a number."""
+    if ctx.env.is_scalar(arg) or isinstance(slope, N.Number):
+        return mul(slope, dx)
+    return N.Hadamard((slope, dx))
+
+
+def _d_det(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Det)
+    dx = d(node.arg)
+    if dx is None:
+        return None
+    return mul(node, N.Trace(mul(N.Inverse(node.arg), dx)))
+
+
+def _d_logdet(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.LogDet)
+    dx = d(node.arg)
+    if dx is None:
+        return None
+    return N.Trace(mul(N.Inverse(node.arg), dx))
+
+
+def _d_norm(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Norm)
+    dx = d(node.arg)
+    if dx is None:
+        return None
+    if node.p == 1:
+        return inner(N.Apply("sign", node.arg), dx, ctx.env)
+    return mul(N.Power(node, Fraction(-1)), inner(node.arg, dx, ctx.env))
+
+
+def _d_apply(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Apply)
+    dx = d(node.arg)
+    if dx is None:
+        return None
+    entry = FUNCTION_DERIVATIVES.get(node.func)
+    if entry is None:
+        raise NoRuleError(f"no derivative rule for {node.func}", node.span)
+    return _elementwise_chain(entry.build(node.arg), dx, node.arg, ctx)
+
+
+# --- elementwise functions: f ↦ f′ ---
+
+
+@dataclass(frozen=True)
+class FunctionDerivative:
+    text: str
+    build: Callable[[Node], Node]
+
+
+def _one_minus(x: Node) -> Node:
+    return add(num(1), neg(x))
+
+
+FUNCTION_DERIVATIVES = MappingProxyType({
+    "exp": FunctionDerivative("exp′(x) = exp(x)", lambda x: N.Apply("exp", x)),
+    "log": FunctionDerivative("log′(x) = 1/x", lambda x: N.ElementPower(x, Fraction(-1))),
+    "sin": FunctionDerivative("sin′(x) = cos(x)", lambda x: N.Apply("cos", x)),
+    "cos": FunctionDerivative("cos′(x) = −sin(x)", lambda x: neg(N.Apply("sin", x))),
+    "tanh": FunctionDerivative(
+        "tanh′(x) = 1 − tanh(x)²", lambda x: _one_minus(N.ElementPower(N.Apply("tanh", x), Fraction(2)))
+    ),
+    "sqrt": FunctionDerivative(
+        "sqrt′(x) = 1/(2 sqrt(x))",
+        lambda x: mul(num(Fraction(1, 2)), N.ElementPower(N.Apply("sqrt", x), Fraction(-1))),
+    ),
+    "abs": FunctionDerivative("abs′(x) = sign(x)", lambda x: N.Apply("sign", x)),
+    "relu": FunctionDerivative("relu′(x) = step(x)", lambda x: N.Apply("step", x)),
+    "sigmoid": FunctionDerivative(
+        "σ′(x) = σ(x)(1 − σ(x))",
+        lambda x: N.Hadamard((N.Apply("sigmoid", x), _one_minus(N.Apply("sigmoid", x)))),
+    ),
+    "sign": FunctionDerivative("sign′(x) = 0 (x ≠ 0)", lambda x: num(0)),
+    "step": FunctionDerivative("step′(x) = 0 (x ≠ 0)", lambda x: num(0)),
+})  # fmt: skip
+
+
+def _rule(op: type[Node], name: str, identity: str, latex: str, reference: str, apply: Callable[[Node, D, Context], Node | None]) -> tuple[type[Node], DerivativeRule]:  # noqa: E501
+    return op, DerivativeRule(op, name, identity, latex, reference, apply)
+
+
+DERIVATIVE_RULES = MappingProxyType(dict([
+    _rule(N.Symbol, "d-var", "d(X) = dX for the variable; dA = 0 for any other symbol",
+          r"d(X) = dX,\ dA = 0", "MC eq. 33", _d_var),
+    _rule(N.Number, "d-const", "d(c) = 0", r"d(c) = 0", "MC eq. 33", _d_const),
+    _rule(N.Identity, "d-const", "d(I) = 0", r"d(I) = 0", "MC eq. 33", _d_const),
+    _rule(N.Ones, "d-const", "d(𝟙) = 0", r"d(\mathbf{1}) = 0", "MC eq. 33", _d_const),
+    _rule(N.Zero, "d-const", "d(0) = 0", r"d(0) = 0", "MC eq. 33", _d_const),
+    _rule(N.Commutation, "d-const", "d(K) = 0", r"d(K) = 0", "MC eq. 33", _d_const),
+    _rule(N.FunctionOf, "d-function-of-t", "d A(t) = A′(t) dt (entrywise differentiation)",
+          r"d\,A(t) = A'(t)\,dt", "MML Exercise 5.24 (1)", _d_function_of),
+    _rule(N.Add, "d-sum", "d(X + Y) = dX + dY", r"d(X + Y) = dX + dY",
+          "MC eq. 35; MML Exercise 5.24 (4)", _d_sum),
+    _rule(N.Mul, "product-rule", "d(XY) = (dX) Y + X (dY)", r"d(XY) = (dX)\,Y + X\,(dY)",
+          "MC eq. 37; MML Exercise 5.24 (5)-(7)", _d_product),
+    _rule(N.Hadamard, "d-hadamard", "d(X ⊙ Y) = dX ⊙ Y + X ⊙ dY",
+          r"d(X \odot Y) = dX \odot Y + X \odot dY", "MC eq. 38", _d_hadamard),
+    _rule(N.Kron, "d-kron", "d(X ⊗ Y) = dX ⊗ Y + X ⊗ dY",
+          r"d(X \otimes Y) = dX \otimes Y + X \otimes dY", "MC eq. 39", _d_kron),
+    _rule(N.Transpose, "d-transpose", "d(Xᵀ) = (dX)ᵀ", r"d(X^\top) = (dX)^\top",
+          "MC eq. 44; MML Exercise 5.24 (8)", _d_transpose),
+    _rule(N.Inverse, "d-inverse", "d(X⁻¹) = −X⁻¹ (dX) X⁻¹", r"d(X^{-1}) = -X^{-1}\,(dX)\,X^{-1}",
+          "MC eq. 40; MML Exercise 5.24 (10)", _d_inverse),
+    _rule(N.Power, "d-power", "d(Xⁿ) = Σₖ Xᵏ (dX) Xⁿ⁻¹⁻ᵏ; d(xᵖ) = p xᵖ⁻¹ dx for a scalar",
+          r"d(X^n) = \sum_{k=0}^{n-1} X^k\,(dX)\,X^{n-1-k}", "MC eq. 37 applied n times",
+          _d_power),
+    _rule(N.ElementPower, "d-element-power", "d(X.^p) = p X.^(p−1) ⊙ dX",
+          r"d(X^{\circ p}) = p\,X^{\circ (p-1)} \odot dX", "chain rule, entry by entry",
+          _d_element_power),
+    _rule(N.Trace, "d-trace", "d tr(X) = tr(dX)", r"d\operatorname{tr}(X) = \operatorname{tr}(dX)",
+          "MC eq. 36", _d_trace),
+    _rule(N.Det, "d-det", "d det(X) = det(X) tr(X⁻¹ dX)",
+          r"d\det(X) = \det(X)\operatorname{tr}(X^{-1}dX)", "MC eq. 42; gradient det(X) X⁻ᵀ, MC eq. 49",
+          _d_det),
+    _rule(N.LogDet, "d-logdet", "d log det(X) = tr(X⁻¹ dX)",
+          r"d\log\det(X) = \operatorname{tr}(X^{-1}dX)", "MC eq. 43; gradient X⁻ᵀ, MC eq. 57",
+          _d_logdet),
+    _rule(N.Apply, "chain-elementwise", "d f(X) = f′(X) ⊙ dX", r"d f(X) = f'(X) \odot dX",
+          "chain rule, entry by entry", _d_apply),
+    _rule(N.Norm, "d-norm", "d‖X‖ = tr(Xᵀ dX) / ‖X‖; d‖X‖₁ = tr(sign(X)ᵀ dX)",
+          r"d\|X\| = \operatorname{tr}(X^\top dX)/\|X\|", "MC §2.7 (d‖X‖²_F = 2 tr(Xᵀ dX)) and the chain rule", _d_norm),
+    _rule(N.Sum, "d-linear", "d sum(X) = sum(dX)", r"d\,\operatorname{sum}(X) = \operatorname{sum}(dX)",
+          "linearity", _d_linear),
+    _rule(N.Diag, "d-linear", "d diag(X) = diag(dX)", r"d\operatorname{diag}(X) = \operatorname{diag}(dX)",
+          "linearity", _d_linear),
+    _rule(N.Vec, "d-linear", "d vec(X) = vec(dX)", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)",
+          "linearity", _d_linear),
+    _rule(N.Unvec, "d-linear", "d unvec(x) = unvec(dx)", r"d\,\mathrm{unvec}(x) = \mathrm{unvec}(dx)",
+          "linearity", _d_linear),
+    _rule(N.Differential, "d-const", "d(dX) = 0", r"d(dX) = 0", "dX is a constant increment", _d_const),
+]))  # fmt: skip

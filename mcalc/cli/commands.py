@@ -1,0 +1,378 @@
+"""What each command does, behind the typer declarations in `app.py`.
+
+Every command returns its exit code. User errors (`McalcError`) become one line on stderr, or a JSON
+object `{error, position}` on stdout when JSON was asked for; anything unexpected becomes one
+"internal error" line (a traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, McalcError
+from mcalc.render import console
+
+
+@dataclass
+class Decl:
+    scalar: list[str] = field(default_factory=list)
+    vector: list[str] = field(default_factory=list)
+    matrix: list[str] = field(default_factory=list)
+    symmetric: list[str] = field(default_factory=list)
+    shape: list[str] = field(default_factory=list)
+
+    def build(self) -> Any:
+        from mcalc.shapes import Declarations, parse_shape_spec
+
+        def names(items: list[str]) -> frozenset[str]:
+            out: set[str] = set()
+            for item in items:
+                for part in item.split(","):
+                    part = part.strip()
+                    if part:
+                        out.add(_greek(part))
+            return frozenset(out)
+
+        shapes = {}
+        for item in self.shape:
+            for spec in _split_shapes(item):
+                name, dims = parse_shape_spec(spec)
+                shapes[_greek(name)] = dims
+        return Declarations(
+            scalars=names(self.scalar),
+            vectors=names(self.vector),
+            matrices=names(self.matrix),
+            symmetric=names(self.symmetric),
+            shapes=shapes,
+        )
+
+
+def _split_shapes(item: str) -> list[str]:
+    """`A=m×n,B=n×p` holds two specs; `A=3,4` is one (the comma separates dimensions)."""
+    parts = item.split(",")
+    specs: list[str] = []
+    for p in parts:
+        if "=" in p or not specs:
+            specs.append(p)
+        else:
+            specs[-1] += "," + p
+    return specs
+
+
+def _greek(name: str) -> str:
+    from mcalc.syntax.lexer import GREEK
+
+    base, sep, sub = name.partition("_")
+    return GREEK.get(base, base) + sep + sub
+
+
+@dataclass
+class DiffArgs:
+    expr: str
+    wrt: list[str]
+    decl: Decl
+    fmt: str | None
+    layout: str
+    check: bool = False
+    seed: int | None = None
+    at: list[str] = field(default_factory=list)
+    steps: bool = False
+    debug: bool = False
+
+
+@dataclass
+class CheckArgs:
+    expr: str | None
+    wrt: list[str]
+    claim: str | None
+    file: str | None
+    decl: Decl
+    fmt: str | None
+    seed: int | None = None
+    debug: bool = False
+
+
+def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
+    """Run a command body; turn every failure into one line and an exit code."""
+    try:
+        return body()
+    except McalcError as exc:
+        report_error(exc, fmt, source=None)
+        return exc.exit_code
+    except RecursionError:
+        err = InputError("expression nested too deeply")
+        report_error(err, fmt, source=None)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if debug:
+            traceback.print_exc()
+        message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
+        if fmt == "json":
+            print(json.dumps({"error": message, "position": None}, ensure_ascii=False))
+        else:
+            console.error_line(message)
+        return EXIT_FAILED
+
+
+def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
+    if fmt == "json":
+        obj: dict[str, Any] = {"error": exc.one_line(), "position": exc.position, "category": exc.category}
+        if line is not None:
+            obj["line"] = line
+        if source is not None:
+            obj["expression"] = source
+        print(json.dumps(obj, ensure_ascii=False))
+        return
+    prefix = f"line {line}: " if line is not None else ""
+    console.error_line(prefix + exc.one_line(), source=source, span=exc.span)
+
+
+# --- diff ---
+
+
+def _batch_lines(text: str) -> Iterator[tuple[int, str, list[str]]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        expr, sep, var = line.partition(";")
+        wrt = [v.strip() for v in var.split(",") if v.strip()] if sep else []
+        yield number, expr.strip(), wrt
+
+
+def run_diff(args: DiffArgs) -> int:
+    if args.expr == "-":
+        return _run_diff_batch(args)
+
+    def body() -> int:
+        return _diff_one(args, args.expr, _names(args.wrt), line=None)
+
+    return guarded(args.fmt, args.debug, body)
+
+
+def _names(items: list[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        out.extend(_greek(p.strip()) for p in item.split(",") if p.strip())
+    return out
+
+
+def _run_diff_batch(args: DiffArgs) -> int:
+    if sys.stdin.isatty():
+        console.error_line("reading expressions from standard input, one per line (Ctrl-D to end)")
+    text = sys.stdin.read()
+    worst = EXIT_OK
+    for number, expr, wrt in _batch_lines(text):
+        try:
+            code = _diff_one(args, expr, wrt or _names(args.wrt), line=number)
+        except McalcError as exc:
+            report_error(exc, args.fmt, source=expr, line=number)
+            code = exc.exit_code
+        except RecursionError:
+            report_error(InputError("expression nested too deeply"), args.fmt, source=expr, line=number)
+            code = EXIT_USAGE
+        worst = max(worst, code)
+    return worst
+
+
+def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> int:
+    from mcalc import pipeline
+    from mcalc.render import report
+
+    try:
+        decl = args.decl.build()
+        tree, env, _ = pipeline.prepare(expr, decl)
+        result = pipeline.differentiate_tree(expr, tree, env, wrt)
+    except McalcError as exc:
+        if line is not None:
+            raise
+        report_error(exc, args.fmt, source=expr)
+        return exc.exit_code
+    layout = pipeline.Layout(args.layout)
+    payload = report.to_json(result, layout)
+    code = EXIT_OK
+    if args.at:
+        payload["value"] = _value_at(result, args.at).tolist()
+    if args.check:
+        outcome = _check(result, args.seed)
+        payload["check"] = outcome.to_json()
+        if not outcome.passed:
+            code = EXIT_FAILED
+    if args.steps:
+        from mcalc.render.steps import render_steps
+
+        payload["steps"] = render_steps(result, latex=False)
+        if args.fmt == "latex":
+            payload["steps_latex"] = render_steps(result, latex=True)
+    _extras(result, payload, args.fmt)
+    console.show_diff(payload, args.fmt, result)
+    return code
+
+
+def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
+    from mcalc.pipeline import DerivKind
+
+    if result.final.kind is DerivKind.TENSOR or fmt in ("index", "vec"):
+        from mcalc.render.index import render_index
+
+        payload["index"] = render_index(result)
+        payload["vec"] = payload["equation"]
+    if fmt == "numpy":
+        from mcalc.render.numpy_code import render_numpy
+
+        payload["numpy"] = render_numpy(result)
+
+
+def _value_at(result: Any, specs: list[str]) -> Any:
+    from mcalc import pipeline
+    from mcalc.numeric.values import load_values, to_internal
+    from mcalc.shapes import bind_sizes, unbound_dims
+
+    env = result.env
+    raw = load_values(specs)
+    missing = [n for n in env.kinds if n not in raw and n not in env.functions]
+    for name, param in env.functions.items():
+        order = max(_orders(result, name))
+        for k in range(order + 1):
+            if name + "′" * k not in raw:
+                missing.append(f"{name}{chr(39) * k}")
+    if missing:
+        raise InputError(f"no value given for {', '.join(missing)} (use --at NAME=JSON or an .npz file)")
+    shapes = {n: tuple(raw[n].shape) for n in env.kinds if n in raw}
+    bind_sizes(env, shapes)
+    left = unbound_dims(env)
+    if left:
+        raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
+    values = {k: to_internal(v) for k, v in raw.items()}
+    _check_function_values(env, values)
+    return pipeline.evaluate_value(result, values)
+
+
+def _orders(result: Any, name: str) -> list[int]:
+    from mcalc.syntax import nodes as N
+
+    orders = [0]
+    for stage in result.stages:
+        stack = [stage.result, result.tree]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, N.FunctionOf) and n.name == name:
+                orders.append(n.order)
+            stack.extend(n.children())
+    return orders
+
+
+def _check_function_values(env: Any, values: dict[str, Any]) -> None:
+    for name in env.functions:
+        shape = values[name].shape
+        for key, v in values.items():
+            if key.startswith(name + "′") and v.shape != shape:
+                raise InputError(f"{key} has shape {v.shape} but {name} has {shape}")
+
+
+def _check(result: Any, seed: int | None) -> Any:
+    from mcalc import pipeline
+    from mcalc.numeric.check import check_derivative, domain_of
+
+    env = result.env
+    stages = result.stages
+    first = stages[0]
+    if len(stages) == 1:
+
+        def f_value(values: Any) -> Any:
+            return pipeline.evaluate_expression(result.tree, env, values)
+
+    else:
+        previous = pipeline.Result(result.source, result.tree, env, stages[:-1])
+
+        def f_value(values: Any) -> Any:
+            return pipeline.evaluate_value(previous, values)
+
+    def d_value(values: Any) -> Any:
+        return pipeline.evaluate_value(result, values)
+
+    domain = domain_of([result.tree, first.result], env)
+    saved = dict(env.sizes)
+    try:
+        return check_derivative(env, result.wrt, f_value, d_value, domain, seed=seed)
+    finally:
+        env.sizes.clear()
+        env.sizes.update(saved)
+
+
+# --- check ---
+
+
+def run_check(args: CheckArgs) -> int:
+    def body() -> int:
+        from mcalc.cli.homework import check_file, check_one
+
+        if args.file:
+            return check_file(args.file, args.decl.build(), args.fmt, args.seed)
+        if not args.expr or not args.claim or not args.wrt:
+            raise InputError("mcalc check needs EXPR, --wrt VAR and --claim ANSWER (or --file SHEET)")
+        return check_one(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)
+
+    return guarded(args.fmt, args.debug, body)
+
+
+# --- eval, shape, identities ---
+
+
+def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool) -> int:
+    def body() -> int:
+        from mcalc import pipeline
+        from mcalc.numeric.values import load_values, to_internal
+        from mcalc.render.report import variables_json
+        from mcalc.shapes import bind_sizes, unbound_dims
+
+        tree, env, _ = pipeline.prepare(expr, decl.build())
+        raw = load_values(at)
+        missing = [n for n in env.kinds if n not in raw]
+        if missing:
+            raise InputError(f"no value given for {', '.join(missing)}")
+        bind_sizes(env, {n: tuple(raw[n].shape) for n in env.kinds})
+        left = unbound_dims(env)
+        if left:
+            raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
+        value = pipeline.evaluate_expression(tree, env, {k: to_internal(v) for k, v in raw.items()})
+        payload = {"expression": expr, "value": value.tolist(), "variables": variables_json(env)}
+        console.show_value(payload, fmt)
+        return EXIT_OK
+
+    return guarded(fmt, debug, body)
+
+
+def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool) -> int:
+    def body() -> int:
+        from mcalc import pipeline
+        from mcalc.render.report import variables_json
+        from mcalc.shapes import shape_text
+
+        tree, env, _ = pipeline.prepare(expr, decl.build())
+        payload = {
+            "expression": expr,
+            "shape": shape_text(env.shape(tree)),
+            "variables": variables_json(env),
+            "kinds": {n: k.value for n, k in env.kinds.items()},
+        }
+        console.show_shape(payload, fmt)
+        return EXIT_OK
+
+    return guarded(fmt, debug, body)
+
+
+def run_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:
+    def body() -> int:
+        from mcalc.cli.identities import list_identities
+
+        return list_identities(search, verify, fmt, seed)
+
+    return guarded(fmt, False, body)

@@ -1,0 +1,80 @@
+"""Errors as data: every user-facing failure carries a message, a source span and an exit code.
+
+Rendering (one line on stderr, a caret line, or a JSON object) lives in the CLI layer; this module
+only describes what went wrong and where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a check or claim failed, or a mathematical error (singular matrix, ...)
+EXIT_USAGE = 2  # bad usage or bad input: syntax, shapes, unknown names, unreadable files
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Half-open range [start, end) of 0-based code-point offsets into the source text."""
+
+    start: int
+    end: int
+
+
+class McalcError(Exception):
+    """Base of every error mcalc reports to a user."""
+
+    exit_code: int = EXIT_USAGE
+    category: str = "error"
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    @property
+    def position(self) -> int | None:
+        return None if self.span is None else self.span.start
+
+    def one_line(self) -> str:
+        """`dimension mismatch at col 7: A is m×n, B is p×q`: the position goes after the headline."""
+        text = self.message
+        if self.span is not None:
+            where = f" at col {self.span.start + 1}"
+            head, sep, rest = text.partition(": ")
+            text = f"{head}{where}{sep}{rest}"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+
+class ParseError(McalcError):
+    category = "syntax error"
+
+
+class ShapeError(McalcError):
+    category = "shape error"
+
+
+class UnknownNameError(McalcError):
+    category = "unknown name"
+
+
+class NoRuleError(McalcError):
+    """An operation the engine has no rule for: never a silent wrong answer."""
+
+    category = "unsupported"
+
+
+class InputError(McalcError):
+    """Bad values or files given with --at, --shape, declarations."""
+
+    category = "bad input"
+
+
+class MathError(McalcError):
+    """The input is well formed but the mathematics fails (singular matrix, log of a negative)."""
+
+    exit_code = EXIT_FAILED
+    category = "math error"

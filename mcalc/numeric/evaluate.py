@@ -1,0 +1,272 @@
+"""Evaluate a tree with numpy. Every value is a 2-D float array (a vector is n×1, a scalar 1×1),
+so products are `@` and scalar broadcasting is numpy's own.
+
+`values` maps a variable name to its array; `dX` (the differential of X) is looked up as `d:X`, and a
+function of t and its derivatives A(t), A′(t), ... as `A`, `A′`, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from mcalc.errors import InputError, MathError
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Array = Any  # numpy.ndarray; kept loose so the module imports without numpy
+
+
+def differential_key(name: str) -> str:
+    return f"d:{name}"
+
+
+def function_key(name: str, order: int) -> str:
+    return name + "′" * order
+
+
+def _elementwise() -> dict[str, Callable[[Array], Array]]:
+    import numpy as np
+
+    def sigmoid(x: Array) -> Array:
+        return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+
+    return {
+        "exp": np.exp,
+        "log": np.log,
+        "sin": np.sin,
+        "cos": np.cos,
+        "tanh": np.tanh,
+        "sqrt": np.sqrt,
+        "abs": np.abs,
+        "relu": lambda x: np.maximum(x, 0.0),
+        "sigmoid": sigmoid,
+        "sign": np.sign,
+        "step": lambda x: (x > 0).astype(float),
+    }
+
+
+def commutation_matrix(r: int, c: int) -> np.ndarray:
+    """K with K vec(M) = vec(Mᵀ) for an r×c matrix M (vec stacks columns)."""
+    import numpy as np
+
+    k = np.zeros((r * c, r * c))
+    for i in range(r):
+        for j in range(c):
+            k[j + i * c, i + j * r] = 1.0
+    return k
+
+
+class Evaluator:
+    def __init__(self, env: ShapeEnv, values: Mapping[str, Array]) -> None:
+        import numpy as np
+
+        self.np = np
+        self.env = env
+        self.values = values
+        self.memo: dict[Node, Array] = {}
+        self.funcs = _elementwise()
+
+    def __call__(self, node: Node) -> Array:
+        return self.ev(node)
+
+    def ev(self, node: Node) -> Array:
+        hit = self.memo.get(node)
+        if hit is not None:
+            return hit
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            raise MathError(f"cannot evaluate {type(node).__name__}")
+        out = handler(self, node)
+        self.memo[node] = out
+        return out
+
+    def size(self, d: N.Dim) -> int:
+        return self.env.size(d)
+
+    def lookup(self, key: str, node: Node) -> Array:
+        if key not in self.values:
+            raise InputError(f"no value given for {key.removeprefix('d:')}", node.span)
+        return self.values[key]
+
+
+def _symbol(e: Evaluator, n: Any) -> Array:
+    return e.lookup(n.name, n)
+
+
+def _number(e: Evaluator, n: Any) -> Array:
+    return e.np.full((1, 1), float(n.value))
+
+
+def _identity(e: Evaluator, n: Any) -> Array:
+    if n.dim is None:
+        raise MathError("the size of I is not known here")
+    return e.np.eye(e.size(n.dim))
+
+
+def _ones(e: Evaluator, n: Any) -> Array:
+    return e.np.ones((e.size(n.rows), e.size(n.cols)))
+
+
+def _zero(e: Evaluator, n: Any) -> Array:
+    return e.np.zeros((e.size(n.rows), e.size(n.cols)))
+
+
+def _commutation(e: Evaluator, n: Any) -> Array:
+    return commutation_matrix(e.size(n.rows), e.size(n.cols))
+
+
+def _differential(e: Evaluator, n: Any) -> Array:
+    return e.lookup(differential_key(n.name), n)
+
+
+def _function_of(e: Evaluator, n: Any) -> Array:
+    return e.lookup(function_key(n.name, n.order), n)
+
+
+def _add(e: Evaluator, n: Any) -> Array:
+    out = e.ev(n.terms[0])
+    for t in n.terms[1:]:
+        out = out + e.ev(t)
+    return out
+
+
+def _mul(e: Evaluator, n: Any) -> Array:
+    scale = 1.0
+    acc: Array | None = None
+    for f in n.factors:
+        v = e.ev(f)
+        if v.shape == (1, 1):
+            scale = scale * v[0, 0]
+        elif acc is None:
+            acc = v
+        else:
+            acc = acc @ v
+    if acc is None:
+        return e.np.full((1, 1), scale)
+    if acc.shape == (1, 1):
+        return acc * scale
+    return acc * scale if scale != 1.0 else acc
+
+
+def _hadamard(e: Evaluator, n: Any) -> Array:
+    out = e.ev(n.factors[0])
+    for f in n.factors[1:]:
+        out = out * e.ev(f)
+    return out
+
+
+def _kron(e: Evaluator, n: Any) -> Array:
+    return e.np.kron(e.ev(n.left), e.ev(n.right))
+
+
+def _transpose(e: Evaluator, n: Any) -> Array:
+    return e.ev(n.arg).T
+
+
+def _inverse(e: Evaluator, n: Any) -> Array:
+    x = e.ev(n.arg)
+    try:
+        return e.np.linalg.inv(x)
+    except e.np.linalg.LinAlgError as exc:
+        raise MathError(f"{e.env.text_of(n.arg)} is singular: it has no inverse", n.span) from exc
+
+
+def _power(e: Evaluator, n: Any) -> Array:
+    x = e.ev(n.base)
+    p = n.exponent
+    if x.shape == (1, 1):
+        return x ** float(p)
+    try:
+        return e.np.linalg.matrix_power(x, int(p))
+    except e.np.linalg.LinAlgError as exc:
+        raise MathError(f"{e.env.text_of(n.base)} is singular", n.span) from exc
+
+
+def _element_power(e: Evaluator, n: Any) -> Array:
+    return e.ev(n.base) ** float(n.exponent)
+
+
+def _trace(e: Evaluator, n: Any) -> Array:
+    return e.np.full((1, 1), e.np.trace(e.ev(n.arg)))
+
+
+def _det(e: Evaluator, n: Any) -> Array:
+    return e.np.full((1, 1), e.np.linalg.det(e.ev(n.arg)))
+
+
+def _logdet(e: Evaluator, n: Any) -> Array:
+    sign, value = e.np.linalg.slogdet(e.ev(n.arg))
+    if sign <= 0:
+        raise MathError(
+            f"logdet needs a positive determinant: det({e.env.text_of(n.arg)}) is "
+            f"{'zero' if sign == 0 else 'negative'}",
+            n.span,
+        )
+    return e.np.full((1, 1), value)
+
+
+def _apply(e: Evaluator, n: Any) -> Array:
+    return e.funcs[n.func](e.ev(n.arg))
+
+
+def _norm(e: Evaluator, n: Any) -> Array:
+    x = e.ev(n.arg)
+    value = e.np.abs(x).sum() if n.p == 1 else e.np.sqrt((x * x).sum())
+    return e.np.full((1, 1), value)
+
+
+def _sum(e: Evaluator, n: Any) -> Array:
+    return e.np.full((1, 1), e.ev(n.arg).sum())
+
+
+def _diag(e: Evaluator, n: Any) -> Array:
+    x = e.ev(n.arg)
+    if x.shape[1] == 1:
+        return e.np.diag(x[:, 0])
+    return e.np.diag(x).reshape(-1, 1).copy()
+
+
+def _vec(e: Evaluator, n: Any) -> Array:
+    return e.ev(n.arg).reshape(-1, 1, order="F")
+
+
+def _unvec(e: Evaluator, n: Any) -> Array:
+    return e.ev(n.arg).reshape((e.size(n.rows), e.size(n.cols)), order="F")
+
+
+_HANDLERS: dict[type, Callable[[Evaluator, Any], Array]] = {
+    N.Symbol: _symbol,
+    N.Number: _number,
+    N.Identity: _identity,
+    N.Ones: _ones,
+    N.Zero: _zero,
+    N.Commutation: _commutation,
+    N.Differential: _differential,
+    N.FunctionOf: _function_of,
+    N.Add: _add,
+    N.Mul: _mul,
+    N.Hadamard: _hadamard,
+    N.Kron: _kron,
+    N.Transpose: _transpose,
+    N.Inverse: _inverse,
+    N.Power: _power,
+    N.ElementPower: _element_power,
+    N.Trace: _trace,
+    N.Det: _det,
+    N.LogDet: _logdet,
+    N.Apply: _apply,
+    N.Norm: _norm,
+    N.Sum: _sum,
+    N.Diag: _diag,
+    N.Vec: _vec,
+    N.Unvec: _unvec,
+}
+
+
+def evaluate(node: Node, env: ShapeEnv, values: Mapping[str, Array]) -> Array:
+    return Evaluator(env, values).ev(node)

@@ -1,0 +1,138 @@
+"""Values given with `--at`: `.npz` files (never pickles) or `NAME=JSON` literals.
+
+A scalar is a 0-d array, a vector 1-d, a matrix 2-d. Internally every value becomes a 2-D float
+array (vector → n×1, scalar → 1×1). A function of t takes its derivatives as `A'`, `A''` (or `A′`).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mcalc.errors import InputError
+
+Array = Any
+MAX_JSON_CHARS = 10_000_000
+MAX_ENTRIES = 50_000_000
+
+
+def _normalise_name(name: str) -> str:
+    name = name.strip()
+    primes = 0
+    while name.endswith("'") or name.endswith("′"):
+        name = name[:-1]
+        primes += 1
+    return name + "′" * primes
+
+
+def _check_array(name: str, raw: Any) -> Array:
+    import numpy as np
+
+    arr = np.asarray(raw)
+    if arr.dtype == object:
+        raise InputError(f"value of {name} is not a numeric array")
+    if arr.dtype.kind == "c":
+        raise InputError(f"value of {name} is complex; mcalc works with real numbers")
+    if arr.dtype.kind == "b":
+        raise InputError(f"value of {name} is boolean; give numbers")
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"value of {name} is not numeric (dtype {arr.dtype})")
+    if arr.ndim > 2:
+        raise InputError(f"value of {name} has {arr.ndim} dimensions; at most 2 (a matrix)")
+    if arr.size == 0:
+        raise InputError(f"value of {name} is empty")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"value of {name} contains NaN or infinity")
+    return arr
+
+
+def load_npz(path: str) -> dict[str, Array]:
+    import numpy as np
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"cannot read {path}: no such file")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise InputError(f"{path} is not an .npz archive of named arrays")
+            out: dict[str, Array] = {}
+            for key in data.files:
+                try:
+                    raw = data[key]
+                except ValueError as exc:
+                    raise InputError(f"{path}: {key} holds Python objects; refusing to unpickle") from exc
+                out[_normalise_name(key)] = _check_array(key, raw)
+            return out
+    except InputError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
+
+
+def parse_literal(spec: str) -> tuple[str, Array]:
+    name, sep, text = spec.partition("=")
+    if not sep or not name.strip():
+        raise InputError(f"bad --at {spec!r}: expected FILE.npz or NAME=JSON, such as x=[1,2]")
+    if len(text) > MAX_JSON_CHARS:
+        raise InputError(f"value of {name.strip()} is too large for a literal; use an .npz file")
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"value of {name.strip()} is not valid JSON: {exc}") from exc
+    _check_regular(name.strip(), raw)
+    return _normalise_name(name), _check_array(name.strip(), raw)
+
+
+def _check_regular(name: str, raw: Any) -> None:
+    if isinstance(raw, bool) or raw is None or isinstance(raw, (str, dict)):
+        raise InputError(f"value of {name} must be a number or a (nested) list of numbers")
+    if isinstance(raw, list):
+        if not raw:
+            raise InputError(f"value of {name} is empty")
+        if all(isinstance(r, list) for r in raw):
+            lengths = {len(r) for r in raw}
+            if len(lengths) != 1:
+                raise InputError(f"value of {name} is ragged: rows of lengths {sorted(lengths)}")
+            for r in raw:
+                for x in r:
+                    if isinstance(x, list):
+                        raise InputError(f"value of {name} has more than 2 dimensions")
+                    _check_number(name, x)
+        else:
+            for x in raw:
+                if isinstance(x, list):
+                    raise InputError(f"value of {name} is ragged: mixes numbers and lists")
+                _check_number(name, x)
+    else:
+        _check_number(name, raw)
+
+
+def _check_number(name: str, x: Any) -> None:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise InputError(f"value of {name} must contain only numbers, found {type(x).__name__}")
+
+
+def load_values(specs: Iterable[str]) -> dict[str, Array]:
+    """All --at arguments merged; later ones override earlier ones."""
+    out: dict[str, Array] = {}
+    for spec in specs:
+        if "=" in spec and not spec.lower().endswith(".npz"):
+            name, arr = parse_literal(spec)
+            out[name] = arr
+        else:
+            out.update(load_npz(spec))
+    return out
+
+
+def to_internal(arr: Array) -> Array:
+    """0-d → 1×1, 1-d → n×1 column, 2-d unchanged."""
+    if arr.ndim == 0:
+        return arr.reshape(1, 1)
+    if arr.ndim == 1:
+        return arr.reshape(-1, 1)
+    return arr

@@ -1,0 +1,228 @@
+"""The one place the stages are chained: parse → shapes → differentiate → identify → simplify,
+and, on request, evaluate and check. Renderers and the CLI only read the `Result` it returns.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from mcalc.calculus.differentiate import Derivation, differential
+from mcalc.calculus.identify import gradient, vec_jacobian
+from mcalc.errors import InputError, McalcError, ShapeError
+from mcalc.shapes import Declarations, Kind, ShapeEnv, infer_shapes
+from mcalc.simplify import Simplifier
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+from mcalc.syntax.parser import parse
+
+Array = Any
+
+
+class Layout(str, enum.Enum):
+    MIXED = "mixed"
+    NUMERATOR = "numerator"
+    DENOMINATOR = "denominator"
+
+
+class DerivKind(str, enum.Enum):
+    GRADIENT = "gradient"  # scalar f, vector or matrix X: G shaped like X
+    JACOBIAN = "jacobian"  # vector f, vector x: J (m×n)
+    SCALAR_VAR = "derivative"  # anything w.r.t. a scalar: shaped like f
+    TENSOR = "tensor"  # matrix or vector f w.r.t. a matrix: vec form ∂vec f/∂vec X
+
+
+@dataclass
+class Stage:
+    var: str
+    function: Node  # what was differentiated at this stage
+    differential: Node  # d(function), linear in d(var), simplified
+    kind: DerivKind
+    result: Node  # layout-free matrix form (G, J, df/dt, or the vec Jacobian)
+    derivation: Derivation
+
+
+@dataclass
+class Result:
+    source: str
+    tree: Node
+    env: ShapeEnv
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[-1]
+
+    @property
+    def wrt(self) -> list[str]:
+        return [s.var for s in self.stages]
+
+
+def prepare(
+    source: str, decl: Declarations | None = None, extra: tuple[str, ...] = ()
+) -> tuple[Node, ShapeEnv, list[Node]]:
+    decl = decl or Declarations()
+    params = frozenset(decl.scalars)
+    tree = parse(source, params)
+    extra_trees = [_parse_extra(e, params) for e in extra]
+    env, tree = infer_shapes(tree, decl, source, extra=extra_trees)
+    return tree, env, extra_trees
+
+
+def _parse_extra(src: str, params: frozenset[str]) -> Node:
+    try:
+        return parse(src, params)
+    except McalcError as exc:
+        exc.message = f"in the claim: {exc.message}"
+        raise
+
+
+def differentiate(source: str, wrt: list[str], decl: Declarations | None = None) -> Result:
+    tree, env, _ = prepare(source, decl)
+    return differentiate_tree(source, tree, env, wrt)
+
+
+def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:
+    if not wrt:
+        raise InputError("say which variable to differentiate by: --wrt X")
+    result = Result(source, tree, env)
+    simp = Simplifier(env)
+    function = simp(tree)
+    for i, var in enumerate(wrt):
+        if var not in env.kinds:
+            known = ", ".join(env.kinds) or "none"
+            raise InputError(f"{var} does not occur in the expression (variables: {known})")
+        if var in env.functions:
+            raise InputError(f"{var} is a function of {env.functions[var]}; differentiate by {env.functions[var]}")
+        if i > 0 and result.stages[-1].kind is DerivKind.TENSOR:
+            raise ShapeError(
+                "a second derivative of a tensor-valued first derivative is not supported; "
+                "differentiate a scalar, or a vector by a vector, first"
+            )
+        stage = _derive(function, var, env, simp)
+        result.stages.append(stage)
+        function = stage.result
+    return result
+
+
+def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
+    derivation = Derivation()
+    raw = differential(function, var, env, derivation)
+    r, c = env.shape(function)
+    vr, vc = env.shape_of_var(var)
+    kind_var = env.kind(var)
+    f_scalar = r == 1 and c == 1
+    if kind_var is Kind.SCALAR:
+        kind = DerivKind.SCALAR_VAR
+    elif f_scalar:
+        kind = DerivKind.GRADIENT
+    elif c == 1 and kind_var is Kind.VECTOR:
+        kind = DerivKind.JACOBIAN
+    else:
+        kind = DerivKind.TENSOR
+    if raw is None:
+        d = N.Zero(r, c) if not f_scalar else N.Number(Fraction(0))
+        zero_shape = {
+            DerivKind.SCALAR_VAR: (r, c),
+            DerivKind.GRADIENT: (vr, vc),
+            DerivKind.JACOBIAN: (r, vr),
+            DerivKind.TENSOR: (env.resolve((r, c)), env.resolve((vr, vc))),
+        }[kind]
+        zr, zc = zero_shape
+        result: Node = N.Number(Fraction(0)) if (zr, zc) == (1, 1) else N.Zero(zr, zc)
+        return Stage(var, function, d, kind, result, derivation)
+    d = simp(raw)
+    if kind is DerivKind.SCALAR_VAR:
+        result = simp(N.substitute(d, {N.Differential(var): N.Number(Fraction(1))}))
+    elif kind is DerivKind.GRADIENT:
+        result = simp(gradient(d, var, env))
+        if var in env.symmetric and not simp.is_symmetric(result):
+            # the gradient on symmetric matrices: the symmetric part, sym(G) = (G + Gᵀ)/2
+            half = N.Number(Fraction(1, 2))
+            result = simp(N.Mul((half, N.Add((result, N.Transpose(result))))))
+    else:
+        result = simp(vec_jacobian(d, var, env))
+        if kind is DerivKind.TENSOR and var in env.symmetric:
+            half = N.Number(Fraction(1, 2))
+            n = env.resolve(vr)
+            sym = N.Mul((half, N.Add((N.Identity(env.resolve((n, n))), N.Commutation(n, n)))))
+            result = simp(N.Mul((result, sym)))
+    return Stage(var, function, d, kind, result, derivation)
+
+
+# --- layouts ---
+
+
+def displayed(stage: Stage, layout: Layout, env: ShapeEnv) -> Node:
+    """The result as shown in the chosen layout (the numeric value never depends on it)."""
+    simp = Simplifier(env)
+    if stage.kind is DerivKind.GRADIENT and layout is Layout.NUMERATOR:
+        return simp(N.Transpose(stage.result))
+    if stage.kind in (DerivKind.JACOBIAN, DerivKind.TENSOR) and layout is Layout.DENOMINATOR:
+        return simp(N.Transpose(stage.result))
+    if stage.kind is DerivKind.SCALAR_VAR and layout is Layout.DENOMINATOR and env.is_vector(stage.result):
+        return simp(N.Transpose(stage.result))
+    return stage.result
+
+
+LAYOUT_NOTES = {
+    Layout.MIXED: "gradients shaped like the variable, Jacobians as ∂fᵢ/∂xⱼ (rows follow f)",
+    Layout.NUMERATOR: "numerator layout: rows follow f, columns follow the variable",
+    Layout.DENOMINATOR: "denominator layout: rows follow the variable, columns follow f",
+}
+
+
+# --- numbers ---
+
+
+def layout_free_shape(env: ShapeEnv, node: Node) -> tuple[int, ...]:
+    r, c = env.shape(node)
+    rs, cs = env.size(r), env.size(c)
+    if r == 1 and c == 1:
+        return ()
+    if c == 1:
+        return (rs,)
+    return (rs, cs)
+
+
+def var_shape(env: ShapeEnv, var: str) -> tuple[int, ...]:
+    r, c = env.shape_of_var(var)
+    kind = env.kind(var)
+    if kind is Kind.SCALAR:
+        return ()
+    if kind is Kind.VECTOR:
+        return (env.size(r),)
+    return (env.size(r), env.size(c))
+
+
+def value_shape(result: Result) -> tuple[int, ...]:
+    shape = layout_free_shape(result.env, result.tree)
+    for v in result.wrt:
+        shape = shape + var_shape(result.env, v)
+    return shape
+
+
+def evaluate_value(result: Result, values: Mapping[str, Array]) -> Array:
+    """The contract's `value`: shape(EXPR) + shape(VAR), entry [i…, k…] = ∂EXPR[i…]/∂VAR[k…]."""
+    from mcalc.numeric.evaluate import evaluate
+
+    stage = result.final
+    arr = evaluate(stage.result, result.env, values)
+    return _arrange(arr, value_shape(result))
+
+
+def _arrange(arr: Array, shape: tuple[int, ...]) -> Array:
+    import numpy as np
+
+    arr = np.asarray(arr, dtype=float)
+    # vec forms stack columns, so the unfolding is column-major (Fortran order)
+    return arr.reshape(shape, order="F") if arr.size == int(np.prod(shape)) else arr
+
+
+def evaluate_expression(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> Array:
+    from mcalc.numeric.evaluate import evaluate
+
+    return _arrange(evaluate(tree, env, values), layout_free_shape(env, tree))

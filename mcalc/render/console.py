@@ -1,0 +1,143 @@
+"""The terminal: the only module that imports rich.
+
+On a terminal (and without NO_COLOR) results are styled; otherwise, or with `--format text`, they
+are plain lines with no colour and no box drawing, in the documented order:
+
+    <equation>
+    shape: <shape>
+    [index: <index form>]          tensors only
+    [value: <nested list>]         with --at
+    [check: passed|FAILED ...]     with --check
+    [step: <rule>: <line>]         with --steps, one per line
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from mcalc.errors import Span
+
+
+def _styled() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def error_line(message: str, source: str | None = None, span: Span | None = None) -> None:
+    text = f"error: {message}"
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        con = _console(stderr=True)
+        con.print(f"[bold red]error:[/] {_escape(message)}")
+        if source is not None and span is not None and len(source) <= 200:
+            con.print("  " + _escape(source), markup=True)
+            con.print("  " + " " * span.start + "[red]^[/]")
+        return
+    print(text, file=sys.stderr)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _check_line(check: dict[str, Any]) -> str:
+    sizes = ", ".join(f"{k}={v}" for k, v in check["sizes"].items()) or "scalars only"
+    verdict = "passed" if check["passed"] else "FAILED"
+    notes = "".join(f"; {n}" for n in check.get("notes", []))
+    return (
+        f"check: {verdict}, max relative error {check['max_rel_error']:.1e} "
+        f"({check['points']} points × {check['directions']} directions; sizes {sizes}){notes}"
+    )
+
+
+def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
+    lines = [payload["equation"], f"shape: {payload['display_shape']}"]
+    if "index" in payload:
+        lines.append(f"index: {payload['index']}")
+    if "value" in payload:
+        lines.append("value: " + json.dumps(payload["value"]))
+    if "check" in payload:
+        lines.append(_check_line(payload["check"]))
+    for step in payload.get("steps", []):
+        lines.append(f"step: {step}")
+    return lines
+
+
+def show_diff(payload: dict[str, Any], fmt: str | None, result: Any) -> None:
+    if fmt == "json":
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    if fmt == "latex":
+        print(payload["equation_latex"])
+        for step in payload.get("steps_latex", []):
+            print(step)
+        return
+    if fmt == "numpy":
+        print(payload["numpy"])
+        return
+    if fmt == "index":
+        print(payload["index"])
+        return
+    if fmt == "vec":
+        print(payload["vec"])
+        return
+    if fmt == "text" or not _styled():
+        for line in plain_diff_lines(payload):
+            print(line)
+        return
+    con = _console()
+    con.print(f"[bold]{_escape(payload['equation'])}[/]")
+    if "index" in payload:
+        con.print(f"[bold]{_escape(payload['index'])}[/]")
+    con.print(f"[dim]shape[/] {_escape(payload['display_shape'])}   [dim]layout[/] {payload['layout']}")
+    if "value" in payload:
+        con.print(f"[dim]value[/] {_escape(json.dumps(payload['value']))}")
+    if "check" in payload:
+        ok = payload["check"]["passed"]
+        colour = "green" if ok else "red"
+        con.print(f"[{colour}]{_escape(_check_line(payload['check']))}[/]")
+    for step in payload.get("steps", []):
+        con.print(f"  [dim]•[/] {_escape(step)}")
+
+
+def show_value(payload: dict[str, Any], fmt: str | None) -> None:
+    if fmt == "json":
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    print(json.dumps(payload["value"]))
+
+
+def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
+    if fmt == "json":
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    print(f"{payload['expression']} : {payload['shape']}")
+    for name, dims in payload["variables"].items():
+        kind = payload["kinds"][name]
+        shown = "×".join(str(d) for d in dims) if dims else "1"
+        print(f"  {name}: {kind} {shown}")
+
+
+def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: str | None) -> None:
+    """A table on a terminal, tab-separated lines otherwise."""
+    if fmt in (None,) and _styled():
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(_escape(c) for c in row))
+        _console().print(table)
+        return
+    for row in rows:
+        print("\t".join(row))

@@ -1,0 +1,314 @@
+"""Trees → one-line text or LaTeX. One precedence table decides every parenthesis, from the tree,
+never from printed strings; the two styles differ only in their spellings.
+
+Text output is valid mcalc input again (`ᵀ`, `⁻¹`, `⊙`, `‖x‖` are part of the syntax), so a result
+can be pasted back into `mcalc` or `mcalc check --claim`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mcalc.syntax import nodes as N
+from mcalc.syntax.lexer import GREEK
+from mcalc.syntax.nodes import Dim, Node
+
+PREC_ADD = 10
+PREC_MUL = 20
+PREC_ELEMENTWISE = 20  # ⊙ and ⊗ inside a product get parentheses, and the other way round
+PREC_UNARY = 30
+PREC_POSTFIX = 40
+PREC_ATOM = 50
+
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUBSCRIPTS = {
+    **{str(i): chr(0x2080 + i) for i in range(10)},
+    "a": "ₐ", "e": "ₑ", "h": "ₕ", "i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ",
+    "o": "ₒ", "p": "ₚ", "r": "ᵣ", "s": "ₛ", "t": "ₜ", "u": "ᵤ", "v": "ᵥ", "x": "ₓ",
+}  # fmt: skip
+GREEK_LATEX = {v: "\\" + k for k, v in GREEK.items()}
+
+
+def subscript(text: str) -> str | None:
+    if all(ch in SUBSCRIPTS for ch in text):
+        return "".join(SUBSCRIPTS[ch] for ch in text)
+    return None
+
+
+def dim_label(d: Dim | None) -> str:
+    if d is None:
+        return ""
+    if isinstance(d, tuple):
+        return "".join(dim_label(x) for x in d)
+    return str(d)
+
+
+def precedence(node: Node) -> int:
+    if isinstance(node, N.Add):
+        return PREC_ADD
+    if isinstance(node, N.Mul):
+        first = node.factors[0]
+        if isinstance(first, N.Number) and first.value < 0:
+            return PREC_UNARY - 5  # −2x binds like a product
+        return PREC_MUL
+    if isinstance(node, (N.Hadamard, N.Kron)):
+        return PREC_ELEMENTWISE
+    if isinstance(node, N.Number):
+        if node.value < 0:
+            return PREC_UNARY - 5
+        if node.value.denominator != 1:
+            return PREC_MUL
+        return PREC_ATOM
+    if isinstance(node, N.ElementPower) and node.exponent == -1:
+        return PREC_ELEMENTWISE
+    if isinstance(node, (N.Transpose, N.Inverse, N.Power, N.ElementPower)):
+        return PREC_POSTFIX
+    return PREC_ATOM
+
+
+@dataclass(frozen=True)
+class Style:
+    latex: bool
+
+    def name(self, name: str) -> str:
+        base, _, sub = name.partition("_")
+        if not sub and len(name) > 1 and name[1:].isdigit():
+            base, sub = name[0], name[1:]
+        if self.latex:
+            head = GREEK_LATEX.get(base, base)
+            if sub:
+                return f"{head}_{{{sub}}}"
+            return head
+        return name
+
+
+TEXT = Style(latex=False)
+LATEX = Style(latex=True)
+
+
+class Printer:
+    def __init__(self, style: Style) -> None:
+        self.s = style
+        self.latex = style.latex
+
+    def __call__(self, node: Node) -> str:
+        return self.p(node)
+
+    def wrap(self, node: Node, min_prec: int) -> str:
+        text = self.p(node)
+        if precedence(node) < min_prec:
+            return self.paren(text)
+        return text
+
+    def paren(self, text: str) -> str:
+        return f"\\left({text}\\right)" if self.latex else f"({text})"
+
+    def p(self, node: Node) -> str:
+        method = getattr(self, "p_" + type(node).__name__)
+        result: str = method(node)
+        return result
+
+    # -- leaves --
+    def p_Symbol(self, n: N.Symbol) -> str:
+        return self.s.name(n.name)
+
+    def p_Number(self, n: N.Number) -> str:
+        v = n.value
+        minus = "-" if self.latex else "−"
+        sign = minus if v < 0 else ""
+        a = abs(v)
+        if a.denominator == 1:
+            return f"{sign}{a.numerator}"
+        if self.latex:
+            return f"{sign}\\frac{{{a.numerator}}}{{{a.denominator}}}"
+        return f"{sign}{a.numerator}/{a.denominator}"
+
+    def p_Identity(self, n: N.Identity) -> str:
+        if self.latex and n.dim is not None:
+            return f"I_{{{dim_label(n.dim)}}}"
+        return "I"
+
+    def p_Ones(self, n: N.Ones) -> str:
+        return "\\mathbf{1}" if self.latex else "𝟙"
+
+    def p_Zero(self, n: N.Zero) -> str:
+        return "0"
+
+    def p_Commutation(self, n: N.Commutation) -> str:
+        r, c = dim_label(n.rows), dim_label(n.cols)
+        if self.latex:
+            return f"K_{{{r},{c}}}"
+        sub = subscript(r + c) if len(r) == 1 and len(c) == 1 else None
+        return f"K{sub}" if sub else f"K[{r},{c}]"
+
+    def p_Differential(self, n: N.Differential) -> str:
+        return f"d{self.s.name(n.name)}" if not self.latex else f"d{self.s.name(n.name)}"
+
+    def p_FunctionOf(self, n: N.FunctionOf) -> str:
+        primes = ("'" * n.order) if self.latex else ("′" * n.order)
+        return f"{self.s.name(n.name)}{primes}({self.s.name(n.param)})"
+
+    # -- operators --
+    def p_Add(self, n: N.Add) -> str:
+        out = self.wrap(n.terms[0], PREC_ADD)
+        for t in n.terms[1:]:
+            neg = _negated(t)
+            if neg is not None:
+                out += (" - " if self.latex else " − ") + self.wrap(neg, PREC_ADD + 1)
+            else:
+                out += " + " + self.wrap(t, PREC_ADD + 1)
+        return out
+
+    def p_Mul(self, n: N.Mul) -> str:
+        fs = list(n.factors)
+        prefix = ""
+        if isinstance(fs[0], N.Number):
+            c = fs[0].value
+            fs = fs[1:]
+            minus = "-" if self.latex else "−"
+            if c == -1:
+                prefix = minus
+            elif c != 1:
+                prefix = self.p_Number(N.Number(c))
+                if c.denominator != 1 and not self.latex:
+                    prefix += " "
+        parts = [self.wrap(f, PREC_MUL + 1) for f in fs]
+        compact = all(_is_compact(f) for f in fs)
+        if self.latex:
+            body = " ".join(parts) if not compact else " ".join(parts)
+            return prefix + body
+        body = "".join(parts) if compact else " ".join(parts)
+        if prefix and not prefix.endswith(" ") and prefix not in ("−",) and not compact:
+            prefix += " "
+        return prefix + body
+
+    def p_Hadamard(self, n: N.Hadamard) -> str:
+        op = " \\odot " if self.latex else " ⊙ "
+        div = " \\oslash " if self.latex else " ./ "
+        out = self.wrap(n.factors[0], PREC_ELEMENTWISE + 1)
+        for f in n.factors[1:]:
+            if isinstance(f, N.ElementPower) and f.exponent < 0:
+                shown = f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
+                out += div + self.wrap(shown, PREC_ELEMENTWISE + 1)
+            else:
+                out += op + self.wrap(f, PREC_ELEMENTWISE + 1)
+        return out
+
+    def p_Kron(self, n: N.Kron) -> str:
+        op = " \\otimes " if self.latex else " ⊗ "
+        left = n.left
+        lhs = self.p(left) if isinstance(left, N.Kron) else self.wrap(left, PREC_ELEMENTWISE + 1)
+        return lhs + op + self.wrap(n.right, PREC_ELEMENTWISE + 1)
+
+    def _postfix(self, arg: Node, text_sup: str, latex_sup: str) -> str:
+        base = self.wrap(arg, PREC_ATOM)
+        if self.latex:
+            return f"{{{base}}}^{{{latex_sup}}}"
+        return base + text_sup
+
+    def p_Transpose(self, n: N.Transpose) -> str:
+        if isinstance(n.arg, N.Inverse):
+            return self._postfix(n.arg.arg, "⁻ᵀ", "-\\top")
+        return self._postfix(n.arg, "ᵀ", "\\top")
+
+    def p_Inverse(self, n: N.Inverse) -> str:
+        return self._postfix(n.arg, "⁻¹", "-1")
+
+    def p_Power(self, n: N.Power) -> str:
+        p = n.exponent
+        if p.denominator == 1:
+            return self._postfix(n.base, str(p.numerator).translate(SUPERSCRIPTS), str(p.numerator))
+        if self.latex:
+            return self._postfix(n.base, "", f"{p.numerator}/{p.denominator}")
+        return self.wrap(n.base, PREC_ATOM) + f"^({p.numerator}/{p.denominator})"
+
+    def p_ElementPower(self, n: N.ElementPower) -> str:
+        p = n.exponent
+        if p == -1:
+            one = "\\mathbf{1} \\oslash " if self.latex else "1 ./ "
+            return one + self.wrap(n.base, PREC_ELEMENTWISE + 1)
+        exp = str(p.numerator) if p.denominator == 1 else f"{p.numerator}/{p.denominator}"
+        if self.latex:
+            return f"{{{self.wrap(n.base, PREC_ATOM)}}}^{{\\circ {exp}}}"
+        if p.denominator != 1 or p < 0:
+            exp = f"({exp})"
+        return f"{self.wrap(n.base, PREC_ATOM)}.^{exp}"
+
+    def _func(self, name: str, arg: Node) -> str:
+        inner = self.p(arg)
+        if self.latex:
+            named = {
+                "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
+                "tanh": "\\tanh", "logdet": "\\log\\det",
+            }.get(name, f"\\operatorname{{{name}}}")  # fmt: skip
+            if name == "sqrt":
+                return f"\\sqrt{{{inner}}}"
+            return f"{named}\\left({inner}\\right)"
+        return f"{name}({inner})"
+
+    def p_Trace(self, n: N.Trace) -> str:
+        return self._func("tr", n.arg)
+
+    def p_Det(self, n: N.Det) -> str:
+        return self._func("det", n.arg)
+
+    def p_LogDet(self, n: N.LogDet) -> str:
+        return self._func("logdet", n.arg)
+
+    def p_Apply(self, n: N.Apply) -> str:
+        return self._func(n.func, n.arg)
+
+    def p_Norm(self, n: N.Norm) -> str:
+        inner = self.p(n.arg)
+        if self.latex:
+            return f"\\left\\|{inner}\\right\\|" + ("_1" if n.p == 1 else "")
+        return f"‖{inner}‖" + ("₁" if n.p == 1 else "")
+
+    def p_Sum(self, n: N.Sum) -> str:
+        return self._func("sum", n.arg)
+
+    def p_Diag(self, n: N.Diag) -> str:
+        return self._func("diag", n.arg)
+
+    def p_Vec(self, n: N.Vec) -> str:
+        return self._func("vec", n.arg)
+
+    def p_Unvec(self, n: N.Unvec) -> str:
+        return self._func("unvec", n.arg)
+
+
+def _negated(node: Node) -> Node | None:
+    """If `node` prints with a leading minus, the node without it."""
+    if isinstance(node, N.Number) and node.value < 0:
+        return N.Number(-node.value)
+    if isinstance(node, N.Mul) and isinstance(node.factors[0], N.Number) and node.factors[0].value < 0:
+        c = -node.factors[0].value
+        rest = node.factors[1:]
+        if c == 1:
+            return rest[0] if len(rest) == 1 else N.Mul(rest)
+        return N.Mul((N.Number(c), *rest))
+    return None
+
+
+def _is_compact(node: Node) -> bool:
+    """Single-letter factors print without spaces (CᵀABᵀ); anything longer gets spaces."""
+    while isinstance(node, (N.Transpose, N.Inverse, N.Power)):
+        node = node.children()[0]
+    if isinstance(node, N.Symbol):
+        return len(node.name) == 1
+    if isinstance(node, N.Identity):
+        return True
+    return isinstance(node, (N.Add,))
+
+
+def render_text(node: Node) -> str:
+    return Printer(TEXT)(node)
+
+
+def render_latex(node: Node) -> str:
+    return Printer(LATEX)(node)
+
+
+def fraction_text(value: Fraction) -> str:
+    return render_text(N.Number(value))

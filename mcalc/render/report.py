@@ -1,0 +1,143 @@
+"""A derivative `Result` → the things users see: the equation in text and LaTeX, the shape line,
+and the JSON object of the contract. No rich, no typer here: plain data and strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed
+from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer
+from mcalc.shapes import Kind, ShapeEnv, dim_text
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import flatten
+from mcalc.syntax.nodes import Dim, Node
+
+
+def _expr(printer: Printer, node: Node) -> str:
+    return printer.wrap(node, PREC_MUL + 1)
+
+
+def lhs(result: Result, latex: bool = False) -> str:
+    """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x∂x (xᵀAx)."""
+    pr = Printer(LATEX if latex else TEXT)
+    stage = result.final
+    expr = _expr(pr, flatten(result.tree))
+    vars_ = [pr.s.name(v) for v in result.wrt]
+    if len(vars_) > 1:
+        denom = "".join(f"\\partial {v}" for v in vars_) if latex else "".join(f"∂{v}" for v in vars_)
+        n = len(vars_)
+        if latex:
+            return f"\\frac{{\\partial^{n}}}{{{denom}}} {expr}"
+        sup = {2: "²", 3: "³"}.get(n, f"^{n}")
+        return f"∂{sup}/{denom} {expr}"
+    v = vars_[0]
+    kind = stage.kind
+    if kind is DerivKind.SCALAR_VAR:
+        return f"\\frac{{d}}{{d{v}}} {expr}" if latex else f"d/d{v} {expr}"
+    if kind is DerivKind.GRADIENT:
+        return f"\\frac{{\\partial}}{{\\partial {v}}} {expr}" if latex else f"∂/∂{v} {expr}"
+    inner = pr.p(flatten(result.tree))
+    if kind is DerivKind.JACOBIAN:
+        return f"\\frac{{\\partial ({inner})}}{{\\partial {v}}}" if latex else f"∂({inner})/∂{v}"
+    if latex:
+        return (
+            f"\\frac{{\\partial \\operatorname{{vec}}({inner})}}"
+            f"{{\\partial \\operatorname{{vec}}({v})}}"
+        )
+    return f"∂vec({inner})/∂vec({v})"
+
+
+def equation(result: Result, layout: Layout, latex: bool = False) -> str:
+    pr = Printer(LATEX if latex else TEXT)
+    return f"{lhs(result, latex)} = {pr(displayed(result.final, layout, result.env))}"
+
+
+def derivative_text(result: Result, layout: Layout) -> str:
+    return Printer(TEXT)(displayed(result.final, layout, result.env))
+
+
+def derivative_latex(result: Result, layout: Layout) -> str:
+    return Printer(LATEX)(displayed(result.final, layout, result.env))
+
+
+def _dims_of(env: ShapeEnv, node: Node) -> list[Dim]:
+    r, c = env.shape(node)
+    if r == 1 and c == 1:
+        return []
+    if c == 1:
+        return [r]
+    return [r, c]
+
+
+def var_dims(env: ShapeEnv, var: str) -> list[Dim]:
+    r, c = env.shape_of_var(var)
+    kind = env.kind(var)
+    if kind is Kind.SCALAR:
+        return []
+    if kind is Kind.VECTOR:
+        return [r]
+    return [r, c]
+
+
+def _json_dim(env: ShapeEnv, d: Dim) -> str | int:
+    if isinstance(d, int):
+        return d
+    try:
+        return env.size(d)
+    except Exception:  # noqa: BLE001 - an unbound symbolic size is shown by name
+        return dim_text(d)
+
+
+def layout_free_dims(result: Result) -> list[Dim]:
+    dims = _dims_of(result.env, result.tree)
+    for v in result.wrt:
+        dims += var_dims(result.env, v)
+    return dims
+
+
+def shape_line(result: Result, layout: Layout) -> str:
+    env = result.env
+    stage = result.final
+    if stage.kind is DerivKind.TENSOR:
+        f = "×".join(dim_text(d) for d in _dims_of(env, stage.function)) or "1"
+        x = "×".join(dim_text(d) for d in var_dims(env, stage.var))
+        return f"({f})×({x})"
+    shown = displayed(stage, layout, env)
+    r, c = env.shape(shown)
+    if r == 1 and c == 1:
+        return "scalar"
+    return f"{dim_text(r)}×{dim_text(c)}"
+
+
+def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
+    return {name: [_json_dim(env, d) for d in var_dims(env, name)] for name in env.kinds}
+
+
+def to_json(result: Result, layout: Layout) -> dict[str, Any]:
+    env = result.env
+    stage = result.final
+    wrt: str | list[str] = result.wrt[0] if len(result.wrt) == 1 else list(result.wrt)
+    out: dict[str, Any] = {
+        "expression": result.source,
+        "wrt": wrt,
+        "derivative": derivative_text(result, layout),
+        "latex": derivative_latex(result, layout),
+        "equation": equation(result, layout),
+        "equation_latex": equation(result, layout, latex=True),
+        "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
+        "display_shape": shape_line(result, layout),
+        "kind": stage.kind.value,
+        "layout": layout.value,
+        "variables": variables_json(env),
+    }
+    if env.symmetric:
+        out["symmetric"] = sorted(env.symmetric)
+    return out
+
+
+def is_zero(node: Node) -> bool:
+    return isinstance(node, N.Zero) or (isinstance(node, N.Number) and node.value == 0)
+
+
+def layout_note(layout: Layout) -> str:
+    return LAYOUT_NOTES[layout]

@@ -1,0 +1,685 @@
+"""Kinds, symbolic dimensions and shape inference by unification.
+
+Every value is a matrix internally: a column vector of length n is n×1 and a scalar is 1×1. A
+scalar-shaped factor in a product scales (it commutes), so `(xᵀx) A` is allowed. Unknown sizes are
+symbols; the whole expression is unified at once, so in `aᵀ X b` the rows of X meet the length of a.
+Symbols the user names with `--shape` are rigid: `--shape A=m×n,B=p×q` and `A B` is a mismatch.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcalc.errors import InputError, ShapeError, Span
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Dim, Node
+
+Shape = tuple[Dim, Dim]
+SCALAR_SHAPE: Shape = (1, 1)
+DIM_LETTERS = ("m", "n", "p", "q", "r", "s", "u", "v", "w", "k", "l", "h", "g")
+# one-letter lowercase names that mean a scalar function when written f(t)
+SCALAR_FUNCTION_NAMES = frozenset({"f", "g", "h"})
+
+
+class Kind(enum.Enum):
+    SCALAR = "scalar"
+    VECTOR = "vector"
+    MATRIX = "matrix"
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """What the user declared on the command line; everything else follows the naming convention."""
+
+    scalars: frozenset[str] = frozenset()
+    vectors: frozenset[str] = frozenset()
+    matrices: frozenset[str] = frozenset()
+    symmetric: frozenset[str] = frozenset()
+    shapes: Mapping[str, tuple[Dim, ...]] = field(default_factory=dict)
+
+    @property
+    def declared(self) -> frozenset[str]:
+        return self.scalars | self.vectors | self.matrices | self.symmetric | frozenset(self.shapes)
+
+
+def parse_shape_spec(spec: str) -> tuple[str, tuple[Dim, ...]]:
+    """`A=m×n`, `A=3x4`, `x=n`, `c=1` → (name, dims)."""
+    name, sep, dims = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not dims.strip():
+        raise InputError(f"bad --shape {spec!r}: expected NAME=DIMS such as A=m×n or A=3x4")
+    parts = [p.strip() for p in re.split(r"[×xX*,]", dims)]
+    out: list[Dim] = []
+    for p in parts:
+        if re.fullmatch(r"[0-9]+", p):
+            if int(p) == 0:
+                raise InputError(f"bad --shape {spec!r}: dimensions must be positive")
+            out.append(int(p))
+        elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", p):
+            out.append(p)
+        else:
+            raise InputError(f"bad --shape {spec!r}: {p!r} is not a size or a dimension name")
+    if len(out) > 2:
+        raise InputError(f"bad --shape {spec!r}: at most two dimensions")
+    return name, tuple(out)
+
+
+def dim_text(d: Dim) -> str:
+    if isinstance(d, tuple):
+        return "·".join(dim_text(x) for x in d)
+    return str(d)
+
+
+def shape_text(shape: Shape) -> str:
+    r, c = shape
+    if r == 1 and c == 1:
+        return "scalar"
+    return f"{dim_text(r)}×{dim_text(c)}"
+
+
+def default_kind(name: str) -> Kind:
+    first = name[0]
+    return Kind.MATRIX if first.isupper() else Kind.VECTOR
+
+
+class _UnionFind:
+    """Dimension variables (`?3`) bound to each other, to rigid names, to sizes or to products."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, Dim] = {}
+        self.counter = 0
+
+    def fresh(self) -> str:
+        self.counter += 1
+        v = f"?{self.counter}"
+        self.parent[v] = v
+        return v
+
+    def find(self, d: Dim) -> Dim:
+        if isinstance(d, tuple):
+            return tuple(self.find(x) for x in d)
+        while isinstance(d, str) and d.startswith("?"):
+            p = self.parent[d]
+            if p == d:
+                return d
+            nxt = self.parent[p] if isinstance(p, str) and p.startswith("?") else p
+            self.parent[d] = nxt
+            d = p
+        return d
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        if isinstance(a, str) and a.startswith("?"):
+            if isinstance(b, str) and b.startswith("?") and int(b[1:]) > int(a[1:]):
+                self.parent[b] = a  # the earlier variable stays the representative
+            else:
+                self.parent[a] = b
+            return True
+        if isinstance(b, str) and b.startswith("?"):
+            self.parent[b] = a
+            return True
+        if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+            return all(self.unify(x, y) for x, y in zip(a, b, strict=True))
+        sa, sb = _size(a), _size(b)
+        return sa is not None and sa == sb
+
+
+def _size(d: Dim) -> int | None:
+    if isinstance(d, int):
+        return d
+    if isinstance(d, tuple):
+        total = 1
+        for x in d:
+            s = _size(x)
+            if s is None:
+                return None
+            total *= s
+        return total
+    return None
+
+
+def _product(a: Dim, b: Dim) -> Dim:
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    left = a if isinstance(a, tuple) else (a,)
+    right = b if isinstance(b, tuple) else (b,)
+    return left + right
+
+
+class ShapeEnv:
+    """The result of inference: each variable's kind and shape, and the shape of any tree over them."""
+
+    def __init__(self, source: str = "") -> None:
+        self.source = source
+        self.kinds: dict[str, Kind] = {}
+        self.var_dims: dict[str, Shape] = {}
+        self.symmetric: frozenset[str] = frozenset()
+        self.functions: dict[str, str] = {}  # A → t for A(t)
+        self.uf = _UnionFind()
+        self.names: dict[str, str] = {}  # representative ?k → display name
+        self.sizes: dict[str, int] = {}  # display name → concrete size, when known
+        self._memo: dict[Node, Shape] = {}
+        self._identity_dims: dict[int, Dim] = {}
+
+    # -- dims --
+    def resolve(self, d: Dim) -> Dim:
+        d = self.uf.find(d)
+        if isinstance(d, tuple):
+            flat: list[Dim] = []
+            for x in d:
+                x = self.resolve(x)
+                flat.extend(x if isinstance(x, tuple) else (x,))
+            flat = [x for x in flat if x != 1]
+            if not flat:
+                return 1
+            if all(isinstance(x, int) for x in flat):
+                total = 1
+                for x in flat:
+                    assert isinstance(x, int)
+                    total *= x
+                return total
+            return flat[0] if len(flat) == 1 else tuple(flat)
+        if isinstance(d, str) and d.startswith("?"):
+            return self.names.get(d, d)
+        return d
+
+    def shape_of_var(self, name: str) -> Shape:
+        r, c = self.var_dims[name]
+        return (self.resolve(r), self.resolve(c))
+
+    def kind(self, name: str) -> Kind:
+        return self.kinds[name]
+
+    def variables(self) -> dict[str, Shape]:
+        return {name: self.shape_of_var(name) for name in self.kinds}
+
+    def size(self, d: Dim) -> int:
+        """The concrete size of a dimension once sizes are bound (for evaluation)."""
+        d = self.resolve(d)
+        if isinstance(d, int):
+            return d
+        if isinstance(d, tuple):
+            total = 1
+            for x in d:
+                total *= self.size(x)
+            return total
+        if d in self.sizes:
+            return self.sizes[d]
+        raise ShapeError(f"the size of dimension {d} is not known")
+
+    def is_scalar(self, node: Node) -> bool:
+        return self.shape(node) == SCALAR_SHAPE
+
+    def is_vector(self, node: Node) -> bool:
+        r, c = self.shape(node)
+        return c == 1 and r != 1
+
+    def numel(self, node: Node) -> Dim:
+        r, c = self.shape(node)
+        return self.resolve(_product(r, c))
+
+    # -- shapes of trees --
+    def shape(self, node: Node) -> Shape:
+        cached = self._memo.get(node)
+        if cached is not None:
+            return cached
+        r, c = _infer(self, node, unify=False)
+        result = (self.resolve(r), self.resolve(c))
+        self._memo[node] = result
+        return result
+
+    def describe(self, node: Node, shape: Shape | None = None) -> str:
+        r, c = shape if shape is not None else _infer(self, node, unify=False)
+        r, c = self.resolve(r), self.resolve(c)
+        text = self.text_of(node)
+        if r == 1 and c == 1:
+            return f"{text} is a scalar"
+        if c == 1:
+            return f"{text} is a vector of length {dim_text(r)}"
+        return f"{text} is {dim_text(r)}×{dim_text(c)}"
+
+    def text_of(self, node: Node) -> str:
+        if node.span is not None and self.source:
+            return self.source[node.span.start : node.span.end].strip() or "the expression"
+        if isinstance(node, N.Symbol):
+            return node.name
+        return "the expression"
+
+
+def _mismatch(env: ShapeEnv, what: str, span: Span | None, parts: list[tuple[Node, Shape]]) -> ShapeError:
+    desc = ", ".join(env.describe(n, s) for n, s in parts)
+    return ShapeError(f"{what}: {desc}", span)
+
+
+def _is_one(env: ShapeEnv, d: Dim) -> bool:
+    return env.resolve(d) == 1
+
+
+def _scalarish(env: ShapeEnv, s: Shape) -> bool:
+    return _is_one(env, s[0]) and _is_one(env, s[1])
+
+
+def _infer(env: ShapeEnv, node: Node, unify: bool) -> Shape:
+    rule = _SHAPE_RULES.get(type(node))
+    if rule is None:
+        raise ShapeError(f"no shape rule for {type(node).__name__}", node.span)
+    return rule(env, node, unify)
+
+
+def _sub(env: ShapeEnv, node: Node, unify: bool) -> Shape:
+    if unify:
+        return _infer(env, node, True)
+    return env.shape(node)
+
+
+def _need(env: ShapeEnv, ok: bool, what: str, node: Node, parts: list[tuple[Node, Shape]]) -> None:
+    if not ok:
+        span = _operator_span(env, node, parts)
+        raise _mismatch(env, what, span, parts)
+
+
+def _operator_span(env: ShapeEnv, node: Node, parts: list[tuple[Node, Shape]]) -> Span | None:
+    """Point at the operator between the operands when there is one, else at the node."""
+    if len(parts) >= 2 and parts[0][0].span and parts[1][0].span and env.source:
+        a, b = parts[0][0].span, parts[1][0].span
+        assert a is not None and b is not None
+        between = env.source[a.end : b.start]
+        stripped = between.lstrip()
+        if stripped.strip():
+            return Span(a.end + len(between) - len(stripped), a.end + len(between) - len(stripped) + 1)
+        return Span(b.start, b.start + 1)
+    return node.span
+
+
+def _square(env: ShapeEnv, node: Node, arg: Node, s: Shape, unify: bool, op: str) -> Shape:
+    ok = env.uf.unify(s[0], s[1]) if unify else env.resolve(s[0]) == env.resolve(s[1])
+    if not ok:
+        raise ShapeError(f"{op} needs a square matrix: {env.describe(arg, s)}", node.span)
+    return s
+
+
+def _leaf_symbol(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.name not in env.var_dims:
+        raise ShapeError(f"unknown variable {node.name}", node.span)
+    return env.var_dims[node.name]
+
+
+def _leaf_number(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return SCALAR_SHAPE
+
+
+def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.dim is not None:
+        return (node.dim, node.dim)
+    d = env._identity_dims.get(id(node))
+    if d is None:
+        d = env.uf.fresh()
+        env._identity_dims[id(node)] = d
+    return (d, d)
+
+
+def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return (node.rows, node.cols)
+
+
+def _leaf_commutation(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    n = _product(node.rows, node.cols)
+    return (n, n)
+
+
+def _add(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    shapes = [(t, _sub(env, t, unify)) for t in node.terms]
+    result: Shape | None = None
+    first: tuple[Node, Shape] | None = None
+    for t, s in shapes:
+        if _scalarish(env, s):
+            continue
+        if result is None:
+            result, first = s, (t, s)
+            continue
+        assert first is not None
+        ok = (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1])) if unify else (
+            env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1])
+        )
+        _need(env, ok, "dimension mismatch in a sum", node, [first, (t, s)])
+    return result if result is not None else SCALAR_SHAPE
+
+
+def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    acc: Shape | None = None
+    acc_node: Node | None = None
+    for f in node.factors:
+        s = _sub(env, f, unify)
+        if acc is None or _scalarish(env, acc):
+            acc, acc_node = s, f
+            continue
+        if _scalarish(env, s):
+            continue
+        ok = env.uf.unify(acc[1], s[0]) if unify else env.resolve(acc[1]) == env.resolve(s[0])
+        assert acc_node is not None
+        _need(env, ok, "dimension mismatch in a product", node, [(acc_node, acc), (f, s)])
+        acc = (acc[0], s[1])
+        acc_node = N.Mul((acc_node, f), span=_join(acc_node.span, f.span))
+    assert acc is not None
+    return acc
+
+
+def _join(a: Span | None, b: Span | None) -> Span | None:
+    if a is None or b is None:
+        return a or b
+    return Span(min(a.start, b.start), max(a.end, b.end))
+
+
+def _hadamard(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return _add(env, N.Add(node.factors, span=node.span), unify) if unify else _add(
+        env, N.Add(node.factors), unify
+    )
+
+
+def _kron(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    a, b = _sub(env, node.left, unify), _sub(env, node.right, unify)
+    return (_product(a[0], b[0]), _product(a[1], b[1]))
+
+
+def _transpose(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    return (c, r)
+
+
+def _inverse(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.arg, unify)
+    return _square(env, node, node.arg, s, unify, "the inverse")
+
+
+def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.base, unify)
+    if _scalarish(env, s):
+        return s
+    if _is_one(env, s[1]) or _is_one(env, s[0]):
+        text = env.text_of(node.base)
+        raise ShapeError(
+            f"power of a vector: {text}^{node.exponent} is not defined",
+            node.span,
+            hint=f"did you mean {text}.^{node.exponent} (entrywise) or {text}^T {text}?",
+        )
+    if node.exponent.denominator != 1:
+        raise ShapeError("a matrix power needs an integer exponent", node.span)
+    return _square(env, node, node.base, s, unify, "a matrix power")
+
+
+def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return _sub(env, node.children()[0], unify)
+
+
+def _to_scalar(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    _sub(env, node.arg, unify)
+    return SCALAR_SHAPE
+
+
+def _square_to_scalar(name: str) -> Any:
+    def rule(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+        s = _sub(env, node.arg, unify)
+        _square(env, node, node.arg, s, unify, name)
+        return SCALAR_SHAPE
+
+    return rule
+
+
+def _diag(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    if _is_one(env, c):
+        return (r, r)
+    _square(env, node, node.arg, (r, c), unify, "diag of a matrix")
+    return (r, 1)
+
+
+def _vec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    return (_product(r, c), 1)
+
+
+def _unvec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    _sub(env, node.arg, unify)
+    return (node.rows, node.cols)
+
+
+def _function_of(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return env.var_dims[node.name]
+
+
+def _differential(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return env.var_dims[node.name]
+
+
+_SHAPE_RULES: dict[type, Any] = {
+    N.Symbol: _leaf_symbol,
+    N.Number: _leaf_number,
+    N.Identity: _leaf_identity,
+    N.Ones: _leaf_rc,
+    N.Zero: _leaf_rc,
+    N.Commutation: _leaf_commutation,
+    N.Differential: _differential,
+    N.FunctionOf: _function_of,
+    N.Add: _add,
+    N.Mul: _mul,
+    N.Hadamard: _hadamard,
+    N.Kron: _kron,
+    N.Transpose: _transpose,
+    N.Inverse: _inverse,
+    N.Power: _power,
+    N.ElementPower: _same,
+    N.Apply: _same,
+    N.Trace: _square_to_scalar("the trace"),
+    N.Det: _square_to_scalar("det"),
+    N.LogDet: _square_to_scalar("logdet"),
+    N.Norm: _to_scalar,
+    N.Sum: _to_scalar,
+    N.Diag: _diag,
+    N.Vec: _vec,
+    N.Unvec: _unvec,
+}
+
+
+def _function_params(tree: Node) -> dict[str, str]:
+    out: dict[str, str] = {}
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.FunctionOf):
+            other = out.setdefault(n.name, n.param)
+            if other != n.param:
+                raise ShapeError(f"{n.name} is used as a function of both {other} and {n.param}", n.span)
+        stack.extend(n.children())
+    return out
+
+
+def _check_function_use(tree: Node, functions: Mapping[str, str]) -> None:
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.Symbol) and n.name in functions:
+            raise ShapeError(
+                f"{n.name} is a function of {functions[n.name]}: write {n.name}({functions[n.name]})",
+                n.span,
+            )
+        stack.extend(n.children())
+
+
+def infer_shapes(
+    tree: Node, decl: Declarations | None = None, source: str = "", extra: Iterable[Node] = ()
+) -> tuple[ShapeEnv, Node]:
+    """Kinds and symbolic shapes of every variable in `tree` (and in `extra` trees, such as a
+    claimed answer), unified across all of them. Returns the environment and the tree with each
+    identity matrix given the size its context needs."""
+    decl = decl or Declarations()
+    env = ShapeEnv(source)
+    trees = [tree, *extra]
+    functions: dict[str, str] = {}
+    for t in trees:
+        for name, param in _function_params(t).items():
+            if functions.setdefault(name, param) != param:
+                raise ShapeError(f"{name} is used as a function of both {functions[name]} and {param}")
+    for t in trees:
+        _check_function_use(t, functions)
+    env.functions = functions
+    names: list[str] = []
+    for t in trees:
+        for name in N.free_symbols(t):
+            if name not in names:
+                names.append(name)
+    params = set(functions.values())
+    for name in names:
+        env.kinds[name] = _kind_of(name, decl, name in params, name in functions)
+    env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)
+    rigid: set[str] = set()
+    for name in names:
+        env.var_dims[name] = _initial_dims(env, name, decl, rigid)
+    for t in trees:
+        _infer(env, t, unify=True)
+    _name_dims(env, names, rigid)
+    env._memo.clear()
+    return env, _fix_identities(env, tree)
+
+
+def _kind_of(name: str, decl: Declarations, is_param: bool, is_function: bool) -> Kind:
+    if name in decl.scalars:
+        return Kind.SCALAR
+    if name in decl.vectors:
+        return Kind.VECTOR
+    if name in decl.matrices or name in decl.symmetric:
+        return Kind.MATRIX
+    if name in decl.shapes:
+        dims = decl.shapes[name]
+        if len(dims) == 0 or all(d == 1 for d in dims):
+            return Kind.SCALAR
+        if len(dims) == 1:
+            return Kind.VECTOR
+        return Kind.MATRIX
+    if is_param:
+        return Kind.SCALAR
+    if is_function and name in SCALAR_FUNCTION_NAMES:
+        return Kind.SCALAR
+    return default_kind(name)
+
+
+def _initial_dims(env: ShapeEnv, name: str, decl: Declarations, rigid: set[str]) -> Shape:
+    kind = env.kinds[name]
+    given = decl.shapes.get(name)
+    for d in given or ():
+        if isinstance(d, str):
+            rigid.add(d)
+    if kind is Kind.SCALAR:
+        if given and any(d != 1 for d in given):
+            raise InputError(f"{name} is declared a scalar but --shape gives {given}")
+        return SCALAR_SHAPE
+    if kind is Kind.VECTOR:
+        if given and len(given) == 2 and given[1] != 1:
+            raise InputError(f"{name} is declared a vector but --shape gives two dimensions")
+        return ((given[0] if given else env.uf.fresh()), 1)
+    if given and len(given) == 2:
+        r, c = given
+        if name in env.symmetric and r != c:
+            raise InputError(f"{name} is symmetric but --shape gives {dim_text(r)}×{dim_text(c)}")
+        return (r, c)
+    if given and len(given) == 1:
+        return (given[0], given[0])
+    r = env.uf.fresh()
+    return (r, r) if name in env.symmetric else (r, env.uf.fresh())
+
+
+def _name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
+    """Give each unresolved dimension a letter, in order of first appearance (m, n, p, ...)."""
+    letters = [x for x in DIM_LETTERS if x not in rigid]
+    counter = 0
+
+    def visit(d: Dim) -> None:
+        nonlocal counter
+        d = env.uf.find(d)
+        if isinstance(d, tuple):
+            for x in d:
+                visit(x)
+            return
+        if isinstance(d, str) and d.startswith("?") and d not in env.names:
+            env.names[d] = letters[counter] if counter < len(letters) else f"d{counter + 1}"
+            counter += 1
+
+    for name in names:
+        for d in env.var_dims[name]:
+            visit(d)
+    for d in list(env._identity_dims.values()):
+        visit(d)
+
+
+def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
+    if not env._identity_dims:
+        return tree
+
+    def walk(n: Node) -> Node:
+        if isinstance(n, N.Identity) and n.dim is None:
+            d = env._identity_dims.get(id(n))
+            if d is None:
+                return n
+            return N.Identity(env.resolve(d), span=n.span)
+        kids = n.children()
+        if not kids:
+            return n
+        new = tuple(walk(k) for k in kids)
+        return n if new == kids and all(a is b for a, b in zip(new, kids, strict=True)) else N.rebuild(n, new)
+
+    return walk(tree)
+
+
+def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
+    """Unify each variable's dimensions with the size of the array given for it."""
+    for name, shape in arrays.items():
+        if name not in env.var_dims:
+            continue
+        kind = env.kinds[name]
+        want = {Kind.SCALAR: 0, Kind.VECTOR: 1, Kind.MATRIX: 2}[kind]
+        if len(shape) != want:
+            raise InputError(
+                f"{name} is a {kind.value} but its value has {len(shape)} dimension(s) {tuple(shape)}"
+            )
+        dims = env.var_dims[name]
+        for d, size in zip(dims, shape, strict=False):
+            r = env.resolve(d)
+            if isinstance(r, int):
+                if r != size:
+                    raise InputError(f"{name} should have size {r} but its value has {size}")
+                continue
+            if isinstance(r, tuple):
+                continue
+            known = env.sizes.get(r)
+            if known is not None and known != size:
+                raise InputError(
+                    f"dimension {r} is {known} elsewhere but {name} has size {size} there "
+                    f"(shape {tuple(shape)})"
+                )
+            env.sizes[r] = size
+        if name in env.symmetric and len(shape) == 2 and shape[0] != shape[1]:
+            raise InputError(f"{name} is declared symmetric but its value is {shape[0]}×{shape[1]}")
+
+
+def unbound_dims(env: ShapeEnv) -> list[str]:
+    out: list[str] = []
+    for name in env.var_dims:
+        for d in env.shape_of_var(name):
+            for x in d if isinstance(d, tuple) else (d,):
+                if isinstance(x, str) and x not in env.sizes and x not in out:
+                    out.append(x)
+    for d in env._identity_dims.values():
+        r = env.resolve(d)
+        for x in r if isinstance(r, tuple) else (r,):
+            if isinstance(x, str) and x not in env.sizes and x not in out:
+                out.append(x)
+    return out

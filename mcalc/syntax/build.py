@@ -1,0 +1,60 @@
+"""Small constructors used by the derivative rules: they drop the obvious (a product by one, a sum
+of one term) so rules stay one line, and leave real simplification to the simplifier."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from mcalc.syntax.nodes import ONE, Add, Mul, Node, Number
+
+
+def num(value: int | Fraction) -> Number:
+    return Number(Fraction(value))
+
+
+def mul(*factors: Node) -> Node:
+    flat: list[Node] = []
+    for f in factors:
+        if f == ONE:
+            continue
+        flat.append(f)
+    if not flat:
+        return ONE
+    if len(flat) == 1:
+        return flat[0]
+    return Mul(tuple(flat))
+
+
+def add(*terms: Node) -> Node:
+    flat: list[Node] = []
+    for t in terms:
+        if isinstance(t, Add):
+            flat.extend(t.terms)
+        else:
+            flat.append(t)
+    if len(flat) == 1:
+        return flat[0]
+    return Add(tuple(flat))
+
+
+def neg(x: Node) -> Node:
+    return mul(num(-1), x)
+
+
+def flatten(node: Node) -> Node:
+    """Nested sums and products flattened (as the user reads them), nothing else changed."""
+    kids = node.children()
+    if not kids:
+        return node
+    from mcalc.syntax.nodes import rebuild
+
+    node = rebuild(node, tuple(flatten(k) for k in kids))
+    if isinstance(node, (Mul, Add)):
+        flat: list[Node] = []
+        for c in node.children():
+            if type(c) is type(node):
+                flat.extend(c.children())
+            else:
+                flat.append(c)
+        return type(node)(tuple(flat), span=node.span)
+    return node

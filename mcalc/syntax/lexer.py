@@ -1,0 +1,198 @@
+"""Source text → tokens.
+
+Names are one letter (Latin or Greek, or a Greek letter spelled out) optionally followed by digits or
+`_subscript`; a run of letters that is not a known word (`ABA`) is split into single-letter names,
+which is how `ABA^TC` means the product A B Aᵀ C. Every token carries its half-open span.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from mcalc.errors import ParseError, Span
+
+
+class Tok(enum.Enum):
+    NAME = "name"
+    WORD = "function name"
+    NUMBER = "number"
+    LPAREN = "'('"
+    RPAREN = "')'"
+    LBRACE = "'{'"
+    RBRACE = "'}'"
+    COMMA = "','"
+    PLUS = "'+'"
+    MINUS = "'-'"
+    STAR = "'*'"
+    SLASH = "'/'"
+    CARET = "'^'"
+    DOTSTAR = "'.*'"
+    DOTSLASH = "'./'"
+    DOTCARET = "'.^'"
+    HADAMARD = "'⊙'"
+    KRON = "'⊗'"
+    TRANSPOSE = "'ᵀ'"
+    INVERSE = "'⁻¹'"
+    INVERSE_T = "'⁻ᵀ'"
+    SUPERSCRIPT = "superscript power"
+    NORM = "'‖'"
+    UNDERSCORE = "'_'"
+    EOF = "end of input"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: Tok
+    text: str
+    span: Span
+    # True when whitespace separates this token from the previous one (A(t) vs A (t)).
+    spaced: bool = False
+
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
+    "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}  # fmt: skip
+
+# Words that name functions or constants; everything else made of letters is a product of names.
+FUNCTION_WORDS = frozenset({
+    "tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid",
+    "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace",
+})  # fmt: skip
+
+SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
+
+SINGLE = {
+    "(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA,
+    "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "/": Tok.SLASH,
+    "^": Tok.CARET, "⊙": Tok.HADAMARD, "∘": Tok.HADAMARD, "⊗": Tok.KRON, "'": Tok.TRANSPOSE,
+    "ᵀ": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE,
+}  # fmt: skip
+
+
+def _is_latin(ch: str) -> bool:
+    return ("a" <= ch <= "z") or ("A" <= ch <= "Z")
+
+
+def _is_greek(ch: str) -> bool:
+    return "\u0391" <= ch <= "\u03a9" or "\u03b1" <= ch <= "\u03c9"
+
+
+def _subscript(src: str, i: int) -> int:
+    """End of the digits or `_subscript` that may follow a one-letter name starting at i."""
+    n = len(src)
+    j = i
+    while j < n and src[j].isascii() and src[j].isdigit():
+        j += 1
+    if j < n and src[j] == "_" and j + 1 < n and (src[j + 1].isascii() and src[j + 1].isalnum()):
+        j += 1
+        while j < n and src[j].isascii() and src[j].isalnum():
+            j += 1
+    return j
+
+
+def tokenize(src: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(src)
+    spaced = False
+
+    def add(kind: Tok, text: str, start: int, end: int) -> None:
+        nonlocal spaced
+        tokens.append(Token(kind, text, Span(start, end), spaced))
+        spaced = False
+
+    while i < n:
+        ch = src[i]
+        if ch.isspace():
+            spaced = True
+            i += 1
+            continue
+        if ch.isascii() and ch.isdigit() or (ch == "." and i + 1 < n and src[i + 1].isdigit()):
+            j = i
+            while j < n and src[j].isascii() and src[j].isdigit():
+                j += 1
+            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+                j += 1
+                while j < n and src[j].isascii() and src[j].isdigit():
+                    j += 1
+            add(Tok.NUMBER, src[i:j], i, j)
+            i = j
+            continue
+        if ch == ".":
+            two = src[i : i + 2]
+            kind = {".*": Tok.DOTSTAR, "./": Tok.DOTSLASH, ".^": Tok.DOTCARET}.get(two)
+            if kind is None:
+                raise ParseError("unexpected '.': elementwise operators are .* ./ .^", Span(i, i + 1))
+            add(kind, two, i, i + 2)
+            i += 2
+            continue
+        if src.startswith("||", i):
+            add(Tok.NORM, "||", i, i + 2)
+            i += 2
+            continue
+        if src.startswith("⁻¹", i):
+            add(Tok.INVERSE, "⁻¹", i, i + 2)
+            i += 2
+            continue
+        if src.startswith("⁻ᵀ", i):
+            add(Tok.INVERSE_T, "⁻ᵀ", i, i + 2)
+            i += 2
+            continue
+        if ch in SUPERSCRIPT_DIGITS:
+            j = i
+            while j < n and src[j] in SUPERSCRIPT_DIGITS:
+                j += 1
+            add(Tok.SUPERSCRIPT, src[i:j], i, j)
+            i = j
+            continue
+        if ch in SINGLE:
+            add(SINGLE[ch], ch, i, i + 1)
+            i += 1
+            continue
+        if _is_greek(ch):
+            j = _subscript(src, i + 1)
+            add(Tok.NAME, src[i:j], i, j)
+            i = j
+            continue
+        if _is_latin(ch):
+            j = i
+            while j < n and _is_latin(src[j]):
+                j += 1
+            # a word followed by digits ("norm2") is still a word
+            k = j
+            while k < n and src[k].isascii() and src[k].isdigit():
+                k += 1
+            if src[i:k] in FUNCTION_WORDS:
+                add(Tok.WORD, src[i:k], i, k)
+                i = k
+                continue
+            word = src[i:j]
+            if word in FUNCTION_WORDS:
+                add(Tok.WORD, word, i, j)
+                i = j
+                continue
+            if word in GREEK:
+                end = _subscript(src, j)
+                add(Tok.NAME, GREEK[word] + src[j:end], i, end)
+                i = end
+                continue
+            for p in range(i, j - 1):  # all letters but the last are one-letter names
+                add(Tok.NAME, src[p], p, p + 1)
+            end = _subscript(src, j)
+            add(Tok.NAME, src[j - 1 : end], j - 1, end)
+            i = end
+            continue
+        if ch == "|":
+            raise ParseError(
+                "unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)",
+                Span(i, i + 1),
+            )
+        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+        raise ParseError(f"unexpected character {shown}", Span(i, i + 1))
+    add(Tok.EOF, "", n, n)
+    return tokens

@@ -1,0 +1,332 @@
+"""The immutable expression tree.
+
+Every node is a frozen, slotted dataclass. Structural equality and hashing ignore the source span,
+so two trees that differ only in where they were typed compare equal; the hash is cached because
+the simplifier and the evaluator key dictionaries by whole subtrees.
+
+Dimensions (`Dim`) are either concrete sizes (`int`) or symbol names (`str`); a product of
+dimensions (the size of `vec(X)` or of a Kronecker product) is a tuple of its factors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from typing import Any, ClassVar, Union
+
+from mcalc.errors import Span
+
+Dim = Union[int, str, tuple["Dim", ...]]
+
+_COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    span: Span | None = field(default=None, compare=False, kw_only=True, repr=False)
+    _hash: int = field(default=0, compare=False, init=False, repr=False)
+
+    # Names of the child-node fields, in order; tuples of nodes are allowed.
+    CHILDREN: ClassVar[tuple[str, ...]] = ()
+
+    def key(self) -> tuple[Any, ...]:
+        names = _COMPARE_FIELDS.get(type(self))
+        if names is None:
+            names = tuple(f.name for f in fields(self) if f.compare)
+            _COMPARE_FIELDS[type(self)] = names
+        return tuple(getattr(self, n) for n in names)
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h == 0:
+            h = hash((type(self).__name__, self.key())) or 1
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Node)
+        return hash(self) == hash(other) and self.key() == other.key()
+
+    def children(self) -> tuple[Node, ...]:
+        out: list[Node] = []
+        for name in self.CHILDREN:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                out.extend(value)
+            else:
+                out.append(value)
+        return tuple(out)
+
+
+# --- leaves -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Symbol(Node):
+    """A named variable; its kind and shape live in the shape environment, not in the node."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Number(Node):
+    value: Fraction
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Identity(Node):
+    """The identity matrix; `dim` is None until shape inference fixes the size the context needs."""
+
+    dim: Dim | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ones(Node):
+    """The all-ones matrix (or vector, when cols == 1)."""
+
+    rows: Dim
+    cols: Dim
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Zero(Node):
+    rows: Dim
+    cols: Dim
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Commutation(Node):
+    """K with K vec(M) = vec(Mᵀ) for an r×c matrix M."""
+
+    rows: Dim
+    cols: Dim
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Differential(Node):
+    """dX: the differential of the variable `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FunctionOf(Node):
+    """A(t): the variable `name` as a function of the scalar `param`; `order` counts primes."""
+
+    name: str
+    param: str
+    order: int = 0
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Add(Node):
+    terms: tuple[Node, ...]
+    CHILDREN: ClassVar[tuple[str, ...]] = ("terms",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Mul(Node):
+    """Product: a matrix chain in which scalar-shaped factors commute with everything."""
+
+    factors: tuple[Node, ...]
+    CHILDREN: ClassVar[tuple[str, ...]] = ("factors",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Hadamard(Node):
+    factors: tuple[Node, ...]
+    CHILDREN: ClassVar[tuple[str, ...]] = ("factors",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Kron(Node):
+    left: Node
+    right: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("left", "right")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Transpose(Node):
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Inverse(Node):
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Power(Node):
+    """Matrix power of a square matrix (integer exponent), ordinary power of a scalar."""
+
+    base: Node
+    exponent: Fraction
+    CHILDREN: ClassVar[tuple[str, ...]] = ("base",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ElementPower(Node):
+    """X.^p, entry by entry."""
+
+    base: Node
+    exponent: Fraction
+    CHILDREN: ClassVar[tuple[str, ...]] = ("base",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Trace(Node):
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Det(Node):
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogDet(Node):
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Apply(Node):
+    """An elementwise function (exp, log, tanh, ...) applied entry by entry."""
+
+    func: str
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Norm(Node):
+    """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values."""
+
+    arg: Node
+    p: int = 2
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sum(Node):
+    """Sum of all entries."""
+
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Diag(Node):
+    """diag: a vector to a diagonal matrix, or a square matrix to the vector of its diagonal."""
+
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Vec(Node):
+    """Columns stacked into one vector."""
+
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Unvec(Node):
+    """The inverse of vec: a vector of length rows·cols folded column by column."""
+
+    arg: Node
+    rows: Dim
+    cols: Dim
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+OPERATORS: tuple[type[Node], ...] = (
+    Add, Mul, Hadamard, Kron, Transpose, Inverse, Power, ElementPower, Trace, Det, LogDet,
+    Apply, Norm, Sum, Diag, Vec, Unvec,
+)  # fmt: skip
+LEAVES: tuple[type[Node], ...] = (
+    Symbol, Number, Identity, Ones, Zero, Commutation, Differential, FunctionOf,
+)  # fmt: skip
+
+
+def rebuild(node: Node, children: tuple[Node, ...]) -> Node:
+    """A copy of `node` with new children, in the order `node.children()` lists them."""
+    if not node.CHILDREN:
+        return node
+    values: dict[str, Any] = {}
+    i = 0
+    for name in node.CHILDREN:
+        old = getattr(node, name)
+        if isinstance(old, tuple):
+            values[name] = tuple(children[i : i + len(old)])
+            i += len(old)
+        else:
+            values[name] = children[i]
+            i += 1
+    cls = type(node)
+    extra = {
+        f.name: getattr(node, f.name)
+        for f in fields(node)
+        if f.init and f.name not in values and f.name != "span"
+    }
+    return cls(**values, **extra, span=node.span)
+
+
+def contains(node: Node, target: Node) -> bool:
+    """Does `target` occur in `node`? (Iterative: trees can be deep.)"""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n == target:
+            return True
+        stack.extend(n.children())
+    return False
+
+
+def free_symbols(node: Node) -> list[str]:
+    """Variable names in order of first appearance (functions of t count under their own name)."""
+    seen: dict[str, None] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Symbol):
+            seen.setdefault(n.name)
+        elif isinstance(n, FunctionOf):
+            seen.setdefault(n.name)
+            seen.setdefault(n.param)
+        stack.extend(reversed(n.children()))
+    return list(seen)
+
+
+ONE = Number(Fraction(1))
+MINUS_ONE = Number(Fraction(-1))
+
+
+def substitute(node: Node, mapping: dict[Node, Node]) -> Node:
+    """Replace every occurrence of a key of `mapping` (matched structurally)."""
+    memo: dict[Node, Node] = {}
+
+    def walk(n: Node) -> Node:
+        if n in mapping:
+            return mapping[n]
+        hit = memo.get(n)
+        if hit is not None:
+            return hit
+        kids = n.children()
+        out = n if not kids else rebuild(n, tuple(walk(k) for k in kids))
+        memo[n] = out
+        return out
+
+    return walk(node)

@@ -1,0 +1,390 @@
+"""Tokens → tree, by binding power (Pratt parsing).
+
+The grammar's precedence lives in `INFIX_POWER`; juxtaposition is the product operator, triggered
+whenever the next token can start an operand. Sugar is lowered here so the derivative table only
+sees primitives: `a - b` → a + (−1)b, `A^-T` → (A⁻¹)ᵀ, `a ./ b` → a ⊙ b.^(−1), `log det X` →
+logdet X, `inv(X)` → X⁻¹.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from fractions import Fraction
+
+from mcalc.errors import ParseError, Span
+from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
+from mcalc.syntax.nodes import (
+    MINUS_ONE,
+    Add,
+    Apply,
+    Det,
+    Diag,
+    ElementPower,
+    FunctionOf,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    Mul,
+    Node,
+    Norm,
+    Number,
+    Power,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+)
+
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid")
+# Internal elementwise functions produced by derivative rules; not part of the input language.
+INTERNAL_ELEMENTWISE = ("sign", "step")
+
+SUM_POWER = 10
+PRODUCT_POWER = 20
+PREFIX_MINUS_POWER = 15
+FUNCTION_ARG_POWER = 25  # `log det X`, `tr A^T B` = tr(Aᵀ) B
+POWER_POWER = 30
+POSTFIX_POWER = 40
+
+INFIX_POWER: dict[Tok, int] = {
+    Tok.PLUS: SUM_POWER,
+    Tok.MINUS: SUM_POWER,
+    Tok.STAR: PRODUCT_POWER,
+    Tok.SLASH: PRODUCT_POWER,
+    Tok.DOTSTAR: PRODUCT_POWER,
+    Tok.DOTSLASH: PRODUCT_POWER,
+    Tok.HADAMARD: PRODUCT_POWER,
+    Tok.KRON: PRODUCT_POWER,
+}
+OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM}
+MAX_DEPTH = 200
+
+
+def _span(a: Node | Token, b: Node | Token) -> Span | None:
+    sa, sb = a.span, b.span
+    if sa is None or sb is None:
+        return sa or sb
+    return Span(sa.start, sb.end)
+
+
+def _number(text: str) -> Fraction:
+    return Fraction(text)
+
+
+class Parser:
+    def __init__(self, src: str, scalar_params: frozenset[str] = frozenset()) -> None:
+        self.src = src
+        self.tokens = tokenize(src)
+        self.pos = 0
+        self.depth = 0
+        self.norm_depth = 0
+        # names that make `A(s)` a function of s rather than the product A·s
+        self.scalar_params = scalar_params | {"t"}
+
+    # -- token helpers --
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind is not Tok.EOF:
+            self.pos += 1
+        return tok
+
+    def expect(self, kind: Tok, context: str) -> Token:
+        tok = self.peek()
+        if tok.kind is not kind:
+            raise self.error(f"expected {kind.value} {context}", tok)
+        return self.advance()
+
+    def error(self, message: str, tok: Token) -> ParseError:
+        found = "end of input" if tok.kind is Tok.EOF else repr(tok.text)
+        return ParseError(f"{message}, found {found}", tok.span)
+
+    # -- entry --
+    def parse(self) -> Node:
+        if self.peek().kind is Tok.EOF:
+            raise ParseError("empty expression", Span(0, 0))
+        node = self.expression(0)
+        tok = self.peek()
+        if tok.kind is not Tok.EOF:
+            if tok.kind is Tok.RPAREN:
+                raise ParseError("unmatched ')'", tok.span)
+            raise self.error("expected an operator or end of input", tok)
+        return node
+
+    def expression(self, min_power: int) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError("expression nested too deeply", self.peek().span)
+        try:
+            left = self.prefix()
+            while True:
+                tok = self.peek()
+                if tok.kind in INFIX_POWER:
+                    power = INFIX_POWER[tok.kind]
+                    if power <= min_power:
+                        break
+                    self.advance()
+                    right = self.expression(power)
+                    left = self.infix(tok, left, right)
+                elif tok.kind in OPERAND_START and not self._closes_norm(tok):
+                    if PRODUCT_POWER <= min_power:
+                        break
+                    right = self.expression(PRODUCT_POWER)
+                    left = Mul((left, right), span=_span(left, right))
+                else:
+                    break
+            return left
+        finally:
+            self.depth -= 1
+
+    def _closes_norm(self, tok: Token) -> bool:
+        return tok.kind is Tok.NORM and self.norm_depth > 0
+
+    def infix(self, tok: Token, left: Node, right: Node) -> Node:
+        span = _span(left, right)
+        kind = tok.kind
+        if kind is Tok.PLUS:
+            return Add((left, right), span=span)
+        if kind is Tok.MINUS:
+            return Add((left, Mul((MINUS_ONE, right), span=right.span)), span=span)
+        if kind in (Tok.STAR,):
+            return Mul((left, right), span=span)
+        if kind is Tok.SLASH:
+            if isinstance(right, Number):
+                if right.value == 0:
+                    raise ParseError("division by zero", tok.span)
+                if isinstance(left, Number):
+                    return Number(left.value / right.value, span=span)
+                return Mul((Number(1 / right.value), left), span=span)
+            return Mul((left, Power(right, Fraction(-1), span=right.span)), span=span)
+        if kind in (Tok.DOTSTAR, Tok.HADAMARD):
+            return Hadamard((left, right), span=span)
+        if kind is Tok.DOTSLASH:
+            return Hadamard((left, ElementPower(right, Fraction(-1), span=right.span)), span=span)
+        if kind is Tok.KRON:
+            return Kron(left, right, span=span)
+        raise self.error("unexpected operator", tok)  # pragma: no cover - table and code agree
+
+    # -- operands --
+    def prefix(self) -> Node:
+        tok = self.peek()
+        if tok.kind is Tok.MINUS:
+            self.advance()
+            operand = self.expression(PREFIX_MINUS_POWER)
+            if isinstance(operand, Number):
+                return Number(-operand.value, span=_span(tok, operand))
+            return Mul((MINUS_ONE, operand), span=_span(tok, operand))
+        if tok.kind is Tok.PLUS:
+            self.advance()
+            return self.expression(PREFIX_MINUS_POWER)
+        return self.postfix(self.primary())
+
+    def primary(self) -> Node:
+        tok = self.peek()
+        if tok.kind is Tok.NUMBER:
+            self.advance()
+            return Number(_number(tok.text), span=tok.span)
+        if tok.kind is Tok.NAME:
+            return self.name()
+        if tok.kind is Tok.WORD:
+            return self.function()
+        if tok.kind is Tok.LPAREN:
+            self.advance()
+            inner = self.expression(0)
+            close = self.peek()
+            if close.kind is not Tok.RPAREN:
+                raise self.error(f"expected ')' to close '(' opened at col {tok.span.start + 1}", close)
+            self.advance()
+            return _with_span(inner, Span(tok.span.start, close.span.end))
+        if tok.kind is Tok.NORM:
+            return self.norm()
+        if tok.kind is Tok.EOF:
+            raise self.error("expected an operand", tok)
+        raise self.error("expected an operand", tok)
+
+    def name(self) -> Node:
+        tok = self.advance()
+        if tok.text == "I":
+            return Identity(span=tok.span)
+        nxt = self.peek()
+        # A(t): a function of the scalar t, written without a space before '('
+        if (
+            nxt.kind is Tok.LPAREN
+            and not nxt.spaced
+            and self.peek(1).kind is Tok.NAME
+            and self.peek(1).text in self.scalar_params
+            and self.peek(2).kind is Tok.RPAREN
+        ):
+            self.advance()
+            param = self.advance()
+            close = self.advance()
+            if param.text == tok.text:
+                raise ParseError(f"{tok.text} cannot be a function of itself", param.span)
+            return FunctionOf(tok.text, param.text, span=Span(tok.span.start, close.span.end))
+        return Symbol(tok.text, span=tok.span)
+
+    def norm(self) -> Node:
+        open_tok = self.advance()
+        self.norm_depth += 1
+        try:
+            inner = self.expression(0)
+        finally:
+            self.norm_depth -= 1
+        close = self.peek()
+        if close.kind is not Tok.NORM:
+            raise self.error(
+                f"expected {open_tok.text} to close the norm opened at col {open_tok.span.start + 1}",
+                close,
+            )
+        self.advance()
+        end = close.span.end
+        p = 2
+        if self.peek().kind is Tok.UNDERSCORE:
+            self.advance()
+            sub = self.advance()
+            if sub.text in ("F", "2"):
+                p = 2
+            elif sub.text == "1":
+                p = 1
+            else:
+                raise ParseError("unknown norm subscript: use _F, _2 or _1", sub.span)
+            end = sub.span.end
+        return Norm(inner, p, span=Span(open_tok.span.start, end))
+
+    def function(self) -> Node:
+        tok = self.advance()
+        word = tok.text
+        if word == "eye":
+            return Identity(span=tok.span)
+        if self.peek().kind is Tok.LPAREN:
+            open_tok = self.advance()
+            args = [self.expression(0)]
+            while self.peek().kind is Tok.COMMA:
+                self.advance()
+                args.append(self.expression(0))
+            close = self.peek()
+            if close.kind is not Tok.RPAREN:
+                raise self.error(
+                    f"expected ')' to close {word}( opened at col {open_tok.span.start + 1}", close
+                )
+            self.advance()
+            span = Span(tok.span.start, close.span.end)
+        else:
+            if self.peek().kind not in OPERAND_START:
+                raise self.error(f"expected '(' or an operand after {word}", self.peek())
+            args = [self.expression(FUNCTION_ARG_POWER)]
+            span = _span(tok, args[0]) or tok.span
+        return self.apply_function(tok, word, args, span)
+
+    def apply_function(self, tok: Token, word: str, args: list[Node], span: Span) -> Node:
+        arity = 2 if word == "kron" else 1
+        if len(args) != arity:
+            raise ParseError(
+                f"wrong number of arguments: {word} takes {arity}, got {len(args)}", tok.span
+            )
+        a = args[0]
+        builders: dict[str, Callable[[], Node]] = {
+            "tr": lambda: Trace(a, span=span),
+            "trace": lambda: Trace(a, span=span),
+            "det": lambda: Det(a, span=span),
+            "logdet": lambda: LogDet(a, span=span),
+            "inv": lambda: Inverse(a, span=span),
+            "sum": lambda: Sum(a, span=span),
+            "norm": lambda: Norm(a, 2, span=span),
+            "norm2": lambda: Norm(a, 2, span=span),
+            "norm1": lambda: Norm(a, 1, span=span),
+            "diag": lambda: Diag(a, span=span),
+            "vec": lambda: Vec(a, span=span),
+            "kron": lambda: Kron(a, args[-1], span=span),
+        }
+        if word == "log" and isinstance(a, Det):
+            return LogDet(a.arg, span=span)  # log det X is logdet X
+        if word in builders:
+            return builders[word]()
+        if word in ELEMENTWISE:
+            return Apply(word, a, span=span)
+        raise ParseError(f"unknown function {word!r}", tok.span)
+
+    # -- postfix: transpose, inverse, powers --
+    def postfix(self, node: Node) -> Node:
+        while True:
+            tok = self.peek()
+            if tok.kind is Tok.TRANSPOSE:
+                self.advance()
+                node = Transpose(node, span=_span(node, tok))
+            elif tok.kind is Tok.INVERSE:
+                self.advance()
+                node = Inverse(node, span=_span(node, tok))
+            elif tok.kind is Tok.INVERSE_T:
+                self.advance()
+                node = Transpose(Inverse(node, span=node.span), span=_span(node, tok))
+            elif tok.kind is Tok.SUPERSCRIPT:
+                self.advance()
+                value = 0
+                for ch in tok.text:
+                    value = 10 * value + SUPERSCRIPT_DIGITS[ch]
+                node = Power(node, Fraction(value), span=_span(node, tok))
+            elif tok.kind is Tok.CARET:
+                self.advance()
+                node = self.exponent(node, tok, elementwise=False)
+            elif tok.kind is Tok.DOTCARET:
+                self.advance()
+                node = self.exponent(node, tok, elementwise=True)
+            else:
+                return node
+
+    def exponent(self, base: Node, caret: Token, elementwise: bool) -> Node:
+        """`^T`, `^-1`, `^-T`, `^{-1}`, `^2`, `^(1/2)`, `.^2`, `.^-1`."""
+        braced = self.peek().kind in (Tok.LBRACE, Tok.LPAREN)
+        opener = self.advance() if braced else None
+        negative = False
+        if self.peek().kind is Tok.MINUS:
+            self.advance()
+            negative = True
+        tok = self.peek()
+        end_tok = tok
+        if tok.kind is Tok.NAME and tok.text == "T" and not elementwise:
+            self.advance()
+            value: Fraction | None = None
+        elif tok.kind is Tok.NUMBER:
+            self.advance()
+            value = _number(tok.text)
+            if braced and self.peek().kind is Tok.SLASH:
+                self.advance()
+                den = self.expect(Tok.NUMBER, "in a fractional exponent")
+                if _number(den.text) == 0:
+                    raise ParseError("division by zero", den.span)
+                value = value / _number(den.text)
+                end_tok = den
+        else:
+            raise self.error("expected an exponent (T, -1, -T or a number) after '^'", tok)
+        if opener is not None:
+            closing = Tok.RBRACE if opener.kind is Tok.LBRACE else Tok.RPAREN
+            end_tok = self.expect(closing, "to close the exponent")
+        span = _span(base, end_tok)
+        if value is None:  # ^T or ^-T
+            inner = Inverse(base, span=base.span) if negative else base
+            return Transpose(inner, span=span)
+        if negative:
+            value = -value
+        if elementwise:
+            return ElementPower(base, value, span=span)
+        if value == -1:
+            return Inverse(base, span=span)
+        return Power(base, value, span=span)
+
+
+def _with_span(node: Node, span: Span) -> Node:
+    """Parenthesised operands take the span of their parentheses (for error columns)."""
+    return replace(node, span=span)
+
+
+def parse(src: str, scalar_params: frozenset[str] = frozenset()) -> Node:
+    """Parse one expression; raises ParseError with the column of the problem."""
+    return Parser(src, scalar_params).parse()
