@@ -22,13 +22,13 @@ from mcalc.syntax.parser import parse
 Array = Any
 
 
-class Layout(str, enum.Enum):
+class Layout(enum.StrEnum):
     MIXED = "mixed"
     NUMERATOR = "numerator"
     DENOMINATOR = "denominator"
 
 
-class DerivKind(str, enum.Enum):
+class DerivKind(enum.StrEnum):
     GRADIENT = "gradient"  # scalar f, vector or matrix X: G shaped like X
     JACOBIAN = "jacobian"  # vector f, vector x: J (m×n)
     SCALAR_VAR = "derivative"  # anything w.r.t. a scalar: shaped like f
@@ -96,7 +96,8 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
             known = ", ".join(env.kinds) or "none"
             raise InputError(f"{var} does not occur in the expression (variables: {known})")
         if var in env.functions:
-            raise InputError(f"{var} is a function of {env.functions[var]}; differentiate by {env.functions[var]}")
+            param = env.functions[var]
+            raise InputError(f"{var} is a function of {param}; differentiate by {param}")
         if i > 0 and result.stages[-1].kind is DerivKind.TENSOR:
             raise ShapeError(
                 "a second derivative of a tensor-valued first derivative is not supported; "
@@ -124,7 +125,7 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
     else:
         kind = DerivKind.TENSOR
     if raw is None:
-        d = N.Zero(r, c) if not f_scalar else N.Number(Fraction(0))
+        d_zero: Node = N.Zero(r, c) if not f_scalar else N.Number(Fraction(0))
         zero_shape = {
             DerivKind.SCALAR_VAR: (r, c),
             DerivKind.GRADIENT: (vr, vc),
@@ -132,9 +133,10 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
             DerivKind.TENSOR: (env.resolve((r, c)), env.resolve((vr, vc))),
         }[kind]
         zr, zc = zero_shape
-        result: Node = N.Number(Fraction(0)) if (zr, zc) == (1, 1) else N.Zero(zr, zc)
-        return Stage(var, function, d, kind, result, derivation)
+        zero: Node = N.Number(Fraction(0)) if (zr, zc) == (1, 1) else N.Zero(zr, zc)
+        return Stage(var, function, d_zero, kind, zero, derivation)
     d = simp(raw)
+    result: Node
     if kind is DerivKind.SCALAR_VAR:
         result = simp(N.substitute(d, {N.Differential(var): N.Number(Fraction(1))}))
     elif kind is DerivKind.GRADIENT:

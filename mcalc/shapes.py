@@ -179,16 +179,19 @@ class ShapeEnv:
             for x in d:
                 x = self.resolve(x)
                 flat.extend(x if isinstance(x, tuple) else (x,))
-            flat = [x for x in flat if x != 1]
-            if not flat:
-                return 1
-            if all(isinstance(x, int) for x in flat):
-                total = 1
-                for x in flat:
-                    assert isinstance(x, int)
+            # canonical product: sizes multiplied first, then names sorted (m·n·m = m·m·n)
+            total = 1
+            names: list[Dim] = []
+            for x in flat:
+                if isinstance(x, int):
                     total *= x
-                return total
-            return flat[0] if len(flat) == 1 else tuple(flat)
+                else:
+                    names.append(x)
+            names.sort(key=str)
+            parts: list[Dim] = ([total] if total != 1 else []) + names
+            if not parts:
+                return 1
+            return parts[0] if len(parts) == 1 else tuple(parts)
         if isinstance(d, str) and d.startswith("?"):
             return self.names.get(d, d)
         return d
@@ -273,7 +276,8 @@ def _infer(env: ShapeEnv, node: Node, unify: bool) -> Shape:
     rule = _SHAPE_RULES.get(type(node))
     if rule is None:
         raise ShapeError(f"no shape rule for {type(node).__name__}", node.span)
-    return rule(env, node, unify)
+    shape: Shape = rule(env, node, unify)
+    return shape
 
 
 def _sub(env: ShapeEnv, node: Node, unify: bool) -> Shape:

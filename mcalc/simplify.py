@@ -179,13 +179,30 @@ def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
             for i in members:
                 rests.append(_drop_factor(s, terms[i], factor, side))
             inner = s.simp(N.Add(tuple(rests)))
-            combined = N.Mul((inner, factor) if side == -1 else (factor, inner))
+            common = _common_coefficient(inner)
+            if common != 1:
+                assert isinstance(inner, N.Add)
+                inner = N.Add(tuple(s.make_mul(split_coefficient(t)[0] / common, split_coefficient(t)[1], t)
+                                    for t in inner.terms))
+            body = (inner, factor) if side == -1 else (factor, inner)
+            combined = N.Mul(((N.Number(common),) if common != 1 else ()) + body)
             new_terms = [t for i, t in enumerate(terms) if i not in members]
             new_terms.insert(members[0], combined)
             if len(new_terms) == 1:
                 return combined
             return _factor_common(s, new_terms, like)
     return N.Add(tuple(terms))
+
+
+def _common_coefficient(node: Node) -> Fraction:
+    """2A + 2Aᵀ → 2; −A − Aᵀ → −1; mixed signs or no common factor → 1."""
+    if not isinstance(node, N.Add):
+        return Fraction(1)
+    coefs = [split_coefficient(t)[0] for t in node.terms]
+    first = coefs[0]
+    if all(c == first for c in coefs):
+        return first
+    return Fraction(1)
 
 
 def _chain_of(s: Simplifier, term: Node) -> list[Node]:
@@ -236,6 +253,9 @@ def _mul(s: Simplifier, node: Node) -> Node:
             coef *= x.value
         scalars = [x for x in scalars if not isinstance(x, N.Number)]
     chain = _cancel_chain(s, chain)
+    inner_scalars, chain = _extract_scalar_segments(s, chain)
+    if inner_scalars:
+        return s.simp(N.Mul((N.Number(coef), *scalars, *inner_scalars, *chain)))
     if len(chain) > 1 and _chain_is_scalar(s, chain):
         chain = _least_orientation(s, chain)
     scalars.sort(key=s.key)
@@ -248,6 +268,25 @@ def _mul(s: Simplifier, node: Node) -> Node:
     if coef != 1 and len(factors) == 1 and isinstance(factors[0], N.Mul):
         return s.simp(result)
     return result
+
+
+def _extract_scalar_segments(s: Simplifier, chain: list[Node]) -> tuple[list[Node], list[Node]]:
+    """b xᵀ a → (xᵀa) b: a row-times-column stretch inside a longer chain is a scalar."""
+    env = s.env
+    n = len(chain)
+    if n < 3:
+        return [], chain
+    for i in range(n):
+        if env.shape(chain[i])[0] != 1:
+            continue
+        for j in range(i + 1, n):
+            if env.shape(chain[j])[1] == 1:
+                if i == 0 and j == n - 1:
+                    break
+                segment = N.Mul(tuple(chain[i : j + 1]))
+                return [segment], chain[:i] + chain[j + 1 :]
+        break
+    return [], chain
 
 
 def _chain_is_scalar(s: Simplifier, chain: list[Node]) -> bool:
@@ -384,7 +423,7 @@ def _power(s: Simplifier, node: Node) -> Node:
         return x
     if not s.is_scalar(x) and p == -1:
         return s.simp(N.Inverse(x))
-    if s.is_scalar(x) and isinstance(x, N.Mul) and p.denominator == 1:
+    if isinstance(x, N.Mul) and p.denominator == 1 and all(s.is_scalar(f) for f in x.factors):
         return s.simp(N.Mul(tuple(N.Power(f, p) for f in x.factors)))
     return node
 
@@ -440,8 +479,8 @@ def _hadamard(s: Simplifier, node: Node) -> Node:
             continue
         merged.append(base if p == 1 else N.ElementPower(base, p))
     if not merged:
-        r, c = s.env.shape(node)
-        merged = [N.Ones(r, c)]
+        rows, cols = s.env.shape(node)
+        merged = [N.Ones(rows, cols)]
     # a positive factor first reads better: a ⊙ b.^-1 prints as a ./ b
     merged.sort(key=lambda f: (isinstance(f, N.ElementPower) and f.exponent < 0, s.key(f)))
     core = merged[0] if len(merged) == 1 else N.Hadamard(tuple(merged))
@@ -464,6 +503,8 @@ def _trace(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Trace(x.arg))
     if isinstance(x, N.Identity) and isinstance(x.dim, int):
         return N.Number(Fraction(x.dim))
+    if isinstance(x, N.Kron):  # tr(A ⊗ B) = tr(A) tr(B)
+        return s.simp(N.Mul((N.Trace(x.left), N.Trace(x.right))))
     if isinstance(x, N.Mul):
         coef, rest = split_coefficient(x)
         scalars = [f for f in rest if env.is_scalar(f)]
@@ -543,6 +584,8 @@ def _sum(s: Simplifier, node: Node) -> Node:
         return x
     if isinstance(x, N.Transpose):
         return s.simp(N.Sum(x.arg))
+    if isinstance(x, N.Kron):  # sum(A ⊗ B) = sum(A) sum(B)
+        return s.simp(N.Mul((N.Sum(x.left), N.Sum(x.right))))
     if s.is_zero(x):
         return ZERO
     return _linear_pull(s, node) or node

@@ -105,7 +105,8 @@ def render_index(result: Result) -> str:
     env = result.env
     writer = IndexWriter(env, stage.var)
     r, c = env.shape(stage.function)
-    i, j = ("i", "j") if c != 1 else ("i", None)
+    i: str | None = "i"
+    j: str | None = "j" if c != 1 else None
     if r == 1 and c == 1:
         i = j = None
     k, l_ = writer.x_indices

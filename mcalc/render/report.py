@@ -106,6 +106,8 @@ def shape_line(result: Result, layout: Layout) -> str:
     r, c = env.shape(shown)
     if r == 1 and c == 1:
         return "scalar"
+    if c == 1:
+        return f"{dim_text(r)} (vector)"
     return f"{dim_text(r)}×{dim_text(c)}"
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeAlias
 
 from mcalc.errors import Span
 
-Dim = Union[int, str, tuple["Dim", ...]]
+Dim: TypeAlias = int | str | tuple["Dim", ...]
 
 _COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
 
