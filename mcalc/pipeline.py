@@ -62,13 +62,13 @@ class Result:
 
 
 def prepare(
-    source: str, decl: Declarations | None = None, extra: tuple[str, ...] = ()
+    source: str, decl: Declarations | None = None, extra: tuple[str, ...] = (), wrt: tuple[str, ...] = ()
 ) -> tuple[Node, ShapeEnv, list[Node]]:
     decl = decl or Declarations()
     params = frozenset(decl.scalars)
     tree = parse(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
-    env, tree = infer_shapes(tree, decl, source, extra=extra_trees)
+    env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
     return tree, env, extra_trees
 
 
@@ -81,7 +81,7 @@ def _parse_extra(src: str, params: frozenset[str]) -> Node:
 
 
 def differentiate(source: str, wrt: list[str], decl: Declarations | None = None) -> Result:
-    tree, env, _ = prepare(source, decl)
+    tree, env, _ = prepare(source, decl, wrt=tuple(wrt))
     return differentiate_tree(source, tree, env, wrt)
 
 

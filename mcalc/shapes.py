@@ -520,7 +520,11 @@ def _check_function_use(tree: Node, functions: Mapping[str, str]) -> None:
 
 
 def infer_shapes(
-    tree: Node, decl: Declarations | None = None, source: str = "", extra: Iterable[Node] = ()
+    tree: Node,
+    decl: Declarations | None = None,
+    source: str = "",
+    extra: Iterable[Node] = (),
+    variables: Iterable[str] = (),
 ) -> tuple[ShapeEnv, Node]:
     """Kinds and symbolic shapes of every variable in `tree` (and in `extra` trees, such as a
     claimed answer), unified across all of them. Returns the environment and the tree with each
@@ -542,6 +546,11 @@ def infer_shapes(
             if name not in names:
                 names.append(name)
     params = set(functions.values())
+    for name in variables:  # a --wrt variable the expression does not mention: its derivative is 0
+        if name not in names and name not in functions:
+            names.append(name)
+            if name == "t":
+                params.add(name)
     for name in names:
         env.kinds[name] = _kind_of(name, decl, name in params, name in functions)
     env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)

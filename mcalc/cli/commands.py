@@ -188,7 +188,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
 
     try:
         decl = args.decl.build()
-        tree, env, _ = pipeline.prepare(expr, decl)
+        tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt))
         result = pipeline.differentiate_tree(expr, tree, env, wrt)
     except McalcError as exc:
         if line is not None:
