@@ -4,6 +4,7 @@ On a terminal (and without NO_COLOR) results are styled; otherwise, or with `--f
 are plain lines with no colour and no box drawing, in the documented order:
 
     <equation>
+    [where: u₁ = …; u₂ = …]        when naming repeated sub-expressions makes it much shorter
     shape: <shape>
     [index: <index form>]          tensors only
     [value: <nested list>]         with --at
@@ -60,7 +61,12 @@ def _check_line(check: dict[str, Any]) -> str:
 
 
 def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
-    lines = [payload["equation"], f"shape: {payload['display_shape']}"]
+    shared = payload.get("shared")
+    if shared:
+        lines = [shared["equation"], "where: " + "; ".join(shared["where"])]
+    else:
+        lines = [payload["equation"]]
+    lines.append(f"shape: {payload['display_shape']}")
     if "index" in payload:
         lines.append(f"index: {payload['index']}")
     if "value" in payload:
@@ -95,7 +101,11 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any) -> None:
             print(line)
         return
     con = _console()
-    con.print(f"[bold]{_escape(payload['equation'])}[/]")
+    shared = payload.get("shared")
+    con.print(f"[bold]{_escape(shared['equation'] if shared else payload['equation'])}[/]")
+    if shared:
+        for w in shared["where"]:
+            con.print(f"  [dim]where[/] {_escape(w)}")
     if "index" in payload:
         con.print(f"[bold]{_escape(payload['index'])}[/]")
     con.print(f"[dim]shape[/] {_escape(payload['display_shape'])}   [dim]layout[/] {payload['layout']}")

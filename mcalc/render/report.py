@@ -134,7 +134,29 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     }
     if env.symmetric:
         out["symmetric"] = sorted(env.symmetric)
+    shared = shared_form(result, layout)
+    if shared is not None:
+        out["shared"] = shared
     return out
+
+
+def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
+    """The derivative with repeated sub-expressions named, when that is clearly shorter."""
+    from mcalc.render.share import share
+
+    shown = displayed(result.final, layout, result.env)
+    full = Printer(TEXT)(shown)
+    if len(full) < 60:
+        return None
+    main, defs = share(shown, set(result.env.kinds))
+    if not defs:
+        return None
+    pr = Printer(TEXT)
+    where = [f"{pr(name)} = {pr(body)}" for name, body in defs]
+    text = pr(main)
+    if len(text) + sum(len(w) + 2 for w in where) > 0.85 * len(full):
+        return None
+    return {"equation": f"{lhs(result)} = {text}", "derivative": text, "where": where}
 
 
 def is_zero(node: Node) -> bool:

@@ -1,0 +1,93 @@
+"""Common sub-expressions shared through `where` names, so a derivative that repeats a forward pass
+(an MLP loss, a residual y − Φθ) prints in size linear in the expression instead of quadratic:
+
+    2 (… ⊙ W2ᵀ(W2 u₁ − y)) xᵀ   where u₁ = tanh(W1 x)
+
+Only a display transformation: JSON `derivative` and `--format latex` keep the full expression.
+"""
+
+from __future__ import annotations
+
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+MIN_SIZE = 4
+SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sizes_and_counts(root: Node) -> tuple[dict[Node, int], dict[Node, int]]:
+    """Tree size of each distinct subtree, and how many places (parent slots) refer to it."""
+    sizes: dict[Node, int] = {}
+    counts: dict[Node, int] = {root: 1}
+    seen: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            sizes[node] = 1 + sum(sizes[c] for c in node.children())
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for c in node.children():
+            counts[c] = counts.get(c, 0) + 1
+            stack.append((c, False))
+    return sizes, counts
+
+
+def _uses(node: Node, names: set[Node]) -> dict[Node, int]:
+    out: dict[Node, int] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n in names:
+            out[n] = out.get(n, 0) + 1
+            continue
+        stack.extend(n.children())
+    return out
+
+
+def share(root: Node, taken: set[str]) -> tuple[Node, list[tuple[Node, Node]]]:
+    """(main expression, [(name, definition), ...] in dependency order). Names avoid `taken`."""
+    sizes, counts = _sizes_and_counts(root)
+    candidates = [
+        n for n, c in counts.items()
+        if c >= 2 and sizes[n] >= MIN_SIZE and not isinstance(n, (N.Number, N.Symbol))
+    ]  # fmt: skip
+    if not candidates:
+        return root, []
+    candidates.sort(key=lambda n: sizes[n])
+    letter = next((x for x in "uvwzhgqs" if x not in taken), "u")
+    names: dict[Node, Node] = {}
+    defs: dict[Node, Node] = {}
+    for i, cand in enumerate(candidates, start=1):
+        name = N.Symbol(f"{letter}{str(i).translate(SUBSCRIPT_DIGITS)}")
+        defs[name] = N.substitute(cand, names)  # smaller names already in place
+        names[cand] = name
+    main = N.substitute(root, names)
+    # inline names used once: they shorten nothing
+    changed = True
+    while changed:
+        changed = False
+        name_set = set(defs)
+        total: dict[Node, int] = _uses(main, name_set)
+        for d in defs.values():
+            for k, v in _uses(d, name_set).items():
+                total[k] = total.get(k, 0) + v
+        for name in list(defs):
+            if total.get(name, 0) <= 1:
+                body = defs.pop(name)
+                main = N.substitute(main, {name: body})
+                defs = {k: N.substitute(v, {name: body}) for k, v in defs.items()}
+                changed = True
+                break
+    ordered = sorted(defs.items(), key=lambda kv: int(str(kv[0].name[1:]).translate(
+        str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))))  # type: ignore[attr-defined]
+    # renumber 1, 2, 3 … in dependency order
+    renamed: dict[Node, Node] = {}
+    for i, (name, _) in enumerate(ordered, start=1):
+        renamed[name] = N.Symbol(f"{letter}{str(i).translate(SUBSCRIPT_DIGITS)}")
+    main = N.substitute(main, renamed)
+    result = [(renamed[name], N.substitute(body, renamed)) for name, body in ordered]
+    return main, result
