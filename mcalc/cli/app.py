@@ -5,46 +5,117 @@ imported inside each command so that `mcalc --help` and tab completion never loa
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from mcalc import __version__
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     text = "text"
     latex = "latex"
     json = "json"
     numpy = "numpy"
-    index = "index"
+    index = "index"  # type: ignore[assignment]  # shadows str.index, on purpose
     vec = "vec"
 
 
-class LayoutChoice(str, enum.Enum):
+class LayoutChoice(enum.StrEnum):
     mixed = "mixed"
     numerator = "numerator"
     denominator = "denominator"
 
 
-HELP = """mcalc: a matrix-calculus calculator.
+HELP = """mcalc: a matrix-calculus calculator. Type an expression in matrix notation, get its derivative in
+matrix notation, its shape, and (on request) a numeric check against finite differences.
 
+\b
 Examples:
-
   mcalc diff "tr(A B A^T C)" --wrt A
-
   mcalc diff "x^T A x" --wrt x --check
-
   mcalc diff "logdet(X)" --wrt X --at X='[[2,1],[1,3]]' --format json
+  mcalc diff "R^T R" --wrt R        # a 4th-order tensor, in index and vec form
+  mcalc check "tr(A B)" --wrt A --claim "B^T"
+  mcalc shape "a^T X b"
 
-  mcalc diff "R^T R" --wrt R          (a 4th-order tensor, in index and vec form)
-
-  mcalc check "tr(A B)" --wrt A --claim "B"
+Run 'mcalc COMMAND --help' for a command's options; 'man mcalc' for the manual. Exit status: 0 success,
+1 a check or claim failed or a mathematical error, 2 bad usage or bad input.
 """
+
+
+class _McalcGroup(TyperGroup):
+    """Typer's group, with every usage error reported as one line (`error: …`) instead of a usage block."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:  # click's usage errors and friends
+            _report_usage_error(exc, argv)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("error: aborted", file=sys.stderr)
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+            if "--debug" in argv:
+                raise
+            print(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
+    from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption
+
+    if isinstance(exc, NoArgsIsHelpError):  # bare `mcalc`: the help, on stderr
+        exc.show()
+        return
+    if isinstance(exc, NoSuchOption) and exc.possibilities:
+        import difflib
+
+        best = max(
+            sorted(exc.possibilities),
+            key=lambda p: difflib.SequenceMatcher(None, exc.option_name, p).ratio(),
+        )
+        message = f"{exc.message}; did you mean {best}?"
+    else:
+        message = exc.format_message().replace("Value error, ", "")
+    message = " ".join(message.split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    if _wants_json(argv):
+        import json
+
+        print(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--format=json", "-fjson") or (arg in ("--format", "-f") and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
 
 app = typer.Typer(
     name="mcalc",
     help=HELP,
+    cls=_McalcGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -67,12 +138,55 @@ def main(
     """mcalc: a matrix-calculus calculator."""
 
 
-Wrt = Annotated[list[str], typer.Option("--wrt", "-w", help="Variable to differentiate by; twice for a second derivative.")]
-Scalar = Annotated[list[str], typer.Option("--scalar", help="Names that are scalars (comma-separated, repeatable).")]
-Vector = Annotated[list[str], typer.Option("--vector", help="Names that are column vectors.")]
-Matrix = Annotated[list[str], typer.Option("--matrix", help="Names that are matrices.")]
-Symmetric = Annotated[list[str], typer.Option("--symmetric", help="Names of symmetric matrices.")]
-ShapeOpt = Annotated[list[str], typer.Option("--shape", help="Fix a shape: A=m×n, A=3x4, x=n.")]
+def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Tab completion: the variable names of the EXPR already on the command line (parser only, no numpy)."""
+    # Before an option's value is typed, click's resilient parse leaves EXPR unassigned, in ctx.args.
+    expr = ctx.params.get("expr") or next((a for a in ctx.args if not a.startswith("-")), None)
+    if not isinstance(expr, str) or expr in ("", "-"):
+        return []
+    try:
+        from mcalc.syntax.nodes import free_symbols
+        from mcalc.syntax.parser import parse
+
+        names = free_symbols(parse(expr))
+    except Exception:  # noqa: BLE001 - a half-typed expression completes nothing
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+Wrt = Annotated[
+    list[str],
+    typer.Option(
+        "--wrt",
+        "-w",
+        help="Variable to differentiate by; twice for a second derivative.",
+        metavar="VAR",
+        autocompletion=_complete_names,
+    ),
+]
+Scalar = Annotated[
+    list[str],
+    typer.Option(
+        "--scalar",
+        help="Names that are scalars (comma-separated, repeatable).",
+        metavar="NAMES",
+        autocompletion=_complete_names,
+    ),
+]
+Vector = Annotated[
+    list[str],
+    typer.Option("--vector", help="Names that are column vectors.", metavar="NAMES", autocompletion=_complete_names),
+]
+Matrix = Annotated[
+    list[str],
+    typer.Option("--matrix", help="Names that are matrices.", metavar="NAMES", autocompletion=_complete_names),
+]
+Symmetric = Annotated[
+    list[str],
+    typer.Option("--symmetric", help="Names of symmetric matrices.", metavar="NAMES", autocompletion=_complete_names),
+]
+ShapeOpt = Annotated[list[str], typer.Option("--shape", help="Fix a shape: A=m×n, A=3x4, x=n.", metavar="NAME=DIMS")]
+# --at and --file offer no completions of their own, so every shell falls back to completing file names.
 At = Annotated[
     list[str],
     typer.Option("--at", help="Values: FILE.npz or NAME=JSON (repeatable).", metavar="FILE.npz|NAME=JSON"),
@@ -82,13 +196,13 @@ Fmt = Annotated[
     typer.Option("--format", "-f", help="Output format (default: rich text on a terminal, plain text otherwise)."),
 ]
 Layout = Annotated[LayoutChoice, typer.Option("--layout", help="Orientation of matrix-notation results.")]
-Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
 
 @app.command()
 def diff(
-    expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.")],
+    expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
     wrt: Wrt = [],  # noqa: B006 - typer reads the default, never mutates it
     scalar: Scalar = [],  # noqa: B006
     vector: Vector = [],  # noqa: B006
@@ -105,14 +219,15 @@ def diff(
 ) -> None:
     """Differentiate EXPR by each --wrt variable.
 
+    Prints the derivative in matrix notation and its shape; a derivative of a matrix by a matrix also in
+    index notation. With EXPR of -, reads lines of EXPR ; VAR from standard input.
+
+    \b
     Examples:
-
       mcalc diff "tr(A B A^T C)" --wrt A
-
       mcalc diff "||y - Φ θ||^2" --wrt θ --check
-
+      mcalc diff "x^T A x" --wrt x --wrt x                 # the Hessian
       mcalc diff "a^T X b" --wrt X --at a=[1,2] --at b=[3,4,5] --format json
-
       printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json
     """
     from mcalc.cli import commands
@@ -135,13 +250,15 @@ def diff(
     )
 
 
-@app.command("check")
+@app.command("check", short_help="Is a hand-derived derivative right?")
 def check_claim(
-    expr: Annotated[str | None, typer.Argument(help="The expression whose derivative is claimed.")] = None,
+    expr: Annotated[
+        str | None, typer.Argument(help="The expression whose derivative is claimed.", metavar="EXPR")
+    ] = None,
     wrt: Wrt = [],  # noqa: B006
-    claim: Annotated[str | None, typer.Option("--claim", help="The hand-derived derivative.")] = None,
+    claim: Annotated[str | None, typer.Option("--claim", help="The hand-derived derivative.", metavar="ANSWER")] = None,
     file: Annotated[
-        str | None, typer.Option("--file", help="A homework sheet: lines of EXPR ; VAR ; CLAIM.")
+        str | None, typer.Option("--file", help="A homework sheet: lines of EXPR ; VAR ; CLAIM.", metavar="FILE")
     ] = None,
     scalar: Scalar = [],  # noqa: B006
     vector: Vector = [],  # noqa: B006
@@ -154,12 +271,10 @@ def check_claim(
 ) -> None:
     """Is a hand-derived derivative right? Exit 0 if right, 1 if wrong, with a diagnosis.
 
+    \b
     Examples:
-
       mcalc check "tr(A B)" --wrt A --claim "B^T"
-
       mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A
-
       mcalc check --file sheet.txt
     """
     from mcalc.cli import commands
@@ -182,7 +297,7 @@ def check_claim(
 
 @app.command("eval")
 def eval_(
-    expr: Annotated[str, typer.Argument(help="The expression to evaluate.")],
+    expr: Annotated[str, typer.Argument(help="The expression to evaluate.", metavar="EXPR")],
     at: At = [],  # noqa: B006
     scalar: Scalar = [],  # noqa: B006
     vector: Vector = [],  # noqa: B006
@@ -194,9 +309,10 @@ def eval_(
 ) -> None:
     """Evaluate EXPR at the values given with --at.
 
-    Example:
-
+    \b
+    Examples:
       mcalc eval "x^T A x" --at x=[1,2] --at A='[[1,0],[0,2]]'
+      mcalc eval "logdet(X)" --at values.npz
     """
     from mcalc.cli import commands
 
@@ -210,7 +326,7 @@ def eval_(
 
 @app.command("shape")
 def shape_(
-    expr: Annotated[str, typer.Argument(help="The expression.")],
+    expr: Annotated[str, typer.Argument(help="The expression.", metavar="EXPR")],
     scalar: Scalar = [],  # noqa: B006
     vector: Vector = [],  # noqa: B006
     matrix: Matrix = [],  # noqa: B006
@@ -221,9 +337,10 @@ def shape_(
 ) -> None:
     """Infer the shape of EXPR and of each variable.
 
-    Example:
-
+    \b
+    Examples:
       mcalc shape "a^T X b"
+      mcalc shape "A x" --shape A=3x4
     """
     from mcalc.cli import commands
 
@@ -237,19 +354,17 @@ def shape_(
 
 @app.command("identities")
 def identities(
-    search: Annotated[str | None, typer.Argument(help="Show only rules mentioning this word.")] = None,
+    search: Annotated[str | None, typer.Argument(help="Show only rules mentioning this word.", metavar="WORD")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check every identity numerically.")] = False,
     fmt: Fmt = None,
     seed: Seed = None,
 ) -> None:
     """The derivative rules the engine uses, with their sources.
 
+    \b
     Examples:
-
       mcalc identities
-
       mcalc identities det
-
       mcalc identities --verify
     """
     from mcalc.cli import commands
