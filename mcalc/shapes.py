@@ -115,6 +115,11 @@ class _UnionFind:
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
+        # an inferred size is never 1: that would silently turn a vector into a scalar (tr(x))
+        if (a == 1 and isinstance(b, str) and b.startswith("?")) or (
+            b == 1 and isinstance(a, str) and a.startswith("?")
+        ):
+            return False
         if isinstance(a, str) and a.startswith("?"):
             if isinstance(b, str) and b.startswith("?") and int(b[1:]) > int(a[1:]):
                 self.parent[b] = a  # the earlier variable stays the representative
@@ -170,6 +175,8 @@ class ShapeEnv:
         self.sizes: dict[str, int] = {}  # display name → concrete size, when known
         self._memo: dict[Node, Shape] = {}
         self._identity_dims: dict[int, Dim] = {}
+        self._order: list[str] | None = None
+        self._rigid: set[str] = set()
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:
@@ -242,6 +249,8 @@ class ShapeEnv:
         return result
 
     def describe(self, node: Node, shape: Shape | None = None) -> str:
+        if self._order is not None:  # inference failed midway: name the sizes seen so far
+            _name_dims(self, self._order, self._rigid)
         r, c = shape if shape is not None else _infer(self, node, unify=False)
         r, c = self.resolve(r), self.resolve(c)
         text = self.text_of(node)
@@ -341,8 +350,8 @@ def _leaf_commutation(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return (n, n)
 
 
-def _add(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    shapes = [(t, _sub(env, t, unify)) for t in node.terms]
+def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
+    shapes = [(t, _sub(env, t, unify)) for t in node.children()]
     result: Shape | None = None
     first: tuple[Node, Shape] | None = None
     for t, s in shapes:
@@ -355,7 +364,7 @@ def _add(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         ok = (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1])) if unify else (
             env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1])
         )
-        _need(env, ok, "dimension mismatch in a sum", node, [first, (t, s)])
+        _need(env, ok, f"dimension mismatch in {what}", node, [first, (t, s)])
     return result if result is not None else SCALAR_SHAPE
 
 
@@ -385,9 +394,7 @@ def _join(a: Span | None, b: Span | None) -> Span | None:
 
 
 def _hadamard(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    return _add(env, N.Add(node.factors, span=node.span), unify) if unify else _add(
-        env, N.Add(node.factors), unify
-    )
+    return _add(env, node, unify, "an elementwise product")
 
 
 def _kron(env: ShapeEnv, node: Any, unify: bool) -> Shape:
@@ -557,8 +564,10 @@ def infer_shapes(
     rigid: set[str] = set()
     for name in names:
         env.var_dims[name] = _initial_dims(env, name, decl, rigid)
+    env._order, env._rigid = names, rigid
     for t in trees:
         _infer(env, t, unify=True)
+    env._order = None
     _name_dims(env, names, rigid)
     env._memo.clear()
     return env, _fix_identities(env, tree)
@@ -613,7 +622,7 @@ def _initial_dims(env: ShapeEnv, name: str, decl: Declarations, rigid: set[str])
 def _name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
     """Give each unresolved dimension a letter, in order of first appearance (m, n, p, ...)."""
     letters = [x for x in DIM_LETTERS if x not in rigid]
-    counter = 0
+    counter = len(set(env.names.values()))
 
     def visit(d: Dim) -> None:
         nonlocal counter

@@ -81,7 +81,15 @@ def _d_function_of(node: Node, d: D, ctx: Context) -> Node | None:
 
 def _d_sum(node: Node, d: D, ctx: Context) -> Node | None:
     assert isinstance(node, N.Add)
-    return _sum_of([d(t) for t in node.terms])
+    env = ctx.env
+    parts: list[Node | None] = []
+    for t in node.terms:
+        dt = d(t)
+        if dt is not None and env.is_scalar(t) and not env.is_scalar(node):
+            r, c = env.shape(node)
+            dt = mul(dt, N.Ones(r, c))  # a scalar added to every entry: its change is too
+        parts.append(dt)
+    return _sum_of(parts)
 
 
 def _d_product(node: Node, d: D, ctx: Context) -> Node | None:

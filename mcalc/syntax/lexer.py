@@ -96,6 +96,18 @@ def _subscript(src: str, i: int) -> int:
     return j
 
 
+def _suggest(word: str) -> str | None:
+    import difflib
+
+    aliases = {"ln": "log", "determinant": "det", "inverse": "inv", "transpose": "^T", "frob": "norm2"}
+    if word in aliases:
+        return f"did you mean {aliases[word]}?"
+    close = difflib.get_close_matches(word, sorted(FUNCTION_WORDS), n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]}?"
+    return "write a product of one-letter names with spaces, such as a b (x)"
+
+
 def tokenize(src: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(src)
@@ -181,6 +193,8 @@ def tokenize(src: str) -> list[Token]:
                 add(Tok.NAME, GREEK[word] + src[j:end], i, end)
                 i = end
                 continue
+            if j - i >= 2 and word.islower() and j < n and src[j] == "(":
+                raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word))
             for p in range(i, j - 1):  # all letters but the last are one-letter names
                 add(Tok.NAME, src[p], p, p + 1)
             end = _subscript(src, j)

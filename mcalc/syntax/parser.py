@@ -135,6 +135,8 @@ class Parser:
                 elif tok.kind in OPERAND_START and not self._closes_norm(tok):
                     if PRODUCT_POWER <= min_power:
                         break
+                    if tok.kind is Tok.NUMBER and isinstance(left, Number):
+                        raise ParseError("two numbers in a row: write an operator between them", tok.span)
                     right = self.expression(PRODUCT_POWER)
                     left = Mul((left, right), span=_span(left, right))
                 else:
