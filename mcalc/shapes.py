@@ -667,6 +667,11 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
         if name not in env.var_dims:
             continue
         kind = env.kinds[name]
+        # be liberal in what we accept: a column n×1 for a vector, any single number for a scalar
+        if kind is Kind.VECTOR and len(shape) == 2 and shape[1] == 1:
+            shape = (shape[0],)
+        if kind is Kind.SCALAR and len(shape) > 0 and all(x == 1 for x in shape):
+            shape = ()
         want = {Kind.SCALAR: 0, Kind.VECTOR: 1, Kind.MATRIX: 2}[kind]
         if len(shape) != want:
             raise InputError(

@@ -151,6 +151,8 @@ def _add(s: Simplifier, node: Node) -> Node:
             order.append(k)
             coefs[k] = Fraction(0)
         coefs[k] += c
+    # canonical order: positive terms first, then by the total order on trees (shuffled sums agree)
+    order.sort(key=lambda k: (coefs[k] < 0, s.key(k[0] if len(k) == 1 else N.Mul(k)) if k else (0, "")))
     terms: list[Node] = []
     for k in order:
         c = coefs[k]
