@@ -99,6 +99,8 @@ class CheckArgs:
 
 def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
     """Run a command body; turn every failure into one line and an exit code."""
+    # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
         return body()
     except McalcError as exc:
