@@ -1,0 +1,84 @@
+"""The parser: golden trees (tests/golden/parse.txt) in the S-expression form of mcalc.syntax.sexpr, and
+equivalences that must hold whatever the tree printer looks like (spellings of the same operator)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from helpers import Case, golden_cases, update_golden
+
+from mcalc.errors import McalcError, ParseError
+from mcalc.syntax.parser import parse
+from mcalc.syntax.sexpr import to_sexpr
+
+GOLDEN = "parse.txt"
+CASES = golden_cases(GOLDEN)
+
+
+def sexpr(source: str, scalars: tuple[str, ...] = ()) -> str:
+    return to_sexpr(parse(source, frozenset(scalars)))
+
+
+@pytest.fixture(scope="module")
+def updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
+    collected: dict[int, list[str]] = {}
+    yield collected
+    if request.config.getoption("--update-goldens") and collected:
+        update_golden(GOLDEN, collected)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.input, marks=[pytest.mark.xfail(strict=True, reason=c.get("xfail"))])
+        if c.get("xfail")
+        else pytest.param(c, id=c.input)
+        for c in CASES
+    ],
+)
+def test_parse_tree(case: Case, updates: dict[int, list[str]], request: pytest.FixtureRequest) -> None:
+    actual = sexpr(str(case.input), tuple(case.all("scalar")))
+    if request.config.getoption("--update-goldens") and case.get("xfail") is None:
+        updates[case.lineno] = [actual]
+        return
+    assert [actual] == case.expected, f"{case.path}:{case.lineno}"
+
+
+SAME = [
+    ("A^T", "A'", "Aᵀ", "A^{T}"),
+    ("A^-1", "A^{-1}", "A⁻¹", "inv(A)"),
+    ("A^-T", "(A^-1)^T", "inv(A)^T"),
+    ("A B", "A*B", "AB"),
+    ("x .* y", "x ⊙ y"),
+    ("kron(A, B)", "A ⊗ B"),
+    ("norm2(x)", "‖x‖", "||x||"),
+    ("logdet(X)", "log det(X)", "log(det(X))", "log det X"),
+    ("I", "eye"),
+    ("θ", "theta"),
+    ("Φ θ", "Phi theta"),
+    ("1/2 a", "0.5 a", "a/2"),
+    ("tr A^T B", "tr(A^T) B"),
+    ("sin x", "sin(x)"),
+]
+
+
+@pytest.mark.parametrize("spellings", SAME, ids=lambda s: " = ".join(s))
+def test_spellings_of_one_operator_give_one_tree(spellings: tuple[str, ...]) -> None:
+    trees = {s: sexpr(s) for s in spellings}
+    assert len(set(trees.values())) == 1, trees
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["tr(A B", "A +", "(A", "A)", "", "tr()", "A ** B", "x $ y", "|x|", "||x", "A^", "2 3", "kron(A)", "tr(A,B)"],
+)
+def test_bad_input_raises_a_parse_error_with_a_position(source: str) -> None:
+    with pytest.raises(McalcError) as info:
+        parse(source, frozenset())
+    assert isinstance(info.value, ParseError), type(info.value)
+    assert info.value.position is not None and 0 <= info.value.position <= len(source)
+
+
+def test_a_tree_is_independent_of_surrounding_whitespace() -> None:
+    assert sexpr("  tr( A  B )  ") == sexpr("tr(A B)")
