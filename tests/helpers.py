@@ -66,6 +66,10 @@ class Case:
                 out.extend(p.strip() for p in v.split(",") if p.strip())
         return out
 
+    def all_raw(self, key: str) -> list[str]:
+        """Every value of a repeatable key, as written (commas kept)."""
+        return [v for k, v in self.meta if k == key]
+
     @property
     def id(self) -> str:
         wrt = ",".join(self.all("wrt"))

@@ -3,10 +3,12 @@ equivalences that must hold whatever the tree printer looks like (spellings of t
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Iterator
 
 import pytest
-from helpers import Case, golden_cases, update_golden
+from helpers import Case, cli, golden_cases, update_golden
 
 from mcalc.errors import McalcError, ParseError
 from mcalc.syntax.parser import parse
@@ -82,3 +84,73 @@ def test_bad_input_raises_a_parse_error_with_a_position(source: str) -> None:
 
 def test_a_tree_is_independent_of_surrounding_whitespace() -> None:
     assert sexpr("  tr( A  B )  ") == sexpr("tr(A B)")
+
+
+# --------------------------------------------------------------------------------------------------
+# errors (tests/golden/errors.txt): one line on stderr, the JSON object, the exit code
+# --------------------------------------------------------------------------------------------------
+
+ERRORS = "errors.txt"
+ERROR_CASES = golden_cases(ERRORS)
+
+
+@pytest.fixture(scope="module")
+def error_updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
+    collected: dict[int, list[str]] = {}
+    yield collected
+    if request.config.getoption("--update-goldens") and collected:
+        update_golden(ERRORS, collected)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c,
+            id=f"{c.input} {c.get('args')}",
+            marks=[pytest.mark.xfail(strict=True, reason=c.get("xfail"))] if c.get("xfail") else [],
+        )
+        for c in ERROR_CASES
+    ],
+)
+def test_error_message(case: Case, error_updates: dict[int, list[str]], request: pytest.FixtureRequest) -> None:
+    args = ["diff", str(case.input), *shlex.split(case.get("args") or "")]
+    text = cli(*args, "--format", "text")
+    as_json = cli(*args, "--format", "json")
+    want = int(case.get("exit") or "2")
+    assert text.code == want, f"exit {text.code}, expected {want}: {text.stdout}{text.stderr}"
+    assert as_json.code == want
+    assert text.stdout == "", f"an error prints nothing on stdout: {text.stdout!r}"
+    lines = text.stderr.splitlines()
+    assert len(lines) == 1, f"an error is one line on stderr: {text.stderr!r}"
+    line = lines[0]
+    assert line.startswith("error: ") and "Traceback" not in line
+    for fragment in case.all_raw("contains"):
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    obj = json.loads(as_json.stdout)
+    assert {"error", "position"} <= obj.keys(), obj
+    assert obj["error"] == line.removeprefix("error: ")
+    position = obj["position"]
+    if position is not None:
+        assert f"col {position + 1}" in line, f"position {position} is not the column the message names"
+    actual = [line, f"position: {position}"]
+    if request.config.getoption("--update-goldens") and case.get("xfail") is None:
+        error_updates[case.lineno] = actual
+        return
+    if case.expected:
+        assert actual == case.expected, f"{case.path}:{case.lineno}"
+
+
+def test_every_error_case_has_an_expectation() -> None:
+    """An error case must say the exit code, and pin the message (exact text, or fragments when the
+    wording is not settled yet)."""
+    for case in ERROR_CASES:
+        assert case.get("exit") in {"1", "2"}, f"{case.path}:{case.lineno}"
+        assert case.expected or case.all_raw("contains"), f"{case.path}:{case.lineno}"
+
+
+def test_empty_expression_is_an_error_at_column_1() -> None:
+    run = cli("diff", "", "--wrt", "A", "--format", "json")
+    assert run.code == 2
+    obj = run.json
+    assert "empty" in obj["error"] and obj["position"] in (0, None)
