@@ -1,0 +1,1 @@
+complete --command mcalc --no-files --arguments "(env _MCALC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) mcalc)" --condition "env _MCALC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) mcalc"

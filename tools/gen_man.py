@@ -1,0 +1,409 @@
+"""Generate man/mcalc.1 from the typer command tree plus the hand-written prose below.
+
+The command tree (`typer.main.get_command(app)`) supplies the commands, their help and examples, every
+option with its metavar, choices and default; the prose (description, expression syntax, output, exit
+status, environment, files) lives here as constants. tests/test_man.py regenerates the page and fails
+when the committed one differs, and lints it with mandoc and groff.
+
+    python tools/gen_man.py          # rewrite man/mcalc.1
+    python tools/gen_man.py --check  # exit 1 if the committed page is stale
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "man" / "mcalc.1"
+
+# The date in .TH: the date of this page's last substantive change, never "today" (the sync test would
+# fail every day). Bump it with the prose.
+DATE = "2026-11-21"
+
+# Options that belong to the whole program (before the command name).
+SKIP_PARAMS: set[str] = set()
+
+# What a user must give each command (the rest is [OPTIONS]); one entry per synopsis line.
+SYNOPSES: dict[str, list[str]] = {
+    "diff": ["EXPR --wrt VAR [--wrt VAR]"],
+    "check": ["EXPR --wrt VAR --claim ANSWER", "--file FILE"],
+    "eval": ["EXPR --at VALUES"],
+    "shape": ["EXPR"],
+    "identities": ["[WORD]"],
+}
+
+NAME = "mcalc - a command-line matrix-calculus calculator"
+
+DESCRIPTION = """
+mcalc differentiates expressions written in matrix notation: type an expression such as
+`tr(A B A^T C)`, name the variable with `--wrt`, and get the derivative in matrix notation, its shape,
+and (on request) its value at given matrices and a numeric check against finite differences.
+
+The gradient of a scalar by a matrix, the Jacobian of a vector by a vector, the derivative of a matrix
+function of a scalar, second derivatives (Hessians) and the 4th-order derivative of a matrix by a matrix
+(shown in vec/Kronecker form and in index notation) are supported. mcalc does not use sympy for
+differentiation: it applies a table of differential rules, each naming its identity and source (see
+`mcalc identities`).
+
+On a terminal the result is styled; when standard output is not a terminal, or NO_COLOR is set, or with
+`--format text`, it is plain lines: the equation; `shape: ...`; then, when present, `index: ...`
+(tensors), `value: ...` (with `--at`), `check: ...` (with `--check`), and one `step: ...` line per
+identity (with `--steps`). Errors go to standard error, one line each.
+"""
+
+EXPRESSION_SYNTAX = """
+Products are written by juxtaposition or `*`: `A B`, `2 A`, `x^T A x`. Single letters written together
+are a product: `ABA^TC` is A B A^T C. A name is one letter, Latin or Greek (`θ` or `theta`, `Φ` or
+`Phi`), optionally followed by digits or `_subscript` (`W1`, `x_0`).
+
+`A^T`, `A'` and `Aᵀ` transpose; `A^-1`, `A^{-1}`, `A⁻¹` and `inv(A)` invert; `A^-T` is the inverse
+transpose. `A^2` is a matrix power (an ordinary power of a scalar); `x^2` of a vector is an error that
+suggests `x.^2` or `x^T x`.
+
+Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions `exp log sin cos tanh sqrt abs
+relu sigmoid`. `+`, `-`, `/` (division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
+parentheses. A scalar meeting a vector or matrix in `+ - .* ./` applies to every entry.
+
+Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
+`||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
+`eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
+the next factor: `log det X`.
+
+An uppercase name is a matrix, a lowercase name a column vector, a number a scalar; `--scalar`,
+`--vector`, `--matrix` and `--symmetric` override this and `--shape` fixes sizes. Unknown sizes are
+symbols (`m`, `n`, ...) inferred over the whole expression. `A(t)` (no space before the parenthesis)
+marks A as a matrix function of the scalar t; its derivatives print as `A′(t)`, `A″(t)`.
+"""
+
+CONVENTIONS = """
+Layout: the default, `--layout mixed`, gives the gradient of a scalar the shape of the variable (the
+gradient of f by an m×n X is m×n) and the Jacobian of a vector by a vector rows following the function
+(entry i, j is the derivative of f_i by x_j). `--layout numerator` shows gradients transposed;
+`--layout denominator` shows Jacobians transposed. The numeric value never depends on the layout.
+
+Tensors: the derivative of a matrix F by a matrix X is shown as the Jacobian J = dvec(F)/dvec(X), with
+vec stacking columns and K_mn the commutation matrix (K_mn vec(M) = vec(M^T) for an m×n M), and in
+index notation with Kronecker deltas.
+
+Symmetric matrices (`--symmetric S`): the gradient on the space of symmetric matrices,
+sym(G) = (G + G^T)/2, where G treats the entries as independent; so the gradient of logdet(S) is S^-1.
+"""
+
+OUTPUT = """
+`--format text`: the plain lines described above. `--format latex`: the LaTeX of the whole equation.
+`--format numpy`: a self-contained Python function computing the derivative. `--format index` and
+`--format vec`: one tensor form. `--format json`: one JSON object per expression (per line of input in
+batch mode) with at least the keys `expression`, `wrt`, `derivative`, `latex`, `shape`, `variables`,
+and `value`, `check` and `steps` when asked for. On error, JSON output is one object
+`{"error": message, "position": column or null, "category": ...}`.
+
+`--at FILE.npz` reads arrays by variable name from a NumPy .npz file (never unpickled); `--at NAME=JSON`
+gives one value (repeatable). A scalar is a 0-d array, a vector 1-d, a matrix 2-d; sizes are taken from
+the arrays. The value has shape shape(EXPR) + shape(VAR); its entry [i..., k...] is
+∂EXPR[i...]/∂VAR[k...].
+
+With EXPR of `-`, `mcalc diff` reads one expression per line from standard input, as `EXPR ; VAR`
+(several variables separated by commas); blank lines and lines starting with `#` are skipped.
+"""
+
+EXAMPLES: list[tuple[str, list[str]]] = [
+    ("The gradient of a trace (the main job):", ['mcalc diff "tr(A B A^T C)" --wrt A']),
+    ("A least-squares gradient, checked numerically:", ['mcalc diff "||y - Φ θ||^2" --wrt θ --check']),
+    ("A Hessian:", ['mcalc diff "x^T A x" --wrt x --wrt x']),
+    ("A 4th-order tensor, in vec and index form:", ['mcalc diff "R^T R" --wrt R']),
+    ("The value at given matrices, as JSON:", ["mcalc diff \"logdet(X)\" --wrt X --at X='[[2,1],[1,3]]' --format json"]),
+    ("Code for NumPy:", ['mcalc diff "1/2 ||W x - t||^2" --wrt W --format numpy']),
+    ("Many expressions in one process:", ["printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json"]),
+    ("Is a hand-derived answer right?", ['mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A']),
+    ("Shapes inferred for every variable:", ['mcalc shape "a^T X b"']),
+    ("The rules about determinants, verified numerically:", ["mcalc identities det --verify"]),
+]
+
+EXIT_STATUS: list[tuple[str, str]] = [
+    ("0", "Success; for `check`, the claim is right."),
+    (
+        "1",
+        "A numeric check or a claim failed, or a mathematical error (a singular matrix at `--at`, the "
+        "logarithm of a negative number, ...).",
+    ),
+    (
+        "2",
+        "Bad usage or bad input: an unknown command or option, a syntax error, a shape mismatch, an unknown "
+        "function, an unreadable file.",
+    ),
+    ("130", "Interrupted (Ctrl-C)."),
+]
+
+ENVIRONMENT: list[tuple[str, str]] = [
+    ("NO_COLOR", "When set (to anything non-empty), output has no colour and no styling, as when it is not a terminal."),
+    ("TERM", "`dumb` turns styling off, as NO_COLOR does."),
+    ("COLUMNS", "The width used to wrap `--help` text."),
+    ("_MCALC_COMPLETE", "Set by the shell completion scripts when they call mcalc; not for direct use."),
+]
+
+FILES: list[tuple[str, str]] = [
+    ("share/man/man1/mcalc.1", "This page, installed under the environment's prefix (a venv, pipx, /usr/local)."),
+    (
+        "share/bash-completion/completions/mcalc",
+        "Bash completion; copy it to ~/.local/share/bash-completion/completions/mcalc, or `source` it from ~/.bashrc.",
+    ),
+    ("share/zsh/site-functions/_mcalc", "Zsh completion; put it in a directory on $fpath before compinit runs."),
+    ("share/fish/vendor_completions.d/mcalc.fish", "Fish completion; or copy it to ~/.config/fish/completions/."),
+    (
+        "sheet.txt",
+        "A homework sheet for `mcalc check --file`: one problem per line, `EXPR ; VAR ; CLAIM`.",
+    ),
+]
+
+COMPLETION = """
+Completion scripts for bash, zsh and fish complete commands, options, the values of `--format` and
+`--layout`, the variable names of the expression already typed after `--wrt`, `--scalar`, `--vector`,
+`--matrix` and `--symmetric`, and file names after `--at` and `--file`. They are installed with the
+package (see FILES); `mcalc --install-completion` instead installs one for the current shell into your
+shell's start-up files, and `mcalc --show-completion` prints it.
+"""
+
+SEE_ALSO = [("python3", "1"), ("bash", "1"), ("zsh", "1"), ("fish", "1")]
+SEE_ALSO_TEXT = """
+K. B. Petersen and M. S. Pedersen, The Matrix Cookbook (cited as MC by `mcalc identities`). The README
+and CONTRACT.md of the source distribution.
+"""
+
+
+# --- troff helpers ---
+
+
+def _escape(text: str, code: bool = False) -> str:
+    r"""Text for troff: `\` as `\e`, non-ASCII as `\[uXXXX]`, `-` as `\-` where it is a minus or an option
+    dash (everywhere in code), a leading `.` or `'` guarded by `\&`."""
+    out = text.replace("\\", "\\e")
+    if code:
+        out = out.replace("-", "\\-")
+    else:
+        out = re.sub(r"(?<![A-Za-z0-9])-", r"\\-", out)
+    out = "".join(ch if ord(ch) < 128 else f"\\[u{ord(ch):04X}]" for ch in out)
+    if out.startswith((".", "'")):
+        out = "\\&" + out
+    return out
+
+
+def _inline(text: str) -> str:
+    """Prose with `code` spans in bold (options, commands, expressions)."""
+    parts = re.split(r"`([^`]*)`", text)
+    return "".join(
+        _escape(p) if i % 2 == 0 else f"\\fB{_escape(p, code=True)}\\fR" for i, p in enumerate(parts)
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in text.strip().split("\n\n")]
+
+
+def _prose(text: str) -> list[str]:
+    lines: list[str] = []
+    for i, para in enumerate(_paragraphs(text)):
+        if i:
+            lines.append(".PP")
+        lines.append(_inline(para))
+    return lines
+
+
+def _wrap(lines: list[str], width: int = 78) -> list[str]:
+    """Text lines wrapped at spaces for a readable source (macro lines and code blocks untouched)."""
+    out: list[str] = []
+    literal = False
+    for line in lines:
+        if line in (".EX", ".EE"):
+            literal = line == ".EX"
+        if literal or line.startswith((".", "'")) or len(line) <= width:
+            out.append(line)
+            continue
+        for piece in textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False):
+            out.append("\\&" + piece if piece.startswith((".", "'")) else piece)
+    return out
+
+
+def _code_block(code_lines: list[str]) -> list[str]:
+    return [".PP", ".RS 4", ".EX", *(_escape(c, code=True) for c in code_lines), ".EE", ".RE"]
+
+
+def _synopsis_word(word: str) -> str:
+    """`--wrt` bold, `VAR` italic, brackets roman."""
+    lead = re.match(r"^\[*", word)
+    trail = re.search(r"\]*$", word)
+    assert lead is not None and trail is not None
+    core = word[lead.end() : trail.start()]
+    if core.startswith("-") or core.islower():
+        styled = f"\\fB{_escape(core, code=True)}\\fR"
+    else:
+        styled = f"\\fI{_escape(core, code=True)}\\fR"
+    return lead.group() + styled + trail.group()
+
+
+def _option_label(param: Any) -> str:
+    names = sorted(param.opts + param.secondary_opts, key=lambda o: (o.startswith("--"), o))
+    label = ", ".join(f"\\fB{_escape(n, code=True)}\\fR" for n in names)
+    if not param.is_flag:
+        metavar = param.metavar or param.name.upper()
+        if param.type_descriptor.is_choice:
+            metavar = param.name.upper() if param.name != "fmt" else "FORMAT"
+        label += f" \\fI{_escape(metavar, code=True)}\\fR"
+    return label
+
+
+def _option_details(param: Any) -> str:
+    text = _inline(param.help or "")
+    extra = []
+    desc = param.type_descriptor
+    if desc.is_choice and desc.choices:
+        choices = ", ".join(f"\\fB{_escape(str(getattr(c, 'value', c)), code=True)}\\fR" for c in desc.choices)
+        extra.append(f"One of {choices}.")
+    default = param.default
+    if param.multiple:
+        if "repeatable" not in (param.help or "").lower():
+            extra.append("Repeatable.")
+    elif not param.is_flag and default is not None and not callable(default):
+        extra.append(f"Default: \\fB{_escape(str(getattr(default, 'value', default)), code=True)}\\fR.")
+    return " ".join([text, *extra]).strip()
+
+
+def _help_blocks(help_text: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """A command's docstring as prose paragraphs and literal (`\\b`) blocks with their heading."""
+    prose: list[str] = []
+    blocks: list[tuple[str, list[str]]] = []
+    for para in help_text.strip().split("\n\n"):
+        lines = para.split("\n")
+        if lines[0] == "\b":
+            heading, *code = lines[1:]
+            blocks.append((heading, [c.strip() for c in code]))
+        else:
+            prose.append(" ".join(para.split()))
+    return prose, blocks
+
+
+# --- the page ---
+
+
+def _tree() -> tuple[Any, Any, list[tuple[str, Any]]]:
+    import typer
+    from typer.main import get_command
+
+    from mcalc.cli.app import app
+
+    group = get_command(app)
+    ctx = typer.Context(group, info_name="mcalc")
+    commands = [(name, group.get_command(ctx, name)) for name in group.list_commands(ctx)]
+    return group, ctx, [(n, c) for n, c in commands if c is not None and not c.hidden]
+
+
+def render() -> str:
+    from mcalc import __version__
+
+    group, ctx, commands = _tree()
+    unknown = set(SYNOPSES) ^ {name for name, _ in commands}
+    if unknown:
+        raise RuntimeError(f"SYNOPSES in tools/gen_man.py and the app's commands differ: {sorted(unknown)}")
+
+    out: list[str] = [
+        '.\\" Generated by tools/gen_man.py from the typer app and the prose in that script. Do not edit;',
+        '.\\" run python tools/regen.py (tests/test_man.py checks the page is in sync).',
+        f'.TH MCALC 1 {DATE} "mcalc {__version__}" "User Commands"',
+        ".SH NAME",
+        _escape(NAME),
+        ".SH SYNOPSIS",
+    ]
+    synopsis = [["mcalc", "[--version]", "[--help]"]]
+    for name, _ in commands:
+        for line in SYNOPSES[name]:
+            synopsis.append(["mcalc", name, *line.split(), "[OPTIONS]"])
+    for i, words in enumerate(synopsis):
+        if i:
+            out.append(".br")
+        out.append(" ".join(_synopsis_word(w) for w in words))
+
+    out += [".SH DESCRIPTION", *_prose(DESCRIPTION)]
+
+    # COMMANDS: each command's own help (from its docstring), its argument, its options, its examples.
+    out.append(".SH COMMANDS")
+    options: dict[str, tuple[Any, list[str]]] = {}
+    for name, command in commands:
+        args = [p for p in command.params if p.param_type_name == "argument"]
+        opts = [p for p in command.params if p.param_type_name == "option" and not p.hidden]
+        for p in opts:
+            if p.name not in SKIP_PARAMS and "--help" not in p.opts:
+                options.setdefault(p.opts[0], (p, []))[1].append(name)
+        out.append(f".SS mcalc {name}")
+        prose, blocks = _help_blocks(command.help or "")
+        for i, para in enumerate(prose):
+            if i:
+                out.append(".PP")
+            out.append(_inline(para))
+        for arg in args:
+            label = arg.metavar or arg.name.upper()
+            optional = "" if arg.required else " (optional)"
+            out += [".TP", f"\\fI{_escape(label, code=True)}\\fR{optional}", _inline(arg.help or "")]
+        listed = [p for p in opts if "--help" not in p.opts]
+        if listed:
+            names = ", ".join(f"\\fB{_escape(max(p.opts, key=len), code=True)}\\fR" for p in listed)
+            out += [".PP", f"Options: {names} (see OPTIONS)."]
+        for heading, code in blocks:
+            out += [".PP", _inline(heading), *_code_block(code)[1:]]
+
+    out += [".SH OPTIONS", ".SS Program options", "Given before the command name."]
+    for p in group.params:
+        if p.hidden or p.name in SKIP_PARAMS:
+            continue
+        out += [".TP", _option_label(p), _option_details(p)]
+    out += [
+        ".TP",
+        "\\fB\\-h\\fR, \\fB\\-\\-help\\fR",
+        "Show the help of mcalc, or of a command (\\fBmcalc diff \\-\\-help\\fR), with examples, and exit.",
+    ]
+    out += [".SS Command options"]
+    for _, (p, used_by) in options.items():
+        where = ", ".join(f"\\fB{c}\\fR" for c in used_by)
+        out += [".TP", _option_label(p), f"{_option_details(p)} Used by {where}."]
+
+    out += [".SH EXPRESSION SYNTAX", *_prose(EXPRESSION_SYNTAX)]
+    out += [".SH CONVENTIONS", *_prose(CONVENTIONS)]
+    out += [".SH OUTPUT", *_prose(OUTPUT)]
+    out += [".SH SHELL COMPLETION", *_prose(COMPLETION)]
+
+    out.append(".SH EXAMPLES")
+    for i, (text, code) in enumerate(EXAMPLES):
+        out += ([] if i == 0 else [".PP"]) + [_inline(text), *_code_block(code)[1:]]
+
+    out.append(".SH EXIT STATUS")
+    for code, text in EXIT_STATUS:
+        out += [".TP", f"\\fB{code}\\fR", _inline(text)]
+    out.append(".SH ENVIRONMENT")
+    for var, text in ENVIRONMENT:
+        out += [".TP", f"\\fB{_escape(var, code=True)}\\fR", _inline(text)]
+    out.append(".SH FILES")
+    for path, text in FILES:
+        out += [".TP", f"\\fI{_escape(path, code=True)}\\fR", _inline(text)]
+    out.append(".SH SEE ALSO")
+    out.append(",\n".join(f".BR {page} ({section})" for page, section in SEE_ALSO))
+    out += [".PP", *_prose(SEE_ALSO_TEXT)]
+    return "\n".join(_wrap(out)) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text:
+            print("stale: man/mcalc.1; run python tools/gen_man.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main(sys.argv[1:]))
