@@ -204,7 +204,7 @@ class Printer:
     def _postfix(self, arg: Node, text_sup: str, latex_sup: str) -> str:
         base = self.wrap(arg, PREC_ATOM)
         if self.latex:
-            return f"{{{base}}}^{{{latex_sup}}}"
+            return f"{_latex_base(arg, base)}^{{{latex_sup}}}"
         return base + text_sup
 
     def p_Transpose(self, n: N.Transpose) -> str:
@@ -230,7 +230,7 @@ class Printer:
             return one + self.wrap(n.base, PREC_ELEMENTWISE + 1)
         exp = str(p.numerator) if p.denominator == 1 else f"{p.numerator}/{p.denominator}"
         if self.latex:
-            return f"{{{self.wrap(n.base, PREC_ATOM)}}}^{{\\circ {exp}}}"
+            return f"{_latex_base(n.base, self.wrap(n.base, PREC_ATOM))}^{{\\circ {exp}}}"
         if p.denominator != 1 or p < 0:
             exp = f"({exp})"
         return f"{self.wrap(n.base, PREC_ATOM)}.^{exp}"
@@ -276,6 +276,17 @@ class Printer:
 
     def p_Unvec(self, n: N.Unvec) -> str:
         return self._func("unvec", n.arg)
+
+
+def _latex_base(node: Node, text: str) -> str:
+    """The base of a LaTeX superscript: `A^{\\top}`, `W_{1}^{\\top}`, `\\left(A + B\\right)^{\\top}` need no
+    braces; a differential keeps them, `{dA}^{\\top}`, so it reads as (dA)ᵀ and not d(Aᵀ); a square root
+    gets parentheses, `\\left(\\sqrt{x}\\right)^{-1}`, as a radical with an exponent is ambiguous."""
+    if isinstance(node, N.Differential):
+        return f"{{{text}}}"
+    if isinstance(node, N.Apply) and node.func == "sqrt":
+        return f"\\left({text}\\right)"
+    return text
 
 
 def _negated(node: Node) -> Node | None:
