@@ -3,21 +3,28 @@
 It never looks at how a derivative was obtained (it imports nothing from `calculus`): it receives a
 function f(values) → array and the claimed derivative d(values) → array of shape f.shape + X.shape,
 and compares ⟨d, V⟩ with (f(X + hV) − f(X − hV)) / 2h for random V. Two evaluations of f per
-direction, whatever the size of X.
+direction, whatever the size of X, so checking a 500×500 X costs a few evaluations, not 250 000.
 
-Points respect each function's domain: square matrices are I + 0.3 R/√n (invertible, positive
-determinant, not symmetric, so a transposed answer cannot pass); symmetric ones are SPD; entries
-under log, sqrt or a fractional power are positive; scalars are in [0.5, 1.5].
+Each point draws fresh sizes for the free dimensions (distinct within a point, so a transposed
+answer cannot pass by accident) and values that respect each function's domain:
+- square matrices are I + 0.3 R/√n: invertible, positive determinant, well conditioned (cond ≲ 2),
+  and not symmetric, so a transposed answer cannot pass;
+- declared-symmetric matrices, and matrices inside a logdet of a compound argument
+  (logdet(X + Xᵀ), logdet(A X B)), are symmetric positive definite;
+- entries under log, sqrt, a fractional power or a negative elementwise power are positive;
+- scalars are in [0.5, 1.5].
+A point where some matrix that is inverted or passed to det/logdet is ill conditioned (a rank-
+deficient XᵀX, say) or where anything is not finite is rejected and redrawn.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcalc.errors import MathError
+from mcalc.errors import InputError, MathError
 from mcalc.shapes import Kind, ShapeEnv, bind_sizes, unbound_dims
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -25,7 +32,12 @@ from mcalc.syntax.nodes import Node
 Array = Any
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
 RELATIVE_TOLERANCE = 1e-6
-ILL_CONDITIONED = 1e8
+ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error grows like cond²
+# Below this many units of the rounding noise of a central difference (eps·|f|/h) a directional
+# derivative is compared in absolute terms: an exact zero derivative must not fail on noise.
+NOISE_UNITS = 100.0
+EPS = 2.220446049250313e-16
+SINGULAR = 1e14  # at user-given values: a matrix this badly conditioned is treated as singular
 
 
 @dataclass
@@ -34,9 +46,11 @@ class CheckResult:
     max_rel_error: float
     points: int
     directions: int
-    sizes: dict[str, int]
+    sizes: dict[str, list[int]]  # each free dimension → its size at each point, in order
     method: str = "central differences along random directions"
     notes: list[str] = field(default_factory=list)
+    seed: int | None = None
+    tolerance: float = RELATIVE_TOLERANCE
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +61,8 @@ class CheckResult:
             "sizes": self.sizes,
             "method": self.method,
             "notes": self.notes,
+            "seed": self.seed,
+            "tolerance": self.tolerance,
         }
 
 
@@ -54,12 +70,16 @@ class CheckResult:
 class Domain:
     positive: frozenset[str]
     spd: frozenset[str]
+    # sub-expressions that are inverted or passed to det/logdet: they must be well conditioned
+    guards: tuple[Node, ...] = ()
 
 
 def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
-    """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value."""
+    """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value, and
+    which sub-expressions must be invertible."""
     positive: set[str] = set()
     spd: set[str] = set()
+    guards: dict[Node, None] = {}
 
     def names(n: Node) -> set[str]:
         return set(N.free_symbols(n))
@@ -75,10 +95,14 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
                 if env.is_scalar(n.children()[0]) or isinstance(n, N.ElementPower):
                     positive |= names(n.children()[0])
-            elif isinstance(n, (N.LogDet,)) and not isinstance(n.arg, N.Symbol):
+                else:
+                    guards.setdefault(n.children()[0])
+            elif isinstance(n, N.LogDet) and not isinstance(n.arg, N.Symbol):
                 spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
+            if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
+                guards.setdefault(n.arg)
             stack.extend(n.children())
-    return Domain(frozenset(positive), frozenset(spd))
+    return Domain(frozenset(positive), frozenset(spd), tuple(guards))
 
 
 def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
@@ -137,8 +161,6 @@ def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) 
         if name in env.symmetric or name in domain.spd:
             a = rng.standard_normal((r, r))
             return a @ a.T / r + np.eye(r)
-        if name in domain.positive:
-            return 0.3 * g / math.sqrt(r) + np.eye(r)
         return np.eye(r) + 0.3 * g / math.sqrt(r)
     return g
 
@@ -155,6 +177,43 @@ def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:
     return arr.reshape(shape)
 
 
+def condition(a: Array) -> float:
+    """The 1-norm condition number (one LU factorisation: the cost of about one matrix product)."""
+    import numpy as np
+
+    if a.shape == (1, 1):
+        return 1.0 if a[0, 0] != 0 else math.inf
+    try:
+        inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return math.inf
+    with np.errstate(all="ignore"):
+        c = float(np.abs(a).sum(axis=0).max() * np.abs(inv).sum(axis=0).max())
+    return c if math.isfinite(c) else math.inf
+
+
+def worst_guard(env: ShapeEnv, domain: Domain, values: Mapping[str, Array]) -> tuple[float, Node | None]:
+    """The worst condition number among the matrices that are inverted or passed to det/logdet."""
+    import numpy as np
+
+    from mcalc.numeric.evaluate import Evaluator
+
+    ev = Evaluator(env, values)
+    worst, where = 1.0, None
+    for node in domain.guards:
+        try:
+            with np.errstate(all="ignore"):
+                a = ev(node)
+        except MathError:
+            return math.inf, node
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            continue
+        c = condition(a) if np.all(np.isfinite(a)) else math.inf
+        if c > worst:
+            worst, where = c, node
+    return worst, where
+
+
 def check_derivative(
     env: ShapeEnv,
     variables: list[str],
@@ -166,61 +225,172 @@ def check_derivative(
     directions: int = 2,
     fixed_sizes: Mapping[str, int] | None = None,
 ) -> CheckResult:
-    """Compare d_value (derivative w.r.t. the last of `variables`) with finite differences of f_value."""
+    """Compare d_value (derivative w.r.t. the last of `variables`) with finite differences of f_value.
+
+    Each accepted point costs 1 evaluation of d_value, 1 + 2·directions evaluations of f_value and
+    one LU factorisation per guarded matrix: nothing grows with the number of entries of X beyond
+    what one evaluation costs. `env.sizes` is left as the last point set it.
+    """
     import numpy as np
 
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))  # reported, so a failure can be replayed
     rng = np.random.default_rng(seed)
     var = variables[-1]
     worst = 0.0
     notes: list[str] = []
-    sizes: dict[str, int] = {}
+    sizes: dict[str, list[int]] = {}
     done = 0
     attempts = 0
-    while done < points and attempts < points * 10:
+    rejected: dict[str, int] = {}
+    fallback: list[tuple[dict[str, int], dict[str, Array], float]] = []
+    while done < points and attempts < points * 20:
         attempts += 1
         env.sizes.clear()
         if fixed_sizes:
             env.sizes.update(fixed_sizes)
-        env.sizes.update(random_sizes(env, rng))
-        sizes = dict(env.sizes)
+        point_sizes = random_sizes(env, rng)
+        env.sizes.update(point_sizes)
         values = random_point(env, domain, rng)
-        try:
-            with np.errstate(all="ignore"):
-                base = f_value(values)
-                deriv = d_value(values)
-        except MathError:
-            continue
-        if not (np.all(np.isfinite(base)) and np.all(np.isfinite(deriv))):
-            continue
-        cond = _worst_condition(env, values)
-        for _ in range(directions):
-            v = random_direction(env, var, rng)
-            scale = max(1.0, float(np.abs(values[var]).max()))
-            h = 1e-5 * scale
-            plus, minus = dict(values), dict(values)
-            plus[var] = values[var] + h * v
-            minus[var] = values[var] - h * v
-            refresh_functions(env, plus)
-            refresh_functions(env, minus)
-            try:
-                with np.errstate(all="ignore"):
-                    fd = (f_value(plus) - f_value(minus)) / (2 * h)
-            except MathError:
-                continue
-            vv = _as_var_array(env, var, v)
-            axes = vv.ndim
-            analytic = np.tensordot(deriv, vv, axes=axes) if axes else deriv * vv
-            fd = np.asarray(fd).reshape(np.shape(analytic))
-            err = float(np.linalg.norm(fd - analytic))
-            denom = max(float(np.linalg.norm(fd)), float(np.linalg.norm(analytic)), 1e-8)
-            worst = max(worst, err / denom)
-        done += 1
+        cond, where = worst_guard(env, domain, values)
         if cond > ILL_CONDITIONED:
-            notes.append(f"a matrix was ill-conditioned (cond {cond:.1e}); error bound not met")
+            label = env.text_of(where) if where is not None else "a matrix"
+            rejected[label] = rejected.get(label, 0) + 1
+            if math.isfinite(cond):
+                fallback.append((point_sizes, values, cond))
+            continue
+        err = _point_error(env, var, values, f_value, d_value, rng, directions, cond)
+        if err is None:
+            rejected["the expression (not finite)"] = rejected.get("the expression (not finite)", 0) + 1
+            continue
+        worst = max(worst, err)
+        done += 1
+        for d, s in point_sizes.items():
+            sizes.setdefault(d, []).append(s)
     if done == 0:
-        raise MathError("no point where the expression is defined was found for the numeric check")
-    passed = worst <= RELATIVE_TOLERANCE * 100 if notes else worst <= RELATIVE_TOLERANCE
-    return CheckResult(passed, worst, done, directions, sizes, notes=notes)
+        for point_sizes, values, cond in fallback[:points]:
+            env.sizes.clear()
+            if fixed_sizes:
+                env.sizes.update(fixed_sizes)
+            env.sizes.update(point_sizes)
+            err = _point_error(env, var, values, f_value, d_value, rng, directions, cond)
+            if err is None:
+                continue
+            worst = max(worst, err)
+            done += 1
+            for d, s in point_sizes.items():
+                sizes.setdefault(d, []).append(s)
+            notes.append(f"only ill-conditioned points were found (cond {cond:.1e}); looser tolerance")
+    if done == 0:
+        why = ", ".join(sorted(rejected)) or "the expression"
+        raise MathError(
+            f"no point where the expression is defined and well conditioned was found for the numeric "
+            f"check ({attempts} tried; trouble with {why})"
+        )
+    if rejected and done:
+        total = sum(rejected.values())
+        notes.append(f"{total} random point(s) redrawn: {', '.join(sorted(rejected))} ill-conditioned or undefined")
+    tolerance = RELATIVE_TOLERANCE * (1000 if any("ill-conditioned points" in n for n in notes) else 1)
+    passed = worst <= tolerance
+    return CheckResult(passed, worst, done, directions, sizes, notes=notes, seed=seed, tolerance=tolerance)
+
+
+def _point_error(
+    env: ShapeEnv,
+    var: str,
+    values: dict[str, Array],
+    f_value: Callable[[Mapping[str, Array]], Array],
+    d_value: Callable[[Mapping[str, Array]], Array],
+    rng: Any,
+    directions: int,
+    cond: float = 1.0,
+) -> float | None:
+    """The worst relative error over `directions` random directions at one point; None if undefined.
+
+    Per direction: one central difference (two evaluations of f). Only when it misses the tolerance,
+    a second one with h/4 and their Richardson extrapolation (error O(h⁴)) are tried, and the best
+    of the three counts: a right derivative then passes at a badly scaled point, while a wrong one
+    is off by O(1) at every step size.
+    """
+    import numpy as np
+
+    try:
+        with np.errstate(all="ignore"):
+            deriv = np.asarray(d_value(values))
+    except MathError:
+        return None
+    if not np.all(np.isfinite(deriv)):
+        return None
+    # ‖D‖_F is the typical size of ⟨D, V⟩ for a Gaussian V: an unlucky direction along which the
+    # derivative nearly vanishes must not inflate the relative error
+    typical = float(np.linalg.norm(deriv)) / (2.0 if var in env.symmetric else 1.0)
+    scale = max(1.0, float(np.abs(values[var]).max()))
+    # a smaller step where a guarded matrix is less well conditioned (truncation error ~ (h·cond)²)
+    h = 1e-5 * scale / math.sqrt(max(1.0, cond / 30))
+    worst = 0.0
+    for _ in range(directions):
+        v = random_direction(env, var, rng)
+        vv = _as_var_array(env, var, v)
+        analytic = np.tensordot(deriv, vv, axes=vv.ndim) if vv.ndim else deriv * vv
+        first = _central_difference(env, var, values, f_value, v, h)
+        if first is None:
+            return None
+        fd, f_size = first
+        err = _relative(fd.reshape(np.shape(analytic)), analytic, f_size, h, typical)
+        if err > RELATIVE_TOLERANCE:
+            second = _central_difference(env, var, values, f_value, v, h / 4)
+            if second is not None:
+                fd4 = second[0].reshape(np.shape(analytic))
+                richardson = (16 * fd4 - fd.reshape(np.shape(analytic))) / 15
+                err = min(
+                    err,
+                    _relative(fd4, analytic, f_size, h / 4, typical),
+                    _relative(richardson, analytic, f_size, h / 4, typical),
+                )
+        worst = max(worst, err)
+    if var in env.symmetric and env.kinds[var] is Kind.MATRIX:
+        # the documented convention: on symmetric matrices the value is sym(G), itself symmetric
+        k = deriv.ndim
+        asym = float(np.linalg.norm(deriv - np.swapaxes(deriv, k - 2, k - 1)))
+        worst = max(worst, asym / max(float(np.linalg.norm(deriv)), 1e-8))
+    return worst
+
+
+def _central_difference(
+    env: ShapeEnv,
+    var: str,
+    values: dict[str, Array],
+    f_value: Callable[[Mapping[str, Array]], Array],
+    v: Array,
+    h: float,
+) -> tuple[Array, float] | None:
+    """((f(X + hV) − f(X − hV)) / 2h, the size of f), or None where f is undefined."""
+    import numpy as np
+
+    plus, minus = dict(values), dict(values)
+    plus[var] = values[var] + h * v
+    minus[var] = values[var] - h * v
+    refresh_functions(env, plus)
+    refresh_functions(env, minus)
+    try:
+        with np.errstate(all="ignore"):
+            f_plus, f_minus = np.asarray(f_value(plus)), np.asarray(f_value(minus))
+    except MathError:
+        return None
+    if not (np.all(np.isfinite(f_plus)) and np.all(np.isfinite(f_minus))):
+        return None
+    size = max(float(np.linalg.norm(f_plus)), float(np.linalg.norm(f_minus)))
+    return (f_plus - f_minus) / (2 * h), size
+
+
+def _relative(fd: Array, analytic: Array, f_size: float, h: float, typical: float) -> float:
+    import numpy as np
+
+    err = float(np.linalg.norm(fd - analytic))
+    noise = EPS * f_size / h  # the rounding error of a central difference
+    floor = max(NOISE_UNITS * noise / RELATIVE_TOLERANCE, 1e-8)
+    denom = max(float(np.linalg.norm(fd)), float(np.linalg.norm(analytic)), typical, floor)
+    return err / denom
 
 
 def _as_var_array(env: ShapeEnv, var: str, v: Array) -> Array:
@@ -232,16 +402,68 @@ def _as_var_array(env: ShapeEnv, var: str, v: Array) -> Array:
     return v
 
 
-def _worst_condition(env: ShapeEnv, values: Mapping[str, Array]) -> float:
+# --- values given by the user (--at) ---
+
+
+def guard_values(
+    env: ShapeEnv, trees: Iterable[Node], values: Mapping[str, Array], declared_symmetric: Iterable[str] = ()
+) -> None:
+    """Refuse values where the mathematics fails, naming the culprit: a matrix that is inverted or
+    passed to det/logdet and is singular (or numerically so), or a declared-symmetric matrix whose
+    value is not symmetric (bad input)."""
     import numpy as np
 
-    worst = 1.0
-    for name, kind in env.kinds.items():
-        if kind is Kind.MATRIX and name in values:
-            a = values[name]
-            if a.ndim == 2 and a.shape[0] == a.shape[1]:
-                worst = max(worst, float(np.linalg.cond(a)))
-    return worst
+    for name in declared_symmetric:
+        a = values.get(name)
+        if a is not None and a.ndim == 2 and a.shape[0] == a.shape[1]:
+            if not np.allclose(a, a.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(a).max()))):
+                raise InputError(f"{name} is declared symmetric but its value is not (|{name} − {name}ᵀ| > 0)")
+    domain = domain_of(list(trees), env)
+    cond, where = worst_guard(env, domain, values)
+    if where is not None and cond > SINGULAR:
+        what = env.text_of(where)
+        shown = "∞" if math.isinf(cond) else f"{cond:.1e}"
+        raise MathError(f"{what} is singular at the values given (condition number {shown})", where.span)
 
 
-__all__ = ["CheckResult", "check_derivative", "domain_of", "bind_sizes"]
+def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> MathError | None:
+    """If `tree` evaluates to NaN or ±∞ at `values`, a MathError naming the innermost sub-expression
+    that first goes wrong (log of a negative entry, sqrt of a negative, overflow); else None."""
+    import numpy as np
+
+    from mcalc.numeric.evaluate import Evaluator
+
+    ev = Evaluator(env, values)
+    with np.errstate(all="ignore"):
+        top = ev(tree)
+    if np.all(np.isfinite(top)):
+        return None
+    stack: list[Node] = [tree]
+    culprit = tree
+    while stack:
+        n = stack.pop()
+        bad_kids = [k for k in n.children() if not np.all(np.isfinite(ev.memo.get(k, np.zeros(1))))]
+        if bad_kids:
+            stack.append(bad_kids[0])
+            continue
+        culprit = n
+    arg = culprit.children()[0] if culprit.children() else None
+    arg_value = ev.memo.get(arg) if arg is not None else None
+    text = env.text_of(culprit)
+    if isinstance(culprit, N.Apply) and culprit.func in ("log", "sqrt") and arg_value is not None:
+        if np.any(arg_value < 0) or (culprit.func == "log" and np.any(arg_value == 0)):
+            what = "a negative" if np.any(arg_value < 0) else "a zero"
+            return MathError(f"{text} is undefined at the values given: {culprit.func} of {what} entry", culprit.span)
+    if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
+        return MathError(f"{text} is undefined at the values given: a power of a zero or negative entry", culprit.span)
+    return MathError(f"{text} is not finite at the values given (overflow or division by zero)", culprit.span)
+
+
+__all__ = [
+    "CheckResult",
+    "check_derivative",
+    "domain_of",
+    "bind_sizes",
+    "guard_values",
+    "explain_nonfinite",
+]
