@@ -115,7 +115,10 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("A least-squares gradient, checked numerically:", ['mcalc diff "||y - Φ θ||^2" --wrt θ --check']),
     ("A Hessian:", ['mcalc diff "x^T A x" --wrt x --wrt x']),
     ("A 4th-order tensor, in vec and index form:", ['mcalc diff "R^T R" --wrt R']),
-    ("The value at given matrices, as JSON:", ["mcalc diff \"logdet(X)\" --wrt X --at X='[[2,1],[1,3]]' --format json"]),
+    (
+        "The value at given matrices, as JSON:",
+        ["mcalc diff \"logdet(X)\" --wrt X --at X='[[2,1],[1,3]]' --format json"],
+    ),
     ("Code for NumPy:", ['mcalc diff "1/2 ||W x - t||^2" --wrt W --format numpy']),
     ("Many expressions in one process:", ["printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json"]),
     ("Is a hand-derived answer right?", ['mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A']),
@@ -139,7 +142,10 @@ EXIT_STATUS: list[tuple[str, str]] = [
 ]
 
 ENVIRONMENT: list[tuple[str, str]] = [
-    ("NO_COLOR", "When set (to anything non-empty), output has no colour and no styling, as when it is not a terminal."),
+    (
+        "NO_COLOR",
+        "When set (to anything non-empty), output has no colour and no styling, as when it is not a terminal.",
+    ),
     ("TERM", "`dumb` turns styling off, as NO_COLOR does."),
     ("COLUMNS", "The width used to wrap `--help` text."),
     ("_MCALC_COMPLETE", "Set by the shell completion scripts when they call mcalc; not for direct use."),
@@ -194,9 +200,7 @@ def _escape(text: str, code: bool = False) -> str:
 def _inline(text: str) -> str:
     """Prose with `code` spans in bold (options, commands, expressions)."""
     parts = re.split(r"`([^`]*)`", text)
-    return "".join(
-        _escape(p) if i % 2 == 0 else f"\\fB{_escape(p, code=True)}\\fR" for i, p in enumerate(parts)
-    )
+    return "".join(_escape(p) if i % 2 == 0 else f"\\fB{_escape(p, code=True)}\\fR" for i, p in enumerate(parts))
 
 
 def _paragraphs(text: str) -> list[str]:

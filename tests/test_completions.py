@@ -1,0 +1,172 @@
+"""Shell completion: the committed scripts are what typer generates, and they complete in a real shell."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin: `mcalc` is there, next to python
+
+
+def _tool(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _tool("gen_completions")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_committed_script_is_what_typer_generates(shell: str) -> None:
+    path = ROOT / gen.FILES[shell]
+    assert path.read_text(encoding="utf-8") == gen.completion_script(shell), (
+        f"{path.relative_to(ROOT)} is stale: run python tools/regen.py (or tools/gen_completions.py)"
+    )
+
+
+def test_zsh_file_starts_with_compdef() -> None:
+    first = (ROOT / "completions" / "_mcalc").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "#compdef mcalc"
+
+
+def test_scripts_call_mcalc_through_the_completion_variable() -> None:
+    for path in gen.FILES.values():
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert "_MCALC_COMPLETE=complete_" in text, path
+
+
+def _mcalc_env() -> dict[str, str]:
+    if not (BIN / "mcalc").exists():
+        pytest.skip(f"no mcalc console script next to {sys.executable} (pip install -e . first)")
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+# Every case completes the last word (possibly ""). Words are as bash puts them in COMP_WORDS: a quoted
+# expression keeps its quotes. All cases run in one bash process (each TAB still starts mcalc once).
+CASES: dict[str, tuple[str, ...]] = {
+    "command": ("mcalc", "di"),
+    "commands": ("mcalc", ""),
+    "options": ("mcalc", "diff", "x", "--"),
+    "wr": ("mcalc", "diff", "x", "--wr"),
+    "format": ("mcalc", "diff", "x", "--format", ""),
+    "format-l": ("mcalc", "diff", "x", "-f", "l"),
+    "layout": ("mcalc", "diff", "x", "--layout", ""),
+    "wrt": ("mcalc", "diff", '"tr(A B A^T C) + x^T W1 x"', "--wrt", ""),
+    "wrt-W": ("mcalc", "diff", "'x^T W1 x'", "--wrt", "W"),
+    "scalar": ("mcalc", "diff", '"θ^T Φ"', "--check", "--scalar", ""),
+    "half-typed": ("mcalc", "diff", '"tr(A B"', "--wrt", ""),
+    "at": ("mcalc", "diff", "x", "--at", ""),
+    "file": ("mcalc", "check", "--file", ""),
+}
+
+
+@pytest.fixture(scope="module")
+def bash() -> dict[str, list[str]]:
+    """COMPREPLY for every case, after sourcing completions/mcalc.bash in a clean bash."""
+    lines = [f"source {ROOT / 'completions' / 'mcalc.bash'}"]
+    for name, words in CASES.items():
+        quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+        lines += [
+            f"COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; COMPREPLY=()",
+            "_mcalc_completion mcalc",
+            f'printf "%s\\n" "=== {name}" "${{COMPREPLY[@]}}"',
+        ]
+    out = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", "\n".join(lines)],
+        capture_output=True,
+        text=True,
+        env=_mcalc_env(),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, list[str]] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("=== "):
+            current = result.setdefault(line[4:], [])
+        elif line:
+            current.append(line)
+    assert set(result) == set(CASES), out.stdout
+    return result
+
+
+def test_bash_completes_the_command_name(bash: dict[str, list[str]]) -> None:
+    assert bash["command"] == ["diff"]
+    assert bash["commands"] == ["diff", "check", "eval", "shape", "identities"]
+
+
+def test_bash_completes_options(bash: dict[str, list[str]]) -> None:
+    assert {"--wrt", "--format", "--layout", "--check", "--at", "--steps", "--debug"} <= set(bash["options"])
+    assert bash["wr"] == ["--wrt"]
+
+
+def test_bash_completes_format_and_layout_values(bash: dict[str, list[str]]) -> None:
+    assert bash["format"] == ["text", "latex", "json", "numpy", "index", "vec"]
+    assert bash["format-l"] == ["latex"]
+    assert bash["layout"] == ["mixed", "numerator", "denominator"]
+
+
+def test_bash_completes_wrt_with_the_expressions_variables(bash: dict[str, list[str]]) -> None:
+    assert bash["wrt"] == ["A", "B", "C", "x", "W1"]
+    assert bash["wrt-W"] == ["W1"]
+    assert bash["scalar"] == ["θ", "Φ"]
+    assert bash["half-typed"] == []  # an expression that does not parse yet: nothing, and no error
+
+
+def test_bash_falls_back_to_file_names_for_at_and_file(bash: dict[str, list[str]]) -> None:
+    # mcalc offers nothing, and the script registers `complete -o default`: bash then completes file names.
+    assert bash["at"] == [] and bash["file"] == []
+    assert "complete -o default -F _mcalc_completion mcalc" in (ROOT / "completions" / "mcalc.bash").read_text()
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes(tmp_path: Path) -> None:
+    (tmp_path / "values.npz").write_bytes(b"")
+    script = (
+        f"source {ROOT / 'completions' / 'mcalc.fish'}\n"
+        'complete -C "mcalc di"; echo ---\n'
+        "complete -C \"mcalc diff 'x^T W1 x' --wrt \"; echo ---\n"
+        'complete -C "mcalc diff x --at v"\n'
+    )
+    out = subprocess.run(
+        ["fish", "--no-config", "-c", script],
+        capture_output=True,
+        text=True,
+        env=_mcalc_env(),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    commands, names, files = [
+        [line.split("\t")[0] for line in part.splitlines() if line] for part in out.stdout.split("---\n")
+    ]
+    assert commands == ["diff"]
+    assert names == ["W1", "x"]
+    assert files == ["values.npz"]  # --at completes file names
+
+
+def test_completion_does_not_import_numpy_or_sympy() -> None:
+    env = _mcalc_env() | {
+        "_MCALC_COMPLETE": "complete_bash",
+        "COMP_WORDS": 'mcalc diff "x^T W1 x" --wrt ',
+        "COMP_CWORD": "4",
+    }
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mcalc"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["x", "W1"]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert not loaded & {"numpy", "sympy", "matplotlib"}, sorted(loaded & {"numpy", "sympy", "matplotlib"})
