@@ -49,9 +49,21 @@ class Simplifier:
             current = node
         rule = NORMALISERS.get(type(current))
         result = rule(self, current) if rule is not None else current
+        if result is not current:
+            result = self._keep_shape(current, result)
         self.memo[node] = result
         self.memo.setdefault(result, result)
         return result
+
+    def _keep_shape(self, before: Node, after: Node) -> Node:
+        """A rewrite never changes a shape; a sum that lost its matrix terms (2 + (x − x)) still
+        broadcasts its scalar over every entry."""
+        want, got = self.env.shape(before), self.env.shape(after)
+        if want == got:
+            return after
+        if got == (1, 1):
+            return N.Mul((after, N.Ones(*want))) if not self.is_zero(after) else N.Zero(*want)
+        raise AssertionError(f"simplification changed a shape from {want} to {got}")
 
     def key(self, node: Node) -> tuple[int, str]:
         """Total order used for canonical choices: fewer transposes first, then the S-expression."""
@@ -304,22 +316,19 @@ def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
     return chain
 
 
-def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
+def _merge_powers(
+    factors: list[Node], power_type: type[N.Power] | type[N.ElementPower], make: Callable[[Node, Fraction], Node]
+) -> list[Node]:
+    """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance."""
     exps: dict[Node, Fraction] = {}
-    order: list[Node] = []
-    for x in scalars:
-        base, p = _power_parts(x)
-        if base not in exps:
-            exps[base] = Fraction(0)
-            order.append(base)
-        exps[base] += p
-    out: list[Node] = []
-    for base in order:
-        p = exps[base]
-        if p == 0:
-            continue
-        out.append(base if p == 1 else s.simp(N.Power(base, p)))
-    return out
+    for x in factors:
+        base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, Fraction(1))
+        exps[base] = exps.get(base, Fraction(0)) + p
+    return [base if p == 1 else make(base, p) for base, p in exps.items() if p != 0]
+
+
+def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
+    return _merge_powers(scalars, N.Power, lambda b, p: s.simp(N.Power(b, p)))
 
 
 def _cancel_chain(s: Simplifier, chain: list[Node]) -> list[Node]:
@@ -466,20 +475,7 @@ def _hadamard(s: Simplifier, node: Node) -> Node:
     if any(s.is_zero(f) for f in flat):
         return s.zero_like(node)
     rest = [f for f in rest if not isinstance(f, N.Ones)] or rest[:1]
-    exps: dict[Node, Fraction] = {}
-    order: list[Node] = []
-    for f in rest:
-        base, p = (f.base, f.exponent) if isinstance(f, N.ElementPower) else (f, Fraction(1))
-        if base not in exps:
-            exps[base] = Fraction(0)
-            order.append(base)
-        exps[base] += p
-    merged: list[Node] = []
-    for base in order:
-        p = exps[base]
-        if p == 0:
-            continue
-        merged.append(base if p == 1 else N.ElementPower(base, p))
+    merged = _merge_powers(rest, N.ElementPower, N.ElementPower)
     if not merged:
         rows, cols = s.env.shape(node)
         merged = [N.Ones(rows, cols)]

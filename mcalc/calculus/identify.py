@@ -175,6 +175,14 @@ def vec_jacobian(node: Node, var: str, env: ShapeEnv) -> Node:
             return mul(N.Transpose(N.Ones(env.resolve((r, c)), 1)), jac(x.arg))
         if isinstance(x, (N.Vec, N.Unvec)):
             return jac(x.children()[0])
+        if isinstance(x, N.Diag):
+            # vec(diag(v)) = diag(vec I)(𝟙 ⊗ I) v; diag(M) = (𝟙ᵀ ⊗ I) diag(vec I) vec(M)
+            n = env.shape(x.arg)[0]
+            mask = N.Diag(N.Vec(N.Identity(n)))
+            spread = N.Kron(N.Ones(n, 1), N.Identity(n))
+            if env.is_vector(x.arg):
+                return mul(mask, spread, jac(x.arg))
+            return mul(N.Transpose(spread), mask, jac(x.arg))
         if isinstance(x, N.Kron):
             return _kron_jacobian(x, jac, memo, env)
         raise NoRuleError(f"no vec form for {type(x).__name__} in a derivative", x.span)
