@@ -319,8 +319,22 @@ def run(
         rec = worker.get(row["id"]) if not failed_worker else {"status": "raises", "error": failed_worker}
         rec = rec or {"status": "raises", "error": "missing from worker output"}
         row["sympy_verdict"] = verdict(rec, refs[row["id"]])
-        for key in ("status", "text", "chars", "nodes", "ops", "simplified", "simplified_by", "s_chars",
-                    "s_nodes", "s_ops", "error", "value_error", "value_note", "time"):
+        for key in (
+            "status",
+            "text",
+            "chars",
+            "nodes",
+            "ops",
+            "simplified",
+            "simplified_by",
+            "s_chars",
+            "s_nodes",
+            "s_ops",
+            "error",
+            "value_error",
+            "value_note",
+            "time",
+        ):
             if key in rec:
                 row["sympy_" + key] = rec[key]
     return _section(rows)
@@ -368,8 +382,10 @@ def _section(rows: list[dict[str, Any]]) -> Section:
         f"{_fmt(summary['median_node_ratio_sympy_over_mcalc'])}× in nodes, "
         f"{_fmt(summary['median_char_ratio_sympy_over_mcalc'])}× in characters.",
         "",
-        table(["SymPy verdict", "count", "expressions"],
-              [[k, len(v), ", ".join(v)] for k, v in sorted(by_verdict.items(), key=lambda kv: -len(kv[1]))]),
+        table(
+            ["SymPy verdict", "count", "expressions"],
+            [[k, len(v), ", ".join(v)] for k, v in sorted(by_verdict.items(), key=lambda kv: -len(kv[1]))],
+        ),
     ]
     return Section("sizes", {"summary": summary, "rows": rows}, "\n".join(lines) + "\n\n" + detail)
 

@@ -1,0 +1,78 @@
+"""The benchmark suite (bench/) runs: each benchmark with tiny parameters, so that it cannot rot.
+
+No timing is asserted here — a benchmark is never a timed unit test; only that each one runs and
+returns well-formed results.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest.importorskip("sympy")
+
+from bench import corpus, engine, growth, numeric, run, sizes, startup_compare  # noqa: E402
+
+FEW = ["tr_ABAtC", "logdet_X", "jac_Ax", "fun_AB"]
+
+
+def test_corpus_is_large_enough_and_well_formed() -> None:
+    ids = [c.id for c in corpus.CASES]
+    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+    assert sum(c.sympy is not None for c in corpus.CASES) >= 50
+    groups = {c.group for c in corpus.CASES}
+    assert {"trace", "det", "inverse", "quadratic", "norm", "least squares", "loss", "jacobian", "tensor"} <= groups
+
+
+def test_every_corpus_expression_differentiates() -> None:
+    for c in corpus.CASES:
+        res = corpus.mcalc_diff(c)
+        assert corpus.mcalc_nodes(res.final.result)[0] >= 1, c.id
+
+
+def test_helpers() -> None:
+    assert corpus.fit_exponent([1, 2, 4], [3, 6, 12]) == pytest.approx(1.0)
+    assert corpus.median([3, 1, 2]) == 2
+    assert "| a |" in corpus.table(["a"], [[1.0]])
+    assert sizes.compare([[1.0, 2.0], [3.0, 4.0]], [[1.0, 3.0], [2.0, 4.0]]) == "other layout"
+    assert sizes.compare([1.0, 2.0], [[1.0], [2.0]]) == "correct"
+    assert sizes.compare([1.0, 2.0], 0) == "wrong"
+
+
+def test_sizes_runs_with_sympy_in_a_worker() -> None:
+    sec = sizes.run(ids=FEW, timeout=10, simplify_timeout=1)
+    verdicts = {r["id"]: r["sympy_verdict"] for r in sec.data["rows"]}
+    assert verdicts["fun_AB"] == "no construction"
+    assert verdicts["tr_ABAtC"] == "correct"
+    assert all(r["mcalc_check"] for r in sec.data["rows"])
+    assert sec.text
+
+
+def test_engine_runs_and_the_targets_table_formats() -> None:
+    sec = engine.run(ids=FEW[:2], reps=1, timeout=10)
+    assert sec.data["summary"]["expressions"] == 2
+    assert sec.data["rows"][0]["mcalc_s"] > 0
+    assert "engine" in run.targets({"engine": sec})
+
+
+def test_growth_runs() -> None:
+    sec = growth.run(families=("product", "mlp_tanh"), sizes=(1, 2), reps=1, sympy_limit=10, fit_from=1)
+    assert set(sec.data) == {"product", "mlp_tanh"}
+    assert growth.source("mlp_sigmoid", 2)[0] == "||W2 sigmoid(W1 x) - y||^2"
+
+
+def test_numeric_runs() -> None:
+    sec = numeric.run(expressions=("logdet(X)",), sizes=(4,), reps=1, cli_reps=0)
+    row = sec.data["rows"][0]
+    assert row["check_passed"] and row["gradient_shape"] == [4, 4]
+
+
+def test_startup_runs() -> None:
+    sec = startup_compare.run(reps=1, breakdown=False, warm=False)
+    assert len(sec.data["median"]) == len(startup_compare.commands())
