@@ -252,6 +252,10 @@ def make_point(
     def size(d: str | int) -> int:
         if isinstance(d, int):
             return d
+        if "·" in d:  # a product of dimensions, such as m·n for vec(A)
+            return int(np.prod([size(p) for p in d.split("·")]))
+        if d.isdigit():
+            return int(d)
         if d not in dim_size:
             dim_size[d] = pool.pop(0)
         return dim_size[d]
