@@ -227,7 +227,7 @@ def diff(
       mcalc diff "tr(A B A^T C)" --wrt A
       mcalc diff "||y - Φ θ||^2" --wrt θ --check
       mcalc diff "x^T A x" --wrt x --wrt x                 # the Hessian
-      mcalc diff "a^T X b" --wrt X --at a=[1,2] --at b=[3,4,5] --format json
+      mcalc diff "x^T A x" --wrt x --at x=[1,2] --at A='[[1,0],[0,2]]' --format json
       printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json
     """
     from mcalc.cli import commands
