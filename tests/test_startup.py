@@ -1,0 +1,78 @@
+"""Start-up: help, usage errors and tab completion never load numpy, sympy or matplotlib.
+
+Every TAB in a shell starts mcalc once, so this is what keeps completion and `--help` fast. Wall-clock
+numbers are in bench/startup.py, not here (timings are flaky on shared CI machines).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = {"numpy", "sympy", "matplotlib"}
+
+# Runs the app the way the console script does and reports what got imported (even on SystemExit).
+WRAPPER = """
+import sys
+from mcalc.cli.app import app
+try:
+    app(prog_name="mcalc")
+finally:
+    sys.stderr.write("\\nMODULES " + " ".join(sorted(m for m in sys.modules if "." not in m)) + "\\n")
+"""
+
+
+def loaded(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+        timeout=60,
+    )
+    last = out.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("MODULES "), out.stderr
+    return set(last.split()[1:])
+
+
+def test_importing_the_cli_loads_no_heavy_module() -> None:
+    code = "import sys, mcalc.cli.app; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    modules = {m.split(".")[0] for m in out.stdout.split()}
+    assert not modules & (HEAVY | {"rich"}), sorted(modules & (HEAVY | {"rich"}))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["diff", "--help"],
+        ["--version"],
+        ["diff", "x", "--wrtt", "x"],  # a usage error
+        [],  # no arguments: help on stderr
+    ],
+)
+def test_help_and_usage_errors_load_no_heavy_module(args: list[str]) -> None:
+    modules = loaded(args)
+    assert "typer" in modules  # the wrapper did run the app
+    assert not modules & HEAVY, sorted(modules & HEAVY)
+
+
+def test_tab_completion_loads_no_heavy_module() -> None:
+    env = {"_MCALC_COMPLETE": "complete_bash", "COMP_WORDS": 'mcalc diff "tr(A B)" --wrt ', "COMP_CWORD": "4"}
+    assert not loaded([], env) & HEAVY
+
+
+def test_the_real_entry_point_help_loads_no_heavy_module() -> None:
+    """`python -m mcalc --help` (the same code path as the console script), seen by -X importtime."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mcalc", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and "Usage: mcalc" in out.stdout, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "typer" in imported
+    assert not imported & HEAVY, sorted(imported & HEAVY)
