@@ -663,6 +663,7 @@ def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
 
 def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
     """Unify each variable's dimensions with the size of the array given for it."""
+    products: list[tuple[str, tuple[Dim, ...], int]] = []
     for name, shape in arrays.items():
         if name not in env.var_dims:
             continue
@@ -685,6 +686,7 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
                     raise InputError(f"{name} should have size {r} but its value has {size}")
                 continue
             if isinstance(r, tuple):
+                products.append((name, r, size))
                 continue
             known = env.sizes.get(r)
             if known is not None and known != size:
@@ -695,6 +697,38 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
             env.sizes[r] = size
         if name in env.symmetric and len(shape) == 2 and shape[0] != shape[1]:
             raise InputError(f"{name} is declared symmetric but its value is {shape[0]}×{shape[1]}")
+    _bind_products(env, products)
+
+
+def _bind_products(env: ShapeEnv, products: list[tuple[str, tuple[Dim, ...], int]]) -> None:
+    """A size that is a product (the length of vec(X), a side of A ⊗ B): check it, or infer the
+    one unknown factor from it."""
+    pending = list(products)
+    while pending:
+        progress = False
+        for item in list(pending):
+            name, dims, size = item
+            known, unknown = 1, []
+            for x in dims:
+                if isinstance(x, int):
+                    known *= x
+                elif isinstance(x, str) and x in env.sizes:
+                    known *= env.sizes[x]
+                else:
+                    unknown.append(x)
+            if not unknown:
+                if known != size:
+                    raise InputError(f"{name} should have size {dim_text(dims)} = {known} but its value has {size}")
+            elif len(set(unknown)) == 1 and len(unknown) == 1:
+                if size % known:
+                    raise InputError(f"{name} has size {size}, not a multiple of {known} as {dim_text(dims)} needs")
+                env.sizes[str(unknown[0])] = size // known
+            else:
+                continue
+            pending.remove(item)
+            progress = True
+        if not progress:
+            return
 
 
 def unbound_dims(env: ShapeEnv) -> list[str]:

@@ -135,10 +135,42 @@ def _add(e: Evaluator, n: Any) -> Array:
     return out
 
 
+def adjugate(a: Array) -> Array:
+    """adj(A) = det(A) A⁻¹, computed from the SVD so it stays exact when A is singular:
+    A = U S Vᵀ ⇒ adj(A) = det(U) det(V) · V adj(S) Uᵀ, adj(S) = diag(∏_{j≠i} s_j)."""
+    import numpy as np
+
+    u, s, vt = np.linalg.svd(a)
+    n = len(s)
+    cof = np.array([np.prod(np.delete(s, i)) for i in range(n)]) if n > 1 else np.ones(1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return sign * (vt.T * cof) @ u.T
+
+
+def _det_times_inverse(n: Any) -> tuple[list[Node], int | None, Node | None]:
+    """det(Y) ⋯ Y⁻¹ (or Y⁻ᵀ) in one product: evaluate as the adjugate, defined for singular Y too."""
+    dets = [f for f in n.factors if isinstance(f, N.Det)]
+    for d in dets:
+        for i, f in enumerate(n.factors):
+            inv = f.arg if isinstance(f, N.Transpose) else f
+            if isinstance(inv, N.Inverse) and inv.arg == d.arg:
+                rest = [g for g in n.factors if g is not d]
+                return rest, rest.index(f), f
+    return list(n.factors), None, None
+
+
 def _mul(e: Evaluator, n: Any) -> Array:
     scale = 1.0
     acc: Array | None = None
-    for f in n.factors:
+    factors, adj_at, adj_node = _det_times_inverse(n)
+    for k, f in enumerate(factors):
+        if k == adj_at and adj_node is not None:
+            transposed = isinstance(adj_node, N.Transpose)
+            base = adj_node.arg.arg if transposed else adj_node.arg
+            a = adjugate(e.ev(base))
+            v = a.T if transposed else a
+            acc = v if acc is None else acc @ v
+            continue
         v = e.ev(f)
         if v.shape == (1, 1):
             scale = scale * v[0, 0]

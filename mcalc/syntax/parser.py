@@ -44,6 +44,7 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmo
 INTERNAL_ELEMENTWISE = ("sign", "step")
 
 SUM_POWER = 10
+ELEMENTWISE_POWER = 18  # x .* A y is x ⊙ (Ay): juxtaposition binds tighter than ⊙ ./ ⊗
 PRODUCT_POWER = 20
 PREFIX_MINUS_POWER = 15
 FUNCTION_ARG_POWER = 25  # `log det X`, `tr A^T B` = tr(Aᵀ) B
@@ -55,10 +56,10 @@ INFIX_POWER: dict[Tok, int] = {
     Tok.MINUS: SUM_POWER,
     Tok.STAR: PRODUCT_POWER,
     Tok.SLASH: PRODUCT_POWER,
-    Tok.DOTSTAR: PRODUCT_POWER,
-    Tok.DOTSLASH: PRODUCT_POWER,
-    Tok.HADAMARD: PRODUCT_POWER,
-    Tok.KRON: PRODUCT_POWER,
+    Tok.DOTSTAR: ELEMENTWISE_POWER,
+    Tok.DOTSLASH: ELEMENTWISE_POWER,
+    Tok.HADAMARD: ELEMENTWISE_POWER,
+    Tok.KRON: ELEMENTWISE_POWER,
 }
 OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM}
 MAX_DEPTH = 200
