@@ -317,7 +317,7 @@ def run_check(args: CheckArgs) -> int:
         from mcalc.cli.homework import check_file, check_one
 
         if args.file:
-            return check_file(args.file, args.decl.build(), args.fmt, args.seed)
+            return check_file(args.file, args.decl, args.fmt, args.seed)
         if not args.expr or not args.claim or not args.wrt:
             raise InputError("mcalc check needs EXPR, --wrt VAR and --claim ANSWER (or --file SHEET)")
         return check_one(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)

@@ -234,7 +234,7 @@ def check_derivative(
     import numpy as np
 
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**31))  # reported, so a failure can be replayed
+        seed = int(np.random.SeedSequence().generate_state(1)[0]) % 2**31  # reported: a failure can be replayed
     rng = np.random.default_rng(seed)
     var = variables[-1]
     worst = 0.0
