@@ -233,28 +233,27 @@ def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
 
 
 def _value_at(result: Any, specs: list[str]) -> Any:
+    """The derivative's value at --at values; bad values exit 2, singular or undefined points 1."""
+    import numpy as np
+
     from mcalc import pipeline
-    from mcalc.numeric.values import load_values, to_internal
-    from mcalc.shapes import bind_sizes, unbound_dims
+    from mcalc.errors import MathError
+    from mcalc.numeric.check import bind_values, explain_nonfinite
+    from mcalc.numeric.values import load_values
 
     env = result.env
-    raw = load_values(specs)
-    missing = [n for n in env.kinds if n not in raw and n not in env.functions]
-    for name, param in env.functions.items():
-        order = max(_orders(result, name))
-        for k in range(order + 1):
-            if name + "′" * k not in raw:
-                missing.append(f"{name}{chr(39) * k}")
-    if missing:
-        raise InputError(f"no value given for {', '.join(missing)} (use --at NAME=JSON or an .npz file)")
-    shapes = {n: tuple(raw[n].shape) for n in env.kinds if n in raw}
-    bind_sizes(env, shapes)
-    left = unbound_dims(env)
-    if left:
-        raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
-    values = {k: to_internal(v) for k, v in raw.items()}
-    _check_function_values(env, values)
-    return pipeline.evaluate_value(result, values)
+    required = [n for n in env.kinds if n not in env.functions]
+    for name in env.functions:
+        required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
+    values = bind_values(env, load_values(specs), required, [result.tree], rename=_greek)
+    with np.errstate(all="ignore"):
+        value = pipeline.evaluate_value(result, values)
+    if not np.all(np.isfinite(value)):
+        problem = explain_nonfinite(result.tree, env, values)
+        if problem is None:
+            problem = MathError("the derivative is not finite at the values given (overflow or division by zero)")
+        raise problem
+    return value
 
 
 def _orders(result: Any, name: str) -> list[int]:
@@ -330,21 +329,23 @@ def run_check(args: CheckArgs) -> int:
 
 def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool) -> int:
     def body() -> int:
+        import numpy as np
+
         from mcalc import pipeline
-        from mcalc.numeric.values import load_values, to_internal
+        from mcalc.numeric.check import bind_values, explain_nonfinite
+        from mcalc.numeric.values import load_values
         from mcalc.render.report import variables_json
-        from mcalc.shapes import bind_sizes, unbound_dims
 
         tree, env, _ = pipeline.prepare(expr, decl.build())
-        raw = load_values(at)
-        missing = [n for n in env.kinds if n not in raw]
-        if missing:
-            raise InputError(f"no value given for {', '.join(missing)}")
-        bind_sizes(env, {n: tuple(raw[n].shape) for n in env.kinds})
-        left = unbound_dims(env)
-        if left:
-            raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
-        value = pipeline.evaluate_expression(tree, env, {k: to_internal(v) for k, v in raw.items()})
+        if not at:
+            names = ", ".join(env.kinds) or "none"
+            raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
+        values = bind_values(env, load_values(at), list(env.kinds), [tree], rename=_greek)
+        with np.errstate(all="ignore"):
+            value = pipeline.evaluate_expression(tree, env, values)
+        problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
+        if problem is not None:
+            raise problem
         payload = {"expression": expr, "value": value.tolist(), "variables": variables_json(env)}
         console.show_value(payload, fmt)
         return EXIT_OK

@@ -405,25 +405,98 @@ def _as_var_array(env: ShapeEnv, var: str, v: Array) -> Array:
 # --- values given by the user (--at) ---
 
 
+def bind_values(
+    env: ShapeEnv,
+    raw: Mapping[str, Array],
+    required: Iterable[str],
+    trees: Iterable[Node],
+    rename: Callable[[str], str] | None = None,
+) -> dict[str, Array]:
+    """Check user values (as loaded by `numeric.values`) against the expression and fix the sizes.
+
+    Bad input (exit 2): a required name without a value, a value of the wrong kind or size (the
+    message lists every value given, so the culprit is visible), a declared-symmetric matrix whose
+    value is not symmetric. A mathematical failure (exit 1): a matrix that the expression inverts
+    or passes to logdet is singular at these values. Returns the values in the evaluator's 2-D form.
+    """
+    from mcalc.numeric.values import to_internal
+
+    given: dict[str, Array] = {}
+    for key, value in raw.items():
+        name = key
+        if rename is not None and key not in env.kinds:
+            base = key.rstrip("′")
+            if rename(base) in env.kinds:
+                name = rename(base) + key[len(base):]
+        given[name] = value
+    missing = [n for n in required if n not in given]
+    if missing:
+        shown = ", ".join(m.replace("′", "'") for m in missing)
+        example = missing[0].replace("′", "'")
+        raise InputError(
+            f"no value given for {shown} (use --at {example}=JSON or an .npz file with an array named {example})"
+        )
+    shapes = {n: tuple(given[n].shape) for n in env.kinds if n in given}
+    try:
+        bind_sizes(env, shapes)
+    except InputError as exc:
+        listing = ", ".join(f"{n}: {_shape_words(s)}" for n, s in shapes.items())
+        exc.message = f"{exc.message}; values given: {listing}"
+        raise
+    left = unbound_dims(env)
+    if left:
+        raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
+    values = {k: to_internal(v) for k, v in given.items()}
+    for name in env.functions:
+        for key, v in values.items():
+            if key.startswith(name + "′") and key.rstrip("′") == name and v.shape != values[name].shape:
+                raise InputError(
+                    f"{key.replace('′', chr(39))} has shape {_shape_words(v.shape)} but {name} has "
+                    f"{_shape_words(values[name].shape)}"
+                )
+    guard_values(env, trees, values, declared_symmetric=sorted(env.symmetric))
+    return values
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    if len(shape) == 0:
+        return "scalar"
+    if len(shape) == 1:
+        return f"vector of {shape[0]}"
+    return "×".join(str(s) for s in shape)
+
+
 def guard_values(
     env: ShapeEnv, trees: Iterable[Node], values: Mapping[str, Array], declared_symmetric: Iterable[str] = ()
 ) -> None:
     """Refuse values where the mathematics fails, naming the culprit: a matrix that is inverted or
-    passed to det/logdet and is singular (or numerically so), or a declared-symmetric matrix whose
-    value is not symmetric (bad input)."""
+    passed to logdet and is singular (or numerically so: condition number above 1e14), or a
+    declared-symmetric matrix whose value is not symmetric (bad input). det alone needs nothing
+    (det(X)·X⁻¹ is evaluated as the adjugate)."""
     import numpy as np
 
     for name in declared_symmetric:
         a = values.get(name)
         if a is not None and a.ndim == 2 and a.shape[0] == a.shape[1]:
             if not np.allclose(a, a.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(a).max()))):
-                raise InputError(f"{name} is declared symmetric but its value is not (|{name} − {name}ᵀ| > 0)")
-    domain = domain_of(list(trees), env)
-    cond, where = worst_guard(env, domain, values)
+                raise InputError(f"{name} is declared symmetric but its value is not ({name} ≠ {name}ᵀ)")
+    guards: dict[Node, None] = {}
+    for tree in trees:
+        stack = [tree]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (N.Inverse, N.LogDet)) and not env.is_scalar(n.arg):
+                guards.setdefault(n.arg)
+            elif isinstance(n, N.Power) and n.exponent < 0 and not env.is_scalar(n.base):
+                guards.setdefault(n.base)
+            stack.extend(n.children())
+    cond, where = worst_guard(env, Domain(frozenset(), frozenset(), tuple(guards)), values)
     if where is not None and cond > SINGULAR:
         what = env.text_of(where)
         shown = "∞" if math.isinf(cond) else f"{cond:.1e}"
-        raise MathError(f"{what} is singular at the values given (condition number {shown})", where.span)
+        raise MathError(
+            f"{what} is singular: it has no inverse at the values given (condition number {shown})", where.span
+        )
 
 
 def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> MathError | None:
@@ -453,10 +526,10 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
     if isinstance(culprit, N.Apply) and culprit.func in ("log", "sqrt") and arg_value is not None:
         if np.any(arg_value < 0) or (culprit.func == "log" and np.any(arg_value == 0)):
             what = "a negative" if np.any(arg_value < 0) else "a zero"
-            return MathError(f"{text} is undefined at the values given: {culprit.func} of {what} entry", culprit.span)
+            return MathError(f"{text} is undefined: {culprit.func} of {what} entry at the values given", culprit.span)
     if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
-        return MathError(f"{text} is undefined at the values given: a power of a zero or negative entry", culprit.span)
-    return MathError(f"{text} is not finite at the values given (overflow or division by zero)", culprit.span)
+        return MathError(f"{text} is undefined: a power of a zero or negative entry at the values given", culprit.span)
+    return MathError(f"{text} is not finite: overflow or division by zero at the values given", culprit.span)
 
 
 __all__ = [
@@ -464,6 +537,7 @@ __all__ = [
     "check_derivative",
     "domain_of",
     "bind_sizes",
+    "bind_values",
     "guard_values",
     "explain_nonfinite",
 ]
