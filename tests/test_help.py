@@ -194,3 +194,19 @@ def test_the_app_module_stays_a_thin_declaration_layer() -> None:
     ]
     for line in top_level_imports:
         assert not any(heavy in line for heavy in ("numpy", "sympy", "rich", "mcalc.cli.commands")), line
+
+
+def test_a_closed_pipe_ends_mcalc_quietly() -> None:
+    """`mcalc … | head -1`: no "internal error: BrokenPipeError", no traceback (SIGPIPE as other tools)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcalc", "diff", "x^T A x", "--wrt", "x", "--format", "numpy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before mcalc writes anything
+    with proc:
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert err == ""
+    assert code in (-13, 141, 1)  # killed by SIGPIPE (POSIX), or typer's quiet exit 1 elsewhere

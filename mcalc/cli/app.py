@@ -60,6 +60,8 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
+            _default_sigpipe()
         argv = list(sys.argv[1:] if args is None else args)
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
@@ -75,6 +77,13 @@ class _McalcGroup(TyperGroup):
             print(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)", file=sys.stderr)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _default_sigpipe() -> None:
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
