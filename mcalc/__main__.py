@@ -2,4 +2,5 @@
 
 from mcalc.cli.app import app
 
-app(prog_name="mcalc")
+if __name__ == "__main__":
+    app(prog_name="mcalc")
