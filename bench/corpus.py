@@ -432,11 +432,14 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def run_worker(module: str, func: str, payload: Any, timeout: float) -> Any:
+def run_worker(module: str, func: str, payload: Any, timeout: float, env: dict[str, str] | None = None) -> Any:
     """Run bench.<module>.<func>(payload) in a fresh interpreter; JSON in, JSON out.
 
-    Returns {"error": ...} instead of raising when the worker dies or exceeds `timeout`.
+    Returns {"error": ...} instead of raising when the worker dies or exceeds `timeout`. `env` is
+    added to this process's environment.
     """
+    import os
+
     code = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
@@ -452,6 +455,7 @@ def run_worker(module: str, func: str, payload: Any, timeout: float) -> Any:
             text=True,
             timeout=timeout,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
     except subprocess.TimeoutExpired:
         return {"error": f"worker timed out after {timeout:g} s"}

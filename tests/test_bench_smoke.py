@@ -68,7 +68,7 @@ def test_growth_runs() -> None:
 
 
 def test_numeric_runs() -> None:
-    sec = numeric.run(expressions=("logdet(X)",), sizes=(4,), reps=1, cli_reps=0)
+    sec = numeric.run(expressions=("logdet(X)",), sizes=(4,), reps=1, cli_reps=0, blas_threads=None)
     row = sec.data["rows"][0]
     assert row["check_passed"] and row["gradient_shape"] == [4, 4]
 
