@@ -74,6 +74,8 @@ class Case:
     def id(self) -> str:
         wrt = ",".join(self.all("wrt"))
         extra = f" [{self.get('layout')}]" if self.get("layout") else ""
+        if self.get("symmetric"):
+            extra += f" [symmetric {','.join(self.all('symmetric'))}]"
         return f"{self.input} ; {wrt}{extra}" if wrt else f"{self.input}{extra}"
 
 
