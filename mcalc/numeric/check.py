@@ -495,8 +495,8 @@ def guard_values(
         what = env.text_of(where)
         shown = "∞" if math.isinf(cond) else f"{cond:.1e}"
         raise MathError(
-            f"{what} is singular: it has no inverse at the values given (condition number {shown})", where.span
-        )
+            f"{what} is singular: it has no inverse at the values given (condition number {shown})"
+        )  # no position: the message names the matrix, and the failure is in the values, not the text
 
 
 def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> MathError | None:
