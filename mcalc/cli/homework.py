@@ -219,7 +219,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
     from mcalc.syntax.build import flatten
 
     if not claim.strip():
-        raise InputError("the claim is empty: give the derivative you found, e.g. --claim \"2 A x\"")
+        raise InputError('the claim is empty: give the derivative you found, e.g. --claim "2 A x"')
     tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt))
     in_expr = set(N.free_symbols(tree)) | set(wrt)
     unknown = [n for n in N.free_symbols(claim_tree) if n not in in_expr]
@@ -291,7 +291,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
 
     if c_shape == t_shape and all(_close(s[claim_s], s[truth]) for s in p.samples):
         base.verdict = "correct"
-        base.explanation = f"{base.claim} equals {dvar} {_of(shown)} = {expected} at {len(p.samples)} random points"
+        base.explanation = f"{base.claim} equals {dvar} {_of(shown)} = {expected} in value (not as written)"
         return base
     if c_shape == flipped_shape and all(_close(s[transposed], s[truth]) for s in p.samples):
         if can_flip:
@@ -374,8 +374,13 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
             sym = symbolic_match({k: c * f for k, c in truth_dict.items()})
             return _Finding(1, "factor", text, node, flipped, sym, {"factor": _fraction_text(f)})
         return _Finding(
-            1, "factor", f"{claim_text} is {ratio:.6g} × {dvar} {_of(expr)} = {expected}", node, flipped,
-            False, {"factor": ratio},
+            1,
+            "factor",
+            f"{claim_text} is {ratio:.6g} × {dvar} {_of(expr)} = {expected}",
+            node,
+            flipped,
+            False,
+            {"factor": ratio},
         )
     if all(np.allclose(t, 0) for t in truths):
         return _Finding(
@@ -391,9 +396,13 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
             where = " and ".join(names)
             what = " and ".join(f"{n}ᵀ" for n in names)
             return _Finding(
-                3, "wrong",
+                3,
+                "wrong",
                 f"{claim_text} has {where} where the derivative has {what}: {dvar} {_of(expr)} = {expected}",
-                node, flipped, p.simp(fixed) == p.truth, {"transposed": names},
+                node,
+                flipped,
+                p.simp(fixed) == p.truth,
+                {"transposed": names},
             )
     foreign: list[tuple[Fraction, Any]] = []
     if residual > TOLERANCE:
@@ -415,8 +424,11 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
                 residual = 1.0  # none of the derivative's terms is there: nothing more specific to say
     if residual > TOLERANCE:
         return _Finding(
-            6, "wrong", f"{claim_text} is not {dvar} {_of(expr)} = {expected} (they differ at random points)",
-            node, flipped,
+            6,
+            "wrong",
+            f"{claim_text} is not {dvar} {_of(expr)} = {expected} (they differ at random points)",
+            node,
+            flipped,
         )
     coefs = [Fraction(a).limit_denominator(1000) for a in alpha]
     terms = p.truth_terms
@@ -443,41 +455,64 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
     if foreign and not missing and not extra_copies and not negated and not odd:
         extra = _sum_text(foreign)
         return _Finding(
-            2, "extra-term", f"{extra} does not belong: without it your answer is {dvar} {_of(expr)} = {full}",
-            node, flipped, sym, details,
+            2,
+            "extra-term",
+            f"{extra} does not belong: without it your answer is {dvar} {_of(expr)} = {full}",
+            node,
+            flipped,
+            sym,
+            details,
         )
     if not foreign and not negated and not odd and missing and not extra_copies:
         gone = _sum_text(missing)
         return _Finding(
-            2, "missing-term", f"missing {gone}: {dvar} {_of(expr)} = {full}", node, flipped, sym, details,
+            2,
+            "missing-term",
+            f"missing {gone}: {dvar} {_of(expr)} = {full}",
+            node,
+            flipped,
+            sym,
+            details,
         )
     if not foreign and not negated and not odd and extra_copies and not missing:
         dup = _sum_text([(k * c, t) for k, (c, t) in extra_copies])
         details["extra"] = [_sum_text([(k * c, t)]) for k, (c, t) in extra_copies]
         return _Finding(
-            2, "extra-term", f"an extra {dup} (a term counted twice): {dvar} {_of(expr)} = {full}",
-            node, flipped, sym, details,
+            2,
+            "extra-term",
+            f"an extra {dup} (a term counted twice): {dvar} {_of(expr)} = {full}",
+            node,
+            flipped,
+            sym,
+            details,
         )
     if not foreign and not negated and not odd and missing and extra_copies:
         gone = _sum_text(missing)
         instead = _sum_text([(c, t) for _, (c, t) in extra_copies])
         details["in_place_of"] = {"missing": [_sum_text([m]) for m in missing], "instead": instead}
         return _Finding(
-            2, "missing-term",
+            2,
+            "missing-term",
             f"missing {gone} (your answer has {instead} in its place): {dvar} {_of(expr)} = {full}",
-            node, flipped, sym, details,
+            node,
+            flipped,
+            sym,
+            details,
         )
     if negated and not foreign and not missing and not extra_copies and not odd:
         flips = _sum_text(negated)
         details["wrong_sign"] = [_sum_text([n]) for n in negated]
         return _Finding(
-            3, "wrong", f"the term {flips} has the wrong sign: {dvar} {_of(expr)} = {full}", node, flipped, sym,
+            3,
+            "wrong",
+            f"the term {flips} has the wrong sign: {dvar} {_of(expr)} = {full}",
+            node,
+            flipped,
+            sym,
             details,
         )
     mine = _sum_text([(a * c, t) for a, (c, t) in zip(coefs, terms, strict=True) if a != 0] + foreign)
-    return _Finding(
-        4, "wrong", f"your answer is {mine}, but {dvar} {_of(expr)} = {full}", node, flipped, sym, details
-    )
+    return _Finding(4, "wrong", f"your answer is {mine}, but {dvar} {_of(expr)} = {full}", node, flipped, sym, details)
 
 
 def _transposed_symbols(p: _Problem, node: Any) -> tuple[list[str], Any] | None:
@@ -747,8 +782,8 @@ def _layout_text(claim: str, expected: str, kind: Any, var: str, env: Any, squar
     if kind is DerivKind.GRADIENT:
         return (
             f"{claim} is the transpose of mcalc's {dvar} = {expected}: right in numerator layout "
-            f"(∂f/∂{var} arranged like {var}ᵀ, entry (i, j) = ∂f/∂{var}ⱼᵢ); mcalc uses denominator layout "
-            f"for gradients (shaped like {var}, entry (i, j) = ∂f/∂{var}ᵢⱼ)"
+            f"(shaped like {var}ᵀ: entry (i, j) = ∂f/∂{var}ⱼᵢ); mcalc's default is denominator layout "
+            f"(shaped like {var}: entry (i, j) = ∂f/∂{var}ᵢⱼ)"
         )
     if kind is DerivKind.JACOBIAN:
         return (
@@ -907,11 +942,13 @@ def check_file(path: str, decl: Any, fmt: str | None, seed: int | None) -> int:
             obj["line"] = number
             print(json.dumps(obj, ensure_ascii=False))
         else:
-            rows.append([str(number), expr, var_text, claim, v.verdict, f"{v.explanation} [{v.method_text()}]"])
+            declared = " ".join(f"--{k} {x}" for k, xs in options.items() for x in xs)
+            rows.append([
+                str(number), expr, var_text + (f" ({declared})" if declared else ""), claim, v.verdict,
+                f"{v.explanation} [{v.method_text()}]",
+            ])  # fmt: skip
     if seen == 0:
         raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")
     if fmt != "json":
-        console.show_table(
-            f"homework: {path}", ["line", "expression", "wrt", "claim", "verdict", "why"], rows, fmt
-        )
+        console.show_table(f"homework: {path}", ["line", "expression", "wrt", "claim", "verdict", "why"], rows, fmt)
     return worst

@@ -427,7 +427,7 @@ def bind_values(
         if rename is not None and key not in env.kinds:
             base = key.rstrip("′")
             if rename(base) in env.kinds:
-                name = rename(base) + key[len(base):]
+                name = rename(base) + key[len(base) :]
         given[name] = value
     missing = [n for n in required if n not in given]
     if missing:
