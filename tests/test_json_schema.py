@@ -305,9 +305,7 @@ def test_no_color_on_a_terminal_gives_plain_text(args: list[str]) -> None:
 def test_a_pipe_gives_plain_text(args: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env.update(TERM="xterm-256color")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mcalc", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-m", "mcalc", *args], capture_output=True, text=True, env=env, timeout=60)
     both = proc.stdout + proc.stderr
     assert not ANSI.search(both) and not BOX.search(both), both
     assert both.strip()
@@ -318,5 +316,5 @@ def test_plain_diff_output_is_in_the_documented_order() -> None:
     assert code == 0
     heads = [line.split(":")[0] if ":" in line[:7] else "equation" for line in out.splitlines()]
     order = ["equation", "shape", "index", "value", "check", "step"]
-    seen = [h for h in dict.fromkeys(heads)]
+    seen = list(dict.fromkeys(heads))
     assert seen == order, out
