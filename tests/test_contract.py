@@ -130,7 +130,10 @@ def test_readme_example_logdet_json() -> None:
     np.testing.assert_allclose(obj["value"], [[0.6, -0.2], [-0.2, 0.4]], atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: README says JSON `shape` gives sizes when --at fixes them; it keeps names")
+SHAPE_NAMES = "core bug: README says JSON `shape` gives sizes when --at fixes them; it keeps names"
+
+
+@pytest.mark.xfail(strict=True, reason=SHAPE_NAMES)
 def test_shape_gives_sizes_when_at_fixes_them() -> None:
     out = mcalc("diff", "logdet(X)", "--wrt", "X", "--at", "X=[[2,1],[1,3]]", "--format", "json")
     assert as_json(out)["shape"] == [2, 2]
@@ -314,7 +317,10 @@ def test_an_expression_can_follow_double_dash() -> None:
     assert as_json(out)["derivative"] == "−I"
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: an EXPR starting with '-' is taken for an option (No such option: -t)")
+LEADING_MINUS = "core bug: an EXPR starting with '-' is taken for an option (No such option: -t)"
+
+
+@pytest.mark.xfail(strict=True, reason=LEADING_MINUS)
 def test_an_expression_may_start_with_unary_minus() -> None:
     out = mcalc("diff", "-tr(A B)", "--wrt", "A", "--format", "json")
     assert out.returncode == 0, out.stdout + out.stderr
