@@ -213,6 +213,40 @@ def test_jacobian_kind_and_layouts_do_not_change_the_value(tmp_path: Path, rng: 
         np.testing.assert_array_equal(values[layout], point.mcalc["A"])
 
 
+@pytest.mark.parametrize(
+    ("expr", "wrt", "kind"),
+    [
+        ("tr(A B)", ["A"], "gradient"),
+        ("||y - Φ θ||^2", ["θ"], "gradient"),
+        ("A x", ["x"], "jacobian"),
+        ("B C", ["B"], "tensor"),
+        ("R^T R", ["R"], "tensor"),
+        ("A(t) x(t)", ["t"], "derivative"),
+        ("x^T A x", ["x", "x"], "jacobian"),
+        ("logdet(X)", ["X", "X"], "tensor"),
+    ],
+)
+def test_value_does_not_depend_on_the_layout(
+    expr: str, wrt: list[str], kind: str, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """CONTRACT.md: `--layout` changes the orientation of the printed result, never `value`."""
+    from helpers import functions_of
+
+    base = ["diff", expr, *[a for v in wrt for a in ("--wrt", v)], "--format", "json"]
+    first = cli(*base)
+    assert first.code == 0 and first.json["kind"] == kind, first.stdout
+    point = make_point(first.json["variables"], rng, functions=functions_of(expr))
+    npz = str(save_npz(tmp_path / "v.npz", point.mcalc))
+    values = {}
+    for layout in ("mixed", "numerator", "denominator"):
+        run = cli(*base, "--layout", layout, "--at", npz)
+        assert run.code == 0, run.stdout
+        assert run.json["layout"] == layout
+        values[layout] = np.asarray(run.json["value"])
+    np.testing.assert_array_equal(values["numerator"], values["mixed"])
+    np.testing.assert_array_equal(values["denominator"], values["mixed"])
+
+
 # --------------------------------------------------------------------------------------------------
 # property: random compositions of vector- and matrix-valued expressions
 # --------------------------------------------------------------------------------------------------
