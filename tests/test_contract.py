@@ -127,7 +127,7 @@ def test_readme_example_logdet_json() -> None:
     assert out.returncode == 0
     obj = as_json(out)
     assert obj["derivative"] == "X⁻ᵀ" and obj["kind"] == "gradient" and obj["layout"] == "mixed"
-    np.testing.assert_allclose(obj["value"], [[0.6, -0.2], [-0.2, 0.4]], atol=1e-12)
+    np.testing.assert_allclose(obj["value"], np.linalg.inv(np.array([[2.0, 1.0], [1.0, 3.0]])).T, atol=1e-12)
 
 
 SHAPE_NAMES = "core bug: README says JSON `shape` gives sizes when --at fixes them; it keeps names"

@@ -252,6 +252,28 @@ OPS: dict[str, list[Op]] = {
         Op("S x", "S", "S @ x", symmetric=("S",)),
         Op("det(S)", "S", "det(S)", symmetric=("S",)),
     ],
+    "compositions": [
+        Op("tr(1 + A)", "A", "tr(1 + A)"),
+        Op("sum(x) x", "x", "sum(x) * x"),
+        Op("(a^T x) x", "x", "(a @ x) * x"),
+        Op("exp(tr(A))", "A", "exp(tr(A))"),
+        Op("||x||^3", "x", "norm(x)**3"),
+        Op("log(sum(exp(x)))", "x", "log(sum(exp(x)))"),
+        Op("x ./ sum(x)", "x", "x / sum(x)", positive=("x",)),
+        Op("det(X)^2", "X", "det(X)**2"),
+        Op("sqrt(x^T x)", "x", "sqrt(x @ x)"),
+        Op("1/(x^T x)", "x", "1 / (x @ x)"),
+        Op("diag(x) A diag(y)", "x", "diag(x) @ A @ diag(y)"),
+        Op("exp(-x^T x / 2)", "x", "exp(-(x @ x) / 2)"),
+        Op("tr(A) A", "A", "tr(A) * A"),
+        Op("det(X) X", "X", "det(X) * X"),
+        Op("X^-1 X^-T", "X", "inv(X) @ inv(X).T"),
+        Op("logdet(X^T X)", "X", "logdet(X.T @ X)"),
+        Op("sum(sigmoid(W2 tanh(W1 x + b1) + b2))", "W1", "sum(sigmoid(W2 @ tanh(W1 @ x + b1) + b2))"),
+        Op("vec(A^T)", "A", "vec(A.T)"),
+        Op("sin(c) A + cos(c) B", "c", "sin(c) * A + cos(c) * B", scalar=S),
+        Op("inv(c A)", "c", "inv(c * A)", scalar=S),
+    ],
 }
 
 CASES = [
