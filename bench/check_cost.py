@@ -24,9 +24,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# one BLAS thread: on a shared 2-core machine threads make single timings swing by 100×
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 
 EXPRESSIONS = [
     ("tr(A X B X^T)", "X"),
@@ -100,6 +97,10 @@ def ms(t: float) -> str:
 
 
 def main() -> int:
+    # one BLAS thread (set before numpy loads): on a shared 2-core machine threads make single timings
+    # swing by 100×
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--repeat", type=int, default=5)

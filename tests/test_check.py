@@ -268,3 +268,15 @@ def test_the_step_refinement_only_runs_when_the_first_difference_misses() -> Non
     domain = domain_of([result.tree], env)
     check_derivative(env, ["X"], f_counted, wrong, domain, seed=1)
     assert calls["f"] == 3 * 2 * 4  # a wrong derivative: both step sizes, still O(1) per direction
+
+
+def test_the_cost_benchmark_runs_with_tiny_sizes() -> None:
+    """bench/check_cost.py must not rot (no timing is asserted)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.check_cost import measure
+
+    row = measure("logdet(X)", "X", 4, 1)
+    assert row["passed"] and row["f_calls"] == 12 and row["entries"] == 16 and row["ratio"] > 0
