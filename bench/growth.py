@@ -142,7 +142,7 @@ def run(
     reps: int = 3,
     limit: float = 60.0,
     sympy_limit: float = 30.0,
-    fit_from: int = 4,
+    fit_from: int = 8,
 ) -> Section:
     data: dict[str, Any] = {}
     parts = []
