@@ -134,7 +134,15 @@ def test_the_diagnoses_name_what_is_wrong() -> None:
     v = verdict("x^T A x", ["x"], "A x + A^T x + x")
     assert v.explanation.startswith("x does not belong") and v.details["extra"] == ["x"]
     v = verdict("x^T A x", ["x"], "2 A x + A^T x")
-    assert "counted twice" in v.explanation and v.details["extra"] == ["Ax"]
+    assert "counted twice" in v.explanation and v.details["doubled"] == ["Ax"]
+    v = verdict("||y - Φ θ||^2 + λ θ^T θ", ["θ"], "2 Φ^T (Φ θ - y) + λ θ", scalar=["λ"])
+    assert v.verdict == "wrong" and v.details["scaled"] == {"2λθ": "1/2"}
+    assert "the term 2λθ appears as λθ (a missing factor 2)" in v.explanation
+    v = verdict("tr(A B A^T C)", ["A"], "C A B + C A B^T")
+    assert v.details["in_place_of"] == {"missing": ["CᵀABᵀ"], "instead": ["CABᵀ"]}
+    assert v.explanation.startswith("CAB + CABᵀ is right only when C is symmetric; your answer has CABᵀ where")
+    v = verdict("tr(A B A^T C)", ["A"], "2 C A B")
+    assert v.details["right_when_symmetric"] == ["B", "C"] and "missing CᵀABᵀ" in v.explanation
     v = verdict("||y - Φ θ||^2", ["θ"], "2 Φ^T Φ θ + 2 Φ^T y")
     assert v.details["wrong_sign"] == ["−2Φᵀy"] and "wrong sign" in v.explanation
     v = verdict("a^T X^-1 b", ["X"], "-X^-1 a b^T X^-1")

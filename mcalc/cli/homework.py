@@ -205,6 +205,7 @@ class _Problem:
     seed: int | None
     domain: Any = None
     dvar: str = ""
+    claim_text: str = ""
     samples: list[dict[Any, Any]] = field(default_factory=list)
     sizes: dict[str, list[int]] = field(default_factory=dict)
 
@@ -228,6 +229,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
         raise InputError(f"the claim uses {which}, which {'does' if len(unknown) == 1 else 'do'} not occur in {expr}")
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
     shown = render_text(flatten(tree))
+    typed = render_text(flatten(claim_tree))  # the claim as the student wrote it
     dvar = _d_text(wrt, env)
     truth = result.final.result
     kind = result.final.kind
@@ -252,7 +254,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
     if c_shape != t_shape and c_shape != flipped_shape:
         base.verdict = "wrong-shape"
         base.explanation = (
-            f"your answer {base.claim} is {_shape_words(c_shape)} but {dvar} {_of(shown)} is "
+            f"your answer {typed} is {_shape_words(c_shape)} but {dvar} {_of(shown)} is "
             f"{_shape_words(t_shape)}{_shape_reason(kind, var, env)}: it is {expected}"
         )
         base.details = {"shape": base.shape, "claim_shape": base.claim_shape}
@@ -261,6 +263,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
     truth_terms = list(expand_terms(truth, simp).items())
     p = _Problem(shown, var, env, simp, tree, truth, claim_s, kind, [(c, t) for t, c in truth_terms], seed)
     p.dvar = dvar
+    p.claim_text = typed
     p.domain = domain_of([tree, truth, claim_s], env)
     transposed = simp(N.Transpose(claim_s))
     can_flip = _layout_capable(kind, env, truth)
@@ -276,11 +279,11 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
         if node == truth or expand_terms(node, simp) == truth_dict:
             if not flipped:
                 base.verdict, base.method = "correct", "symbolic"
-                base.explanation = f"{base.claim} is {dvar} {_of(shown)} (equal as expressions)"
+                base.explanation = f"{typed} is {dvar} {_of(shown)} (equal as expressions)"
                 return base
             if can_flip:
                 base.verdict, base.method = "layout", "symbolic"
-                base.explanation = _layout_text(base.claim, expected, kind, var, env, c_shape == t_shape)
+                base.explanation = _layout_text(typed, expected, kind, var, env, c_shape == t_shape)
                 base.details = {"layout": _layout_names(kind)}
                 return base
 
@@ -291,17 +294,17 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
 
     if c_shape == t_shape and all(_close(s[claim_s], s[truth]) for s in p.samples):
         base.verdict = "correct"
-        base.explanation = f"{base.claim} equals {dvar} {_of(shown)} = {expected} in value (not as written)"
+        base.explanation = f"{typed} equals {dvar} {_of(shown)} = {expected} in value (not as written)"
         return base
     if c_shape == flipped_shape and all(_close(s[transposed], s[truth]) for s in p.samples):
         if can_flip:
             base.verdict = "layout"
-            base.explanation = _layout_text(base.claim, expected, kind, var, env, c_shape == t_shape)
+            base.explanation = _layout_text(typed, expected, kind, var, env, c_shape == t_shape)
             base.details = {"layout": _layout_names(kind)}
             return base
         base.verdict = "wrong"
         base.explanation = (
-            f"{base.claim} is the transpose of {dvar} {_of(shown)} = {expected}; the derivative of a "
+            f"{typed} is the transpose of {dvar} {_of(shown)} = {expected}; the derivative of a "
             f"matrix by a scalar has the shape of the matrix"
         )
         return base
@@ -326,7 +329,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
     sym = _symmetric_only(p, best.node)
     if sym:
         names = " and ".join(sym)
-        note = f"{base.claim} is right only when {names} {'is' if len(sym) == 1 else 'are'} symmetric; "
+        note = f"{typed} is right only when {names} {'is' if len(sym) == 1 else 'are'} symmetric; "
         base.details["right_when_symmetric"] = sym
         base.explanation = note + prefix + best.text
     else:
@@ -356,7 +359,7 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
 
     expected = render_text(p.truth)
     var, expr, dvar = p.var, p.expr, p.dvar
-    claim_text = render_text(shown)
+    claim_text = p.claim_text or render_text(shown)
     vals = [s[node] for s in p.samples]
     truths = [s[p.truth] for s in p.samples]
     claim_terms = expand_terms(node, p.simp)
@@ -432,11 +435,10 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
         )
     coefs = [Fraction(a).limit_denominator(1000) for a in alpha]
     terms = p.truth_terms
-    named = [(c, t) for c, t in terms]
-    missing = [named[i] for i, a in enumerate(coefs) if a == 0]
-    extra_copies = [(a - 1, named[i]) for i, a in enumerate(coefs) if a > 1]
-    negated = [named[i] for i, a in enumerate(coefs) if a == -1]
-    odd = [i for i, a in enumerate(coefs) if a not in (0, 1, -1) and a <= 1]
+    missing = [terms[i] for i, a in enumerate(coefs) if a == 0]
+    doubled = [terms[i] for i, a in enumerate(coefs) if a == 2]
+    negated = [terms[i] for i, a in enumerate(coefs) if a == -1]
+    scaled = [(a, terms[i]) for i, a in enumerate(coefs) if a not in (0, 1, 2, -1)]
     want: dict[Any, Fraction] = {}
     for a, (c, t) in zip(coefs, terms, strict=True):
         want[t] = want.get(t, Fraction(0)) + a * c
@@ -444,75 +446,55 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
         want[t] = want.get(t, Fraction(0)) + c
     sym = symbolic_match(want)
     details: dict[str, Any] = {
-        "terms": [_sum_text([nt]) for nt in named],
+        "terms": [_sum_text([nt]) for nt in terms],
         "coefficients": [_fraction_text(a) for a in coefs],
     }
-    full = _expected_sum(p)
     if foreign:
         details["extra"] = [_sum_text([ft]) for ft in foreign]
     if missing:
         details["missing"] = [_sum_text([m]) for m in missing]
-    if foreign and not missing and not extra_copies and not negated and not odd:
-        extra = _sum_text(foreign)
-        return _Finding(
-            2,
-            "extra-term",
-            f"{extra} does not belong: without it your answer is {dvar} {_of(expr)} = {full}",
-            node,
-            flipped,
-            sym,
-            details,
-        )
-    if not foreign and not negated and not odd and missing and not extra_copies:
-        gone = _sum_text(missing)
-        return _Finding(
-            2,
-            "missing-term",
-            f"missing {gone}: {dvar} {_of(expr)} = {full}",
-            node,
-            flipped,
-            sym,
-            details,
-        )
-    if not foreign and not negated and not odd and extra_copies and not missing:
-        dup = _sum_text([(k * c, t) for k, (c, t) in extra_copies])
-        details["extra"] = [_sum_text([(k * c, t)]) for k, (c, t) in extra_copies]
-        return _Finding(
-            2,
-            "extra-term",
-            f"an extra {dup} (a term counted twice): {dvar} {_of(expr)} = {full}",
-            node,
-            flipped,
-            sym,
-            details,
-        )
-    if not foreign and not negated and not odd and missing and extra_copies:
-        gone = _sum_text(missing)
-        instead = _sum_text([(c, t) for _, (c, t) in extra_copies])
-        details["in_place_of"] = {"missing": [_sum_text([m]) for m in missing], "instead": instead}
-        return _Finding(
-            2,
-            "missing-term",
-            f"missing {gone} (your answer has {instead} in its place): {dvar} {_of(expr)} = {full}",
-            node,
-            flipped,
-            sym,
-            details,
-        )
-    if negated and not foreign and not missing and not extra_copies and not odd:
-        flips = _sum_text(negated)
+    if doubled:
+        details["doubled"] = [_sum_text([d]) for d in doubled]
+    if negated:
         details["wrong_sign"] = [_sum_text([n]) for n in negated]
-        return _Finding(
-            3,
-            "wrong",
-            f"the term {flips} has the wrong sign: {dvar} {_of(expr)} = {full}",
-            node,
-            flipped,
-            sym,
-            details,
+    if scaled:
+        details["scaled"] = {_sum_text([t]): _fraction_text(a) for a, t in scaled}
+    full = f"{dvar} {_of(expr)} = {_expected_sum(p)}"
+    kinds = {k for k, v in (("foreign", foreign), ("missing", missing), ("doubled", doubled),
+                            ("negated", negated), ("scaled", scaled)) if v}  # fmt: skip
+
+    def finding(rank: int, verdict: str, text: str) -> _Finding:
+        return _Finding(rank, verdict, text, node, flipped, sym, details)
+
+    if kinds == {"missing"}:
+        return finding(2, "missing-term", f"missing {_sum_text(missing)}: {full}")
+    if kinds == {"foreign"}:
+        return finding(2, "extra-term", f"{_sum_text(foreign)} does not belong: without it your answer is {full}")
+    if kinds == {"doubled"}:
+        return finding(2, "extra-term", f"an extra {_sum_text(doubled)} (a term counted twice): {full}")
+    if kinds == {"missing", "doubled"}:
+        details["in_place_of"] = {"missing": details["missing"], "instead": details["doubled"]}
+        return finding(
+            2,
+            "missing-term",
+            f"missing {_sum_text(missing)} (your answer has {_sum_text(doubled)} in its place): {full}",
         )
+    if kinds == {"missing", "foreign"}:
+        details["in_place_of"] = {"missing": details["missing"], "instead": details["extra"]}
+        return finding(
+            3, "wrong", f"your answer has {_sum_text(foreign)} where the derivative has {_sum_text(missing)}: {full}"
+        )
+    if kinds == {"negated"}:
+        plural = "s have" if len(negated) > 1 else " has"
+        return finding(3, "wrong", f"the term{plural} the wrong sign: {_sum_text(negated)}: {full}")
+    if kinds == {"scaled"}:
+        parts = []
+        for a, (c, t) in scaled:
+            hint = " (a missing factor 2)" if a == Fraction(1, 2) else ""
+            parts.append(f"{_sum_text([(c, t)])} appears as {_sum_text([(a * c, t)])}{hint}")
+        return finding(3, "wrong", f"the term {'; the term '.join(parts)}: {full}")
     mine = _sum_text([(a * c, t) for a, (c, t) in zip(coefs, terms, strict=True) if a != 0] + foreign)
-    return _Finding(4, "wrong", f"your answer is {mine}, but {dvar} {_of(expr)} = {full}", node, flipped, sym, details)
+    return finding(4, "wrong", f"your answer is {mine}, but {full}")
 
 
 def _transposed_symbols(p: _Problem, node: Any) -> tuple[list[str], Any] | None:
@@ -594,7 +576,7 @@ def _symmetric_only(p: _Problem, node: Any) -> list[str]:
         env.symmetric = saved | frozenset(names)
         try:
             q = _Problem(p.expr, p.var, env, p.simp, p.tree, p.truth, p.claim, p.kind, p.truth_terms, p.seed, p.domain)
-            q.dvar = p.dvar
+            q.dvar, q.claim_text = p.dvar, p.claim_text
             _sample(q, [p.truth, node], POINTS)
         except McalcError:
             return False
