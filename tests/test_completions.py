@@ -60,9 +60,8 @@ CASES: dict[str, tuple[str, ...]] = {
     "command": ("mcalc", "di"),
     "commands": ("mcalc", ""),
     "options": ("mcalc", "diff", "x", "--"),
-    "wr": ("mcalc", "diff", "x", "--wr"),
+    "wrt-partial": ("mcalc", "diff", "x", "--w"),
     "format": ("mcalc", "diff", "x", "--format", ""),
-    "format-l": ("mcalc", "diff", "x", "-f", "l"),
     "layout": ("mcalc", "diff", "x", "--layout", ""),
     "wrt": ("mcalc", "diff", '"tr(A B A^T C) + x^T W1 x"', "--wrt", ""),
     "wrt-W": ("mcalc", "diff", "'x^T W1 x'", "--wrt", "W"),
@@ -109,12 +108,11 @@ def test_bash_completes_the_command_name(bash: dict[str, list[str]]) -> None:
 
 def test_bash_completes_options(bash: dict[str, list[str]]) -> None:
     assert {"--wrt", "--format", "--layout", "--check", "--at", "--steps", "--debug"} <= set(bash["options"])
-    assert bash["wr"] == ["--wrt"]
+    assert bash["wrt-partial"] == ["--wrt"]
 
 
 def test_bash_completes_format_and_layout_values(bash: dict[str, list[str]]) -> None:
     assert bash["format"] == ["text", "latex", "json", "numpy", "index", "vec"]
-    assert bash["format-l"] == ["latex"]
     assert bash["layout"] == ["mixed", "numerator", "denominator"]
 
 
