@@ -147,7 +147,7 @@ ENVIRONMENT: list[tuple[str, str]] = [
         "When set (to anything non-empty), output has no colour and no styling, as when it is not a terminal.",
     ),
     ("TERM", "`dumb` turns styling off, as NO_COLOR does."),
-    ("COLUMNS", "The width used to wrap `--help` text."),
+    ("COLUMNS", "The width used to wrap `--help` text (at most 80 columns)."),
     ("_MCALC_COMPLETE", "Set by the shell completion scripts when they call mcalc; not for direct use."),
 ]
 
