@@ -96,6 +96,8 @@ def test_bilinear_form_claimed_b_a_transpose_is_the_transpose() -> None:
         ("tr(X^-1)", "X", "-(X^2)^-T", (), "correct", "numeric"),
         ("tr(A)", "X", "0", (), "correct", "symbolic"),  # X does not occur: the derivative is 0
         ("x^T A x", "x;x", "A + A^T", (), "correct", "symbolic"),  # a Hessian
+        ("A(t) B(t)", "t", "A′(t) B(t) + A(t) B′(t)", (), "correct", "symbolic"),  # functions of t
+        ("inv(A(t))", "t", "-inv(A(t)) A′(t) inv(A(t))", (), "correct", "symbolic"),
         ("A x", "x", "A^T", (), "layout", "symbolic"),  # a Jacobian in denominator layout
         ("x^T A x", "x", "x^T (A + A^T)", (), "layout", "symbolic"),  # a row: numerator layout
         ("B C", "B", "C ⊗ I", (), "layout", "symbolic"),  # a vec Jacobian transposed; I sized by context
@@ -103,6 +105,8 @@ def test_bilinear_form_claimed_b_a_transpose_is_the_transpose() -> None:
         ("tr(A B)", "A", "B A", (), "wrong-shape", "symbolic"),  # n×n for m×n
         ("tr(A)", "X", "A", (), "wrong-shape", "symbolic"),
         ("x^T A x", "x", "A x", (), "missing-term", "symbolic"),
+        ("A(t) B(t)", "t", "A′(t) B(t)", (), "missing-term", "symbolic"),
+        ("inv(A(t))", "t", "inv(A(t)) A′(t) inv(A(t))", (), "factor", "symbolic"),
         ("x^T A x", "x", "x^T A", (), "missing-term", "symbolic"),  # a row, and a term missing
         ("tr(X^T A X)", "X", "2 A X", (), "missing-term", "symbolic"),
         ("x^T A x", "x", "A x + A^T x + x", (), "extra-term", "symbolic"),

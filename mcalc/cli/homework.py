@@ -229,6 +229,8 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
         raise InputError(f"the claim uses {which}, which {'does' if len(unknown) == 1 else 'do'} not occur in {expr}")
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
     shown = render_text(flatten(tree))
+    if isinstance(flatten(tree), N.Add) or (isinstance(flatten(tree), N.Mul) and " " in shown):
+        shown = f"({shown})"  # d/dt (A(t) B(t)), ∂/∂θ (‖y − Φθ‖² + λθᵀθ)
     typed = render_text(flatten(claim_tree))  # the claim as the student wrote it
     dvar = _d_text(wrt, env)
     truth = result.final.result
