@@ -164,6 +164,16 @@ def test_the_diagnoses_name_what_is_wrong() -> None:
     assert v.verdict == "missing-term" and "∂²/∂x²" in v.explanation and v.details["right_when_symmetric"] == ["A"]
 
 
+def test_a_zero_claim_and_the_diagonal_of_an_elementwise_jacobian() -> None:
+    v = verdict("x^T A x", ["x"], "0")
+    assert v.verdict == "wrong" and v.explanation.startswith("your answer is 0, but ∂/∂x xᵀAx = (A + Aᵀ)x")
+    v = verdict("exp(x)", ["x"], "exp(x)")
+    assert v.verdict == "wrong-shape" and v.details["diagonal"] is True
+    assert "your answer is its diagonal" in v.explanation and "diag(exp(x))" in v.explanation
+    v = verdict("exp(x)", ["x"], "2 exp(x)")
+    assert v.verdict == "wrong-shape" and "diagonal" not in v.details
+
+
 def test_a_claim_with_an_unknown_name_or_bad_syntax_is_bad_input() -> None:
     code, out, err = mcalc("check", "tr(A B)", "--wrt", "A", "--claim", "C")
     assert code == 2 and out == "" and err == "error: the claim uses C, which does not occur in tr(A B)\n"

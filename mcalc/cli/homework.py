@@ -260,6 +260,20 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
             f"{_shape_words(t_shape)}{_shape_reason(kind, var, env)}: it is {expected}"
         )
         base.details = {"shape": base.shape, "claim_shape": base.claim_shape}
+        if c_shape == (t_shape[0], 1) and t_shape[0] == t_shape[1] and t_shape[0] != 1:
+            # a vector for a square Jacobian: is it the diagonal (an elementwise function)?
+            diag = simp(N.Diag(claim_s))
+            q = _Problem(shown, var, env, simp, tree, truth, claim_s, kind, [], seed)
+            q.domain = domain_of([tree, truth, claim_s], env)
+            try:
+                _sample(q, [truth, diag], POINTS)
+            except McalcError:
+                return base
+            if all(_close(smp[diag], smp[truth]) for smp in q.samples):
+                base.explanation += (
+                    "; your answer is its diagonal (the Jacobian of an elementwise function is diag(f′))"
+                )
+                base.details["diagonal"] = True
         return base
 
     truth_terms = list(expand_terms(truth, simp).items())
@@ -370,6 +384,8 @@ def _analyse(p: _Problem, node: Any, shown: Any, flipped: bool) -> _Finding:
         return claim_terms == {k: v for k, v in want.items() if v != 0}
 
     truth_dict = {t: c for c, t in p.truth_terms}
+    if all(not np.any(v) for v in vals):
+        return _Finding(4, "wrong", f"your answer is 0, but {dvar} {_of(expr)} = {expected} is not", node, flipped)
     # a constant factor
     ratio = _ratio(vals, truths)
     if ratio is not None:
