@@ -1,13 +1,29 @@
-"""`--format numpy`: a self-contained Python function computing the derivative with numpy.
+"""`--format numpy`: a self-contained Python function computing the derivative with numpy only.
 
-Inputs are taken as the contract gives them (scalars, 1-d vectors, 2-d matrices) and made 2-D
-inside; the function returns the contract's layout-free `value`. Products are `@`; an inverse
-multiplied from the left is `np.linalg.solve`.
+    def grad(A, B, C):
+        A = np.asarray(A, dtype=float)
+        ...
+        return C @ A @ B + C.T @ A @ B.T
+
+Inputs are taken as the contract gives them (a scalar, a 1-d vector, a 2-d matrix; a function of t as
+its value and its derivatives `A, dA_dt, d2A_dt2`) and made 2-D inside; the function returns the
+contract's layout-free `value` (shape(EXPR) + shape(VAR), the same numbers as `--at`).
+
+Efficiency:
+- products are `@`, evaluated in the cheap order: a product that ends in a vector from the right
+  (matrix-vector products only), one that starts with a row from the left, and `… u vᵀ …` as the outer
+  product of its two halves;
+- an inverse inside a product is a solve: `X⁻¹ b` is `np.linalg.solve(X, b)`, `aᵀ X⁻¹` is
+  `np.linalg.solve(X.T, a).T`; `np.linalg.inv` only where the inverse itself is the answer;
+- a sub-expression used more than once is computed once, into a local variable.
 """
 
 from __future__ import annotations
 
-from mcalc.pipeline import Result
+from collections import Counter
+from fractions import Fraction
+
+from mcalc.pipeline import DerivKind, Result
 from mcalc.render.report import layout_free_dims
 from mcalc.shapes import Kind, ShapeEnv
 from mcalc.syntax import nodes as N
@@ -16,24 +32,62 @@ from mcalc.syntax.nodes import Dim, Node
 FUNCS = {
     "exp": "np.exp({})", "log": "np.log({})", "sin": "np.sin({})", "cos": "np.cos({})",
     "tanh": "np.tanh({})", "sqrt": "np.sqrt({})", "abs": "np.abs({})", "relu": "np.maximum({}, 0.0)",
-    "sigmoid": "(1.0 / (1.0 + np.exp(-({}))))", "sign": "np.sign({})", "step": "(({}) > 0).astype(float)",
+    "sigmoid": "_sigmoid({})", "sign": "np.sign({})", "step": "np.heaviside({}, 0.0)",
 }  # fmt: skip
+
+SIGMOID = [
+    "def _sigmoid(z):",
+    "    e = np.exp(-np.abs(z))",
+    "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+]
+COMMUTATION = [
+    "def _commutation(r, c):",
+    '    """K with K @ vec(M) = vec(M.T) for an r×c matrix M (vec stacks columns)."""',
+    "    k = np.zeros((r * c, r * c))",
+    "    i, j = np.meshgrid(np.arange(r), np.arange(c), indexing='ij')",
+    "    k[(j + i * c).ravel(), (i + j * r).ravel()] = 1.0",
+    "    return k",
+]
+
+_CHEAP = (N.Symbol, N.Number, N.Identity, N.Ones, N.Zero, N.Differential, N.FunctionOf, N.Commutation)
 
 
 def _ident(name: str) -> str:
     from mcalc.syntax.lexer import GREEK
 
     reverse = {v: k for k, v in GREEK.items()}
-    base = "".join(reverse.get(ch, ch) for ch in name)
-    return base.replace("′", "_prime")
+    return "".join(reverse.get(ch, ch) for ch in name)
+
+
+def derivative_param(name: str, param: str, order: int) -> str:
+    """The Python name of the order-th derivative of A(t): `A`, `dA_dt`, `d2A_dt2`."""
+    base, p = _ident(name), _ident(param)
+    if order == 0:
+        return base
+    if order == 1:
+        return f"d{base}_d{p}"
+    return f"d{order}{base}_d{p}{order}"
+
+
+def _reciprocal(n: Node) -> bool:
+    return isinstance(n, N.ElementPower) and n.exponent < 0
+
+
+def _is_inverse(n: Node) -> bool:
+    return isinstance(n, N.Inverse) or (isinstance(n, N.Transpose) and isinstance(n.arg, N.Inverse))
 
 
 class NumpyWriter:
     def __init__(self, env: ShapeEnv, dims: dict[str, str]) -> None:
         self.env = env
         self.dims = dims
+        self.temps: dict[Node, str] = {}
 
-    def dim(self, d: Dim) -> str:
+    # -- sizes --
+
+    def dim(self, d: Dim | None) -> str:
+        if d is None:
+            return "1"
         d = self.env.resolve(d)
         if isinstance(d, int):
             return str(d)
@@ -41,16 +95,68 @@ class NumpyWriter:
             return " * ".join(self.dim(x) for x in d)
         return self.dims.get(d, d)
 
+    def rows(self, n: Node) -> Dim:
+        return self.env.shape(n)[0]
+
+    def cols(self, n: Node) -> Dim:
+        return self.env.shape(n)[1]
+
+    # -- common sub-expressions --
+
+    def plan_temps(self, root: Node) -> list[tuple[str, Node]]:
+        """Sub-expressions used more than once, in an order where each comes after those it uses.
+        An inverse inside a product is not one: there it becomes a solve."""
+        counts: Counter[Node] = Counter()
+        seen: set[Node] = set()
+
+        def walk(n: Node, in_product: bool) -> None:
+            if isinstance(n, _CHEAP) or (isinstance(n, N.Transpose) and isinstance(n.arg, _CHEAP)):
+                return
+            if in_product and _is_inverse(n):  # a solve: only its matrix is computed
+                inv = n.arg if isinstance(n, N.Transpose) else n
+                assert isinstance(inv, N.Inverse)
+                walk(inv.arg, False)
+                return
+            counts[n] += 1
+            if n in seen:
+                return  # its insides are computed with it
+            seen.add(n)
+            for c in n.children():
+                walk(c, isinstance(n, N.Mul))
+
+        walk(root, False)
+        repeated = {n for n, c in counts.items() if c >= 2}
+        order: list[tuple[str, Node]] = []
+        done: set[Node] = set()
+
+        def emit(n: Node) -> None:
+            if n in done:
+                return
+            done.add(n)
+            for c in n.children():
+                emit(c)
+            if n in repeated and n is not root:
+                name = f"t{len(order) + 1}"
+                order.append((name, n))
+
+        emit(root)
+        return order
+
+    # -- expressions --
+
     def w(self, n: Node) -> str:  # noqa: C901 - a dispatch over node types
+        hit = self.temps.get(n)
+        if hit is not None:
+            return hit
         env = self.env
         if isinstance(n, N.Symbol):
             return _ident(n.name)
         if isinstance(n, N.FunctionOf):
-            return _ident(n.name + "_d" * n.order)
+            return derivative_param(n.name, n.param, n.order)
         if isinstance(n, N.Number):
             return repr(float(n.value))
         if isinstance(n, N.Identity):
-            return f"np.eye({self.dim(n.dim) if n.dim is not None else '1'})"
+            return f"np.eye({self.dim(n.dim)})"
         if isinstance(n, N.Ones):
             return f"np.ones(({self.dim(n.rows)}, {self.dim(n.cols)}))"
         if isinstance(n, N.Zero):
@@ -58,23 +164,44 @@ class NumpyWriter:
         if isinstance(n, N.Commutation):
             return f"_commutation({self.dim(n.rows)}, {self.dim(n.cols)})"
         if isinstance(n, N.Add):
-            return "(" + " + ".join(self.w(t) for t in n.terms) + ")"
+            out = self.w(n.terms[0])
+            for t in n.terms[1:]:
+                text = self.w(t)
+                neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
+                out += f" - {text[1:]}" if neg else f" + {text}"
+            return f"({out})"
         if isinstance(n, N.Mul):
-            return self._mul(list(n.factors))
+            return self.product(list(n.factors))
         if isinstance(n, N.Hadamard):
-            return "(" + " * ".join(self.w(f) for f in n.factors) + ")"
+            num = [f for f in n.factors if not _reciprocal(f)]
+            den = [f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
+                   for f in n.factors if isinstance(f, N.ElementPower) and _reciprocal(f)]  # fmt: skip
+            out = " * ".join(self.atom(f) for f in num) if num else "1.0"
+            for f in den:
+                out += f" / {self.atom(f)}"
+            return f"({out})"
         if isinstance(n, N.Kron):
             return f"np.kron({self.w(n.left)}, {self.w(n.right)})"
         if isinstance(n, N.Transpose):
-            return f"{self.w(n.arg)}.T"
+            return _t(self.w(n.arg))
         if isinstance(n, N.Inverse):
+            if env.is_scalar(n.arg):
+                return f"(1.0 / {self.atom(n.arg)})"
             return f"np.linalg.inv({self.w(n.arg)})"
         if isinstance(n, N.Power):
             if env.is_scalar(n.base):
-                return f"({self.w(n.base)} ** {float(n.exponent)!r})"
+                p = n.exponent
+                exp = str(int(p)) if p.denominator == 1 else repr(float(p))
+                return f"({self.atom(n.base)} ** {exp})"
             return f"np.linalg.matrix_power({self.w(n.base)}, {int(n.exponent)})"
         if isinstance(n, N.ElementPower):
-            return f"({self.w(n.base)} ** {float(n.exponent)!r})"
+            if n.exponent == -1:
+                return f"(1.0 / {self.atom(n.base)})"
+            if n.exponent == Fraction(1, 2):
+                return f"np.sqrt({_strip(self.w(n.base))})"
+            if n.exponent.denominator == 1:
+                return f"({self.atom(n.base)} ** {int(n.exponent)})"
+            return f"({self.atom(n.base)} ** {float(n.exponent)!r})"
         if isinstance(n, N.Trace):
             return f"np.trace({self.w(n.arg)})"
         if isinstance(n, N.Det):
@@ -82,86 +209,280 @@ class NumpyWriter:
         if isinstance(n, N.LogDet):
             return f"np.linalg.slogdet({self.w(n.arg)})[1]"
         if isinstance(n, N.Apply):
-            return FUNCS[n.func].format(self.w(n.arg))
+            return FUNCS[n.func].format(_strip(self.w(n.arg)))
         if isinstance(n, N.Norm):
             return f"np.abs({self.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({self.w(n.arg)})"
         if isinstance(n, N.Sum):
             return f"np.sum({self.w(n.arg)})"
         if isinstance(n, N.Diag):
             if env.is_vector(n.arg):
-                return f"np.diag({self.w(n.arg)}[:, 0])"
+                return f"np.diag({self.atom(n.arg)}[:, 0])"
             return f"np.diag({self.w(n.arg)}).reshape(-1, 1)"
         if isinstance(n, N.Vec):
-            return f"{self.w(n.arg)}.reshape(-1, 1, order='F')"
+            return f"{self.atom(n.arg)}.reshape(-1, 1, order='F')"
         if isinstance(n, N.Unvec):
-            return f"{self.w(n.arg)}.reshape(({self.dim(n.rows)}, {self.dim(n.cols)}), order='F')"
+            return f"{self.atom(n.arg)}.reshape(({self.dim(n.rows)}, {self.dim(n.cols)}), order='F')"
         raise NotImplementedError(type(n).__name__)
 
-    def _mul(self, factors: list[Node]) -> str:
+    def atom(self, n: Node) -> str:
+        """`w(n)` safe before `.T`, `**`, `@` or `[...]`."""
+        text = self.w(n)
+        return text if _is_primary(text) else f"({text})"
+
+    # -- products --
+
+    def product(self, factors: list[Node]) -> str:
         env = self.env
-        scalars = [self.w(f) for f in factors if env.is_scalar(f)]
+        scalars = [f for f in factors if env.is_scalar(f)]
         chain = [f for f in factors if not env.is_scalar(f)]
-        parts: list[str] = []
-        i = 0
-        while i < len(chain):
-            f = chain[i]
-            if isinstance(f, N.Inverse) and i + 1 < len(chain):
-                rest = self._mul(chain[i + 1 :]) if len(chain) - i > 2 else self.w(chain[i + 1])
-                parts.append(f"np.linalg.solve({self.w(f.arg)}, {rest})")
-                break
-            parts.append(self.w(f))
+        coef = 1.0
+        texts: list[str] = []
+        for s in scalars:
+            if isinstance(s, N.Number):
+                coef *= float(s.value)
+            else:
+                texts.append(self.atom(s))
+        if chain:
+            texts.append(self.chain(chain))
+        body = " * ".join(texts) if texts else "1.0"
+        if coef == -1.0:
+            return f"-{body}" if len(texts) == 1 and not texts[0].startswith("-") else f"(-{body})"
+        if coef != 1.0:
+            return f"({coef!r} * {body})"
+        return body if len(texts) == 1 else f"({body})"
+
+    def chain(self, fs: list[Node]) -> str:
+        """A product of matrices and vectors, in the cheap order, inverses as solves."""
+        if len(fs) == 1:
+            return self.w(fs[0])
+        for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
+            if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
+                return f"({self.chain(fs[: i + 1])} @ {self.chain(fs[i + 1 :])})"
+        if _is_inverse(fs[0]) or _is_inverse(fs[-1]):  # X⁻¹ M Y⁻¹: M, then a solve on each side
+            lo, hi = 0, len(fs)
+            while lo < hi - 1 and _is_inverse(fs[lo]):
+                lo += 1
+            while hi - 1 > lo and _is_inverse(fs[hi - 1]):
+                hi -= 1
+            acc = self.chain(fs[lo:hi])
+            for f in reversed(fs[:lo]):
+                acc = self.times_left(f, acc)
+            for f in fs[hi:]:
+                acc = self.times_right(acc, f)
+            return acc
+        if self.rows(fs[0]) == 1:
+            acc = self.w(fs[0])  # a row vector: left to right, vector-matrix products
+            for f in fs[1:]:
+                acc = self.times_right(acc, f)
+            return acc
+        acc = self.w(fs[-1])  # right to left: matrix-vector products, X⁻¹ B as a solve
+        for f in reversed(fs[:-1]):
+            acc = self.times_left(f, acc)
+        return acc
+
+    def times_left(self, f: Node, acc: str) -> str:
+        """f @ acc."""
+        if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
+            return "(" + " + ".join(self.times_left(t, acc) for t in f.terms) + ")"  # (S⁻¹ + S⁻ᵀ) x
+        if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # diag(v) M scales the rows of M
+            return f"{self.atom(f.arg)} * {_paren(acc)}"
+        if isinstance(f, N.Inverse):
+            return f"np.linalg.solve({_strip(self.w(f.arg))}, {_strip(acc)})"
+        if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):
+            return f"np.linalg.solve({self.atom(f.arg.arg)}.T, {acc})"
+        return f"{self.atom(f)} @ {_paren(acc)}"
+
+    def times_right(self, acc: str, f: Node) -> str:
+        """acc @ f."""
+        if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
+            return "(" + " + ".join(self.times_right(acc, t) for t in f.terms) + ")"
+        if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # M diag(v) scales the columns of M
+            return f"{_paren(acc)} * {_t(self.atom(f.arg))}"
+        if isinstance(f, N.Inverse):  # acc X⁻¹ = (X⁻ᵀ accᵀ)ᵀ
+            return f"np.linalg.solve({self.atom(f.arg)}.T, {_t(acc)}).T"
+        if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):  # acc X⁻ᵀ = (X⁻¹ accᵀ)ᵀ
+            return f"np.linalg.solve({self.w(f.arg.arg)}, {_t(acc)}).T"
+        return f"{acc} @ {self.atom(f)}"
+
+
+def _paren(text: str) -> str:
+    """`text` as the right operand of `@` or `*`: a chain of primaries joined by `@` needs no
+    parentheses (@ is associative), anything else does."""
+    return text if all(_is_primary(p) for p in _top_level_split(text, " @ ")) else f"({text})"
+
+
+def _top_level_split(text: str, sep: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _t(text: str) -> str:
+    if text.endswith(".T") and _is_primary(text[:-2]):
+        return text[:-2]
+    return f"{text}.T" if _is_primary(text) else f"({text}).T"
+
+
+def _is_primary(text: str) -> bool:
+    """A name, call, attribute or parenthesised expression: `x`, `np.exp(x)`, `(a + b)`, `x.T`,
+    `np.diag(x[:, 0])` — safe to follow with `.T` or to put next to an operator."""
+    i = 0
+    n = len(text)
+    if i < n and text[i] == "(":
+        pass
+    elif i < n and (text[i].isalpha() or text[i] == "_"):
+        while i < n and (text[i].isalnum() or text[i] in "_."):
             i += 1
-        body = " @ ".join(parts)
-        if scalars:
-            body = " * ".join(scalars + ([f"({body})"] if body else []))
-        return f"({body})" if body else "1.0"
+    else:
+        return False
+    while i < n:
+        if text[i] in "([":
+            close = {"(": ")", "[": "]"}[text[i]]
+            depth = 0
+            j = i
+            while j < n:
+                depth += text[j] in "(["
+                depth -= text[j] in ")]"
+                if depth == 0:
+                    break
+                j += 1
+            if j >= n or text[j] != close:
+                return False
+            i = j + 1
+        elif text[i] == "." and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] == "_"):
+            i += 1
+            while i < n and (text[i].isalnum() or text[i] == "_"):
+                i += 1
+        else:
+            return False
+    return True
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def function_name(result: Result) -> str:
+    kinds = [s.kind for s in result.stages]
+    if len(kinds) == 2 and kinds[0] is DerivKind.GRADIENT:
+        return "hessian"
+    return {
+        DerivKind.GRADIENT: "grad",
+        DerivKind.JACOBIAN: "jacobian",
+        DerivKind.TENSOR: "jacobian",
+        DerivKind.SCALAR_VAR: "derivative",
+    }[kinds[-1]]
+
+
+def parameters(result: Result) -> list[str]:
+    """The function's parameters: each variable in order of appearance; a function A(t) as A and its
+    derivatives (as many as the result uses)."""
+    env = result.env
+    out: list[str] = []
+    for name in env.kinds:
+        if name in env.functions:
+            param = env.functions[name]
+            for k in range(_max_order(result, name) + 1):
+                out.append(derivative_param(name, param, k))
+        else:
+            out.append(_ident(name))
+    return out
+
+
+def _max_order(result: Result, name: str) -> int:
+    best = 0
+    stack = [result.final.result]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.FunctionOf) and n.name == name:
+            best = max(best, n.order)
+        stack.extend(n.children())
+    return best
 
 
 def render_numpy(result: Result) -> str:
     env = result.env
-    names = list(env.kinds)
-    params = [_ident(n) for n in names if n not in env.functions]
-    for name in env.functions:
-        params.append(_ident(name))
-        params.append(_ident(name + "_d"))
-    dims: dict[str, str] = {}
-    lines = ["import numpy as np", "", ""]
     stage = result.final
-    fn = "grad" if stage.kind.value == "gradient" else "derivative"
-    lines.append(f"def {fn}({', '.join(params)}):")
-    shown = "∂/∂" + ", ".join(result.wrt)
-    lines.append(f'    """{shown} of {result.source}; returns shape(expr) + shape(var) (mcalc value)."""')
-    for name in names:
-        ident = _ident(name)
+    dims: dict[str, str] = {}
+    params = parameters(result)
+    wrt = ", ".join(result.wrt)
+    lines = ["import numpy as np", "", ""]
+    lines.append(f"def {function_name(result)}({', '.join(params)}):")
+    lines.append(f'    """∂/∂{wrt} of {result.source}.')
+    lines.append("")
+    lines.append("    Scalars, 1-d vectors and 2-d matrices in; out the layout-free value of shape")
+    lines.append('    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at)."""')
+    for name in env.kinds:
         kind = env.kind(name)
-        lines.append(f"    {ident} = np.asarray({ident}, dtype=float){_shape2(kind)}")
+        names = (
+            [derivative_param(name, env.functions[name], k) for k in range(_max_order(result, name) + 1)]
+            if name in env.functions
+            else [_ident(name)]
+        )
+        for ident in names:
+            lines.append(f"    {ident} = np.asarray({ident}, dtype=float){_shape2(kind)}")
         for axis, d in enumerate(env.shape_of_var(name)):
+            d = env.resolve(d)
             if isinstance(d, str) and d not in dims:
-                dims[d] = f"{ident}.shape[{axis}]"
-    for name in env.functions:
-        ident = _ident(name + "_d")
-        lines.append(f"    {ident} = np.asarray({ident}, dtype=float){_shape2(env.kind(name))}")
+                dims[d] = f"{names[0]}.shape[{axis}]"
     writer = NumpyWriter(env, dims)
-    body = writer.w(stage.result)
-    shape_expr = ", ".join(writer.dim(d) for d in layout_free_dims(result))
+    for temp, node in writer.plan_temps(stage.result):
+        lines.append(f"    {temp} = {_strip(writer.w(node))}")
+        writer.temps[node] = temp
+    body = _strip(writer.w(stage.result))
+    lines = _drop_unused(lines, body)
+    value_dims = layout_free_dims(result)
+    shape_expr = ", ".join(writer.dim(d) for d in value_dims) + ("," if len(value_dims) == 1 else "")
     lines.append(f"    out = np.asarray({body}, dtype=float)")
-    lines.append(f"    return out.reshape(({shape_expr}{',' if len(layout_free_dims(result)) == 1 else ''}), order='F')")
-    if "_commutation" in body:
-        lines += [
-            "",
-            "",
-            "def _commutation(r, c):",
-            "    k = np.zeros((r * c, r * c))",
-            "    for i in range(r):",
-            "        for j in range(c):",
-            "            k[j + i * c, i + j * r] = 1.0",
-            "    return k",
-        ]
+    lines.append(f"    return out.reshape(({shape_expr}), order='F')")
+    text = "\n".join(lines)
+    if "_sigmoid(" in text:
+        lines += ["", "", *SIGMOID]
+    if "_commutation(" in text:
+        lines += ["", "", *COMMUTATION]
     return "\n".join(lines)
+
+
+def _drop_unused(lines: list[str], body: str) -> list[str]:
+    """Temporaries that every use turned into a solve are not computed."""
+    import re
+
+    while True:
+        temps = [(i, ln.split(" = ", 1)[0].strip()) for i, ln in enumerate(lines) if re.match(r"    t\d+ = ", ln)]
+        text = "\n".join(lines) + "\n" + body
+        unused = [i for i, name in temps if len(re.findall(rf"\b{name}\b", text)) == 1]
+        if not unused:
+            return lines
+        lines = [ln for i, ln in enumerate(lines) if i not in unused]
+
+
+def _strip(text: str) -> str:
+    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        return text[1:-1]
+    return text
 
 
 def _shape2(kind: Kind) -> str:
     return {Kind.SCALAR: ".reshape(1, 1)", Kind.VECTOR: ".reshape(-1, 1)", Kind.MATRIX: ""}[kind]
 
 
-__all__ = ["render_numpy"]
+__all__ = ["derivative_param", "function_name", "parameters", "render_numpy"]
