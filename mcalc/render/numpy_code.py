@@ -233,6 +233,13 @@ class NumpyWriter:
 
     def product(self, factors: list[Node]) -> str:
         env = self.env
+        flat: list[Node] = []
+        for f in factors:  # (−Aᵀ(W + Wᵀ))(x − As): one chain, so it can run right to left
+            if isinstance(f, N.Mul) and f not in self.temps and not env.is_scalar(f):
+                flat.extend(f.factors)
+            else:
+                flat.append(f)
+        factors = flat
         scalars = [f for f in factors if env.is_scalar(f)]
         chain = [f for f in factors if not env.is_scalar(f)]
         coef = 1.0
