@@ -277,14 +277,14 @@ class NumpyWriter:
             for f in fs[hi:]:
                 acc = self.times_right(acc, f)
             return acc
-        if self.rows(fs[0]) == 1:
-            acc = self.w(fs[0])  # a row vector: left to right, vector-matrix products
-            for f in fs[1:]:
-                acc = self.times_right(acc, f)
+        if self.cols(fs[-1]) == 1 and self.rows(fs[0]) != 1:
+            acc = self.w(fs[-1])  # ends in a vector: right to left, matrix-vector products only
+            for f in reversed(fs[:-1]):
+                acc = self.times_left(f, acc)
             return acc
-        acc = self.w(fs[-1])  # right to left: matrix-vector products, X⁻¹ B as a solve
-        for f in reversed(fs[:-1]):
-            acc = self.times_left(f, acc)
+        acc = self.w(fs[0])  # left to right (Python's own order for @): vector-matrix from a row
+        for f in fs[1:]:
+            acc = self.times_right(acc, f)
         return acc
 
     def times_left(self, f: Node, acc: str) -> str:
@@ -297,7 +297,7 @@ class NumpyWriter:
             return f"np.linalg.solve({_strip(self.w(f.arg))}, {_strip(acc)})"
         if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):
             return f"np.linalg.solve({self.atom(f.arg.arg)}.T, {acc})"
-        return f"{self.atom(f)} @ {_paren(acc)}"
+        return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
 
     def times_right(self, acc: str, f: Node) -> str:
         """acc @ f."""
