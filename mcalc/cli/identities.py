@@ -1,82 +1,343 @@
-"""`mcalc identities`: the rule table, searchable, and `--verify` to check each rule numerically."""
+"""`mcalc identities`: every identity mcalc uses, with its formula and source, searchable, and
+`--verify` to check each one numerically.
+
+Three tables, in the order a derivation uses them:
+- `rule`: the derivative-rule table (`mcalc/calculus/rules.py`), one row per operator. Verified end to
+  end: a small witness expression that needs the row is differentiated by the engine and compared with
+  central finite differences (`--check`'s machinery); a constant that no input can contain (the
+  commutation matrix, dX itself) is verified by the rule giving d(c) = 0.
+- `function`: the elementwise derivatives f ↦ f′ behind `chain-elementwise`, each through sum(f(x)).
+- `step`: the rewrites `--steps` uses after the rules (cyclic property, vec(AXB) = (Bᵀ ⊗ A) vec(X), the
+  identification df = tr(G dX) ⇔ ∂f/∂X = Gᵀ, …), each checked on random matrices with numpy.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from mcalc.errors import EXIT_FAILED, EXIT_OK
 from mcalc.render import console
 
-# One small expression per rule, differentiated and checked against finite differences by --verify.
-WITNESSES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "d-var": ("a^T X b", "X", ()),
-    "d-const": ("tr(A X) + 3", "X", ()),
-    "d-function-of-t": ("tr(A(t) B)", "t", ()),
-    "d-sum": ("tr(X + X^T A)", "X", ()),
-    "product-rule": ("tr(A X B X)", "X", ()),
-    "d-hadamard": ("sum(X .* X .* A)", "X", ()),
-    "d-kron": ("sum(kron(X, A))", "X", ()),
-    "d-transpose": ("a^T X^T b", "X", ()),
-    "d-inverse": ("a^T X^-1 b", "X", ()),
-    "d-power": ("tr(X^3 A)", "X", ()),
-    "d-element-power": ("sum(x.^3)", "x", ()),
-    "d-trace": ("tr(A X)", "X", ()),
-    "d-det": ("det(X)", "X", ()),
-    "d-logdet": ("logdet(X)", "X", ()),
-    "chain-elementwise": ("sum(tanh(A x) + exp(x) + sigmoid(x) + sin(x) + cos(x))", "x", ()),
-    "d-norm": ("norm2(A x - b) + norm1(x)", "x", ()),
-    "d-linear": ("sum(diag(X)) + vec(X)^T vec(A)", "X", ()),
+# Witnesses: one small expression per operator, differentiated by the engine and checked numerically.
+WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Symbol": ("a^T X b", ("X",)),
+    "Number": ("tr(A X) + 3", ("X",)),
+    "Identity": ("tr((X + I) A)", ("X",)),
+    "Ones": ("sum(A x)", ("x", "x")),  # ∂/∂x = Aᵀ𝟙, whose derivative is d(𝟙) = 0
+    "FunctionOf": ("tr(A(t) B)", ("t",)),
+    "Add": ("tr(X + X^T A)", ("X",)),
+    "Mul": ("tr(A X B X)", ("X",)),
+    "Hadamard": ("sum(X .* X .* A)", ("X",)),
+    "Kron": ("sum(kron(X, A) .* B)", ("X",)),
+    "Transpose": ("a^T X^T b", ("X",)),
+    "Inverse": ("a^T X^-1 b", ("X",)),
+    "Power": ("tr(X^3 A) + (a^T X b)^3", ("X",)),
+    "ElementPower": ("sum(x.^3)", ("x",)),
+    "Trace": ("tr(A X)", ("X",)),
+    "Det": ("det(X)", ("X",)),
+    "LogDet": ("logdet(X)", ("X",)),
+    "Apply": ("sum(tanh(A x) + exp(x))", ("x",)),
+    "Norm": ("norm2(A x - b) + norm1(x)", ("x",)),
+    "Sum": ("sum(A X)", ("X",)),
+    "Diag": ("a^T diag(X) + tr(diag(X a) B)", ("X",)),
+    "Vec": ("vec(X)^T vec(A)", ("X",)),
 }
+
+FUNCTION_WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "exp": ("sum(exp(x))", ("x",)), "log": ("sum(log(x))", ("x",)), "sin": ("sum(sin(x))", ("x",)),
+    "cos": ("sum(cos(x))", ("x",)), "tanh": ("sum(tanh(x))", ("x",)), "sqrt": ("sum(sqrt(x))", ("x",)),
+    "abs": ("sum(abs(x))", ("x",)), "relu": ("sum(relu(x))", ("x",)),
+    "sigmoid": ("sum(sigmoid(x))", ("x",)),
+    # sign and step are the derivatives of abs and relu: their own derivative shows in the Hessian
+    "sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x")),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # rule, function or step
+    name: str
+    operator: str
+    identity: str
+    latex: str
+    reference: str
+
+    def text(self) -> str:
+        return f"{self.kind} {self.name} {self.operator} {self.identity} {self.latex} {self.reference}".lower()
+
+
+def all_rows() -> list[Row]:
+    from mcalc.calculus.rules import DERIVATIVE_RULES, FUNCTION_DERIVATIVES
+    from mcalc.render.steps import REWRITES
+
+    rows = [Row("rule", r.name, op.__name__, r.identity, r.latex, r.reference) for op, r in DERIVATIVE_RULES.items()]
+    rows += [
+        Row("function", "chain-elementwise", name, f.text, "", "calculus; used by chain-elementwise")
+        for name, f in FUNCTION_DERIVATIVES.items()
+    ]
+    rows += [
+        Row("step", r.name, "--steps", r.identity, r.latex, r.reference)
+        for r in REWRITES.values()
+        if r.name in STEP_CHECKS
+    ]
+    return rows
 
 
 def list_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:
-    from mcalc.calculus.rules import DERIVATIVE_RULES
-
-    seen: dict[str, object] = {}
-    for rule in DERIVATIVE_RULES.values():
-        seen.setdefault(rule.name, rule)
-    rows = []
-    for name, rule in seen.items():
-        text = f"{name} {rule.identity} {rule.reference}".lower()  # type: ignore[attr-defined]
-        if search and search.lower() not in text:
-            continue
-        rows.append(rule)
+    needle = (search or "").lower()
+    rows = [r for r in all_rows() if needle in r.text()]
+    if not rows:
+        print(f"no identity mentions {search!r} (try a rule name, an operator or MC)", file=sys.stderr)
+        return EXIT_OK
     code = EXIT_OK
-    results: dict[str, dict[str, object]] = {}
+    results: list[dict[str, Any]] = []
     if verify:
-        for rule in rows:
-            results[rule.name] = _verify(rule.name, seed)  # type: ignore[attr-defined]
-            if not results[rule.name]["passed"]:
+        for row in rows:
+            result = verify_row(row, seed)
+            results.append(result)
+            if not result["passed"]:
                 code = EXIT_FAILED
     if fmt == "json":
-        for rule in rows:
-            obj = {
-                "name": rule.name,  # type: ignore[attr-defined]
-                "identity": rule.identity,  # type: ignore[attr-defined]
-                "latex": rule.latex,  # type: ignore[attr-defined]
-                "reference": rule.reference,  # type: ignore[attr-defined]
+        for i, row in enumerate(rows):
+            obj: dict[str, Any] = {
+                "kind": row.kind,
+                "name": row.name,
+                "operator": row.operator,
+                "identity": row.identity,
+                "latex": row.latex,
+                "reference": row.reference,
             }
             if verify:
-                obj["verify"] = results[rule.name]  # type: ignore[attr-defined]
+                obj["verify"] = results[i]
             print(json.dumps(obj, ensure_ascii=False))
         return code
     table = []
-    for rule in rows:
-        row = [rule.name, rule.identity, rule.reference]  # type: ignore[attr-defined]
+    for i, row in enumerate(rows):
+        cells = [row.name, row.operator, row.identity, row.reference]
         if verify:
-            r = results[rule.name]  # type: ignore[attr-defined]
-            row.append(("ok " if r["passed"] else "FAILED ") + f"{r['max_rel_error']:.1e} on {r['witness']}")
-        table.append(row)
-    columns = ["rule", "identity", "source"] + (["verified"] if verify else [])
-    console.show_table("mcalc derivative rules", columns, table, fmt)
+            r = results[i]
+            verdict = "ok" if r["passed"] else "FAILED"
+            cells.append(f"{verdict} {r['max_rel_error']:.1e} {r['witness']}")
+        table.append(cells)
+    columns = ["identity", "for", "formula", "source"] + (["verified"] if verify else [])
+    console.show_table("identities mcalc uses", columns, table, fmt)
     return code
 
 
-def _verify(name: str, seed: int | None) -> dict[str, object]:
+# --------------------------------------------------------------------------------------------------
+# verification
+# --------------------------------------------------------------------------------------------------
+
+
+def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
+    if row.kind == "rule":
+        witness = WITNESSES.get(row.operator)
+        if witness is None:
+            return _verify_constant(row)
+        return _verify_witness(*witness, seed=seed)
+    if row.kind == "function":
+        return _verify_witness(*FUNCTION_WITNESSES[row.operator], seed=seed)
+    return _verify_step(row.name, seed)
+
+
+def _verify_witness(expr: str, wrt: tuple[str, ...], seed: int | None) -> dict[str, Any]:
     from mcalc.cli.commands import _check
     from mcalc.pipeline import differentiate
 
-    expr, var, _ = WITNESSES[name]
-    result = differentiate(expr, [var])
-    outcome = _check(result, seed)
-    return {"passed": outcome.passed, "max_rel_error": outcome.max_rel_error, "witness": f"∂/∂{var} {expr}"}
+    result = differentiate(expr, list(wrt))
+    outcome = _check(result, 1 if seed is None else seed)
+    order = {1: "", 2: "²", 3: "³"}.get(len(wrt), str(len(wrt)))
+    shown = f"∂{order}/" + "".join(f"∂{v}" for v in wrt) + f" {expr}"
+    return {"passed": bool(outcome.passed), "max_rel_error": float(outcome.max_rel_error), "witness": shown}
+
+
+def _verify_constant(row: Row) -> dict[str, Any]:
+    """An operator no input can contain (K, dX): the rule must give d(c) = 0."""
+    from mcalc.calculus.rules import DERIVATIVE_RULES, Context
+    from mcalc.shapes import ShapeEnv
+    from mcalc.syntax import nodes as N
+
+    if row.operator == "Unvec":  # linear: unvec(x + h v) − unvec(x − h v) = 2h unvec(v)
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        x, v = rng.standard_normal(12), rng.standard_normal(12)
+        lhs = ((x + 1e-3 * v).reshape(3, 4, order="F") - (x - 1e-3 * v).reshape(3, 4, order="F")) / 2e-3
+        err = float(np.abs(lhs - v.reshape(3, 4, order="F")).max())
+        return {"passed": err < 1e-9, "max_rel_error": err, "witness": "unvec of random vectors (numpy)"}
+    samples: dict[str, N.Node] = {
+        "Zero": N.Zero(2, 3),
+        "Commutation": N.Commutation(2, 3),
+        "Differential": N.Differential("X"),
+    }
+    node = samples[row.operator]
+    rule = DERIVATIVE_RULES[type(node)]
+    passed = rule.apply(node, lambda c: None, Context(ShapeEnv(), "X")) is None
+    return {"passed": passed, "max_rel_error": 0.0, "witness": f"d({row.operator}) = 0 (a constant)"}
+
+
+def _random(rng: Any, *shape: int) -> Any:
+    return rng.standard_normal(shape)
+
+
+def _check_trace_cyclic(rng: Any) -> tuple[Any, Any]:
+    a, b = _random(rng, 3, 4), _random(rng, 4, 3)
+    return (a @ b).trace(), (b @ a).trace()
+
+
+def _check_trace_transpose(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    a, b = _random(rng, 3, 4), _random(rng, 4, 3)
+    return np.array([(a @ b).T.trace(), *((a @ b).T.ravel())]), np.array([(a @ b).trace(), *(b.T @ a.T).ravel()])
+
+
+def _check_trace_linear(rng: Any) -> tuple[Any, Any]:
+    a, b = _random(rng, 3, 3), _random(rng, 3, 3)
+    return a.trace() + 2.5 * b.trace(), (a + 2.5 * b).trace()
+
+
+def _check_scalar_trace(rng: Any) -> tuple[Any, Any]:
+    a, m, b = _random(rng, 1, 4), _random(rng, 4, 3), _random(rng, 3, 1)
+    s = a @ m @ b
+    return s[0, 0], s.trace()
+
+
+def _check_scalar_transpose(rng: Any) -> tuple[Any, Any]:
+    a, m, b = _random(rng, 1, 4), _random(rng, 4, 3), _random(rng, 3, 1)
+    return a @ m @ b, (a @ m @ b).T
+
+
+def _check_scalar_commute(rng: Any) -> tuple[Any, Any]:
+    a, b, m = _random(rng, 1, 4), _random(rng, 4, 1), _random(rng, 3, 5)
+    s = (a @ b)[0, 0]
+    return s * m, m * s
+
+
+def _check_sum_hadamard(rng: Any) -> tuple[Any, Any]:
+    a, b = _random(rng, 3, 4), _random(rng, 3, 4)
+    return (a * b).sum(), (a.T @ b).trace()
+
+
+def _check_hadamard_diag(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    x, y = _random(rng, 4, 1), _random(rng, 4, 1)
+    return x * y, np.diag(x[:, 0]) @ y
+
+
+def _vec(m: Any) -> Any:
+    return m.reshape(-1, 1, order="F")
+
+
+def _commutation(r: int, c: int) -> Any:
+    from mcalc.numeric.evaluate import commutation_matrix
+
+    return commutation_matrix(r, c)
+
+
+def _check_vec_kron(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    a, x, b = _random(rng, 2, 3), _random(rng, 3, 4), _random(rng, 4, 5)
+    return _vec(a @ x @ b), np.kron(b.T, a) @ _vec(x)
+
+
+def _check_vec_transpose(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    a, x, b = _random(rng, 2, 4), _random(rng, 3, 4), _random(rng, 3, 5)
+    return _vec(a @ x.T @ b), np.kron(b.T, a) @ _commutation(3, 4) @ _vec(x)
+
+
+def _check_vec_form(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    h, x, b = _random(rng, 3, 5), _random(rng, 3, 4), _random(rng, 4, 5)
+    return _vec(h * (x @ b)), np.diag(_vec(h)[:, 0]) @ np.kron(b.T, np.eye(3)) @ _vec(x)
+
+
+def _check_trace_form(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    g, x = _random(rng, 4, 1), _random(rng, 4, 4)
+    return g.T @ np.diag(x).reshape(-1, 1), np.array([[(np.diag(g[:, 0]) * x).sum()]])
+
+
+def _gradient_fd(f: Callable[[Any], float], x: Any, h: float = 1e-6) -> Any:
+    import numpy as np
+
+    out = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        out[idx] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+def _check_identify_gradient(rng: Any) -> tuple[Any, Any]:
+    g = _random(rng, 4, 3)  # f(X) = tr(G X): df = tr(G dX), so ∂f/∂X = Gᵀ
+    return _gradient_fd(lambda x: float((g @ x).trace()), _random(rng, 3, 4)), g.T
+
+
+def _check_identify_jacobian(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    j, x0 = _random(rng, 3, 4), _random(rng, 4)
+    def entry(i: int) -> Callable[[Any], float]:
+        return lambda x: float((j @ x)[i])
+
+    return np.array([_gradient_fd(entry(i), x0) for i in range(3)]), j
+
+
+def _check_identify_vec(rng: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    a, b, x0 = _random(rng, 2, 3), _random(rng, 4, 2), _random(rng, 3, 4)
+    def entry(i: int) -> Callable[[Any], float]:
+        return lambda x: float(_vec(a @ x @ b)[i, 0])
+
+    rows = [_gradient_fd(entry(i), x0) for i in range(4)]
+    return np.array([_vec(r)[:, 0] for r in rows]), np.kron(b.T, a)
+
+
+def _check_identify_derivative(rng: Any) -> tuple[Any, Any]:
+    a, b = _random(rng, 3, 3), _random(rng, 3, 3)
+    h = 1e-6
+    return ((a + (0.5 + h) * b) - (a + (0.5 - h) * b)) / (2 * h), b
+
+
+STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
+    "trace-linear": _check_trace_linear,
+    "trace-cyclic": _check_trace_cyclic,
+    "trace-transpose": _check_trace_transpose,
+    "scalar-trace": _check_scalar_trace,
+    "scalar-transpose": _check_scalar_transpose,
+    "scalar-commute": _check_scalar_commute,
+    "sum-hadamard": _check_sum_hadamard,
+    "hadamard-diag": _check_hadamard_diag,
+    "trace-form": _check_trace_form,
+    "vec-kron": _check_vec_kron,
+    "vec-transpose": _check_vec_transpose,
+    "vec-form": _check_vec_form,
+    "identify-gradient": _check_identify_gradient,
+    "identify-jacobian": _check_identify_jacobian,
+    "identify-vec": _check_identify_vec,
+    "identify-derivative": _check_identify_derivative,
+}
+
+
+def _verify_step(name: str, seed: int | None) -> dict[str, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(1 if seed is None else seed)
+    worst = 0.0
+    for _ in range(3):
+        lhs, rhs = (np.asarray(v, dtype=float) for v in STEP_CHECKS[name](rng))
+        scale = max(1.0, float(np.abs(rhs).max()))
+        worst = max(worst, float(np.abs(lhs - rhs).max()) / scale) if lhs.shape == rhs.shape else float("inf")
+    return {"passed": worst < 1e-6, "max_rel_error": worst, "witness": "random matrices (numpy)"}
