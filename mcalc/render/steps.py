@@ -185,12 +185,18 @@ class StepPrinter(Printer):
         if not any(_has_d(f) for f in n.factors):
             return super().p_Mul(n)
         if self.latex:  # a thin space either side of a differential: A B \,\mathrm{d}X\, C
-            text = super().p_Mul(n)
-            for f in n.factors:
-                if _has_d(f) and f is not n.factors[0]:
-                    shown = self.wrap(f, PREC_MUL + 1)
-                    text = text.replace(" " + shown, r" \," + shown, 1)
-            return text
+            fs = list(n.factors)
+            lead = ""
+            if isinstance(fs[0], N.Number) and len(fs) > 1:
+                c = fs[0].value
+                fs = fs[1:]
+                lead = "-" if c == -1 else "" if c == 1 else self.p_Number(N.Number(c))
+            out = ""
+            for i, f in enumerate(fs):
+                if i:
+                    out += r" \, " if _has_d(f) or _has_d(fs[i - 1]) else " "
+                out += self.wrap(f, PREC_MUL + 1)
+            return lead + out
         fs = list(n.factors)
         prefix = ""
         if isinstance(fs[0], N.Number) and len(fs) > 1:
