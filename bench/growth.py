@@ -7,10 +7,10 @@ Families (k or L is the size parameter):
 - `mlp_sigmoid`, `mlp_tanh`: ‖W_L σ(… σ(W1 x)) − y‖² w.r.t. W1 (back-propagation: linear with shared
   sub-expressions; quadratic when the forward activations are re-printed inside every factor).
 
-Size is reported as printed characters, tree nodes and distinct sub-trees (the size with shared
-sub-expressions). Exponents are least-squares slopes of log(y) on log(k) over k ≥ `fit_from` (small
-sizes are dominated by fixed costs). SymPy (separate process) is timed on the same inputs until it
-first exceeds the time limit.
+Size is reported as printed characters, tree nodes and distinct sub-trees (the size with shared sub-
+expressions). mcalc's time is the minimum over repetitions. Exponents are least-squares slopes of log(y)
+on log(k) over k ≥ `fit_from` (small sizes are dominated by fixed costs). SymPy (separate process) is
+timed on the same inputs until it first exceeds the time limit.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from bench.corpus import (
     Timeout,
     fit_exponent,
     mcalc_nodes,
-    median,
     ms,
     run_worker,
     sympy_nodes,
@@ -96,7 +95,7 @@ def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
         if total > 2.0:  # slow enough that one repetition is a stable figure
             break
     return {
-        "time": median(times),
+        "time": min(times),  # the least disturbed repetition (the machine may be shared)
         "chars": sum(chars) / len(chars),
         "nodes": sum(nodes) / len(nodes),
         "distinct": sum(distinct) / len(distinct),

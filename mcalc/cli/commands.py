@@ -316,9 +316,15 @@ def run_check(args: CheckArgs) -> int:
         from mcalc.cli.homework import check_file, check_one
 
         if args.file:
+            if args.expr or args.claim or args.wrt:
+                raise InputError("give either EXPR --wrt VAR --claim ANSWER or --file SHEET, not both")
             return check_file(args.file, args.decl, args.fmt, args.seed)
-        if not args.expr or not args.claim or not args.wrt:
-            raise InputError("mcalc check needs EXPR, --wrt VAR and --claim ANSWER (or --file SHEET)")
+        needed = (("EXPR", args.expr), ("--wrt VAR", args.wrt), ("--claim ANSWER", args.claim))
+        missing = [what for what, given in needed if not given]
+        if missing:
+            raise InputError(
+                f"mcalc check needs {', '.join(missing)}: mcalc check EXPR --wrt VAR --claim ANSWER (or --file SHEET)"
+            )
         return check_one(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)
 
     return guarded(args.fmt, args.debug, body)
