@@ -321,7 +321,7 @@ def run_check(args: CheckArgs) -> int:
             return check_file(args.file, args.decl, args.fmt, args.seed)
         needed = (("EXPR", args.expr), ("--wrt VAR", args.wrt), ("--claim ANSWER", args.claim))
         missing = [what for what, given in needed if not given]
-        if missing:
+        if missing or args.expr is None or args.claim is None:
             raise InputError(
                 f"mcalc check needs {', '.join(missing)}: mcalc check EXPR --wrt VAR --claim ANSWER (or --file SHEET)"
             )
