@@ -182,7 +182,11 @@ def test_a_claim_with_an_unknown_name_or_bad_syntax_is_bad_input() -> None:
     code, out, _ = mcalc("check", "tr(A B)", "--wrt", "A", "--claim", "C", "--format", "json")
     assert code == 2 and json.loads(out)["category"] == "bad input"
     code, _, err = mcalc("check", "tr(A B)", "--wrt", "A")
-    assert code == 2 and "--claim" in err
+    assert code == 2 and err.startswith("error: mcalc check needs --claim ANSWER:")
+    code, _, err = mcalc("check", "tr(A B)", "--claim", "B")
+    assert code == 2 and err.startswith("error: mcalc check needs --wrt VAR:")
+    code, _, err = mcalc("check", "tr(A B)", "--wrt", "A", "--claim", "B", "--file", str(FIXTURES / "sheet.txt"))
+    assert code == 2 and "not both" in err
     with pytest.raises(InputError, match="empty"):
         verdict("tr(A B)", ["A"], "  ")
 
