@@ -124,7 +124,8 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
         kind = DerivKind.JACOBIAN
     else:
         kind = DerivKind.TENSOR
-    if raw is None:
+    d = simp(raw) if raw is not None else None
+    if d is None or isinstance(d, N.Zero) or (isinstance(d, N.Number) and d.value == 0):
         d_zero: Node = N.Zero(r, c) if not f_scalar else N.Number(Fraction(0))
         zero_shape = {
             DerivKind.SCALAR_VAR: (r, c),
@@ -135,7 +136,6 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
         zr, zc = zero_shape
         zero: Node = N.Number(Fraction(0)) if (zr, zc) == (1, 1) else N.Zero(zr, zc)
         return Stage(var, function, d_zero, kind, zero, derivation)
-    d = simp(raw)
     result: Node
     if kind is DerivKind.SCALAR_VAR:
         result = simp(N.substitute(d, {N.Differential(var): N.Number(Fraction(1))}))

@@ -163,8 +163,8 @@ def _add(s: Simplifier, node: Node) -> Node:
             order.append(k)
             coefs[k] = Fraction(0)
         coefs[k] += c
-    # canonical order: positive terms first, then by the total order on trees (shuffled sums agree)
-    order.sort(key=lambda k: (coefs[k] < 0, s.key(k[0] if len(k) == 1 else N.Mul(k)) if k else (0, "")))
+    # terms in order of appearance (a product rule reads d(A)B + A d(B)), positive terms first
+    order.sort(key=lambda k: coefs[k] < 0)
     terms: list[Node] = []
     for k in order:
         c = coefs[k]
@@ -496,9 +496,13 @@ def _trace(s: Simplifier, node: Node) -> Node:
     if s.is_zero(x):
         return ZERO
     if isinstance(x, N.Add):
-        return s.simp(N.Add(tuple(N.Trace(t) for t in x.terms)))
+        # a scalar term of a matrix sum is added to every entry: tr(c + A) = c tr(𝟙) + tr(A)
+        r, c = env.shape(x)
+        return s.simp(N.Add(tuple(N.Trace(N.Mul((t, N.Ones(r, c))) if env.is_scalar(t) else t) for t in x.terms)))
     if isinstance(x, N.Transpose):
         return s.simp(N.Trace(x.arg))
+    if isinstance(x, N.Ones) and isinstance(x.rows, int):
+        return N.Number(Fraction(x.rows))
     if isinstance(x, N.Identity) and isinstance(x.dim, int):
         return N.Number(Fraction(x.dim))
     if isinstance(x, N.Kron):  # tr(A ⊗ B) = tr(A) tr(B)

@@ -110,11 +110,6 @@ def test_a_line_may_name_two_variables_for_a_second_derivative() -> None:
     assert obj["wrt"] == ["x", "x"] and obj["derivative"] == "A + Aᵀ"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (cli/commands.py, render/console.py): batch text output prints two or three lines "
-    "per expression (equation, shape, index), so results cannot be matched to input lines",
-)
 def test_text_batch_prints_one_result_per_line() -> None:
     code, out, err = run(["diff", "-", "--format", "text"], "tr(A B) ; A\nlogdet(X) ; X\nB C ; B\n")
     assert code == 0, err

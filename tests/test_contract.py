@@ -130,10 +130,6 @@ def test_readme_example_logdet_json() -> None:
     np.testing.assert_allclose(obj["value"], np.linalg.inv(np.array([[2.0, 1.0], [1.0, 3.0]])).T, atol=1e-12)
 
 
-SHAPE_NAMES = "core bug: README says JSON `shape` gives sizes when --at fixes them; it keeps names"
-
-
-@pytest.mark.xfail(strict=True, reason=SHAPE_NAMES)
 def test_shape_gives_sizes_when_at_fixes_them() -> None:
     out = mcalc("diff", "logdet(X)", "--wrt", "X", "--at", "X=[[2,1],[1,3]]", "--format", "json")
     assert as_json(out)["shape"] == [2, 2]

@@ -69,16 +69,12 @@ def test_value_matches_finite_differences(case: Case, tmp_path: Path, rng: np.ra
     )
 
 
-FUNCTION_OF_T = "core bug: JSON `derivative` prints A′(t), which is not valid mcalc input (README: 'valid mcalc input')"
-
-
 @pytest.mark.parametrize(
     "case",
     [
         pytest.param(
             c,
             id=c.id,
-            marks=[pytest.mark.xfail(strict=True, reason=FUNCTION_OF_T)] if functions_of(str(c.input)) else [],
         )
         for c in CASES
     ],

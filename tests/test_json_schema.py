@@ -133,12 +133,6 @@ def test_value_objects(expr: str, wrt: list[str], at: list[str], expected: Any) 
     assert np.asarray(obj["value"]).ndim == len(obj["shape"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (cli/commands.py): with --at the JSON `shape` keeps dimension names although the "
-    "values fix the sizes (README: 'or sizes when --at fixes them'); the payload is built before "
-    "the sizes are bound",
-)
 def test_at_values_fix_the_sizes_in_shape() -> None:
     _, obj = one_object("diff", "logdet(X)", "--wrt", "X", "--at", "X=[[2,1],[1,3]]")
     assert obj["shape"] == [2, 2] and obj["variables"] == {"X": [2, 2]}
@@ -196,8 +190,7 @@ def _readme_examples() -> list[Any]:
             joined = " ".join(line.strip() for line in output if line.strip())
             # a documented object may continue on the next line; objects start with {"
             objs = [o if o.startswith("{") else "{" + o for o in re.split(r"(?<=\})\s+\{", joined)]
-            marks = [pytest.mark.xfail(strict=True, reason="core bug: --at sizes not in shape/variables")]
-            examples.append(pytest.param(command[2:], objs, marks=marks if "--at" in command else ()))
+            examples.append(pytest.param(command[2:], objs))
     return examples
 
 

@@ -47,6 +47,8 @@ class _Adjoint:
     def push(self, node: Node, cot: Node) -> None:
         """Accumulate the gradient contributions of `node` (linear in dX) with cotangent `cot`."""
         env = self.env
+        if not self.has_d(node):
+            return
         if isinstance(node, N.Differential):
             self.parts.append(cot)
         elif isinstance(node, N.Add):

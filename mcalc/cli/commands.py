@@ -198,10 +198,12 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         report_error(exc, args.fmt, source=expr)
         return exc.exit_code
     layout = pipeline.Layout(args.layout)
+    # values first: they fix the sizes that `shape` and `variables` then report
+    value = _value_at(result, args.at).tolist() if args.at else None
     payload = report.to_json(result, layout)
     code = EXIT_OK
-    if args.at:
-        payload["value"] = _value_at(result, args.at).tolist()
+    if value is not None:
+        payload["value"] = value
     if args.check:
         outcome = _check(result, args.seed)
         payload["check"] = outcome.to_json()
@@ -214,7 +216,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         if args.fmt == "latex":
             payload["steps_latex"] = render_steps(result, latex=True)
     _extras(result, payload, args.fmt)
-    console.show_diff(payload, args.fmt, result)
+    console.show_diff(payload, args.fmt, result, batch=line is not None)
     return code
 
 

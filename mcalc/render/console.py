@@ -33,15 +33,11 @@ def _console(stderr: bool = False) -> Any:
 
 
 def error_line(message: str, source: str | None = None, span: Span | None = None) -> None:
-    text = f"error: {message}"
+    """Every error is exactly one line on stderr (red on a terminal); the column is in the message."""
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-        con = _console(stderr=True)
-        con.print(f"[bold red]error:[/] {_escape(message)}")
-        if source is not None and span is not None and len(source) <= 200:
-            con.print("  " + _escape(source), markup=True)
-            con.print("  " + " " * span.start + "[red]^[/]")
+        _console(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
         return
-    print(text, file=sys.stderr)
+    print(f"error: {message}", file=sys.stderr)
 
 
 def _escape(text: str) -> str:
@@ -78,7 +74,8 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
-def show_diff(payload: dict[str, Any], fmt: str | None, result: Any) -> None:
+def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool = False) -> None:
+    """One result. In batch mode (EXPR of -) plain text is one line per input line: the equation."""
     if fmt == "json":
         print(json.dumps(payload, ensure_ascii=False))
         return
@@ -95,6 +92,12 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any) -> None:
         return
     if fmt == "vec":
         print(payload["vec"])
+        return
+    if batch and (fmt == "text" or not _styled()):
+        line = payload["equation"]
+        if "check" in payload:
+            line += "    [check " + ("passed" if payload["check"]["passed"] else "FAILED") + "]"
+        print(line)
         return
     if fmt == "text" or not _styled():
         for line in plain_diff_lines(payload):

@@ -99,9 +99,11 @@ def shape_line(result: Result, layout: Layout) -> str:
     env = result.env
     stage = result.final
     if stage.kind is DerivKind.TENSOR:
-        f = "×".join(dim_text(d) for d in _dims_of(env, stage.function)) or "1"
-        x = "×".join(dim_text(d) for d in var_dims(env, stage.var))
-        return f"({f})×({x})"
+        parts = [_dims_of(env, stage.function), var_dims(env, stage.var)]
+        if layout is Layout.DENOMINATOR:
+            parts.reverse()
+        texts = ["×".join(dim_text(d) for d in p) or "1" for p in parts]
+        return "×".join(f"({t})" if len(p) > 1 else t for t, p in zip(texts, parts, strict=True))
     shown = displayed(stage, layout, env)
     r, c = env.shape(shown)
     if r == 1 and c == 1:

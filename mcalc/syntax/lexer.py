@@ -37,6 +37,7 @@ class Tok(enum.Enum):
     INVERSE_T = "'⁻ᵀ'"
     SUPERSCRIPT = "superscript power"
     NORM = "'‖'"
+    PRIME = "'′'"
     UNDERSCORE = "'_'"
     EOF = "end of input"
 
@@ -71,7 +72,7 @@ SINGLE = {
     "(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA,
     "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "/": Tok.SLASH,
     "^": Tok.CARET, "⊙": Tok.HADAMARD, "∘": Tok.HADAMARD, "⊗": Tok.KRON, "'": Tok.TRANSPOSE,
-    "ᵀ": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE,
+    "ᵀ": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE, "′": Tok.PRIME, "″": Tok.PRIME,
 }  # fmt: skip
 
 

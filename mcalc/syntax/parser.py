@@ -215,6 +215,9 @@ class Parser:
         tok = self.advance()
         if tok.text == "I":
             return Identity(span=tok.span)
+        primes = 0
+        while self.peek().kind is Tok.PRIME and not self.peek().spaced:
+            primes += 2 if self.advance().text == "″" else 1
         nxt = self.peek()
         # A(t): a function of the scalar t, written without a space before '('
         if (
@@ -229,7 +232,9 @@ class Parser:
             close = self.advance()
             if param.text == tok.text:
                 raise ParseError(f"{tok.text} cannot be a function of itself", param.span)
-            return FunctionOf(tok.text, param.text, span=Span(tok.span.start, close.span.end))
+            return FunctionOf(tok.text, param.text, primes, span=Span(tok.span.start, close.span.end))
+        if primes:
+            raise ParseError(f"{tok.text}′ is a derivative: write it with its parameter, {tok.text}′(t)", tok.span)
         return Symbol(tok.text, span=tok.span)
 
     def norm(self) -> Node:
