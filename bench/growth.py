@@ -138,7 +138,7 @@ def sympy_worker(payload: dict[str, Any]) -> list[dict[str, Any]]:
 def run(
     families: tuple[str, ...] = FAMILIES,
     sizes: tuple[int, ...] = SIZES,
-    reps: int = 3,
+    reps: int = 5,
     limit: float = 60.0,
     sympy_limit: float = 30.0,
     fit_from: int = 8,

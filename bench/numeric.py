@@ -28,7 +28,7 @@ from typing import Any
 from bench.corpus import Section, median, ms, run_worker, table
 
 EXPRESSIONS = ("logdet(X)", "tr(A X B)", "a^T X^-1 b")
-SIZES = (10, 30, 100, 300, 1000)
+SIZES = (10, 30, 100, 300, 500, 1000)
 
 
 def numpy_function(src: str) -> Callable[[dict[str, Any]], Any]:
