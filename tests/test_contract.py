@@ -313,10 +313,6 @@ def test_an_expression_can_follow_double_dash() -> None:
     assert as_json(out)["derivative"] == "−I"
 
 
-LEADING_MINUS = "core bug: an EXPR starting with '-' is taken for an option (No such option: -t)"
-
-
-@pytest.mark.xfail(strict=True, reason=LEADING_MINUS)
 def test_an_expression_may_start_with_unary_minus() -> None:
     out = mcalc("diff", "-tr(A B)", "--wrt", "A", "--format", "json")
     assert out.returncode == 0, out.stdout + out.stderr

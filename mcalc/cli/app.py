@@ -62,7 +62,7 @@ class _McalcGroup(TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
             _default_sigpipe()
-        argv = list(sys.argv[1:] if args is None else args)
+        argv = _protect_leading_minus(self, list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.TyperException as exc:  # click's usage errors and friends
@@ -77,6 +77,32 @@ class _McalcGroup(TyperGroup):
             print(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)", file=sys.stderr)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
+    """`mcalc diff "-x^T A x" --wrt x`: an expression that starts with '-' is not an option. Move it
+    behind `--` so the parser takes it as the EXPR argument (each command has one positional)."""
+    if not argv or "--" in argv:
+        return argv
+    cmd = group.commands.get(argv[0])
+    if cmd is None:
+        return argv
+    takes_value: dict[str, bool] = {}
+    for p in cmd.params:
+        if p.param_type_name == "option":
+            for name in (*p.opts, *p.secondary_opts):
+                takes_value[name] = not getattr(p, "is_flag", False) and not getattr(p, "count", False)
+    i = 1
+    while i < len(argv):
+        tok = argv[i]
+        if tok in takes_value:
+            i += 2 if takes_value[tok] else 1
+            continue
+        looks_like_option = tok.startswith("--") or tok[:2] in takes_value or tok == "-"
+        if tok.startswith("-") and not looks_like_option:
+            return argv[:i] + argv[i + 1 :] + ["--", tok]
+        i += 1
+    return argv
 
 
 def _default_sigpipe() -> None:

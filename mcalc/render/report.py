@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed
-from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer
+from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.shapes import Kind, ShapeEnv, dim_text
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
@@ -14,7 +14,8 @@ from mcalc.syntax.nodes import Dim, Node
 
 
 def _expr(printer: Printer, node: Node) -> str:
-    return printer.wrap(node, PREC_MUL + 1)
+    """The differentiated expression after ∂/∂X: parenthesised unless it is one operand."""
+    return printer.wrap(node, PREC_POSTFIX)
 
 
 def lhs(result: Result, latex: bool = False) -> str:

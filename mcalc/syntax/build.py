@@ -56,5 +56,12 @@ def flatten(node: Node) -> Node:
                 flat.extend(c.children())
             else:
                 flat.append(c)
+        if isinstance(node, Mul):  # −(2x) reads −2x
+            numbers = [c for c in flat if isinstance(c, Number)]
+            if len(numbers) > 1:
+                value = numbers[0].value
+                for c in numbers[1:]:
+                    value *= c.value
+                flat = [Number(value), *(c for c in flat if not isinstance(c, Number))]
         return type(node)(tuple(flat), span=node.span)
     return node
