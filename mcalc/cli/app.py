@@ -87,7 +87,7 @@ def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
     cmd = group.commands.get(argv[0])
     if cmd is None:
         return argv
-    takes_value: dict[str, bool] = {}
+    takes_value: dict[str, bool] = {"-h": False, "--help": False}
     for p in cmd.params:
         if p.param_type_name == "option":
             for name in (*p.opts, *p.secondary_opts):
