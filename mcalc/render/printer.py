@@ -130,7 +130,10 @@ class Printer:
         return "I"
 
     def p_Ones(self, n: N.Ones) -> str:
-        return "\\mathbf{1}" if self.latex else "𝟙"
+        row = n.rows == 1 and n.cols != 1  # 𝟙ᵀ: a row of ones
+        if self.latex:
+            return "\\mathbf{1}^{\\top}" if row else "\\mathbf{1}"
+        return "𝟙ᵀ" if row else "𝟙"
 
     def p_Zero(self, n: N.Zero) -> str:
         return "0"
