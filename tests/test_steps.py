@@ -273,3 +273,27 @@ def test_the_first_line_differentiates_the_expression_as_typed(case: Case) -> No
     first = derivation(result, strict=True)[0]
     assert isinstance(first.sides[0], DOf)
     assert first.name in {r.name for r in DERIVATIVE_RULES.values()} | {"identify-gradient", "identify-jacobian"}
+
+
+def test_a_zero_derivative_has_one_line() -> None:
+    steps = steps_of("A", "--wrt", "t", "--scalar", "t")
+    assert steps == ["dA = 0 ⇒ df/dt = 0    [d-const: d(c) = 0]"]
+
+
+def test_steps_never_take_the_derivative_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the textbook derivation fails on some input, --steps still prints the differential and the
+    result (and the derivative itself is printed as always)."""
+    from mcalc.render import steps as module
+
+    def broken(self: Any, function: N.Node) -> list[Line]:
+        raise RuntimeError("no textbook form")
+
+    monkeypatch.setattr(module._StageWriter, "lines", broken)
+    code, out, _ = run("diff", "tr(A B)", "--wrt", "A", "--steps")
+    assert code == 0
+    assert out.splitlines()[0] == "∂/∂A tr(AB) = Bᵀ"
+    assert out.splitlines()[-1] == "step: d tr(AB) = tr(B dA) ⇒ ∂f/∂A = Bᵀ    [substitute: " + (
+        REWRITES["substitute"].identity + "]"
+    )
+    with pytest.raises(RuntimeError):
+        derivation(pipeline.differentiate("tr(A B)", ["A"]), strict=True)

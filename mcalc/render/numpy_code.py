@@ -412,6 +412,8 @@ def parameters(result: Result) -> list[str]:
                 out.append(derivative_param(name, param, k))
         else:
             out.append(_ident(name))
+    if len(set(out)) != len(out):
+        raise NotImplementedError(f"two variables share a Python name: {', '.join(out)}")
     return out
 
 

@@ -243,12 +243,19 @@ def derivation(result: Result, layout: Layout = Layout.MIXED, strict: bool = Fal
     lines: list[Line] = []
     for i, stage in enumerate(result.stages):
         function = result.tree if i == 0 else stage.function
+        writer = _StageWriter(result.env, stage, layout)
         try:
-            lines += _StageWriter(result.env, stage, layout).lines(function)
+            lines += writer.lines(function)
         except Exception:  # noqa: BLE001 - the steps never take the derivative itself down
             if strict:
                 raise
-            lines += _StageWriter(result.env, stage, layout).lines(stage.function)
+            try:
+                lines += writer.lines(stage.function)
+            except Exception:  # noqa: BLE001 - last resort: the differential and the result
+                label, label_latex = writer.labels()
+                shown = displayed(stage, layout, result.env)
+                lines.append(_line((DOf(stage.function), stage.differential), "substitute",
+                                   Conclusion(label, label_latex, (shown,))))  # fmt: skip
     return lines
 
 
@@ -481,7 +488,9 @@ class _StageWriter:
             const = DERIVATIVE_RULES[N.Number]
             shown = displayed(self.stage, self.layout, env)
             label = self.labels()
-            return [Line((df, N.Number(Fraction(0))), const.name, const.identity, const.latex,
+            r, c = env.shape(function)
+            zero: Node = N.Number(Fraction(0)) if (r, c) == (1, 1) else N.Zero(r, c)
+            return [Line((df, zero), const.name, const.identity, const.latex,
                          Conclusion(label[0], label[1], (shown,)))]  # fmt: skip
         terms = [self.tidy(t) for t in self.terms(self.tidy(raw))]
         expanded = _add(terms)
