@@ -13,7 +13,7 @@ from typing import Any
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, McalcError, ShapeError
-from mcalc.shapes import Declarations, Kind, ShapeEnv, infer_shapes
+from mcalc.shapes import Declarations, Kind, ShapeEnv, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -69,7 +69,7 @@ def prepare(
     tree = parse(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
     env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
-    return tree, env, extra_trees
+    return tree, env, [fix_identities(env, t) for t in extra_trees]
 
 
 def _parse_extra(src: str, params: frozenset[str]) -> Node:

@@ -203,6 +203,17 @@ class ShapeEnv:
             return self.names.get(d, d)
         return d
 
+    def concrete(self, shape: Shape) -> Shape:
+        """The shape with every dimension whose size is known replaced by that size."""
+
+        def one(d: Dim) -> Dim:
+            try:
+                return self.size(d)
+            except ShapeError:
+                return d
+
+        return (one(shape[0]), one(shape[1]))
+
     def shape_of_var(self, name: str) -> Shape:
         r, c = self.var_dims[name]
         return (self.resolve(r), self.resolve(c))
@@ -640,6 +651,11 @@ def _name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
             visit(d)
     for d in list(env._identity_dims.values()):
         visit(d)
+
+
+def fix_identities(env: ShapeEnv, tree: Node) -> Node:
+    """The tree with each `I` given the size inference found for it (claims use this too)."""
+    return _fix_identities(env, tree)
 
 
 def _fix_identities(env: ShapeEnv, tree: Node) -> Node:

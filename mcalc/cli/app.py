@@ -300,6 +300,7 @@ def check_claim(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    at: At = [],  # noqa: B006
     fmt: Fmt = None,
     seed: Seed = None,
     debug: Debug = False,
@@ -325,6 +326,7 @@ def check_claim(
                 fmt=None if fmt is None else fmt.value,
                 seed=seed,
                 debug=debug,
+                at=at,
             )
         )
     )
@@ -367,10 +369,11 @@ def shape_(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    at: At = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
 ) -> None:
-    """Infer the shape of EXPR and of each variable.
+    """Infer the shape of EXPR and of each variable (sizes from --at values, if given).
 
     \b
     Examples:
@@ -382,7 +385,7 @@ def shape_(
     raise typer.Exit(
         commands.run_shape(
             expr, commands.Decl(scalar, vector, matrix, symmetric, shape),
-            None if fmt is None else fmt.value, debug,
+            None if fmt is None else fmt.value, debug, at,
         )
     )  # fmt: skip
 

@@ -95,6 +95,7 @@ class CheckArgs:
     fmt: str | None
     seed: int | None = None
     debug: bool = False
+    at: list[str] = field(default_factory=list)
 
 
 def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
@@ -272,14 +273,6 @@ def _orders(result: Any, name: str) -> list[int]:
     return orders
 
 
-def _check_function_values(env: Any, values: dict[str, Any]) -> None:
-    for name in env.functions:
-        shape = values[name].shape
-        for key, v in values.items():
-            if key.startswith(name + "′") and v.shape != shape:
-                raise InputError(f"{key} has shape {v.shape} but {name} has {shape}")
-
-
 def _check(result: Any, seed: int | None) -> Any:
     from mcalc import pipeline
     from mcalc.numeric.check import check_derivative, domain_of
@@ -327,9 +320,38 @@ def run_check(args: CheckArgs) -> int:
             raise InputError(
                 f"mcalc check needs {', '.join(missing)}: mcalc check EXPR --wrt VAR --claim ANSWER (or --file SHEET)"
             )
-        return check_one(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)
+        code = check_one(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)
+        if args.at:
+            code = max(code, _claim_at(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.at, args.fmt))
+        return code
 
     return guarded(args.fmt, args.debug, body)
+
+
+def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], fmt: str | None) -> int:
+    """`check --at`: the claim and the derivative compared once more, at the point given."""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.check import bind_values
+    from mcalc.numeric.evaluate import evaluate
+    from mcalc.numeric.values import load_values
+
+    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt))
+    result = pipeline.differentiate_tree(expr, tree, env, wrt)
+    values = bind_values(env, load_values(at), list(env.kinds), [tree], rename=_greek)
+    truth = np.asarray(evaluate(result.final.result, env, values), dtype=float)
+    mine = np.asarray(evaluate(claim_tree, env, values), dtype=float)
+    if mine.shape != truth.shape and mine.T.shape == truth.shape:
+        mine = mine.T
+    agree = mine.shape == truth.shape and bool(np.allclose(mine, truth, rtol=1e-7, atol=1e-9))
+    gap = float(np.max(np.abs(mine - truth))) if mine.shape == truth.shape else float("inf")
+    if fmt == "json":
+        print(json.dumps({"at": at, "agree": agree, "max_abs_difference": gap}))
+    else:
+        print(f"at the point given: the claim and the derivative {'agree' if agree else 'differ'}"
+              + ("" if agree else f" (largest difference {gap:.3g})"))
+    return EXIT_OK if agree else EXIT_FAILED
 
 
 # --- eval, shape, identities ---
@@ -361,16 +383,22 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
     return guarded(fmt, debug, body)
 
 
-def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool) -> int:
+def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str] | None = None) -> int:
     def body() -> int:
         from mcalc import pipeline
         from mcalc.render.report import variables_json
         from mcalc.shapes import shape_text
 
         tree, env, _ = pipeline.prepare(expr, decl.build())
+        if at:  # sizes from the values given (some may stay symbolic)
+            from mcalc.numeric.values import load_values
+            from mcalc.shapes import bind_sizes
+
+            raw = {_greek(k): v for k, v in load_values(at).items()}
+            bind_sizes(env, {n: tuple(v.shape) for n, v in raw.items() if n in env.kinds})
         payload = {
             "expression": expr,
-            "shape": shape_text(env.shape(tree)),
+            "shape": shape_text(env.concrete(env.shape(tree))),
             "variables": variables_json(env),
             "kinds": {n: k.value for n, k in env.kinds.items()},
         }
