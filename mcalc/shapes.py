@@ -381,19 +381,22 @@ def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
 
 def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     acc: Shape | None = None
-    acc_node: Node | None = None
+    acc_parts: list[Node] = []  # the factors multiplied so far, for an error message
     for f in node.factors:
         s = _sub(env, f, unify)
         if acc is None or _scalarish(env, acc):
-            acc, acc_node = s, f
+            acc, acc_parts = s, [f]
             continue
         if _scalarish(env, s):
             continue
         ok = env.uf.unify(acc[1], s[0]) if unify else env.resolve(acc[1]) == env.resolve(s[0])
-        assert acc_node is not None
-        _need(env, ok, "dimension mismatch in a product", node, [(acc_node, acc), (f, s)])
+        if not ok:
+            left: Node = acc_parts[0]
+            for g in acc_parts[1:]:
+                left = N.Mul((left, g), span=_join(left.span, g.span))
+            _need(env, ok, "dimension mismatch in a product", node, [(left, acc), (f, s)])
         acc = (acc[0], s[1])
-        acc_node = N.Mul((acc_node, f), span=_join(acc_node.span, f.span))
+        acc_parts.append(f)
     assert acc is not None
     return acc
 

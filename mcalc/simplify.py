@@ -69,8 +69,12 @@ class Simplifier:
         """Total order used for canonical choices: fewer transposes first, then the S-expression."""
         k = self.keys.get(node)
         if k is None:
-            text = to_sexpr(node)
-            k = (text.count("(transpose") + text.count("(inverse"), text)
+            # built from the children's cached keys: each distinct subtree is printed once
+            kids = node.children()
+            child_keys = [self.key(c) for c in kids]
+            flips = sum(ck[0] for ck in child_keys) + isinstance(node, (N.Transpose, N.Inverse))
+            text = to_sexpr(node, [ck[1] for ck in child_keys]) if kids else to_sexpr(node)
+            k = (flips, text)
             self.keys[node] = k
         return k
 

@@ -6,7 +6,8 @@ from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-def to_sexpr(node: Node) -> str:
+def to_sexpr(node: Node, children: list[str] | None = None) -> str:
+    """`children`, when given, are the S-expressions of node.children() already computed."""
     if isinstance(node, N.Symbol):
         return node.name
     if isinstance(node, N.Number):
@@ -29,5 +30,5 @@ def to_sexpr(node: Node) -> str:
         extra = f" p={node.p}"
     elif isinstance(node, N.Unvec):
         extra = f" {node.rows}x{node.cols}"
-    inner = " ".join(to_sexpr(c) for c in node.children())
+    inner = " ".join(children if children is not None else [to_sexpr(c) for c in node.children()])
     return f"({head} {inner}{extra})"
