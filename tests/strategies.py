@@ -46,7 +46,10 @@ MATRIX_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Φ", ("Φ", "Phi")), ("Ψ", ("Ψ", "Psi")), ("Γ", ("Gamma", "Γ")),
 )  # fmt: skip
 SYMMETRIC_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("S", ("S",)), ("S1", ("S1",)), ("Σ", ("Σ", "Sigma")), ("Λ", ("Lambda", "Λ")),
+    ("S", ("S",)),
+    ("S1", ("S1",)),
+    ("Σ", ("Σ", "Sigma")),
+    ("Λ", ("Lambda", "Λ")),
 )
 VECTOR_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("x", ("x",)), ("y", ("y",)), ("z", ("z",)), ("u", ("u",)), ("v", ("v",)), ("w", ("w",)),
@@ -278,7 +281,9 @@ class Ctx:
         a, b = self.gen(shape, depth), self.gen(shape, depth)
         fa, fb = a.fn, b.fn
         minus = self.pick(["-", "-", "−"])
-        return Expr(f"{a.text} {minus} {_wrap(b, PROD)}", SUM, lambda vals: fa(vals) - fb(vals), shape, a.bars or b.bars)
+        return Expr(
+            f"{a.text} {minus} {_wrap(b, PROD)}", SUM, lambda vals: fa(vals) - fb(vals), shape, a.bars or b.bars
+        )
 
     def op_neg(self, shape: Shape, depth: int) -> Expr:
         a = self.gen(shape, depth)
@@ -333,17 +338,25 @@ class Ctx:
         a, b = self.gen(shape, depth), self.gen(shape, depth)
         fa, fb = a.fn, b.fn
         op = self.pick([".*", "⊙", " .* "])
-        return Expr(f"{_wrap(a, EW)}{op}{_wrap(b, ATOM)}", EW, lambda vals: fa(vals) * fb(vals), shape, a.bars or b.bars)
+        return Expr(
+            f"{_wrap(a, EW)}{op}{_wrap(b, ATOM)}", EW, lambda vals: fa(vals) * fb(vals), shape, a.bars or b.bars
+        )
 
     def op_scalar_broadcast(self, shape: Shape, depth: int) -> Expr:
         s, a = self.gen((1, 1), depth), self.gen(shape, depth)
         fs, fa = s.fn, a.fn
         how = self.pick(["+", "-", ".*"])
         if how == "+":
-            return Expr(f"{_wrap(s, PROD)} + {_wrap(a, PROD)}", SUM, lambda vals: fs(vals) + fa(vals), shape, s.bars or a.bars)
+            return Expr(
+                f"{_wrap(s, PROD)} + {_wrap(a, PROD)}", SUM, lambda vals: fs(vals) + fa(vals), shape, s.bars or a.bars
+            )
         if how == "-":
-            return Expr(f"{_wrap(a, PROD)} - {_wrap(s, PROD)}", SUM, lambda vals: fa(vals) - fs(vals), shape, s.bars or a.bars)
-        return Expr(f"{_wrap(s, EW)} .* {_wrap(a, ATOM)}", EW, lambda vals: fs(vals) * fa(vals), shape, s.bars or a.bars)
+            return Expr(
+                f"{_wrap(a, PROD)} - {_wrap(s, PROD)}", SUM, lambda vals: fa(vals) - fs(vals), shape, s.bars or a.bars
+            )
+        return Expr(
+            f"{_wrap(s, EW)} .* {_wrap(a, ATOM)}", EW, lambda vals: fs(vals) * fa(vals), shape, s.bars or a.bars
+        )
 
     def op_ediv(self, shape: Shape, depth: int) -> Expr:
         if self.flip(30):
@@ -514,8 +527,10 @@ class Ctx:
         a, b = self.gen(s, depth), self.gen(s, depth)
         fa, fb = a.fn, b.fn
         t = self.pick(["^T", "'", "ᵀ"])
-        return Expr(f"vec({a.text}){t} vec({b.text})", PROD,
-                    lambda vals: np.full((1, 1), float(np.sum(fa(vals) * fb(vals)))), shape, a.bars or b.bars)  # fmt: skip
+        text = f"vec({a.text}){t} vec({b.text})"
+        return Expr(
+            text, PROD, lambda vals: np.full((1, 1), float(np.sum(fa(vals) * fb(vals)))), shape, a.bars or b.bars
+        )
 
     def op_kron(self, shape: Shape, depth: int) -> Expr:
         form = self.pick(["tr", "sum", "norm", "hadamard"])
@@ -529,11 +544,21 @@ class Ctx:
         kt = k.format(a.text, b.text) if k.startswith("kron") else f"({_wrap(a, ATOM)} ⊗ {_wrap(b, ATOM)})"
         bars = a.bars or b.bars
         if form == "tr":
-            return Expr(f"tr({kt})", ATOM, lambda vals: np.full((1, 1), np.trace(np.kron(fa(vals), fb(vals)))), shape, bars)
+            return Expr(
+                f"tr({kt})", ATOM, lambda vals: np.full((1, 1), np.trace(np.kron(fa(vals), fb(vals)))), shape, bars
+            )
         if form == "sum":
-            return Expr(f"sum({kt})", ATOM, lambda vals: np.full((1, 1), np.kron(fa(vals), fb(vals)).sum()), shape, bars)
+            return Expr(
+                f"sum({kt})", ATOM, lambda vals: np.full((1, 1), np.kron(fa(vals), fb(vals)).sum()), shape, bars
+            )
         if form == "norm":
-            return Expr(f"norm2({kt})", ATOM, lambda vals: np.full((1, 1), np.linalg.norm(np.kron(fa(vals), fb(vals)))), shape, bars)
+            return Expr(
+                f"norm2({kt})",
+                ATOM,
+                lambda vals: np.full((1, 1), np.linalg.norm(np.kron(fa(vals), fb(vals)))),
+                shape,
+                bars,
+            )
         c_, d_ = self.gen(a.shape, depth), self.gen(b.shape, depth)
         fc, fd = c_.fn, d_.fn
         kt2 = f"kron({c_.text}, {d_.text})"
@@ -554,7 +579,18 @@ class Ctx:
 
 
 TARGET_SHAPES: tuple[Shape, ...] = (
-    (1, 1), (1, 1), (1, 1), (1, 1), (1, 1), (3, 1), (2, 1), (4, 1), (2, 3), (3, 3), (4, 2), (1, 3),
+    (1, 1),
+    (1, 1),
+    (1, 1),
+    (1, 1),
+    (1, 1),
+    (3, 1),
+    (2, 1),
+    (4, 1),
+    (2, 3),
+    (3, 3),
+    (4, 2),
+    (1, 3),
 )
 
 

@@ -163,8 +163,10 @@ def _compare_all(case: Case, values: dict[str, Any], f0: Any, rng: np.random.Gen
             problems.append(f"{where}: mcalc reads the expression differently: value {got_f} != {f_lf}")
             continue
         simplified = _value_or_none(res.stages[0].function, env, values)
-        if simplified is None or np.shape(simplified) != np.shape(f_lf) or not np.allclose(
-            simplified, f_lf, rtol=1e-7, atol=atol
+        if (
+            simplified is None
+            or np.shape(simplified) != np.shape(f_lf)
+            or not np.allclose(simplified, f_lf, rtol=1e-7, atol=atol)
         ):
             problems.append(f"{where}: simplifying the expression changed its value: {simplified} != {f_lf}")
             continue
@@ -384,7 +386,9 @@ def test_regression_matrix_differential_that_cancels_is_refused() -> None:
     _agrees(_case("A - (A + H)", lambda v: v["A"] - (v["A"] + v["H"]), (3, 3), {"A": _mat("A"), "H": _mat("H")}))
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: simplify factors x out of xᵀx + Ax (a scalar broadcast) and raises a shape error")
+@pytest.mark.xfail(
+    strict=True, reason="core bug: simplify factors x out of xᵀx + Ax (a scalar broadcast) and raises a shape error"
+)
 def test_regression_common_factor_of_a_broadcast_sum() -> None:
     """`mcalc diff "x^T x + A x" --wrt A` → "error: dimension mismatch in a sum at col 1: A is n×m,
     x^T is 1×m", exit 2; the expression is xᵀx·𝟙 + Ax and its shapes check (`mcalc shape` accepts it)."""
