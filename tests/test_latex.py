@@ -187,11 +187,6 @@ def test_latex_spellings(expr: str, wrt: str, extra: list[str], needles: list[st
         assert needle in out, (needle, out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (render/index.py, render/console.py): --format latex prints only the vec form of a "
-    "tensor derivative; the index form with Kronecker deltas (\\delta_{ik}) exists only as Unicode text",
-)
 def test_tensor_latex_includes_the_index_form_with_kronecker_deltas() -> None:
     _, out, _ = run("diff", "B C", "--wrt", "B", "--format", "latex")
     assert r"\delta_{ik}" in out and "C_{lj}" in out

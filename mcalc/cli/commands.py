@@ -118,7 +118,7 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
             traceback.print_exc()
         message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
         if fmt == "json":
-            print(json.dumps({"error": message, "position": None}, ensure_ascii=False))
+            print(json.dumps({"error": message, "position": None, "category": "internal error"}, ensure_ascii=False))
         else:
             console.error_line(message)
         return EXIT_FAILED
@@ -213,9 +213,9 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
     if args.steps:
         from mcalc.render.steps import render_steps
 
-        payload["steps"] = render_steps(result, latex=False)
+        payload["steps"] = render_steps(result, latex=False, layout=layout)
         if args.fmt == "latex":
-            payload["steps_latex"] = render_steps(result, latex=True)
+            payload["steps_latex"] = render_steps(result, latex=True, layout=layout)
     _extras(result, payload, args.fmt)
     console.show_diff(payload, args.fmt, result, batch=line is not None)
     return code
@@ -228,6 +228,8 @@ def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
         from mcalc.render.index import render_index
 
         payload["index"] = render_index(result)
+        if fmt == "latex":
+            payload["index_latex"] = render_index(result, latex=True)
         payload["vec"] = payload["equation"]
     if fmt == "numpy":
         from mcalc.render.numpy_code import render_numpy

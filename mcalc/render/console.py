@@ -81,6 +81,8 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
         return
     if fmt == "latex":
         print(payload["equation_latex"])
+        if "index_latex" in payload:
+            print(payload["index_latex"])
         for step in payload.get("steps_latex", []):
             print(step)
         return

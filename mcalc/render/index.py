@@ -11,10 +11,11 @@ from fractions import Fraction
 
 from mcalc.calculus.identify import gradient
 from mcalc.pipeline import Result
-from mcalc.render.printer import TEXT, Printer, subscript
+from mcalc.render.printer import LATEX, TEXT, Printer, subscript
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier, split_coefficient
 from mcalc.syntax import nodes as N
+from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Node
 
 
@@ -22,8 +23,10 @@ class NoIndexForm(Exception):
     pass
 
 
-def _sub(a: str, b: str | None = None) -> str:
+def _sub(a: str, b: str | None = None, latex: bool = False) -> str:
     text = a + (b or "")
+    if latex:
+        return f"_{{{text}}}"
     return subscript(text) or f"[{','.join(x for x in (a, b) if x)}]"
 
 
@@ -32,10 +35,12 @@ def _has_d(node: Node) -> bool:
 
 
 class IndexWriter:
-    def __init__(self, env: ShapeEnv, var: str) -> None:
+    def __init__(self, env: ShapeEnv, var: str, latex: bool = False) -> None:
         self.env = env
         self.var = var
-        self.pr = Printer(TEXT)
+        self.latex = latex
+        self.pr = Printer(LATEX if latex else TEXT)
+        self.delta = "\\delta" if latex else "δ"
         self.simp = Simplifier(env)
         x_r, x_c = env.shape_of_var(var)
         self.x_indices = ("k", "l") if x_c != 1 else ("k", None)
@@ -43,17 +48,20 @@ class IndexWriter:
     def entry(self, node: Node, a: str | None, b: str | None) -> str:
         """The (a, b) entry of a matrix expression without dX (None: a dimension of size 1)."""
         if isinstance(node, N.Identity):
-            return f"δ{_sub(a or '', b)}" if a and b else "1"
+            return f"{self.delta}{_sub(a or '', b, self.latex)}" if a and b else "1"
         if isinstance(node, N.Transpose):
             return self.entry(node.arg, b, a)
         idx = [x for x in (a, b) if x]
         r, c = self.env.shape(node)
         if r == 1 and c == 1:
             return self.pr.wrap(node, 50)
-        text = self.pr.p(node) if isinstance(node, N.Symbol) else f"({self.pr.p(node)})"
+        text = self.pr.p(node) if isinstance(node, N.Symbol) else self.pr.paren(self.pr.p(node))
         if isinstance(node, N.Symbol) and len(node.name) > 1:
-            text = f"({node.name})"
-        return text + _sub(*idx) if idx else text
+            text = self.pr.paren(self.pr.p(node))
+        if not idx:
+            return text
+        braced = self.latex and "_" in text and not text.endswith("\\right)")  # W_{1} → {W_{1}}_{ij}
+        return (f"{{{text}}}" if braced else text) + _sub(idx[0], idx[1] if len(idx) > 1 else None, self.latex)
 
     def term(self, term: Node, i: str | None, j: str | None) -> list[tuple[Fraction, str]]:
         coef, factors = split_coefficient(term)
@@ -94,27 +102,35 @@ class IndexWriter:
     def _side(self, factors: list[Node], a: str | None, b: str | None) -> str:
         if not factors:
             if a and b:
-                return f"δ{_sub(a, b)}"
+                return f"{self.delta}{_sub(a, b, self.latex)}"
             return "1"
         node = factors[0] if len(factors) == 1 else N.Mul(tuple(factors))
         return self.entry(node, a, b)
 
 
-def render_index(result: Result) -> str:
+def render_index(result: Result, latex: bool = False) -> str:
     stage = result.final
     env = result.env
-    writer = IndexWriter(env, stage.var)
+    writer = IndexWriter(env, stage.var, latex)
     r, c = env.shape(stage.function)
     i: str | None = "i"
     j: str | None = "j" if c != 1 else None
     if r == 1 and c == 1:
         i = j = None
     k, l_ = writer.x_indices
-    f_text = writer.pr.p(stage.function)
-    f_text = f_text if isinstance(stage.function, N.Symbol) else f"({f_text})"
-    f_idx = _sub(*[x for x in (i, j) if x]) if i else ""
+    f_text = writer.pr.p(flatten(stage.function))
+    if not isinstance(stage.function, N.Symbol):
+        f_text = writer.pr.paren(f_text)
+    f_idx = _sub(i, j, latex) if i else ""
     x_name = writer.pr.s.name(stage.var)
-    lhs = f"∂{f_text}{f_idx}/∂{x_name}{_sub(*[x for x in (k, l_) if x])}"
+    if len(stage.var) > 1:  # W_1: ∂(W_1)ₖₗ, \partial {W_{1}}_{kl}
+        x_name = f"{{{x_name}}}" if latex else f"({x_name})"
+    x_idx = _sub(k, l_, latex)
+    minus, plus, neg = (" - ", " + ", "-") if latex else (" − ", " + ", "−")
+    if latex:
+        lhs = f"\\frac{{\\partial {f_text}{f_idx}}}{{\\partial {x_name}{x_idx}}}"
+    else:
+        lhs = f"∂{f_text}{f_idx}/∂{x_name}{x_idx}"
     d = stage.differential
     if isinstance(d, N.Zero) or (isinstance(d, N.Number) and d.value == 0):
         return f"{lhs} = 0"
@@ -124,7 +140,8 @@ def render_index(result: Result) -> str:
         for t in terms:
             pieces.extend(writer.term(t, i, j))
     except NoIndexForm:
-        return f"{lhs}: no index form for this expression (see the vec form)"
+        note = "\\text{no index form (see the vec form)}" if latex else "no index form for this expression (see the vec form)"
+        return f"{lhs}: {note}" if not latex else f"{lhs} = {note}"
     out = ""
     for n, (coef, body) in enumerate(pieces):
         mag = abs(coef)
@@ -132,7 +149,7 @@ def render_index(result: Result) -> str:
         if mag != 1:
             shown = f"{writer.pr.p(N.Number(mag))} {shown}"
         if n == 0:
-            out = ("−" if coef < 0 else "") + shown
+            out = (neg if coef < 0 else "") + shown
         else:
-            out += (" − " if coef < 0 else " + ") + shown
+            out += (minus if coef < 0 else plus) + shown
     return f"{lhs} = {out}"
