@@ -523,23 +523,25 @@ def _trace(s: Simplifier, node: Node) -> Node:
 
 
 def _cyclic_canonical(s: Simplifier, chain: list[Node], node: Node) -> Node:
+    """tr(ABC) = tr(BCA) = tr(CᵀBᵀAᵀ): the least rotation of the chain or of its transpose (a scalar
+    product without trace first, then fewer transposes, then the factors' keys in order)."""
     flipped = [s.simp(N.Transpose(f)) for f in reversed(chain)]
-    best: tuple[tuple[int, int, str], Node] | None = None
+    best: tuple[tuple[int, int, list[str]], list[Node]] | None = None
     for family in (chain, flipped):
+        keys = [s.key(f) for f in family]
+        flips = sum(k[0] for k in keys)
+        texts = [k[1] for k in keys]
         for k in range(len(family)):
             rot = family[k:] + family[:k]
-            prod = N.Mul(tuple(rot))
-            scalar = _chain_is_scalar(s, rot)
-            candidate: Node = prod if scalar else N.Trace(prod)
-            kk = s.key(candidate)
-            key = (0 if scalar else 1, kk[0], kk[1])
+            key = (0 if _chain_is_scalar(s, rot) else 1, flips, texts[k:] + texts[:k])
             if best is None or key < best[0]:
-                best = (key, candidate)
+                best = (key, rot)
     assert best is not None
-    result = best[1]
-    if result == node:
-        return node
-    return s.simp(result) if isinstance(result, N.Mul) else result
+    (scalar_first, _, _), rot = best
+    if scalar_first == 0:
+        return s.simp(N.Mul(tuple(rot)))
+    result = N.Trace(N.Mul(tuple(rot)))
+    return node if result == node else result
 
 
 def _det(s: Simplifier, node: Node) -> Node:
