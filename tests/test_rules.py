@@ -11,7 +11,7 @@ import pytest
 
 from mcalc.calculus.rules import DERIVATIVE_RULES, FUNCTION_DERIVATIVES
 from mcalc.numeric.evaluate import _HANDLERS, _elementwise
-from mcalc.render.printer import Printer, TEXT
+from mcalc.render.printer import TEXT, Printer
 from mcalc.shapes import _SHAPE_RULES
 from mcalc.syntax import nodes as N
 from mcalc.syntax.parser import ELEMENTWISE, INTERNAL_ELEMENTWISE

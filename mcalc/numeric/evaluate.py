@@ -151,7 +151,7 @@ def _det_times_inverse(n: Any) -> tuple[list[Node], int | None, Node | None]:
     """det(Y) ⋯ Y⁻¹ (or Y⁻ᵀ) in one product: evaluate as the adjugate, defined for singular Y too."""
     dets = [f for f in n.factors if isinstance(f, N.Det)]
     for d in dets:
-        for i, f in enumerate(n.factors):
+        for f in n.factors:
             inv = f.arg if isinstance(f, N.Transpose) else f
             if isinstance(inv, N.Inverse) and inv.arg == d.arg:
                 rest = [g for g in n.factors if g is not d]
@@ -166,7 +166,9 @@ def _mul(e: Evaluator, n: Any) -> Array:
     for k, f in enumerate(factors):
         if k == adj_at and adj_node is not None:
             transposed = isinstance(adj_node, N.Transpose)
-            base = adj_node.arg.arg if transposed else adj_node.arg
+            inverse = adj_node.arg if isinstance(adj_node, N.Transpose) else adj_node
+            assert isinstance(inverse, N.Inverse)
+            base = inverse.arg
             a = adjugate(e.ev(base))
             v = a.T if transposed else a
             acc = v if acc is None else acc @ v

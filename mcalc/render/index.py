@@ -140,8 +140,9 @@ def render_index(result: Result, latex: bool = False) -> str:
         for t in terms:
             pieces.extend(writer.term(t, i, j))
     except NoIndexForm:
-        note = "\\text{no index form (see the vec form)}" if latex else "no index form for this expression (see the vec form)"
-        return f"{lhs}: {note}" if not latex else f"{lhs} = {note}"
+        if latex:
+            return f"{lhs} = \\text{{no index form (see the vec form)}}"
+        return f"{lhs}: no index form for this expression (see the vec form)"
     out = ""
     for n, (coef, body) in enumerate(pieces):
         mag = abs(coef)

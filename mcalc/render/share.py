@@ -61,8 +61,10 @@ def share(root: Node, taken: set[str]) -> tuple[Node, list[tuple[Node, Node]]]:
     letter = next((x for x in "uvwzhgqs" if x not in taken), "u")
     names: dict[Node, Node] = {}
     defs: dict[Node, Node] = {}
+    number: dict[Node, int] = {}  # creation order of each name, which is dependency order
     for i, cand in enumerate(candidates, start=1):
         name = N.Symbol(f"{letter}{str(i).translate(SUBSCRIPT_DIGITS)}")
+        number[name] = i
         defs[name] = N.substitute(cand, names)  # smaller names already in place
         names[cand] = name
     main = N.substitute(root, names)
@@ -75,19 +77,18 @@ def share(root: Node, taken: set[str]) -> tuple[Node, list[tuple[Node, Node]]]:
         for d in defs.values():
             for k, v in _uses(d, name_set).items():
                 total[k] = total.get(k, 0) + v
-        for name in list(defs):
-            if total.get(name, 0) <= 1:
-                body = defs.pop(name)
-                main = N.substitute(main, {name: body})
-                defs = {k: N.substitute(v, {name: body}) for k, v in defs.items()}
+        for once in list(defs):
+            if total.get(once, 0) <= 1:
+                body = defs.pop(once)
+                main = N.substitute(main, {once: body})
+                defs = {k: N.substitute(v, {once: body}) for k, v in defs.items()}
                 changed = True
                 break
-    ordered = sorted(defs.items(), key=lambda kv: int(str(kv[0].name[1:]).translate(
-        str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))))  # type: ignore[attr-defined]
+    ordered = sorted(defs.items(), key=lambda kv: number[kv[0]])
     # renumber 1, 2, 3 … in dependency order
     renamed: dict[Node, Node] = {}
-    for i, (name, _) in enumerate(ordered, start=1):
-        renamed[name] = N.Symbol(f"{letter}{str(i).translate(SUBSCRIPT_DIGITS)}")
+    for i, (old, _) in enumerate(ordered, start=1):
+        renamed[old] = N.Symbol(f"{letter}{str(i).translate(SUBSCRIPT_DIGITS)}")
     main = N.substitute(main, renamed)
-    result = [(renamed[name], N.substitute(body, renamed)) for name, body in ordered]
+    result = [(renamed[old], N.substitute(body, renamed)) for old, body in ordered]
     return main, result
