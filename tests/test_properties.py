@@ -615,3 +615,95 @@ def test_regression_derivative_text_is_valid_input(source: str, var: str, scalar
     decl = Declarations(scalars=frozenset(s for s in scalars.split(",") if s))
     text = derivative_text(pipeline.differentiate(source, [var], decl), pipeline.Layout.MIXED)
     infer_shapes(parse(text, decl.scalars), decl, text)
+
+
+# --- second derivatives: `--wrt x --wrt y` is the derivative of the first derivative ---------------
+
+HESSIAN_EXAMPLES = 300
+
+
+def _difference_of_value(result: pipeline.Result, values: dict[str, Any], name: str, vdir: Any, h: float) -> Any:
+    """Central difference of mcalc's derivative value along vdir."""
+    plus, minus = dict(values), dict(values)
+    plus[name] = values[name] + h * vdir
+    minus[name] = values[name] - h * vdir
+    with np.errstate(all="ignore"):
+        return (pipeline.evaluate_value(result, plus) - pipeline.evaluate_value(result, minus)) / (2 * h)
+
+
+def check_second(case: Case, stats: Stats) -> list[str]:
+    """For a scalar expression and two (vector or scalar) variables u, v: the value of ∂²f/∂u∂v,
+    applied to a direction of v, against central differences of mcalc's own ∂f/∂u (which the main
+    property checks) along that direction; and ∂²f/∂u∂u is symmetric."""
+    names = [n for n, v in case.variables.items() if v.kind != "matrix"]
+    if not names:
+        return []
+    stats.examples += 1
+    rng = np.random.default_rng(case.seed)
+    values = case.sample(rng)
+    problems: list[str] = []
+    decl = case.declarations()
+    sizes = {n: v.lf_shape for n, v in case.variables.items()}
+    pairs = [(names[0], names[0])] + ([(names[0], names[1])] if len(names) > 1 else [])
+    for u, v in pairs:
+        where = f"∂²/∂{u}∂{v} of {case!r}"
+        try:
+            first = pipeline.differentiate(case.source, [u], decl)
+            second = pipeline.differentiate(case.source, [u, v], decl)
+            bind_sizes(first.env, sizes)
+            bind_sizes(second.env, sizes)
+            with np.errstate(all="ignore"):
+                h2 = pipeline.evaluate_value(second, values)
+                g0 = pipeline.evaluate_value(first, values)
+        except MathError:
+            stats.skips["math error"] += 1
+            continue
+        except McalcError as exc:
+            problems.append(f"{where}: refused: {exc.one_line()}")
+            continue
+        if not (_finite(h2) and _finite(g0)) or np.abs(g0).max(initial=0) > LARGE:
+            stats.skips["not finite or too large"] += 1
+            continue
+        var = case.variables[v]
+        want_shape = np.shape(g0) + var.lf_shape
+        if np.shape(h2) != want_shape:
+            problems.append(f"{where}: value has shape {np.shape(h2)}, contract says {want_shape}")
+            continue
+        if u == v and not np.allclose(h2, np.swapaxes(h2, -1, -2) if h2.ndim == 2 else h2, rtol=1e-7, atol=1e-9):
+            problems.append(f"{where}: the Hessian is not symmetric")
+        vdir = direction(var, rng)
+
+        try:
+            d1, d2 = (_difference_of_value(first, values, v, vdir, hh) for hh in (H, H / 2))
+        except MathError:
+            stats.skips["math error"] += 1
+            continue
+        rich = (4 * d2 - d1) / 3
+        if not _finite(rich) or _norm(d1 - d2) > 1e-4 * (_norm(rich) + 1.0):
+            stats.skips["not smooth at the step"] += 1
+            continue
+        v_lf = lf(vdir, var.shape)
+        analytic = np.tensordot(h2, v_lf, axes=np.ndim(v_lf)) if np.ndim(v_lf) else h2 * v_lf
+        stats.comparisons += 1
+        err = _norm(analytic - rich)
+        if err > RTOL * max(_norm(analytic), _norm(rich)) + 1e-9 * (1 + _norm(g0)):
+            problems.append(f"{where}: ⟨H, V⟩ = {analytic} but differences of ∂f/∂{u} give {rich}")
+    return problems
+
+
+def test_properties_second_derivatives_match_differences_of_the_first(capsys: pytest.CaptureFixture[str]) -> None:
+    stats = Stats()
+
+    @settings(max_examples=HESSIAN_EXAMPLES, database=None)
+    @given(cases(max_depth=4, shapes=((1, 1),)))
+    def prop(case: Case) -> None:
+        problems = check_second(case, stats)
+        stats.mismatches.extend(problems)
+        assert not problems, "\n".join(problems)
+
+    try:
+        prop()
+    finally:
+        _report(capsys, stats.summary("second derivatives (Hessians and mixed)"))
+    assert stats.comparisons >= HESSIAN_EXAMPLES // 2
+    assert stats.skipped <= MAX_SKIP_FRACTION * stats.examples + 5, stats.summary("too many skips")
