@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 META = re.compile(r"^#\s*([a-z_]+):\s?(.*)$")
@@ -126,6 +127,22 @@ def write_golden(name: str, cases: Sequence[Case]) -> None:
             block.extend(case.expected)
         out.append("\n".join(block))
     (GOLDEN_DIR / name).write_text("\n\n".join(out) + "\n", encoding="utf-8")
+
+
+def golden_updates(request: pytest.FixtureRequest, name: str) -> Iterator[dict[int, list[str]]]:
+    """Body of a module fixture: collects actual outputs, written back with --update-goldens."""
+    collected: dict[int, list[str]] = {}
+    yield collected
+    if request.config.getoption("--update-goldens") and collected:
+        update_golden(name, collected)
+
+
+def golden_params(cases: Iterable[Case], id_of: Callable[[Case], str]) -> list[Any]:
+    """One pytest param per case; a case with `# xfail: …` is a strict xfail with that reason."""
+    def marks(c: Case) -> list[Any]:
+        return [pytest.mark.xfail(strict=True, reason=c.get("xfail"))] if c.get("xfail") else []
+
+    return [pytest.param(c, id=id_of(c), marks=marks(c)) for c in cases]
 
 
 def update_golden(name: str, actual: Mapping[int, list[str]]) -> None:

@@ -31,7 +31,7 @@ gen = _tool("gen_completions")
 def test_committed_script_is_what_typer_generates(shell: str) -> None:
     path = ROOT / gen.FILES[shell]
     assert path.read_text(encoding="utf-8") == gen.completion_script(shell), (
-        f"{path.relative_to(ROOT)} is stale: run python tools/regen.py (or tools/gen_completions.py)"
+        f"{path.relative_to(ROOT)} is stale: run python tools/regen.py"
     )
 
 

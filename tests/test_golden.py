@@ -12,7 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import Case, check_numeric, cli, diff_args, functions_of, golden_cases, make_point, save_npz, update_golden
+from helpers import (
+    Case,
+    check_numeric,
+    cli,
+    diff_args,
+    functions_of,
+    golden_cases,
+    golden_updates,
+    make_point,
+    save_npz,
+)
 
 GOLDEN = "diff.txt"
 CASES = golden_cases(GOLDEN)
@@ -29,10 +39,7 @@ def params(cases: list[Case], numeric: bool = False) -> list[object]:
 
 @pytest.fixture(scope="module")
 def updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
-    collected: dict[int, list[str]] = {}
-    yield collected
-    if request.config.getoption("--update-goldens") and collected:
-        update_golden(GOLDEN, collected)
+    yield from golden_updates(request, GOLDEN)
 
 
 @pytest.mark.parametrize("case", params(CASES))

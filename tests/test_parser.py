@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterator
 
 import pytest
-from helpers import Case, cli, golden_cases, update_golden
+from helpers import Case, cli, golden_cases, golden_params, golden_updates
 
 from mcalc.errors import McalcError, ParseError
 from mcalc.syntax.parser import parse
@@ -24,21 +24,10 @@ def sexpr(source: str, scalars: tuple[str, ...] = ()) -> str:
 
 @pytest.fixture(scope="module")
 def updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
-    collected: dict[int, list[str]] = {}
-    yield collected
-    if request.config.getoption("--update-goldens") and collected:
-        update_golden(GOLDEN, collected)
+    yield from golden_updates(request, GOLDEN)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, id=c.input, marks=[pytest.mark.xfail(strict=True, reason=c.get("xfail"))])
-        if c.get("xfail")
-        else pytest.param(c, id=c.input)
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize("case", golden_params(CASES, lambda c: str(c.input)))
 def test_parse_tree(case: Case, updates: dict[int, list[str]], request: pytest.FixtureRequest) -> None:
     actual = sexpr(str(case.input), tuple(case.all("scalar")))
     if request.config.getoption("--update-goldens") and case.get("xfail") is None:
@@ -96,23 +85,10 @@ ERROR_CASES = golden_cases(ERRORS)
 
 @pytest.fixture(scope="module")
 def error_updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
-    collected: dict[int, list[str]] = {}
-    yield collected
-    if request.config.getoption("--update-goldens") and collected:
-        update_golden(ERRORS, collected)
+    yield from golden_updates(request, ERRORS)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=f"{c.input} {c.get('args')}",
-            marks=[pytest.mark.xfail(strict=True, reason=c.get("xfail"))] if c.get("xfail") else [],
-        )
-        for c in ERROR_CASES
-    ],
-)
+@pytest.mark.parametrize("case", golden_params(ERROR_CASES, lambda c: f"{c.input} {c.get('args')}"))
 def test_error_message(case: Case, error_updates: dict[int, list[str]], request: pytest.FixtureRequest) -> None:
     args = ["diff", str(case.input), *shlex.split(case.get("args") or "")]
     text = cli(*args, "--format", "text")

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterator
 
 import pytest
-from helpers import Case, cli, golden_cases, update_golden
+from helpers import Case, cli, golden_cases, golden_params, golden_updates
 
 from mcalc.shapes import Declarations, Kind, infer_shapes
 from mcalc.syntax.parser import parse
@@ -19,23 +19,10 @@ CASES = golden_cases(GOLDEN)
 
 @pytest.fixture(scope="module")
 def updates(request: pytest.FixtureRequest) -> Iterator[dict[int, list[str]]]:
-    collected: dict[int, list[str]] = {}
-    yield collected
-    if request.config.getoption("--update-goldens") and collected:
-        update_golden(GOLDEN, collected)
+    yield from golden_updates(request, GOLDEN)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=f"{c.input} {c.get('args') or ''}".strip(),
-            marks=[pytest.mark.xfail(strict=True, reason=c.get("xfail"))] if c.get("xfail") else [],
-        )
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize("case", golden_params(CASES, lambda c: f"{c.input} {c.get('args') or ''}".strip()))
 def test_shape_golden(case: Case, updates: dict[int, list[str]], request: pytest.FixtureRequest) -> None:
     run = cli("shape", str(case.input), *shlex.split(case.get("args") or ""), "--format", "text")
     assert run.code == 0, run.stdout + run.stderr

@@ -55,22 +55,8 @@ def generate() -> dict[str, str]:
     return {path: completion_script(shell) for shell, path in FILES.items()}
 
 
-def main(argv: list[str]) -> int:
-    stale = []
-    for path, text in generate().items():
-        target = ROOT / path
-        if "--check" in argv:
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                stale.append(path)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale: {', '.join(stale)}; run python tools/gen_completions.py", file=sys.stderr)
-        return 1
-    return 0
+if __name__ == "__main__":  # writing and --check live in regen.py, which regenerates everything
+    sys.path.insert(0, str(ROOT / "tools"))
+    import regen
 
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(regen.main(sys.argv[1:]))
