@@ -175,6 +175,18 @@ def test_fuzz_wrt_names_raise_only_mcalc_errors(wrt: str) -> None:
 # --- pathological sizes, in-process ----------------------------------------------------------------
 
 
+@pytest.fixture
+def default_recursion_limit() -> Iterator[None]:
+    """What a library user has: the CLI raises the limit (commands.guarded), and earlier CLI tests in
+    this process leave it raised, so the in-process answers below would depend on test order."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -188,7 +200,7 @@ def test_fuzz_wrt_names_raise_only_mcalc_errors(wrt: str) -> None:
         pytest.param("exp(" * 150 + "x" + ")" * 150, id="150-nested-exp"),
     ],
 )
-def test_fuzz_deep_or_huge_input_is_answered(text: str) -> None:
+def test_fuzz_deep_or_huge_input_is_answered(text: str, default_recursion_limit: None) -> None:
     only_mcalc_errors(text, lambda: mcalc_stages(text), limit=30)
 
 
@@ -196,7 +208,7 @@ def test_fuzz_deep_or_huge_input_is_answered(text: str) -> None:
     strict=True,
     reason="core bug: a flat sum of 5,000 terms raises RecursionError in-process (the CLI says 'nested too deeply')",
 )
-def test_fuzz_long_flat_sum_is_answered() -> None:
+def test_fuzz_long_flat_sum_is_answered(default_recursion_limit: None) -> None:
     text = " + ".join(f"x_{i}" for i in range(5000))
     assert only_mcalc_errors(text, lambda: mcalc_stages(text), limit=30) is None
 
@@ -204,7 +216,7 @@ def test_fuzz_long_flat_sum_is_answered() -> None:
 @pytest.mark.xfail(
     strict=True, reason="core bug: 20,000 transposes x'''… raise RecursionError (the postfix chain has no depth limit)"
 )
-def test_fuzz_long_postfix_chain_is_answered() -> None:
+def test_fuzz_long_postfix_chain_is_answered(default_recursion_limit: None) -> None:
     text = "x" + "'" * 20_000
     only_mcalc_errors(text, lambda: mcalc_stages(text), limit=30)
 
@@ -212,7 +224,7 @@ def test_fuzz_long_postfix_chain_is_answered() -> None:
 @pytest.mark.xfail(
     strict=True, reason="core bug: a number of more than 4,300 digits is an internal ValueError (int conversion limit)"
 )
-def test_fuzz_number_with_5000_digits_is_answered() -> None:
+def test_fuzz_number_with_5000_digits_is_answered(default_recursion_limit: None) -> None:
     text = "9" * 5000 + " x"
     only_mcalc_errors(text, lambda: mcalc_stages(text), limit=30)
 
