@@ -162,6 +162,15 @@ def _wrap(e: Expr, level: int) -> str:
     return e.text if e.level >= level else f"({e.text})"
 
 
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def _base(e: Expr) -> str:
+    """The base of a postfix power: `R²` then `²` would read as R²², the power 22."""
+    text = _wrap(e, ATOM)
+    return f"({text})" if text[-1:] in SUPERSCRIPT_DIGITS else text
+
+
 def _juxtapose(left: str, right: str) -> str:
     """`A B`, but `2 * 3`: two numbers in a row are an error by design ("write an operator")."""
     if right[:1].isdigit() or right[:1] == ".":
@@ -431,7 +440,7 @@ class Ctx:
         a = self.gen(shape, depth)
         fa = a.fn
         text, p = self.pick([("^2", 2), ("²", 2), ("^3", 3), ("^{2}", 2)])
-        return Expr(f"{_wrap(a, ATOM)}{text}", ATOM, lambda vals: np.linalg.matrix_power(fa(vals), p), shape, a.bars)
+        return Expr(f"{_base(a)}{text}", ATOM, lambda vals: np.linalg.matrix_power(fa(vals), p), shape, a.bars)
 
     def op_diag_of_vector(self, shape: Shape, depth: int) -> Expr:
         a = self.gen((shape[0], 1), depth)
@@ -511,7 +520,7 @@ class Ctx:
     def op_scalar_power(self, shape: Shape, depth: int) -> Expr:
         a = self.gen(shape, depth)
         fa = a.fn
-        at = _wrap(a, ATOM)
+        at = _base(a)
         text, f = self.pick([
             (f"{at}^2", lambda x: x**2),
             (f"{at}²", lambda x: x**2),

@@ -92,7 +92,7 @@ def direction(v: Var, rng: np.random.Generator) -> Any:
     return d / np.linalg.norm(d)
 
 
-def finite_difference(case: Case, values: dict[str, Any], name: str, vdir: Any) -> Any:
+def finite_difference(case: Case, values: dict[str, Any], name: str, vdir: Any, noise_scale: float = 0.0) -> Any:
     """Richardson-extrapolated central difference of case.fn along vdir (internal 2-D shapes)."""
 
     def delta(h: float) -> Any:
@@ -106,7 +106,9 @@ def finite_difference(case: Case, values: dict[str, Any], name: str, vdir: Any) 
     if not (_finite(d1) and _finite(d2)):
         raise Skip("finite difference not finite")
     rich = (4 * d2 - d1) / 3
-    if _norm(d1 - d2) > 1e-4 * (_norm(rich) + 1.0):
+    # relative to the derivative itself (a kink of relu can hide under an absolute floor when the
+    # derivative is small), plus the rounding noise of the differences, ~eps·|f|/h
+    if _norm(d1 - d2) > 1e-4 * _norm(rich) + 1e-9 * (1.0 + noise_scale):
         raise Skip("not smooth at the step")
     return rich
 
@@ -123,10 +125,22 @@ def check_case(case: Case, stats: Stats) -> list[str]:
             raise Skip("expression not finite at the point")
         if np.abs(f0).max() > LARGE:
             raise Skip("expression too large at the point")
+        if _sensitive(case, values, f0):
+            raise Skip("ill-conditioned at the point")
         return _compare_all(case, values, f0, rng, stats)
     except Skip as why:
         stats.skips[str(why)] += 1
         return []
+
+
+def _sensitive(case: Case, values: dict[str, Any], f0: Any) -> bool:
+    """Does a relative change of 1e-12 in the inputs move f by more than 1e-6 (a condition number above
+    10⁶, as in cos(exp(exp(3)) G))? There, rounding alone makes equal formulas differ."""
+    rng = np.random.default_rng(case.seed + 1)
+    nudged = {k: v * (1 + 1e-12 * rng.standard_normal(np.shape(v))) for k, v in values.items()}
+    with np.errstate(all="ignore"):
+        f1 = case.fn(nudged)
+    return not _finite(f1) or _norm(f1 - f0) > 1e-6 * (_norm(f0) + 1.0)
 
 
 def _compare_all(case: Case, values: dict[str, Any], f0: Any, rng: np.random.Generator, stats: Stats) -> list[str]:
@@ -181,7 +195,7 @@ def _compare_all(case: Case, values: dict[str, Any], f0: Any, rng: np.random.Gen
             problems.append(f"{where}: the gradient on symmetric matrices is not symmetric")
         for _ in range(2):
             vdir = direction(var, rng)
-            fd = lf(finite_difference(case, values, name, vdir), case.shape)
+            fd = lf(finite_difference(case, values, name, vdir, _norm(f0)), case.shape)
             v_lf = lf(vdir, var.shape) if var.kind != "matrix" else vdir
             analytic = np.tensordot(value, v_lf, axes=np.ndim(v_lf)) if np.ndim(v_lf) else value * v_lf
             stats.comparisons += 1
@@ -395,6 +409,23 @@ def test_regression_common_factor_of_a_broadcast_sum() -> None:
     x^T is 1×m", exit 2; the expression is xᵀx·𝟙 + Ax and its shapes check (`mcalc shape` accepts it)."""
     x = Var("x", ("x",), (3, 1), "vector")
     _agrees(_case("x^T x + A x", lambda v: v["x"].T @ v["x"] + v["A"] @ v["x"], (3, 1), {"x": x, "A": _mat("A")}))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="core bug: d diag(A − (A − I)) is refused: 'no vec form for Zero in a derivative'"
+)
+def test_regression_diagonal_of_a_cancelling_difference() -> None:
+    """Found in the 100,000-example run as diag(Ψ⁻² + S − (S − I))ᵀ by S:
+    `mcalc diff "diag(A - (A - I))" --wrt A` → "error: no vec form for Zero in a derivative" (exit 2)."""
+    _agrees(_case("diag(A - (A - I))", lambda v: np.diag(v["A"] - (v["A"] - np.eye(3))).reshape(-1, 1).copy(), (3, 1),
+                  {"A": _mat("A")}))  # fmt: skip
+
+
+def test_regression_nested_superscript_powers_are_parenthesised() -> None:
+    """A generator bug found in the long run, kept as a parser fact: R²² is R to the 22nd, (R²)² is R⁴."""
+    _agrees(_case("tr((R²)²)", lambda v: np.full((1, 1), np.trace(np.linalg.matrix_power(v["R"], 4))), (1, 1),
+                  {"R": _mat("R")}))  # fmt: skip
+    _agrees(_case("c²² + 0 c", lambda v: v["c"] ** 22, (1, 1), {"c": _scalar("c")}))
 
 
 # --- numerical honesty of the --check oracle (mcalc/numeric/check.py) -----------------------------
@@ -679,7 +710,7 @@ def check_second(case: Case, stats: Stats) -> list[str]:
             stats.skips["math error"] += 1
             continue
         rich = (4 * d2 - d1) / 3
-        if not _finite(rich) or _norm(d1 - d2) > 1e-4 * (_norm(rich) + 1.0):
+        if not _finite(rich) or _norm(d1 - d2) > 1e-4 * _norm(rich) + 1e-9 * (1.0 + _norm(g0)):
             stats.skips["not smooth at the step"] += 1
             continue
         v_lf = lf(vdir, var.shape)
