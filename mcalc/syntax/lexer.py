@@ -63,7 +63,7 @@ GREEK = {
 # Words that name functions or constants; everything else made of letters is a product of names.
 FUNCTION_WORDS = frozenset({
     "tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid",
-    "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace",
+    "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace", "sign", "step",
 })  # fmt: skip
 
 SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
@@ -148,9 +148,28 @@ def tokenize(src: str) -> list[Token]:
             add(Tok.NORM, "||", i, i + 2)
             i += 2
             continue
-        if src.startswith("⁻¹", i):
+        if ch == "⁻" and i + 1 < n and src[i + 1] in SUPERSCRIPT_DIGITS and not src.startswith("⁻¹", i):
+            j = i + 1
+            while j < n and src[j] in SUPERSCRIPT_DIGITS:
+                j += 1
+            add(Tok.SUPERSCRIPT, src[i:j], i, j)  # X⁻² is X^-2
+            i = j
+            continue
+        if src.startswith("⁻¹", i) and not (i + 2 < n and src[i + 2] in SUPERSCRIPT_DIGITS):
             add(Tok.INVERSE, "⁻¹", i, i + 2)
             i += 2
+            continue
+        if src.startswith("⁻¹", i):
+            j = i + 1
+            while j < n and src[j] in SUPERSCRIPT_DIGITS:
+                j += 1
+            add(Tok.SUPERSCRIPT, src[i:j], i, j)
+            i = j
+            continue
+        if ch in "₁₂":  # ‖x‖₁, ‖X‖₂: a norm's subscript
+            add(Tok.UNDERSCORE, "_", i, i)
+            add(Tok.NUMBER, "1" if ch == "₁" else "2", i, i + 1)
+            i += 1
             continue
         if src.startswith("⁻ᵀ", i):
             add(Tok.INVERSE_T, "⁻ᵀ", i, i + 2)

@@ -315,7 +315,7 @@ class Parser:
             return LogDet(a.arg, span=span)  # log det X is logdet X
         if word in builders:
             return builders[word]()
-        if word in ELEMENTWISE:
+        if word in ELEMENTWISE or word in INTERNAL_ELEMENTWISE:
             return Apply(word, a, span=span)
         raise ParseError(f"unknown function {word!r}", tok.span)
 
@@ -335,8 +335,10 @@ class Parser:
             elif tok.kind is Tok.SUPERSCRIPT:
                 self.advance()
                 value = 0
-                for ch in tok.text:
+                for ch in tok.text.lstrip("⁻"):
                     value = 10 * value + SUPERSCRIPT_DIGITS[ch]
+                if tok.text.startswith("⁻"):
+                    value = -value
                 node = Power(node, Fraction(value), span=_span(node, tok))
             elif tok.kind is Tok.CARET:
                 self.advance()
