@@ -46,7 +46,8 @@ class McalcError(Exception):
             text = f"{head}{where}{sep}{rest}"
         if self.hint:
             text += f"; {self.hint}"
-        return text
+        # quoted user text may hold line breaks or control characters: keep the message one line
+        return "".join(ch if ch.isprintable() else (" " if ch.isspace() else f"\\x{ord(ch):02x}") for ch in text)
 
 
 class ParseError(McalcError):

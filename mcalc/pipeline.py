@@ -14,7 +14,7 @@ from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, McalcError, ShapeError
 from mcalc.shapes import Declarations, Kind, ShapeEnv, fix_identities, infer_shapes
-from mcalc.simplify import Simplifier
+from mcalc.simplify import Simplifier, shortest
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.parser import parse
@@ -152,7 +152,7 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
             n = env.resolve(vr)
             sym = N.Mul((half, N.Add((N.Identity(env.resolve((n, n))), N.Commutation(n, n)))))
             result = simp(N.Mul((result, sym)))
-    return Stage(var, function, d, kind, result, derivation)
+    return Stage(var, function, d, kind, shortest(result, simp), derivation)
 
 
 # --- layouts ---

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+from mcalc.errors import McalcError
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
@@ -332,7 +333,21 @@ def _merge_powers(
 
 
 def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
-    return _merge_powers(scalars, N.Power, lambda b, p: s.simp(N.Power(b, p)))
+    merged = _merge_powers(scalars, N.Power, lambda b, p: s.simp(N.Power(b, p)))
+    return _logistic(merged, N.Power)
+
+
+def _logistic(factors: list[Node], power_type: type[N.Power] | type[N.ElementPower]) -> list[Node]:
+    """exp(u) (1 + exp(u))⁻¹ → σ(u): the logistic function, as textbooks write the softplus slope."""
+    for i, f in enumerate(factors):
+        if not (isinstance(f, N.Apply) and f.func == "exp"):
+            continue
+        one_plus = N.Add((N.Number(Fraction(1)), f))
+        for j, g in enumerate(factors):
+            if isinstance(g, power_type) and g.exponent == -1 and g.base == one_plus:
+                rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                return [N.Apply("sigmoid", f.arg), *rest]
+    return factors
 
 
 def _cancel_chain(s: Simplifier, chain: list[Node]) -> list[Node]:
@@ -479,7 +494,7 @@ def _hadamard(s: Simplifier, node: Node) -> Node:
     if any(s.is_zero(f) for f in flat):
         return s.zero_like(node)
     rest = [f for f in rest if not isinstance(f, N.Ones)] or rest[:1]
-    merged = _merge_powers(rest, N.ElementPower, N.ElementPower)
+    merged = _logistic(_merge_powers(rest, N.ElementPower, N.ElementPower), N.ElementPower)
     if not merged:
         rows, cols = s.env.shape(node)
         merged = [N.Ones(rows, cols)]
@@ -707,3 +722,55 @@ NORMALISERS: dict[type, Callable[[Simplifier, Node], Node]] = {
 
 def simplify(node: Node, env: ShapeEnv) -> Node:
     return Simplifier(env).simp(node)
+
+
+EXPAND_LIMIT = 400  # nodes: expanding a larger result is not tried (an MLP's would explode)
+
+
+def distribute(node: Node, env: ShapeEnv, limit: int = 4 * EXPAND_LIMIT) -> Node | None:
+    """Products and elementwise products multiplied out over sums, everywhere; None if too large.
+    A scalar term of a matrix sum stands for that scalar times 𝟙: A(1 + v) = A𝟙 + Av."""
+    budget = [limit]
+
+    def walk(n: Node) -> Node:
+        kids = n.children()
+        if kids:
+            n = N.rebuild(n, tuple(walk(k) for k in kids))
+        if isinstance(n, (N.Mul, N.Hadamard)):
+            factors = n.children()
+            for i, f in enumerate(factors):
+                if isinstance(f, N.Add):
+                    budget[0] -= len(f.terms) * len(factors)
+                    if budget[0] < 0:
+                        raise OverflowError
+                    cls = type(n)
+                    r, c = env.shape(f)
+                    terms = [
+                        N.Mul((t, N.Ones(r, c))) if env.is_scalar(t) and (r, c) != (1, 1) else t for t in f.terms
+                    ]
+                    return walk(N.Add(tuple(cls((*factors[:i], t, *factors[i + 1 :])) for t in terms)))
+        return n
+
+    try:
+        return walk(node)
+    except (OverflowError, RecursionError):
+        return None
+
+
+def shortest(node: Node, simp: Simplifier) -> Node:
+    """The simplified result, or its multiplied-out form when that is shorter: y ⊙ (1 − σ) −
+    (1 − y) ⊙ σ becomes y − σ, while −2Φᵀ(y − Φθ) stays factored."""
+    size = N.tree_size(node)
+    if size > EXPAND_LIMIT:
+        return node
+    expanded = distribute(node, simp.env)
+    if expanded is None:
+        return node
+    try:
+        candidate = simp(expanded)
+    except (McalcError, AssertionError):  # an alternative form only: never a reason to fail
+        return node
+    if N.contains_type(candidate, N.Ones) and not N.contains_type(node, N.Ones):
+        return node  # A𝟙 is shorter only on paper: 𝟙 has no input spelling
+    # clearly shorter only: σ(1 − σ) stays as textbooks write it rather than σ − σ²
+    return candidate if N.tree_size(candidate) <= 0.75 * size else node

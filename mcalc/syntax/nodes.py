@@ -330,3 +330,29 @@ def substitute(node: Node, mapping: dict[Node, Node]) -> Node:
         return out
 
     return walk(node)
+
+
+def tree_size(node: Node) -> int:
+    """Number of nodes, counting a shared subtree at every place it occurs (the printed size)."""
+    sizes: dict[Node, int] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, done = stack.pop()
+        if n in sizes:
+            continue
+        if done:
+            sizes[n] = 1 + sum(sizes[c] for c in n.children())
+            continue
+        stack.append((n, True))
+        stack.extend((c, False) for c in n.children() if c not in sizes)
+    return sizes[node]
+
+
+def contains_type(node: Node, cls: type[Node]) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cls):
+            return True
+        stack.extend(n.children())
+    return False
