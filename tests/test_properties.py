@@ -421,6 +421,35 @@ def test_regression_diagonal_of_a_cancelling_difference() -> None:
                   {"A": _mat("A")}))  # fmt: skip
 
 
+@pytest.mark.xfail(
+    strict=True, reason="core bug: the Jacobian of (xᵀx + xᵀ) x y (a broadcast row) raises a shape error"
+)
+def test_regression_jacobian_through_a_broadcast_row() -> None:
+    """Found in the 100,000-example run as vec((xᵀx + xᵀ) x y): `mcalc diff "(x^T x + x^T) x y" --wrt x`
+    → "error: dimension mismatch in a sum: the expression is m×m, x is a vector of length m" (exit 2);
+    `(x^T x + x^T) x` alone is differentiated correctly."""
+    vx, vy = Var("x", ("x",), (3, 1), "vector"), Var("y", ("y",), (2, 1), "vector")
+    _agrees(_case("(x^T x + x^T) x y", lambda v: ((v["x"].T @ v["x"] + v["x"].T) @ v["x"]) * v["y"], (2, 1),
+                  {"x": vx, "y": vy}))  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True, reason="core bug: internal StopIteration (identify) for vec((B − B) C)ᵀ vec(K − (U + K)) y by K"
+)
+def test_regression_zero_times_a_cancelling_differential_under_vec() -> None:
+    """Found in the 100,000-example run: `mcalc diff "vec((B - B) C)^T vec(K - (U + K)) y" --wrt K`
+    → "internal error: StopIteration" (exit 1); the derivative is 0."""
+    vy = Var("y", ("y",), (3, 1), "vector")
+
+    def fn(v: dict[str, Any]) -> Any:
+        z = ((v["B"] - v["B"]) @ v["C"]).reshape(-1, 1, order="F")
+        w = (v["K"] - (v["U"] + v["K"])).reshape(-1, 1, order="F")
+        return (z.T @ w) * v["y"]
+
+    _agrees(_case("vec((B - B) C)^T vec(K - (U + K)) y", fn, (3, 1),
+                  {"B": _mat("B"), "C": _mat("C"), "K": _mat("K"), "U": _mat("U"), "y": vy}))  # fmt: skip
+
+
 def test_regression_nested_superscript_powers_are_parenthesised() -> None:
     """A generator bug found in the long run, kept as a parser fact: R²² is R to the 22nd, (R²)² is R⁴."""
     _agrees(_case("tr((R²)²)", lambda v: np.full((1, 1), np.trace(np.linalg.matrix_power(v["R"], 4))), (1, 1),
@@ -623,7 +652,9 @@ def test_properties_derivative_text_parses_back_to_the_same_value(capsys: pytest
     assert rt.checked >= ROUND_TRIP_EXAMPLES // 3
 
 
-NOT_INPUT = pytest.mark.xfail(strict=True, reason="core bug: the printed derivative is not valid mcalc input (𝟙, unvec)")
+NOT_INPUT = pytest.mark.xfail(
+    strict=True, reason="core bug: the printed derivative is not valid mcalc input (𝟙, unvec)"
+)
 
 
 @pytest.mark.parametrize(
