@@ -486,6 +486,11 @@ def _hadamard(s: Simplifier, node: Node) -> Node:
             coef *= c
             work.append(rest[0] if len(rest) == 1 else N.Mul(tuple(rest)))
             continue
+        if isinstance(g, N.Mul) and len(rest) >= 2 and isinstance(rest[-1], N.Ones):
+            if all(s.is_scalar(f) for f in rest[:-1]):  # s𝟙 ⊙ Y = s Y: the scalar leaves, 𝟙 is dropped
+                flat.extend(rest[:-1])
+                flat.append(rest[-1])
+                continue
         flat.append(g)
     if coef != 1:
         return s.simp(N.Mul((N.Number(coef), N.Hadamard(tuple(flat)))))
