@@ -103,7 +103,7 @@ def expressions(depth: int) -> st.SearchStrategy[str]:
     )
 
 
-SQUARE = Declarations(shapes={name: ("n", "n") for name in "ABCX"})
+SQUARE = Declarations(shapes=dict.fromkeys("ABCX", ("n", "n")))
 
 
 @settings(max_examples=300, deadline=None)
