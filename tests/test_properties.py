@@ -571,7 +571,7 @@ def test_check_honesty_the_cli_derivative_in_that_case_is_right() -> None:
 # --- the derivative text is valid input again (README: `derivative` is "valid mcalc input") -------
 
 # Spellings the printer uses that the lexer does not read (each has a strict-xfail test below).
-UNPARSEABLE_OUTPUT = ("𝟙", "₁", "⁻²", "⁻³", "⁻⁴", "sign(", "step(", "unvec(")
+UNPARSEABLE_OUTPUT = ("𝟙", "unvec(")
 
 
 @dataclass
@@ -580,6 +580,19 @@ class RoundTrip:
     known: Counter[str] = field(default_factory=Counter)
     unsized: int = 0
     problems: list[str] = field(default_factory=list)
+
+
+def _has_zero_array(node: Any, env: Any) -> bool:
+    """Does the tree hold a zero vector or matrix (printed as a bare `0`, which reads back as a scalar)?"""
+    from mcalc.syntax import nodes as N
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.Zero) and (n.rows, n.cols) != (1, 1):
+            return True
+        stack.extend(n.children())
+    return False
 
 
 def round_trip(case: Case, rt: RoundTrip) -> None:
@@ -602,6 +615,9 @@ def round_trip(case: Case, rt: RoundTrip) -> None:
         hit = next((tok for tok in UNPARSEABLE_OUTPUT if tok in text), None)
         if hit:
             rt.known[hit] += 1
+            continue
+        if _has_zero_array(res.final.result, res.env):  # test_regression_a_printed_zero_vector_keeps_its_shape
+            rt.known["zero array printed as 0"] += 1
             continue
         try:
             bind_sizes(res.env, sizes)
@@ -677,6 +693,30 @@ def test_regression_derivative_text_is_valid_input(source: str, var: str, scalar
     decl = Declarations(scalars=frozenset(s for s in scalars.split(",") if s))
     text = derivative_text(pipeline.differentiate(source, [var], decl), pipeline.Layout.MIXED)
     infer_shapes(parse(text, decl.scalars), decl, text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: a zero vector inside a derivative is printed as the scalar 0; the text reads back wrong",
+)
+def test_regression_a_printed_zero_vector_keeps_its_shape() -> None:
+    """`mcalc diff "(y^T (1 ./ (1 + (y - y).^2)))^2" --wrt y` prints `2 ((1 ./ (1 + 0.^2)) y) (1 ./ (1 + 0.^2))`,
+    which mcalc reads as 2y; the derivative is 2 (𝟙ᵀy) 𝟙. Found by the round-trip property."""
+    from mcalc.render.report import derivative_text
+    from mcalc.shapes import Declarations, infer_shapes
+    from mcalc.syntax.parser import parse
+
+    src = "(y^T (1 ./ (1 + (y - y).^2)))^2"
+    res = pipeline.differentiate(src, ["y"], Declarations())
+    text = derivative_text(res, pipeline.Layout.MIXED)
+    y = np.array([[1.0], [2.0]])
+    bind_sizes(res.env, {"y": (2,)})
+    want = pipeline.evaluate_value(res, {"y": y})
+    assert np.allclose(want, [6.0, 6.0])  # the value is right; the text is not
+    tree = parse(text)
+    env, tree = infer_shapes(tree, Declarations(), text)
+    bind_sizes(env, {"y": (2,)})
+    assert np.allclose(pipeline.evaluate_expression(tree, env, {"y": y}), want), text
 
 
 # --- second derivatives: `--wrt x --wrt y` is the derivative of the first derivative ---------------
