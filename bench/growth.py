@@ -76,9 +76,10 @@ def sympy_source(family: str, k: int) -> tuple[Any, list[Any]]:
 def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
     from mcalc import pipeline
     from mcalc.render.printer import render_text
+    from mcalc.render.report import shared_form
 
     src, wrt = source(family, k)
-    times, chars, nodes, distinct = [], [], [], []
+    times, chars, nodes, distinct, printed = [], [], [], [], []
     for rep in range(reps):
         total = 0.0
         for v in wrt:
@@ -91,12 +92,18 @@ def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
                 chars.append(len(text))
                 nodes.append(n)
                 distinct.append(dist)
+                # what `mcalc diff` prints: repeated sub-expressions named in a `where` line
+                shared = shared_form(res, pipeline.Layout.MIXED)
+                printed.append(
+                    len(shared["derivative"]) + sum(len(w) + 2 for w in shared["where"]) if shared else len(text)
+                )
         times.append(total / len(wrt))
         if total > 2.0:  # slow enough that one repetition is a stable figure
             break
     return {
         "time": min(times),  # the least disturbed repetition (the machine may be shared)
         "chars": sum(chars) / len(chars),
+        "printed": sum(printed) / len(printed),
         "nodes": sum(nodes) / len(nodes),
         "distinct": sum(distinct) / len(distinct),
     }
@@ -174,6 +181,7 @@ def run(
             "chars": fit_exponent(ks, [p["chars"] for p in ok]),
             "nodes": fit_exponent(ks, [p["nodes"] for p in ok]),
             "distinct": fit_exponent(ks, [p["distinct"] for p in ok]),
+            "printed": fit_exponent(ks, [p["printed"] for p in ok]),
         }
         sok = [s for s in sym if "time" in s and s["k"] >= fit_from]
         sfits = {
@@ -188,6 +196,7 @@ def run(
                 fits["chars"],
                 fits["nodes"],
                 fits["distinct"],
+                fits["printed"],
                 sfits["time"],
                 sfits["chars"],
                 max((s["k"] for s in sym if "time" in s), default=None),
@@ -203,6 +212,7 @@ def run(
                     p.get("chars"),
                     p.get("nodes"),
                     p.get("distinct"),
+                    p.get("printed"),
                     ms(s.get("time")) if "time" in s else s.get("status", "—"),
                     s.get("chars"),
                     (s["time"] / p["time"]) if "time" in s and "time" in p else None,
@@ -211,7 +221,8 @@ def run(
         parts.append(
             f"**{fam}** — `{source(fam, 3)[0]}` for k = 3\n\n"
             + table(
-                ["k", "mcalc ms", "chars", "nodes", "distinct", "SymPy ms", "SymPy chars", "SymPy/mcalc time"],
+                ["k", "mcalc ms", "chars", "nodes", "distinct", "printed (where)", "SymPy ms", "SymPy chars",
+                 "SymPy/mcalc time"],
                 rows,
             )
         )
@@ -222,6 +233,7 @@ def run(
             "chars exp.",
             "nodes exp.",
             "distinct exp.",
+            "printed exp.",
             "SymPy time exp.",
             "SymPy chars exp.",
             "SymPy largest k in limit",

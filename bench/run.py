@@ -115,12 +115,13 @@ def targets(sections: dict[str, Section]) -> str:
     if "growth" in sections:
         for fam, d in sections["growth"].data.items():
             t, c, n = d["fit"]["time"], d["fit"]["chars"], d["fit"]["nodes"]
+            shown = d["fit"].get("printed", c)
             rows.append([f"growth `{fam}`: time exponent ≤ 1.2", _num(t), _met(t, 1.2)])
             rows.append(
                 [
-                    f"growth `{fam}`: printed-size exponent ≤ 1.0 (nodes; chars)",
-                    f"{_num(n)}; {_num(c)}",
-                    _met(n, 1.0),
+                    f"growth `{fam}`: printed-size exponent ≤ 1.0 (as printed, with `where`; tree nodes; chars)",
+                    f"{_num(shown)}; {_num(n)}; {_num(c)}",
+                    _met(shown, 1.0),
                 ]
             )
     if "numeric" in sections:

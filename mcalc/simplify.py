@@ -729,7 +729,7 @@ def simplify(node: Node, env: ShapeEnv) -> Node:
     return Simplifier(env).simp(node)
 
 
-EXPAND_LIMIT = 400  # nodes: expanding a larger result is not tried (an MLP's would explode)
+EXPAND_LIMIT = 200  # nodes: a larger result is not multiplied out (an MLP's would explode)
 
 
 def distribute(node: Node, env: ShapeEnv, limit: int = 4 * EXPAND_LIMIT) -> Node | None:
@@ -737,24 +737,31 @@ def distribute(node: Node, env: ShapeEnv, limit: int = 4 * EXPAND_LIMIT) -> Node
     A scalar term of a matrix sum stands for that scalar times 𝟙: A(1 + v) = A𝟙 + Av."""
     budget = [limit]
 
-    def walk(n: Node) -> Node:
-        kids = n.children()
-        if kids:
-            n = N.rebuild(n, tuple(walk(k) for k in kids))
-        if isinstance(n, (N.Mul, N.Hadamard)):
-            factors = n.children()
-            for i, f in enumerate(factors):
-                if isinstance(f, N.Add):
-                    budget[0] -= len(f.terms) * len(factors)
-                    if budget[0] < 0:
-                        raise OverflowError
-                    cls = type(n)
-                    r, c = env.shape(f)
-                    terms = [
-                        N.Mul((t, N.Ones(r, c))) if env.is_scalar(t) and (r, c) != (1, 1) else t for t in f.terms
-                    ]
-                    return walk(N.Add(tuple(cls((*factors[:i], t, *factors[i + 1 :])) for t in terms)))
+    def spread(n: Node) -> Node:
+        """Distribute at the top of `n`, whose children are already multiplied out."""
+        if not isinstance(n, (N.Mul, N.Hadamard)):
+            return n
+        factors = n.children()
+        for i, f in enumerate(factors):
+            if isinstance(f, N.Add):
+                budget[0] -= len(f.terms)
+                if budget[0] < 0:
+                    raise OverflowError
+                r, c = env.shape(f)
+                terms = [N.Mul((t, N.Ones(r, c))) if env.is_scalar(t) and (r, c) != (1, 1) else t for t in f.terms]
+                cls = type(n)
+                return N.Add(tuple(spread(cls((*factors[:i], t, *factors[i + 1 :]))) for t in terms))
         return n
+
+    memo: dict[Node, Node] = {}
+
+    def walk(n: Node) -> Node:
+        done = memo.get(n)
+        if done is None:
+            kids = n.children()
+            done = spread(N.rebuild(n, tuple(walk(k) for k in kids)) if kids else n)
+            memo[n] = done
+        return done
 
     try:
         return walk(node)
