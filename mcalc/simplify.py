@@ -185,11 +185,13 @@ def _add(s: Simplifier, node: Node) -> Node:
 
 def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
     """Pull a common rightmost (then leftmost) matrix factor out of two or more terms."""
+    whole = s.env.shape(like)
     for side in (-1, 0):
         groups: dict[Node, list[int]] = {}
         for i, t in enumerate(terms):
             chain = _chain_of(s, t)
-            if len(chain) >= 2:
+            # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
+            if len(chain) >= 2 and s.env.shape(t) == whole:
                 groups.setdefault(chain[side], []).append(i)
         for factor, members in groups.items():
             if len(members) < 2:
@@ -468,6 +470,10 @@ def _element_power(s: Simplifier, node: Node) -> Node:
     if p == 0:
         r, c = s.env.shape(x)
         return N.Ones(r, c)
+    if s.is_zero(x) and p > 0:
+        return x
+    if isinstance(x, N.Ones):  # 1 ./ 𝟙 = 𝟙
+        return x
     return node
 
 
@@ -629,6 +635,8 @@ def _vec(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Transpose(x))
     if isinstance(x, N.Unvec):
         return x.arg
+    if s.is_zero(x):
+        return s.zero_like(node)
     return node
 
 
@@ -698,6 +706,8 @@ def _diag(s: Simplifier, node: Node) -> Node:
     assert isinstance(node, N.Diag)
     if s.is_scalar(node.arg):
         return node.arg
+    if s.is_zero(node.arg):
+        return s.zero_like(node)
     return _linear_pull(s, node) or node
 
 

@@ -401,9 +401,6 @@ def test_regression_matrix_differential_that_cancels_is_refused() -> None:
     _agrees(_case("A - (A + H)", lambda v: v["A"] - (v["A"] + v["H"]), (3, 3), {"A": _mat("A"), "H": _mat("H")}))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: simplify factors x out of xᵀx + Ax (a scalar broadcast) and raises a shape error"
-)
 def test_regression_common_factor_of_a_broadcast_sum() -> None:
     """`mcalc diff "x^T x + A x" --wrt A` → "error: dimension mismatch in a sum at col 1: A is n×m,
     x^T is 1×m", exit 2; the expression is xᵀx·𝟙 + Ax and its shapes check (`mcalc shape` accepts it)."""
@@ -411,9 +408,6 @@ def test_regression_common_factor_of_a_broadcast_sum() -> None:
     _agrees(_case("x^T x + A x", lambda v: v["x"].T @ v["x"] + v["A"] @ v["x"], (3, 1), {"x": x, "A": _mat("A")}))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: d diag(A − (A − I)) is refused: 'no vec form for Zero in a derivative'"
-)
 def test_regression_diagonal_of_a_cancelling_difference() -> None:
     """Found in the 100,000-example run as diag(Ψ⁻² + S − (S − I))ᵀ by S:
     `mcalc diff "diag(A - (A - I))" --wrt A` → "error: no vec form for Zero in a derivative" (exit 2)."""
@@ -421,9 +415,6 @@ def test_regression_diagonal_of_a_cancelling_difference() -> None:
                   {"A": _mat("A")}))  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: the Jacobian of (xᵀx + xᵀ) x y (a broadcast row) raises a shape error"
-)
 def test_regression_jacobian_through_a_broadcast_row() -> None:
     """Found in the 100,000-example run as vec((xᵀx + xᵀ) x y): `mcalc diff "(x^T x + x^T) x y" --wrt x`
     → "error: dimension mismatch in a sum: the expression is m×m, x is a vector of length m" (exit 2);
@@ -433,9 +424,6 @@ def test_regression_jacobian_through_a_broadcast_row() -> None:
                   {"x": vx, "y": vy}))  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: internal StopIteration (identify) for vec((B − B) C)ᵀ vec(K − (U + K)) y by K"
-)
 def test_regression_zero_times_a_cancelling_differential_under_vec() -> None:
     """Found in the 100,000-example run: `mcalc diff "vec((B - B) C)^T vec(K - (U + K)) y" --wrt K`
     → "internal error: StopIteration" (exit 1); the derivative is 0."""

@@ -92,7 +92,9 @@ class _Adjoint:
     def _push_mul(self, node: N.Mul, cot: Node) -> None:
         env = self.env
         fs = list(node.factors)
-        i = next(i for i, f in enumerate(fs) if self.has_d(f))
+        i = next((i for i, f in enumerate(fs) if self.has_d(f)), -1)
+        if i < 0:
+            return
         target = fs[i]
         if env.is_scalar(target):
             rest = _product(fs[:i] + fs[i + 1 :])
@@ -129,6 +131,8 @@ def vec_jacobian(node: Node, var: str, env: ShapeEnv) -> Node:
     n_var = env.numel(N.Differential(var))
 
     def jac(x: Node) -> Node:
+        if not _has_d(x, memo):  # a part that cancelled (dA − dA) or was multiplied by zero
+            return N.Zero(env.numel(x), n_var)
         if isinstance(x, N.Differential):
             return N.Identity(n_var)
         if isinstance(x, N.Add):
