@@ -508,11 +508,6 @@ def test_check_honesty_wrong_derivative_is_not_passed_at_an_ill_conditioned_poin
     assert _says_ill_conditioned(result), result.notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: at cond ≥ 1e10 a right derivative is reported FAILED (max_rel_error 1.0) instead of "
-    "'X is ill-conditioned, cond 1e12; error bound not met'",
-)
 def test_check_honesty_right_derivative_at_a_badly_conditioned_point_is_not_a_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -525,11 +520,6 @@ def test_check_honesty_right_derivative_at_a_badly_conditioned_point_is_not_a_fa
     ), (result.passed, result.max_rel_error, result.notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='core bug: `mcalc diff "a^T inv(I + 100000000 x x^T) b" --wrt x --check` says FAILED (exit 1) '
-    "for a right derivative; every point is ill-conditioned (cond ~1e8)",
-)
 def test_check_honesty_cli_does_not_fail_a_right_derivative_at_ill_conditioned_points() -> None:
     import subprocess
     import sys

@@ -208,7 +208,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
     if args.check:
         outcome = _check(result, args.seed)
         payload["check"] = outcome.to_json()
-        if not outcome.passed:
+        if not outcome.passed and not outcome.inconclusive:  # inconclusive is said, not failed
             code = EXIT_FAILED
     if args.steps:
         from mcalc.render.steps import render_steps

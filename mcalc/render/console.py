@@ -48,7 +48,7 @@ def _escape(text: str) -> str:
 
 def _check_line(check: dict[str, Any]) -> str:
     sizes = ", ".join(f"{k}={v}" for k, v in check["sizes"].items()) or "scalars only"
-    verdict = "passed" if check["passed"] else "FAILED"
+    verdict = "passed" if check["passed"] else ("INCONCLUSIVE" if check.get("inconclusive") else "FAILED")
     notes = "".join(f"; {n}" for n in check.get("notes", []))
     return (
         f"check: {verdict}, max relative error {check['max_rel_error']:.1e} "
@@ -98,7 +98,7 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     if batch and (fmt == "text" or not _styled()):
         line = payload["equation"]
         if "check" in payload:
-            line += "    [check " + ("passed" if payload["check"]["passed"] else "FAILED") + "]"
+            line += "    [check " + _check_line(payload["check"]).split(",")[0].removeprefix("check: ") + "]"
         print(line)
         return
     if fmt == "text" or not _styled():
@@ -118,7 +118,7 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
         con.print(f"[dim]value[/] {_escape(json.dumps(payload['value']))}")
     if "check" in payload:
         ok = payload["check"]["passed"]
-        colour = "green" if ok else "red"
+        colour = "green" if ok else ("yellow" if payload["check"].get("inconclusive") else "red")
         con.print(f"[{colour}]{_escape(_check_line(payload['check']))}[/]")
     for step in payload.get("steps", []):
         con.print(f"  [dim]•[/] {_escape(step)}")
