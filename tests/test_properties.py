@@ -23,9 +23,8 @@ from hypothesis import given, settings
 from strategies import Case, Var, cases, lf
 
 from mcalc import pipeline
-from mcalc.errors import MathError, McalcError, ShapeError
+from mcalc.errors import MathError, McalcError
 from mcalc.shapes import bind_sizes
-from mcalc.simplify import simplify
 
 MAIN_EXAMPLES = 2000  # the CI count; bench/property_run.py runs 100,000
 ROUND_TRIP_EXAMPLES = 300
@@ -35,19 +34,9 @@ MAX_SKIP_FRACTION = 0.05
 LARGE = 1e6
 
 
-# Known core bugs the property test meets, each with a strict-xfail regression test below. A case is
-# attributed to one only by a mechanical criterion (here: mcalc's own simplification of the input
-# already changes its value), never by hiding a mismatch; attributed cases are counted and printed.
-KNOWN_CORE_BUGS = {
-    "factored-broadcast": "the simplifier factors x out of xᵀx + Ax, a broadcast sum, and raises "
-    "a shape error (test_regression_common_factor_of_a_broadcast_sum)",
-}
-
-
-def _known_refusal(exc: BaseException, case: Case) -> str | None:
-    if isinstance(exc, ShapeError) and _simplifier_raises(case):
-        return "factored-broadcast"
-    return None
+# Known core bugs the property test meets would be attributed here, each by a mechanical criterion and
+# with a strict-xfail regression test, counted and printed, never hidden. The one there was (the
+# simplifier factored x out of xᵀx + Ax, a broadcast sum) is fixed; none is attributed today.
 
 
 @dataclass
@@ -152,10 +141,7 @@ def _compare_all(case: Case, values: dict[str, Any], f0: Any, rng: np.random.Gen
         try:
             res = pipeline.differentiate(case.source, [name], case.declarations())
         except Exception as exc:  # noqa: BLE001 - anything but a derivative is a finding
-            known = _known_refusal(exc, case)
-            if known:
-                stats.known[known] += 1
-            elif isinstance(exc, McalcError):
+            if isinstance(exc, McalcError):
                 problems.append(f"{where}: refused a well-shaped expression: {exc.one_line()}")
             else:
                 problems.append(f"{where}: internal error {type(exc).__name__}: {exc}")
@@ -205,19 +191,6 @@ def _compare_all(case: Case, values: dict[str, Any], f0: Any, rng: np.random.Gen
                 problems.append(f"{where}: ⟨D, V⟩ = {analytic} but finite differences give {fd} (rel. error {rel:.1e})")
                 break
     return problems
-
-
-def _simplifier_raises(case: Case) -> bool:
-    """The input parses and its shapes check, but simplifying it raises a shape error."""
-    try:
-        tree, env, _ = pipeline.prepare(case.source, case.declarations())
-    except McalcError:
-        return False
-    try:
-        simplify(tree, env)
-    except ShapeError:
-        return True
-    return False
 
 
 def _value_or_none(tree: Any, env: Any, values: dict[str, Any]) -> Any:
