@@ -65,6 +65,8 @@ def prepare(
     source: str, decl: Declarations | None = None, extra: tuple[str, ...] = (), wrt: tuple[str, ...] = ()
 ) -> tuple[Node, ShapeEnv, list[Node]]:
     decl = decl or Declarations()
+    for var in wrt:
+        _check_name(var)
     params = frozenset(decl.scalars)
     tree = parse(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
@@ -85,6 +87,18 @@ def differentiate(source: str, wrt: list[str], decl: Declarations | None = None)
     return differentiate_tree(source, tree, env, wrt)
 
 
+def _check_name(var: str) -> None:
+    """A --wrt variable is one name of the expression syntax (x, W1, x_0, θ), nothing else."""
+    from mcalc.syntax.lexer import Tok, tokenize
+
+    try:
+        tokens = tokenize(var)
+    except McalcError:
+        tokens = []
+    if len(tokens) != 2 or tokens[0].kind is not Tok.NAME or tokens[0].text != var:
+        raise InputError(f"--wrt {var!r} is not a variable name (one letter, then digits or _subscript)")
+
+
 def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:
     if not wrt:
         raise InputError("say which variable to differentiate by: --wrt X")
@@ -92,6 +106,7 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
     simp = Simplifier(env)
     function = simp(tree)
     for i, var in enumerate(wrt):
+        _check_name(var)
         if var not in env.kinds:
             known = ", ".join(env.kinds) or "none"
             raise InputError(f"{var} does not occur in the expression (variables: {known})")

@@ -56,6 +56,8 @@ def parse_shape_spec(spec: str) -> tuple[str, tuple[Dim, ...]]:
     out: list[Dim] = []
     for p in parts:
         if re.fullmatch(r"[0-9]+", p):
+            if len(p) > 9:
+                raise InputError(f"bad --shape {spec[:40]!r}: a size of at most 9 digits")
             if int(p) == 0:
                 raise InputError(f"bad --shape {spec!r}: dimensions must be positive")
             out.append(int(p))

@@ -446,7 +446,8 @@ def _power(s: Simplifier, node: Node) -> Node:
         r, _ = s.env.shape(x)
         return ONE if s.is_scalar(x) else N.Identity(r)
     if isinstance(x, N.Number):
-        if p.denominator == 1 and (x.value != 0 or p > 0):
+        # exact only while small: 2^99999999 stays a power (evaluated in floating point)
+        if p.denominator == 1 and (x.value != 0 or p > 0) and abs(p) <= 64:
             return N.Number(x.value ** int(p))
         return node
     if isinstance(x, N.Power) and p.denominator == 1 and x.exponent.denominator == 1:

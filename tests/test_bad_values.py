@@ -92,7 +92,6 @@ ROWS: tuple[Row, ...] = (
         _eval("{d}/plain.npz"),
         2,
         ("plain.npz",),
-        bug="an .npy file named .npz is an internal TypeError (np.load returns an array, not an archive)",
     ),
     Row("npz missing file", _eval("{d}/nope.npz"), 2, ("nope.npz", "no such file")),
     Row(
@@ -100,7 +99,6 @@ ROWS: tuple[Row, ...] = (
         _eval("{d}/" + "a" * 300 + ".npz"),
         2,
         ("aaaa",),
-        bug="a file name longer than NAME_MAX is an internal OSError (ENAMETOOLONG)",
     ),
     Row("npz complex", _eval("{d}/complex.npz"), 2, ("X", "complex")),
     Row("npz bool", _eval("{d}/bool.npz"), 2, ("X", "boolean")),
@@ -164,14 +162,12 @@ ROWS: tuple[Row, ...] = (
         ("diff", "logdet(X)", "--wrt", "X", "--at", "X=[[0,1],[1,0]]"),
         1,
         ("logdet",),
-        bug="diff --at prints a value of ∂logdet(X)/∂X where det X < 0 (eval says logdet is undefined, exit 1)",
     ),
     Row(
         "diff --at outside the domain (log)",
         ("diff", "sum(log(x))", "--wrt", "x", "--at", "x=[-1,2]"),
         1,
         ("log",),
-        bug="diff --at prints the value of ∂sum(log x)/∂x at x = [−1, 2] (eval says log is undefined, exit 1)",
     ),
 )
 
@@ -281,8 +277,8 @@ TEXT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         ("diff", "+".join(["x"] * 5000), "--wrt", "x"),
         "a flat sum is not nested; in-process it is a RecursionError",
     ),
-    ("5,000-digit number", ("diff", "9" * 5000 + " x", "--wrt", "x"), "internal ValueError, exit 1"),
-    ("power 2^99999999", ("diff", "2^99999999 x", "--wrt", "x"), "internal ValueError, exit 1"),
+    ("5,000-digit number", ("diff", "9" * 5000 + " x", "--wrt", "x"), ""),
+    ("power 2^99999999", ("diff", "2^99999999 x", "--wrt", "x"), ""),
     ("python code as EXPR", ("diff", "__import__('os').system('echo pwned')", "--wrt", "x"), ""),
     ("python code as --wrt", ("diff", "x", "--wrt", "__import__('os')"), "any text is accepted as a --wrt name"),
     ("python code as --claim", ("check", "x^T x", "--wrt", "x", "--claim", "__import__('os')"), ""),
@@ -294,8 +290,8 @@ TEXT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 NOT_RUN_ROWS: tuple[tuple[str, str], ...] = (
     ("1 MB expression on stdin (`mcalc diff -`)", "one-line error, exit 2 (test_fuzz.py)"),
-    ('`mcalc diff "A^1000000" --wrt A`', "**no answer: hangs** (core bug, test_fuzz.py)"),
-    ('`mcalc diff "2^999999999999 x" --wrt x`', "**no answer: hangs** (core bug, test_fuzz.py)"),
+    ('`mcalc diff "A^1000000" --wrt A`', "one-line error (matrix powers are expanded up to 64 terms), exit 2"),
+    ('`mcalc diff "2^999999999999 x" --wrt x`', "the answer, 2⁹⁹⁹⁹⁹⁹⁹⁹⁹⁹⁹⁹ I (kept as a power), exit 0"),
 )
 
 

@@ -25,6 +25,7 @@ from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Node
 
 D = Callable[[Node], Node | None]
+MAX_POWER_TERMS = 64  # d(Xⁿ) is a sum of n products: larger powers are refused, not expanded
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,11 @@ def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
         assert d_inner is not None
         return neg(mul(inv, d_inner, inv))
     n = int(p)
+    if n > MAX_POWER_TERMS:
+        raise NoRuleError(
+            f"d(X^{n}) has {n} terms (Σₖ Xᵏ dX Xⁿ⁻¹⁻ᵏ); mcalc expands matrix powers up to {MAX_POWER_TERMS}",
+            node.span,
+        )
     parts: list[Node | None] = []
     for k in range(n):
         parts.append(mul(_power(x, Fraction(k)), dx, _power(x, Fraction(n - 1 - k))))

@@ -252,6 +252,12 @@ def _value_at(result: Any, specs: list[str]) -> Any:
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
     values = bind_values(env, load_values(specs), required, [result.tree], rename=_greek)
     with np.errstate(all="ignore"):
+        # the derivative is reported only where the expression itself is defined (log of a negative
+        # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
+        here = pipeline.evaluate_expression(result.tree, env, values)
+        if not np.all(np.isfinite(here)):
+            problem = explain_nonfinite(result.tree, env, values)
+            raise problem if problem is not None else MathError("the expression is not finite at the values given")
         value = pipeline.evaluate_value(result, values)
     if not np.all(np.isfinite(value)):
         problem = explain_nonfinite(result.tree, env, values)
@@ -369,8 +375,8 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         from mcalc.render.report import variables_json
 
         tree, env, _ = pipeline.prepare(expr, decl.build())
-        if not at:
-            names = ", ".join(env.kinds) or "none"
+        if not at and env.kinds:
+            names = ", ".join(env.kinds)
             raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
         values = bind_values(env, load_values(at), list(env.kinds), [tree], rename=_greek)
         with np.errstate(all="ignore"):

@@ -54,12 +54,17 @@ def load_npz(path: str) -> dict[str, Array]:
     import numpy as np
 
     p = Path(path)
-    if not p.is_file():
+    try:
+        exists = p.is_file()
+    except OSError as exc:  # a name too long for the file system, ...
+        raise InputError(f"cannot read {path[:60]}…: {exc.strerror or type(exc).__name__}") from exc
+    if not exists:
         raise InputError(f"cannot read {path}: no such file")
     try:
-        with np.load(p, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise InputError(f"{path} is not an .npz archive of named arrays")
+        loaded = np.load(p, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array under an .npz name
+            raise InputError(f"{path} is one array, not an .npz archive of named arrays (use np.savez)")
+        with loaded as data:
             out: dict[str, Array] = {}
             for key in data.files:
                 try:

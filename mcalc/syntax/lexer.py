@@ -133,6 +133,8 @@ def tokenize(src: str) -> list[Token]:
                 j += 1
                 while j < n and src[j].isascii() and src[j].isdigit():
                     j += 1
+            if j - i > 300:
+                raise ParseError("number too long: at most 300 digits", Span(i, j))
             add(Tok.NUMBER, src[i:j], i, j)
             i = j
             continue

@@ -63,6 +63,9 @@ INFIX_POWER: dict[Tok, int] = {
 }
 OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM}
 MAX_DEPTH = 200
+MAX_LENGTH = 100_000  # characters: bounded time for any input (a 1 MB paste is refused at once)
+MAX_POSTFIX = 64
+POSTFIX_TOKENS = {Tok.TRANSPOSE, Tok.INVERSE, Tok.INVERSE_T, Tok.SUPERSCRIPT, Tok.CARET, Tok.DOTCARET}
 
 
 def _span(a: Node | Token, b: Node | Token) -> Span | None:
@@ -79,10 +82,13 @@ def _number(text: str) -> Fraction:
 class Parser:
     def __init__(self, src: str, scalar_params: frozenset[str] = frozenset()) -> None:
         self.src = src
+        if len(src) > MAX_LENGTH:
+            raise ParseError(f"expression too long: {len(src):,} characters, at most {MAX_LENGTH:,}", Span(0, 0))
         self.tokens = tokenize(src)
         self.pos = 0
         self.depth = 0
         self.norm_depth = 0
+        self.open_sums: set[int] = set()  # sums built by + and - here, not parenthesised
         # names that make `A(s)` a function of s rather than the product A·s
         self.scalar_params = scalar_params | {"t"}
 
@@ -152,10 +158,13 @@ class Parser:
     def infix(self, tok: Token, left: Node, right: Node) -> Node:
         span = _span(left, right)
         kind = tok.kind
-        if kind is Tok.PLUS:
-            return Add((left, right), span=span)
-        if kind is Tok.MINUS:
-            return Add((left, Mul((MINUS_ONE, right), span=right.span)), span=span)
+        if kind in (Tok.PLUS, Tok.MINUS):
+            term = right if kind is Tok.PLUS else Mul((MINUS_ONE, right), span=right.span)
+            # a + b + c … is one flat sum (5,000 terms must not nest 5,000 deep); (a + b) + c is not
+            head = left.terms if isinstance(left, Add) and id(left) in self.open_sums else (left,)
+            out = Add((*head, term), span=span)
+            self.open_sums.add(id(out))
+            return out
         if kind in (Tok.STAR,):
             return Mul((left, right), span=span)
         if kind is Tok.SLASH:
@@ -321,8 +330,13 @@ class Parser:
 
     # -- postfix: transpose, inverse, powers --
     def postfix(self, node: Node) -> Node:
+        count = 0
         while True:
             tok = self.peek()
+            if tok.kind in POSTFIX_TOKENS:
+                count += 1
+                if count > MAX_POSTFIX:
+                    raise ParseError(f"more than {MAX_POSTFIX} postfix operators on one operand", tok.span)
             if tok.kind is Tok.TRANSPOSE:
                 self.advance()
                 node = Transpose(node, span=_span(node, tok))
