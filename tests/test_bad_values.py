@@ -275,7 +275,7 @@ TEXT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (
         "5,000-term flat sum",
         ("diff", "+".join(["x"] * 5000), "--wrt", "x"),
-        "a flat sum is not nested; in-process it is a RecursionError",
+        "",
     ),
     ("5,000-digit number", ("diff", "9" * 5000 + " x", "--wrt", "x"), ""),
     ("power 2^99999999", ("diff", "2^99999999 x", "--wrt", "x"), ""),
