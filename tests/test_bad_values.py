@@ -209,9 +209,6 @@ def test_bad_values_get_one_clear_line(row: Row, files: Path) -> None:
     assert out == ""
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: load_npz leaks the file handle when np.load fails on a truncated archive"
-)
 def test_bad_values_truncated_npz_closes_its_file(files: Path) -> None:
     """np.load opens the file itself and does not close it on BadZipFile; mcalc could open the file in
     a `with` block and pass the handle. Visible as a ResourceWarning (an error under pytest here)."""

@@ -61,22 +61,27 @@ def load_npz(path: str) -> dict[str, Array]:
     if not exists:
         raise InputError(f"cannot read {path}: no such file")
     try:
-        loaded = np.load(p, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array under an .npz name
-            raise InputError(f"{path} is one array, not an .npz archive of named arrays (use np.savez)")
-        with loaded as data:
-            out: dict[str, Array] = {}
-            for key in data.files:
-                try:
-                    raw = data[key]
-                except ValueError as exc:
-                    raise InputError(f"{path}: {key} holds Python objects; refusing to unpickle") from exc
-                out[_normalise_name(key)] = _check_array(key, raw)
-            return out
+        with open(p, "rb") as fh:  # ours to close, whatever np.load makes of the bytes
+            loaded = np.load(fh, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array under an .npz name
+                raise InputError(f"{path} is one array, not an .npz archive of named arrays (use np.savez)")
+            return _read_archive(path, loaded)
     except InputError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
+
+
+def _read_archive(path: str, loaded: Any) -> dict[str, Array]:
+    with loaded as data:
+        out: dict[str, Array] = {}
+        for key in data.files:
+            try:
+                raw = data[key]
+            except ValueError as exc:
+                raise InputError(f"{path}: {key} holds Python objects; refusing to unpickle") from exc
+            out[_normalise_name(key)] = _check_array(key, raw)
+        return out
 
 
 def parse_literal(spec: str) -> tuple[str, Array]:
