@@ -287,7 +287,8 @@ def check_derivative(
             if used_fallback is None or cond > used_fallback[0]:
                 used_fallback = (cond, label)
         if used_fallback is not None:
-            notes.append(f"only ill-conditioned points were found (cond up to {used_fallback[0]:.1e}); looser tolerance")
+            worst_cond = used_fallback[0]
+            notes.append(f"only ill-conditioned points were found (cond up to {worst_cond:.1e}); looser tolerance")
     if done == 0:
         why = ", ".join(sorted(rejected)) or "the expression"
         raise MathError(
