@@ -396,9 +396,6 @@ def test_fuzz_cli_file_name_too_long_is_an_input_error() -> None:
     _assert_one_line_error_or_result(_cli(["eval", "x", "--at", "a" * 300 + ".npz"]), "--at a…a.npz")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: a claim equal to the expression is an internal LinAlgError (lstsq) in the diagnosis"
-)
 def test_fuzz_claim_that_repeats_the_expression_gets_a_verdict() -> None:
     """Found by fuzzing claims: `mcalc check "x + c" --wrt x --claim "x + c" --scalar x` →
     "internal error: LinAlgError: Incompatible dimensions" (homework._solve), exit 1; it is a wrong claim."""

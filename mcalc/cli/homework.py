@@ -697,8 +697,13 @@ def _solve(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], fl
     rows_a, rows_b = [], []
     for k, tgt in enumerate(target):
         w = max(float(np.linalg.norm(tgt)), max(float(np.linalg.norm(col[k])) for col in columns), 1e-12)
-        rows_a.append(np.stack([col[k].ravel() / w for col in columns], axis=1))
-        rows_b.append(tgt.ravel() / w)
+        # a scalar term of a vector derivative (a broadcast 1) counts once per entry
+        try:
+            shape = np.broadcast_shapes(np.shape(tgt), *(np.shape(col[k]) for col in columns))
+        except ValueError:
+            return [], 1.0  # shapes that cannot be compared: no combination of the terms fits
+        rows_a.append(np.stack([np.broadcast_to(col[k], shape).ravel() / w for col in columns], axis=1))
+        rows_b.append(np.broadcast_to(tgt, shape).ravel() / w)
     a = np.concatenate(rows_a)
     b = np.concatenate(rows_b)
     alpha, *_ = np.linalg.lstsq(a, b, rcond=None)
