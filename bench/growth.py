@@ -73,10 +73,18 @@ def sympy_source(family: str, k: int) -> tuple[Any, list[Any]]:
     return r.T * r, [ws[0]]
 
 
+def shared_nodes(res: Any) -> int:
+    """Nodes of the derivative as the text output shows it: main line plus `where` definitions."""
+    from mcalc.render.share import share
+    from mcalc.syntax.nodes import tree_size
+
+    main, defs = share(res.final.result, set(res.env.kinds))
+    return tree_size(main) + sum(1 + tree_size(body) for _, body in defs)
+
+
 def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
     from mcalc import pipeline
     from mcalc.render.printer import render_text
-    from mcalc.render.report import shared_form
 
     src, wrt = source(family, k)
     times, chars, nodes, distinct, printed = [], [], [], [], []
@@ -92,11 +100,9 @@ def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
                 chars.append(len(text))
                 nodes.append(n)
                 distinct.append(dist)
-                # what `mcalc diff` prints: repeated sub-expressions named in a `where` line
-                shared = shared_form(res, pipeline.Layout.MIXED)
-                printed.append(
-                    len(shared["derivative"]) + sum(len(w) + 2 for w in shared["where"]) if shared else len(text)
-                )
+                # what `mcalc diff` prints, in tree nodes: repeated sub-expressions named once in a
+                # `where` line (nodes, not characters: names W10, W11 … grow in length with k)
+                printed.append(shared_nodes(res))
         times.append(total / len(wrt))
         if total > 2.0:  # slow enough that one repetition is a stable figure
             break

@@ -119,7 +119,7 @@ def targets(sections: dict[str, Section]) -> str:
             rows.append([f"growth `{fam}`: time exponent ≤ 1.2", _num(t), _met(t, 1.2)])
             rows.append(
                 [
-                    f"growth `{fam}`: printed-size exponent ≤ 1.0 (as printed, with `where`; tree nodes; chars)",
+                    f"growth `{fam}`: printed-size exponent ≤ 1.0 (nodes as printed, with `where`; full tree; chars)",
                     f"{_num(shown)}; {_num(n)}; {_num(c)}",
                     _met(shown, 1.0),
                 ]
