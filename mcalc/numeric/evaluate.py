@@ -159,32 +159,88 @@ def _det_times_inverse(n: Any) -> tuple[list[Node], int | None, Node | None]:
     return list(n.factors), None, None
 
 
+def _lazy_inverse(e: Evaluator, f: Node) -> tuple[str, Array, Node] | None:
+    """Y⁻¹ or Y⁻ᵀ as a factor of a product: kept as ("i"|"t", Y) so it can be applied with solve."""
+    transposed = isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse)
+    inv = f.arg if isinstance(f, N.Transpose) and transposed else f
+    if not isinstance(inv, N.Inverse):
+        return None
+    y = e.ev(inv.arg)
+    if y.shape == (1, 1):
+        return None
+    return ("t" if transposed else "i", y, inv)
+
+
+def _chain_product(e: Evaluator, left: tuple[str, Array, Node | None], right: tuple[str, Array, Node | None]) -> Array:
+    """left @ right where either may be a lazy inverse; a solve instead of forming the inverse."""
+    np = e.np
+    (lk, lv, ln), (rk, rv, rn) = left, right
+    try:
+        if lk != "m" and rk != "m":
+            lv, lk = _dense(e, left), "m"
+        if lk == "m" and rk == "m":
+            return lv @ rv
+        if lk == "m":  # L Y⁻¹ = (Y⁻ᵀ Lᵀ)ᵀ ;  L Y⁻ᵀ = (Y⁻¹ Lᵀ)ᵀ
+            return np.linalg.solve(rv.T if rk == "i" else rv, lv.T).T
+        return np.linalg.solve(lv if lk == "i" else lv.T, rv)  # Y⁻¹ R, Y⁻ᵀ R
+    except np.linalg.LinAlgError as exc:
+        node = ln if lk != "m" else rn
+        assert isinstance(node, N.Inverse)
+        raise MathError(f"{e.env.text_of(node.arg)} is singular: it has no inverse", node.span) from exc
+
+
+def _dense(e: Evaluator, op: tuple[str, Array, Node | None]) -> Array:
+    kind, v, node = op
+    if kind == "m":
+        return v
+    try:
+        inv = e.np.linalg.inv(v)
+    except e.np.linalg.LinAlgError as exc:
+        assert isinstance(node, N.Inverse)
+        raise MathError(f"{e.env.text_of(node.arg)} is singular: it has no inverse", node.span) from exc
+    return inv.T if kind == "t" else inv
+
+
 def _mul(e: Evaluator, n: Any) -> Array:
+    """A product: scalar factors collected, the matrix chain multiplied with inverses applied by solve,
+    right to left when it ends in a vector (A B x costs two matrix-vector products, not n³)."""
     scale = 1.0
-    acc: Array | None = None
+    ops: list[tuple[str, Array, Node | None]] = []
     factors, adj_at, adj_node = _det_times_inverse(n)
     for k, f in enumerate(factors):
         if k == adj_at and adj_node is not None:
             transposed = isinstance(adj_node, N.Transpose)
             inverse = adj_node.arg if isinstance(adj_node, N.Transpose) else adj_node
             assert isinstance(inverse, N.Inverse)
-            base = inverse.arg
-            a = adjugate(e.ev(base))
-            v = a.T if transposed else a
-            acc = v if acc is None else acc @ v
+            a = adjugate(e.ev(inverse.arg))
+            ops.append(("m", a.T if transposed else a, None))
+            continue
+        lazy = _lazy_inverse(e, f)
+        if lazy is not None:
+            ops.append(lazy)
             continue
         v = e.ev(f)
         if v.shape == (1, 1):
             scale = scale * v[0, 0]
-        elif acc is None:
-            acc = v
         else:
-            acc = acc @ v
-    if acc is None:
+            ops.append(("m", v, None))
+    if not ops:
         return e.np.full((1, 1), scale)
-    if acc.shape == (1, 1):
-        return acc * scale
-    return acc * scale if scale != 1.0 else acc
+    chained = all(ops[i][1].shape[1] == ops[i + 1][1].shape[0] for i in range(len(ops) - 1))
+    if chained and len(ops) > 2 and ops[-1][1].shape[1] < ops[0][1].shape[0]:
+        acc = ops[-1]
+        for op in reversed(ops[:-1]):
+            acc = ("m", _chain_product(e, op, acc), None)
+    else:
+        acc = ops[0]
+        for op in ops[1:]:
+            if acc[0] == "m" and acc[1].shape == (1, 1):  # (xᵀy) z: a scalar stretch of the chain
+                scale = scale * acc[1][0, 0]
+                acc = op
+                continue
+            acc = ("m", _chain_product(e, acc, op), None)
+    out = _dense(e, acc)
+    return out * scale if scale != 1.0 else out
 
 
 def _hadamard(e: Evaluator, n: Any) -> Array:
