@@ -42,32 +42,10 @@ REL_TOL = 1e-6
 
 
 def mcalc_check(result: Any, seed: int) -> Any:
-    """What `mcalc diff --check` does (mcalc/cli/commands.py `_check`)."""
+    """What `mcalc diff --check` does."""
     from mcalc import pipeline
-    from mcalc.numeric.check import check_derivative, domain_of
 
-    env = result.env
-    if len(result.stages) == 1:
-
-        def f_value(values: Any) -> Any:
-            return pipeline.evaluate_expression(result.tree, env, values)
-
-    else:
-        previous = pipeline.Result(result.source, result.tree, env, result.stages[:-1])
-
-        def f_value(values: Any) -> Any:
-            return pipeline.evaluate_value(previous, values)
-
-    def d_value(values: Any) -> Any:
-        return pipeline.evaluate_value(result, values)
-
-    domain = domain_of([result.tree, result.stages[0].result], env)
-    saved = dict(env.sizes)
-    try:
-        return check_derivative(env, result.wrt, f_value, d_value, domain, seed=seed)
-    finally:
-        env.sizes.clear()
-        env.sizes.update(saved)
+    return pipeline.check(result, seed)
 
 
 def mcalc_point(result: Any, seed: int, tries: int = 30) -> tuple[dict[str, Any], Any]:

@@ -243,3 +243,32 @@ def evaluate_expression(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) 
     from mcalc.numeric.evaluate import evaluate
 
     return _arrange(evaluate(tree, env, values), layout_free_shape(env, tree))
+
+
+def check(result: Result, seed: int | None = None) -> Any:
+    """`--check`: the final derivative against finite differences of what it differentiates (the
+    expression, or the previous derivative for a second --wrt), at random points; sizes restored."""
+    from mcalc.numeric.check import check_derivative, domain_of
+
+    env = result.env
+    if len(result.stages) == 1:
+
+        def f_value(values: Mapping[str, Array]) -> Array:
+            return evaluate_expression(result.tree, env, values)
+
+    else:
+        previous = Result(result.source, result.tree, env, result.stages[:-1])
+
+        def f_value(values: Mapping[str, Array]) -> Array:
+            return evaluate_value(previous, values)
+
+    def d_value(values: Mapping[str, Array]) -> Array:
+        return evaluate_value(result, values)
+
+    domain = domain_of([result.tree, result.stages[0].result], env)
+    saved = dict(env.sizes)
+    try:
+        return check_derivative(env, result.wrt, f_value, d_value, domain, seed=seed)
+    finally:
+        env.sizes.clear()
+        env.sizes.update(saved)

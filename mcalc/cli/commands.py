@@ -283,32 +283,8 @@ def _orders(result: Any, name: str) -> list[int]:
 
 def _check(result: Any, seed: int | None) -> Any:
     from mcalc import pipeline
-    from mcalc.numeric.check import check_derivative, domain_of
 
-    env = result.env
-    stages = result.stages
-    first = stages[0]
-    if len(stages) == 1:
-
-        def f_value(values: Any) -> Any:
-            return pipeline.evaluate_expression(result.tree, env, values)
-
-    else:
-        previous = pipeline.Result(result.source, result.tree, env, stages[:-1])
-
-        def f_value(values: Any) -> Any:
-            return pipeline.evaluate_value(previous, values)
-
-    def d_value(values: Any) -> Any:
-        return pipeline.evaluate_value(result, values)
-
-    domain = domain_of([result.tree, first.result], env)
-    saved = dict(env.sizes)
-    try:
-        return check_derivative(env, result.wrt, f_value, d_value, domain, seed=seed)
-    finally:
-        env.sizes.clear()
-        env.sizes.update(saved)
+    return pipeline.check(result, seed)
 
 
 # --- check ---
