@@ -129,6 +129,18 @@ def write_golden(name: str, cases: Sequence[Case]) -> None:
     (GOLDEN_DIR / name).write_text("\n\n".join(out) + "\n", encoding="utf-8")
 
 
+def load_tool(name: str) -> Any:
+    """A script of tools/ (not a package) imported as a module, for the sync tests."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def golden_updates(request: pytest.FixtureRequest, name: str) -> Iterator[dict[int, list[str]]]:
     """Body of a module fixture: collects actual outputs, written back with --update-goldens."""
     collected: dict[int, list[str]] = {}

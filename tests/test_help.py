@@ -3,16 +3,15 @@ codes and a "did you mean", never a traceback."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shlex
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import typer
+from helpers import load_tool
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -172,16 +171,8 @@ def test_python_dash_m_is_the_same_program_named_mcalc() -> None:
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "mcalc --help" in out.stderr
 
 
-def _tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_docs_cli_md_is_in_sync() -> None:
-    expected = _tool("regen").cli_markdown()
+    expected = load_tool("regen").cli_markdown()
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == expected, (
         "docs/cli.md is stale: run python tools/regen.py"
     )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import typer
+from helpers import load_tool
 from typer.main import get_command
 
 from mcalc.cli.app import app
@@ -21,21 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "man" / "mcalc.1"
 
 
-def _tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def page() -> str:
     return PAGE.read_text(encoding="utf-8")
 
 
 def test_page_is_in_sync_with_the_generator(page: str) -> None:
-    assert page == _tool("gen_man").render(), "man/mcalc.1 is stale: run python tools/regen.py (or tools/gen_man.py)"
+    assert page == load_tool("gen_man").render(), "man/mcalc.1 is stale: run python tools/regen.py"
 
 
 def test_page_has_the_sections_of_a_real_man_page(page: str) -> None:
