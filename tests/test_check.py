@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import seeded
 from typer.testing import CliRunner
 
 from mcalc import pipeline
@@ -197,7 +198,7 @@ def test_a_derivative_off_by_a_small_factor_fails(factor: float) -> None:
     def d_value(values: Any) -> Any:
         return factor * pipeline.evaluate_value(result, values)
 
-    out = check_derivative(env, ["x"], f_value, d_value, domain_of([result.tree], env), seed=0)
+    out = check_derivative(env, ["x"], f_value, d_value, domain_of([result.tree], env), seed=seeded("test_check", 0))
     assert not out.passed and out.max_rel_error > 1e-4
 
 
@@ -208,7 +209,7 @@ def test_a_transposed_gradient_fails_even_for_a_square_matrix() -> None:
     def d_value(values: Any) -> Any:
         return pipeline.evaluate_value(result, values).T  # (XA + AX)ᵀ transposed
 
-    out = check_derivative(env, ["X"], f_value, d_value, domain_of([result.tree], env), seed=0)
+    out = check_derivative(env, ["X"], f_value, d_value, domain_of([result.tree], env), seed=seeded("test_check", 0))
     assert not out.passed
 
 
@@ -221,7 +222,9 @@ def test_a_symmetric_variable_needs_the_symmetric_gradient() -> None:
     def raw_gradient(values: Any) -> Any:
         return np.asarray(values["A"]).T  # G = Aᵀ, not sym(G)
 
-    out = check_derivative(env, ["S"], f_value, raw_gradient, domain_of([result.tree], env), seed=0)
+    out = check_derivative(
+        env, ["S"], f_value, raw_gradient, domain_of([result.tree], env), seed=seeded("test_check", 0)
+    )
     assert not out.passed
     assert run_check("tr(S A)", ["S"], symmetric=["S"]).passed
 
@@ -247,7 +250,7 @@ def test_the_number_of_evaluations_does_not_grow_with_the_number_of_entries(expr
 
         dims = {d: n for d in ("m", "n", "p", "q") if d in str(env.variables())}
         domain = domain_of([result.tree, result.final.result], env)
-        out = check_derivative(env, ["X"], f_counted, d_counted, domain, seed=1, fixed_sizes=dims)
+        out = check_derivative(env, ["X"], f_counted, d_counted, domain, seed=seeded("test_check", 1), fixed_sizes=dims)
         assert out.passed and set(out.sizes) == set()  # every dimension fixed: nothing random to report
         counts[n] = dict(calls)
     assert counts[3] == counts[40] == {"f": 3 * 2 * 2, "d": 3}
@@ -266,7 +269,7 @@ def test_the_step_refinement_only_runs_when_the_first_difference_misses() -> Non
         return 1.5 * pipeline.evaluate_value(result, values)
 
     domain = domain_of([result.tree], env)
-    check_derivative(env, ["X"], f_counted, wrong, domain, seed=1)
+    check_derivative(env, ["X"], f_counted, wrong, domain, seed=seeded("test_check", 1))
     assert calls["f"] == 3 * 2 * 4  # a wrong derivative: both step sizes, still O(1) per direction
 
 

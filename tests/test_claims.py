@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import seeded
 from typer.testing import CliRunner
 
 from mcalc.cli.app import app
@@ -35,7 +36,7 @@ def claim(expr: str, wrt: str, answer: str, *extra: str) -> tuple[int, dict[str,
 
 
 def verdict(expr: str, wrt: list[str], answer: str, **decl: list[str]) -> Verdict:
-    return diagnose(expr, wrt, answer, Decl(**decl).build(), seed=0)
+    return diagnose(expr, wrt, answer, Decl(**decl).build(), seed=seeded("diagnose"))
 
 
 # --- the cases ---

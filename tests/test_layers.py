@@ -36,34 +36,79 @@ def modules() -> list[Path]:
     return sorted(p for p in ROOT.rglob("*.py") if layer_of(p) in ALLOWED)
 
 
-def imports(tree: ast.Module) -> list[tuple[str, bool]]:
-    """(module name, at module level?) for every import statement."""
+def package_of(path: Path) -> list[str]:
+    """The dotted package a module sits in: mcalc/render/printer.py → ["mcalc", "render"]."""
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    return list(rel.parts[:-1])
+
+
+def imports(tree: ast.Module, path: Path | None = None) -> list[tuple[str, bool]]:
+    """(absolute module name, at module level?) for every import statement. `from mcalc import x` and
+    relative imports (`from . import x`, `from ..cli import app`) are resolved to mcalc.x, so no spelling
+    of an import escapes the layer check."""
     found: list[tuple[str, bool]] = []
     top = set(map(id, tree.body))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.extend((a.name, id(node) in top) for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.module, id(node) in top))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                assert path is not None, "a relative import needs the module's path to resolve"
+                base = package_of(path)[: len(package_of(path)) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            found.append((module, id(node) in top))
+            # `from mcalc import cli` imports the package mcalc.cli: each name may be a module
+            found.extend((f"{module}.{a.name}", id(node) in top) for a in node.names)
+    return found
+
+
+def layer_violations(path: Path, source: str) -> list[str]:
+    layer = layer_of(path)
+    found = []
+    for name, _ in imports(ast.parse(source), path):
+        parts = name.split(".")
+        if parts[0] != "mcalc" or len(parts) < 2 or parts[1] not in ALLOWED:
+            continue  # not mcalc, or mcalc's own __version__
+        if parts[1] not in ALLOWED[layer]:
+            found.append(f"{path.relative_to(ROOT)} ({layer}) imports {name}")
     return found
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_module_imports_only_from_its_layer_or_below(path: Path) -> None:
-    layer = layer_of(path)
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for name, _ in imports(tree):
-        parts = name.split(".")
-        if parts[0] != "mcalc" or len(parts) < 2:
-            continue
-        target = parts[1]
-        assert target in ALLOWED[layer], f"{path.relative_to(ROOT)} ({layer}) imports {name}"
+    assert not layer_violations(path, path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("where", "planted"),
+    [
+        ("syntax/lexer.py", "from mcalc.cli.app import app"),
+        ("syntax/lexer.py", "import mcalc.cli.app"),
+        ("syntax/lexer.py", "from mcalc import cli"),
+        ("syntax/lexer.py", "from mcalc import pipeline as p"),
+        ("syntax/lexer.py", "from ..cli import app"),
+        ("syntax/lexer.py", "from .. import render"),
+        ("numeric/check.py", "from ..calculus.rules import DERIVATIVE_RULES"),
+        ("render/printer.py", "def f():\n    from ..cli import commands"),
+    ],
+)
+def test_a_planted_forbidden_import_is_caught(where: str, planted: str) -> None:
+    path = ROOT / where
+    assert layer_violations(path, path.read_text(encoding="utf-8") + "\n" + planted + "\n")
+
+
+def test_allowed_spellings_are_not_flagged() -> None:
+    path = ROOT / "render" / "printer.py"
+    for ok in ("from . import share", "from .. import errors", "from mcalc import __version__", "import numpy"):
+        assert not layer_violations(path, ok + "\n"), ok
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_heavy_libraries_are_imported_lazily(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    for name, at_top in imports(tree):
+    for name, at_top in imports(tree, path):
         root = name.split(".")[0]
         if root in HEAVY:
             assert not at_top, f"{path.relative_to(ROOT)} imports {name} at module level"
@@ -76,5 +121,5 @@ def test_heavy_libraries_are_imported_lazily(path: Path) -> None:
 def test_the_numeric_oracle_is_independent_of_the_derivative_engine() -> None:
     for path in (ROOT / "numeric").glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        for name, _ in imports(tree):
+        for name, _ in imports(tree, path):
             assert not name.startswith(("mcalc.calculus", "mcalc.simplify")), f"{path.name} imports {name}"

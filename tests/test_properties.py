@@ -19,15 +19,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from helpers import depth, seeded
+from hypothesis import Phase, given, settings
 from strategies import Case, Var, cases, lf
 
 from mcalc import pipeline
 from mcalc.errors import MathError, McalcError
 from mcalc.shapes import bind_sizes
 
-MAIN_EXAMPLES = 2000  # the CI count; bench/property_run.py runs 100,000
-ROUND_TRIP_EXAMPLES = 300
+# examples per run: the default suite's count, and the full depth under MCALC_DEEP_TESTS=1 (README § Tests);
+# bench/property_run.py runs 100,000
+MAIN_EXAMPLES = depth(400, 2000)
+ROUND_TRIP_EXAMPLES = depth(150, 300)
 H = 1e-4
 RTOL = 1e-5
 MAX_SKIP_FRACTION = 0.05
@@ -201,8 +204,11 @@ def _value_or_none(tree: Any, env: Any, values: dict[str, Any]) -> Any:
         return None
 
 
-def run_property(stats: Stats, examples: int, strategy: Any = None) -> None:
-    @settings(max_examples=examples, database=None)
+def run_property(stats: Stats, examples: int, strategy: Any = None, *, shrink: bool = True) -> None:
+    # a run that is meant to fail (the checker's own tests) need not spend seconds shrinking the failure
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+
+    @settings(max_examples=examples, database=None, phases=phases)
     @given(strategy if strategy is not None else cases())
     def prop(case: Case) -> None:
         problems = check_case(case, stats)
@@ -213,17 +219,17 @@ def run_property(stats: Stats, examples: int, strategy: Any = None) -> None:
     prop()
 
 
-def _report(capsys: pytest.CaptureFixture[str], text: str) -> None:
-    with capsys.disabled():
-        print("\n" + text)
+def _report(record_property: Any, text: str) -> None:
+    """A run's counts, printed in pytest's terminal summary (conftest.py), also from an xdist worker."""
+    record_property("mcalc_summary", text)
 
 
-def test_properties_derivatives_match_finite_differences(capsys: pytest.CaptureFixture[str]) -> None:
+def test_properties_derivatives_match_finite_differences(record_property: Any) -> None:
     stats = Stats()
     try:
         run_property(stats, MAIN_EXAMPLES)
     finally:
-        _report(capsys, stats.summary("property test (derivative vs finite differences)"))
+        _report(record_property, stats.summary("property test (derivative vs finite differences)"))
     assert stats.examples >= MAIN_EXAMPLES
     assert not stats.mismatches
     assert stats.skipped <= MAX_SKIP_FRACTION * stats.examples, stats.summary("too many skips")
@@ -243,7 +249,7 @@ def test_properties_checker_catches_a_wrong_derivative(monkeypatch: pytest.Monke
     monkeypatch.setattr(pipeline, "evaluate_value", off)
     stats = Stats()
     with pytest.raises(AssertionError):
-        run_property(stats, 30)
+        run_property(stats, 30, shrink=False)
     assert stats.mismatches
 
 
@@ -598,7 +604,7 @@ def round_trip(case: Case, rt: RoundTrip) -> None:
             )
 
 
-def test_properties_derivative_text_parses_back_to_the_same_value(capsys: pytest.CaptureFixture[str]) -> None:
+def test_properties_derivative_text_parses_back_to_the_same_value(record_property: Any) -> None:
     rt = RoundTrip()
 
     @settings(max_examples=ROUND_TRIP_EXAMPLES, database=None)
@@ -612,7 +618,7 @@ def test_properties_derivative_text_parses_back_to_the_same_value(capsys: pytest
         prop()
     finally:
         _report(
-            capsys,
+            record_property,
             f"round trip (derivative text → parse → value): {rt.checked} derivatives re-read, "
             f"{len(rt.problems)} problems, {rt.unsized} unsized, not valid input (xfail below): {dict(rt.known)}",
         )
@@ -629,21 +635,32 @@ NOT_INPUT = pytest.mark.xfail(
     [
         pytest.param("sum(x)", "x", "", "𝟙", marks=NOT_INPUT),
         ("norm1(x)", "x", "", "sign"),
-        ("||P||_1 x^T y", "P", "", "₁"),
+        ("||P||_1 x^T y", "P", "", "sign(P)"),
         ("(2 + c^2)^-2 x", "c", "c", "⁻³"),
         ("relu(x)^T y", "x", "", "step"),
         pytest.param("vec(0.5 P)^T vec(0.5 P)", "P", "", "unvec", marks=NOT_INPUT),
     ],
 )
 def test_regression_derivative_text_is_valid_input(source: str, var: str, scalars: str, token: str) -> None:
-    """`mcalc diff "sum(x)" --wrt x` prints 𝟙, which `mcalc` itself rejects ("unexpected character")."""
+    """The printed derivative holds `token` (a spelling of the printer's) and reads back as input that
+    means the same value: `mcalc diff "sum(x)" --wrt x` prints 𝟙, which mcalc itself rejects today."""
+    from mcalc.numeric.check import domain_of, random_point, random_sizes
     from mcalc.render.report import derivative_text
     from mcalc.shapes import Declarations, infer_shapes
     from mcalc.syntax.parser import parse
 
     decl = Declarations(scalars=frozenset(s for s in scalars.split(",") if s))
-    text = derivative_text(pipeline.differentiate(source, [var], decl), pipeline.Layout.MIXED)
-    infer_shapes(parse(text, decl.scalars), decl, text)
+    res = pipeline.differentiate(source, [var], decl)
+    text = derivative_text(res, pipeline.Layout.MIXED)
+    assert token in text, text
+    env, tree = infer_shapes(parse(text, decl.scalars), decl, text)
+    rng = np.random.default_rng(seeded("round trip", source))
+    res.env.sizes.update(random_sizes(res.env, rng))
+    values = random_point(res.env, domain_of([res.tree], res.env), rng)
+    bind_sizes(env, {n: values[n].shape for n in env.kinds if n in values})
+    want = np.asarray(pipeline.evaluate_value(res, values), dtype=float)
+    got = np.asarray(pipeline.evaluate_expression(tree, env, values), dtype=float)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-9, atol=1e-12, err_msg=text)
 
 
 @pytest.mark.xfail(
@@ -672,7 +689,7 @@ def test_regression_a_printed_zero_vector_keeps_its_shape() -> None:
 
 # --- second derivatives: `--wrt x --wrt y` is the derivative of the first derivative ---------------
 
-HESSIAN_EXAMPLES = 300
+HESSIAN_EXAMPLES = depth(150, 300)
 
 
 def _difference_of_value(result: pipeline.Result, values: dict[str, Any], name: str, vdir: Any, h: float) -> Any:
@@ -744,7 +761,7 @@ def check_second(case: Case, stats: Stats) -> list[str]:
     return problems
 
 
-def test_properties_second_derivatives_match_differences_of_the_first(capsys: pytest.CaptureFixture[str]) -> None:
+def test_properties_second_derivatives_match_differences_of_the_first(record_property: Any) -> None:
     stats = Stats()
 
     @settings(max_examples=HESSIAN_EXAMPLES, database=None)
@@ -757,6 +774,6 @@ def test_properties_second_derivatives_match_differences_of_the_first(capsys: py
     try:
         prop()
     finally:
-        _report(capsys, stats.summary("second derivatives (Hessians and mixed)"))
+        _report(record_property, stats.summary("second derivatives (Hessians and mixed)"))
     assert stats.comparisons >= HESSIAN_EXAMPLES // 2
     assert stats.skipped <= MAX_SKIP_FRACTION * stats.examples + 5, stats.summary("too many skips")

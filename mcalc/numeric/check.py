@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcalc.errors import InputError, MathError
+from mcalc.numeric.evaluate import SINGULAR, condition
 from mcalc.shapes import Kind, ShapeEnv, bind_sizes, unbound_dims
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -37,7 +38,6 @@ ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error gr
 # derivative is compared in absolute terms: an exact zero derivative must not fail on noise.
 NOISE_UNITS = 100.0
 EPS = 2.220446049250313e-16
-SINGULAR = 1e14  # at user-given values: a matrix this badly conditioned is treated as singular
 
 
 @dataclass
@@ -178,21 +178,6 @@ def random_direction(env: ShapeEnv, var: str, rng: Any) -> Array:
 
 def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:
     return arr.reshape(shape)
-
-
-def condition(a: Array) -> float:
-    """The 1-norm condition number (one LU factorisation: the cost of about one matrix product)."""
-    import numpy as np
-
-    if a.shape == (1, 1):
-        return 1.0 if a[0, 0] != 0 else math.inf
-    try:
-        inv = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        return math.inf
-    with np.errstate(all="ignore"):
-        c = float(np.abs(a).sum(axis=0).max() * np.abs(inv).sum(axis=0).max())
-    return c if math.isfinite(c) else math.inf
 
 
 def worst_guard(env: ShapeEnv, domain: Domain, values: Mapping[str, Array]) -> tuple[float, Node | None]:

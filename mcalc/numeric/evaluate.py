@@ -7,6 +7,7 @@ function of t and its derivatives A(t), A′(t), ... as `A`, `A′`, ...
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,34 @@ if TYPE_CHECKING:
     import numpy as np
 
 Array = Any  # numpy.ndarray; kept loose so the module imports without numpy
+
+# A matrix this badly conditioned is singular to working precision. Deciding it here, rather than by
+# whether LAPACK's LU meets an exactly zero pivot, makes "singular" the same on every machine: the
+# pivot that rounding leaves at 0 on one kernel is 1e-17 on another (issue 12).
+SINGULAR = 1e14
+
+
+def condition(a: Array) -> float:
+    """The 1-norm condition number (one LU factorisation: the cost of about one matrix product)."""
+    import numpy as np
+
+    if a.shape == (1, 1):
+        return 1.0 if a[0, 0] != 0 else math.inf
+    if not np.all(np.isfinite(a)):
+        return math.inf
+    try:
+        inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return math.inf
+    with np.errstate(all="ignore"):
+        c = float(np.abs(a).sum(axis=0).max() * np.abs(inv).sum(axis=0).max())
+    return c if math.isfinite(c) else math.inf
+
+
+def _require_invertible(e: Evaluator, y: Array, node: Node, arg: Node) -> None:
+    """Refuse a numerically singular matrix before it is solved with or inverted."""
+    if y.ndim == 2 and y.shape[0] == y.shape[1] and y.shape != (1, 1) and condition(y) > SINGULAR:
+        raise MathError(f"{e.env.text_of(arg)} is singular: it has no inverse", node.span)
 
 
 def differential_key(name: str) -> str:
@@ -168,6 +197,7 @@ def _lazy_inverse(e: Evaluator, f: Node) -> tuple[str, Array, Node] | None:
     y = e.ev(inv.arg)
     if y.shape == (1, 1):
         return None
+    _require_invertible(e, y, inv, inv.arg)
     return ("t" if transposed else "i", y, inv)
 
 
@@ -260,6 +290,7 @@ def _transpose(e: Evaluator, n: Any) -> Array:
 
 def _inverse(e: Evaluator, n: Any) -> Array:
     x = e.ev(n.arg)
+    _require_invertible(e, x, n, n.arg)
     try:
         return e.np.linalg.inv(x)
     except e.np.linalg.LinAlgError as exc:
@@ -271,6 +302,8 @@ def _power(e: Evaluator, n: Any) -> Array:
     p = n.exponent
     if x.shape == (1, 1):
         return x ** float(p)
+    if p < 0:
+        _require_invertible(e, x, n, n.base)
     try:
         return e.np.linalg.matrix_power(x, int(p))
     except e.np.linalg.LinAlgError as exc:
