@@ -227,8 +227,17 @@ def run(
         parts.append(
             f"**{fam}** — `{source(fam, 3)[0]}` for k = 3\n\n"
             + table(
-                ["k", "mcalc ms", "chars", "nodes", "distinct", "printed (where)", "SymPy ms", "SymPy chars",
-                 "SymPy/mcalc time"],
+                [
+                    "k",
+                    "mcalc ms",
+                    "chars",
+                    "nodes",
+                    "distinct",
+                    "printed (where)",
+                    "SymPy ms",
+                    "SymPy chars",
+                    "SymPy/mcalc time",
+                ],
                 rows,
             )
         )

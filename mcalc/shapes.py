@@ -374,8 +374,10 @@ def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
             result, first = s, (t, s)
             continue
         assert first is not None
-        ok = (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1])) if unify else (
-            env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1])
+        ok = (
+            (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1]))
+            if unify
+            else (env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1]))
         )
         _need(env, ok, f"dimension mismatch in {what}", node, [first, (t, s)])
     return result if result is not None else SCALAR_SHAPE
@@ -696,9 +698,7 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
             shape = ()
         want = {Kind.SCALAR: 0, Kind.VECTOR: 1, Kind.MATRIX: 2}[kind]
         if len(shape) != want:
-            raise InputError(
-                f"{name} is a {kind.value} but its value has {len(shape)} dimension(s) {tuple(shape)}"
-            )
+            raise InputError(f"{name} is a {kind.value} but its value has {len(shape)} dimension(s) {tuple(shape)}")
         dims = env.var_dims[name]
         for d, size in zip(dims, shape, strict=False):
             r = env.resolve(d)
@@ -712,8 +712,7 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
             known = env.sizes.get(r)
             if known is not None and known != size:
                 raise InputError(
-                    f"dimension {r} is {known} elsewhere but {name} has size {size} there "
-                    f"(shape {tuple(shape)})"
+                    f"dimension {r} is {known} elsewhere but {name} has size {size} there (shape {tuple(shape)})"
                 )
             env.sizes[r] = size
         if name in env.symmetric and len(shape) == 2 and shape[0] != shape[1]:

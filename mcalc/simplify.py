@@ -203,8 +203,9 @@ def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
             common = _common_coefficient(inner)
             if common != 1:
                 assert isinstance(inner, N.Add)
-                inner = N.Add(tuple(s.make_mul(split_coefficient(t)[0] / common, split_coefficient(t)[1], t)
-                                    for t in inner.terms))
+                inner = N.Add(
+                    tuple(s.make_mul(split_coefficient(t)[0] / common, split_coefficient(t)[1], t) for t in inner.terms)
+                )
             body = (inner, factor) if side == -1 else (factor, inner)
             combined = N.Mul(((N.Number(common),) if common != 1 else ()) + body)
             new_terms = [t for i, t in enumerate(terms) if i not in members]
@@ -381,8 +382,10 @@ def _cancel_chain(s: Simplifier, chain: list[Node]) -> list[Node]:
 
 
 def _are_inverses(s: Simplifier, a: Node, b: Node) -> bool:
-    return (isinstance(b, N.Inverse) and b.arg == a) or (isinstance(a, N.Inverse) and a.arg == b) or (
-        isinstance(a, N.Transpose) and isinstance(b, N.Transpose) and _are_inverses(s, a.arg, b.arg)
+    return (
+        (isinstance(b, N.Inverse) and b.arg == a)
+        or (isinstance(a, N.Inverse) and a.arg == b)
+        or (isinstance(a, N.Transpose) and isinstance(b, N.Transpose) and _are_inverses(s, a.arg, b.arg))
     )
 
 

@@ -24,9 +24,7 @@ def mcalc(*args: str, stdin: str | None = None, env: dict[str, str] | None = Non
     assert MCALC, "the mcalc console script is not installed next to this Python"
     full_env = {**os.environ, **(env or {})}
     full_env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [MCALC, *args], capture_output=True, text=True, timeout=60, input=stdin, env=full_env
-    )
+    return subprocess.run([MCALC, *args], capture_output=True, text=True, timeout=60, input=stdin, env=full_env)
 
 
 def as_json(out: subprocess.CompletedProcess[str]) -> Any:

@@ -101,9 +101,7 @@ def test_printed_derivative_means_the_value(case: Case, tmp_path: Path, rng: np.
         assert f"index: {obj['index']}" in text
         assert obj["equation"].startswith("∂vec(") or obj["equation"].startswith("∂²/")
         return
-    point = make_point(
-        obj["variables"], rng, symmetric=case.all("symmetric"), functions=functions_of(str(case.input))
-    )
+    point = make_point(obj["variables"], rng, symmetric=case.all("symmetric"), functions=functions_of(str(case.input)))
     npz = str(save_npz(tmp_path / "values.npz", point.mcalc))
     run = cli(*args, "--at", npz, "--format", "json")
     assert run.code == 0, run.stdout

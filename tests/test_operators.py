@@ -166,8 +166,12 @@ OPS: dict[str, list[Op]] = {
         Op("sum(sigmoid(A x))", "A", "sum(sigmoid(A @ x))"),
         Op("sigmoid(W x + b)", "W", "sigmoid(W @ x + b)"),
         Op("exp(c)", "c", "exp(c)", scalar=S),
-        Op("log(c) + sin(c) + cos(c) + tanh(c) + sqrt(c)", "c",
-           "log(c) + sin(c) + cos(c) + tanh(c) + sqrt(c)", scalar=S),  # fmt: skip
+        Op(
+            "log(c) + sin(c) + cos(c) + tanh(c) + sqrt(c)",
+            "c",
+            "log(c) + sin(c) + cos(c) + tanh(c) + sqrt(c)",
+            scalar=S,
+        ),  # fmt: skip
         Op("abs(c) + relu(c) + sigmoid(c)", "c", "abs(c) + relu(c) + sigmoid(c)", scalar=S),
         Op("exp(c x)", "c", "exp(c * x)", scalar=S),
         Op("sin x", "x", "sin(x)"),

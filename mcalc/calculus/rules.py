@@ -287,7 +287,14 @@ FUNCTION_DERIVATIVES = MappingProxyType({
 })  # fmt: skip
 
 
-def _rule(op: type[Node], name: str, identity: str, latex: str, reference: str, apply: Callable[[Node, D, Context], Node | None]) -> tuple[type[Node], DerivativeRule]:  # noqa: E501
+def _rule(
+    op: type[Node],
+    name: str,
+    identity: str,
+    latex: str,
+    reference: str,
+    apply: Callable[[Node, D, Context], Node | None],
+) -> tuple[type[Node], DerivativeRule]:  # noqa: E501
     return op, DerivativeRule(op, name, identity, latex, reference, apply)
 
 

@@ -333,8 +333,10 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     if fmt == "json":
         print(json.dumps({"at": at, "agree": agree, "max_abs_difference": gap}))
     else:
-        print(f"at the point given: the claim and the derivative {'agree' if agree else 'differ'}"
-              + ("" if agree else f" (largest difference {gap:.3g})"))
+        print(
+            f"at the point given: the claim and the derivative {'agree' if agree else 'differ'}"
+            + ("" if agree else f" (largest difference {gap:.3g})")
+        )
     return EXIT_OK if agree else EXIT_FAILED
 
 

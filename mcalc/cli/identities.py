@@ -288,6 +288,7 @@ def _check_identify_jacobian(rng: Any) -> tuple[Any, Any]:
     import numpy as np
 
     j, x0 = _random(rng, 3, 4), _random(rng, 4)
+
     def entry(i: int) -> Callable[[Any], float]:
         return lambda x: float((j @ x)[i])
 
@@ -298,6 +299,7 @@ def _check_identify_vec(rng: Any) -> tuple[Any, Any]:
     import numpy as np
 
     a, b, x0 = _random(rng, 2, 3), _random(rng, 4, 2), _random(rng, 3, 4)
+
     def entry(i: int) -> Callable[[Any], float]:
         return lambda x: float(_vec(a @ x @ b)[i, 0])
 

@@ -291,8 +291,10 @@ def check_derivative(
         # a central difference at condition κ is only good to about κ²·10⁻¹⁰ relative here
         if worst <= min(2.0, cond * cond * 1e-10):
             inconclusive = True
-            notes.append(f"{label} is ill-conditioned, cond {cond:.0e}; error bound not met: "
-                         "differences can neither confirm nor refute the derivative here")
+            notes.append(
+                f"{label} is ill-conditioned, cond {cond:.0e}; error bound not met: "
+                "differences can neither confirm nor refute the derivative here"
+            )
     return CheckResult(
         passed, worst, done, directions, sizes, notes=notes, seed=seed, tolerance=tolerance, inconclusive=inconclusive
     )

@@ -41,10 +41,7 @@ def lhs(result: Result, latex: bool = False) -> str:
     if kind is DerivKind.JACOBIAN:
         return f"\\frac{{\\partial ({inner})}}{{\\partial {v}}}" if latex else f"∂({inner})/∂{v}"
     if latex:
-        return (
-            f"\\frac{{\\partial \\operatorname{{vec}}({inner})}}"
-            f"{{\\partial \\operatorname{{vec}}({v})}}"
-        )
+        return f"\\frac{{\\partial \\operatorname{{vec}}({inner})}}{{\\partial \\operatorname{{vec}}({v})}}"
     return f"∂vec({inner})/∂vec({v})"
 
 

@@ -277,9 +277,7 @@ def rebuild(node: Node, children: tuple[Node, ...]) -> Node:
             i += 1
     cls = type(node)
     extra = {
-        f.name: getattr(node, f.name)
-        for f in fields(node)
-        if f.init and f.name not in values and f.name != "span"
+        f.name: getattr(node, f.name) for f in fields(node) if f.init and f.name not in values and f.name != "span"
     }
     return cls(**values, **extra, span=node.span)
 

@@ -287,9 +287,7 @@ class Parser:
                 args.append(self.expression(0))
             close = self.peek()
             if close.kind is not Tok.RPAREN:
-                raise self.error(
-                    f"expected ')' to close {word}( opened at col {open_tok.span.start + 1}", close
-                )
+                raise self.error(f"expected ')' to close {word}( opened at col {open_tok.span.start + 1}", close)
             self.advance()
             span = Span(tok.span.start, close.span.end)
         else:
@@ -302,9 +300,7 @@ class Parser:
     def apply_function(self, tok: Token, word: str, args: list[Node], span: Span) -> Node:
         arity = 2 if word == "kron" else 1
         if len(args) != arity:
-            raise ParseError(
-                f"wrong number of arguments: {word} takes {arity}, got {len(args)}", tok.span
-            )
+            raise ParseError(f"wrong number of arguments: {word} takes {arity}, got {len(args)}", tok.span)
         a = args[0]
         builders: dict[str, Callable[[], Node]] = {
             "tr": lambda: Trace(a, span=span),
