@@ -355,7 +355,36 @@ def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 
 def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.rows == N.BY_CONTEXT:  # an input 𝟙: sized by its context, like a bare I
+        d = env._identity_dims.get(id(node))
+        if d is None:
+            d = env._identity_dims[id(node)] = env.uf.fresh()
+        return (d, node.cols)
     return (node.rows, node.cols)
+
+
+# Subscripted norms of a matrix are induced (operator) norms: refused by name, never read as entrywise.
+_INDUCED_NORM_REFUSAL = {
+    "2": "‖A‖₂ of a matrix is the spectral norm, which mcalc does not differentiate",
+    "1": "‖A‖₁ of a matrix is the induced 1-norm (largest column sum), which mcalc does not differentiate",
+    "inf": "‖A‖_inf of a matrix is the induced ∞-norm (largest row sum), which mcalc does not differentiate",
+}
+
+
+def _norm(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.arg, unify)
+    matrix = not (_is_one(env, s[0]) or _is_one(env, s[1]))
+    if matrix and node.written in _INDUCED_NORM_REFUSAL:
+        raise ShapeError(
+            f"{_INDUCED_NORM_REFUSAL[node.written]}: write ||A||_F for the Frobenius norm, "
+            "or sum(abs(A)) for the sum of absolute entries",
+            node.span,
+        )
+    if node.written == "inf":
+        raise ShapeError(
+            "‖x‖_inf (the largest absolute entry) is not differentiable everywhere: not supported", node.span
+        )
+    return SCALAR_SHAPE
 
 
 def _leaf_commutation(env: ShapeEnv, node: Any, unify: bool) -> Shape:
@@ -511,7 +540,7 @@ _SHAPE_RULES: dict[type, Any] = {
     N.Trace: _square_to_scalar("the trace"),
     N.Det: _square_to_scalar("det"),
     N.LogDet: _square_to_scalar("logdet"),
-    N.Norm: _to_scalar,
+    N.Norm: _norm,
     N.Sum: _to_scalar,
     N.Diag: _diag,
     N.Vec: _vec,
@@ -533,13 +562,19 @@ def _function_params(tree: Node) -> dict[str, str]:
 
 
 def _check_function_use(tree: Node, functions: Mapping[str, str]) -> None:
+    """A name written both as A(t) and as a bare A is an error. When the two spellings sit in different
+    texts (an expression and a claim), the error has no position: a column would point into the wrong one."""
+    own = _function_params(tree)
     stack = [tree]
     while stack:
         n = stack.pop()
         if isinstance(n, N.Symbol) and n.name in functions:
+            p = functions[n.name]
+            if n.name in own:
+                raise ShapeError(f"{n.name} is a function of {p}: write {n.name}({p})", n.span)
             raise ShapeError(
-                f"{n.name} is a function of {functions[n.name]}: write {n.name}({functions[n.name]})",
-                n.span,
+                f"{n.name} is written {n.name}({p}) in one expression and {n.name} in the other: "
+                f"write {n.name}({p}) in both"
             )
         stack.extend(n.children())
 
@@ -675,6 +710,9 @@ def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
             if d is None:
                 return n
             return N.Identity(env.resolve(d), span=n.span)
+        if isinstance(n, N.Ones) and n.rows == N.BY_CONTEXT:
+            d = env._identity_dims.get(id(n))
+            return n if d is None else N.Ones(env.resolve(d), n.cols, span=n.span)
         kids = n.children()
         if not kids:
             return n

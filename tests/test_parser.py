@@ -45,11 +45,19 @@ SAME = [
     ("kron(A, B)", "A ⊗ B"),
     ("norm2(x)", "‖x‖", "||x||"),
     ("logdet(X)", "log det(X)", "log(det(X))", "log det X"),
-    ("I", "eye"),
     ("θ", "theta"),
     ("Φ θ", "Phi theta"),
     ("1/2 a", "0.5 a", "a/2"),
-    ("tr A^T B", "tr(A^T) B"),
+    ("tr A^T B", "tr(A^T B)"),  # issue 13: a function without parentheses takes the product that follows
+    ("tr X^-1 S + log det X", "tr(X^-1 S) + log(det(X))"),
+    ("1e-3 x", "0.001 x", "1/1000 x"),
+    ("2.5E+2 x", "250 x"),
+    ("I", "eye", "I_n"),
+    ("eye(3)", "I_3"),
+    ("1^T x", "1ᵀx", "𝟙ᵀ x", "ones^T x", "ones' x"),
+    ("ln det X", "log det X", "logdet(X)"),
+    ("A'(t) B(t)", "A′(t) B(t)"),
+    ("A''(t)", "A′′(t)", "A″(t)"),
     ("sin x", "sin(x)"),
 ]
 

@@ -64,6 +64,7 @@ GREEK = {
 FUNCTION_WORDS = frozenset({
     "tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid",
     "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace", "sign", "step",
+    "ln", "ones",
 })  # fmt: skip
 
 SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
@@ -97,10 +98,32 @@ def _subscript(src: str, i: int) -> int:
     return j
 
 
+MAX_EXPONENT = 300  # 1e300 is the largest power of ten a number may carry (bounded arithmetic)
+
+
+def _exponent(src: str, j: int) -> int:
+    """End of a number's exponent (`1e-3`, `2.5E+2`) starting at j, or j when none follows. A letter e
+    after digits is an exponent only when digits follow it (`2e` stays 2·e); `1e3` is never a name."""
+    n = len(src)
+    if j >= n or src[j] not in "eE":
+        return j
+    k = j + 1
+    if k < n and src[k] in "+-":
+        k += 1
+    start = k
+    while k < n and src[k].isascii() and src[k].isdigit():
+        k += 1
+    if k == start:
+        return j
+    if k - start > 6 or int(src[start:k]) > MAX_EXPONENT:
+        raise ParseError(f"exponent too large: at most e±{MAX_EXPONENT}", Span(j, k))
+    return k
+
+
 def _suggest(word: str) -> str | None:
     import difflib
 
-    aliases = {"ln": "log", "determinant": "det", "inverse": "inv", "transpose": "^T", "frob": "norm2"}
+    aliases = {"determinant": "det", "inverse": "inv", "transpose": "^T", "frob": "norm2"}
     if word in aliases:
         return f"did you mean {aliases[word]}?"
     close = difflib.get_close_matches(word, sorted(FUNCTION_WORDS), n=1, cutoff=0.5)
@@ -135,6 +158,7 @@ def tokenize(src: str) -> list[Token]:
                     j += 1
             if j - i > 300:
                 raise ParseError("number too long: at most 300 digits", Span(i, j))
+            j = _exponent(src, j)
             add(Tok.NUMBER, src[i:j], i, j)
             i = j
             continue
@@ -183,6 +207,16 @@ def tokenize(src: str) -> list[Token]:
                 j += 1
             add(Tok.SUPERSCRIPT, src[i:j], i, j)
             i = j
+            continue
+        if ch == "𝟙":  # the ones vector, as mcalc prints it
+            add(Tok.WORD, "ones", i, i + 1)
+            i += 1
+            continue
+        if src.startswith(("_inf", "_∞"), i) and tokens and tokens[-1].kind is Tok.NORM:
+            end = i + (4 if src.startswith("_inf", i) else 2)
+            add(Tok.UNDERSCORE, "_", i, i + 1)
+            add(Tok.NAME, "inf", i + 1, end)  # ‖A‖_inf: read by the norm, never a product i·n·f
+            i = end
             continue
         if ch in SINGLE:
             add(SINGLE[ch], ch, i, i + 1)

@@ -17,6 +17,8 @@ from typing import Any, ClassVar, TypeAlias
 from mcalc.errors import Span
 
 Dim: TypeAlias = int | str | tuple["Dim", ...]
+# The size of an input `𝟙` / `ones` / `1ᵀ`: fixed by shape inference from the context (like a bare I).
+BY_CONTEXT = "·context"
 
 _COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -211,10 +213,15 @@ class Apply(Node):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Norm(Node):
-    """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values."""
+    """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values.
+
+    `written` is the subscript the user typed (`2`, `1`, `inf`, `F`, or "" for none): on a matrix,
+    ‖A‖₂, ‖A‖₁ and ‖A‖_inf are induced norms, which the shape layer refuses rather than read as
+    entrywise ones."""
 
     arg: Node
     p: int = 2
+    written: str = field(default="", compare=False)
     CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
 
 

@@ -8,13 +8,15 @@ logdet X, `inv(X)` → X⁻¹.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
+    BY_CONTEXT,
     MINUS_ONE,
     Add,
     Apply,
@@ -31,6 +33,7 @@ from mcalc.syntax.nodes import (
     Node,
     Norm,
     Number,
+    Ones,
     Power,
     Sum,
     Symbol,
@@ -47,7 +50,9 @@ SUM_POWER = 10
 ELEMENTWISE_POWER = 18  # x .* A y is x ⊙ (Ay): juxtaposition binds tighter than ⊙ ./ ⊗
 PRODUCT_POWER = 20
 PREFIX_MINUS_POWER = 15
-FUNCTION_ARG_POWER = 25  # `log det X`, `tr A^T B` = tr(Aᵀ) B
+# A function written without parentheses takes the product that follows, as books write it:
+# `tr X^-1 S` = tr(X⁻¹S), `log det X` = log(det X); a sum or ⊙ ends it. Read so, it is said (a note).
+FUNCTION_ARG_POWER = 19
 POWER_POWER = 30
 POSTFIX_POWER = 40
 
@@ -66,6 +71,18 @@ MAX_DEPTH = 200
 MAX_LENGTH = 100_000  # characters: bounded time for any input (a 1 MB paste is refused at once)
 MAX_POSTFIX = 64
 POSTFIX_TOKENS = {Tok.TRANSPOSE, Tok.INVERSE, Tok.INVERSE_T, Tok.SUPERSCRIPT, Tok.CARET, Tok.DOTCARET}
+
+
+SIZED_IDENTITY = re.compile(r"I_(\d+|[a-z])")  # I_3, I_n
+NORM_SUBSCRIPTS = {"F": 2, "2": 2, "1": 1, "inf": 0}  # p = 0 stands for ∞; the shape layer checks the kind
+
+
+@dataclass(frozen=True)
+class ReadingNote:
+    """A reading of the input that a person could have meant otherwise, shown with parentheses."""
+
+    message: str
+    span: Span | None = None
 
 
 def _span(a: Node | Token, b: Node | Token) -> Span | None:
@@ -91,6 +108,8 @@ class Parser:
         self.open_sums: set[int] = set()  # sums built by + and - here, not parenthesised
         # names that make `A(s)` a function of s rather than the product A·s
         self.scalar_params = scalar_params | {"t"}
+        # readings a person could have meant otherwise, said to them with the result (the reading line)
+        self.notes: list[ReadingNote] = []
 
     # -- token helpers --
     def peek(self, ahead: int = 0) -> Token:
@@ -222,10 +241,10 @@ class Parser:
 
     def name(self) -> Node:
         tok = self.advance()
-        if tok.text == "I":
-            return Identity(span=tok.span)
+        if tok.text == "I" or SIZED_IDENTITY.fullmatch(tok.text):
+            return self.identity(tok, tok.text[2:])
         primes = 0
-        while self.peek().kind is Tok.PRIME and not self.peek().spaced:
+        while self._prime_ahead():
             primes += 2 if self.advance().text == "″" else 1
         nxt = self.peek()
         # A(t): a function of the scalar t, written without a space before '('
@@ -246,6 +265,35 @@ class Parser:
             raise ParseError(f"{tok.text}′ is a derivative: write it with its parameter, {tok.text}′(t)", tok.span)
         return Symbol(tok.text, span=tok.span)
 
+    def _prime_ahead(self) -> bool:
+        """A prime after a name: ′ always; the ASCII ' only when primes lead to `(t)` (`A'(t)`, `A''(t)`,
+        Exercise 5.24's spelling), since elsewhere ' is the transpose."""
+        tok = self.peek()
+        if tok.spaced:
+            return False
+        if tok.kind is Tok.PRIME:
+            return True
+        if tok.kind is not Tok.TRANSPOSE or tok.text != "'":
+            return False
+        k = 0
+        while self.peek(k).kind is Tok.TRANSPOSE and self.peek(k).text == "'" and not self.peek(k).spaced:
+            k += 1
+        return (
+            self.peek(k).kind is Tok.LPAREN
+            and not self.peek(k).spaced
+            and self.peek(k + 1).kind is Tok.NAME
+            and self.peek(k + 1).text in self.scalar_params
+            and self.peek(k + 2).kind is Tok.RPAREN
+        )
+
+    def identity(self, tok: Token, size: str) -> Node:
+        """I, I_n, I_3, eye(3): an identity; a number fixes its size, a letter only names it."""
+        if size.isdigit():
+            if int(size) < 1 or len(size) > 9:
+                raise ParseError("an identity's size must be a positive integer of at most 9 digits", tok.span)
+            return Identity(int(size), span=tok.span)
+        return Identity(span=tok.span)
+
     def norm(self) -> Node:
         open_tok = self.advance()
         self.norm_depth += 1
@@ -265,20 +313,18 @@ class Parser:
         if self.peek().kind is Tok.UNDERSCORE:
             self.advance()
             sub = self.advance()
-            if sub.text in ("F", "2"):
-                p = 2
-            elif sub.text == "1":
-                p = 1
-            else:
-                raise ParseError("unknown norm subscript: use _F, _2 or _1", sub.span)
+            if sub.text not in NORM_SUBSCRIPTS:
+                raise ParseError("unknown norm subscript: use _F, _2, _1 or _inf", sub.span)
+            p, written = NORM_SUBSCRIPTS[sub.text], sub.text
             end = sub.span.end
+            return Norm(inner, p, written, span=Span(open_tok.span.start, end))
         return Norm(inner, p, span=Span(open_tok.span.start, end))
 
     def function(self) -> Node:
         tok = self.advance()
         word = tok.text
-        if word == "eye":
-            return Identity(span=tok.span)
+        if word == "eye" or word == "ones":
+            return self.sized_constant(tok)
         if self.peek().kind is Tok.LPAREN:
             open_tok = self.advance()
             args = [self.expression(0)]
@@ -295,7 +341,25 @@ class Parser:
                 raise self.error(f"expected '(' or an operand after {word}", self.peek())
             args = [self.expression(FUNCTION_ARG_POWER)]
             span = _span(tok, args[0]) or tok.span
+            if isinstance(args[0], Mul) and args[0].span is not None:
+                arg = self.src[args[0].span.start : args[0].span.end]
+                self.notes.append(ReadingNote(f"read {word} {arg} as {word}({arg})", span))
         return self.apply_function(tok, word, args, span)
+
+    def sized_constant(self, tok: Token) -> Node:
+        """eye / ones alone (sized by context), or eye(3), eye(n), ones(3) (a number fixes the size)."""
+        size = ""
+        if self.peek().kind is Tok.LPAREN and not self.peek().spaced:
+            if self.peek(1).kind not in (Tok.NUMBER, Tok.NAME) or self.peek(2).kind is not Tok.RPAREN:
+                raise self.error(f"expected a size in {tok.text}(...), such as {tok.text}(3)", self.peek(1))
+            self.advance()
+            size = self.advance().text
+            self.advance()
+        if tok.text == "eye":
+            return self.identity(tok, size)
+        if size.isdigit() and (int(size) < 1 or len(size) > 9):
+            raise ParseError("a ones vector's size must be a positive integer of at most 9 digits", tok.span)
+        return Ones(int(size) if size.isdigit() else BY_CONTEXT, 1, span=tok.span)
 
     def apply_function(self, tok: Token, word: str, args: list[Node], span: Span) -> Node:
         arity = 2 if word == "kron" else 1
@@ -316,6 +380,8 @@ class Parser:
             "vec": lambda: Vec(a, span=span),
             "kron": lambda: Kron(a, args[-1], span=span),
         }
+        if word == "ln":
+            word = "log"
         if word == "log" and isinstance(a, Det):
             return LogDet(a.arg, span=span)  # log det X is logdet X
         if word in builders:
@@ -335,8 +401,10 @@ class Parser:
                     raise ParseError(f"more than {MAX_POSTFIX} postfix operators on one operand", tok.span)
             if tok.kind is Tok.TRANSPOSE:
                 self.advance()
-                node = Transpose(node, span=_span(node, tok))
+                node = Transpose(_ones_if_one(node), span=_span(node, tok))
             elif tok.kind is Tok.INVERSE:
+                if isinstance(node, Number) and node.value == 0:
+                    raise ParseError("division by zero: 0 has no inverse", _span(node, tok))
                 self.advance()
                 node = Inverse(node, span=_span(node, tok))
             elif tok.kind is Tok.INVERSE_T:
@@ -389,15 +457,24 @@ class Parser:
             end_tok = self.expect(closing, "to close the exponent")
         span = _span(base, end_tok)
         if value is None:  # ^T or ^-T
-            inner = Inverse(base, span=base.span) if negative else base
+            inner = Inverse(base, span=base.span) if negative else _ones_if_one(base)
             return Transpose(inner, span=span)
         if negative:
             value = -value
+            if isinstance(base, Number) and base.value == 0:
+                raise ParseError("division by zero: 0 has no inverse", span)
         if elementwise:
             return ElementPower(base, value, span=span)
         if value == -1:
             return Inverse(base, span=span)
         return Power(base, value, span=span)
+
+
+def _ones_if_one(node: Node) -> Node:
+    """`1ᵀ`, `1^T`: the number 1 transposed is the row of ones (1ᵀx = sum of x), as books write it."""
+    if isinstance(node, Number) and node.value == 1:
+        return Ones(BY_CONTEXT, 1, span=node.span)
+    return node
 
 
 def _with_span(node: Node, span: Span) -> Node:
@@ -408,3 +485,9 @@ def _with_span(node: Node, span: Span) -> Node:
 def parse(src: str, scalar_params: frozenset[str] = frozenset()) -> Node:
     """Parse one expression; raises ParseError with the column of the problem."""
     return Parser(src, scalar_params).parse()
+
+
+def parse_with_notes(src: str, scalar_params: frozenset[str] = frozenset()) -> tuple[Node, list[ReadingNote]]:
+    """Parse one expression and say how its ambiguous spellings were read."""
+    parser = Parser(src, scalar_params)
+    return parser.parse(), parser.notes
