@@ -118,8 +118,17 @@ def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
     return sizes
 
 
+# A function of t, A(t), is drawn as a polynomial of this degree, so that its derivatives up to this
+# order are not zero and a wrong second or third derivative cannot pass by multiplying a zero.
+FUNCTION_DEGREE = 4
+# Values are stored for derivative orders up to this many (orders past the degree are zero): each
+# --wrt t raises the order the evaluator asks for by one.
+FUNCTION_ORDERS = 12
+_COEF_SCALE = (1.0, 0.3, 0.1, 0.05, 0.02)
+
+
 def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
-    """A dict of values: plain variables, and A, A′, A″ for functions A(t) (quadratic in t)."""
+    """A dict of values: plain variables, and A, A′, A′′, ... (`function_key`) for functions A(t)."""
     import numpy as np
 
     values: dict[str, Array] = {}
@@ -131,27 +140,32 @@ def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
         if name in env.functions:
             continue
         values[name] = _sample(name, r, c, env, domain, rng)
-    for name, param in env.functions.items():
+    for name in env.functions:
         r, c = (env.size(d) for d in env.shape_of_var(name))
-        t = values[param][0, 0]
-        coefs = [_sample(name, r, c, env, domain, rng) for _ in range(3)]
-        coefs[1] *= 0.3
-        coefs[2] *= 0.1
-        values[name] = coefs[0] + t * coefs[1] + t * t * coefs[2]
-        values[name + "′"] = coefs[1] + 2 * t * coefs[2]
-        values[name + "″"] = 2 * coefs[2]
-        values[name + "‴"] = 0 * coefs[2]
+        coefs = [_sample(name, r, c, env, domain, rng) * _COEF_SCALE[k] for k in range(FUNCTION_DEGREE + 1)]
         values["coef:" + name] = np.stack(coefs)
+    refresh_functions(env, values)
     return values
 
 
 def refresh_functions(env: ShapeEnv, values: dict[str, Array]) -> None:
-    """Recompute A(t), A′(t), ... after t moved."""
+    """Recompute A(t) and every stored derivative A′(t), A′′(t), ... after t moved (all orders: a
+    second --wrt t differences the first derivative, which reads A′ and A′′)."""
+    from mcalc.numeric.evaluate import function_key
+
     for name, param in env.functions.items():
-        c0, c1, c2 = values["coef:" + name]
-        t = values[param][0, 0]
-        values[name] = c0 + t * c1 + t * t * c2
-        values[name + "′"] = c1 + 2 * t * c2
+        coefs = values["coef:" + name]
+        t = float(values[param][0, 0])
+        for order in range(FUNCTION_ORDERS + 1):
+            values[function_key(name, order)] = _polynomial_derivative(coefs, t, order)
+
+
+def _polynomial_derivative(coefs: Array, t: float, order: int) -> Array:
+    """The order-th derivative at t of Σⱼ coefs[j] tʲ: Σ_{j≥order} j!/(j−order)! coefs[j] t^(j−order)."""
+    total = 0 * coefs[0]
+    for j in range(order, len(coefs)):
+        total = total + math.perm(j, order) * coefs[j] * t ** (j - order)
+    return total
 
 
 def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) -> Array:
