@@ -342,12 +342,12 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
             else f"read as the transpose ({_layout_names(kind)['claim']}): "
         )
         base.details["read_transposed"] = True
-    sym = _symmetric_only(p, best.node)
-    if sym:
-        names = " and ".join(sym)
-        note = f"{typed} is right only when {names} {'is' if len(sym) == 1 else 'are'} symmetric; "
-        base.details["right_when_symmetric"] = sym
-        base.explanation = note + prefix + best.text
+    conditions = _symmetric_conditions(p, best.node)
+    if conditions:
+        # the first sufficient set keeps its old key; every one found is listed, as alternatives
+        base.details["right_when_symmetric"] = conditions[0]
+        base.details["right_when_symmetric_any"] = conditions
+        base.explanation = _symmetric_note(typed, conditions) + prefix + best.text
     else:
         base.explanation = prefix + best.text
     if best.symbolic:
@@ -574,8 +574,36 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
-def _symmetric_only(p: _Problem, node: Any) -> list[str]:
-    """Constant square matrices whose being symmetric makes `node` right (smallest set found)."""
+# How many sets of matrices `_symmetric_conditions` may try: subsets are tried smallest first, so with
+# a few constant matrices (the usual case) every minimal sufficient set is found well within this.
+MAX_SYMMETRY_TRIALS = 32
+
+
+def _symmetric_conditions(p: _Problem, node: Any) -> list[list[str]]:
+    """Every minimal set of constant square matrices whose being symmetric makes `node` right.
+
+    A set counts when `node` equals the derivative at random points where those matrices are
+    symmetric. Sets are tried smallest first and supersets of a set already found skipped, so each
+    one returned is minimal: for tr(ABAᵀC) by A, CᵀAB + CABᵀ gives [[B], [C]] (either suffices)."""
+    cands = _symmetry_candidates(p)
+    if not cands or not _right_when_symmetric(p, node, cands):
+        return []
+    found: list[list[str]] = []
+    trials = 1
+    for size in range(1, len(cands)):
+        for combo in itertools.combinations(cands, size):
+            if any(set(f) <= set(combo) for f in found):
+                continue
+            if trials >= MAX_SYMMETRY_TRIALS:
+                return found or [cands]
+            trials += 1
+            if _right_when_symmetric(p, node, list(combo)):
+                found.append(list(combo))
+    return found or [cands]
+
+
+def _symmetry_candidates(p: _Problem) -> list[str]:
+    """Constant square matrices not already declared symmetric (nor the variable, nor functions of t)."""
     from mcalc.shapes import Kind
 
     env = p.env
@@ -586,28 +614,35 @@ def _symmetric_only(p: _Problem, node: Any) -> list[str]:
         r, c = env.shape_of_var(name)
         if r == c:
             cands.append(name)
-    if not cands:
-        return []
-
-    def right_when(names: list[str]) -> bool:
-        saved = env.symmetric
-        env.symmetric = saved | frozenset(names)
-        try:
-            q = _Problem(p.expr, p.var, env, p.simp, p.tree, p.truth, p.claim, p.kind, p.truth_terms, p.seed, p.domain)
-            q.dvar, q.claim_text = p.dvar, p.claim_text
-            _sample(q, [p.truth, node], POINTS)
-        except McalcError:
-            return False
-        finally:
-            env.symmetric = saved
-        return all(_close(s[node], s[p.truth]) for s in q.samples)
-
-    if not right_when(cands):
-        return []
-    for name in cands:
-        if right_when([name]):
-            return [name]
     return cands
+
+
+def _right_when_symmetric(p: _Problem, node: Any, names: list[str]) -> bool:
+    """`node` equals the derivative at random points where `names` are symmetric."""
+    env = p.env
+    saved = env.symmetric
+    env.symmetric = saved | frozenset(names)
+    try:
+        q = _Problem(p.expr, p.var, env, p.simp, p.tree, p.truth, p.claim, p.kind, p.truth_terms, p.seed, p.domain)
+        q.dvar, q.claim_text = p.dvar, p.claim_text
+        _sample(q, [p.truth, node], POINTS)
+    except McalcError:
+        return False
+    finally:
+        env.symmetric = saved
+    return all(_close(s[node], s[p.truth]) for s in q.samples)
+
+
+def _symmetric_note(typed: str, conditions: list[list[str]]) -> str:
+    """ "X is right only when B is symmetric; " for one sufficient set, "X is right when B is
+    symmetric or when C is symmetric; " for several (each set is enough on its own)."""
+
+    def when(names: list[str]) -> str:
+        return f"when {' and '.join(names)} {'is' if len(names) == 1 else 'are'} symmetric"
+
+    if len(conditions) == 1:
+        return f"{typed} is right only {when(conditions[0])}; "
+    return f"{typed} is right {' or '.join(when(c) for c in conditions)}; "
 
 
 def _sample(p: _Problem, nodes: list[Any], count: int) -> None:
