@@ -87,16 +87,20 @@ def _product(
         m = FACTOR.match(factor)
         assert m, f"the test's index evaluator cannot read the factor {factor!r}"
         name, sub = m.group("name"), [SUBSCRIPTS[c] for c in m.group("sub")]
-        assert len(sub) == 2, f"{factor!r}: expected two indices"
+        assert len(sub) == 2 or (len(sub) == 1 and name != "δ"), f"{factor!r}: wrong number of indices"
         for pos in np.ndindex(*shape):
             at = dict(zip(indices, pos, strict=True))
-            a, b = at[sub[0]], at[sub[1]]
-            out[pos] *= float(a == b) if name == "δ" else matrices[name][a, b]
+            where = tuple(at[x] for x in sub)
+            out[pos] *= float(where[0] == where[1]) if name == "δ" else matrices[name][where]
     return out
 
 
+def _diff_args(expr: str, wrt: list[str], sym: str) -> list[str]:
+    return ["diff", expr, *[a for v in wrt for a in ("--wrt", v)], *(["--symmetric", sym] if sym else [])]
+
+
 def _diff_json(expr: str, wrt: list[str], sym: str, *extra: str) -> dict[str, Any]:
-    run = cli("diff", expr, *[a for v in wrt for a in ("--wrt", v)], "--symmetric", sym, *extra, "--format", "json")
+    run = cli(*_diff_args(expr, wrt, sym), *extra, "--format", "json")
     assert run.code == 0, run.stdout + run.stderr
     return run.json  # type: ignore[no-any-return]
 
@@ -109,6 +113,9 @@ SYMMETRIC_CASES: list[tuple[str, list[str], str, str, Callable[[dict[str, np.nda
     ("inv(S)", ["S"], "S", "inv(S)", lambda v: {"(S⁻¹)": np.linalg.inv(v["S"])}),
     ("tr(A S)", ["S"], "S", "tr(A @ S)", lambda v: {"A": v["A"]}),
     ("logdet(S)", ["S", "S"], "S", "logdet(S)", lambda v: {"(S⁻¹)": np.linalg.inv(v["S"])}),
+    ("x^T S", ["S"], "S", "(x @ S)[None, :]", lambda v: {"x": v["x"]}),
+    # not symmetric: a row function has entries Fⱼ (it printed xₖᵢ before)
+    ("x^T A", ["A"], "", "(x @ A)[None, :]", lambda v: {"x": v["x"]}),
 ]
 
 
@@ -129,13 +136,14 @@ def test_index_form_by_a_symmetric_matrix_is_the_value(
     """The printed index form, evaluated entry by entry, equals `--at`'s value and ½(∂F/∂S_kl +
     ∂F/∂S_lk) by central differences of the numpy function (README § Conventions)."""
     first = _diff_json(expr, wrt, sym)
-    point = make_point(first["variables"], rng, symmetric=[sym])
+    symmetric = [sym] if sym else []
+    point = make_point(first["variables"], rng, symmetric=symmetric)
     out = _diff_json(expr, wrt, sym, "--at", str(save_npz(tmp_path / "v.npz", point.mcalc)))
     value = np.asarray(out["value"], dtype=float)
-    expected = finite_difference(numpy_function(src), point.numpy, wrt, symmetric=[sym])
+    expected = finite_difference(numpy_function(src), point.numpy, wrt, symmetric=symmetric)
     assert_close(value, expected, rtol=1e-5 if len(wrt) == 1 else 1e-4, what=f"{expr} value")
     f_indices = "ij"[: value.ndim - 2]
-    printed = cli("diff", expr, *[a for v in wrt for a in ("--wrt", v)], "--symmetric", sym, "--format", "index")
+    printed = cli(*_diff_args(expr, wrt, sym), "--format", "index")
     assert printed.code == 0, printed.stdout
     rhs = printed.stdout.strip().split(" = ", 1)[1]
     index_value = evaluate_index_form(rhs, named(point.mcalc), f_indices + "kl", value.shape)

@@ -139,15 +139,15 @@ def render_index(result: Result, latex: bool = False) -> str:
     env = result.env
     writer = IndexWriter(env, stage.var, latex)
     r, c = env.shape(stage.function)
-    i: str | None = "i"
+    # a column has entries Fᵢ, a row (xᵀA) entries Fⱼ, a scalar none
+    i: str | None = "i" if r != 1 else None
     j: str | None = "j" if c != 1 else None
-    if r == 1 and c == 1:
-        i = j = None
     k, l_ = writer.x_indices
     f_text = writer.pr.p(flatten(stage.function))
     if not isinstance(stage.function, N.Symbol):
         f_text = writer.pr.paren(f_text)
-    f_idx = _sub(i, j, latex) if i else ""
+    first_index = i or j
+    f_idx = _sub(first_index, j if i else None, latex) if first_index else ""
     x_name = writer.pr.s.name(stage.var)
     if len(stage.var) > 1:  # W_1: ∂(W_1)ₖₗ, \partial {W_{1}}_{kl}
         x_name = f"{{{x_name}}}" if latex else f"({x_name})"
