@@ -293,7 +293,7 @@ def make_point(
     Each symbolic dimension gets its own size from `sizes` in order of appearance; square matrices are
     I + 0.3R/√n (invertible, non-symmetric, det > 0), symmetric ones SPD; `positive` names get entries
     in [0.5, 1.5] (for log, sqrt, ./); a function of t, F(t) = F₀ + tF₁ + t²F₂, is given to mcalc as
-    F(t₀), F′(t₀), F″(t₀).
+    F(t₀), F′(t₀), F′′(t₀).
     """
     symmetric = set(symmetric)
     positive = set(positive)
@@ -342,7 +342,7 @@ def make_point(
         # F(t) = F₀ + (t − t₀)F₁ + (t − t₀)²F₂: F(t₀) = F₀ is the well-conditioned draw
         mc[name] = np.asarray(f0)
         mc[name + "′"] = np.asarray(f1)
-        mc[name + "″"] = np.asarray(2 * f2)
+        mc[name + "′′"] = np.asarray(2 * f2)  # the one spelling mcalc reads (numeric.evaluate.function_key)
         ns[name] = _function(f0, f1, f2, t0)
     return Point(mc, ns, dim_size)
 
