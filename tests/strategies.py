@@ -108,15 +108,23 @@ class Case:
     def symmetric(self) -> frozenset[str]:
         return frozenset(v.name for v in self.variables.values() if v.symmetric)
 
+    @property
+    def vectors(self) -> frozenset[str]:
+        """Vectors are declared: an undeclared lowercase name that only scales or is added to scalars
+        is read as a scalar (README § Kinds and shapes), and the oracle samples these as vectors."""
+        return frozenset(v.name for v in self.variables.values() if v.kind == "vector")
+
     def declarations(self) -> Any:
         from mcalc.shapes import Declarations
 
-        return Declarations(scalars=self.scalars, symmetric=self.symmetric)
+        return Declarations(scalars=self.scalars, vectors=self.vectors, symmetric=self.symmetric)
 
     def cli_flags(self) -> list[str]:
         flags: list[str] = []
         if self.scalars:
             flags += ["--scalar", ",".join(sorted(self.scalars))]
+        if self.vectors:
+            flags += ["--vector", ",".join(sorted(self.vectors))]
         if self.symmetric:
             flags += ["--symmetric", ",".join(sorted(self.symmetric))]
         return flags
@@ -501,7 +509,7 @@ class Ctx:
         fa = a.fn
         forms = ["norm2({})", "norm({})"]
         if not a.bars:
-            forms += ["||{}||", "‖{}‖", "||{}||_F", "‖{}‖_2"]
+            forms += ["||{}||", "‖{}‖", "||{}||_F"] + (["‖{}‖_2"] if s[1] == 1 else [])  # ‖A‖₂: spectral
         form = self.pick(forms)
         return Expr(form.format(a.text), ATOM, lambda vals: np.full((1, 1), np.linalg.norm(fa(vals))), shape,
                     a.bars or "|" in form or "‖" in form)  # fmt: skip
@@ -511,7 +519,7 @@ class Ctx:
         a = self.gen(s, depth)
         fa = a.fn
         forms = ["norm1({})"]
-        if not a.bars:
+        if not a.bars and s[1] == 1:  # ‖A‖₁ of a matrix is the induced norm, which mcalc refuses by name
             forms += ["||{}||_1", "‖{}‖_1"]
         form = self.pick(forms)
         return Expr(form.format(a.text), ATOM, lambda vals: np.full((1, 1), np.abs(fa(vals)).sum()), shape,

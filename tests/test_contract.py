@@ -146,8 +146,13 @@ def test_scalar_declaration_changes_kind_and_value(tmp_path: Path, rng: np.rando
     obj = as_json(out)
     assert obj["variables"]["c"] == []
     np.testing.assert_allclose(obj["value"], 2 * 2.5 * x, rtol=1e-12)
-    # without the declaration c is a vector, and a 0-d value for it is refused
-    bad = mcalc("diff", "c x^T x", "--wrt", "x", "--at", path, "--format", "json")
+    # without the declaration c only scales the scalar xᵀx: it is read as a scalar (issue 13), the same answer
+    read = mcalc("diff", "c x^T x", "--wrt", "x", "--at", path, "--format", "json")
+    assert read.returncode == 0, read.stderr
+    assert as_json(read)["variables"]["c"] == []
+    np.testing.assert_allclose(as_json(read)["value"], 2 * 2.5 * x, rtol=1e-12)
+    # declared a vector, c makes c xᵀx a vector, and a 0-d value for it is refused
+    bad = mcalc("diff", "c x^T x", "--wrt", "x", "--vector", "c", "--at", path, "--format", "json")
     assert bad.returncode == 2 and "error" in as_json(bad)
 
 

@@ -8,7 +8,6 @@ logdet X, `inv(X)` → X⁻¹.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -73,7 +72,12 @@ MAX_POSTFIX = 64
 POSTFIX_TOKENS = {Tok.TRANSPOSE, Tok.INVERSE, Tok.INVERSE_T, Tok.SUPERSCRIPT, Tok.CARET, Tok.DOTCARET}
 
 
-SIZED_IDENTITY = re.compile(r"I_(\d+|[a-z])")  # I_3, I_n
+def _sized_identity(name: str) -> bool:
+    """I_3, I_n: an identity with its size written as a subscript."""
+    size = name[2:]
+    return name.startswith("I_") and (size.isdigit() or (len(size) == 1 and size.islower()))
+
+
 NORM_SUBSCRIPTS = {"F": 2, "2": 2, "1": 1, "inf": 0}  # p = 0 stands for ∞; the shape layer checks the kind
 
 
@@ -241,7 +245,7 @@ class Parser:
 
     def name(self) -> Node:
         tok = self.advance()
-        if tok.text == "I" or SIZED_IDENTITY.fullmatch(tok.text):
+        if tok.text == "I" or _sized_identity(tok.text):
             return self.identity(tok, tok.text[2:])
         primes = 0
         while self._prime_ahead():
