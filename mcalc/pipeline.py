@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, McalcError, ShapeError
+from mcalc.reading import Reading, Source, read
 from mcalc.shapes import Declarations, Kind, ShapeEnv, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
-from mcalc.syntax.parser import parse
+from mcalc.syntax.parser import parse, parse_with_notes
 
 Array = Any
 
@@ -62,16 +63,45 @@ class Result:
 
 
 def prepare(
-    source: str, decl: Declarations | None = None, extra: tuple[str, ...] = (), wrt: tuple[str, ...] = ()
+    source: str,
+    decl: Declarations | None = None,
+    extra: tuple[str, ...] = (),
+    wrt: tuple[str, ...] = (),
+    value_ndims: Mapping[str, int] | None = None,
 ) -> tuple[Node, ShapeEnv, list[Node]]:
+    """Parse and infer shapes. `value_ndims` (name → number of dimensions of its `--at` value) decides the
+    kind of every name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads)."""
     decl = decl or Declarations()
     for var in wrt:
         _check_name(var)
+    declared = decl.declared
+    decl = with_value_kinds(decl, value_ndims or {})
     params = frozenset(decl.scalars)
-    tree = parse(source, params)
+    tree, notes = parse_with_notes(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
     env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
+    env.notes = [n.message for n in notes]
+    env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
+
+
+def with_value_kinds(decl: Declarations, value_ndims: Mapping[str, int]) -> Declarations:
+    """The declarations with each undeclared name given the kind its value has."""
+    kinds: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
+    for name, ndim in value_ndims.items():
+        if name not in decl.declared and ndim in kinds:
+            kinds[ndim].add(name)
+    return replace(
+        decl,
+        scalars=decl.scalars | kinds[0],
+        vectors=decl.vectors | kinds[1],
+        matrices=decl.matrices | kinds[2],
+    )
+
+
+def reading(result: Result) -> Reading:
+    """What was read, and the warnings, for a derivative."""
+    return read(result.env, result.tree, result.wrt)
 
 
 def _parse_extra(src: str, params: frozenset[str]) -> Node:

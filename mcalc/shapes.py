@@ -181,6 +181,10 @@ class ShapeEnv:
         self._rigid: set[str] = set()
         # undeclared lowercase names read as scalars from how the expression uses them (said in the output)
         self.inferred_scalars: frozenset[str] = frozenset()
+        # what the caller knows of how the input was read: kind sources ("declared", "from --at") and the
+        # parser's notes on spellings a reader could take another way (mcalc.reading turns them into output)
+        self.kind_sources: dict[str, str] = {}
+        self.notes: list[str] = []
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:

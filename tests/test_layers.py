@@ -20,9 +20,10 @@ ALLOWED: dict[str, set[str]] = {
     "calculus": {"errors", "syntax", "shapes", "calculus"},
     "simplify": {"errors", "syntax", "shapes"},
     "numeric": {"errors", "syntax", "shapes", "numeric"},
-    "pipeline": {"errors", "syntax", "shapes", "calculus", "simplify", "numeric"},
-    "render": {"errors", "syntax", "shapes", "calculus", "simplify", "numeric", "pipeline", "render"},
-    "cli": {"errors", "syntax", "shapes", "calculus", "simplify", "numeric", "pipeline", "render", "cli"},
+    "reading": {"errors", "syntax", "shapes"},
+    "pipeline": {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric"},
+    "render": {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline", "render"},
+    "cli": {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline", "render", "cli"},
 }
 HEAVY = {"numpy", "sympy", "matplotlib", "rich"}
 

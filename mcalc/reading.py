@@ -1,0 +1,143 @@
+"""What mcalc read: every name with its kind and size and where that came from, and the warnings.
+
+Principle (README § How mcalc reads a name): a name's kind is declared (`--scalar`, `--vector`,
+`--matrix`, `--symmetric`, `--shape`); else read from its `--at` value (0-d scalar, 1-d vector, 2-d
+matrix); else decided by how the expression uses it (an undeclared lowercase name that only scales or is
+added to a scalar-valued array expression is a scalar); else the naming convention (uppercase matrix,
+lowercase vector, `t` and declared parameters scalars). Whenever mcalc inferred or chose, the output says
+so: a reading line for people, `reading` and `warnings` in JSON. A warning is for every choice that could
+change the answer: a `--wrt` name that does not occur, names that look alike, a spelling a reader could
+take another way, a kind that differs from the naming convention.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mcalc.shapes import Kind, ShapeEnv, default_kind, dim_text
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+
+class Source:
+    """Where a name's kind came from (the values are what the output says)."""
+
+    DECLARED = "declared"
+    AT = "from --at"
+    USE = "by use"
+    CONVENTION = "convention"
+    PARAMETER = "parameter"
+
+
+# Greek (and a few other) letters that print like Latin ones: a name made of them reads as another name.
+LOOK_ALIKES = {
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v", "κ": "k", "ρ": "p", "ι": "i", "υ": "u",
+}  # fmt: skip
+GREEK_NAMES = {
+    "Α": "capital alpha", "Β": "capital beta", "Ε": "capital epsilon", "Ζ": "capital zeta", "Η": "capital eta",
+    "Ι": "capital iota", "Κ": "capital kappa", "Μ": "capital mu", "Ν": "capital nu", "Ο": "capital omicron",
+    "Ρ": "capital rho", "Τ": "capital tau", "Υ": "capital upsilon", "Χ": "capital chi", "ο": "omicron",
+    "ν": "nu", "κ": "kappa", "ρ": "rho", "ι": "iota", "υ": "upsilon",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NameReading:
+    name: str
+    kind: Kind
+    shape: tuple[str, ...]  # dimension texts: () scalar, (m,) vector, (m, n) matrix
+    source: str
+
+    def text(self) -> str:
+        if self.kind is Kind.SCALAR:
+            what = "scalar"
+        elif self.kind is Kind.VECTOR:
+            what = f"vector ({self.shape[0]})"
+        else:
+            what = f"matrix ({'×'.join(self.shape)})"
+        how = "" if self.source in (Source.CONVENTION, Source.DECLARED) else f", {self.source}"
+        return f"{self.name} {what}{how}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
+
+
+@dataclass(frozen=True)
+class Reading:
+    names: tuple[NameReading, ...]
+    warnings: tuple[str, ...]
+
+    def line(self) -> str:
+        """The compact reading line: `read: A matrix (m×n), c scalar, by use, x vector (m)`."""
+        return "read: " + "; ".join(n.text() for n in self.names)
+
+    def to_json(self) -> dict[str, Any]:
+        return {n.name: n.to_json() for n in self.names}
+
+
+def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:
+    """The reading of `tree` under `env`: names in order of appearance, then the warnings."""
+    names = tuple(_name_reading(env, name) for name in env.kinds)
+    warnings = [*env.notes, *_kind_warnings(names), *_absent_wrt(env, tree, wrt), *_look_alikes(env.kinds)]
+    return Reading(names, tuple(dict.fromkeys(warnings)))
+
+
+def _name_reading(env: ShapeEnv, name: str) -> NameReading:
+    kind = env.kinds[name]
+    dims = env.shape_of_var(name)
+    shape: tuple[str, ...] = ()
+    if kind is Kind.VECTOR:
+        shape = (dim_text(env.resolve(dims[0])),)
+    elif kind is Kind.MATRIX:
+        shape = tuple(dim_text(env.resolve(d)) for d in dims)
+    if name in env.functions:  # A(t): a matrix function of t
+        name = f"{name}({env.functions[name]})"
+    source = env.kind_sources.get(name)
+    if source is None:
+        source = Source.USE if name in env.inferred_scalars else Source.CONVENTION
+    if source is Source.CONVENTION and kind is not default_kind(name):
+        source = Source.PARAMETER  # t in A(t), or a declared parameter
+    return NameReading(name, kind, shape, source)
+
+
+def _kind_warnings(names: Iterable[NameReading]) -> list[str]:
+    """A kind read from use or from a value, where the naming convention says another: say how to undo it."""
+    out = []
+    for n in names:
+        if n.source == Source.USE:
+            out.append(
+                f"{n.name} is read as a scalar: it only scales or is added to scalars (--vector {n.name} reads "
+                "it as a vector)"
+            )
+        elif n.source == Source.AT and n.kind is not default_kind(n.name):
+            out.append(f"{n.name} is read as a {n.kind.value} from its --at value")
+    return out
+
+
+def _absent_wrt(env: ShapeEnv, tree: Node, wrt: Iterable[str]) -> list[str]:
+    present = set(N.free_symbols(tree)) | set(env.functions)
+    out = []
+    for var in wrt:
+        if var in present or var in env.functions.values():
+            continue
+        close = difflib.get_close_matches(var, sorted(present), n=1, cutoff=0.0) if present else []
+        same_letter = [p for p in present if p.lower() == var.lower()]
+        hint = f" (did you mean {(same_letter or close)[0]}?)" if same_letter or close else ""
+        out.append(f"{var} does not occur in the expression: the derivative is 0{hint}")
+    return out
+
+
+def _look_alikes(names: Iterable[str]) -> list[str]:
+    out = []
+    for name in names:
+        for ch in name:
+            if ch in LOOK_ALIKES:
+                out.append(
+                    f"{name} is written with the Greek {GREEK_NAMES[ch]} {ch}, which looks like the Latin "
+                    f"{LOOK_ALIKES[ch]}: they are different names"
+                )
+    return out
