@@ -138,7 +138,13 @@ EXIT_STATUS: list[tuple[str, str]] = [
         "Bad usage or bad input: an unknown command or option, a syntax error, a shape mismatch, an unknown "
         "function, an unreadable file.",
     ),
-    ("130", "Interrupted (Ctrl-C)."),
+    ("74", "The output could not be written (a full disk, a closed standard output); one line on stderr."),
+    ("130", "Interrupted (Ctrl-C), at any moment, without a traceback."),
+    (
+        "141",
+        "The reader of a pipe went away (`mcalc diff - | head -1`): the run ends quietly, killed by SIGPIPE "
+        "like other tools (the shell reports 141).",
+    ),
 ]
 
 ENVIRONMENT: list[tuple[str, str]] = [

@@ -43,7 +43,8 @@ Examples:
   mcalc shape "a^T X b"
 
 Run 'mcalc COMMAND --help' for a command's options; 'man mcalc' for the manual. Exit status: 0 success,
-1 a check or claim failed or a mathematical error, 2 bad usage or bad input.
+1 a check or claim failed or a mathematical error, 2 bad usage or bad input, 74 the output could not be
+written, 130 interrupted (Ctrl-C).
 """
 
 
@@ -60,23 +61,51 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from mcalc.cli import streams
+        from mcalc.render import spelling
+
+        spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
             _default_sigpipe()
-        argv = _protect_leading_minus(self, list(sys.argv[1:] if args is None else args))
-        try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except typer.TyperException as exc:  # click's usage errors and friends
-            _report_usage_error(exc, argv)
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            print("error: aborted", file=sys.stderr)
-            sys.exit(1)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
-            if "--debug" in argv:
-                raise
-            print(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)", file=sys.stderr)
-            sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
+            refused = streams.prepare(ascii_flag=False)
+            if refused is not None:
+                sys.exit(refused)
+        argv = _protect_leading_minus(self, streams.utf8_argv(list(sys.argv[1:] if args is None else args)))
+
+        def command() -> Any:
+            return super(_McalcGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+
+        sys.exit(streams.finish(_run(command, argv)))
+
+
+def _run(main: Any, argv: list[str]) -> int:
+    """The command, with every failure that escapes it turned into one line and an exit code."""
+    from mcalc.cli import streams
+
+    try:
+        code = main()
+    except typer.TyperException as exc:  # click's usage errors and friends
+        _report_usage_error(exc, argv)
+        return exc.exit_code
+    except typer.Abort:
+        streams.say("error: aborted")
+        return 1
+    except OSError as exc:
+        if not streams.is_output_error(exc):
+            return _internal(exc, argv)
+        return streams.output_failed(exc)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        return _internal(exc, argv)
+    return code if isinstance(code, int) else 0
+
+
+def _internal(exc: Exception, argv: list[str]) -> int:
+    if "--debug" in argv:
+        raise exc
+    from mcalc.cli import streams
+
+    streams.say(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)")
+    return 1
 
 
 def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
@@ -235,6 +264,24 @@ Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random po
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
 
+def _ascii(value: bool) -> None:
+    if value:
+        from mcalc.cli import streams
+
+        streams.use_ascii()
+
+
+AsciiOpt = Annotated[
+    bool,
+    typer.Option(
+        "--ascii",
+        callback=_ascii,
+        is_eager=True,
+        help="Plain ASCII output (d/dA tr(A B) = B^T); automatic when the output cannot encode Unicode.",
+    ),
+]
+
+
 @app.command()
 def diff(
     expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
@@ -251,6 +298,7 @@ def diff(
     at: At = [],  # noqa: B006
     steps: Annotated[bool, typer.Option("--steps", help="Show the derivation, one identity per line.")] = False,
     debug: Debug = False,
+    ascii_: AsciiOpt = False,
 ) -> None:
     """Differentiate EXPR by each --wrt variable.
 
@@ -304,6 +352,7 @@ def check_claim(
     fmt: Fmt = None,
     seed: Seed = None,
     debug: Debug = False,
+    ascii_: AsciiOpt = False,
 ) -> None:
     """Is a hand-derived derivative right? Exit 0 if right, 1 if wrong, with a diagnosis.
 
@@ -343,6 +392,7 @@ def eval_(
     shape: ShapeOpt = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
+    ascii_: AsciiOpt = False,
 ) -> None:
     """Evaluate EXPR at the values given with --at.
 
@@ -372,6 +422,7 @@ def shape_(
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
+    ascii_: AsciiOpt = False,
 ) -> None:
     """Infer the shape of EXPR and of each variable (sizes from --at values, if given).
 
@@ -396,6 +447,7 @@ def identities(
     verify: Annotated[bool, typer.Option("--verify", help="Check every identity numerically.")] = False,
     fmt: Fmt = None,
     seed: Seed = None,
+    ascii_: AsciiOpt = False,
 ) -> None:
     """The derivative rules the engine uses, with their sources.
 

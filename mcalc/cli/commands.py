@@ -7,10 +7,9 @@ object `{error, position}` on stdout when JSON was asked for; anything unexpecte
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,15 +112,25 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        from mcalc.cli.streams import is_output_error
+
+        if is_output_error(exc):
+            raise  # stdout is full or gone: app.py says so on stderr, exit 74
+        return _internal_error(exc, fmt, debug)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
-        if debug:
-            traceback.print_exc()
-        message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
-        if fmt == "json":
-            print(json.dumps({"error": message, "position": None, "category": "internal error"}, ensure_ascii=False))
-        else:
-            console.error_line(message)
-        return EXIT_FAILED
+        return _internal_error(exc, fmt, debug)
+
+
+def _internal_error(exc: Exception, fmt: str | None, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
+    if fmt == "json":
+        console.print_json({"error": message, "position": None, "category": "internal error"})
+    else:
+        console.error_line(message)
+    return EXIT_FAILED
 
 
 def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
@@ -131,7 +140,7 @@ def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int
             obj["line"] = line
         if source is not None:
             obj["expression"] = source
-        print(json.dumps(obj, ensure_ascii=False))
+        console.print_json(obj)
         return
     prefix = f"line {line}: " if line is not None else ""
     console.error_line(prefix + exc.one_line(), source=source, span=exc.span)
@@ -140,8 +149,8 @@ def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int
 # --- diff ---
 
 
-def _batch_lines(text: str) -> Iterator[tuple[int, str, list[str]]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
+def _batch_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, list[str]]]:
+    for number, raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -151,10 +160,9 @@ def _batch_lines(text: str) -> Iterator[tuple[int, str, list[str]]]:
 
 
 def run_diff(args: DiffArgs) -> int:
-    if args.expr == "-":
-        return _run_diff_batch(args)
-
     def body() -> int:
+        if args.expr == "-":
+            return _run_diff_batch(args)
         return _diff_one(args, args.expr, _names(args.wrt), line=None)
 
     return guarded(args.fmt, args.debug, body)
@@ -168,11 +176,16 @@ def _names(items: list[str]) -> list[str]:
 
 
 def _run_diff_batch(args: DiffArgs) -> int:
-    if sys.stdin.isatty():
+    """One answer per input line, each printed (and flushed) as its line arrives."""
+    from mcalc.cli import streams
+    from mcalc.syntax.parser import MAX_LENGTH
+
+    stdin = streams.stdin_binary()
+    if stdin.isatty():
         console.error_line("reading expressions from standard input, one per line (Ctrl-D to end)")
-    text = sys.stdin.read()
     worst = EXIT_OK
-    for number, expr, wrt in _batch_lines(text):
+    lines = streams.read_lines(stdin, MAX_LENGTH + streams.MAX_LINE_SLACK)
+    for number, expr, wrt in _batch_lines(lines):
         try:
             code = _diff_one(args, expr, wrt or _names(args.wrt), line=number)
         except McalcError as exc:
@@ -182,6 +195,7 @@ def _run_diff_batch(args: DiffArgs) -> int:
             report_error(InputError("expression nested too deeply"), args.fmt, source=expr, line=number)
             code = EXIT_USAGE
         worst = max(worst, code)
+        sys.stdout.flush()
     return worst
 
 
@@ -331,7 +345,7 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     agree = mine.shape == truth.shape and bool(np.allclose(mine, truth, rtol=1e-7, atol=1e-9))
     gap = float(np.max(np.abs(mine - truth))) if mine.shape == truth.shape else float("inf")
     if fmt == "json":
-        print(json.dumps({"at": at, "agree": agree, "max_abs_difference": gap}))
+        console.print_json({"at": at, "agree": agree, "max_abs_difference": gap})
     else:
         print(
             f"at the point given: the claim and the derivative {'agree' if agree else 'differ'}"

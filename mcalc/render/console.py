@@ -10,6 +10,9 @@ are plain lines with no colour and no box drawing, in the documented order:
     [value: <nested list>]         with --at
     [check: passed|FAILED ...]     with --check
     [step: <rule>: <line>]         with --steps, one per line
+
+Every line goes out through `out` or `print_json`, which pass it through `spelling.clean` (text) or
+`spelling.json_safe` (JSON): whatever the user typed, no control character reaches the terminal.
 """
 
 from __future__ import annotations
@@ -20,6 +23,17 @@ import sys
 from typing import Any
 
 from mcalc.errors import Span
+from mcalc.render.spelling import ascii_output, clean, clean_lines, json_safe
+
+
+def out(text: str) -> None:
+    """Text on stdout, with control characters from user text made visible (line breaks kept)."""
+    print(clean_lines(text))
+
+
+def print_json(obj: Any) -> None:
+    """One JSON object on one line: UTF-8 unescaped (ASCII-escaped in ASCII mode), controls escaped."""
+    print(json_safe(json.dumps(obj, ensure_ascii=ascii_output())))
 
 
 def _styled() -> bool:
@@ -37,13 +51,16 @@ def error_line(message: str, source: str | None = None, span: Span | None = None
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         _console(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
         return
-    print(f"error: {message}", file=sys.stderr)
+    try:
+        print(f"error: {clean(message)}", file=sys.stderr)
+    except OSError:  # stderr full or gone: the exit code still says what happened
+        pass
 
 
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    return escape(clean(text))
 
 
 def _check_line(check: dict[str, Any]) -> str:
@@ -77,33 +94,33 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
 def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool = False) -> None:
     """One result. In batch mode (EXPR of -) plain text is one line per input line: the equation."""
     if fmt == "json":
-        print(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
         return
     if fmt == "latex":
-        print(payload["equation_latex"])
+        out(payload["equation_latex"])
         if "index_latex" in payload:
-            print(payload["index_latex"])
+            out(payload["index_latex"])
         for step in payload.get("steps_latex", []):
-            print(step)
+            out(step)
         return
     if fmt == "numpy":
-        print(payload["numpy"])
+        out(payload["numpy"])
         return
     if fmt == "index":
-        print(payload["index"])
+        out(payload["index"])
         return
     if fmt == "vec":
-        print(payload["vec"])
+        out(payload["vec"])
         return
     if batch and (fmt == "text" or not _styled()):
         line = payload["equation"]
         if "check" in payload:
             line += "    [check " + _check_line(payload["check"]).split(",")[0].removeprefix("check: ") + "]"
-        print(line)
+        out(line)
         return
     if fmt == "text" or not _styled():
         for line in plain_diff_lines(payload):
-            print(line)
+            out(line)
         return
     con = _console()
     shared = payload.get("shared")
@@ -126,20 +143,20 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
 
 def show_value(payload: dict[str, Any], fmt: str | None) -> None:
     if fmt == "json":
-        print(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
         return
-    print(json.dumps(payload["value"]))
+    out(json.dumps(payload["value"]))
 
 
 def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
     if fmt == "json":
-        print(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
         return
-    print(f"{payload['expression']} : {payload['shape']}")
+    out(f"{payload['expression']} : {payload['shape']}")
     for name, dims in payload["variables"].items():
         kind = payload["kinds"][name]
         shown = "×".join(str(d) for d in dims) if dims else "1"
-        print(f"  {name}: {kind} {shown}")
+        out(f"  {name}: {kind} {shown}")
 
 
 def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: str | None) -> None:
@@ -151,8 +168,8 @@ def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: str |
         for col in columns:
             table.add_column(col)
         for row in rows:
-            table.add_row(*(_escape(c) for c in row))
+            table.add_row(*(_escape(c) for c in row))  # _escape cleans
         _console().print(table)
         return
-    for row in rows:
-        print("\t".join(row))
+    for row in rows:  # TSV: each cell cleaned, so a tab or newline typed by the user cannot split it
+        print("\t".join(clean(cell) for cell in row))

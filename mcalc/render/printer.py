@@ -2,7 +2,8 @@
 never from printed strings; the two styles differ only in their spellings.
 
 Text output is valid mcalc input again (`ᵀ`, `⁻¹`, `⊙`, `‖x‖` are part of the syntax), so a result
-can be pasted back into `mcalc` or `mcalc check --claim`.
+can be pasted back into `mcalc` or `mcalc check --claim`. Text comes in two spellings, Unicode and
+ASCII (`C^T A B^T`, for `--ascii` and terminals without Unicode): the table rows of `spelling.py`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mcalc.render import spelling
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
 from mcalc.syntax.nodes import Dim, Node
@@ -21,7 +23,7 @@ PREC_UNARY = 30
 PREC_POSTFIX = 40
 PREC_ATOM = 50
 
-SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUPERSCRIPTS = spelling.SUPERSCRIPTS
 SUBSCRIPTS = {
     **{str(i): chr(0x2080 + i) for i in range(10)},
     "a": "ₐ", "e": "ₑ", "h": "ₕ", "i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ",
@@ -80,7 +82,7 @@ class Style:
             if sub:
                 return f"{head}_{{{sub}}}"
             return head
-        return name
+        return spelling.ascii_name(name) if spelling.current().spell_greek else name
 
 
 TEXT = Style(latex=False)
@@ -91,13 +93,18 @@ class Printer:
     def __init__(self, style: Style) -> None:
         self.s = style
         self.latex = style.latex
+        # the text spelling is fixed when the printer is made: Unicode, or ASCII for `--ascii`
+        self.sp = spelling.current()
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
 
     def wrap(self, node: Node, min_prec: int) -> str:
         text = self.p(node)
-        if precedence(node) < min_prec:
+        prec = precedence(node)
+        if isinstance(node, N.Kron) and not self.latex and not self.sp.infix_kron:
+            prec = PREC_ATOM  # kron(A, B) is a call, an atom
+        if prec < min_prec:
             return self.paren(text)
         return text
 
@@ -115,7 +122,7 @@ class Printer:
 
     def p_Number(self, n: N.Number) -> str:
         v = n.value
-        minus = "-" if self.latex else "−"
+        minus = "-" if self.latex else self.sp.minus
         sign = minus if v < 0 else ""
         a = abs(v)
         if a.denominator == 1:
@@ -133,7 +140,7 @@ class Printer:
         row = n.rows == 1 and n.cols != 1  # 𝟙ᵀ: a row of ones
         if self.latex:
             return "\\mathbf{1}^{\\top}" if row else "\\mathbf{1}"
-        return "𝟙ᵀ" if row else "𝟙"
+        return self.sp.ones_row if row else self.sp.ones
 
     def p_Zero(self, n: N.Zero) -> str:
         return "0"
@@ -142,14 +149,14 @@ class Printer:
         r, c = dim_label(n.rows), dim_label(n.cols)
         if self.latex:
             return f"K_{{{r},{c}}}"
-        sub = subscript(r + c) if len(r) == 1 and len(c) == 1 else None
+        sub = subscript(r + c) if len(r) == 1 and len(c) == 1 and self.sp.compact else None
         return f"K{sub}" if sub else f"K[{r},{c}]"
 
     def p_Differential(self, n: N.Differential) -> str:
         return f"d{self.s.name(n.name)}" if not self.latex else f"d{self.s.name(n.name)}"
 
     def p_FunctionOf(self, n: N.FunctionOf) -> str:
-        primes = ("'" * n.order) if self.latex else ("′" * n.order)
+        primes = ("'" if self.latex else self.sp.prime) * n.order
         return f"{self.s.name(n.name)}{primes}({self.s.name(n.param)})"
 
     # -- operators --
@@ -158,7 +165,7 @@ class Printer:
         for t in n.terms[1:]:
             neg = _negated(t)
             if neg is not None:
-                out += (" - " if self.latex else " − ") + self.wrap(neg, PREC_ADD + 1)
+                out += f" {'-' if self.latex else self.sp.minus} " + self.wrap(neg, PREC_ADD + 1)
             else:
                 out += " + " + self.wrap(t, PREC_ADD + 1)
         return out
@@ -169,7 +176,7 @@ class Printer:
         if isinstance(fs[0], N.Number):
             c = fs[0].value
             fs = fs[1:]
-            minus = "-" if self.latex else "−"
+            minus = "-" if self.latex else self.sp.minus
             if c == -1:
                 prefix = minus
             elif c != 1:
@@ -177,17 +184,17 @@ class Printer:
                 if c.denominator != 1 and not self.latex:
                     prefix += " "
         parts = [self.wrap(f, PREC_MUL + 1) for f in fs]
-        compact = all(_is_compact(f) for f in fs)
+        compact = self.sp.compact and all(_is_compact(f) for f in fs)
         if self.latex:
             body = " ".join(parts) if not compact else " ".join(parts)
             return prefix + body
         body = "".join(parts) if compact else " ".join(parts)
-        if prefix and not prefix.endswith(" ") and prefix not in ("−",) and not compact:
+        if prefix and not prefix.endswith(" ") and prefix != self.sp.minus and not compact:
             prefix += " "
         return prefix + body
 
     def p_Hadamard(self, n: N.Hadamard) -> str:
-        op = " \\odot " if self.latex else " ⊙ "
+        op = " \\odot " if self.latex else self.sp.hadamard
         div = " \\oslash " if self.latex else " ./ "
         out = self.wrap(n.factors[0], PREC_ELEMENTWISE + 1)
         for f in n.factors[1:]:
@@ -199,10 +206,12 @@ class Printer:
         return out
 
     def p_Kron(self, n: N.Kron) -> str:
-        op = " \\otimes " if self.latex else " ⊗ "
         left = n.left
+        if not self.latex and not self.sp.infix_kron:  # kron(A, B): the call needs no parentheses
+            return self.sp.kron.format(left=self.p(left), right=self.p(n.right))
         lhs = self.p(left) if isinstance(left, N.Kron) else self.wrap(left, PREC_ELEMENTWISE + 1)
-        return lhs + op + self.wrap(n.right, PREC_ELEMENTWISE + 1)
+        rhs = self.wrap(n.right, PREC_ELEMENTWISE + 1)
+        return f"{lhs} \\otimes {rhs}" if self.latex else self.sp.kron.format(left=lhs, right=rhs)
 
     def _postfix(self, arg: Node, text_sup: str, latex_sup: str) -> str:
         base = self.wrap(arg, PREC_ATOM)
@@ -212,16 +221,17 @@ class Printer:
 
     def p_Transpose(self, n: N.Transpose) -> str:
         if isinstance(n.arg, N.Inverse):
-            return self._postfix(n.arg.arg, "⁻ᵀ", "-\\top")
-        return self._postfix(n.arg, "ᵀ", "\\top")
+            return self._postfix(n.arg.arg, self.sp.inverse_transpose, "-\\top")
+        return self._postfix(n.arg, self.sp.transpose, "\\top")
 
     def p_Inverse(self, n: N.Inverse) -> str:
-        return self._postfix(n.arg, "⁻¹", "-1")
+        return self._postfix(n.arg, self.sp.inverse, "-1")
 
     def p_Power(self, n: N.Power) -> str:
         p = n.exponent
         if p.denominator == 1:
-            return self._postfix(n.base, str(p.numerator).translate(SUPERSCRIPTS), str(p.numerator))
+            sup = str(p.numerator).translate(SUPERSCRIPTS)
+            return self._postfix(n.base, self.sp.power.format(sup=sup, n=p.numerator), str(p.numerator))
         if self.latex:
             return self._postfix(n.base, "", f"{p.numerator}/{p.denominator}")
         return self.wrap(n.base, PREC_ATOM) + f"^({p.numerator}/{p.denominator})"
@@ -266,7 +276,7 @@ class Printer:
         inner = self.p(n.arg)
         if self.latex:
             return f"\\left\\|{inner}\\right\\|" + ("_1" if n.p == 1 else "")
-        return f"‖{inner}‖" + ("₁" if n.p == 1 else "")
+        return (self.sp.norm1 if n.p == 1 else self.sp.norm).format(arg=inner)
 
     def p_Sum(self, n: N.Sum) -> str:
         return self._func("sum", n.arg)

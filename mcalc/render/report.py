@@ -24,25 +24,30 @@ def lhs(result: Result, latex: bool = False) -> str:
     stage = result.final
     expr = _expr(pr, flatten(result.tree))
     vars_ = [pr.s.name(v) for v in result.wrt]
+    d = pr.sp.partial  # ∂, or d in ASCII
     if len(vars_) > 1:
-        denom = "".join(f"\\partial {v}" for v in vars_) if latex else "".join(f"∂{v}" for v in vars_)
+        denom = (
+            "".join(f"\\partial {v}" for v in vars_)
+            if latex
+            else ("" if pr.sp.compact else " ").join(f"{d}{v}" for v in vars_)
+        )
         n = len(vars_)
         if latex:
             return f"\\frac{{\\partial^{n}}}{{{denom}}} {expr}"
         sup = {2: "²", 3: "³"}.get(n, f"^{n}")
-        return f"∂{sup}/{denom} {expr}"
+        return f"{pr.sp.squared_partial.format(sup=sup, n=n)}/{denom} {expr}"
     v = vars_[0]
     kind = stage.kind
     if kind is DerivKind.SCALAR_VAR:
         return f"\\frac{{d}}{{d{v}}} {expr}" if latex else f"d/d{v} {expr}"
     if kind is DerivKind.GRADIENT:
-        return f"\\frac{{\\partial}}{{\\partial {v}}} {expr}" if latex else f"∂/∂{v} {expr}"
+        return f"\\frac{{\\partial}}{{\\partial {v}}} {expr}" if latex else f"{d}/{d}{v} {expr}"
     inner = pr.p(flatten(result.tree))
     if kind is DerivKind.JACOBIAN:
-        return f"\\frac{{\\partial ({inner})}}{{\\partial {v}}}" if latex else f"∂({inner})/∂{v}"
+        return f"\\frac{{\\partial ({inner})}}{{\\partial {v}}}" if latex else f"{d}({inner})/{d}{v}"
     if latex:
         return f"\\frac{{\\partial \\operatorname{{vec}}({inner})}}{{\\partial \\operatorname{{vec}}({v})}}"
-    return f"∂vec({inner})/∂vec({v})"
+    return f"{d}vec({inner})/{d}vec({v})"
 
 
 def equation(result: Result, layout: Layout, latex: bool = False) -> str:

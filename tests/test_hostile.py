@@ -1,0 +1,235 @@
+"""Hostile and extreme inputs of issue 15, each with the input that failed: terminals without Unicode,
+output that cannot be written, Ctrl-C, unbounded standard input, control characters, huge numbers,
+`.npz` bombs and sizes. Stream and encoding cases drive the real program in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.helpers import cli
+
+PYTHON = sys.executable
+MCALC = [PYTHON, "-m", "mcalc"]
+EXIT_IO = 74
+EXIT_INTERRUPTED = 130
+
+
+def run(
+    args: list[str], env: dict[str, str] | None = None, timeout: float = 60, **kw: Any
+) -> subprocess.CompletedProcess[bytes]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*MCALC, *args], capture_output=True, env=full_env, timeout=timeout, check=False, **kw)
+
+
+# --- 1. terminals without Unicode ---
+
+NO_UNICODE = [{"PYTHONIOENCODING": "ascii"}, {"PYTHONUTF8": "0", "LC_ALL": "C", "PYTHONIOENCODING": ""}]
+
+
+@pytest.mark.parametrize("env", NO_UNICODE, ids=["PYTHONIOENCODING=ascii", "LC_ALL=C"])
+def test_a_terminal_without_unicode_gets_ascii_not_an_internal_error(env: dict[str, str]) -> None:
+    out = run(["diff", "tr(A B A^T C)", "--wrt", "A"], env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode("ascii").splitlines()[0] == "d/dA tr(A B A^T C) = C A B + C^T A B^T"
+    tensor = run(["diff", "R^T R", "--wrt", "R"], env=env)  # index notation and shapes too
+    assert tensor.returncode == 0 and tensor.stdout.isascii(), tensor.stderr
+    bad = run(["diff", "tr(A θ", "--wrt", "θ"], env=env)  # an error on an ASCII stderr
+    assert bad.returncode == 2 and bad.stderr.isascii() and b"internal error" not in bad.stderr
+    assert len(bad.stderr.decode().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "||y - Φ θ||^2", "--wrt", "θ", "--check", "--seed", "1"],
+        ["diff", "R^T R", "--wrt", "R", "--steps"],
+        ["check", "x^T A x", "--wrt", "x", "--claim", "2 A x"],
+        ["eval", "θ^T θ", "--at", "θ=[1,2]"],
+        ["shape", "Φ θ"],
+        ["identities", "det"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_ascii_flag_on_every_command(args: list[str]) -> None:
+    out = run([*args, "--ascii"], env={"PYTHONIOENCODING": "utf-8"})
+    assert out.returncode in (0, 1), out.stderr
+    assert out.stdout and out.stdout.isascii() and out.stderr.isascii(), out.stdout
+
+
+# The ASCII derivative read back as input means the same: its value at a point equals --at's value.
+ROUND_TRIP = [
+    ("tr(A B A^T C)", "A", {"A": (2, 3), "B": (3, 3), "C": (2, 2)}),
+    ("x^T A x", "x", {"x": (3,), "A": (3, 3)}),
+    ("||y - Φ θ||^2", "θ", {"y": (4,), "Φ": (4, 2), "θ": (2,)}),
+    ("a^T X^-1 b", "X", {"a": (3,), "b": (3,), "X": "square3"}),
+    ("logdet(X)", "X", {"X": "square3"}),
+    ("det(X)", "X", {"X": "square3"}),
+    ("sum(log(1 + exp(W x)))", "W", {"W": (2, 3), "x": (3,)}),
+    ("||W2 tanh(W1 x) - y||^2", "W1", {"W2": (2, 3), "W1": (3, 2), "x": (2,), "y": (2,)}),
+    ("||x||", "x", {"x": (3,)}),
+    ("kron(A, B) x", "x", {"A": (2, 2), "B": (2, 3), "x": (6,)}),
+    ("tr(X^3)", "X", {"X": (3, 3)}),
+    ("sum(x ./ y)", "y", {"x": (3,), "y": "positive3"}),
+    ("norm1(A x)", "x", {"A": (3, 2), "x": (2,)}),
+]
+
+
+def _value(spec: Any, rng: np.random.Generator) -> Any:
+    if spec == "square3":
+        return (np.eye(3) + 0.3 * rng.standard_normal((3, 3))).tolist()
+    if spec == "positive3":
+        return (1 + rng.random(3)).tolist()
+    return rng.standard_normal(spec).tolist()
+
+
+@pytest.mark.parametrize(("expr", "wrt", "shapes"), ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
+def test_ascii_derivative_reads_back_with_the_same_value(expr: str, wrt: str, shapes: dict[str, Any]) -> None:
+    rng = np.random.default_rng(15)
+    at = [f"--at={name}={json.dumps(_value(spec, rng))}" for name, spec in shapes.items()]
+    res = cli("diff", expr, "--wrt", wrt, "--ascii", "--format", "json", *at)
+    assert res.code == 0, res.stdout + res.stderr
+    payload = res.json
+    text = payload["derivative"]
+    assert text.isascii() and payload["equation"].isascii(), text
+    back = cli("eval", text, "--format", "json", *at)
+    assert back.code == 0, (text, back.stdout, back.stderr)
+    np.testing.assert_allclose(np.asarray(back.json["value"]), np.asarray(payload["value"]), rtol=1e-9, atol=1e-12)
+
+
+def test_ascii_mode_is_per_run_not_sticky() -> None:
+    assert cli("diff", "tr(A B)", "--wrt", "A", "--ascii").stdout.startswith("d/dA tr(A B) = B^T")
+    assert cli("diff", "tr(A B)", "--wrt", "A").stdout.startswith("∂/∂A tr(AB) = Bᵀ")
+
+
+# --- 2. output errors ---
+
+
+def test_a_full_disk_is_one_line_and_exit_74() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "wb") as full:
+        out = subprocess.run([*MCALC, "diff", "tr(A B)", "--wrt", "A"], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert out.returncode == EXIT_IO
+    assert out.stderr.decode() == "error: cannot write output: No space left on device\n"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_closed_stdout_is_an_error_not_a_lost_result(fmt: str) -> None:
+    out = subprocess.run(
+        [*MCALC, "diff", "tr(A B)", "--wrt", "A", "--format", fmt], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        timeout=60, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert out.returncode == EXIT_IO
+    assert out.stderr.decode() == "error: cannot write output: standard output is closed\n"
+
+
+def test_a_closed_stderr_keeps_the_exit_code_and_stdout_clean() -> None:
+    out = subprocess.run(
+        [*MCALC, "diff", "tr(A B", "--wrt", "A"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert (out.returncode, out.stdout) == (2, b"")
+
+
+def test_a_closed_stdin_is_a_clean_error() -> None:
+    out = subprocess.run(
+        [*MCALC, "diff", "-", "--wrt", "A"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.decode() == "error: cannot read standard input: it is closed\n"
+
+
+def _batch_process() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*MCALC, "diff", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def test_a_broken_pipe_ends_quietly() -> None:
+    batch = b"tr(A B) ; A\n" * 20_000
+    with _batch_process() as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(batch[:2000])
+        proc.stdin.flush()
+        assert proc.stdout.readline().startswith("∂/∂A".encode())
+        proc.stdout.close()  # `| head -1`
+        try:
+            proc.stdin.write(batch)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = proc.wait(timeout=60)
+        assert code in (-signal.SIGPIPE, 141)  # killed by SIGPIPE like other Unix tools (the shell says 141)
+        assert proc.stderr.read() == b""
+
+
+# --- 3. Ctrl-C ---
+
+
+def test_ctrl_c_during_a_batch_exits_130_without_a_traceback() -> None:
+    with _batch_process() as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"tr(A B) ; A\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline()  # answered while the input stays open: streaming
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == EXIT_INTERRUPTED
+        assert err == b""
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.3])
+def test_ctrl_c_during_start_up_imports_exits_130_without_a_traceback(delay: float) -> None:
+    args = [*MCALC, "diff", "x^T A x", "--wrt", "x", "--check"]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert b"Traceback" not in err
+        assert proc.returncode in (EXIT_INTERRUPTED, 0)  # 0: it finished before the signal came
+
+
+# --- 4. standard input: capped, streamed, split on \n only ---
+
+
+def test_dev_zero_is_refused_quickly_naming_the_limit() -> None:
+    with open("/dev/zero", "rb") as zero:
+        start = time.monotonic()
+        out = subprocess.run([*MCALC, "diff", "-"], stdin=zero, capture_output=True, timeout=30)
+    assert time.monotonic() - start < 10
+    assert out.returncode == 2
+    lines = out.stderr.decode().splitlines()
+    assert len(lines) == 1 and "longer than 101,000 characters" in lines[0], lines
+
+
+def test_batch_lines_split_on_newline_only() -> None:
+    batch = "tr(A\u2028B) ; A\n\x0c\ntr(A\x1cB ; A\ntr(A B) ; A\n".encode()
+    out = run(["diff", "-", "--format", "json"], input=batch)
+    objs = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    # str.splitlines would see 7 lines; `wc -l` and editors see 4: line 2 (a form feed) is blank
+    assert [o.get("line") for o in objs if "error" in o] == [3]
+    assert objs[0]["derivative"] == "Bᵀ"  # U+2028 is whitespace inside line 1, not a line break
+    assert objs[-1]["derivative"] == "Bᵀ" and len(objs) == 3
+
+
+def test_the_first_answer_of_a_batch_comes_before_the_input_ends() -> None:
+    with _batch_process() as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"x^T A x ; x\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().decode().startswith("∂/∂x (xᵀAx)")
+        proc.stdin.write(b"tr(A B) ; A\n")
+        proc.stdin.close()
+        assert proc.stdout.readline().decode().startswith("∂/∂A tr(AB)")
+        proc.wait(timeout=30)
