@@ -77,6 +77,13 @@ SINGLE = {
 }  # fmt: skip
 
 
+# Spellings from other languages, refused with the mcalc spelling (never read as something else)
+HABITS = {
+    "@": "numpy's @ is not mcalc syntax: write A x or A*x for a matrix product",
+    "*": "** is not mcalc syntax: write x^2 for a power (x.^2 entrywise)",
+}
+
+
 def _is_latin(ch: str) -> bool:
     return ("a" <= ch <= "z") or ("A" <= ch <= "Z")
 
@@ -165,6 +172,8 @@ def tokenize(src: str) -> list[Token]:
         if ch == ".":
             two = src[i : i + 2]
             kind = {".*": Tok.DOTSTAR, "./": Tok.DOTSLASH, ".^": Tok.DOTCARET}.get(two)
+            if kind is None and two == ".T":
+                raise ParseError("numpy's .T is not mcalc syntax: write x^T or x' for the transpose", Span(i, i + 2))
             if kind is None:
                 raise ParseError("unexpected '.': elementwise operators are .* ./ .^", Span(i, i + 1))
             add(kind, two, i, i + 2)
@@ -218,6 +227,8 @@ def tokenize(src: str) -> list[Token]:
             add(Tok.NAME, "inf", i + 1, end)  # ‖A‖_inf: read by the norm, never a product i·n·f
             i = end
             continue
+        if ch in HABITS and not (ch == "*" and not src.startswith("**", i)):
+            raise ParseError(HABITS[ch], Span(i, i + (2 if ch == "*" else 1)))
         if ch in SINGLE:
             add(SINGLE[ch], ch, i, i + 1)
             i += 1

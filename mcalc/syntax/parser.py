@@ -267,7 +267,28 @@ class Parser:
             return FunctionOf(tok.text, param.text, primes, span=Span(tok.span.start, close.span.end))
         if primes:
             raise ParseError(f"{tok.text}′ is a derivative: write it with its parameter, {tok.text}′(t)", tok.span)
+        self._note_prime_of_undeclared(tok)
         return Symbol(tok.text, span=tok.span)
+
+    def _note_prime_of_undeclared(self, tok: Token) -> None:
+        """`A'(s)` with s not a declared parameter reads as Aᵀ s; say so, and how to mean A′(s)."""
+        q, p, c = self.peek(), self.peek(1), self.peek(2)
+        if (
+            q.kind is Tok.TRANSPOSE
+            and q.text == "'"
+            and not q.spaced
+            and p.kind is Tok.LPAREN
+            and not p.spaced
+            and self.peek(2).kind is Tok.NAME
+            and self.peek(3).kind is Tok.RPAREN
+        ):
+            self.notes.append(
+                ReadingNote(
+                    f"read {tok.text}'({c.text}) as {tok.text}ᵀ {c.text}; for the derivative of {tok.text}({c.text}) "
+                    f"declare the parameter: --scalar {c.text}",
+                    tok.span,
+                )
+            )
 
     def _prime_ahead(self) -> bool:
         """A prime after a name: ′ always; the ASCII ' only when primes lead to `(t)` (`A'(t)`, `A''(t)`,
