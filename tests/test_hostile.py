@@ -233,3 +233,79 @@ def test_the_first_answer_of_a_batch_comes_before_the_input_ends() -> None:
         proc.stdin.close()
         assert proc.stdout.readline().decode().startswith("∂/∂A tr(AB)")
         proc.wait(timeout=30)
+
+
+def test_a_homework_sheet_is_answered_line_by_line(tmp_path: Path) -> None:
+    fifo = tmp_path / "sheet.txt"
+    os.mkfifo(fifo)
+    args = [*MCALC, "check", "--file", str(fifo)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        with open(fifo, "w", encoding="utf-8") as sheet:
+            sheet.write("tr(A B) ; A ; B^T\n")
+            sheet.flush()
+            assert proc.stdout.readline().decode().split("\t")[:5] == ["1", "tr(A B)", "A", "B^T", "correct"]
+            sheet.write("x^T x ; x ; x\n")
+        assert proc.stdout.readline().decode().split("\t")[4] == "factor"
+        assert proc.wait(timeout=30) == 1
+
+
+# --- 5. control characters typed by the user never reach the terminal raw ---
+
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07\u202e\x9b31m"
+RAW = [b"\x1b", b"\x07", "\u202e".encode(), "\x9b".encode()]
+
+
+def _no_raw_controls(data: bytes) -> None:
+    for raw in RAW:
+        assert raw not in data, (raw, data)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_sheet_with_escape_sequences_is_shown_escaped(tmp_path: Path, fmt: str) -> None:
+    sheet = tmp_path / f"sheet{HOSTILE}.txt"
+    sheet.write_text(
+        f"tr(A B) ; A ; B^T\n{HOSTILE}tr(A B) ; A ; B^T\ntr(A B) ; A{HOSTILE} ; B^T\nx ; x ; {HOSTILE}\n",
+        encoding="utf-8",
+    )
+    out = run(["check", "--file", str(sheet), "--format", fmt])
+    _no_raw_controls(out.stdout + out.stderr)
+    lines = out.stdout.decode().splitlines()
+    assert len(lines) == 4 and out.returncode == 2
+    if fmt == "json":
+        objs = [json.loads(line) for line in lines]
+        assert objs[1]["expression"].startswith(HOSTILE)  # escaped in JSON, the same string when read
+    else:
+        assert all(len(line.split("\t")) == 6 for line in lines)
+        assert "\\x1b[2J" in lines[1]
+    missing = run(["check", "--file", str(tmp_path / f"gone{HOSTILE}.txt")])  # the file name, in an error
+    _no_raw_controls(missing.stderr)
+    assert missing.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", f"tr(A B){HOSTILE}", "--wrt", "A"],
+        ["diff", "tr(A B)", "--wrt", f"A{HOSTILE}"],
+        ["diff", "tr(A B)", "--wrt", f"A{HOSTILE}", "--format", "json"],
+        ["check", "tr(A B)", "--wrt", "A", "--claim", f"B{HOSTILE}"],
+        ["eval", "x", "--at", f"x{HOSTILE}=[1]"],
+        ["eval", "x", "--at", f"{HOSTILE}.npz"],
+        ["shape", f"{HOSTILE}x"],
+        ["identities", HOSTILE],
+    ],
+)
+def test_user_text_in_errors_and_echoes_is_escaped(args: list[str]) -> None:
+    out = run(args)
+    _no_raw_controls(out.stdout + out.stderr)
+    assert out.returncode == 2 or args[0] == "identities"
+    assert b"internal error" not in out.stderr
+
+
+def test_a_batch_line_with_controls_is_escaped_in_text_and_json() -> None:
+    batch = f"tr(A B) ; A\n{HOSTILE} ; A\n".encode()
+    for fmt in ("text", "json"):
+        out = run(["diff", "-", "--format", fmt], input=batch)
+        _no_raw_controls(out.stdout + out.stderr)
+        assert out.returncode == 2

@@ -23,7 +23,6 @@ as its transpose, and the explanation says so.
 from __future__ import annotations
 
 import itertools
-import json
 import shlex
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -899,9 +898,9 @@ def _size_identities(env: Any, claim: Any, truth: Any) -> Any:
 def check_one(expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None, seed: int | None) -> int:
     v = diagnose(expr, wrt, claim, decl, seed)
     if fmt == "json":
-        print(json.dumps(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim), ensure_ascii=False))
+        console.print_json(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim))
     else:
-        print(v.line())
+        console.out(v.line())
     return EXIT_OK if v.ok else EXIT_FAILED
 
 
@@ -937,58 +936,72 @@ def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str
 
 def check_file(path: str, decl: Any, fmt: str | None, seed: int | None) -> int:
     """A homework sheet: one verdict per line; exit 1 if a claim is wrong, 2 if a line is unusable."""
-    from dataclasses import replace
-
+    from mcalc.cli import streams
     from mcalc.cli.commands import _names
+    from mcalc.syntax.parser import MAX_LENGTH
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError(f"cannot read {path}: {why}") from exc
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the last line is answered
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
     rows: list[list[str]] = []
+    # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
+    streamed = fmt == "json" or console.tsv_rows(fmt)
+
+    def emit(row: list[str]) -> None:
+        if streamed:
+            console.show_row(row)
+        else:
+            rows.append(row)
+
     worst = EXIT_OK
     seen = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        seen += 1
-        expr = line
-        try:
-            expr, wrt, claim, options = parse_sheet_line(line)
-            line_decl = replace(decl, **{k: list(getattr(decl, k)) + v for k, v in options.items()})
-            v = diagnose(expr, _names(wrt), claim, line_decl.build(), seed)
-        except McalcError as exc:
-            worst = max(worst, exc.exit_code)
-            if fmt == "json":
-                obj = {"line": number, "expression": expr, "error": exc.one_line(), "position": exc.position,
-                       "category": exc.category}  # fmt: skip
-                print(json.dumps(obj, ensure_ascii=False))
-            else:
-                parts = [p.strip() for p in line.split(";")] + ["", "", ""]
-                rows.append([str(number), parts[0], parts[1], parts[2], "error", exc.one_line()])
-            continue
-        except RecursionError:
-            worst = max(worst, EXIT_USAGE)
-            rows.append([str(number), expr, "", "", "error", "expression nested too deeply"])
-            continue
-        if not v.ok:
-            worst = max(worst, EXIT_FAILED)
-        var_text = ", ".join(wrt)
-        if fmt == "json":
-            obj = v.to_json(expr, var_text if len(wrt) == 1 else wrt, claim)
-            obj["line"] = number
-            print(json.dumps(obj, ensure_ascii=False))
-        else:
-            declared = " ".join(f"--{k} {x}" for k, xs in options.items() for x in xs)
-            rows.append([
-                str(number), expr, var_text + (f" ({declared})" if declared else ""), claim, v.verdict,
-                f"{v.explanation} [{v.method_text()}]",
-            ])  # fmt: skip
+    with fh:
+        for number, raw in streams.read_lines(fh, 3 * MAX_LENGTH + streams.MAX_LINE_SLACK, name=path):
+            code, counted = _sheet_line(number, raw, decl, fmt, seed, emit, _names)
+            worst, seen = max(worst, code), seen + counted
     if seen == 0:
         raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")
-    if fmt != "json":
+    if not streamed:
         console.show_table(f"homework: {path}", ["line", "expression", "wrt", "claim", "verdict", "why"], rows, fmt)
     return worst
+
+
+def _sheet_line(
+    number: int, raw: str, decl: Any, fmt: str | None, seed: int | None, emit: Any, names: Any
+) -> tuple[int, int]:
+    """One line of a sheet answered (a JSON object, or a row to `emit`): (exit code, 1 if it held a claim)."""
+    from dataclasses import replace
+
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return EXIT_OK, 0
+    expr = line
+    try:
+        expr, wrt, claim, options = parse_sheet_line(line)
+        line_decl = replace(decl, **{k: list(getattr(decl, k)) + v for k, v in options.items()})
+        v = diagnose(expr, names(wrt), claim, line_decl.build(), seed)
+    except McalcError as exc:
+        if fmt == "json":
+            obj = {"line": number, "expression": expr, "error": exc.one_line(), "position": exc.position,
+                   "category": exc.category}  # fmt: skip
+            console.print_json(obj)
+        else:
+            parts = [p.strip() for p in line.split(";")] + ["", "", ""]
+            emit([str(number), parts[0], parts[1], parts[2], "error", exc.one_line()])
+        return exc.exit_code, 1
+    except RecursionError:
+        emit([str(number), expr, "", "", "error", "expression nested too deeply"])
+        return EXIT_USAGE, 1
+    var_text = ", ".join(wrt)
+    if fmt == "json":
+        obj = v.to_json(expr, var_text if len(wrt) == 1 else wrt, claim)
+        obj["line"] = number
+        console.print_json(obj)
+    else:
+        declared = " ".join(f"--{k} {x}" for k, xs in options.items() for x in xs)
+        emit([
+            str(number), expr, var_text + (f" ({declared})" if declared else ""), claim, v.verdict,
+            f"{v.explanation} [{v.method_text()}]",
+        ])  # fmt: skip
+    return (EXIT_OK if v.ok else EXIT_FAILED), 1

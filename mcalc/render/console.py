@@ -33,7 +33,7 @@ def out(text: str) -> None:
 
 def print_json(obj: Any) -> None:
     """One JSON object on one line: UTF-8 unescaped (ASCII-escaped in ASCII mode), controls escaped."""
-    print(json_safe(json.dumps(obj, ensure_ascii=ascii_output())))
+    print(json_safe(json.dumps(obj, ensure_ascii=ascii_output())), flush=True)  # batch: each as it comes
 
 
 def _styled() -> bool:
@@ -159,17 +159,28 @@ def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
         out(f"  {name}: {kind} {shown}")
 
 
+def tsv_rows(fmt: str | None) -> bool:
+    """Whether a table goes out as tab-separated rows (piped, or --format text), so row by row."""
+    return not (fmt is None and _styled())
+
+
+def show_row(row: list[str]) -> None:
+    """One tab-separated row, each cell cleaned (a tab or newline typed by the user cannot split it),
+    flushed at once: a long sheet shows each verdict as it is reached."""
+    print("\t".join(clean(cell) for cell in row), flush=True)
+
+
 def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: str | None) -> None:
     """A table on a terminal, tab-separated lines otherwise."""
     if fmt in (None,) and _styled():
         from rich.table import Table
 
-        table = Table(title=title, show_lines=False)
+        table = Table(title=_escape(title), show_lines=False)  # the title holds a file name
         for col in columns:
             table.add_column(col)
         for row in rows:
             table.add_row(*(_escape(c) for c in row))  # _escape cleans
         _console().print(table)
         return
-    for row in rows:  # TSV: each cell cleaned, so a tab or newline typed by the user cannot split it
-        print("\t".join(clean(cell) for cell in row))
+    for row in rows:
+        show_row(row)
