@@ -205,7 +205,8 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
 
     try:
         decl = args.decl.build()
-        tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt))
+        loaded = _load(args.at)  # before the shapes: an undeclared name takes its kind from its value
+        tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt), value_ndims=_ndims(loaded))
         result = pipeline.differentiate_tree(expr, tree, env, wrt)
     except McalcError as exc:
         if line is not None:
@@ -214,7 +215,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         return exc.exit_code
     layout = pipeline.Layout(args.layout)
     # values first: they fix the sizes that `shape` and `variables` then report
-    value = _value_at(result, args.at).tolist() if args.at else None
+    value = _value_at(result, loaded).tolist() if args.at else None
     payload = report.to_json(result, layout)
     code = EXIT_OK
     if value is not None:
@@ -251,20 +252,32 @@ def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
         payload["numpy"] = render_numpy(result)
 
 
-def _value_at(result: Any, specs: list[str]) -> Any:
+def _load(specs: list[str]) -> dict[str, Any]:
+    """The --at values, Greek names spelled as mcalc prints them (theta → θ)."""
+    if not specs:
+        return {}
+    from mcalc.numeric.values import load_values
+
+    return {_greek(k): v for k, v in load_values(specs).items()}
+
+
+def _ndims(values: dict[str, Any]) -> dict[str, int]:
+    return {name: len(getattr(v, "shape", ())) for name, v in values.items()}
+
+
+def _value_at(result: Any, loaded: dict[str, Any]) -> Any:
     """The derivative's value at --at values; bad values exit 2, singular or undefined points 1."""
     import numpy as np
 
     from mcalc import pipeline
     from mcalc.errors import MathError
     from mcalc.numeric.check import bind_values, explain_nonfinite
-    from mcalc.numeric.values import load_values
 
     env = result.env
     required = [n for n in env.kinds if n not in env.functions]
     for name in env.functions:
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
-    values = bind_values(env, load_values(specs), required, [result.tree], rename=_greek)
+    values = bind_values(env, loaded, required, [result.tree], rename=_greek)
     with np.errstate(all="ignore"):
         # the derivative is reported only where the expression itself is defined (log of a negative
         # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
@@ -333,11 +346,11 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     from mcalc import pipeline
     from mcalc.numeric.check import bind_values
     from mcalc.numeric.evaluate import evaluate
-    from mcalc.numeric.values import load_values
 
-    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt))
+    loaded = _load(at)
+    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt), value_ndims=_ndims(loaded))
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
-    values = bind_values(env, load_values(at), list(env.kinds), [tree], rename=_greek)
+    values = bind_values(env, loaded, list(env.kinds), [tree], rename=_greek)
     truth = np.asarray(evaluate(result.final.result, env, values), dtype=float)
     mine = np.asarray(evaluate(claim_tree, env, values), dtype=float)
     if mine.shape != truth.shape and mine.T.shape == truth.shape:
@@ -363,14 +376,14 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
 
         from mcalc import pipeline
         from mcalc.numeric.check import bind_values, explain_nonfinite
-        from mcalc.numeric.values import load_values
         from mcalc.render.report import variables_json
 
-        tree, env, _ = pipeline.prepare(expr, decl.build())
+        loaded = _load(at)
+        tree, env, _ = pipeline.prepare(expr, decl.build(), value_ndims=_ndims(loaded))
         if not at and env.kinds:
             names = ", ".join(env.kinds)
             raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
-        values = bind_values(env, load_values(at), list(env.kinds), [tree], rename=_greek)
+        values = bind_values(env, loaded, list(env.kinds), [tree], rename=_greek)
         with np.errstate(all="ignore"):
             value = pipeline.evaluate_expression(tree, env, values)
         problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
@@ -389,12 +402,11 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
         from mcalc.render.report import variables_json
         from mcalc.shapes import shape_text
 
-        tree, env, _ = pipeline.prepare(expr, decl.build())
+        raw = _load(at or [])
+        tree, env, _ = pipeline.prepare(expr, decl.build(), value_ndims=_ndims(raw))
         if at:  # sizes from the values given (some may stay symbolic)
-            from mcalc.numeric.values import load_values
             from mcalc.shapes import bind_sizes
 
-            raw = {_greek(k): v for k, v in load_values(at).items()}
             bind_sizes(env, {n: tuple(v.shape) for n, v in raw.items() if n in env.kinds})
         payload = {
             "expression": expr,

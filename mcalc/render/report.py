@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed
+from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.shapes import Kind, ShapeEnv, dim_text
 from mcalc.syntax import nodes as N
@@ -137,6 +137,9 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
         "layout": layout.value,
         "variables": variables_json(env),
     }
+    read = reading(result)
+    out["reading"] = read.to_json()
+    out["warnings"] = list(read.warnings)
     if env.symmetric:
         out["symmetric"] = sorted(env.symmetric)
     shared = shared_form(result, layout)
