@@ -440,6 +440,15 @@ def _inverse(s: Simplifier, node: Node) -> Node:
     return node
 
 
+MAX_FOLD_DIGITS = 300  # a power of a number is computed exactly only up to the size of an input number
+
+
+def _power_digits(base: Fraction, p: Fraction) -> float:
+    """Decimal digits of base^p, from the bit lengths (digits ≈ |p|·log10(base)), without computing it."""
+    bits = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+    return float(abs(p)) * bits * 0.30103
+
+
 def _power(s: Simplifier, node: Node) -> Node:
     assert isinstance(node, N.Power)
     x, p = node.base, node.exponent
@@ -449,8 +458,14 @@ def _power(s: Simplifier, node: Node) -> Node:
         r, _ = s.env.shape(x)
         return ONE if s.is_scalar(x) else N.Identity(r)
     if isinstance(x, N.Number):
-        # exact only while small: 2^99999999 stays a power (evaluated in floating point)
-        if p.denominator == 1 and (x.value != 0 or p > 0) and abs(p) <= 64:
+        # exact only while small: 2^99999999 stays a power (evaluated in floating point), and so does
+        # (2^64)^64, whose 1,233 digits are estimated from the base's size before anything is computed
+        if (
+            p.denominator == 1
+            and (x.value != 0 or p > 0)
+            and abs(p) <= 64
+            and _power_digits(x.value, p) <= MAX_FOLD_DIGITS
+        ):
             return N.Number(x.value ** int(p))
         return node
     if isinstance(x, N.Power) and p.denominator == 1 and x.exponent.denominator == 1:

@@ -309,3 +309,29 @@ def test_a_batch_line_with_controls_is_escaped_in_text_and_json() -> None:
         out = run(["diff", "-", "--format", fmt], input=batch)
         _no_raw_controls(out.stdout + out.stderr)
         assert out.returncode == 2
+
+
+# --- 6. numbers beyond Python's 4,300-digit int-to-text limit ---
+
+BIG_NUMBERS = [
+    "((2^64)^64)^64 x",  # 78,914 digits if computed: stays a power
+    "(" + "9" * 300 + ")^64 x",  # a 300-digit base to the 64th
+    "x" + "²" * 5000,  # 5,000 superscript digits
+    "*".join(["9" * 300] * 20) + " x",  # a product of 6,000 digits
+]
+
+
+@pytest.mark.parametrize("expr", BIG_NUMBERS, ids=["nested-powers", "300-digit-base", "superscripts", "product"])
+@pytest.mark.parametrize("extra", [[], ["--check", "--seed", "1"], ["--format", "json"]], ids=["text", "check", "json"])
+def test_huge_numbers_are_answered_or_refused_naming_the_limit(expr: str, extra: list[str]) -> None:
+    res = cli("diff", expr, "--wrt", "x", *extra)
+    text = res.stdout + res.stderr
+    assert "internal error" not in text and "ValueError" not in text, text[:300]
+    assert res.code in (0, 1, 2)
+    if res.code == 2:
+        assert "digits" in text and len(text.strip().splitlines()) == 1
+
+
+def test_a_power_too_long_to_compute_exactly_stays_a_power() -> None:
+    res = cli("diff", "((2^64)^64)^64 x", "--wrt", "x", "--format", "json")
+    assert res.code == 0 and res.json["derivative"] == "18446744073709551616⁴⁰⁹⁶ I"

@@ -112,6 +112,11 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except ValueError as exc:
+        if not _int_text_limit(exc):
+            return _internal_error(exc, fmt, debug)
+        report_error(_too_many_digits(), fmt, source=None)
+        return EXIT_USAGE
     except OSError as exc:
         from mcalc.cli.streams import is_output_error
 
@@ -120,6 +125,16 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
         return _internal_error(exc, fmt, debug)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         return _internal_error(exc, fmt, debug)
+
+
+def _int_text_limit(exc: ValueError) -> bool:
+    """Python refuses to turn an int of more than 4,300 digits into text (CVE-2020-10735); a number
+    that long can only come from the input (5,000 superscript digits), so it is bad input."""
+    return "integer string conversion" in str(exc)
+
+
+def _too_many_digits() -> InputError:
+    return InputError("number too large: more than 4,300 digits; mcalc works with numbers of at most 300 digits")
 
 
 def _internal_error(exc: Exception, fmt: str | None, debug: bool) -> int:
@@ -193,6 +208,11 @@ def _run_diff_batch(args: DiffArgs) -> int:
             code = exc.exit_code
         except RecursionError:
             report_error(InputError("expression nested too deeply"), args.fmt, source=expr, line=number)
+            code = EXIT_USAGE
+        except ValueError as exc:
+            if not _int_text_limit(exc):
+                raise
+            report_error(_too_many_digits(), args.fmt, source=expr, line=number)
             code = EXIT_USAGE
         worst = max(worst, code)
         sys.stdout.flush()

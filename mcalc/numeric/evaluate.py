@@ -127,8 +127,17 @@ def _symbol(e: Evaluator, n: Any) -> Array:
     return e.lookup(n.name, n)
 
 
+def _float(v: Any) -> float:
+    """An exact number as a float; one beyond the float range is ±inf (then reported as overflow),
+    not an OverflowError."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
 def _number(e: Evaluator, n: Any) -> Array:
-    return e.np.full((1, 1), float(n.value))
+    return e.np.full((1, 1), _float(n.value))
 
 
 def _identity(e: Evaluator, n: Any) -> Array:
@@ -301,7 +310,7 @@ def _power(e: Evaluator, n: Any) -> Array:
     x = e.ev(n.base)
     p = n.exponent
     if x.shape == (1, 1):
-        return x ** float(p)
+        return x ** _float(p)
     if p < 0:
         _require_invertible(e, x, n, n.base)
     try:
@@ -311,7 +320,7 @@ def _power(e: Evaluator, n: Any) -> Array:
 
 
 def _element_power(e: Evaluator, n: Any) -> Array:
-    return e.ev(n.base) ** float(n.exponent)
+    return e.ev(n.base) ** _float(n.exponent)
 
 
 def _trace(e: Evaluator, n: Any) -> Array:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mcalc.errors import InputError
 from mcalc.render import spelling
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
@@ -122,6 +123,7 @@ class Printer:
 
     def p_Number(self, n: N.Number) -> str:
         v = n.value
+        _check_digits(v)
         minus = "-" if self.latex else self.sp.minus
         sign = minus if v < 0 else ""
         a = abs(v)
@@ -289,6 +291,20 @@ class Printer:
 
     def p_Unvec(self, n: N.Unvec) -> str:
         return self._func("unvec", n.arg)
+
+
+MAX_PRINT_DIGITS = 4_000  # below Python's int-to-text limit (4,300 digits), which would end in ValueError
+
+
+def _check_digits(v: Fraction) -> None:
+    """A number too long to print is refused by its size (from its bit length, before converting)."""
+    bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+    digits = int(bits * 0.30103) + 1
+    if digits > MAX_PRINT_DIGITS:
+        raise InputError(
+            f"number too large: the result holds an exact number of about {digits:,} digits; "
+            f"mcalc prints numbers of at most {MAX_PRINT_DIGITS:,} digits"
+        )
 
 
 def _latex_base(node: Node, text: str) -> str:
