@@ -335,3 +335,80 @@ def test_huge_numbers_are_answered_or_refused_naming_the_limit(expr: str, extra:
 def test_a_power_too_long_to_compute_exactly_stays_a_power() -> None:
     res = cli("diff", "((2^64)^64)^64 x", "--wrt", "x", "--format", "json")
     assert res.code == 0 and res.json["derivative"] == "18446744073709551616⁴⁰⁹⁶ I"
+
+
+# --- 7. .npz files and sizes within the element budget (default 10^7, MCALC_MAX_ELEMENTS) ---
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    header = repr({"descr": "<f8", "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
+def _zip_bomb(path: Path, rows: int) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("x.npy", "w", force_zip64=True) as member:
+            member.write(_npy_header((rows, 1000)))
+            zeros = bytes(8 * 1000 * 100)
+            for _ in range(rows // 100):
+                member.write(zeros)
+    return path
+
+
+def _lying_header(path: Path, shape: tuple[int, ...]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("x.npy", _npy_header(shape) + bytes(64))
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: _zip_bomb(p / "bomb.npz", 12_000),  # 96 MB of zeros stored in about 100 KB
+        lambda p: _lying_header(p / "tera.npz", (1_000_000, 1_000_000)),  # a header claiming 10^12 numbers
+        lambda p: _lying_header(p / "overflow.npz", (2**62, 2**62)),
+    ],
+    ids=["zip-bomb", "10^12-header", "overflow-header"],
+)
+def test_npz_files_are_sized_before_they_are_read(tmp_path: Path, make: Any) -> None:
+    path = make(tmp_path)
+    res = cli("eval", "sum(x)", "--at", str(path))
+    assert res.code == 2, res.stdout + res.stderr
+    assert "MCALC_MAX_ELEMENTS" in res.stderr and len(res.stderr.splitlines()) == 1
+
+
+def test_the_element_budget_can_be_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    np.savez(tmp_path / "v.npz", x=np.ones(2000))
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", "1000")
+    assert cli("eval", "sum(x)", "--at", str(tmp_path / "v.npz")).code == 2
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", "5000")
+    assert cli("eval", "sum(x)", "--at", str(tmp_path / "v.npz")).code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["x^T x", "--wrt", "x", "--shape", "x=100000000", "--check"],
+        ["x^T A x", "--wrt", "x", "--shape", "A=100000x100000", "--check"],
+        ["R^T R", "--wrt", "R", "--shape", "R=100x100", "--check"],  # a 10^4 × 10^4 value tensor
+    ],
+)
+def test_sizes_are_refused_before_allocating(args: list[str]) -> None:
+    start = time.monotonic()
+    res = cli("diff", *args)
+    assert res.code == 2 and "MCALC_MAX_ELEMENTS" in res.stderr, res.stdout + res.stderr
+    assert time.monotonic() - start < 10
+
+
+def test_a_15_fold_kronecker_product_at_values_is_refused(tmp_path: Path) -> None:
+    names = [f"A{i}" for i in range(1, 16)]
+    expr = "sum(" + "".join(f"kron({n}, " for n in names[:-1]) + names[-1] + ")" * 14 + " x)"
+    values = {n: np.array([[1.0, 2.0], [3.0, 4.0]]) for n in names} | {"x": np.ones(2**15)}
+    np.savez(tmp_path / "k.npz", **values)  # type: ignore[arg-type]
+    res = cli("diff", expr, "--wrt", "x", "--at", str(tmp_path / "k.npz"))
+    assert res.code == 2 and "MCALC_MAX_ELEMENTS" in res.stderr, res.stdout + res.stderr

@@ -298,6 +298,7 @@ def _value_at(result: Any, loaded: dict[str, Any]) -> Any:
     for name in env.functions:
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
     values = bind_values(env, loaded, required, [result.tree], rename=_greek)
+    _within_budget(result, free=1)  # every size is bound by the values now
     with np.errstate(all="ignore"):
         # the derivative is reported only where the expression itself is defined (log of a negative
         # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
@@ -330,8 +331,18 @@ def _orders(result: Any, name: str) -> list[int]:
 
 def _check(result: Any, seed: int | None) -> Any:
     from mcalc import pipeline
+    from mcalc.numeric.budget import CHECK_FREE_SIZE
 
+    _within_budget(result, free=CHECK_FREE_SIZE)
     return pipeline.check(result, seed)
+
+
+def _within_budget(result: Any, free: int) -> None:
+    """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget)."""
+    from mcalc.numeric import budget
+
+    stages = [stage.result for stage in result.stages]
+    budget.check_derivative(result.env, result.tree, stages, result.wrt, free)
 
 
 # --- check ---
@@ -404,6 +415,9 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
             names = ", ".join(env.kinds)
             raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
         values = bind_values(env, loaded, list(env.kinds), [tree], rename=_greek)
+        from mcalc.numeric.budget import check_trees
+
+        check_trees(env, [tree], free=1)
         with np.errstate(all="ignore"):
             value = pipeline.evaluate_expression(tree, env, values)
         problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None

@@ -16,7 +16,9 @@ from mcalc.errors import InputError
 
 Array = Any
 MAX_JSON_CHARS = 10_000_000
-MAX_ENTRIES = 50_000_000
+MAX_MEMBERS = 10_000  # arrays in one .npz file
+MAX_RATIO = 1_000  # uncompressed / compressed size of one member past which it is a zip bomb
+HEADER_SLACK = 4_096  # bytes of .npy header per member
 
 
 def _normalise_name(name: str) -> str:
@@ -62,6 +64,9 @@ def load_npz(path: str) -> dict[str, Array]:
         raise InputError(f"cannot read {path}: no such file")
     try:
         with open(p, "rb") as fh:  # ours to close, whatever np.load makes of the bytes
+            if zipfile.is_zipfile(fh):
+                _inspect_archive(path, fh)
+                fh.seek(0)
             loaded = np.load(fh, allow_pickle=False)
             if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array under an .npz name
                 raise InputError(f"{path} is one array, not an .npz archive of named arrays (use np.savez)")
@@ -70,6 +75,39 @@ def load_npz(path: str) -> dict[str, Array]:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
+
+
+def _inspect_archive(path: str, fh: Any) -> None:
+    """Size an .npz before reading it: member count, the sizes the zip directory declares (a zip bomb
+    declares far more than it stores), and each array's shape from its .npy header; all within the
+    element budget, so nothing large is decompressed or allocated before it is refused."""
+    from mcalc.numeric import budget
+
+    with zipfile.ZipFile(fh) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise InputError(f"{path} holds {len(infos):,} arrays; at most {MAX_MEMBERS:,}")
+        total = sum(info.file_size for info in infos)
+        cap = 8 * budget.max_elements() + HEADER_SLACK * len(infos)
+        if total > cap:
+            raise budget.refuse(f"{path} (it unpacks to {total:,} bytes)", total // 8)
+        for info in infos:
+            if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise InputError(
+                    f"{path}: {info.filename} unpacks {info.file_size // max(info.compress_size, 1):,} times "
+                    f"larger than it is stored (at most {MAX_RATIO:,}); refusing a zip bomb"
+                )
+            with zf.open(info) as member:
+                budget.npz_member(path, info.filename.removesuffix(".npy"), _header_shape(member))
+
+
+def _header_shape(member: Any) -> tuple[int, ...]:
+    """The shape an .npy header declares (numpy caps the header at 10,000 bytes)."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(member)
+    shape, _, _ = npy.read_array_header_1_0(member) if version == (1, 0) else npy.read_array_header_2_0(member)
+    return tuple(int(n) for n in shape)
 
 
 def _read_archive(path: str, loaded: Any) -> dict[str, Array]:

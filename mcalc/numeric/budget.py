@@ -1,0 +1,100 @@
+"""The memory budget of numeric work: how many numbers one array may hold.
+
+Every array mcalc would build (a value from `--at` or an `.npz` file, an intermediate of `--at`,
+`eval` or `--check`, a Kronecker or commutation product, the derivative's value tensor) is sized from
+the shapes before anything is allocated; one over the budget is refused with one line that names the
+limit and how to raise it (exit 2). The default, 10⁷ numbers (80 MB of float64 for one array; an
+evaluation keeps a few of them alive), suits a laptop; `MCALC_MAX_ELEMENTS=N` raises it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from mcalc.errors import InputError
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax.nodes import Dim, Node
+
+DEFAULT_MAX_ELEMENTS = 10_000_000
+ENV_VAR = "MCALC_MAX_ELEMENTS"
+CHECK_FREE_SIZE = 7  # --check draws each unfixed dimension between 2 and 7
+
+
+def max_elements() -> int:
+    raw = os.environ.get(ENV_VAR, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_ELEMENTS
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(f"{ENV_VAR}={raw[:40]!r} is not a positive whole number")
+    return int(raw)
+
+
+def refuse(what: str, count: int) -> InputError:
+    limit = max_elements()
+    return InputError(
+        f"too large: {what} would hold {count:,} numbers; the limit is {limit:,} "
+        f"(raise it with the environment variable {ENV_VAR}=N)"
+    )
+
+
+def require(what: str, count: int) -> None:
+    if count > max_elements():
+        raise refuse(what, count)
+
+
+def _size(env: ShapeEnv, d: Dim, free: int) -> int:
+    d = env.resolve(d)
+    if isinstance(d, int):
+        return d
+    if isinstance(d, tuple):
+        total = 1
+        for x in d:
+            total *= _size(env, x, free)
+        return total
+    return env.sizes.get(d, free)
+
+
+def check_trees(env: ShapeEnv, trees: Iterable[Node], free: int = CHECK_FREE_SIZE) -> None:
+    """Refuse before evaluating when a variable or any sub-expression of `trees` would be an array over
+    the budget. Sizes come from the values or `--shape`; a dimension still free counts as `free`
+    (--check's largest draw). The variables come first, so the message names what the user sized."""
+    for name in env.kinds:
+        r, c = env.shape_of_var(name)
+        require(name, _size(env, r, free) * _size(env, c, free))
+    seen: set[int] = set()
+    queue = list(trees)
+    for node in queue:  # breadth first: the outermost oversized array is the one named
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        r, c = env.shape(node)
+        require(_short(env, node), _size(env, r, free) * _size(env, c, free))
+        queue.extend(node.children())
+
+
+def _short(env: ShapeEnv, node: Node) -> str:
+    if node.span is None and node.children():
+        return "an intermediate array of the derivative"
+    text = env.text_of(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def npz_member(path: str, key: str, shape: tuple[int, ...]) -> None:
+    """An `.npz` member sized from its header, before its data is read."""
+    count = 1
+    for n in shape:
+        count *= n
+    require(f"{key} in {path}", count)
+
+
+def check_derivative(env: ShapeEnv, tree: Node, stages: Iterable[Node], wrt: Iterable[str], free: int) -> None:
+    """Before `--at` or `--check`: the expression, each derivative stage, and the value tensor
+    (shape(EXPR) + shape(VAR) per --wrt, as many numbers as numel(EXPR)·numel(VAR)…)."""
+    check_trees(env, [tree, *stages], free)
+    r, c = env.shape(tree)
+    count = _size(env, r, free) * _size(env, c, free)
+    for var in wrt:
+        vr, vc = env.shape_of_var(var)
+        count *= _size(env, vr, free) * _size(env, vc, free)
+    require("the derivative's value", count)
