@@ -154,6 +154,15 @@ ENVIRONMENT: list[tuple[str, str]] = [
     ),
     ("TERM", "`dumb` turns styling off, as NO_COLOR does."),
     ("COLUMNS", "The width used to wrap `--help` text (at most 80 columns)."),
+    (
+        "MCALC_MAX_ELEMENTS",
+        "The most numbers one array may hold (default 10000000): values given with `--at`, `.npz` members, "
+        "and every array of `--at`, `eval` and `--check`, sized before anything is allocated.",
+    ),
+    (
+        "LC_ALL, PYTHONIOENCODING",
+        "When standard output cannot encode Unicode, results are printed in ASCII, as with `--ascii`.",
+    ),
     ("_MCALC_COMPLETE", "Set by the shell completion scripts when they call mcalc; not for direct use."),
 ]
 
