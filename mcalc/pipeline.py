@@ -14,7 +14,7 @@ from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, McalcError, ShapeError
 from mcalc.reading import Reading, Source, read
-from mcalc.shapes import Declarations, Kind, ShapeEnv, fix_identities, infer_shapes
+from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -67,15 +67,15 @@ def prepare(
     decl: Declarations | None = None,
     extra: tuple[str, ...] = (),
     wrt: tuple[str, ...] = (),
-    value_ndims: Mapping[str, int] | None = None,
+    value_shapes: Mapping[str, tuple[int, ...]] | None = None,
 ) -> tuple[Node, ShapeEnv, list[Node]]:
-    """Parse and infer shapes. `value_ndims` (name → number of dimensions of its `--at` value) decides the
-    kind of every name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads)."""
+    """Parse and infer shapes. `value_shapes` (name → shape of its `--at` value) decides the kind of every
+    name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads a name)."""
     decl = decl or Declarations()
     for var in wrt:
         _check_name(var)
     declared = decl.declared
-    decl = with_value_kinds(decl, value_ndims or {})
+    decl = with_value_kinds(decl, value_shapes or {})
     params = frozenset(decl.scalars)
     tree, notes = parse_with_notes(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
@@ -85,10 +85,14 @@ def prepare(
     return tree, env, [fix_identities(env, t) for t in extra_trees]
 
 
-def with_value_kinds(decl: Declarations, value_ndims: Mapping[str, int]) -> Declarations:
-    """The declarations with each undeclared name given the kind its value has."""
+def with_value_kinds(decl: Declarations, value_shapes: Mapping[str, tuple[int, ...]]) -> Declarations:
+    """The declarations with each undeclared name given the kind its value has: 0-d scalar, 1-d vector,
+    2-d matrix; a one-column 2-d value for a lowercase name stays the column vector it is written as."""
     kinds: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
-    for name, ndim in value_ndims.items():
+    for name, shape in value_shapes.items():
+        ndim = len(shape)
+        if ndim == 2 and shape[1] == 1 and default_kind(name) is Kind.VECTOR:
+            ndim = 1
         if name not in decl.declared and ndim in kinds:
             kinds[ndim].add(name)
     return replace(

@@ -13,7 +13,7 @@ take another way, a kind that differs from the naming convention.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,14 +53,7 @@ class NameReading:
     source: str
 
     def text(self) -> str:
-        if self.kind is Kind.SCALAR:
-            what = "scalar"
-        elif self.kind is Kind.VECTOR:
-            what = f"vector ({self.shape[0]})"
-        else:
-            what = f"matrix ({'×'.join(self.shape)})"
-        how = "" if self.source in (Source.CONVENTION, Source.DECLARED) else f", {self.source}"
-        return f"{self.name} {what}{how}"
+        return name_text(self.name, self.kind.value, self.shape, self.source)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
@@ -72,11 +65,23 @@ class Reading:
     warnings: tuple[str, ...]
 
     def line(self) -> str:
-        """The compact reading line: `read: A matrix (m×n), c scalar, by use, x vector (m)`."""
+        """The compact reading line: `read: A matrix (m×n); c scalar, by use; x vector (m)`."""
         return "read: " + "; ".join(n.text() for n in self.names)
 
     def to_json(self) -> dict[str, Any]:
         return {n.name: n.to_json() for n in self.names}
+
+
+def name_text(name: str, kind: str, shape: Sequence[str], source: str) -> str:
+    """`A matrix (m×n)`, `x vector (m)`, `c scalar, by use`: the source only where it is not the convention."""
+    what = {"scalar": "scalar", "vector": f"vector ({''.join(shape)})"}.get(kind, f"matrix ({'×'.join(shape)})")
+    how = "" if source in (Source.CONVENTION, Source.DECLARED) else f", {source}"
+    return f"{name} {what}{how}"
+
+
+def line_from_json(reading: Mapping[str, Mapping[str, Any]]) -> str:
+    """The reading line from the JSON `reading` object (what the renderers hold)."""
+    return "read: " + "; ".join(name_text(n, r["kind"], r["shape"], r["source"]) for n, r in reading.items())
 
 
 def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:
@@ -94,13 +99,13 @@ def _name_reading(env: ShapeEnv, name: str) -> NameReading:
         shape = (dim_text(env.resolve(dims[0])),)
     elif kind is Kind.MATRIX:
         shape = tuple(dim_text(env.resolve(d)) for d in dims)
-    if name in env.functions:  # A(t): a matrix function of t
-        name = f"{name}({env.functions[name]})"
     source = env.kind_sources.get(name)
     if source is None:
         source = Source.USE if name in env.inferred_scalars else Source.CONVENTION
-    if source is Source.CONVENTION and kind is not default_kind(name):
-        source = Source.PARAMETER  # t in A(t), or a declared parameter
+    if name in env.functions:  # A(t): a matrix function of t (f, g, h of t: scalar functions, by convention)
+        name = f"{name}({env.functions[name]})"
+    elif source is Source.CONVENTION and kind is not default_kind(name):
+        source = Source.PARAMETER  # t in A(t)
     return NameReading(name, kind, shape, source)
 
 

@@ -135,7 +135,12 @@ ROWS: tuple[Row, ...] = (
     Row("json integers (accepted)", _eval("X=[[2,1],[1,3]]"), 0, ()),
     Row("json empty value", _eval("x=", expr="x^T x"), 2, ("x", "not valid JSON")),
     Row("no name before =", _eval("=[1]", expr="x^T x"), 2, ("=[1]",)),
-    Row("wrong shape for a vector", _eval("x=[[1,2],[3,4]]", expr="x^T x"), 2, ("x", "vector")),
+    Row(
+        "wrong shape for a declared vector",
+        ("eval", "x^T x", "--vector", "x", "--at", "x=[[1,2],[3,4]]"),
+        2,
+        ("x", "vector"),
+    ),
     Row("scalar given a list", ("eval", "c x", "--scalar", "c", "--at", "c=[1,2]", "--at", "x=[1,2]"), 2, ("c",)),
     Row(
         "sizes disagree",

@@ -289,7 +289,7 @@ def test_batch_mode_prints_one_object_per_line() -> None:
 def test_piped_output_is_plain_text() -> None:
     out = mcalc("diff", "tr(A B)", "--wrt", "A")
     assert out.returncode == 0
-    assert out.stdout == "∂/∂A tr(AB) = Bᵀ\nshape: m×n\n"
+    assert out.stdout == "∂/∂A tr(AB) = Bᵀ\nshape: m×n\nread: A matrix (m×n); B matrix (n×m)\n"
     assert "\x1b" not in out.stdout
     colourless = mcalc("diff", "tr(A B)", "--wrt", "A", env={"NO_COLOR": "1"})
     assert colourless.stdout == out.stdout

@@ -308,6 +308,6 @@ def test_plain_diff_output_is_in_the_documented_order() -> None:
     code, out, _ = run("diff", "R^T R", "--wrt", "R", "--at", "R=[[1,2],[3,4],[5,6]]", "--check", "--steps")
     assert code == 0
     heads = [line.split(":")[0] if ":" in line[:7] else "equation" for line in out.splitlines()]
-    order = ["equation", "shape", "index", "value", "check", "step"]
+    order = ["equation", "shape", "index", "value", "check", "step", "read"]
     seen = list(dict.fromkeys(heads))
     assert seen == order, out

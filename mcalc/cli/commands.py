@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcalc import reading
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, McalcError
 from mcalc.render import console
 
@@ -226,7 +227,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
     try:
         decl = args.decl.build()
         loaded = _load(args.at)  # before the shapes: an undeclared name takes its kind from its value
-        tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt), value_ndims=_ndims(loaded))
+        tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt), value_shapes=_shapes(loaded))
         result = pipeline.differentiate_tree(expr, tree, env, wrt)
     except McalcError as exc:
         if line is not None:
@@ -281,8 +282,8 @@ def _load(specs: list[str]) -> dict[str, Any]:
     return {_greek(k): v for k, v in load_values(specs).items()}
 
 
-def _ndims(values: dict[str, Any]) -> dict[str, int]:
-    return {name: len(getattr(v, "shape", ())) for name, v in values.items()}
+def _shapes(values: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(getattr(v, "shape", ())) for name, v in values.items()}
 
 
 def _value_at(result: Any, loaded: dict[str, Any]) -> Any:
@@ -379,7 +380,9 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     from mcalc.numeric.evaluate import evaluate
 
     loaded = _load(at)
-    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt), value_ndims=_ndims(loaded))
+    tree, env, (claim_tree,) = pipeline.prepare(
+        expr, decl, extra=(claim,), wrt=tuple(wrt), value_shapes=_shapes(loaded)
+    )
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
     values = bind_values(env, loaded, list(env.kinds), [tree], rename=_greek)
     truth = np.asarray(evaluate(result.final.result, env, values), dtype=float)
@@ -410,7 +413,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         from mcalc.render.report import variables_json
 
         loaded = _load(at)
-        tree, env, _ = pipeline.prepare(expr, decl.build(), value_ndims=_ndims(loaded))
+        tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=_shapes(loaded))
         if not at and env.kinds:
             names = ", ".join(env.kinds)
             raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
@@ -423,7 +426,14 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
         if problem is not None:
             raise problem
-        payload = {"expression": expr, "value": value.tolist(), "variables": variables_json(env)}
+        read = reading.read(env, tree)
+        payload = {
+            "expression": expr,
+            "value": value.tolist(),
+            "variables": variables_json(env),
+            "reading": read.to_json(),
+            "warnings": list(read.warnings),
+        }
         console.show_value(payload, fmt)
         return EXIT_OK
 
@@ -437,16 +447,19 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
         from mcalc.shapes import shape_text
 
         raw = _load(at or [])
-        tree, env, _ = pipeline.prepare(expr, decl.build(), value_ndims=_ndims(raw))
+        tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=_shapes(raw))
         if at:  # sizes from the values given (some may stay symbolic)
             from mcalc.shapes import bind_sizes
 
             bind_sizes(env, {n: tuple(v.shape) for n, v in raw.items() if n in env.kinds})
+        read = reading.read(env, tree)
         payload = {
             "expression": expr,
             "shape": shape_text(env.concrete(env.shape(tree))),
             "variables": variables_json(env),
             "kinds": {n: k.value for n, k in env.kinds.items()},
+            "reading": read.to_json(),
+            "warnings": list(read.warnings),
         }
         console.show_shape(payload, fmt)
         return EXIT_OK

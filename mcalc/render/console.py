@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from mcalc.errors import Span
+from mcalc.reading import line_from_json
 from mcalc.render.spelling import ascii_output, clean, clean_lines, json_safe
 
 
@@ -88,7 +89,18 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
         lines.append(_check_line(payload["check"]))
     for step in payload.get("steps", []):
         lines.append(f"step: {step}")
+    if "reading" in payload:
+        lines.append(line_from_json(payload["reading"]))
     return lines
+
+
+def warn(warnings: list[str]) -> None:
+    """Each reading that could be a mistake, one `warning:` line on stderr (JSON carries them as data)."""
+    for w in warnings:
+        try:
+            print(f"warning: {clean(w)}", file=sys.stderr)
+        except OSError:  # stderr gone: the warnings are also in the reading line
+            pass
 
 
 def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool = False) -> None:
@@ -96,6 +108,7 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     if fmt == "json":
         print_json(payload)
         return
+    warn(payload.get("warnings", []))
     if fmt == "latex":
         out(payload["equation_latex"])
         if "index_latex" in payload:
@@ -139,12 +152,15 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
         con.print(f"[{colour}]{_escape(_check_line(payload['check']))}[/]")
     for step in payload.get("steps", []):
         con.print(f"  [dim]•[/] {_escape(step)}")
+    if "reading" in payload:
+        con.print(f"[dim]{_escape(line_from_json(payload['reading']))}[/]")
 
 
 def show_value(payload: dict[str, Any], fmt: str | None) -> None:
     if fmt == "json":
         print_json(payload)
         return
+    warn(payload.get("warnings", []))
     out(json.dumps(payload["value"]))
 
 
@@ -152,6 +168,7 @@ def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
     if fmt == "json":
         print_json(payload)
         return
+    warn(payload.get("warnings", []))
     out(f"{payload['expression']} : {payload['shape']}")
     for name, dims in payload["variables"].items():
         kind = payload["kinds"][name]
