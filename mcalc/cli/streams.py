@@ -169,15 +169,18 @@ def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") 
     import io
 
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="\n")
-    number = 0
-    while True:
-        line = text.readline(max_chars + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > max_chars and not line.endswith("\n"):
-            raise InputError(
-                f"line {number} of {name} is longer than {max_chars:,} characters (the limit of one line); "
-                "nothing after it was read"
-            )
-        yield number, line.removesuffix("\n")
+    try:
+        number = 0
+        while line := text.readline(max_chars + 1):
+            number += 1
+            if len(line) > max_chars and not line.endswith("\n"):
+                raise InputError(
+                    f"line {number} of {name} is longer than {max_chars:,} characters (the limit of one line); "
+                    "nothing after it was read"
+                )
+            yield number, line.removesuffix("\n")
+    finally:
+        try:
+            text.detach()  # the caller owns the stream: release it without closing it
+        except ValueError:  # already detached or closed
+            pass
