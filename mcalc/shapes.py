@@ -176,6 +176,7 @@ class ShapeEnv:
         self.names: dict[str, str] = {}  # representative ?k → display name
         self.sizes: dict[str, int] = {}  # display name → concrete size, when known
         self._memo: dict[Node, Shape] = {}
+        self._memo_by_id: dict[int, tuple[Node, Shape]] = {}
         self._identity_dims: dict[int, Dim] = {}
         self._order: list[str] | None = None
         self._rigid: set[str] = set()
@@ -259,13 +260,18 @@ class ShapeEnv:
 
     # -- shapes of trees --
     def shape(self, node: Node) -> Shape:
+        # by identity first: a structurally equal tree met before as another object would cost a deep
+        # comparison on every dict hit (O(n) each, O(n²) over a sum of n terms)
+        seen = self._memo_by_id.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
         cached = self._memo.get(node)
-        if cached is not None:
-            return cached
-        r, c = _infer(self, node, unify=False)
-        result = (self.resolve(r), self.resolve(c))
-        self._memo[node] = result
-        return result
+        if cached is None:
+            r, c = _infer(self, node, unify=False)
+            cached = (self.resolve(r), self.resolve(c))
+            self._memo[node] = cached
+        self._memo_by_id[id(node)] = (node, cached)  # holds the node: its id cannot be reused meanwhile
+        return cached
 
     def describe(self, node: Node, shape: Shape | None = None) -> str:
         if self._order is not None:  # inference failed midway: name the sizes seen so far
@@ -757,6 +763,7 @@ def _infer_kinds(
     env._order = None
     _name_dims(env, names, rigid)
     env._memo.clear()
+    env._memo_by_id.clear()
     return env, _fix_identities(env, tree)
 
 

@@ -32,6 +32,7 @@ class Simplifier:
     def __init__(self, env: ShapeEnv) -> None:
         self.env = env
         self.memo: dict[Node, Node] = {}
+        self._by_id: dict[int, tuple[Node, Node]] = {}  # holds each node, so its id is not reused
         self.keys: dict[Node, tuple[int, str]] = {}
 
     # -- engine --
@@ -39,8 +40,12 @@ class Simplifier:
         return self.simp(node)
 
     def simp(self, node: Node) -> Node:
+        seen = self._by_id.get(id(node))  # identity first: see ShapeEnv.shape
+        if seen is not None and seen[0] is node:
+            return seen[1]
         done = self.memo.get(node)
         if done is not None:
+            self._by_id[id(node)] = (node, done)
             return done
         kids = node.children()
         if kids:
@@ -54,6 +59,7 @@ class Simplifier:
             result = self._keep_shape(current, result)
         self.memo[node] = result
         self.memo.setdefault(result, result)
+        self._by_id[id(node)] = (node, result)
         return result
 
     def _keep_shape(self, before: Node, after: Node) -> Node:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
+from mcalc.syntax import functions
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
     BY_CONTEXT,
@@ -40,10 +41,6 @@ from mcalc.syntax.nodes import (
     Transpose,
     Vec,
 )
-
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid")
-# Internal elementwise functions produced by derivative rules; not part of the input language.
-INTERNAL_ELEMENTWISE = ("sign", "step")
 
 SUM_POWER = 10
 ELEMENTWISE_POWER = 18  # x .* A y is x ⊙ (Ay): juxtaposition binds tighter than ⊙ ./ ⊗
@@ -110,6 +107,7 @@ class Parser:
         self.depth = 0
         self.norm_depth = 0
         self.open_sums: set[int] = set()  # sums built by + and - here, not parenthesised
+        self.open_products: set[int] = set()  # products built by juxtaposition and *, not parenthesised
         # names that make `A(s)` a function of s rather than the product A·s
         self.scalar_params = scalar_params | {"t"}
         # readings a person could have meant otherwise, said to them with the result (the reading line)
@@ -168,12 +166,19 @@ class Parser:
                     if tok.kind is Tok.NUMBER and isinstance(left, Number):
                         raise ParseError("two numbers in a row: write an operator between them", tok.span)
                     right = self.expression(PRODUCT_POWER)
-                    left = Mul((left, right), span=_span(left, right))
+                    left = self._product(left, right)
                 else:
                     break
             return left
         finally:
             self.depth -= 1
+
+    def _product(self, left: Node, right: Node) -> Node:
+        """a b c … is one flat product (3,000 factors must not nest 3,000 deep); (a b) c is not."""
+        head = left.factors if isinstance(left, Mul) and id(left) in self.open_products else (left,)
+        out = Mul((*head, right), span=_span(left, right))
+        self.open_products.add(id(out))
+        return out
 
     def _closes_norm(self, tok: Token) -> bool:
         return tok.kind is Tok.NORM and self.norm_depth > 0
@@ -189,7 +194,7 @@ class Parser:
             self.open_sums.add(id(out))
             return out
         if kind in (Tok.STAR,):
-            return Mul((left, right), span=span)
+            return self._product(left, right)
         if kind is Tok.SLASH:
             if isinstance(right, Number):
                 if right.value == 0:
@@ -387,9 +392,12 @@ class Parser:
         return Ones(int(size) if size.isdigit() else BY_CONTEXT, 1, span=tok.span)
 
     def apply_function(self, tok: Token, word: str, args: list[Node], span: Span) -> Node:
-        arity = 2 if word == "kron" else 1
+        elementwise = functions.lookup(word)  # exp, log, tanh, ...: one entry of the catalogue each
+        arity = elementwise.arity if elementwise is not None else 2 if word == "kron" else 1
         if len(args) != arity:
             raise ParseError(f"wrong number of arguments: {word} takes {arity}, got {len(args)}", tok.span)
+        if elementwise is not None:
+            word = elementwise.name  # an alias (ln, asin) is read as the function's name
         a = args[0]
         builders: dict[str, Callable[[], Node]] = {
             "tr": lambda: Trace(a, span=span),
@@ -405,13 +413,11 @@ class Parser:
             "vec": lambda: Vec(a, span=span),
             "kron": lambda: Kron(a, args[-1], span=span),
         }
-        if word == "ln":
-            word = "log"
         if word == "log" and isinstance(a, Det):
             return LogDet(a.arg, span=span)  # log det X is logdet X
         if word in builders:
             return builders[word]()
-        if word in ELEMENTWISE or word in INTERNAL_ELEMENTWISE:
+        if elementwise is not None:
             return Apply(word, a, span=span)
         raise ParseError(f"unknown function {word!r}", tok.span)
 
