@@ -5,14 +5,14 @@ and, on request, evaluate and check. Renderers and the CLI only read the `Result
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
-from mcalc.errors import InputError, McalcError, ShapeError
+from mcalc.errors import InputError, MathError, McalcError, ShapeError
 from mcalc.reading import Reading, Source, read
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
@@ -306,3 +306,54 @@ def check(result: Result, seed: int | None = None) -> Any:
     finally:
         env.sizes.clear()
         env.sizes.update(saved)
+
+
+def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str], str] | None = None) -> Array:
+    """The derivative's value at the values given (`--at`, or `Derivative.value`): bad values are an
+    InputError, a singular or undefined point a MathError. The sizes the values fix stay bound in
+    `result.env` (the CLI then reports them); callers that reuse the result restore them."""
+    import numpy as np
+
+    from mcalc.numeric.check import bind_values, explain_nonfinite
+
+    env = result.env
+    required = [n for n in env.kinds if n not in env.functions]
+    for name in env.functions:
+        required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
+    values = bind_values(env, loaded, required, [result.tree], rename=rename)
+    within_budget(result, free=1)  # every size is bound by the values now
+    with np.errstate(all="ignore"):
+        # the derivative is reported only where the expression itself is defined (log of a negative
+        # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
+        here = evaluate_expression(result.tree, env, values)
+        if not np.all(np.isfinite(here)):
+            problem = explain_nonfinite(result.tree, env, values)
+            raise problem if problem is not None else MathError("the expression is not finite at the values given")
+        value = evaluate_value(result, values)
+    if not np.all(np.isfinite(value)):
+        problem = explain_nonfinite(result.tree, env, values)
+        if problem is None:
+            problem = MathError("the derivative is not finite at the values given (overflow or division by zero)")
+        raise problem
+    return value
+
+
+def _orders(result: Result, name: str) -> list[int]:
+    """The orders of A(t)'s derivatives that the expression and its derivatives use (0 for A itself)."""
+    orders = [0]
+    for stage in result.stages:
+        stack = [stage.result, result.tree]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, N.FunctionOf) and n.name == name:
+                orders.append(n.order)
+            stack.extend(n.children())
+    return orders
+
+
+def within_budget(result: Result, free: int) -> None:
+    """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget)."""
+    from mcalc.numeric import budget
+
+    stages = [stage.result for stage in result.stages]
+    budget.check_derivative(result.env, result.tree, stages, result.wrt, free)

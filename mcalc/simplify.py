@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+from mcalc import budget
 from mcalc.errors import McalcError
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
@@ -40,6 +41,7 @@ class Simplifier:
         return self.simp(node)
 
     def simp(self, node: Node) -> Node:
+        budget.tick("simplifying")
         seen = self._by_id.get(id(node))  # identity first: see ShapeEnv.shape
         if seen is not None and seen[0] is node:
             return seen[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mcalc import budget
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
@@ -33,6 +34,7 @@ def differential(tree: Node, wrt: str, env: ShapeEnv, derivation: Derivation | N
     pending: list[Step] = []
 
     def d(node: Node) -> Node | None:
+        budget.tick("differentiating")
         if node in memo:
             return memo[node]
         rule = DERIVATIVE_RULES.get(type(node))

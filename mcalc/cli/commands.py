@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcalc import reading
+from mcalc import budget, reading
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, McalcError
 from mcalc.render import console
 
@@ -27,48 +27,15 @@ class Decl:
     shape: list[str] = field(default_factory=list)
 
     def build(self) -> Any:
-        from mcalc.shapes import Declarations, parse_shape_spec
+        from mcalc.declare import declarations
 
-        def names(items: list[str]) -> frozenset[str]:
-            out: set[str] = set()
-            for item in items:
-                for part in item.split(","):
-                    part = part.strip()
-                    if part:
-                        out.add(_greek(part))
-            return frozenset(out)
-
-        shapes = {}
-        for item in self.shape:
-            for spec in _split_shapes(item):
-                name, dims = parse_shape_spec(spec)
-                shapes[_greek(name)] = dims
-        return Declarations(
-            scalars=names(self.scalar),
-            vectors=names(self.vector),
-            matrices=names(self.matrix),
-            symmetric=names(self.symmetric),
-            shapes=shapes,
-        )
-
-
-def _split_shapes(item: str) -> list[str]:
-    """`A=m×n,B=n×p` holds two specs; `A=3,4` is one (the comma separates dimensions)."""
-    parts = item.split(",")
-    specs: list[str] = []
-    for p in parts:
-        if "=" in p or not specs:
-            specs.append(p)
-        else:
-            specs[-1] += "," + p
-    return specs
+        return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape)
 
 
 def _greek(name: str) -> str:
-    from mcalc.syntax.lexer import GREEK
+    from mcalc.declare import greek
 
-    base, sep, sub = name.partition("_")
-    return GREEK.get(base, base) + sep + sub
+    return greek(name)
 
 
 @dataclass
@@ -103,6 +70,7 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
     # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
+        budget.start()  # the time budget (README § Limits): MCALC_TIME_LIMIT
         return body()
     except McalcError as exc:
         report_error(exc, fmt, source=None)
@@ -185,10 +153,9 @@ def run_diff(args: DiffArgs) -> int:
 
 
 def _names(items: list[str]) -> list[str]:
-    out: list[str] = []
-    for item in items:
-        out.extend(_greek(p.strip()) for p in item.split(",") if p.strip())
-    return out
+    from mcalc.declare import names
+
+    return names(items)
 
 
 def _run_diff_batch(args: DiffArgs) -> int:
@@ -203,6 +170,7 @@ def _run_diff_batch(args: DiffArgs) -> int:
     lines = streams.read_lines(stdin, MAX_LENGTH + streams.MAX_LINE_SLACK)
     for number, expr, wrt in _batch_lines(lines):
         try:
+            budget.start()  # each line has the whole time budget
             code = _diff_one(args, expr, wrt or _names(args.wrt), line=number)
         except McalcError as exc:
             report_error(exc, args.fmt, source=expr, line=number)
@@ -288,46 +256,9 @@ def _shapes(values: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 def _value_at(result: Any, loaded: dict[str, Any]) -> Any:
     """The derivative's value at --at values; bad values exit 2, singular or undefined points 1."""
-    import numpy as np
-
     from mcalc import pipeline
-    from mcalc.errors import MathError
-    from mcalc.numeric.check import bind_values, explain_nonfinite
 
-    env = result.env
-    required = [n for n in env.kinds if n not in env.functions]
-    for name in env.functions:
-        required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
-    values = bind_values(env, loaded, required, [result.tree], rename=_greek)
-    _within_budget(result, free=1)  # every size is bound by the values now
-    with np.errstate(all="ignore"):
-        # the derivative is reported only where the expression itself is defined (log of a negative
-        # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
-        here = pipeline.evaluate_expression(result.tree, env, values)
-        if not np.all(np.isfinite(here)):
-            problem = explain_nonfinite(result.tree, env, values)
-            raise problem if problem is not None else MathError("the expression is not finite at the values given")
-        value = pipeline.evaluate_value(result, values)
-    if not np.all(np.isfinite(value)):
-        problem = explain_nonfinite(result.tree, env, values)
-        if problem is None:
-            problem = MathError("the derivative is not finite at the values given (overflow or division by zero)")
-        raise problem
-    return value
-
-
-def _orders(result: Any, name: str) -> list[int]:
-    from mcalc.syntax import nodes as N
-
-    orders = [0]
-    for stage in result.stages:
-        stack = [stage.result, result.tree]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, N.FunctionOf) and n.name == name:
-                orders.append(n.order)
-            stack.extend(n.children())
-    return orders
+    return pipeline.value_at(result, loaded, rename=_greek)
 
 
 def _check(result: Any, seed: int | None) -> Any:
@@ -339,11 +270,9 @@ def _check(result: Any, seed: int | None) -> Any:
 
 
 def _within_budget(result: Any, free: int) -> None:
-    """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget)."""
-    from mcalc.numeric import budget
+    from mcalc import pipeline
 
-    stages = [stage.result for stage in result.stages]
-    budget.check_derivative(result.env, result.tree, stages, result.wrt, free)
+    pipeline.within_budget(result, free)
 
 
 # --- check ---

@@ -127,6 +127,12 @@ def _exponent(src: str, j: int) -> int:
     return k
 
 
+def _digits_ok(count: int, start: int, end: int) -> None:
+    """A number (or a superscript exponent) of at most 300 digits: bounded arithmetic and printing."""
+    if count > 300:
+        raise ParseError("number too long: at most 300 digits", Span(start, end))
+
+
 def _suggest(word: str) -> str | None:
     import difflib
 
@@ -187,6 +193,7 @@ def tokenize(src: str) -> list[Token]:
             j = i + 1
             while j < n and src[j] in SUPERSCRIPT_DIGITS:
                 j += 1
+            _digits_ok(j - i, i, j)
             add(Tok.SUPERSCRIPT, src[i:j], i, j)  # X⁻² is X^-2
             i = j
             continue
@@ -198,6 +205,7 @@ def tokenize(src: str) -> list[Token]:
             j = i + 1
             while j < n and src[j] in SUPERSCRIPT_DIGITS:
                 j += 1
+            _digits_ok(j - i, i, j)
             add(Tok.SUPERSCRIPT, src[i:j], i, j)
             i = j
             continue
@@ -214,6 +222,7 @@ def tokenize(src: str) -> list[Token]:
             j = i
             while j < n and src[j] in SUPERSCRIPT_DIGITS:
                 j += 1
+            _digits_ok(j - i, i, j)
             add(Tok.SUPERSCRIPT, src[i:j], i, j)
             i = j
             continue

@@ -1,0 +1,63 @@
+"""The run's time budget: every answer or a refusal within a documented time.
+
+The engine's loops (differentiation, simplification) call `tick()`; one call in 1,024 reads the
+clock, so the cost is a counter increment. The CLI starts the budget for each command (default
+`DEFAULT_SECONDS`, `MCALC_TIME_LIMIT=SECONDS` to raise it, 0 for none); library callers have none
+unless they call `start`. Past the deadline the work stops with a one-line refusal (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from mcalc.errors import InputError
+
+DEFAULT_SECONDS = 10.0
+ENVIRONMENT = "MCALC_TIME_LIMIT"
+_CHECK_EVERY = 1024
+
+_deadline: float | None = None
+_seconds = 0.0
+_ticks = 0
+
+
+class BudgetError(InputError):
+    """A budget ran out: the input is answerable in principle, not within the limit."""
+
+    category = "budget"
+
+
+def seconds_from_environment() -> float:
+    raw = os.environ.get(ENVIRONMENT, "")
+    try:
+        return float(raw) if raw.strip() else DEFAULT_SECONDS
+    except ValueError:
+        raise InputError(f"{ENVIRONMENT}={raw!r} is not a number of seconds") from None
+
+
+def start(seconds: float | None = None) -> None:
+    """Start the clock: `seconds` from now (None: from the environment, else the default; 0: no limit)."""
+    global _deadline, _seconds, _ticks
+    _seconds = seconds_from_environment() if seconds is None else seconds
+    _deadline = time.monotonic() + _seconds if _seconds > 0 else None
+    _ticks = 0
+
+
+def stop() -> None:
+    global _deadline
+    _deadline = None
+
+
+def tick(doing: str) -> None:
+    """Called from the engine's loops; raises BudgetError once the deadline has passed."""
+    global _ticks
+    _ticks += 1
+    if _deadline is None or _ticks % _CHECK_EVERY:
+        return
+    if time.monotonic() > _deadline:
+        stop()  # the error is reported once; rendering it must not trip the budget again
+        raise BudgetError(
+            f"time budget of {_seconds:g} s used up while {doing}; "
+            f"raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
+        )
