@@ -243,10 +243,16 @@ def diff_args(case: Case) -> list[str]:
 
 # distinct sizes, so that a transposed (or otherwise mis-oriented) answer cannot have the right shape
 SIZES = (3, 2, 4, 5, 6, 7)
-KNOWN_FUNCTIONS = {
-    "tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid", "sum",
-    "norm1", "norm2", "diag", "vec", "inv", "kron", "eye",
-}  # fmt: skip
+
+
+def _known_functions() -> set[str]:
+    """The words mcalc reads as functions (the lexer's, with every spelling of the catalogue)."""
+    from mcalc.syntax.lexer import function_words
+
+    return set(function_words())
+
+
+KNOWN_FUNCTIONS = _known_functions()
 
 
 def functions_of(expr: str, params: Iterable[str] = ("t",)) -> dict[str, str]:

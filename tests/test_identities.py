@@ -14,10 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from mcalc.calculus import differentiate as engine
-from mcalc.calculus.rules import DERIVATIVE_RULES, FUNCTION_DERIVATIVES, DerivativeRule
+from mcalc.calculus.rules import DERIVATIVE_RULES, DerivativeRule
 from mcalc.cli import identities
 from mcalc.cli.app import app
 from mcalc.render.steps import REWRITES
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 
 
@@ -46,7 +47,7 @@ def test_every_identity_is_listed_and_verified() -> None:
     found = rows("--verify", "--seed", "3")
     listed_ops = {r["operator"] for r in found if r["kind"] == "rule"}
     assert listed_ops == {op.__name__ for op in DERIVATIVE_RULES}
-    assert {r["operator"] for r in found if r["kind"] == "function"} == set(FUNCTION_DERIVATIVES)
+    assert {r["operator"] for r in found if r["kind"] == "function"} == {f.name for f in functions.entries()}
     steps = {r["name"] for r in found if r["kind"] == "step"}
     assert steps == set(REWRITES) - {"substitute"}  # every identity --steps cites (substitute is algebra)
     for r in found:

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Node
@@ -245,46 +246,10 @@ def _d_apply(node: Node, d: D, ctx: Context) -> Node | None:
     dx = d(node.arg)
     if dx is None:
         return None
-    entry = FUNCTION_DERIVATIVES.get(node.func)
+    entry = functions.lookup(node.func)  # f′ is the catalogue's, one entry per function
     if entry is None:
         raise NoRuleError(f"no derivative rule for {node.func}", node.span)
-    return _elementwise_chain(entry.build(node.arg), dx, node.arg, ctx)
-
-
-# --- elementwise functions: f ↦ f′ ---
-
-
-@dataclass(frozen=True)
-class FunctionDerivative:
-    text: str
-    build: Callable[[Node], Node]
-
-
-def _one_minus(x: Node) -> Node:
-    return add(num(1), neg(x))
-
-
-FUNCTION_DERIVATIVES = MappingProxyType({
-    "exp": FunctionDerivative("exp′(x) = exp(x)", lambda x: N.Apply("exp", x)),
-    "log": FunctionDerivative("log′(x) = 1/x", lambda x: N.ElementPower(x, Fraction(-1))),
-    "sin": FunctionDerivative("sin′(x) = cos(x)", lambda x: N.Apply("cos", x)),
-    "cos": FunctionDerivative("cos′(x) = −sin(x)", lambda x: neg(N.Apply("sin", x))),
-    "tanh": FunctionDerivative(
-        "tanh′(x) = 1 − tanh(x)²", lambda x: _one_minus(N.ElementPower(N.Apply("tanh", x), Fraction(2)))
-    ),
-    "sqrt": FunctionDerivative(
-        "sqrt′(x) = 1/(2 sqrt(x))",
-        lambda x: mul(num(Fraction(1, 2)), N.ElementPower(N.Apply("sqrt", x), Fraction(-1))),
-    ),
-    "abs": FunctionDerivative("abs′(x) = sign(x)", lambda x: N.Apply("sign", x)),
-    "relu": FunctionDerivative("relu′(x) = step(x)", lambda x: N.Apply("step", x)),
-    "sigmoid": FunctionDerivative(
-        "σ′(x) = σ(x)(1 − σ(x))",
-        lambda x: N.Hadamard((N.Apply("sigmoid", x), _one_minus(N.Apply("sigmoid", x)))),
-    ),
-    "sign": FunctionDerivative("sign′(x) = 0 (x ≠ 0)", lambda x: num(0)),
-    "step": FunctionDerivative("step′(x) = 0 (x ≠ 0)", lambda x: num(0)),
-})  # fmt: skip
+    return _elementwise_chain(entry.derivative(node.arg), dx, node.arg, ctx)
 
 
 def _rule(

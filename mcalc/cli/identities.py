@@ -17,10 +17,13 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import EXIT_FAILED, EXIT_OK
 from mcalc.render import console
+
+if TYPE_CHECKING:
+    from mcalc.syntax.functions import Function
 
 # Witnesses: one small expression per operator, differentiated by the engine and checked numerically.
 WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -47,14 +50,15 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Vec": ("vec(X)^T vec(A)", ("X",)),
 }
 
-FUNCTION_WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "exp": ("sum(exp(x))", ("x",)), "log": ("sum(log(x))", ("x",)), "sin": ("sum(sin(x))", ("x",)),
-    "cos": ("sum(cos(x))", ("x",)), "tanh": ("sum(tanh(x))", ("x",)), "sqrt": ("sum(sqrt(x))", ("x",)),
-    "abs": ("sum(abs(x))", ("x",)), "relu": ("sum(relu(x))", ("x",)),
-    "sigmoid": ("sum(sigmoid(x))", ("x",)),
+
+def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """sum(f(x)) by x for every function of the catalogue (`--check` draws x inside f's domain)."""
+    from mcalc.syntax import functions
+
+    out: dict[str, tuple[str, tuple[str, ...]]] = {f.name: (f"sum({f.name}(x))", ("x",)) for f in functions.entries()}
     # sign and step are the derivatives of abs and relu: their own derivative shows in the Hessian
-    "sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x")),
-}  # fmt: skip
+    out.update({"sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x"))})
+    return out
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,30 @@ class Row:
 
 
 def all_rows() -> list[Row]:
-    from mcalc.calculus.rules import DERIVATIVE_RULES, FUNCTION_DERIVATIVES
+    from mcalc.calculus.rules import DERIVATIVE_RULES
     from mcalc.render.steps import REWRITES
+    from mcalc.syntax import functions
 
     rows = [Row("rule", r.name, op.__name__, r.identity, r.latex, r.reference) for op, r in DERIVATIVE_RULES.items()]
     rows += [
-        Row("function", "chain-elementwise", name, f.text, "", "calculus; used by chain-elementwise")
-        for name, f in FUNCTION_DERIVATIVES.items()
-    ]
+        Row("function", "chain-elementwise", f.name, _function_identity(f), f.identity_latex,
+            f"{f.reference}; used by chain-elementwise")
+        for f in functions.entries()
+    ]  # fmt: skip
     rows += [
         Row("step", r.name, "--steps", r.identity, r.latex, r.reference)
         for r in REWRITES.values()
         if r.name in STEP_CHECKS
     ]
     return rows
+
+
+def _function_identity(f: Function) -> str:
+    """The derivative, with the other spellings and the domain when they say something."""
+    extra = [f"also {', '.join(f.aliases)}"] if f.aliases else []
+    if f.domain.bounded:
+        extra.append(f"for {f.domain.name}")
+    return f.identity + (f" ({'; '.join(extra)})" if extra else "")
 
 
 def list_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:
@@ -140,7 +154,7 @@ def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
             return _verify_constant(row)
         return _verify_witness(*witness, seed=seed)
     if row.kind == "function":
-        return _verify_witness(*FUNCTION_WITNESSES[row.operator], seed=seed)
+        return _verify_witness(*function_witnesses()[row.operator], seed=seed)
     return _verify_step(row.name, seed)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from mcalc.errors import InputError, MathError
 from mcalc.numeric.evaluate import SINGULAR, condition
 from mcalc.shapes import Kind, ShapeEnv, bind_sizes, unbound_dims
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
@@ -75,6 +76,17 @@ class Domain:
     spd: frozenset[str]
     # sub-expressions that are inverted or passed to det/logdet: they must be well conditioned
     guards: tuple[Node, ...] = ()
+    # variables under a function with a bounded domain (arcsin: (−1, 1)) and the interval to draw from
+    intervals: tuple[tuple[str, tuple[float, float]], ...] = ()
+
+    def interval(self, name: str) -> tuple[float, float] | None:
+        """Where `name`'s entries are drawn: positive ones in [0.5, 1.5], narrowed by every bounded
+        domain the name is under (a name both under log and arcsin gets [0.5, 0.6])."""
+        lo, hi = (0.5, 1.5) if name in self.positive else (-math.inf, math.inf)
+        for other, (a, b) in self.intervals:
+            if other == name:
+                lo, hi = (max(lo, a), min(hi, b)) if max(lo, a) < min(hi, b) else (a, b)
+        return None if math.isinf(lo) and math.isinf(hi) else (lo, hi)
 
 
 def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
@@ -83,6 +95,7 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     positive: set[str] = set()
     spd: set[str] = set()
     guards: dict[Node, None] = {}
+    intervals: dict[tuple[str, tuple[float, float]], None] = {}
 
     def names(n: Node) -> set[str]:
         return set(N.free_symbols(n))
@@ -91,8 +104,8 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
         stack = [tree]
         while stack:
             n = stack.pop()
-            if isinstance(n, N.Apply) and n.func in ("log", "sqrt"):
-                positive |= names(n.arg)
+            if isinstance(n, N.Apply):
+                _function_domain(n, names(n.arg), positive, intervals)
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent.denominator != 1:
                 positive |= names(n.children()[0])
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
@@ -105,7 +118,19 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
             if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
                 guards.setdefault(n.arg)
             stack.extend(n.children())
-    return Domain(frozenset(positive), frozenset(spd), tuple(guards))
+    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals))
+
+
+def _function_domain(
+    node: N.Apply, names: set[str], positive: set[str], intervals: dict[tuple[str, tuple[float, float]], None]
+) -> None:
+    """The catalogue's domain of an elementwise function, for the variables of its argument."""
+    domain = functions.get(node.func).domain
+    if domain is functions.POSITIVE:
+        positive |= names
+    elif domain.sample is not None:
+        for name in sorted(names):
+            intervals.setdefault((name, domain.sample))
 
 
 def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
@@ -172,8 +197,11 @@ def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) 
     import numpy as np
 
     g = rng.standard_normal((r, c))
-    if name in domain.positive:
-        g = rng.uniform(0.5, 1.5, (r, c))
+    interval = domain.interval(name)
+    if interval is not None:
+        g = rng.uniform(*interval, (r, c))
+        if any(n == name for n, _ in domain.intervals) and name not in env.symmetric:
+            return g  # entries bounded (arcsin): not shifted by the identity below, which leaves (−1, 1)
     if r == c and r > 1:
         if name in env.symmetric or name in domain.spd:
             a = rng.standard_normal((r, r))
@@ -529,7 +557,7 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
     with np.errstate(all="ignore"):
         top = ev(tree)
     if np.all(np.isfinite(top)):
-        return None
+        return _outside_derivative_domain(tree, env, ev)
     stack: list[Node] = [tree]
     culprit = tree
     while stack:
@@ -546,9 +574,44 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
         if np.any(arg_value < 0) or (culprit.func == "log" and np.any(arg_value == 0)):
             what = "a negative" if np.any(arg_value < 0) else "a zero"
             return MathError(f"{text} is undefined: {culprit.func} of {what} entry at the values given", culprit.span)
+    if isinstance(culprit, N.Apply) and arg_value is not None:
+        domain = functions.get(culprit.func).domain
+        bad = arg_value[domain.outside(arg_value)]
+        if domain is not functions.POSITIVE and bad.size:
+            return MathError(
+                f"{text} is undefined: {culprit.func} needs {domain.value_text}, and an entry is {bad.flat[0]:g}",
+                culprit.span,
+            )
     if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
         return MathError(f"{text} is undefined: a power of a zero or negative entry at the values given", culprit.span)
     return MathError(f"{text} is not finite: overflow or division by zero at the values given", culprit.span)
+
+
+def _outside_derivative_domain(tree: Node, env: ShapeEnv, ev: Any) -> MathError | None:
+    """For a finite expression whose derivative is not: a function whose derivative does not exist at
+    an entry of its argument (arccos at 1, sqrt at 0), named; else None."""
+    stack: list[Node] = [tree]
+    seen: set[Node] = set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(n.children())
+        if not isinstance(n, N.Apply):
+            continue
+        domain = functions.get(n.func).domain
+        value = ev.memo.get(n.arg)
+        if not domain.bounded or value is None or not value.size:
+            continue
+        bad = value[domain.outside(value)]
+        if bad.size:
+            return MathError(
+                f"{env.text_of(n)} has no derivative at the values given: {n.func} needs {domain.text}, "
+                f"and an entry is {bad.flat[0]:g}",
+                n.span,
+            )
+    return None
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import InputError, MathError
 from mcalc.shapes import ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
@@ -58,27 +59,6 @@ def function_key(name: str, order: int) -> str:
     return name + "′" * order
 
 
-def _elementwise() -> dict[str, Callable[[Array], Array]]:
-    import numpy as np
-
-    def sigmoid(x: Array) -> Array:
-        return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
-
-    return {
-        "exp": np.exp,
-        "log": np.log,
-        "sin": np.sin,
-        "cos": np.cos,
-        "tanh": np.tanh,
-        "sqrt": np.sqrt,
-        "abs": np.abs,
-        "relu": lambda x: np.maximum(x, 0.0),
-        "sigmoid": sigmoid,
-        "sign": np.sign,
-        "step": lambda x: (x > 0).astype(float),
-    }
-
-
 def commutation_matrix(r: int, c: int) -> np.ndarray:
     """K with K vec(M) = vec(Mᵀ) for an r×c matrix M (vec stacks columns)."""
     import numpy as np
@@ -98,7 +78,6 @@ class Evaluator:
         self.env = env
         self.values = values
         self.memo: dict[Node, Array] = {}
-        self.funcs = _elementwise()
 
     def __call__(self, node: Node) -> Array:
         return self.ev(node)
@@ -343,7 +322,10 @@ def _logdet(e: Evaluator, n: Any) -> Array:
 
 
 def _apply(e: Evaluator, n: Any) -> Array:
-    return e.funcs[n.func](e.ev(n.arg))
+    entry = functions.lookup(n.func)  # the catalogue's numpy evaluation
+    if entry is None:
+        raise MathError(f"cannot evaluate the function {n.func}", n.span)
+    return entry.evaluate(e.ev(n.arg))
 
 
 def _norm(e: Evaluator, n: Any) -> Array:

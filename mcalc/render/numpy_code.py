@@ -26,20 +26,10 @@ from fractions import Fraction
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render.report import layout_free_dims
 from mcalc.shapes import Kind, ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
 
-FUNCS = {
-    "exp": "np.exp({})", "log": "np.log({})", "sin": "np.sin({})", "cos": "np.cos({})",
-    "tanh": "np.tanh({})", "sqrt": "np.sqrt({})", "abs": "np.abs({})", "relu": "np.maximum({}, 0.0)",
-    "sigmoid": "_sigmoid({})", "sign": "np.sign({})", "step": "np.heaviside({}, 0.0)",
-}  # fmt: skip
-
-SIGMOID = [
-    "def _sigmoid(z):",
-    "    e = np.exp(-np.abs(z))",
-    "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
-]
 COMMUTATION = [
     "def _commutation(r, c):",
     '    """K with K @ vec(M) = vec(M.T) for an r×c matrix M (vec stacks columns)."""',
@@ -209,7 +199,7 @@ class NumpyWriter:
         if isinstance(n, N.LogDet):
             return f"np.linalg.slogdet({self.w(n.arg)})[1]"
         if isinstance(n, N.Apply):
-            return FUNCS[n.func].format(_strip(self.w(n.arg)))
+            return functions.get(n.func).numpy_of(_strip(self.w(n.arg)))  # the catalogue's spelling
         if isinstance(n, N.Norm):
             return f"np.abs({self.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({self.w(n.arg)})"
         if isinstance(n, N.Sum):
@@ -464,11 +454,28 @@ def render_numpy(result: Result) -> str:
     lines.append(f"    out = np.asarray({body}, dtype=float)")
     lines.append(f"    return out.reshape(({shape_expr}), order='F')")
     text = "\n".join(lines)
-    if "_sigmoid(" in text:
-        lines += ["", "", *SIGMOID]
+    for helper in _helpers(stage.result):
+        lines += ["", "", *helper]
     if "_commutation(" in text:
         lines += ["", "", *COMMUTATION]
     return "\n".join(lines)
+
+
+def _helpers(tree: Node) -> list[tuple[str, ...]]:
+    """The helper definitions (sigmoid's stable form) of the catalogue functions the code calls, once each."""
+    used: dict[str, None] = {}
+    seen: set[Node] = set()
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue  # a shared sub-tree is walked once
+        seen.add(n)
+        if isinstance(n, N.Apply):
+            used.setdefault(n.func)
+        stack.extend(n.children())
+    helpers = [functions.get(name).numpy_helper for name in used]
+    return list(dict.fromkeys(h for h in helpers if h))
 
 
 def _drop_unused(lines: list[str], body: str) -> list[str]:

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from mcalc.errors import InputError
 from mcalc.render import spelling
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
 from mcalc.syntax.nodes import Dim, Node
@@ -253,12 +254,7 @@ class Printer:
     def _func(self, name: str, arg: Node) -> str:
         inner = self.p(arg)
         if self.latex:
-            named = {
-                "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
-                "tanh": "\\tanh", "logdet": "\\log\\det",
-            }.get(name, f"\\operatorname{{{name}}}")  # fmt: skip
-            if name == "sqrt":
-                return f"\\sqrt{{{inner}}}"
+            named = {"det": "\\det", "logdet": "\\log\\det"}.get(name, f"\\operatorname{{{name}}}")
             return f"{named}\\left({inner}\\right)"
         return f"{name}({inner})"
 
@@ -272,6 +268,9 @@ class Printer:
         return self._func("logdet", n.arg)
 
     def p_Apply(self, n: N.Apply) -> str:
+        entry = functions.lookup(n.func)  # the catalogue's LaTeX; the text spelling is the name
+        if self.latex and entry is not None:
+            return entry.latex_of(self.p(n.arg))
         return self._func(n.func, n.arg)
 
     def p_Norm(self, n: N.Norm) -> str:
@@ -313,7 +312,8 @@ def _latex_base(node: Node, text: str) -> str:
     gets parentheses, `\\left(\\sqrt{x}\\right)^{-1}`, as a radical with an exponent is ambiguous."""
     if isinstance(node, N.Differential):
         return f"{{{text}}}"
-    if isinstance(node, N.Apply) and node.func == "sqrt":
+    entry = functions.lookup(node.func) if isinstance(node, N.Apply) else None
+    if entry is not None and not entry.latex_delimited:
         return f"\\left({text}\\right)"
     return text
 

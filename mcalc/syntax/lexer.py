@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from mcalc.errors import ParseError, Span
+from mcalc.syntax import functions
 
 
 class Tok(enum.Enum):
@@ -60,12 +61,22 @@ GREEK = {
     "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }  # fmt: skip
 
-# Words that name functions or constants; everything else made of letters is a product of names.
-FUNCTION_WORDS = frozenset({
-    "tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid",
-    "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace", "sign", "step",
-    "ln", "ones",
+# Words that name functions or constants besides the elementwise functions of the catalogue
+# (`functions.py`, which adds its names and aliases); everything else made of letters is a product of names.
+OTHER_WORDS = frozenset({
+    "tr", "det", "logdet", "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace",
+    "ones",
 })  # fmt: skip
+
+
+def is_function_word(word: str) -> bool:
+    return word in OTHER_WORDS or functions.lookup(word) is not None
+
+
+def function_words() -> list[str]:
+    """Every word that names a function, sorted (for suggestions)."""
+    return sorted(OTHER_WORDS | functions.spellings())
+
 
 SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
 
@@ -139,7 +150,7 @@ def _suggest(word: str) -> str | None:
     aliases = {"determinant": "det", "inverse": "inv", "transpose": "^T", "frob": "norm2"}
     if word in aliases:
         return f"did you mean {aliases[word]}?"
-    close = difflib.get_close_matches(word, sorted(FUNCTION_WORDS), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(word, function_words(), n=1, cutoff=0.5)
     if close:
         return f"did you mean {close[0]}?"
     return "write a product of one-letter names with spaces, such as a b (x)"
@@ -255,12 +266,12 @@ def tokenize(src: str) -> list[Token]:
             k = j
             while k < n and src[k].isascii() and src[k].isdigit():
                 k += 1
-            if src[i:k] in FUNCTION_WORDS:
+            if is_function_word(src[i:k]):
                 add(Tok.WORD, src[i:k], i, k)
                 i = k
                 continue
             word = src[i:j]
-            if word in FUNCTION_WORDS:
+            if is_function_word(word):
                 add(Tok.WORD, word, i, j)
                 i = j
                 continue

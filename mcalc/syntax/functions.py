@@ -1,0 +1,234 @@
+"""The catalogue of elementwise functions: one immutable entry per function, which every layer reads.
+
+An entry holds everything mcalc knows about one function f applied entry by entry: its name and the
+other spellings the lexer accepts, its arity, its domain (where f′ exists: what `--check` draws from
+and what `--at` refuses), its derivative as a tree builder x ↦ f′(x) with the identity and its source
+(for `mcalc identities` and `--steps`), its numeric evaluation (numpy, imported only when called),
+and its LaTeX and NumPy spellings (its text spelling is its name: text output is valid input).
+
+Adding a function is adding one entry to `CATALOGUE` (or `register` in a test): the lexer, parser,
+shape rule (an elementwise function keeps its argument's shape), derivative rule, evaluator, printers,
+`--format numpy` and `mcalc identities` all look it up here.
+
+The catalogue lives in the syntax layer, the lowest one above `errors`: the lexer needs its words,
+and it imports only `nodes` and `build`, so every layer above can read it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import add, mul, neg, num
+from mcalc.syntax.nodes import Node
+
+Array = Any  # numpy.ndarray; loose so that this module imports without numpy
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a function is differentiable, as an open interval (None: unbounded on that side)."""
+
+    name: str  # shown by `mcalc identities`
+    text: str  # "positive entries": what f′ needs, in messages
+    value_text: str  # what f itself needs, in messages when f is undefined
+    lower: float | None = None
+    upper: float | None = None
+    sample: tuple[float, float] | None = None  # `--check` draws entries here (None: standard normal)
+
+    @property
+    def bounded(self) -> bool:
+        return self.lower is not None or self.upper is not None
+
+    def outside(self, x: Array) -> Array:
+        """A boolean array: the entries of x where f′ does not exist."""
+        out = x != x  # NaN entries are outside every domain; also gives the array of False to start from
+        if self.lower is not None:
+            out = out | (x <= self.lower)
+        if self.upper is not None:
+            out = out | (x >= self.upper)
+        return out
+
+
+ANY = Domain("any", "any entries", "any entries")
+POSITIVE = Domain("x > 0", "positive entries", "positive entries", lower=0.0, sample=(0.5, 1.5))
+# arcsin, arccos: f is defined on [−1, 1], f′ only inside; `--check` keeps well away from ±1, so
+# that a product like W x of entries drawn there still lands inside
+OPEN_UNIT = Domain("−1 < x < 1", "entries in (−1, 1)", "entries in [−1, 1]", lower=-1.0, upper=1.0, sample=(-0.6, 0.6))
+
+
+@dataclass(frozen=True)
+class Function:
+    """One elementwise function. `derivative(x)` builds the tree of f′(x) (a slope multiplied entry by
+    entry with dX by the chain rule); `evaluate(x)` computes f on a float array."""
+
+    name: str
+    derivative: Callable[[Node], Node]
+    identity: str  # the derivative as a formula: "tanh′(x) = 1 − tanh(x)²"
+    identity_latex: str
+    evaluate: Callable[[Array], Array]
+    numpy: str  # a Python expression with {} where the argument goes, in generated code
+    latex: str  # LaTeX with {} where the argument goes (the first {} in the text)
+    reference: str = "standard calculus"
+    aliases: tuple[str, ...] = ()
+    arity: int = 1
+    domain: Domain = ANY
+    # generated code defining a helper the `numpy` spelling calls (sigmoid's stable form)
+    numpy_helper: tuple[str, ...] = ()
+    # made by derivative rules (sign, step) and read back from text output; not listed as input syntax
+    internal: bool = False
+    # a LaTeX spelling with its own delimiters (\sqrt{x}) is parenthesised under an exponent
+    latex_delimited: bool = True
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def latex_of(self, arg: str) -> str:
+        return self.latex.replace("{}", arg, 1)  # not str.format: LaTeX is full of braces
+
+    def numpy_of(self, arg: str) -> str:
+        return self.numpy.replace("{}", arg, 1)
+
+
+def _np(name: str) -> Callable[[Array], Array]:
+    """numpy's own elementwise function `name`, looked up when first called (numpy loads lazily)."""
+
+    def call(x: Array) -> Array:
+        import numpy as np
+
+        result: Array = getattr(np, name)(x)
+        return result
+
+    call.__name__ = name
+    return call
+
+
+def _sigmoid(x: Array) -> Array:
+    import numpy as np
+
+    e = np.exp(-np.abs(x))  # never exp of a large positive number: no overflow for any x
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _relu(x: Array) -> Array:
+    import numpy as np
+
+    return np.maximum(x, 0.0)
+
+
+def _step(x: Array) -> Array:
+    return (x > 0).astype(float)
+
+
+def _one_minus(x: Node) -> Node:
+    return add(num(1), neg(x))
+
+
+def _square(x: Node) -> Node:
+    return N.ElementPower(x, Fraction(2))
+
+
+def _f(name: str, x: Node) -> Node:
+    return N.Apply(name, x)
+
+
+SIGMOID_HELPER = (
+    "def _sigmoid(z):",
+    "    e = np.exp(-np.abs(z))",
+    "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+)
+
+
+def _latex(command: str) -> str:
+    return command + r"\left({}\right)"
+
+
+CATALOGUE: tuple[Function, ...] = (
+    Function("exp", lambda x: _f("exp", x), "exp′(x) = exp(x)", r"\exp'(x) = \exp(x)",
+             _np("exp"), "np.exp({})", _latex(r"\exp")),
+    Function("log", lambda x: N.ElementPower(x, Fraction(-1)), "log′(x) = 1/x", r"\log'(x) = 1/x",
+             _np("log"), "np.log({})", _latex(r"\log"), aliases=("ln",), domain=POSITIVE),
+    Function("sin", lambda x: _f("cos", x), "sin′(x) = cos(x)", r"\sin'(x) = \cos(x)",
+             _np("sin"), "np.sin({})", _latex(r"\sin")),
+    Function("cos", lambda x: neg(_f("sin", x)), "cos′(x) = −sin(x)", r"\cos'(x) = -\sin(x)",
+             _np("cos"), "np.cos({})", _latex(r"\cos")),
+    Function("tanh", lambda x: _one_minus(_square(_f("tanh", x))), "tanh′(x) = 1 − tanh(x)²",
+             r"\tanh'(x) = 1 - \tanh^2(x)", _np("tanh"), "np.tanh({})", _latex(r"\tanh")),
+    Function("sqrt", lambda x: mul(num(Fraction(1, 2)), N.ElementPower(_f("sqrt", x), Fraction(-1))),
+             "sqrt′(x) = 1/(2 sqrt(x))", r"\left(\sqrt{x}\right)' = \frac{1}{2\sqrt{x}}",
+             _np("sqrt"), "np.sqrt({})", r"\sqrt{{}}", domain=POSITIVE, latex_delimited=False),
+    Function("abs", lambda x: _f("sign", x), "abs′(x) = sign(x)", r"|x|' = \operatorname{sign}(x)",
+             _np("abs"), "np.abs({})", _latex(r"\operatorname{abs}")),
+    Function("relu", lambda x: _f("step", x), "relu′(x) = step(x)",
+             r"\operatorname{relu}'(x) = \operatorname{step}(x)",
+             _relu, "np.maximum({}, 0.0)", _latex(r"\operatorname{relu}")),
+    Function("sigmoid", lambda x: N.Hadamard((_f("sigmoid", x), _one_minus(_f("sigmoid", x)))),
+             "σ′(x) = σ(x)(1 − σ(x))", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)",
+             _sigmoid, "_sigmoid({})", _latex(r"\operatorname{sigmoid}"),
+             reference="standard calculus (the logistic function)", numpy_helper=SIGMOID_HELPER),
+    # the derivatives of abs and relu; their own derivative is 0 away from the kink at 0
+    Function("sign", lambda x: num(0), "sign′(x) = 0 (x ≠ 0)", r"\operatorname{sign}'(x) = 0\ (x \neq 0)",
+             _np("sign"), "np.sign({})", _latex(r"\operatorname{sign}"), internal=True),
+    Function("step", lambda x: num(0), "step′(x) = 0 (x ≠ 0)", r"\operatorname{step}'(x) = 0\ (x \neq 0)",
+             _step, "np.heaviside({}, 0.0)", _latex(r"\operatorname{step}"), internal=True),
+)  # fmt: skip
+
+
+# --- the registry: the catalogue above, plus what a test registers for a while -----------------------
+
+_BY_NAME: dict[str, Function] = {}
+_BY_SPELLING: dict[str, Function] = {}
+
+
+def register(entry: Function) -> None:
+    """Add an entry (a name or alias already taken is an error: one spelling, one function)."""
+    taken = [s for s in entry.spellings() if s in _BY_SPELLING]
+    if taken:
+        raise ValueError(f"function spelling already in the catalogue: {', '.join(taken)}")
+    _BY_NAME[entry.name] = entry
+    for spelling in entry.spellings():
+        _BY_SPELLING[spelling] = entry
+
+
+def unregister(name: str) -> None:
+    entry = _BY_NAME.pop(name)
+    for spelling in entry.spellings():
+        del _BY_SPELLING[spelling]
+
+
+@contextmanager
+def registered(entry: Function) -> Iterator[Function]:
+    """`entry` in the catalogue for the duration of a `with` block (tests), removed afterwards."""
+    register(entry)
+    try:
+        yield entry
+    finally:
+        unregister(entry.name)
+
+
+def lookup(spelling: str) -> Function | None:
+    """The function a word names (`ln` → log, `asin` → arcsin), or None."""
+    return _BY_SPELLING.get(spelling)
+
+
+def get(name: str) -> Function:
+    """The entry of a function name as it appears in trees (KeyError if there is none)."""
+    return _BY_NAME[name]
+
+
+def entries() -> tuple[Function, ...]:
+    """Every entry, in catalogue order (registered ones last)."""
+    return tuple(_BY_NAME.values())
+
+
+def spellings() -> frozenset[str]:
+    return frozenset(_BY_SPELLING)
+
+
+for _entry in CATALOGUE:
+    register(_entry)
+del _entry
