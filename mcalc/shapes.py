@@ -440,7 +440,12 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             left: Node = acc_parts[0]
             for g in acc_parts[1:]:
                 left = N.Mul((left, g), span=_join(left.span, g.span))
-            _need(env, ok, "dimension mismatch in a product", node, [(left, acc), (f, s)])
+            try:
+                _need(env, ok, "dimension mismatch in a product", node, [(left, acc), (f, s)])
+            except ShapeError as exc:
+                if isinstance(left, N.Symbol) and env.kinds.get(left.name) is Kind.VECTOR and s[1] == 1:
+                    exc.hint = f"to scale by {left.name}, declare it a scalar: --scalar {left.name}"
+                raise
         acc = (acc[0], s[1])
         acc_parts.append(f)
     assert acc is not None

@@ -126,6 +126,7 @@ REFUSALS = [
     Refusal("|x|", "x", "abs(x)"),
     Refusal("tr(x)", "x", "square"),
     Refusal("x y", "x", "dimension mismatch"),
+    Refusal("c x", "x", "declare it a scalar: --scalar c"),
 ]
 
 
@@ -153,3 +154,32 @@ def test_a_spelling_mcalc_cannot_read_as_meant_is_refused_in_one_line(r: Refusal
 
 def test_the_table_has_at_least_sixty_spellings() -> None:
     assert len(MEANINGS) + len(REFUSALS) >= 60
+
+
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (
+            ("diff", "tr(A B)", "--wrt", "a"),
+            "a does not occur in the expression: the derivative is 0 (did you mean A?)",
+        ),
+        (("diff", "tr(A Α)", "--wrt", "A"), "Greek capital alpha"),
+        (("diff", "log det X + tr X^-1 S", "--wrt", "X"), "read tr X^-1 S as tr(X^-1 S)"),
+        (("diff", "c x^T x", "--wrt", "x"), "c is read as a scalar"),
+        (("eval", "x^T x", "--at", "x=[[1,2],[3,4]]"), "x is read as a matrix from its --at value"),
+        (("diff", "x'(s) y", "--wrt", "x"), "--scalar s"),
+    ],
+)
+def test_a_reading_that_could_be_a_mistake_is_warned(args: tuple[str, ...], warning: str) -> None:
+    """On stderr for text; in `warnings` for JSON (and nowhere on stdout for text)."""
+    text = cli(*args)
+    assert text.code == 0, text.stderr
+    assert any(line.startswith("warning: ") and warning in line for line in text.stderr.splitlines()), text.stderr
+    assert "warning" not in text.stdout
+    as_json = cli(*args, "--format", "json")
+    assert any(warning in w for w in as_json.json["warnings"]), as_json.json
+
+
+def test_the_reading_line_names_every_variable_with_its_kind() -> None:
+    out = cli("diff", "x'*A*x + b'*x + c", "--wrt", "x", "--format", "text")
+    assert out.stdout.splitlines()[-1] == "read: x vector (m); A matrix (m×m); b vector (m); c scalar, by use"
