@@ -70,8 +70,7 @@ class Derivative:
 
     def _repr_latex_(self) -> str:
         """Jupyter shows the equation and its shape, typeset."""
-        shape = self.display_shape.replace("×", r"\times ")
-        return rf"$$ {self.equation_latex} \qquad \text{{shape: }} {shape} $$"
+        return rf"$$ {self.equation_latex} \qquad \text{{shape: }} {_shape_latex(self.display_shape)} $$"
 
     def value(self, **arrays: ArrayLike) -> NDArray[np.float64]:
         """The derivative at these values: the contract's layout-free tensor (README § Numeric values).
@@ -104,6 +103,13 @@ class Derivative:
         from mcalc.render.numpy_code import function_name
 
         return _compile_generated(self.numpy_source, function_name(self._result))
+
+
+def _shape_latex(shape: str) -> str:
+    """`m×n` → `m\\times n`; the words of `m (vector)` and `scalar` upright, as text."""
+    if shape == "scalar":
+        return r"\text{scalar}"
+    return shape.replace("×", r"\times ").replace(" (vector)", r"\ \text{(vector)}")
 
 
 def diff(
