@@ -13,18 +13,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "mcalc"
 
-BELOW_RENDER = {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline"}
+BELOW_RENDER = {"errors", "budget", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "syntax": {"errors", "syntax"},
-    "shapes": {"errors", "syntax"},
-    "calculus": {"errors", "syntax", "shapes", "calculus"},
-    "simplify": {"errors", "syntax", "shapes"},
+    "budget": {"errors"},
+    "shapes": {"errors", "syntax", "shapes"},
+    "calculus": {"errors", "budget", "syntax", "shapes", "calculus"},
+    "simplify": {"errors", "budget", "syntax", "shapes"},
     "numeric": {"errors", "syntax", "shapes", "numeric"},
     "reading": {"errors", "syntax", "shapes"},
-    "pipeline": {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric"},
+    "pipeline": {"errors", "budget", "syntax", "shapes", "reading", "calculus", "simplify", "numeric"},
     "declare": {"errors", "syntax", "shapes"},
-    "render": {"errors", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline", "render"},
+    "render": {*BELOW_RENDER, "render"},
     "claims": {*BELOW_RENDER, "render", "claims"},
     # the Python API: everything but the command line (it must import without typer and rich)
     "api": {*BELOW_RENDER, "render", "claims", "declare", "api"},

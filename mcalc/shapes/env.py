@@ -1,0 +1,520 @@
+"""The shape environment: dimensions unified by union-find, and one shape rule per node type.
+
+Every value is a matrix internally: a column vector of length n is n×1 and a scalar is 1×1. A
+scalar-shaped factor in a product scales (it commutes), so `(xᵀx) A` is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcalc.errors import ShapeError, Span
+from mcalc.shapes.kinds import (
+    DIM_LETTERS,
+    SCALAR_SHAPE,
+    Kind,
+    Shape,
+    dim_text,
+)
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Dim, Node
+
+
+class _UnionFind:
+    """Dimension variables (`?3`) bound to each other, to rigid names, to sizes or to products."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, Dim] = {}
+        self.counter = 0
+
+    def fresh(self) -> str:
+        self.counter += 1
+        v = f"?{self.counter}"
+        self.parent[v] = v
+        return v
+
+    def find(self, d: Dim) -> Dim:
+        if isinstance(d, tuple):
+            return tuple(self.find(x) for x in d)
+        while isinstance(d, str) and d.startswith("?"):
+            p = self.parent[d]
+            if p == d:
+                return d
+            nxt = self.parent[p] if isinstance(p, str) and p.startswith("?") else p
+            self.parent[d] = nxt
+            d = p
+        return d
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        # an inferred size is never 1: that would silently turn a vector into a scalar (tr(x))
+        if (a == 1 and isinstance(b, str) and b.startswith("?")) or (
+            b == 1 and isinstance(a, str) and a.startswith("?")
+        ):
+            return False
+        if isinstance(a, str) and a.startswith("?"):
+            if isinstance(b, str) and b.startswith("?") and int(b[1:]) > int(a[1:]):
+                self.parent[b] = a  # the earlier variable stays the representative
+            else:
+                self.parent[a] = b
+            return True
+        if isinstance(b, str) and b.startswith("?"):
+            self.parent[b] = a
+            return True
+        if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+            return all(self.unify(x, y) for x, y in zip(a, b, strict=True))
+        sa, sb = _size(a), _size(b)
+        return sa is not None and sa == sb
+
+
+def _size(d: Dim) -> int | None:
+    if isinstance(d, int):
+        return d
+    if isinstance(d, tuple):
+        total = 1
+        for x in d:
+            s = _size(x)
+            if s is None:
+                return None
+            total *= s
+        return total
+    return None
+
+
+def _product(a: Dim, b: Dim) -> Dim:
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    left = a if isinstance(a, tuple) else (a,)
+    right = b if isinstance(b, tuple) else (b,)
+    return left + right
+
+
+class ShapeEnv:
+    """The result of inference: each variable's kind and shape, and the shape of any tree over them."""
+
+    def __init__(self, source: str = "") -> None:
+        self.source = source
+        self.kinds: dict[str, Kind] = {}
+        self.var_dims: dict[str, Shape] = {}
+        self.symmetric: frozenset[str] = frozenset()
+        self.functions: dict[str, str] = {}  # A → t for A(t)
+        self.uf = _UnionFind()
+        self.names: dict[str, str] = {}  # representative ?k → display name
+        self.sizes: dict[str, int] = {}  # display name → concrete size, when known
+        self._memo: dict[Node, Shape] = {}
+        self._memo_by_id: dict[int, tuple[Node, Shape]] = {}
+        self._identity_dims: dict[int, Dim] = {}
+        self._order: list[str] | None = None
+        self._rigid: set[str] = set()
+        # undeclared lowercase names read as scalars from how the expression uses them (said in the output)
+        self.inferred_scalars: frozenset[str] = frozenset()
+        # what the caller knows of how the input was read: kind sources ("declared", "from --at") and the
+        # parser's notes on spellings a reader could take another way (mcalc.reading turns them into output)
+        self.kind_sources: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    # -- dims --
+    def resolve(self, d: Dim) -> Dim:
+        d = self.uf.find(d)
+        if isinstance(d, tuple):
+            flat: list[Dim] = []
+            for x in d:
+                x = self.resolve(x)
+                flat.extend(x if isinstance(x, tuple) else (x,))
+            # canonical product: sizes multiplied first, then names sorted (m·n·m = m·m·n)
+            total = 1
+            names: list[Dim] = []
+            for x in flat:
+                if isinstance(x, int):
+                    total *= x
+                else:
+                    names.append(x)
+            names.sort(key=str)
+            parts: list[Dim] = ([total] if total != 1 else []) + names
+            if not parts:
+                return 1
+            return parts[0] if len(parts) == 1 else tuple(parts)
+        if isinstance(d, str) and d.startswith("?"):
+            return self.names.get(d, d)
+        return d
+
+    def concrete(self, shape: Shape) -> Shape:
+        """The shape with every dimension whose size is known replaced by that size."""
+
+        def one(d: Dim) -> Dim:
+            try:
+                return self.size(d)
+            except ShapeError:
+                return d
+
+        return (one(shape[0]), one(shape[1]))
+
+    def shape_of_var(self, name: str) -> Shape:
+        r, c = self.var_dims[name]
+        return (self.resolve(r), self.resolve(c))
+
+    def kind(self, name: str) -> Kind:
+        return self.kinds[name]
+
+    def variables(self) -> dict[str, Shape]:
+        return {name: self.shape_of_var(name) for name in self.kinds}
+
+    def size(self, d: Dim) -> int:
+        """The concrete size of a dimension once sizes are bound (for evaluation)."""
+        d = self.resolve(d)
+        if isinstance(d, int):
+            return d
+        if isinstance(d, tuple):
+            total = 1
+            for x in d:
+                total *= self.size(x)
+            return total
+        if d in self.sizes:
+            return self.sizes[d]
+        raise ShapeError(f"the size of dimension {d} is not known")
+
+    def is_scalar(self, node: Node) -> bool:
+        return self.shape(node) == SCALAR_SHAPE
+
+    def is_vector(self, node: Node) -> bool:
+        r, c = self.shape(node)
+        return c == 1 and r != 1
+
+    def numel(self, node: Node) -> Dim:
+        r, c = self.shape(node)
+        return self.resolve(_product(r, c))
+
+    # -- shapes of trees --
+    def shape(self, node: Node) -> Shape:
+        # by identity first: a structurally equal tree met before as another object would cost a deep
+        # comparison on every dict hit (O(n) each, O(n²) over a sum of n terms)
+        seen = self._memo_by_id.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        cached = self._memo.get(node)
+        if cached is None:
+            r, c = _infer(self, node, unify=False)
+            cached = (self.resolve(r), self.resolve(c))
+            self._memo[node] = cached
+        self._memo_by_id[id(node)] = (node, cached)  # holds the node: its id cannot be reused meanwhile
+        return cached
+
+    def describe(self, node: Node, shape: Shape | None = None) -> str:
+        if self._order is not None:  # inference failed midway: name the sizes seen so far
+            name_dims(self, self._order, self._rigid)
+        r, c = shape if shape is not None else _infer(self, node, unify=False)
+        r, c = self.resolve(r), self.resolve(c)
+        text = self.text_of(node)
+        if r == 1 and c == 1:
+            return f"{text} is a scalar"
+        if c == 1:
+            return f"{text} is a vector of length {dim_text(r)}"
+        return f"{text} is {dim_text(r)}×{dim_text(c)}"
+
+    def text_of(self, node: Node) -> str:
+        if node.span is not None and self.source:
+            return self.source[node.span.start : node.span.end].strip() or "the expression"
+        if isinstance(node, N.Symbol):
+            return node.name
+        return "the expression"
+
+
+def _mismatch(env: ShapeEnv, what: str, span: Span | None, parts: list[tuple[Node, Shape]]) -> ShapeError:
+    desc = ", ".join(env.describe(n, s) for n, s in parts)
+    return ShapeError(f"{what}: {desc}", span)
+
+
+def _is_one(env: ShapeEnv, d: Dim) -> bool:
+    return env.resolve(d) == 1
+
+
+def _scalarish(env: ShapeEnv, s: Shape) -> bool:
+    return _is_one(env, s[0]) and _is_one(env, s[1])
+
+
+def _infer(env: ShapeEnv, node: Node, unify: bool) -> Shape:
+    rule = _SHAPE_RULES.get(type(node))
+    if rule is None:
+        raise ShapeError(f"no shape rule for {type(node).__name__}", node.span)
+    shape: Shape = rule(env, node, unify)
+    return shape
+
+
+def _sub(env: ShapeEnv, node: Node, unify: bool) -> Shape:
+    if unify:
+        return _infer(env, node, True)
+    return env.shape(node)
+
+
+def _need(env: ShapeEnv, ok: bool, what: str, node: Node, parts: list[tuple[Node, Shape]]) -> None:
+    if not ok:
+        span = _operator_span(env, node, parts)
+        raise _mismatch(env, what, span, parts)
+
+
+def _operator_span(env: ShapeEnv, node: Node, parts: list[tuple[Node, Shape]]) -> Span | None:
+    """Point at the operator between the operands when there is one, else at the node."""
+    if len(parts) >= 2 and parts[0][0].span and parts[1][0].span and env.source:
+        a, b = parts[0][0].span, parts[1][0].span
+        assert a is not None and b is not None
+        between = env.source[a.end : b.start]
+        stripped = between.lstrip()
+        if stripped.strip():
+            return Span(a.end + len(between) - len(stripped), a.end + len(between) - len(stripped) + 1)
+        return Span(b.start, b.start + 1)
+    return node.span
+
+
+def _square(env: ShapeEnv, node: Node, arg: Node, s: Shape, unify: bool, op: str) -> Shape:
+    ok = env.uf.unify(s[0], s[1]) if unify else env.resolve(s[0]) == env.resolve(s[1])
+    if not ok:
+        raise ShapeError(f"{op} needs a square matrix: {env.describe(arg, s)}", node.span)
+    return s
+
+
+def _leaf_symbol(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.name not in env.var_dims:
+        raise ShapeError(f"unknown variable {node.name}", node.span)
+    return env.var_dims[node.name]
+
+
+def _leaf_number(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return SCALAR_SHAPE
+
+
+def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.dim is not None:
+        return (node.dim, node.dim)
+    d = env._identity_dims.get(id(node))
+    if d is None:
+        d = env.uf.fresh()
+        env._identity_dims[id(node)] = d
+    return (d, d)
+
+
+def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    if node.rows == N.BY_CONTEXT:  # an input 𝟙: sized by its context, like a bare I
+        d = env._identity_dims.get(id(node))
+        if d is None:
+            d = env._identity_dims[id(node)] = env.uf.fresh()
+        return (d, node.cols)
+    return (node.rows, node.cols)
+
+
+# Subscripted norms of a matrix are induced (operator) norms: refused by name, never read as entrywise.
+_INDUCED_NORM_REFUSAL = {
+    "2": "‖{a}‖₂ of a matrix is the spectral norm, which mcalc does not differentiate",
+    "1": "‖{a}‖₁ of a matrix is the induced 1-norm (largest column sum), which mcalc does not differentiate",
+    "inf": "‖{a}‖_inf of a matrix is the induced ∞-norm (largest row sum), which mcalc does not differentiate",
+}
+
+
+def _norm(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.arg, unify)
+    matrix = not (_is_one(env, s[0]) or _is_one(env, s[1]))
+    if matrix and node.written in _INDUCED_NORM_REFUSAL:
+        raise ShapeError(
+            _INDUCED_NORM_REFUSAL[node.written].format(a=env.text_of(node.arg))
+            + f": write ||{env.text_of(node.arg)}||_F for the Frobenius norm, "
+            f"or norm1({env.text_of(node.arg)}) for the sum of absolute entries",
+            node.span,
+        )
+    if node.written == "inf":
+        raise ShapeError(
+            "‖x‖_inf (the largest absolute entry) is not differentiable everywhere: not supported", node.span
+        )
+    return SCALAR_SHAPE
+
+
+def _leaf_commutation(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    n = _product(node.rows, node.cols)
+    return (n, n)
+
+
+def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
+    shapes = [(t, _sub(env, t, unify)) for t in node.children()]
+    result: Shape | None = None
+    first: tuple[Node, Shape] | None = None
+    for t, s in shapes:
+        if _scalarish(env, s):
+            continue
+        if result is None:
+            result, first = s, (t, s)
+            continue
+        assert first is not None
+        ok = (
+            (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1]))
+            if unify
+            else (env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1]))
+        )
+        _need(env, ok, f"dimension mismatch in {what}", node, [first, (t, s)])
+    return result if result is not None else SCALAR_SHAPE
+
+
+def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    acc: Shape | None = None
+    acc_parts: list[Node] = []  # the factors multiplied so far, for an error message
+    for f in node.factors:
+        s = _sub(env, f, unify)
+        if acc is None or _scalarish(env, acc):
+            acc, acc_parts = s, [f]
+            continue
+        if _scalarish(env, s):
+            continue
+        ok = env.uf.unify(acc[1], s[0]) if unify else env.resolve(acc[1]) == env.resolve(s[0])
+        if not ok:
+            left: Node = acc_parts[0]
+            for g in acc_parts[1:]:
+                left = N.Mul((left, g), span=_join(left.span, g.span))
+            try:
+                _need(env, ok, "dimension mismatch in a product", node, [(left, acc), (f, s)])
+            except ShapeError as exc:
+                if isinstance(left, N.Symbol) and env.kinds.get(left.name) is Kind.VECTOR and s[1] == 1:
+                    exc.hint = f"to scale by {left.name}, declare it a scalar: --scalar {left.name}"
+                raise
+        acc = (acc[0], s[1])
+        acc_parts.append(f)
+    assert acc is not None
+    return acc
+
+
+def _join(a: Span | None, b: Span | None) -> Span | None:
+    if a is None or b is None:
+        return a or b
+    return Span(min(a.start, b.start), max(a.end, b.end))
+
+
+def _hadamard(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return _add(env, node, unify, "an elementwise product")
+
+
+def _kron(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    a, b = _sub(env, node.left, unify), _sub(env, node.right, unify)
+    return (_product(a[0], b[0]), _product(a[1], b[1]))
+
+
+def _transpose(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    return (c, r)
+
+
+def _inverse(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.arg, unify)
+    return _square(env, node, node.arg, s, unify, "the inverse")
+
+
+def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    s = _sub(env, node.base, unify)
+    if _scalarish(env, s):
+        return s
+    if _is_one(env, s[1]) or _is_one(env, s[0]):
+        text = env.text_of(node.base)
+        raise ShapeError(
+            f"power of a vector: {text}^{node.exponent} is not defined",
+            node.span,
+            hint=f"did you mean {text}.^{node.exponent} (entrywise) or {text}^T {text}?",
+        )
+    if node.exponent.denominator != 1:
+        raise ShapeError("a matrix power needs an integer exponent", node.span)
+    return _square(env, node, node.base, s, unify, "a matrix power")
+
+
+def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return _sub(env, node.children()[0], unify)
+
+
+def _to_scalar(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    _sub(env, node.arg, unify)
+    return SCALAR_SHAPE
+
+
+def _square_to_scalar(name: str) -> Any:
+    def rule(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+        s = _sub(env, node.arg, unify)
+        _square(env, node, node.arg, s, unify, name)
+        return SCALAR_SHAPE
+
+    return rule
+
+
+def _diag(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    if _is_one(env, c):
+        return (r, r)
+    _square(env, node, node.arg, (r, c), unify, "diag of a matrix")
+    return (r, 1)
+
+
+def _vec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    r, c = _sub(env, node.arg, unify)
+    return (_product(r, c), 1)
+
+
+def _unvec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    _sub(env, node.arg, unify)
+    return (node.rows, node.cols)
+
+
+def _function_of(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return env.var_dims[node.name]
+
+
+def _differential(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    return env.var_dims[node.name]
+
+
+_SHAPE_RULES: dict[type, Any] = {
+    N.Symbol: _leaf_symbol,
+    N.Number: _leaf_number,
+    N.Identity: _leaf_identity,
+    N.Ones: _leaf_rc,
+    N.Zero: _leaf_rc,
+    N.Commutation: _leaf_commutation,
+    N.Differential: _differential,
+    N.FunctionOf: _function_of,
+    N.Add: _add,
+    N.Mul: _mul,
+    N.Hadamard: _hadamard,
+    N.Kron: _kron,
+    N.Transpose: _transpose,
+    N.Inverse: _inverse,
+    N.Power: _power,
+    N.ElementPower: _same,
+    N.Apply: _same,
+    N.Trace: _square_to_scalar("the trace"),
+    N.Det: _square_to_scalar("det"),
+    N.LogDet: _square_to_scalar("logdet"),
+    N.Norm: _norm,
+    N.Sum: _to_scalar,
+    N.Diag: _diag,
+    N.Vec: _vec,
+    N.Unvec: _unvec,
+}
+
+
+def name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
+    """Give each unresolved dimension a letter, in order of first appearance (m, n, p, ...)."""
+    letters = [x for x in DIM_LETTERS if x not in rigid]
+    counter = len(set(env.names.values()))
+
+    def visit(d: Dim) -> None:
+        nonlocal counter
+        d = env.uf.find(d)
+        if isinstance(d, tuple):
+            for x in d:
+                visit(x)
+            return
+        if isinstance(d, str) and d.startswith("?") and d not in env.names:
+            env.names[d] = letters[counter] if counter < len(letters) else f"d{counter + 1}"
+            counter += 1
+
+    for name in names:
+        for d in env.var_dims[name]:
+            visit(d)
+    for d in list(env._identity_dims.values()):
+        visit(d)

@@ -1,0 +1,249 @@
+"""Shape inference over whole expressions: kinds, initial dimensions, unification, sizes from values.
+
+The whole expression is unified at once, so in `aᵀ X b` the rows of X meet the length of a. Symbols the
+user names with `--shape` are rigid: `--shape A=m×n,B=p×q` and `A B` is a mismatch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from mcalc.errors import InputError, ShapeError
+from mcalc.shapes.by_use import scalars_by_use
+from mcalc.shapes.env import ShapeEnv, _infer, name_dims
+from mcalc.shapes.kinds import SCALAR_SHAPE, Declarations, Kind, Shape, dim_text, kind_of
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Dim, Node
+
+
+def _function_params(tree: Node) -> dict[str, str]:
+    out: dict[str, str] = {}
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.FunctionOf):
+            other = out.setdefault(n.name, n.param)
+            if other != n.param:
+                raise ShapeError(f"{n.name} is used as a function of both {other} and {n.param}", n.span)
+        stack.extend(n.children())
+    return out
+
+
+def _check_function_use(tree: Node, functions: Mapping[str, str]) -> None:
+    """A name written both as A(t) and as a bare A is an error. When the two spellings sit in different
+    texts (an expression and a claim), the error has no position: a column would point into the wrong one."""
+    own = _function_params(tree)
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.Symbol) and n.name in functions:
+            p = functions[n.name]
+            if n.name in own:
+                raise ShapeError(f"{n.name} is a function of {p}: write {n.name}({p})", n.span)
+            raise ShapeError(
+                f"{n.name} is written {n.name}({p}) in one expression and {n.name} in the other: "
+                f"write {n.name}({p}) in both"
+            )
+        stack.extend(n.children())
+
+
+def infer_shapes(
+    tree: Node,
+    decl: Declarations | None = None,
+    source: str = "",
+    extra: Iterable[Node] = (),
+    variables: Iterable[str] = (),
+) -> tuple[ShapeEnv, Node]:
+    """Kinds and symbolic shapes of every variable in `tree` (and in `extra` trees, such as a
+    claimed answer), unified across all of them. Returns the environment and the tree with each
+    identity matrix given the size its context needs.
+
+    A name's kind is decided, in order: declared; else (by the caller) read from its `--at` value; else
+    by how the expression uses it. An undeclared lowercase name is a vector by convention, but one that
+    only scales scalar-valued factors or is added to scalars is read as a scalar (`x^T A x + c`,
+    `alpha x^T x`): broadcasting never makes an undeclared name a vector (README § Kinds and shapes).
+    """
+    decl = decl or Declarations()
+    extra, variables = tuple(extra), tuple(variables)
+    trees = [tree, *extra]
+    scalars = scalars_by_use(trees, decl, lambda d: _infer_kinds(tree, d, source, extra, variables))
+    if scalars:
+        widened = replace(decl, scalars=decl.scalars | scalars)
+        env, fixed = _infer_kinds(tree, widened, source, extra, variables)
+        env.inferred_scalars = scalars
+        return env, fixed
+    return _infer_kinds(tree, decl, source, extra, variables)
+
+
+def _infer_kinds(
+    tree: Node, decl: Declarations, source: str, extra: tuple[Node, ...], variables: tuple[str, ...]
+) -> tuple[ShapeEnv, Node]:
+    env = ShapeEnv(source)
+    trees = [tree, *extra]
+    functions: dict[str, str] = {}
+    for t in trees:
+        for name, param in _function_params(t).items():
+            if functions.setdefault(name, param) != param:
+                raise ShapeError(f"{name} is used as a function of both {functions[name]} and {param}")
+    for t in trees:
+        _check_function_use(t, functions)
+    env.functions = functions
+    names: list[str] = []
+    for t in trees:
+        for name in N.free_symbols(t):
+            if name not in names:
+                names.append(name)
+    params = set(functions.values())
+    for name in variables:  # a --wrt variable the expression does not mention: its derivative is 0
+        if name not in names and name not in functions:
+            names.append(name)
+            if name == "t":
+                params.add(name)
+    for name in names:
+        env.kinds[name] = kind_of(name, decl, name in params, name in functions)
+    env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)
+    rigid: set[str] = set()
+    for name in names:
+        env.var_dims[name] = _initial_dims(env, name, decl, rigid)
+    env._order, env._rigid = names, rigid
+    for t in trees:
+        _infer(env, t, unify=True)
+    env._order = None
+    name_dims(env, names, rigid)
+    env._memo.clear()
+    env._memo_by_id.clear()
+    return env, _fix_identities(env, tree)
+
+
+def _initial_dims(env: ShapeEnv, name: str, decl: Declarations, rigid: set[str]) -> Shape:
+    kind = env.kinds[name]
+    given = decl.shapes.get(name)
+    for d in given or ():
+        if isinstance(d, str):
+            rigid.add(d)
+    if kind is Kind.SCALAR:
+        if given and any(d != 1 for d in given):
+            raise InputError(f"{name} is declared a scalar but --shape gives {given}")
+        return SCALAR_SHAPE
+    if kind is Kind.VECTOR:
+        if given and len(given) == 2 and given[1] != 1:
+            raise InputError(f"{name} is declared a vector but --shape gives two dimensions")
+        return ((given[0] if given else env.uf.fresh()), 1)
+    if given and len(given) == 2:
+        r, c = given
+        if name in env.symmetric and r != c:
+            raise InputError(f"{name} is symmetric but --shape gives {dim_text(r)}×{dim_text(c)}")
+        return (r, c)
+    if given and len(given) == 1:
+        return (given[0], given[0])
+    r = env.uf.fresh()
+    return (r, r) if name in env.symmetric else (r, env.uf.fresh())
+
+
+def fix_identities(env: ShapeEnv, tree: Node) -> Node:
+    """The tree with each `I` given the size inference found for it (claims use this too)."""
+    return _fix_identities(env, tree)
+
+
+def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
+    if not env._identity_dims:
+        return tree
+
+    def walk(n: Node) -> Node:
+        if isinstance(n, N.Identity) and n.dim is None:
+            d = env._identity_dims.get(id(n))
+            if d is None:
+                return n
+            return N.Identity(env.resolve(d), span=n.span)
+        if isinstance(n, N.Ones) and n.rows == N.BY_CONTEXT:
+            d = env._identity_dims.get(id(n))
+            return n if d is None else N.Ones(env.resolve(d), n.cols, span=n.span)
+        kids = n.children()
+        if not kids:
+            return n
+        new = tuple(walk(k) for k in kids)
+        return n if new == kids and all(a is b for a, b in zip(new, kids, strict=True)) else N.rebuild(n, new)
+
+    return walk(tree)
+
+
+def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
+    """Unify each variable's dimensions with the size of the array given for it."""
+    products: list[tuple[str, tuple[Dim, ...], int]] = []
+    for name, shape in arrays.items():
+        if name not in env.var_dims:
+            continue
+        kind = env.kinds[name]
+        # be liberal in what we accept: a column n×1 for a vector, any single number for a scalar
+        if kind is Kind.VECTOR and len(shape) == 2 and shape[1] == 1:
+            shape = (shape[0],)
+        if kind is Kind.SCALAR and len(shape) > 0 and all(x == 1 for x in shape):
+            shape = ()
+        want = {Kind.SCALAR: 0, Kind.VECTOR: 1, Kind.MATRIX: 2}[kind]
+        if len(shape) != want:
+            raise InputError(f"{name} is a {kind.value} but its value has {len(shape)} dimension(s) {tuple(shape)}")
+        dims = env.var_dims[name]
+        for d, size in zip(dims, shape, strict=False):
+            r = env.resolve(d)
+            if isinstance(r, int):
+                if r != size:
+                    raise InputError(f"{name} should have size {r} but its value has {size}")
+                continue
+            if isinstance(r, tuple):
+                products.append((name, r, size))
+                continue
+            known = env.sizes.get(r)
+            if known is not None and known != size:
+                raise InputError(
+                    f"dimension {r} is {known} elsewhere but {name} has size {size} there (shape {tuple(shape)})"
+                )
+            env.sizes[r] = size
+        if name in env.symmetric and len(shape) == 2 and shape[0] != shape[1]:
+            raise InputError(f"{name} is declared symmetric but its value is {shape[0]}×{shape[1]}")
+    _bind_products(env, products)
+
+
+def _bind_products(env: ShapeEnv, products: list[tuple[str, tuple[Dim, ...], int]]) -> None:
+    """A size that is a product (the length of vec(X), a side of A ⊗ B): check it, or infer the
+    one unknown factor from it."""
+    pending = list(products)
+    while pending:
+        progress = False
+        for item in list(pending):
+            name, dims, size = item
+            known, unknown = 1, []
+            for x in dims:
+                if isinstance(x, int):
+                    known *= x
+                elif isinstance(x, str) and x in env.sizes:
+                    known *= env.sizes[x]
+                else:
+                    unknown.append(x)
+            if not unknown:
+                if known != size:
+                    raise InputError(f"{name} should have size {dim_text(dims)} = {known} but its value has {size}")
+            elif len(set(unknown)) == 1 and len(unknown) == 1:
+                if size % known:
+                    raise InputError(f"{name} has size {size}, not a multiple of {known} as {dim_text(dims)} needs")
+                env.sizes[str(unknown[0])] = size // known
+            else:
+                continue
+            pending.remove(item)
+            progress = True
+        if not progress:
+            return
+
+
+def unbound_dims(env: ShapeEnv) -> list[str]:
+    out: list[str] = []
+    for name in env.var_dims:
+        for d in env.shape_of_var(name):
+            for x in d if isinstance(d, tuple) else (d,):
+                if isinstance(x, str) and x not in env.sizes and x not in out:
+                    out.append(x)
+    for d in env._identity_dims.values():
+        r = env.resolve(d)
+        for x in r if isinstance(r, tuple) else (r,):
+            if isinstance(x, str) and x not in env.sizes and x not in out:
+                out.append(x)
+    return out
