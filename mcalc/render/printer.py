@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mcalc import budget
 from mcalc.errors import InputError
 from mcalc.render import spelling
 from mcalc.syntax import functions
@@ -97,6 +98,7 @@ class Printer:
         self.latex = style.latex
         # the text spelling is fixed when the printer is made: Unicode, or ASCII for `--ascii`
         self.sp = spelling.current()
+        self._printed: dict[int, tuple[Node, str]] = {}
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -114,8 +116,15 @@ class Printer:
         return f"\\left({text}\\right)" if self.latex else f"({text})"
 
     def p(self, node: Node) -> str:
+        # a node prints the same wherever it sits: a derivative shares sub-trees (the Hessian of a deep
+        # chain repeats each factor), so each object is printed once, looked up by identity
+        seen = self._printed.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        budget.tick("printing the result")
         method = getattr(self, "p_" + type(node).__name__)
         result: str = method(node)
+        self._printed[id(node)] = (node, result)  # holds the node, so its id is not reused meanwhile
         return result
 
     # -- leaves --
