@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from mcalc.errors import InputError
 from mcalc.shapes import ShapeEnv
-from mcalc.syntax.nodes import Dim, Node
+from mcalc.syntax.nodes import Node
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 ENV_VAR = "MCALC_MAX_ELEMENTS"
@@ -43,25 +43,13 @@ def require(what: str, count: int) -> None:
         raise refuse(what, count)
 
 
-def _size(env: ShapeEnv, d: Dim, free: int) -> int:
-    d = env.resolve(d)
-    if isinstance(d, int):
-        return d
-    if isinstance(d, tuple):
-        total = 1
-        for x in d:
-            total *= _size(env, x, free)
-        return total
-    return env.sizes.get(d, free)
-
-
 def check_trees(env: ShapeEnv, trees: Iterable[Node], free: int = CHECK_FREE_SIZE) -> None:
     """Refuse before evaluating when a variable or any sub-expression of `trees` would be an array over
     the budget. Sizes come from the values or `--shape`; a dimension still free counts as `free`
     (--check's largest draw). The variables come first, so the message names what the user sized."""
     for name in env.kinds:
         r, c = env.shape_of_var(name)
-        require(name, _size(env, r, free) * _size(env, c, free))
+        require(name, env.size(r, free) * env.size(c, free))
     seen: set[int] = set()
     queue = list(trees)
     for node in queue:  # breadth first: the outermost oversized array is the one named
@@ -69,7 +57,7 @@ def check_trees(env: ShapeEnv, trees: Iterable[Node], free: int = CHECK_FREE_SIZ
             continue
         seen.add(id(node))
         r, c = env.shape(node)
-        require(_short(env, node), _size(env, r, free) * _size(env, c, free))
+        require(_short(env, node), env.size(r, free) * env.size(c, free))
         queue.extend(node.children())
 
 
@@ -93,8 +81,8 @@ def check_derivative(env: ShapeEnv, tree: Node, stages: Iterable[Node], wrt: Ite
     (shape(EXPR) + shape(VAR) per --wrt, as many numbers as numel(EXPR)·numel(VAR)…)."""
     check_trees(env, [tree, *stages], free)
     r, c = env.shape(tree)
-    count = _size(env, r, free) * _size(env, c, free)
+    count = env.size(r, free) * env.size(c, free)
     for var in wrt:
         vr, vc = env.shape_of_var(var)
-        count *= _size(env, vr, free) * _size(env, vc, free)
+        count *= env.size(vr, free) * env.size(vc, free)
     require("the derivative's value", count)

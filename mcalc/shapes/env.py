@@ -164,18 +164,21 @@ class ShapeEnv:
     def variables(self) -> dict[str, Shape]:
         return {name: self.shape_of_var(name) for name in self.kinds}
 
-    def size(self, d: Dim) -> int:
-        """The concrete size of a dimension once sizes are bound (for evaluation)."""
+    def size(self, d: Dim, unknown: int | None = None) -> int:
+        """The concrete size of a dimension once sizes are bound (for evaluation); a size not yet bound
+        counts as `unknown` when one is given (cost estimates), else it is an error."""
         d = self.resolve(d)
         if isinstance(d, int):
             return d
         if isinstance(d, tuple):
             total = 1
             for x in d:
-                total *= self.size(x)
+                total *= self.size(x, unknown)
             return total
         if d in self.sizes:
             return self.sizes[d]
+        if unknown is not None:
+            return unknown
         raise ShapeError(f"the size of dimension {d} is not known")
 
     def is_scalar(self, node: Node) -> bool:
