@@ -58,6 +58,5 @@ def tick(doing: str) -> None:
     if time.monotonic() > _deadline:
         stop()  # the error is reported once; rendering it must not trip the budget again
         raise BudgetError(
-            f"time budget of {_seconds:g} s used up while {doing}; "
-            f"raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
+            f"time budget of {_seconds:g} s used up while {doing}; raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
         )

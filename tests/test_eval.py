@@ -105,7 +105,10 @@ def test_functions_of_t_take_their_derivatives_by_name(tmp_path: Path) -> None:
         (["eval", "x^T A x", "--at", "x=[1,2,3]", "--at", "A=[[1,0],[0,2]]"], ["x: vector of 3", "A: 2×2"]),
         # a 2-d value makes an undeclared x a matrix (its kind from its value): 1×2 does not fit A x
         (["eval", "A x", "--at", "x=[[1,2]]", "--at", "A=[[1,0],[0,2]]"], ["x has size 1", "x: 1×2"]),
-        (["eval", "A x", "--vector", "x", "--at", "x=[[1,2]]", "--at", "A=[[1,0],[0,2]]"], ["x is a vector", "2 dimension"]),
+        (
+            ["eval", "A x", "--vector", "x", "--at", "x=[[1,2]]", "--at", "A=[[1,0],[0,2]]"],
+            ["x is a vector", "2 dimension"],
+        ),
         (["eval", "x^T x", "--at", "x=[1,NaN]"], ["value of x contains NaN or infinity"]),
         (["eval", "x^T x", "--at", "x=[1,Infinity]"], ["value of x contains NaN or infinity"]),
         (["eval", "x^T x", "--at", "x=[1,2"], ["value of x is not valid JSON"]),
