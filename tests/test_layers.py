@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "budget": {"errors"},
     "shapes": {"errors", "syntax", "shapes"},
     "calculus": {"errors", "budget", "syntax", "shapes", "calculus"},
-    "simplify": {"errors", "budget", "syntax", "shapes"},
+    "simplify": {"errors", "budget", "syntax", "shapes", "simplify"},
     "numeric": {"errors", "syntax", "shapes", "numeric"},
     "reading": {"errors", "syntax", "shapes"},
     "pipeline": {"errors", "budget", "syntax", "shapes", "reading", "calculus", "simplify", "numeric"},

@@ -159,11 +159,12 @@ def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
 
 
 def _verify_witness(expr: str, wrt: tuple[str, ...], seed: int | None) -> dict[str, Any]:
-    from mcalc.cli.commands import _check
-    from mcalc.pipeline import differentiate
+    from mcalc import pipeline
+    from mcalc.numeric.budget import CHECK_FREE_SIZE
 
-    result = differentiate(expr, list(wrt))
-    outcome = _check(result, 1 if seed is None else seed)
+    result = pipeline.differentiate(expr, list(wrt))
+    pipeline.within_budget(result, CHECK_FREE_SIZE)
+    outcome = pipeline.check(result, 1 if seed is None else seed)
     order = {1: "", 2: "²", 3: "³"}.get(len(wrt), str(len(wrt)))
     shown = f"∂{order}/" + "".join(f"∂{v}" for v in wrt) + f" {expr}"
     return {"passed": bool(outcome.passed), "max_rel_error": float(outcome.max_rel_error), "witness": shown}

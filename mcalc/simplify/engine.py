@@ -1,0 +1,211 @@
+"""The simplifier's engine: bottom-up, memoised application of one normaliser per node type, and the
+choice of the shortest equal form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from mcalc import budget
+from mcalc.errors import McalcError
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+from mcalc.syntax.sexpr import to_sexpr
+
+ZERO = N.Number(Fraction(0))
+# one normaliser per node type; filled by mcalc.simplify.rules (which imports this module, not the reverse)
+NORMALISERS: dict[type, Callable[[Simplifier, Node], Node]] = {}
+
+
+class Simplifier:
+    def __init__(self, env: ShapeEnv) -> None:
+        self.env = env
+        self.memo: dict[Node, Node] = {}
+        self._by_id: dict[int, tuple[Node, Node]] = {}  # holds each node, so its id is not reused
+        self.keys: dict[Node, tuple[int, str]] = {}
+
+    # -- engine --
+    def __call__(self, node: Node) -> Node:
+        return self.simp(node)
+
+    def simp(self, node: Node) -> Node:
+        budget.tick("simplifying")
+        seen = self._by_id.get(id(node))  # identity first: see ShapeEnv.shape
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        done = self.memo.get(node)
+        if done is not None:
+            self._by_id[id(node)] = (node, done)
+            return done
+        kids = node.children()
+        if kids:
+            new_kids = tuple(self.simp(k) for k in kids)
+            current = N.rebuild(node, new_kids)
+        else:
+            current = node
+        rule = NORMALISERS.get(type(current))
+        result = rule(self, current) if rule is not None else current
+        if result is not current:
+            result = self._keep_shape(current, result)
+        self.memo[node] = result
+        self.memo.setdefault(result, result)
+        self._by_id[id(node)] = (node, result)
+        return result
+
+    def _keep_shape(self, before: Node, after: Node) -> Node:
+        """A rewrite never changes a shape; a sum that lost its matrix terms (2 + (x − x)) still
+        broadcasts its scalar over every entry."""
+        want, got = self.env.shape(before), self.env.shape(after)
+        if want == got:
+            return after
+        if got == (1, 1):
+            return N.Mul((after, N.Ones(*want))) if not self.is_zero(after) else N.Zero(*want)
+        raise AssertionError(f"simplification changed a shape from {want} to {got}")
+
+    def key(self, node: Node) -> tuple[int, str]:
+        """Total order used for canonical choices: fewer transposes first, then the S-expression."""
+        k = self.keys.get(node)
+        if k is None:
+            # built from the children's cached keys: each distinct subtree is printed once
+            kids = node.children()
+            child_keys = [self.key(c) for c in kids]
+            flips = sum(ck[0] for ck in child_keys) + isinstance(node, (N.Transpose, N.Inverse))
+            text = to_sexpr(node, [ck[1] for ck in child_keys]) if kids else to_sexpr(node)
+            k = (flips, text)
+            self.keys[node] = k
+        return k
+
+    # -- helpers --
+    def zero_like(self, node: Node) -> Node:
+        r, c = self.env.shape(node)
+        if r == 1 and c == 1:
+            return ZERO
+        return N.Zero(r, c)
+
+    def is_zero(self, node: Node) -> bool:
+        return isinstance(node, N.Zero) or (isinstance(node, N.Number) and node.value == 0)
+
+    def is_scalar(self, node: Node) -> bool:
+        return self.env.is_scalar(node)
+
+    def is_symmetric(self, node: Node) -> bool:
+        env = self.env
+        if env.is_scalar(node):
+            return True
+        if isinstance(node, N.Symbol):
+            return node.name in env.symmetric
+        if isinstance(node, (N.Identity, N.Ones)):
+            r, c = env.shape(node)
+            return r == c
+        if isinstance(node, N.Zero):
+            return node.rows == node.cols
+        if isinstance(node, N.Diag):
+            return env.is_vector(node.arg)
+        if isinstance(node, (N.Inverse, N.Power, N.Apply, N.ElementPower)):
+            return self.is_symmetric(node.children()[0])
+        if isinstance(node, (N.Add, N.Hadamard)):
+            return all(self.is_symmetric(t) for t in node.children())
+        if isinstance(node, N.Mul):
+            chain = [f for f in node.factors if not env.is_scalar(f)]
+            if len(chain) == 1:
+                return self.is_symmetric(chain[0])
+            flipped = [self.simp(N.Transpose(f)) for f in reversed(chain)]
+            return flipped == chain
+        if isinstance(node, N.Kron):
+            return self.is_symmetric(node.left) and self.is_symmetric(node.right)
+        return False
+
+    def make_mul(self, coef: Fraction, factors: list[Node], like: Node) -> Node:
+        if coef == 0:
+            return self.zero_like(like)
+        out: list[Node] = [] if coef == 1 else [N.Number(coef)]
+        out.extend(factors)
+        if not out:
+            return N.Number(coef)
+        if len(out) == 1:
+            return out[0]
+        return N.Mul(tuple(out))
+
+
+def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
+    """c·rest → (c, factors of rest)."""
+    if isinstance(node, N.Number):
+        return node.value, []
+    if isinstance(node, N.Mul):
+        if isinstance(node.factors[0], N.Number):
+            return node.factors[0].value, list(node.factors[1:])
+        return Fraction(1), list(node.factors)
+    return Fraction(1), [node]
+
+
+def _power_parts(node: Node) -> tuple[Node, Fraction]:
+    if isinstance(node, N.Power):
+        return node.base, node.exponent
+    return node, Fraction(1)
+
+
+# --- normalisers, one per node type ---
+
+
+def simplify(node: Node, env: ShapeEnv) -> Node:
+    return Simplifier(env).simp(node)
+
+
+EXPAND_LIMIT = 200  # nodes: a larger result is not multiplied out (an MLP's would explode)
+
+
+def distribute(node: Node, env: ShapeEnv, limit: int = 4 * EXPAND_LIMIT) -> Node | None:
+    """Products and elementwise products multiplied out over sums, everywhere; None if too large.
+    A scalar term of a matrix sum stands for that scalar times 𝟙: A(1 + v) = A𝟙 + Av."""
+    budget = [limit]
+
+    def spread(n: Node) -> Node:
+        """Distribute at the top of `n`, whose children are already multiplied out."""
+        if not isinstance(n, (N.Mul, N.Hadamard)):
+            return n
+        factors = n.children()
+        for i, f in enumerate(factors):
+            if isinstance(f, N.Add):
+                budget[0] -= len(f.terms)
+                if budget[0] < 0:
+                    raise OverflowError
+                r, c = env.shape(f)
+                terms = [N.Mul((t, N.Ones(r, c))) if env.is_scalar(t) and (r, c) != (1, 1) else t for t in f.terms]
+                cls = type(n)
+                return N.Add(tuple(spread(cls((*factors[:i], t, *factors[i + 1 :]))) for t in terms))
+        return n
+
+    memo: dict[Node, Node] = {}
+
+    def walk(n: Node) -> Node:
+        done = memo.get(n)
+        if done is None:
+            kids = n.children()
+            done = spread(N.rebuild(n, tuple(walk(k) for k in kids)) if kids else n)
+            memo[n] = done
+        return done
+
+    try:
+        return walk(node)
+    except (OverflowError, RecursionError):
+        return None
+
+
+def shortest(node: Node, simp: Simplifier) -> Node:
+    """The simplified result, or its multiplied-out form when that is shorter: y ⊙ (1 − σ) −
+    (1 − y) ⊙ σ becomes y − σ, while −2Φᵀ(y − Φθ) stays factored."""
+    size = N.tree_size(node)
+    if size > EXPAND_LIMIT:
+        return node
+    expanded = distribute(node, simp.env)
+    if expanded is None:
+        return node
+    try:
+        candidate = simp(expanded)
+    except (McalcError, AssertionError):  # an alternative form only: never a reason to fail
+        return node
+    if N.contains_type(candidate, N.Ones) and not N.contains_type(node, N.Ones):
+        return node  # A𝟙 is shorter only on paper: 𝟙 has no input spelling
+    # clearly shorter only: σ(1 − σ) stays as textbooks write it rather than σ − σ²
+    return candidate if N.tree_size(candidate) <= 0.75 * size else node

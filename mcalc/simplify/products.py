@@ -1,0 +1,249 @@
+"""Normalisers of sums and products: like terms merged, common factors pulled out, chains of factors
+cancelled, merged into powers and put in their least orientation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from mcalc.simplify.engine import Simplifier, _power_parts, split_coefficient
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+
+def _add(s: Simplifier, node: Node) -> Node:
+    assert isinstance(node, N.Add)
+    flat: list[Node] = []
+    for t in node.terms:
+        if isinstance(t, N.Add):
+            flat.extend(t.terms)
+        elif not s.is_zero(t):
+            flat.append(t)
+    order: list[tuple[Node, ...]] = []
+    coefs: dict[tuple[Node, ...], Fraction] = {}
+    for t in flat:
+        c, rest = split_coefficient(t)
+        k = tuple(rest)
+        if k not in coefs:
+            order.append(k)
+            coefs[k] = Fraction(0)
+        coefs[k] += c
+    # terms in order of appearance (a product rule reads d(A)B + A d(B)), positive terms first
+    order.sort(key=lambda k: coefs[k] < 0)
+    terms: list[Node] = []
+    for k in order:
+        c = coefs[k]
+        if c == 0:
+            continue
+        terms.append(s.make_mul(c, list(k), node))
+    if not terms:
+        return s.zero_like(node)
+    if len(terms) == 1:
+        return terms[0]
+    return _factor_common(s, terms, node)
+
+
+def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
+    """Pull a common rightmost (then leftmost) matrix factor out of two or more terms."""
+    whole = s.env.shape(like)
+    for side in (-1, 0):
+        groups: dict[Node, list[int]] = {}
+        for i, t in enumerate(terms):
+            chain = _chain_of(s, t)
+            # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
+            if len(chain) >= 2 and s.env.shape(t) == whole:
+                groups.setdefault(chain[side], []).append(i)
+        for factor, members in groups.items():
+            if len(members) < 2:
+                continue
+            rests: list[Node] = []
+            for i in members:
+                rests.append(_drop_factor(s, terms[i], factor, side))
+            inner = s.simp(N.Add(tuple(rests)))
+            common = _common_coefficient(inner)
+            if common != 1:
+                assert isinstance(inner, N.Add)
+                inner = N.Add(
+                    tuple(s.make_mul(split_coefficient(t)[0] / common, split_coefficient(t)[1], t) for t in inner.terms)
+                )
+            body = (inner, factor) if side == -1 else (factor, inner)
+            combined = N.Mul(((N.Number(common),) if common != 1 else ()) + body)
+            new_terms = [t for i, t in enumerate(terms) if i not in members]
+            new_terms.insert(members[0], combined)
+            if len(new_terms) == 1:
+                return combined
+            return _factor_common(s, new_terms, like)
+    return N.Add(tuple(terms))
+
+
+def _common_coefficient(node: Node) -> Fraction:
+    """2A + 2Aᵀ → 2; −A − Aᵀ → −1; mixed signs or no common factor → 1."""
+    if not isinstance(node, N.Add):
+        return Fraction(1)
+    coefs = [split_coefficient(t)[0] for t in node.terms]
+    first = coefs[0]
+    if all(c == first for c in coefs):
+        return first
+    return Fraction(1)
+
+
+def _chain_of(s: Simplifier, term: Node) -> list[Node]:
+    if isinstance(term, N.Mul):
+        return [f for f in term.factors if not s.is_scalar(f)]
+    return []
+
+
+def _drop_factor(s: Simplifier, term: Node, factor: Node, side: int) -> Node:
+    assert isinstance(term, N.Mul)
+    fs = list(term.factors)
+    positions = [i for i, f in enumerate(fs) if f == factor and not s.is_scalar(f)]
+    fs.pop(positions[side])
+    return fs[0] if len(fs) == 1 else N.Mul(tuple(fs))
+
+
+def _mul(s: Simplifier, node: Node) -> Node:
+    assert isinstance(node, N.Mul)
+    env = s.env
+    raw: list[Node] = []
+    all_scalar_outside = [env.is_scalar(f) for f in node.factors]
+    for i, f in enumerate(node.factors):
+        if isinstance(f, N.Mul):
+            others_scalar = all(all_scalar_outside[:i] + all_scalar_outside[i + 1 :])
+            if env.is_scalar(f) and not others_scalar and any(not env.is_scalar(g) for g in f.factors):
+                raw.append(f)  # a scalar sub-product such as (xᵀa) stays one factor
+            else:
+                raw.extend(f.factors)
+        else:
+            raw.append(f)
+    coef = Fraction(1)
+    scalars: list[Node] = []
+    chain: list[Node] = []
+    for f in raw:
+        if isinstance(f, N.Number):
+            coef *= f.value
+        elif s.is_zero(f):
+            return s.zero_like(node)
+        elif env.is_scalar(f):
+            scalars.append(f)
+        else:
+            chain.append(f)
+    if coef == 0:
+        return s.zero_like(node)
+    scalars = _merge_scalar_powers(s, scalars)
+    if any(isinstance(x, N.Number) for x in scalars):
+        for x in [x for x in scalars if isinstance(x, N.Number)]:
+            coef *= x.value
+        scalars = [x for x in scalars if not isinstance(x, N.Number)]
+    chain = _cancel_chain(s, chain)
+    inner_scalars, chain = _extract_scalar_segments(s, chain)
+    if inner_scalars:
+        return s.simp(N.Mul((N.Number(coef), *scalars, *inner_scalars, *chain)))
+    if len(chain) > 1 and _chain_is_scalar(s, chain):
+        chain = _least_orientation(s, chain)
+    scalars.sort(key=s.key)
+    factors = scalars + chain
+    if not factors:
+        return N.Number(coef)
+    if coef == 1 and len(factors) == 1:
+        return factors[0]
+    result = s.make_mul(coef, factors, node)
+    if coef != 1 and len(factors) == 1 and isinstance(factors[0], N.Mul):
+        return s.simp(result)
+    return result
+
+
+def _extract_scalar_segments(s: Simplifier, chain: list[Node]) -> tuple[list[Node], list[Node]]:
+    """b xᵀ a → (xᵀa) b: a row-times-column stretch inside a longer chain is a scalar."""
+    env = s.env
+    n = len(chain)
+    if n < 3:
+        return [], chain
+    for i in range(n):
+        if env.shape(chain[i])[0] != 1:
+            continue
+        for j in range(i + 1, n):
+            if env.shape(chain[j])[1] == 1:
+                if i == 0 and j == n - 1:
+                    break
+                segment = N.Mul(tuple(chain[i : j + 1]))
+                return [segment], chain[:i] + chain[j + 1 :]
+        break
+    return [], chain
+
+
+def _chain_is_scalar(s: Simplifier, chain: list[Node]) -> bool:
+    r, _ = s.env.shape(chain[0])
+    _, c = s.env.shape(chain[-1])
+    return r == 1 and c == 1
+
+
+def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
+    flipped = [s.simp(N.Transpose(f)) for f in reversed(chain)]
+    if s.key(N.Mul(tuple(flipped))) < s.key(N.Mul(tuple(chain))):
+        return flipped
+    return chain
+
+
+def _merge_powers(
+    factors: list[Node], power_type: type[N.Power] | type[N.ElementPower], make: Callable[[Node, Fraction], Node]
+) -> list[Node]:
+    """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance."""
+    exps: dict[Node, Fraction] = {}
+    for x in factors:
+        base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, Fraction(1))
+        exps[base] = exps.get(base, Fraction(0)) + p
+    return [base if p == 1 else make(base, p) for base, p in exps.items() if p != 0]
+
+
+def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
+    merged = _merge_powers(scalars, N.Power, lambda b, p: s.simp(N.Power(b, p)))
+    return _logistic(merged, N.Power)
+
+
+def _logistic(factors: list[Node], power_type: type[N.Power] | type[N.ElementPower]) -> list[Node]:
+    """exp(u) (1 + exp(u))⁻¹ → σ(u): the logistic function, as textbooks write the softplus slope."""
+    for i, f in enumerate(factors):
+        if not (isinstance(f, N.Apply) and f.func == "exp"):
+            continue
+        one_plus = N.Add((N.Number(Fraction(1)), f))
+        for j, g in enumerate(factors):
+            if isinstance(g, power_type) and g.exponent == -1 and g.base == one_plus:
+                rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                return [N.Apply("sigmoid", f.arg), *rest]
+    return factors
+
+
+def _cancel_chain(s: Simplifier, chain: list[Node]) -> list[Node]:
+    """Drop identities, cancel X X⁻¹, and merge equal neighbours into powers."""
+    out: list[Node] = []
+    for f in chain:
+        if isinstance(f, N.Identity) and (out or len(chain) > 1):
+            continue
+        if out:
+            prev = out[-1]
+            if _are_inverses(s, prev, f):
+                out.pop()
+                continue
+            pb, pp = _power_parts(prev)
+            fb, fp = _power_parts(f)
+            if pb == fb and not isinstance(pb, N.Identity):
+                r, c = s.env.shape(pb)
+                if r == c:
+                    out.pop()
+                    total = pp + fp
+                    if total != 0:
+                        out.append(pb if total == 1 else N.Power(pb, total))
+                    continue
+        out.append(f)
+    if not out and chain:
+        r, _ = s.env.shape(chain[0])
+        return [N.Identity(r)]
+    return out
+
+
+def _are_inverses(s: Simplifier, a: Node, b: Node) -> bool:
+    return (
+        (isinstance(b, N.Inverse) and b.arg == a)
+        or (isinstance(a, N.Inverse) and a.arg == b)
+        or (isinstance(a, N.Transpose) and isinstance(b, N.Transpose) and _are_inverses(s, a.arg, b.arg))
+    )
