@@ -98,6 +98,14 @@ class Derivative:
 
         return render_numpy(self._result)
 
+    def to_sympy(self) -> Any:
+        """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this
+        layout, built from mcalc's result; in the mixed layout its entries, unfolded column-major, are
+        `value()`. Imports sympy."""
+        from mcalc.render.sympy_expr import to_sympy
+
+        return to_sympy(self._result, self._layout)
+
     def to_function(self) -> Callable[..., NDArray[np.float64]]:
         """`numpy_source` as a Python function: parameters are the variables in order of appearance."""
         from mcalc.render.numpy_code import function_name

@@ -82,7 +82,8 @@ def test_squared_norm_claimed_x_misses_the_factor_2() -> None:
 def test_bilinear_form_claimed_b_a_transpose_is_the_transpose() -> None:
     code, obj, _ = claim("a^T X b", "X", "b a^T")
     assert code == 0 and obj["verdict"] == "layout" and obj["expected"] == "abᵀ"
-    assert obj["shape"] == "m×n" and obj["claim_shape"] == "n×m"
+    assert obj["shape"] == ["m", "n"] and obj["claim_shape"] == ["n", "m"]
+    assert obj["display_shape"] == "m×n" and obj["claim_display_shape"] == "n×m"
 
 
 # --- every other verdict, each from a real claim ---

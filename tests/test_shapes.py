@@ -134,9 +134,11 @@ def test_square_only_operators_make_the_matrix_square(expr: str) -> None:
 
 
 def test_shape_of_the_expression() -> None:
-    assert shape_json("a^T X b")["shape"] == "scalar"
-    assert shape_json("A B", "--shape", "A=3x4,B=4x5")["shape"] == "3×5"
-    assert shape_json("kron(A, B)", "--shape", "A=2x3", "--shape", "B=4x5")["shape"] == "8×15"
+    assert shape_json("a^T X b")["shape"] == []
+    assert shape_json("A B", "--shape", "A=3x4,B=4x5")["shape"] == [3, 5]
+    assert shape_json("kron(A, B)", "--shape", "A=2x3", "--shape", "B=4x5")["shape"] == [8, 15]
+    assert shape_json("A x")["shape"] == ["m"] and shape_json("x^T A")["shape"] == [1, "n"]
+    assert shape_json("A B", "--shape", "A=3x4,B=4x5")["display_shape"] == "3×5"
 
 
 # --- --shape ---

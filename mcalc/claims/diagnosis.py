@@ -57,6 +57,8 @@ class Verdict:
     details: dict[str, Any] = field(default_factory=dict)
     points: int = 0
     sizes: dict[str, list[int]] = field(default_factory=dict)
+    dims: list[str | int] = field(default_factory=list)  # `shape` as JSON gives it: [] scalar, [m] column
+    claim_dims: list[str | int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -87,8 +89,10 @@ class Verdict:
             "method": self.method,
             "expected": self.expected,
             "claim_simplified": self.claim,
-            "shape": self.shape,
-            "claim_shape": self.claim_shape,
+            "shape": self.dims,
+            "claim_shape": self.claim_dims,
+            "display_shape": self.shape,
+            "claim_display_shape": self.claim_shape,
             "details": self.details,
             "points": self.points,
             "sizes": self.sizes,
@@ -211,6 +215,7 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
     from mcalc import pipeline
     from mcalc.numeric.check import domain_of
     from mcalc.render.printer import render_text
+    from mcalc.render.report import dims_json
     from mcalc.shapes import shape_text
     from mcalc.simplify import Simplifier
     from mcalc.syntax import nodes as N
@@ -248,6 +253,8 @@ def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None)
         claim=render_text(claim_s),
         shape=shape_text(t_shape),
         claim_shape=shape_text(c_shape),
+        dims=dims_json(env, t_shape),
+        claim_dims=dims_json(env, c_shape),
     )
     flipped_shape = (t_shape[1], t_shape[0])
     if c_shape != t_shape and c_shape != flipped_shape:

@@ -22,6 +22,35 @@ class OutputFormat(enum.StrEnum):
     numpy = "numpy"
     index = "index"  # type: ignore[assignment]  # shadows str.index, on purpose
     vec = "vec"
+    sympy = "sympy"
+
+
+class Command(enum.StrEnum):
+    diff = "diff"
+    check = "check"
+    eval = "eval"
+    shape = "shape"
+    identities = "identities"
+
+
+# The one table of which command prints which --format; any other is refused (exit 2), never ignored.
+FORMATS: dict[Command, tuple[OutputFormat, ...]] = {
+    Command.diff: tuple(OutputFormat),
+    Command.check: (OutputFormat.text, OutputFormat.json),
+    Command.eval: (OutputFormat.text, OutputFormat.json),
+    Command.shape: (OutputFormat.text, OutputFormat.json),
+    Command.identities: (OutputFormat.text, OutputFormat.json),
+}
+
+
+def _format(command: Command, fmt: OutputFormat | None) -> str | None:
+    """The format's name, or a usage error (exit 2) when `command` does not print it."""
+    if fmt is None or fmt in FORMATS[command]:
+        return None if fmt is None else fmt.value
+    supported = ", ".join(f.value for f in FORMATS[command])
+    raise typer.BadParameter(
+        f"mcalc {command.value} does not print {fmt.value}; it prints {supported}", param_hint="--format"
+    )
 
 
 class LayoutChoice(enum.StrEnum):
@@ -321,7 +350,7 @@ def diff(
                 expr=expr,
                 wrt=wrt,
                 decl=commands.Decl(scalar, vector, matrix, symmetric, shape),
-                fmt=None if fmt is None else fmt.value,
+                fmt=_format(Command.diff, fmt),
                 layout=layout.value,
                 check=check,
                 seed=seed,
@@ -372,7 +401,7 @@ def check_claim(
                 claim=claim,
                 file=file,
                 decl=commands.Decl(scalar, vector, matrix, symmetric, shape),
-                fmt=None if fmt is None else fmt.value,
+                fmt=_format(Command.check, fmt),
                 seed=seed,
                 debug=debug,
                 at=at,
@@ -406,7 +435,7 @@ def eval_(
     raise typer.Exit(
         commands.run_eval(
             expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape),
-            None if fmt is None else fmt.value, debug,
+            _format(Command.eval, fmt), debug,
         )
     )  # fmt: skip
 
@@ -436,7 +465,7 @@ def shape_(
     raise typer.Exit(
         commands.run_shape(
             expr, commands.Decl(scalar, vector, matrix, symmetric, shape),
-            None if fmt is None else fmt.value, debug, at,
+            _format(Command.shape, fmt), debug, at,
         )
     )  # fmt: skip
 
@@ -459,4 +488,4 @@ def identities(
     """
     from mcalc.cli import commands
 
-    raise typer.Exit(commands.run_identities(search, verify, None if fmt is None else fmt.value, seed))
+    raise typer.Exit(commands.run_identities(search, verify, _format(Command.identities, fmt), seed))

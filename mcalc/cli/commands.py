@@ -94,6 +94,8 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
         return _internal_error(exc, fmt, debug)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         return _internal_error(exc, fmt, debug)
+    finally:
+        budget.stop()  # the deadline is this command's: a library call later in the process has none
 
 
 def _int_text_limit(exc: ValueError) -> bool:
@@ -239,6 +241,11 @@ def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
         from mcalc.render.numpy_code import render_numpy
 
         payload["numpy"] = render_numpy(result)
+    if fmt == "sympy":
+        from mcalc.pipeline import Layout
+        from mcalc.render.sympy_expr import sympy_source
+
+        payload["sympy"] = sympy_source(result, Layout(payload["layout"]))
 
 
 def _load(specs: list[str]) -> dict[str, Any]:
@@ -372,7 +379,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
 def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str] | None = None) -> int:
     def body() -> int:
         from mcalc import pipeline
-        from mcalc.render.report import variables_json
+        from mcalc.render.report import dims_json, variables_json
         from mcalc.shapes import shape_text
 
         raw = _load(at or [])
@@ -384,7 +391,8 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
         read = reading.read(env, tree)
         payload = {
             "expression": expr,
-            "shape": shape_text(env.concrete(env.shape(tree))),
+            "shape": dims_json(env, env.shape(tree)),
+            "display_shape": shape_text(env.concrete(env.shape(tree))),
             "variables": variables_json(env),
             "kinds": {n: k.value for n, k in env.kinds.items()},
             "reading": read.to_json(),

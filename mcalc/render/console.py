@@ -116,8 +116,8 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
         for step in payload.get("steps_latex", []):
             out(step)
         return
-    if fmt == "numpy":
-        out(payload["numpy"])
+    if fmt in ("numpy", "sympy"):
+        out(payload[fmt])
         return
     if fmt == "index":
         out(payload["index"])
@@ -169,7 +169,7 @@ def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
         print_json(payload)
         return
     warn(payload.get("warnings", []))
-    out(f"{payload['expression']} : {payload['shape']}")
+    out(f"{payload['expression']} : {payload['display_shape']}")
     for name, dims in payload["variables"].items():
         kind = payload["kinds"][name]
         shown = "×".join(str(d) for d in dims) if dims else "1"

@@ -91,6 +91,14 @@ def _json_dim(env: ShapeEnv, d: Dim) -> str | int:
         return dim_text(d)
 
 
+def dims_json(env: ShapeEnv, shape: tuple[Dim, Dim]) -> list[str | int]:
+    """A matrix shape as JSON's `shape`: [] a scalar, [m] a column, [1, n] a row, [m, n] a matrix; sizes
+    where known, dimension names otherwise."""
+    r, c = shape
+    dims = [] if (r, c) == (1, 1) else [r] if c == 1 else [r, c]
+    return [_json_dim(env, d) for d in dims]
+
+
 def layout_free_dims(result: Result) -> list[Dim]:
     dims = _dims_of(result.env, result.tree)
     for v in result.wrt:

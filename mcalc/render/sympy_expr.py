@@ -1,0 +1,309 @@
+"""A derivative as a SymPy matrix expression, for those who continue in SymPy (`Derivative.to_sympy()`,
+`mcalc diff --format sympy`).
+
+Built from mcalc's own result tree, node by node (SymPy never differentiates or parses anything here):
+a matrix is a `MatrixSymbol` with its dimensions as positive integer symbols, a vector an m×1
+`MatrixSymbol`, a scalar a `Symbol`; `Trace`, `Determinant`, `Inverse`, `HadamardProduct`,
+`KroneckerProduct`, `ElementwiseApplyFunction` (exp, tanh, ... entry by entry), `DiagMatrix`/`DiagonalOf`.
+What SymPy has no class for is a `FunctionMatrix` with the entries spelled out: vec (columns stacked),
+unvec and the commutation matrix Kₘₙ. A scalar-valued product (xᵀAx, a 1×1 matrix in SymPy) becomes the
+scalar `Trace(xᵀAx)`, and a scalar meeting a matrix in a sum or an elementwise operation applies to every
+entry (a `OneMatrix` times the scalar), as in mcalc.
+
+The expression is the derivative in the layout asked for; in the default (mixed) layout its entries,
+unfolded column-major into shape(EXPR) + shape(VAR), are the contract's `value`. sympy is imported lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from mcalc.errors import NoRuleError
+from mcalc.pipeline import Layout, Result, displayed
+from mcalc.shapes import ShapeEnv
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Dim, Node
+
+Expr = Any  # a sympy expression; loose so that this module imports without sympy
+
+
+def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
+    """The derivative of `result` in `layout` as a SymPy expression."""
+    return SympyBuilder(result.env)(displayed(result.final, layout, result.env))
+
+
+def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:
+    """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …`."""
+    import sympy
+
+    expr = to_sympy(result, layout)
+    lines = ["from sympy import *", "from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction"]
+    lines.append("from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf")
+    dims = sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer), key=str)
+    if dims:
+        names = " ".join(str(d) for d in dims)
+        lines.append(f"{', '.join(str(d) for d in dims)}, = symbols({names!r}, integer=True, positive=True)")
+    for sym in sorted(expr.atoms(sympy.MatrixSymbol), key=str):
+        lines.append(f"{_py(sym.name)} = MatrixSymbol({sym.name!r}, {sym.shape[0]}, {sym.shape[1]})")
+    for sym in sorted((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer), key=str):
+        lines.append(f"{_py(sym.name)} = Symbol({sym.name!r}, real=True)")
+    lines.append(f"derivative = {sympy.sstr(expr)}")
+    return "\n".join(lines)
+
+
+def _py(name: str) -> str:
+    """A Python identifier for a SymPy name (θ is one already; A′(t) is not)."""
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+
+
+def _elementwise(f: Callable[[Expr], Expr], arg: Expr) -> Expr:
+    """f applied to every entry of the matrix expression `arg`."""
+    import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    d = sympy.Dummy("d", real=True)
+    return ElementwiseApplyFunction(sympy.Lambda(d, f(d)), arg)
+
+
+def _relu(x: Expr) -> Expr:
+    import sympy
+
+    return sympy.Max(x, 0)
+
+
+def _sigmoid(x: Expr) -> Expr:
+    import sympy
+
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _functions() -> dict[str, Callable[[Expr], Expr]]:
+    import sympy
+
+    return {
+        "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+        "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+        "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "sign": sympy.sign,
+        "step": lambda x: sympy.Heaviside(x, 0), "relu": _relu, "sigmoid": _sigmoid,
+    }  # fmt: skip
+
+
+class SympyBuilder:
+    """Node → SymPy, with the shapes of `env` (a vector is m×1, a scalar 1×1)."""
+
+    def __init__(self, env: ShapeEnv) -> None:
+        self.env = env
+
+    def dim(self, d: Dim | None) -> Expr:
+        import sympy
+
+        d = self.env.resolve(d) if d is not None else d
+        if isinstance(d, int):
+            return sympy.Integer(d)
+        if isinstance(d, tuple):
+            return functools.reduce(operator.mul, (self.dim(x) for x in d), sympy.Integer(1))
+        return sympy.Symbol(str(d), integer=True, positive=True)
+
+    def shape(self, node: Node) -> tuple[Expr, Expr]:
+        r, c = self.env.shape(node)
+        return self.dim(r), self.dim(c)
+
+    def scalar(self, node: Node) -> bool:
+        return bool(self.env.shape(node) == (1, 1))
+
+    def __call__(self, node: Node) -> Expr:
+        import sympy
+
+        out = self.build(node)
+        if self.scalar(node) and isinstance(out, sympy.MatrixExpr):
+            return sympy.Trace(out)  # xᵀAx is 1×1 in SymPy; its trace is the scalar mcalc means
+        return out
+
+    def broadcast(self, node: Node, value: Expr, like: Node) -> Expr:
+        """A scalar in a sum or elementwise operation with a matrix: the scalar in every entry."""
+        import sympy
+
+        if self.scalar(node) and not self.scalar(like):
+            return value * sympy.OneMatrix(*self.shape(like))
+        return value
+
+    def build(self, node: Node) -> Expr:
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None:
+            raise NoRuleError(f"{type(node).__name__} has no SymPy form in mcalc's export")
+        result: Expr = method(node)
+        return result
+
+    # --- leaves
+
+    def _Symbol(self, node: N.Symbol) -> Expr:
+        import sympy
+
+        if self.scalar(node):
+            return sympy.Symbol(node.name, real=True)
+        return sympy.MatrixSymbol(node.name, *self.shape(node))
+
+    def _Number(self, node: N.Number) -> Expr:
+        import sympy
+
+        return sympy.Rational(node.value.numerator, node.value.denominator)
+
+    def _Identity(self, node: N.Identity) -> Expr:
+        import sympy
+
+        return sympy.Identity(self.shape(node)[0])
+
+    def _Ones(self, node: N.Ones) -> Expr:
+        import sympy
+
+        return sympy.OneMatrix(*self.shape(node))
+
+    def _Zero(self, node: N.Zero) -> Expr:
+        import sympy
+
+        return sympy.ZeroMatrix(*self.shape(node))
+
+    def _Commutation(self, node: N.Commutation) -> Expr:
+        """Kₘₙ vec(M) = vec(Mᵀ) for an m×n M: row i = r·n + c takes vec(M)'s entry j = c·m + r."""
+        import sympy
+
+        m, n = self.dim(node.rows), self.dim(node.cols)
+        i, j = sympy.symbols("i j", integer=True, nonnegative=True)
+        source = sympy.Mod(i, n) * m + sympy.floor(i / n)
+        return sympy.FunctionMatrix(m * n, m * n, sympy.Lambda((i, j), sympy.KroneckerDelta(j, source)))
+
+    def _FunctionOf(self, node: N.FunctionOf) -> Expr:
+        """A(t) and its derivatives: a matrix symbol per derivative (`A′(t)`); f(t) a SymPy function of t."""
+        import sympy
+
+        t = sympy.Symbol(node.param, real=True)
+        if self.scalar(node):
+            f = sympy.Function(node.name)(t)
+            return f.diff(t, node.order) if node.order else f
+        return sympy.MatrixSymbol(f"{node.name}{'′' * node.order}({node.param})", *self.shape(node))
+
+    # --- operators
+
+    def _Add(self, node: N.Add) -> Expr:
+        return functools.reduce(operator.add, (self.broadcast(t, self(t), node) for t in node.terms))
+
+    def _Mul(self, node: N.Mul) -> Expr:
+        return functools.reduce(operator.mul, (self(f) for f in node.factors))
+
+    def _Hadamard(self, node: N.Hadamard) -> Expr:
+        import sympy
+
+        scalars = [self(f) for f in node.factors if self.scalar(f)]
+        arrays = [self(f) for f in node.factors if not self.scalar(f)]
+        coefficient = functools.reduce(operator.mul, scalars, sympy.Integer(1))
+        if not arrays:
+            return coefficient
+        product = arrays[0] if len(arrays) == 1 else sympy.HadamardProduct(*arrays)
+        return coefficient * product
+
+    def _Kron(self, node: N.Kron) -> Expr:
+        import sympy
+
+        left, right = self(node.left), self(node.right)
+        if self.scalar(node.left) or self.scalar(node.right):
+            return left * right
+        return sympy.KroneckerProduct(left, right)
+
+    def _Transpose(self, node: N.Transpose) -> Expr:
+        import sympy
+
+        arg = self(node.arg)
+        return arg if self.scalar(node.arg) else sympy.Transpose(arg)
+
+    def _Inverse(self, node: N.Inverse) -> Expr:
+        import sympy
+
+        arg = self(node.arg)
+        return 1 / arg if self.scalar(node.arg) else sympy.Inverse(arg)
+
+    def _Power(self, node: N.Power) -> Expr:
+        import sympy
+
+        e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
+        base = self(node.base)
+        return base**e if self.scalar(node.base) else sympy.MatPow(base, e)
+
+    def _ElementPower(self, node: N.ElementPower) -> Expr:
+        import sympy
+
+        e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
+        base = self(node.base)
+        return base**e if self.scalar(node.base) else sympy.HadamardPower(base, e)
+
+    def _Trace(self, node: N.Trace) -> Expr:
+        import sympy
+
+        return self(node.arg) if self.scalar(node.arg) else sympy.Trace(self(node.arg))
+
+    def _Det(self, node: N.Det) -> Expr:
+        import sympy
+
+        return self(node.arg) if self.scalar(node.arg) else sympy.Determinant(self(node.arg))
+
+    def _LogDet(self, node: N.LogDet) -> Expr:
+        import sympy
+
+        return sympy.log(self._Det(N.Det(node.arg)))
+
+    def _Apply(self, node: N.Apply) -> Expr:
+        f = _functions().get(node.func)
+        if f is None:
+            raise NoRuleError(f"{node.func} has no SymPy form in mcalc's export")
+        arg = self(node.arg)
+        return f(arg) if self.scalar(node.arg) else _elementwise(f, arg)
+
+    def _Norm(self, node: N.Norm) -> Expr:
+        import sympy
+
+        if self.scalar(node.arg):
+            return sympy.Abs(self(node.arg))
+        if node.p == 1:
+            return self._entry_sum(node.arg, lambda a: _elementwise(sympy.Abs, a))
+        arg = self(node.arg)
+        return sympy.sqrt(sympy.Trace(arg.T * arg))  # ‖M‖_F² = tr(MᵀM)
+
+    def _Sum(self, node: N.Sum) -> Expr:
+        if self.scalar(node.arg):
+            return self(node.arg)
+        return self._entry_sum(node.arg, lambda a: a)
+
+    def _entry_sum(self, arg: Node, entries: Callable[[Expr], Expr]) -> Expr:
+        """Σᵢⱼ of an elementwise image M of the r×c array `arg`: tr(𝟙ᵀM), 𝟙 the r×c matrix of ones."""
+        import sympy
+
+        r, c = self.shape(arg)
+        return sympy.Trace(sympy.OneMatrix(c, r) * entries(self(arg)))
+
+    def _Diag(self, node: N.Diag) -> Expr:
+        from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
+
+        arg = self(node.arg)
+        if self.env.shape(node.arg)[1] == 1:
+            return DiagMatrix(arg)  # a vector to a diagonal matrix
+        return DiagonalOf(arg)
+
+    def _Vec(self, node: N.Vec) -> Expr:
+        """vec(M)ᵢ = M[i mod m, ⌊i/m⌋]: the columns stacked."""
+        import sympy
+
+        arg = self(node.arg)
+        m, n = self.shape(node.arg)
+        i, j = sympy.symbols("i j", integer=True, nonnegative=True)
+        return sympy.FunctionMatrix(m * n, 1, sympy.Lambda((i, j), arg[sympy.Mod(i, m), sympy.floor(i / m)]))
+
+    def _Unvec(self, node: N.Unvec) -> Expr:
+        """unvec(v)ᵢⱼ = v[j·m + i]: the inverse of vec, an m×n matrix."""
+        import sympy
+
+        arg = self(node.arg)
+        m, n = self.dim(node.rows), self.dim(node.cols)
+        i, j = sympy.symbols("i j", integer=True, nonnegative=True)
+        return sympy.FunctionMatrix(m, n, sympy.Lambda((i, j), arg[j * m + i, 0]))
