@@ -79,6 +79,13 @@ MEANINGS = [
     Meaning("2 x", "x", "2 * x", kinds=(("x", "vector"),)),
     Meaning("x + 1", "x", "x + 1", kinds=(("x", "vector"),)),
     Meaning("c x^T x", "x", "c * x @ x", args=("--scalar", "c")),
+    # symbols from books
+    Meaning("½ x^T x", "x", "0.5 * x @ x"),
+    Meaning("x^⊤ A x", "x", "x @ A @ x"),
+    Meaning("x⊤ A x", "x", "x @ A @ x"),
+    Meaning("∑(exp(x))", "x", "np.sum(np.exp(x))"),
+    Meaning("√(x^T x)", "x", "np.sqrt(x @ x)"),
+    Meaning("Σ x", "x", "Σ @ x"),  # Σ is a name (a covariance), never a sum
     # MATLAB habits
     Meaning("x'*A*x", "x", "x @ A @ x"),
     Meaning("A*B", "A", "A @ B"),
@@ -127,6 +134,8 @@ REFUSALS = [
     Refusal("tr(x)", "x", "square"),
     Refusal("x y", "x", "dimension mismatch"),
     Refusal("c x", "x", "declare it a scalar: --scalar c"),
+    Refusal("Tr(A B)", "A", "did you mean tr?"),
+    Refusal("max(x)", "x", "unknown function 'max'"),
 ]
 
 

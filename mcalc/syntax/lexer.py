@@ -84,9 +84,13 @@ SINGLE = {
     "(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA,
     "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "/": Tok.SLASH,
     "^": Tok.CARET, "⊙": Tok.HADAMARD, "∘": Tok.HADAMARD, "⊗": Tok.KRON, "'": Tok.TRANSPOSE,
-    "ᵀ": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE, "′": Tok.PRIME, "″": Tok.PRIME,
+    "ᵀ": Tok.TRANSPOSE, "⊤": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE, "′": Tok.PRIME, "″": Tok.PRIME,
 }  # fmt: skip
 
+
+# Symbols books use for functions and numbers, read as their words
+UNICODE_WORDS = {"√": "sqrt", "∑": "sum"}  # not Σ: a name (a covariance)
+VULGAR_FRACTIONS = {"½": "1/2", "⅓": "1/3", "¼": "1/4", "¾": "3/4", "⅔": "2/3"}
 
 # Spellings from other languages, refused with the mcalc spelling (never read as something else)
 HABITS = {
@@ -237,6 +241,14 @@ def tokenize(src: str) -> list[Token]:
             add(Tok.SUPERSCRIPT, src[i:j], i, j)
             i = j
             continue
+        if ch in UNICODE_WORDS:  # √x, ∑(x): the function's symbol
+            add(Tok.WORD, UNICODE_WORDS[ch], i, i + 1)
+            i += 1
+            continue
+        if ch in VULGAR_FRACTIONS:  # ½ x
+            add(Tok.NUMBER, VULGAR_FRACTIONS[ch], i, i + 1)
+            i += 1
+            continue
         if ch == "𝟙":  # the ones vector, as mcalc prints it
             add(Tok.WORD, "ones", i, i + 1)
             i += 1
@@ -280,8 +292,9 @@ def tokenize(src: str) -> list[Token]:
                 add(Tok.NAME, GREEK[word] + src[j:end], i, end)
                 i = end
                 continue
-            if j - i >= 2 and word.islower() and j < n and src[j] == "(":
-                raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word))
+            if j - i >= 2 and j < n and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
+                # tan(x), Tr(AB): a word before '(' is meant as a function, never as a product of letters
+                raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower()))
             for p in range(i, j - 1):  # all letters but the last are one-letter names
                 add(Tok.NAME, src[p], p, p + 1)
             end = _subscript(src, j)

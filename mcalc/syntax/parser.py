@@ -468,7 +468,9 @@ class Parser:
             negative = True
         tok = self.peek()
         end_tok = tok
-        if tok.kind is Tok.NAME and tok.text == "T" and not elementwise:
+        if not elementwise and (
+            (tok.kind is Tok.NAME and tok.text == "T") or (tok.kind is Tok.TRANSPOSE and tok.text in "⊤ᵀ")
+        ):
             self.advance()
             value: Fraction | None = None
         elif tok.kind is Tok.NUMBER:
