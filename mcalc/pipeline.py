@@ -135,7 +135,8 @@ def _check_name(var: str) -> None:
 
 def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:
     if not wrt:
-        raise InputError("say which variable to differentiate by: --wrt X")
+        known = ", ".join(env.kinds) or "none"
+        raise InputError(f"say which variable to differentiate by: --wrt NAME (variables: {known})")
     result = Result(source, tree, env)
     simp = Simplifier(env)
     function = simp(tree)

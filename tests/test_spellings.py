@@ -135,6 +135,8 @@ REFUSALS = [
     Refusal("x y", "x", "dimension mismatch"),
     Refusal("c x", "x", "declare it a scalar: --scalar c"),
     Refusal("Tr(A B)", "A", "did you mean tr?"),
+    Refusal("x^T A x / x^T x", "x", "a / (x^T x)"),
+    Refusal("2/x", "x", "divide entrywise with ./"),
     Refusal("max(x)", "x", "unknown function 'max'"),
 ]
 

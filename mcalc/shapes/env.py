@@ -377,7 +377,7 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             try:
                 _need(env, ok, "dimension mismatch in a product", node, [(left, acc), (f, s)])
             except ShapeError as exc:
-                if isinstance(left, N.Symbol) and env.kinds.get(left.name) is Kind.VECTOR and s[1] == 1:
+                if isinstance(left, N.Symbol) and env.kinds.get(left.name) is Kind.VECTOR:
                     exc.hint = f"to scale by {left.name}, declare it a scalar: --scalar {left.name}"
                 raise
         acc = (acc[0], s[1])
@@ -417,6 +417,12 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         return s
     if _is_one(env, s[1]) or _is_one(env, s[0]):
         text = env.text_of(node.base)
+        if node.exponent == -1:  # `a / x^T x` divides by xᵀ alone: `/` binds like a product
+            raise ShapeError(
+                f"division by a vector: {text} is not a scalar",
+                node.span,
+                hint="divide entrywise with ./, or put a denominator of several factors in parentheses: a / (x^T x)",
+            )
         raise ShapeError(
             f"power of a vector: {text}^{node.exponent} is not defined",
             node.span,
