@@ -291,6 +291,7 @@ def make_point(
     *,
     symmetric: Iterable[str] = (),
     positive: Iterable[str] = (),
+    unit: Iterable[str] = (),
     functions: Mapping[str, str] | None = None,
     sizes: Sequence[int] = SIZES,
 ) -> Point:
@@ -298,11 +299,13 @@ def make_point(
 
     Each symbolic dimension gets its own size from `sizes` in order of appearance; square matrices are
     I + 0.3R/√n (invertible, non-symmetric, det > 0), symmetric ones SPD; `positive` names get entries
-    in [0.5, 1.5] (for log, sqrt, ./); a function of t, F(t) = F₀ + tF₁ + t²F₂, is given to mcalc as
+    in [0.5, 1.5] (for log, sqrt, ./), `unit` names in [−0.4, 0.4] (for arcsin, arccos: W x + b stays
+    inside (−1, 1)); a function of t, F(t) = F₀ + tF₁ + t²F₂, is given to mcalc as
     F(t₀), F′(t₀), F′′(t₀).
     """
     symmetric = set(symmetric)
     positive = set(positive)
+    unit = set(unit)
     functions = dict(functions or {})
     dim_size: dict[str, int] = {}
     pool = list(sizes)
@@ -321,6 +324,8 @@ def make_point(
     def draw(name: str, shape: tuple[int, ...]) -> np.ndarray:
         if name in positive:
             return rng.uniform(0.5, 1.5, size=shape)
+        if name in unit:
+            return rng.uniform(-0.4, 0.4, size=shape)
         if len(shape) == 2 and name in symmetric:
             return spd_matrix(rng, shape[0])
         if len(shape) == 2 and shape[0] == shape[1] and len(set(variables[name])) == 1:
@@ -508,6 +513,7 @@ def check_numeric(
     extra_args: Sequence[str] = (),
     symmetric: Iterable[str] = (),
     positive: Iterable[str] = (),
+    unit: Iterable[str] = (),
     params: Iterable[str] = ("t",),
     allow_zero: bool = False,
 ) -> np.ndarray:
@@ -525,7 +531,9 @@ def check_numeric(
     # a point where the derivative is not identically zero (relu(x) at an all-negative x says nothing):
     # up to five draws, each from the seeded generator, so the point is the same on every run
     for _ in range(5):
-        point = make_point(variables, rng, symmetric=symmetric, positive=positive, functions=functions_of(expr, params))
+        point = make_point(
+            variables, rng, symmetric=symmetric, positive=positive, unit=unit, functions=functions_of(expr, params)
+        )
         expected = finite_difference(f, point.numpy, list(wrt), symmetric)
         if allow_zero or nontrivial(expected):
             break

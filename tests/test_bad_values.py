@@ -159,6 +159,13 @@ ROWS: tuple[Row, ...] = (
     Row("logdet of negative det", _eval("X=[[0,1],[1,0]]", expr="logdet(X)"), 1, ("logdet", "negative")),
     Row("log of a negative entry", _eval("x=[-1,1]", expr="log(x)"), 1, ("log", "negative")),
     Row("sqrt of a negative entry", _eval("x=[-1,1]", expr="sqrt(x)"), 1, ("sqrt", "negative")),
+    Row("arcsin of an entry beyond 1", _eval("x=[0.5,2]", expr="arcsin(x)"), 1, ("arcsin", "[−1, 1]", "2")),
+    Row(
+        "diff --at at the edge of the domain (arccos at 1)",
+        ("diff", "sum(arccos(x))", "--wrt", "x", "--at", "x=[0.5,1]"),
+        1,
+        ("arccos", "no derivative", "(−1, 1)", "1"),
+    ),
     Row("exp overflow", _eval("x=[1000,1]", expr="exp(x)"), 1, ("exp", "not finite")),
     Row("division by a zero entry", ("eval", "x ./ y", "--at", "x=[1,1]", "--at", "y=[0,1]"), 1, ("y",)),
     Row("norm at zero (diff --at)", ("diff", "norm2(x)", "--wrt", "x", "--at", "x=[0,0]"), 1, ("not finite",)),

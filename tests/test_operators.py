@@ -22,6 +22,7 @@ class Op:
     scalar: tuple[str, ...] = ()
     symmetric: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()  # entries drawn in [−0.4, 0.4]: inside arcsin's and arccos's domain
     xfail: str | None = None
     extra: tuple[str, ...] = field(default_factory=tuple)
 
@@ -176,6 +177,36 @@ OPS: dict[str, list[Op]] = {
         Op("exp(c x)", "c", "exp(c * x)", scalar=S),
         Op("sin x", "x", "sin(x)"),
     ],
+    "trigonometric and hyperbolic functions (issue 17)": [
+        Op("tan(x)", "x", "np.tan(x)"),
+        Op("arcsin(x)", "x", "np.arcsin(x)", unit=("x",)),
+        Op("asin(x)", "x", "np.arcsin(x)", unit=("x",)),
+        Op("arccos(x)", "x", "np.arccos(x)", unit=("x",)),
+        Op("acos(x)", "x", "np.arccos(x)", unit=("x",)),
+        Op("arctan(x)", "x", "np.arctan(x)"),
+        Op("atan(x)", "x", "np.arctan(x)"),
+        Op("sinh(x)", "x", "np.sinh(x)"),
+        Op("cosh(x)", "x", "np.cosh(x)"),
+        Op("sum(tan(A x))", "A", "np.sum(np.tan(A @ x))", unit=("A", "x")),
+        Op("arcsin(W x + b)", "W", "np.arcsin(W @ x + b)", unit=("W", "x", "b")),
+        Op("sum(arccos(A .* B))", "A", "np.sum(np.arccos(A * B))", unit=("A", "B")),
+        Op("arctan(W x)", "x", "np.arctan(W @ x)"),
+        Op("sum(sinh(A) .* cosh(A))", "A", "np.sum(np.sinh(A) * np.cosh(A))"),
+        Op("cosh(W x + b)", "b", "np.cosh(W @ x + b)"),
+        Op("y^T arctan(X w)", "w", "y @ np.arctan(X @ w)"),
+        Op(
+            "tan(c) + arcsin(c) + arccos(c) + arctan(c) + sinh(c) + cosh(c)",
+            "c",
+            "np.tan(c) + np.arcsin(c) + np.arccos(c) + np.arctan(c) + np.sinh(c) + np.cosh(c)",
+            scalar=S,
+            unit=S,
+        ),
+        Op("atan(c x)", "c", "np.arctan(c * x)", scalar=S),
+        Op("sum(arctan(x))", "x,x", "np.sum(np.arctan(x))"),  # the Hessian: f′′ through the catalogue's f′
+        Op("sum(asin(x) .* acos(x))", "x,x", "np.sum(np.arcsin(x) * np.arccos(x))", unit=("x",)),
+        Op("log(cosh(x))", "x", "np.log(np.cosh(x))"),
+        Op("tan x", "x", "np.tan(x)"),
+    ],
     "sum and norms": [
         Op("sum(x)", "x", "sum(x)"),
         Op("sum(A)", "A", "sum(A)"),
@@ -302,6 +333,7 @@ def test_operator_matches_finite_differences(op: Op, tmp_path: Path, rng: np.ran
         extra_args=op.args(),
         symmetric=op.symmetric,
         positive=op.positive,
+        unit=op.unit,
         params=("t", *op.scalar),
     )
 
@@ -309,7 +341,8 @@ def test_operator_matches_finite_differences(op: Op, tmp_path: Path, rng: np.ran
 SYNTAX = [
     " ", "*", "^T", "'", "ᵀ", "^-1", "^{-1}", "⁻¹", "inv(", "^-T", "^2", "^3", "²", "c^2", ".*", "⊙", "./",
     ".^", "+", " - ", "/", "(-x)", "1/2", "0.5", "tr(", "det(", "logdet(", "log det", "log(det(", "exp(",
-    "log(", "sin(", "cos(", "tanh(", "sqrt(", "abs(", "relu(", "sigmoid(", "sum(", "norm1(", "norm2(", "‖",
+    "log(", "sin(", "cos(", "tanh(", "sqrt(", "abs(", "relu(", "sigmoid(", "tan(", "arcsin(", "asin(",
+    "arccos(", "acos(", "arctan(", "atan(", "sinh(", "cosh(", "sum(", "norm1(", "norm2(", "‖",
     "||", "diag(x)", "diag(A)", "vec(", "I", "eye", "kron(", "⊗", "θ", "theta", "Φ", "_", "W1",
 ]  # fmt: skip
 

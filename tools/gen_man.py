@@ -22,7 +22,7 @@ TARGET = ROOT / "man" / "mcalc.1"
 
 # The date in .TH: the date of this page's last substantive change, never "today" (the sync test would
 # fail every day). Bump it with the prose.
-DATE = "2026-11-21"
+DATE = "2026-12-01"
 
 # Options that belong to the whole program (before the command name).
 SKIP_PARAMS: set[str] = set()
@@ -64,8 +64,8 @@ are a product: `ABA^TC` is A B A^T C. A name is one letter, Latin or Greek (`θ`
 transpose. `A^2` is a matrix power (an ordinary power of a scalar); `x^2` of a vector is an error that
 suggests `x.^2` or `x^T x`.
 
-Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions `exp log sin cos tanh sqrt abs
-relu sigmoid`. `+`, `-`, `/` (division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
+Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions FUNCTIONS. `+`, `-`, `/`
+(division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
 parentheses. A scalar meeting a vector or matrix in `+ - .* ./` applies to every entry.
 
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
@@ -319,6 +319,21 @@ def _tree() -> tuple[Any, Any, list[tuple[str, Any]]]:
     return group, ctx, [(n, c) for n, c in commands if c is not None and not c.hidden]
 
 
+def _functions() -> str:
+    """The elementwise functions and their other spellings, from the function catalogue."""
+    from mcalc.syntax import functions
+
+    listed = [f for f in functions.entries() if not f.internal]
+    names = " ".join(f.name for f in listed)
+    aliases = ", ".join(f"`{a}` for {f.name}" for f in listed for a in f.aliases)
+    by_domain: dict[str, list[str]] = {}
+    for f in listed:
+        if f.domain.bounded:
+            by_domain.setdefault(f.domain.text, []).append(f.name)
+    needs = "; ".join(f"`{' '.join(fs)}` need {text}" for text, fs in by_domain.items())
+    return f"`{names}` (also {aliases}; {needs})"
+
+
 def render() -> str:
     from mcalc import __version__
 
@@ -387,7 +402,7 @@ def render() -> str:
         where = ", ".join(f"\\fB{c}\\fR" for c in used_by)
         out += [".TP", _option_label(p), f"{_option_details(p)} Used by {where}."]
 
-    out += [".SH EXPRESSION SYNTAX", *_prose(EXPRESSION_SYNTAX)]
+    out += [".SH EXPRESSION SYNTAX", *_prose(EXPRESSION_SYNTAX.replace("FUNCTIONS", _functions()))]
     out += [".SH CONVENTIONS", *_prose(CONVENTIONS)]
     out += [".SH OUTPUT", *_prose(OUTPUT)]
     out += [".SH SHELL COMPLETION", *_prose(COMPLETION)]

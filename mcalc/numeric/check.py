@@ -93,6 +93,7 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value, and
     which sub-expressions must be invertible."""
     positive: set[str] = set()
+    powered: set[str] = set()  # under a fractional or negative power: positive entries keep it defined
     spd: set[str] = set()
     guards: dict[Node, None] = {}
     intervals: dict[tuple[str, tuple[float, float]], None] = {}
@@ -107,10 +108,10 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
             if isinstance(n, N.Apply):
                 _function_domain(n, names(n.arg), positive, intervals)
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent.denominator != 1:
-                positive |= names(n.children()[0])
+                powered |= names(n.children()[0])
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
                 if env.is_scalar(n.children()[0]) or isinstance(n, N.ElementPower):
-                    positive |= names(n.children()[0])
+                    powered |= names(n.children()[0])
                 else:
                     guards.setdefault(n.children()[0])
             elif isinstance(n, N.LogDet) and not isinstance(n.arg, N.Symbol):
@@ -118,6 +119,10 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
             if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
                 guards.setdefault(n.arg)
             stack.extend(n.children())
+    # a name under a bounded function is drawn inside its interval, even where a power in the
+    # derivative would ask for positive entries: arcsin′(u) = (1 − u²)^(−1/2) is defined for |u| < 1
+    bounded = {name for name, _ in intervals}
+    positive |= powered - bounded
     return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals))
 
 
@@ -160,7 +165,8 @@ def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
     for name, kind in env.kinds.items():
         r, c = (env.size(d) for d in env.shape_of_var(name))
         if kind is Kind.SCALAR:
-            values[name] = np.full((1, 1), rng.uniform(0.5, 1.5))
+            lo, hi = domain.interval(name) or (0.5, 1.5)  # inside arcsin's domain when under arcsin
+            values[name] = np.full((1, 1), rng.uniform(lo, hi))
             continue
         if name in env.functions:
             continue
@@ -579,7 +585,8 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
         bad = arg_value[domain.outside(arg_value)]
         if domain is not functions.POSITIVE and bad.size:
             return MathError(
-                f"{text} is undefined: {culprit.func} needs {domain.value_text}, and an entry is {bad.flat[0]:g}",
+                f"{text} is undefined: {culprit.func} needs {domain.value_text}; the values given have an entry "
+                f"{bad.flat[0]:g}",
                 culprit.span,
             )
     if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
@@ -607,8 +614,8 @@ def _outside_derivative_domain(tree: Node, env: ShapeEnv, ev: Any) -> MathError 
         bad = value[domain.outside(value)]
         if bad.size:
             return MathError(
-                f"{env.text_of(n)} has no derivative at the values given: {n.func} needs {domain.text}, "
-                f"and an entry is {bad.flat[0]:g}",
+                f"{env.text_of(n)} has no derivative: {n.func}′ needs {domain.text}; the values given have "
+                f"an entry {bad.flat[0]:g}",
                 n.span,
             )
     return None

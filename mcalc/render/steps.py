@@ -29,6 +29,7 @@ from mcalc.pipeline import DerivKind, Layout, Result, Stage, displayed
 from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer, _is_compact
 from mcalc.shapes import Kind, ShapeEnv
 from mcalc.simplify import Simplifier
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
 
@@ -121,7 +122,10 @@ class Line:
     conclusion: Conclusion | None = None
 
 
-def _rule_line(sides: tuple[Node, ...], rule: DerivativeRule) -> Line:
+def _rule_line(sides: tuple[Node, ...], rule: DerivativeRule, node: Node | None = None) -> Line:
+    entry = functions.lookup(node.func) if isinstance(node, N.Apply) else None
+    if entry is not None:  # the chain rule names the f′ it used, from the catalogue
+        return Line(sides, rule.name, f"{rule.identity}, {entry.identity}", rf"{rule.latex},\ {entry.identity_latex}")
     return Line(sides, rule.name, rule.identity, rule.latex)
 
 
@@ -396,7 +400,7 @@ class _StageWriter:
         for step in derivation_.steps:
             rhs = self.one_level(step.node, step.rule)
             if rhs is not None:
-                lines.append(_rule_line((DOf(step.node), self.tidy(rhs)), step.rule))
+                lines.append(_rule_line((DOf(step.node), self.tidy(rhs)), step.rule, step.node))
         seen: set[Node] = set()
         stack = [function]
         leaves: list[Node] = []
