@@ -494,8 +494,9 @@ class Ctx:
             sign, value = np.linalg.slogdet(fw(vals))
             return np.full((1, 1), value if sign > 0 else np.nan)
 
-        # `log det(X)^2` would be log(det(X)²): the forms without their own parentheses are not atoms
-        return Expr(text, ATOM if word in ("logdet({})", "log(det({}))") else PROD, logdet, shape, w.bars)
+        # `log det(X)^2` would be log(det(X)²), and `log det(X) x` is log(det(X) x): a function written without
+        # parentheses takes the product that follows, so these forms stand where an elementwise operand does
+        return Expr(text, ATOM if word in ("logdet({})", "log(det({}))") else EW, logdet, shape, w.bars)
 
     def op_sum(self, shape: Shape, depth: int) -> Expr:
         s = self.pick([(d, 1) for d in SIZES] + [(r, c) for r in SIZES for c in SIZES] + [(1, 3)])
