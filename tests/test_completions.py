@@ -63,6 +63,10 @@ CASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# one worker computes the module's shells (xdist's loadgroup): they cost seconds each
+pytestmark = pytest.mark.xdist_group("completions")
+
+
 @pytest.fixture(scope="module")
 def bash() -> dict[str, list[str]]:
     """COMPREPLY for every case, after sourcing completions/mcalc.bash in a clean bash."""

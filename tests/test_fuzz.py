@@ -105,7 +105,7 @@ def test_fuzz_stages_raise_only_mcalc_errors(text: str) -> None:
     only_mcalc_errors(text, lambda: _stages_unless_known(text))
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=depth(120, 300), database=None)
 @given(mutated_sources(), st.sampled_from(["", "c", "t,c", "x", "θ", "A", "a,b"]), st.sampled_from(["", "S", "X", "A"]))
 def test_fuzz_stages_with_declarations_raise_only_mcalc_errors(text: str, scalars: str, symmetric: str) -> None:
     decl = Declarations(
@@ -115,7 +115,7 @@ def test_fuzz_stages_with_declarations_raise_only_mcalc_errors(text: str, scalar
         only_mcalc_errors(text, lambda: mcalc_stages(text, decl))
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=depth(120, 300), database=None)
 @given(fuzz_texts())
 def test_fuzz_shape_specs_raise_only_mcalc_errors(text: str) -> None:
     from mcalc.cli.commands import Decl
@@ -131,7 +131,7 @@ JSONISH = st.recursive(
 ).map(json.dumps)
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=depth(120, 300), database=None)
 @given(st.one_of(fuzz_texts(), JSONISH, st.text(alphabet="[]0123456789.,-eE +", max_size=40)))
 def test_fuzz_at_values_raise_only_mcalc_errors(text: str) -> None:
     from mcalc.numeric.values import load_values
@@ -141,7 +141,7 @@ def test_fuzz_at_values_raise_only_mcalc_errors(text: str) -> None:
         only_mcalc_errors(spec, lambda spec=spec: load_values([spec]))
 
 
-@settings(max_examples=200, database=None)
+@settings(max_examples=depth(80, 200), database=None)
 @given(fuzz_texts())
 def test_fuzz_claims_raise_only_mcalc_errors(claim: str) -> None:
     from mcalc.cli.homework import diagnose
@@ -154,7 +154,7 @@ def test_fuzz_claims_raise_only_mcalc_errors(claim: str) -> None:
 NAME = re.compile(r"^(?:[A-Za-z\u0391-\u03a9\u03b1-\u03c9](?:[0-9]+|_[A-Za-z0-9]+)?)$")
 
 
-@settings(max_examples=200, database=None)
+@settings(max_examples=depth(80, 200), database=None)
 @given(fuzz_texts())
 def test_fuzz_wrt_names_raise_only_mcalc_errors(wrt: str) -> None:
     """A --wrt that is not a variable name is an input error (not a derivative, not a crash)."""
