@@ -194,3 +194,18 @@ def test_a_reading_that_could_be_a_mistake_is_warned(args: tuple[str, ...], warn
 def test_the_reading_line_names_every_variable_with_its_kind() -> None:
     out = cli("diff", "x'*A*x + b'*x + c", "--wrt", "x", "--format", "text")
     assert out.stdout.splitlines()[-1] == "read: x vector (m); A matrix (m×m); b vector (m); c scalar, by use"
+
+
+def test_issue_13_item_2_eye_3_is_the_3_by_3_identity() -> None:
+    """`mcalc eval "x^T eye(3) x" --at x='[1,1]'` printed 6.0 (3·I); eye(3) is I₃, so x must have 3 entries."""
+    wrong = cli("eval", "x^T eye(3) x", "--at", "x=[1,1]")
+    assert wrong.code == 2 and "x" in wrong.stderr, (wrong.stdout, wrong.stderr)
+    right = cli("eval", "x^T eye(3) x", "--at", "x=[1,2,3]", "--format", "json")
+    assert right.code == 0 and right.json["value"] == 14.0
+
+
+def test_issue_13_item_3_the_ascii_prime_of_exercise_5_24_is_a_derivative() -> None:
+    out = cli("check", "A(t) B(t)", "--wrt", "t", "--claim", "A'(t) B(t) + A(t) B'(t)")
+    assert out.code == 0 and out.stdout.startswith("correct"), (out.stdout, out.stderr)
+    wrong = cli("check", "A(t) B(t)", "--wrt", "t", "--claim", "A'(t) B(t)")
+    assert wrong.code == 1, (wrong.stdout, wrong.stderr)
