@@ -196,6 +196,10 @@ class Printer:
                 if c.denominator != 1 and not self.latex:
                     prefix += " "
         parts = [self.wrap(f, PREC_MUL + 1) for f in fs]
+        # a factor that prints with a leading minus after another factor would read back as a subtraction
+        # (`2 −xᵀx x` is 2 − xᵀx·x): parenthesise it
+        minus_sign = "-" if self.latex else self.sp.minus
+        parts = [self.paren(p) if (i > 0 or prefix) and p.startswith(minus_sign) else p for i, p in enumerate(parts)]
         compact = self.sp.compact and all(_is_compact(f) for f in fs)
         if self.latex:
             body = " ".join(parts) if not compact else " ".join(parts)

@@ -49,7 +49,8 @@ SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 UNICODE = Spelling(
     transpose="ᵀ", inverse="⁻¹", inverse_transpose="⁻ᵀ", minus="−", hadamard=" ⊙ ", kron="{left} ⊗ {right}",
-    norm="‖{arg}‖", norm1="‖{arg}‖₁", ones="𝟙", ones_row="𝟙ᵀ", prime="′", partial="∂", squared_partial="∂{sup}",
+    # norm1(A), not ‖A‖₁: read back, ‖A‖₁ of a matrix is the induced norm, which mcalc refuses
+    norm="‖{arg}‖", norm1="norm1({arg})", ones="𝟙", ones_row="𝟙ᵀ", prime="′", partial="∂", squared_partial="∂{sup}",
     power="{sup}", compact=True, spell_greek=False,
 )  # fmt: skip
 ASCII = Spelling(
