@@ -24,7 +24,7 @@ from mcalc.errors import (
 
 if TYPE_CHECKING:
     from mcalc.api import Derivative, check_claim, diff
-    from mcalc.claims.diagnosis import Verdict
+    from mcalc.claims.verdict import Verdict
 
 __version__ = "0.1.0"
 

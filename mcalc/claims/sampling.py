@@ -1,0 +1,142 @@
+"""The numeric side of a claim's comparison: random points of random distinct sizes inside every
+function's domain, values compared with a relative tolerance, and least squares over the derivative's
+terms (which combination of them is the claim?)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from mcalc.errors import MathError
+
+POINTS = 3
+TOLERANCE = 1e-7
+
+
+@dataclass
+class Problem:
+    """Everything the diagnosis needs, shared by the steps below."""
+
+    expr: str
+    var: str
+    env: Any
+    simp: Any
+    tree: Any
+    truth: Any
+    claim: Any
+    kind: Any
+    truth_terms: list[tuple[Fraction, Any]]
+    seed: int | None
+    domain: Any = None
+    dvar: str = ""
+    claim_text: str = ""
+    samples: list[dict[Any, Any]] = field(default_factory=list)
+    sizes: dict[str, list[int]] = field(default_factory=dict)
+
+
+def sample(p: Problem, nodes: list[Any], count: int) -> None:
+    """`count` random points (fresh distinct sizes each) where every node evaluates to finite values."""
+    import numpy as np
+
+    from mcalc.numeric.check import ILL_CONDITIONED, random_point, random_sizes, worst_guard
+    from mcalc.numeric.evaluate import Evaluator
+
+    env = p.env
+    rng = np.random.default_rng(p.seed)
+    p.samples, p.sizes = [], {}
+    for _ in range(count * 15):
+        if len(p.samples) == count:
+            break
+        env.sizes.clear()
+        sizes = random_sizes(env, rng)
+        env.sizes.update(sizes)
+        values = random_point(env, p.domain, rng)
+        if worst_guard(env, p.domain, values)[0] > ILL_CONDITIONED:
+            continue
+        ev = Evaluator(env, values)
+        try:
+            with np.errstate(all="ignore"):
+                got: dict[Any, Any] = {n: np.asarray(ev(n), dtype=float) for n in nodes}
+        except MathError:
+            continue
+        if all(np.all(np.isfinite(v)) for v in got.values()):
+            got["values"] = values
+            p.samples.append(got)
+            for d, s in sizes.items():
+                p.sizes.setdefault(d, []).append(s)
+    if not p.samples:
+        raise MathError("no random point where both the expression and the claim are defined was found")
+
+
+def value_at(p: Problem, node: Any, sample: dict[Any, Any]) -> Any:
+    import numpy as np
+
+    from mcalc.numeric.evaluate import Evaluator
+
+    hit = sample.get(node)
+    if hit is not None:
+        return hit
+    try:
+        with np.errstate(all="ignore"):
+            v = np.asarray(Evaluator(p.env, sample["values"])(node), dtype=float)
+    except MathError:
+        return None
+    sample[node] = v
+    return v
+
+
+def close(a: Any, b: Any) -> bool:
+    import numpy as np
+
+    if a.shape != b.shape:
+        return False
+    scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+    return float(np.linalg.norm(a - b)) <= TOLERANCE * scale + 1e-12
+
+
+def ratio(vals: list[Any], truths: list[Any]) -> float | None:
+    """c with vals = c·truths at every point (c ≠ 1, 0), or None."""
+    import numpy as np
+
+    num = sum(float(np.vdot(t, v)) for v, t in zip(vals, truths, strict=True) if v.shape == t.shape)
+    den = sum(float(np.vdot(t, t)) for t in truths)
+    if den <= 1e-24 or any(v.shape != t.shape for v, t in zip(vals, truths, strict=True)):
+        return None
+    c = num / den
+    if abs(c) < 1e-9 or abs(c - 1) < 1e-9:
+        return None
+    if all(close(v, c * t) for v, t in zip(vals, truths, strict=True)):
+        return c
+    return None
+
+
+def solve(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], float]:
+    """Least squares target ≈ Σ αᵢ columnsᵢ over all points (each point weighted by its size);
+    returns α and the relative residual."""
+    import numpy as np
+
+    if not columns:
+        norm = sum(float(np.linalg.norm(t)) for t in target)
+        return [], 0.0 if norm < 1e-12 else 1.0
+    rows_a, rows_b = [], []
+    for k, tgt in enumerate(target):
+        w = max(float(np.linalg.norm(tgt)), max(float(np.linalg.norm(col[k])) for col in columns), 1e-12)
+        # a scalar term of a vector derivative (a broadcast 1) counts once per entry
+        try:
+            shape = np.broadcast_shapes(np.shape(tgt), *(np.shape(col[k]) for col in columns))
+        except ValueError:
+            return [], 1.0  # shapes that cannot be compared: no combination of the terms fits
+        rows_a.append(np.stack([np.broadcast_to(col[k], shape).ravel() / w for col in columns], axis=1))
+        rows_b.append(np.broadcast_to(tgt, shape).ravel() / w)
+    a = np.concatenate(rows_a)
+    b = np.concatenate(rows_b)
+    alpha, *_ = np.linalg.lstsq(a, b, rcond=None)
+    snapped = np.array([float(Fraction(x).limit_denominator(1000)) for x in alpha])
+    best = alpha
+    res_s = float(np.linalg.norm(a @ snapped - b))
+    res_a = float(np.linalg.norm(a @ alpha - b))
+    scale = max(float(np.linalg.norm(b)), 1e-12)
+    if res_s <= TOLERANCE * scale:
+        best, res_a = snapped, res_s
+    return [float(x) for x in best], res_a / scale
