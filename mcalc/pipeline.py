@@ -12,7 +12,7 @@ from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
-from mcalc.errors import InputError, MathError, McalcError, ShapeError
+from mcalc.errors import InputError, MathError, McalcError
 from mcalc.reading import Reading, Source, read
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
@@ -140,7 +140,7 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
     result = Result(source, tree, env)
     simp = Simplifier(env)
     function = simp(tree)
-    for i, var in enumerate(wrt):
+    for var in wrt:
         _check_name(var)
         if var not in env.kinds:
             known = ", ".join(env.kinds) or "none"
@@ -148,11 +148,6 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
         if var in env.functions:
             param = env.functions[var]
             raise InputError(f"{var} is a function of {param}; differentiate by {param}")
-        if i > 0 and result.stages[-1].kind is DerivKind.TENSOR:
-            raise ShapeError(
-                "a second derivative of a tensor-valued first derivative is not supported; "
-                "differentiate a scalar, or a vector by a vector, first"
-            )
         stage = _derive(function, var, env, simp)
         result.stages.append(stage)
         function = stage.result

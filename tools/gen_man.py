@@ -44,8 +44,10 @@ mcalc differentiates expressions written in matrix notation: type an expression 
 and (on request) its value at given matrices and a numeric check against finite differences.
 
 The gradient of a scalar by a matrix, the Jacobian of a vector by a vector, the derivative of a matrix
-function of a scalar, second derivatives (Hessians) and the 4th-order derivative of a matrix by a matrix
-(shown in vec/Kronecker form and in index notation) are supported. mcalc does not use sympy for
+function of a scalar, second derivatives (Hessians), the 4th-order derivative of a matrix by a matrix
+(shown in vec/Kronecker form and in index notation) and derivatives of any order (`--wrt` repeated, by
+any mix of variables; the value has the shape of the expression then one copy of the variable's shape
+per `--wrt`) are supported. mcalc does not use sympy for
 differentiation: it applies a table of differential rules, each naming its identity and source (see
 `mcalc identities`).
 

@@ -252,7 +252,7 @@ Wrt = Annotated[
     typer.Option(
         "--wrt",
         "-w",
-        help="Variable to differentiate by; twice for a second derivative.",
+        help="Variable to differentiate by; repeat for higher derivatives (twice: second derivative).",
         metavar="VAR",
         autocompletion=_complete_names,
     ),

@@ -1,0 +1,205 @@
+"""Issue 17: any number of `--wrt` — third and higher derivatives, and second derivatives of tensor-valued
+first derivatives (the Hessian of a matrix-valued function), mixed orders (`--wrt x --wrt A --wrt x`).
+
+Every value is checked through the contract (`--at … --format json`, shape(EXPR) + one copy of
+shape(VAR) per `--wrt`) against nested central differences of the numpy function itself, and for the
+issue's examples also against differences of an independent numpy gradient or a closed form in numpy
+(einsum), so a wrong convention of axes cannot pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import assert_close, check_numeric, cli, finite_difference, make_point, numpy_function, save_npz, seeded
+
+import mcalc
+
+# (expr, wrt, numpy of the expression, extra args); small sizes keep nested differences cheap
+HIGHER = [
+    ("x^T x", "x,x,x", "x @ x", ()),
+    ("(x^T x)^2", "x,x,x", "(x @ x)**2", ()),
+    ("det(X)", "X,X,X", "det(X)", ()),
+    ("tr(X^3)", "X,X,X", "tr(X @ X @ X)", ()),
+    ("sum(exp(A x))", "x,x,x", "sum(exp(A @ x))", ()),
+    ("x^T A x", "x,x,x", "x @ A @ x", ()),
+    ("(x^T A x)^2", "x,A,x", "(x @ A @ x)**2", ()),
+    ("(x^T x)^2", "x,x,x,x", "(x @ x)**2", ()),
+    # second derivatives of a tensor-valued first derivative (refused before issue 17)
+    ("X^T X", "X,X", "X.T @ X", ()),
+    ("x x^T", "x,x", "outer(x, x)", ()),
+    ("X^-1", "X,X", "inv(X)", ()),
+    ("det(X) X", "X,X", "det(X) * X", ()),
+]
+ZERO = {"x^T x", "x^T A x", "X^T X"}  # the third derivative of a quadratic is 0 (and XᵀX's Hessian is constant)
+
+
+@pytest.mark.parametrize(("expr", "wrt", "src", "extra"), HIGHER, ids=[f"{c[0]} ; {c[1]}" for c in HIGHER])
+def test_value_matches_nested_differences(
+    expr: str, wrt: str, src: str, extra: tuple[str, ...], tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(seeded("higher", expr, wrt))
+    names = wrt.split(",")
+    value = _value_at_small_point(expr, names, src, rng, tmp_path, extra)
+    if expr in ZERO and len(names) == 3:
+        assert not np.any(value), f"{expr}: the third derivative is 0"
+
+
+def _value_at_small_point(
+    expr: str, names: list[str], src: str, rng: np.random.Generator, tmp_path: Path, extra: tuple[str, ...] = ()
+) -> np.ndarray:
+    """Like helpers.check_numeric, with sizes 2 and 3 (nested differences cost numel(X)ᵏ evaluations)."""
+    wrt_args = [a for v in names for a in ("--wrt", v)]
+    base = ["diff", expr, *wrt_args, *extra, "--format", "json"]
+    first = cli(*base)
+    assert first.code == 0, first.stdout + first.stderr
+    point = make_point(first.json["variables"], rng, sizes=(3, 2))
+    expected = finite_difference(numpy_function(src), point.numpy, names)
+    run = cli(*base, "--at", str(save_npz(tmp_path / "v.npz", point.mcalc)))
+    assert run.code == 0, run.stdout + run.stderr
+    value = np.asarray(run.json["value"], dtype=float)
+    assert_close(value, expected, rtol=1e-4, what=f"{expr} by {names} (sizes {point.sizes})")
+    assert run.json["shape"] == list(value.shape)
+    return value
+
+
+# --- the issue's examples against closed forms written in numpy ---
+
+
+def _inv(x: np.ndarray) -> np.ndarray:
+    return np.linalg.inv(x)
+
+
+def _det3(x: np.ndarray) -> np.ndarray:
+    """∂³det/∂X_ij∂X_kl∂X_mn = det(X)·[a_ji a_lk a_nm − a_ji a_nk a_lm − a_li a_jk a_nm + a_li a_nk a_jm
+    + a_ni a_jk a_lm − a_ni a_lk a_jm], a = X⁻¹ (the sum over permutations of the three slots)."""
+    a = _inv(x)
+    t = np.einsum
+    out = (
+        t("ji,lk,nm->ijklmn", a, a, a)
+        - t("ji,nk,lm->ijklmn", a, a, a)
+        - t("li,jk,nm->ijklmn", a, a, a)
+        + t("li,nk,jm->ijklmn", a, a, a)
+        + t("ni,jk,lm->ijklmn", a, a, a)
+        - t("ni,lk,jm->ijklmn", a, a, a)
+    )
+    return np.linalg.det(x) * out
+
+
+def test_det_third_derivative_closed_form(tmp_path: Path) -> None:
+    rng = np.random.default_rng(seeded("det3"))
+    x = np.eye(3) + 0.3 * rng.standard_normal((3, 3))
+    run = cli("diff", "det(X)", "--wrt", "X", "--wrt", "X", "--wrt", "X", "--at", f"X={x.tolist()}", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    value = np.asarray(run.json["value"])
+    assert value.shape == (3,) * 6
+    assert_close(value, _det3(x), rtol=1e-9, what="d³det")
+    # and the closed form against differences of the numpy gradient det(X) X⁻ᵀ, differenced twice
+    grad = numpy_function("det(X) * inv(X).T")
+    assert_close(_det3(x), finite_difference(grad, {"X": x}, ["X", "X"]), rtol=1e-6, what="closed form")
+
+
+def test_sum_exp_third_derivative_closed_form() -> None:
+    rng = np.random.default_rng(seeded("sumexp3"))
+    a, x = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    run = cli(
+        "diff", "sum(exp(A x))", *["--wrt", "x"] * 3, "--at", f"A={a.tolist()}", "--at", f"x={x.tolist()}",
+        "--format", "json",
+    )  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    expected = np.einsum("p,pi,pj,pk->ijk", np.exp(a @ x), a, a, a)
+    assert_close(np.asarray(run.json["value"]), expected, rtol=1e-9, what="d³ sum(exp(Ax))")
+    # the closed form against differences of the numpy Hessian Aᵀ diag(exp(Ax)) A
+    hess = numpy_function("A.T @ diag(exp(A @ x)) @ A")
+    assert_close(expected, finite_difference(hess, {"A": a, "x": x}, ["x"]), rtol=1e-6, what="closed form")
+
+
+def test_quartic_norm_fourth_derivative_is_the_symmetrised_delta() -> None:
+    run = cli("diff", "(x^T x)^2", *["--wrt", "x"] * 4, "--at", "x=[0.3,-1.2,2.0]", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    d = np.eye(3)
+    expected = 8 * (np.einsum("ij,kl->ijkl", d, d) + np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d))
+    assert_close(np.asarray(run.json["value"]), expected, rtol=1e-12, what="d⁴ (xᵀx)²")
+
+
+def test_tr_cube_third_derivative_is_constant(tmp_path: Path) -> None:
+    """tr(X³) by X three times does not depend on X: the same tensor at two points, 6 δ δ δ-sums."""
+    values = []
+    for seed in (1, 2):
+        x = np.random.default_rng(seed).standard_normal((2, 2))
+        run = cli("diff", "tr(X^3)", *["--wrt", "X"] * 3, "--at", f"X={x.tolist()}", "--format", "json")
+        assert run.code == 0, run.stdout + run.stderr
+        values.append(np.asarray(run.json["value"]))
+    d = np.eye(2)
+    # ∂³tr(X³)/∂X_ij∂X_kl∂X_mn = 3(δ_jk δ_lm δ_ni + δ_jm δ_nk δ_li)
+    expected = 3 * (np.einsum("jk,lm,ni->ijklmn", d, d, d) + np.einsum("jm,nk,li->ijklmn", d, d, d))
+    assert_close(values[0], expected, rtol=1e-12, what="d³ tr(X³)")
+    assert_close(values[1], expected, rtol=1e-12, what="d³ tr(X³)")
+
+
+# --- every output format ---
+
+
+def test_text_latex_and_steps_of_a_third_derivative() -> None:
+    text = cli("diff", "det(X)", *["--wrt", "X"] * 3)
+    assert text.code == 0, text.stdout + text.stderr
+    assert text.stdout.startswith("∂³/∂X∂X∂X det(X) = ")
+    latex = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "latex")
+    assert latex.code == 0 and "\\frac{\\partial^3}{\\partial X\\partial X\\partial X}" in latex.stdout
+    steps = cli("diff", "(x^T x)^2", *["--wrt", "x"] * 3, "--steps", "--format", "json")
+    assert steps.code == 0
+    lines = steps.json["steps"]
+    # three stages: the gradient, the Hessian (a Jacobian), and the third derivative read off as a vec form
+    assert "∂f/∂x = 4 (xᵀx) x" in lines[0]
+    assert any("identify-jacobian" in s and "8xxᵀ + 4 (xᵀx) I" in s for s in lines)
+    assert "identify-vec" in lines[-1]
+
+
+def test_check_passes_for_third_derivatives() -> None:
+    for expr, var in (("det(X)", "X"), ("tr(X^3)", "X"), ("sum(exp(A x))", "x")):
+        run = cli("diff", expr, *["--wrt", var] * 3, "--check", "--seed", "3", "--format", "json")
+        assert run.code == 0, run.stdout + run.stderr
+        assert run.json["check"]["passed"] is True
+
+
+def test_numpy_export_of_a_third_derivative_runs_and_matches() -> None:
+    rng = np.random.default_rng(seeded("numpy3"))
+    x = np.eye(3) + 0.3 * rng.standard_normal((3, 3))
+    code = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "numpy")
+    assert code.code == 0, code.stdout + code.stderr
+    namespace: dict[str, Any] = {}
+    exec(compile(code.stdout, "<generated>", "exec"), namespace)  # noqa: S102 - our own generated code
+    assert_close(namespace["jacobian"](x), _det3(x), rtol=1e-9, what="generated numpy")
+
+
+def test_python_api_third_derivative() -> None:
+    rng = np.random.default_rng(seeded("api3"))
+    x = np.eye(2) + 0.3 * rng.standard_normal((2, 2))
+    d = mcalc.diff("det(X)", ["X", "X", "X"])
+    assert list(d.wrt) == ["X", "X", "X"]
+    assert_close(d.value(X=x), _det3(x), rtol=1e-9, what="mcalc.diff(...).value")
+
+
+def test_mixed_orders_value_axes_follow_the_wrt_order(tmp_path: Path) -> None:
+    """x, A, x: value[k, (a, b), l] = ∂³(xᵀAx)²/∂x_k ∂A_ab ∂x_l — the axes in the order of the --wrt."""
+    rng = np.random.default_rng(seeded("mixed3"))
+    value = _value_at_small_point("(x^T A x)^2", ["x", "A", "x"], "(x @ A @ x)**2", rng, tmp_path)
+    assert value.shape == (3, 3, 3, 3)
+    other = _value_at_small_point("(x^T A x)^2", ["A", "x", "x"], "(x @ A @ x)**2", rng, tmp_path)
+    assert other.shape == (3, 3, 3, 3)
+
+
+def test_the_value_is_bounded_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", "5000")
+    x = np.eye(4).tolist()
+    run = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--at", f"X={x}", "--format", "json")
+    assert run.code == 2
+    assert "too large" in run.json["error"] and "MCALC_MAX_ELEMENTS" in run.json["error"]
+
+
+def test_check_numeric_helper_reaches_order_three(tmp_path: Path) -> None:
+    rng = np.random.default_rng(seeded("helper3"))
+    check_numeric("sum(sin(x))", "x,x,x".split(","), "sum(sin(x))", tmp_path, rng)
