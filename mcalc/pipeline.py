@@ -310,7 +310,7 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
     `result.env` (the CLI then reports them); callers that reuse the result restore them."""
     import numpy as np
 
-    from mcalc.numeric.check import bind_values, explain_nonfinite
+    from mcalc.numeric.given import bind_values, explain_nonfinite
 
     env = result.env
     required = [n for n in env.kinds if n not in env.functions]

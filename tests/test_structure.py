@@ -82,22 +82,7 @@ def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
         MODULES.update(graph_modules)
 
 
-# Known debt, each a strict xfail that turns red the day the module is split (then drop it from here):
-# the claim diagnosis moved out of the CLI whole, --steps' writer is one 525-line class, and check.py holds
-# the oracle and the value guards (issue 14's closing note).
-OVERSIZED = {"mcalc.numeric.check", "mcalc.render.steps"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known debt: over 600 lines"))
-        if n in OVERSIZED
-        else n
-        for n in sorted(MODULES)
-    ],
-    ids=str,
-)
+@pytest.mark.parametrize("name", sorted(MODULES), ids=str)
 def test_no_module_is_over_600_lines(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].relative_to(ROOT.parent)} has {lines} lines"

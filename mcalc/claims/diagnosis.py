@@ -129,7 +129,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) ->
 
 
 def _problem(c: _Claim, truth_terms: list[Any]) -> Problem:
-    from mcalc.numeric.check import domain_of
+    from mcalc.numeric.points import domain_of
 
     p = Problem(c.shown, c.var, c.env, c.simp, c.tree, c.truth, c.node, c.kind, truth_terms, c.seed)
     p.domain = domain_of([c.tree, c.truth, c.node], c.env)

@@ -39,8 +39,8 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
     """`count` random points (fresh distinct sizes each) where every node evaluates to finite values."""
     import numpy as np
 
-    from mcalc.numeric.check import ILL_CONDITIONED, random_point, random_sizes, worst_guard
     from mcalc.numeric.evaluate import Evaluator
+    from mcalc.numeric.points import ILL_CONDITIONED, random_point, random_sizes, worst_guard
 
     env = p.env
     rng = np.random.default_rng(p.seed)

@@ -312,8 +312,8 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     import numpy as np
 
     from mcalc import pipeline
-    from mcalc.numeric.check import bind_values
     from mcalc.numeric.evaluate import evaluate
+    from mcalc.numeric.given import bind_values
 
     loaded = _load(at)
     tree, env, (claim_tree,) = pipeline.prepare(
@@ -345,7 +345,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         import numpy as np
 
         from mcalc import pipeline
-        from mcalc.numeric.check import bind_values, explain_nonfinite
+        from mcalc.numeric.given import bind_values, explain_nonfinite
         from mcalc.render.report import variables_json
 
         loaded = _load(at)

@@ -20,21 +20,28 @@ deficient XᵀX, say) or where anything is not finite is rejected and redrawn.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcalc.errors import InputError, MathError
-from mcalc.numeric.evaluate import SINGULAR, condition
-from mcalc.shapes import Kind, ShapeEnv, bind_sizes, unbound_dims
-from mcalc.syntax import functions
-from mcalc.syntax import nodes as N
-from mcalc.syntax.nodes import Node
+from mcalc.errors import MathError
+from mcalc.numeric.given import bind_values, explain_nonfinite, guard_values
+from mcalc.numeric.points import (
+    FUNCTION_ORDERS,
+    ILL_CONDITIONED,
+    Array,
+    Domain,
+    domain_of,
+    layout_free,
+    random_direction,
+    random_point,
+    random_sizes,
+    refresh_functions,
+    worst_guard,
+)
+from mcalc.shapes import Kind, ShapeEnv
 
-Array = Any
-SIZE_POOL = (2, 3, 4, 5, 6, 7)
 RELATIVE_TOLERANCE = 1e-6
-ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error grows like cond²
 # Below this many units of the rounding noise of a central difference (eps·|f|/h) a directional
 # derivative is compared in absolute terms: an exact zero derivative must not fail on noise.
 NOISE_UNITS = 100.0
@@ -70,184 +77,49 @@ class CheckResult:
         }
 
 
-@dataclass(frozen=True)
-class Domain:
-    positive: frozenset[str]
-    spd: frozenset[str]
-    # sub-expressions that are inverted or passed to det/logdet: they must be well conditioned
-    guards: tuple[Node, ...] = ()
-    # variables under a function with a bounded domain (arcsin: (−1, 1)) and the interval to draw from
-    intervals: tuple[tuple[str, tuple[float, float]], ...] = ()
+@dataclass
+class _Probe:
+    """What every point of one check reads: the functions compared, the variable, the random stream."""
 
-    def interval(self, name: str) -> tuple[float, float] | None:
-        """Where `name`'s entries are drawn: positive ones in [0.5, 1.5], narrowed by every bounded
-        domain the name is under (a name both under log and arcsin gets [0.5, 0.6])."""
-        lo, hi = (0.5, 1.5) if name in self.positive else (-math.inf, math.inf)
-        for other, (a, b) in self.intervals:
-            if other == name:
-                lo, hi = (max(lo, a), min(hi, b)) if max(lo, a) < min(hi, b) else (a, b)
-        return None if math.isinf(lo) and math.isinf(hi) else (lo, hi)
+    env: ShapeEnv
+    var: str
+    f_value: Callable[[Mapping[str, Array]], Array]
+    d_value: Callable[[Mapping[str, Array]], Array]
+    rng: Any
+    directions: int
+    fixed_sizes: Mapping[str, int] | None
 
+    def size(self, point_sizes: Mapping[str, int]) -> None:
+        self.env.sizes.clear()
+        if self.fixed_sizes:
+            self.env.sizes.update(self.fixed_sizes)
+        self.env.sizes.update(point_sizes)
 
-def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
-    """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value, and
-    which sub-expressions must be invertible."""
-    positive: set[str] = set()
-    powered: set[str] = set()  # under a fractional or negative power: positive entries keep it defined
-    spd: set[str] = set()
-    guards: dict[Node, None] = {}
-    intervals: dict[tuple[str, tuple[float, float]], None] = {}
-
-    def names(n: Node) -> set[str]:
-        return set(N.free_symbols(n))
-
-    for tree in trees:
-        stack = [tree]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, N.Apply):
-                _function_domain(n, names(n.arg), positive, intervals)
-            elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent.denominator != 1:
-                powered |= names(n.children()[0])
-            elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
-                if env.is_scalar(n.children()[0]) or isinstance(n, N.ElementPower):
-                    powered |= names(n.children()[0])
-                else:
-                    guards.setdefault(n.children()[0])
-            elif isinstance(n, N.LogDet) and not isinstance(n.arg, N.Symbol):
-                spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
-            if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
-                guards.setdefault(n.arg)
-            stack.extend(n.children())
-    # a name under a bounded function is drawn inside its interval, even where a power in the
-    # derivative would ask for positive entries: arcsin′(u) = (1 − u²)^(−1/2) is defined for |u| < 1
-    bounded = {name for name, _ in intervals}
-    positive |= powered - bounded
-    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals))
+    def error(self, values: dict[str, Array], cond: float) -> float | None:
+        return _point_error(self.env, self.var, values, self.f_value, self.d_value, self.rng, self.directions, cond)
 
 
-def _function_domain(
-    node: N.Apply, names: set[str], positive: set[str], intervals: dict[tuple[str, tuple[float, float]], None]
-) -> None:
-    """The catalogue's domain of an elementwise function, for the variables of its argument."""
-    domain = functions.get(node.func).domain
-    if domain is functions.POSITIVE:
-        positive |= names
-    elif domain.sample is not None:
-        for name in sorted(names):
-            intervals.setdefault((name, domain.sample))
+@dataclass
+class _Tally:
+    """The points checked so far, those redrawn (by culprit), and the ill-conditioned ones kept in reserve."""
 
+    worst: float = 0.0
+    done: int = 0
+    attempts: int = 0
+    sizes: dict[str, list[int]] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    reserve: list[tuple[dict[str, int], dict[str, Array], float, str]] = field(default_factory=list)
+    used_reserve: tuple[float, str] | None = None  # the worst condition among reserve points used, and where
+    notes: list[str] = field(default_factory=list)
 
-def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
-    dims = unbound_dims(env)
-    pool = list(SIZE_POOL)
-    rng.shuffle(pool)
-    sizes: dict[str, int] = {}
-    for i, d in enumerate(dims):
-        sizes[d] = pool[i % len(pool)] + (i // len(pool)) * len(pool)
-    return sizes
+    def count(self, err: float, point_sizes: Mapping[str, int]) -> None:
+        self.worst = max(self.worst, err)
+        self.done += 1
+        for d, s in point_sizes.items():
+            self.sizes.setdefault(d, []).append(s)
 
-
-# A function of t, A(t), is drawn as a polynomial of this degree, so that its derivatives up to this
-# order are not zero and a wrong second or third derivative cannot pass by multiplying a zero.
-FUNCTION_DEGREE = 4
-# Values are stored for derivative orders up to this many (orders past the degree are zero): each
-# --wrt t raises the order the evaluator asks for by one.
-FUNCTION_ORDERS = 12
-_COEF_SCALE = (1.0, 0.3, 0.1, 0.05, 0.02)
-
-
-def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
-    """A dict of values: plain variables, and A, A′, A′′, ... (`function_key`) for functions A(t)."""
-    import numpy as np
-
-    values: dict[str, Array] = {}
-    for name, kind in env.kinds.items():
-        r, c = (env.size(d) for d in env.shape_of_var(name))
-        if kind is Kind.SCALAR:
-            lo, hi = domain.interval(name) or (0.5, 1.5)  # inside arcsin's domain when under arcsin
-            values[name] = np.full((1, 1), rng.uniform(lo, hi))
-            continue
-        if name in env.functions:
-            continue
-        values[name] = _sample(name, r, c, env, domain, rng)
-    for name in env.functions:
-        r, c = (env.size(d) for d in env.shape_of_var(name))
-        coefs = [_sample(name, r, c, env, domain, rng) * _COEF_SCALE[k] for k in range(FUNCTION_DEGREE + 1)]
-        values["coef:" + name] = np.stack(coefs)
-    refresh_functions(env, values)
-    return values
-
-
-def refresh_functions(env: ShapeEnv, values: dict[str, Array]) -> None:
-    """Recompute A(t) and every stored derivative A′(t), A′′(t), ... after t moved (all orders: a
-    second --wrt t differences the first derivative, which reads A′ and A′′)."""
-    from mcalc.numeric.evaluate import function_key
-
-    for name, param in env.functions.items():
-        coefs = values["coef:" + name]
-        t = float(values[param][0, 0])
-        for order in range(FUNCTION_ORDERS + 1):
-            values[function_key(name, order)] = _polynomial_derivative(coefs, t, order)
-
-
-def _polynomial_derivative(coefs: Array, t: float, order: int) -> Array:
-    """The order-th derivative at t of Σⱼ coefs[j] tʲ: Σ_{j≥order} j!/(j−order)! coefs[j] t^(j−order)."""
-    total = 0 * coefs[0]
-    for j in range(order, len(coefs)):
-        total = total + math.perm(j, order) * coefs[j] * t ** (j - order)
-    return total
-
-
-def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) -> Array:
-    import numpy as np
-
-    g = rng.standard_normal((r, c))
-    interval = domain.interval(name)
-    if interval is not None:
-        g = rng.uniform(*interval, (r, c))
-        if any(n == name for n, _ in domain.intervals) and name not in env.symmetric:
-            return g  # entries bounded (arcsin): not shifted by the identity below, which leaves (−1, 1)
-    if r == c and r > 1:
-        if name in env.symmetric or name in domain.spd:
-            a = rng.standard_normal((r, r))
-            return a @ a.T / r + np.eye(r)
-        return np.eye(r) + 0.3 * g / math.sqrt(r)
-    return g
-
-
-def random_direction(env: ShapeEnv, var: str, rng: Any) -> Array:
-    r, c = (env.size(d) for d in env.shape_of_var(var))
-    v = rng.standard_normal((r, c))
-    if var in env.symmetric:
-        v = (v + v.T) / 2
-    return v
-
-
-def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:
-    return arr.reshape(shape)
-
-
-def worst_guard(env: ShapeEnv, domain: Domain, values: Mapping[str, Array]) -> tuple[float, Node | None]:
-    """The worst condition number among the matrices that are inverted or passed to det/logdet."""
-    import numpy as np
-
-    from mcalc.numeric.evaluate import Evaluator
-
-    ev = Evaluator(env, values)
-    worst, where = 1.0, None
-    for node in domain.guards:
-        try:
-            with np.errstate(all="ignore"):
-                a = ev(node)
-        except MathError:
-            return math.inf, node
-        if a.ndim != 2 or a.shape[0] != a.shape[1]:
-            continue
-        c = condition(a) if np.all(np.isfinite(a)) else math.inf
-        if c > worst:
-            worst, where = c, node
-    return worst, where
+    def reject(self, label: str) -> None:
+        self.rejected[label] = self.rejected.get(label, 0) + 1
 
 
 def check_derivative(
@@ -271,80 +143,89 @@ def check_derivative(
 
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0]) % 2**31  # reported: a failure can be replayed
-    rng = np.random.default_rng(seed)
-    var = variables[-1]
-    worst = 0.0
-    notes: list[str] = []
-    sizes: dict[str, list[int]] = {}
-    done = 0
-    attempts = 0
-    rejected: dict[str, int] = {}
-    fallback: list[tuple[dict[str, int], dict[str, Array], float, str]] = []
-    used_fallback: tuple[float, str] | None = None
-    while done < points and attempts < points * 20:
-        attempts += 1
+    probe = _Probe(env, variables[-1], f_value, d_value, np.random.default_rng(seed), directions, fixed_sizes)
+    tally = _Tally()
+    _draw_points(probe, domain, points, tally)
+    if tally.done == 0:
+        _use_reserve(probe, points, tally)
+    if tally.done == 0:
+        why = ", ".join(sorted(tally.rejected)) or "the expression"
+        raise MathError(
+            f"no point where the expression is defined and well conditioned was found for the numeric "
+            f"check ({tally.attempts} tried; trouble with {why})"
+        )
+    return _verdict(tally, directions, seed)
+
+
+def _draw_points(probe: _Probe, domain: Domain, points: int, tally: _Tally) -> None:
+    """Random points until `points` are checked (20 tries each at most); ill-conditioned ones go to reserve."""
+    env = probe.env
+    while tally.done < points and tally.attempts < points * 20:
+        tally.attempts += 1
         env.sizes.clear()
-        if fixed_sizes:
-            env.sizes.update(fixed_sizes)
-        point_sizes = random_sizes(env, rng)
+        if probe.fixed_sizes:
+            env.sizes.update(probe.fixed_sizes)
+        point_sizes = random_sizes(env, probe.rng)
         env.sizes.update(point_sizes)
-        values = random_point(env, domain, rng)
+        values = random_point(env, domain, probe.rng)
         cond, where = worst_guard(env, domain, values)
         if cond > ILL_CONDITIONED:
             label = env.text_of(where) if where is not None else "a matrix"
-            rejected[label] = rejected.get(label, 0) + 1
+            tally.reject(label)
             if math.isfinite(cond):
-                fallback.append((point_sizes, values, cond, label))
+                tally.reserve.append((point_sizes, values, cond, label))
             continue
-        err = _point_error(env, var, values, f_value, d_value, rng, directions, cond)
+        err = probe.error(values, cond)
         if err is None:
-            rejected["the expression (not finite)"] = rejected.get("the expression (not finite)", 0) + 1
+            tally.reject("the expression (not finite)")
             continue
-        worst = max(worst, err)
-        done += 1
-        for d, s in point_sizes.items():
-            sizes.setdefault(d, []).append(s)
-    if done == 0:
-        for point_sizes, values, cond, label in sorted(fallback, key=lambda f: f[2])[:points]:
-            env.sizes.clear()
-            if fixed_sizes:
-                env.sizes.update(fixed_sizes)
-            env.sizes.update(point_sizes)
-            err = _point_error(env, var, values, f_value, d_value, rng, directions, cond)
-            if err is None:
-                continue
-            worst = max(worst, err)
-            done += 1
-            for d, s in point_sizes.items():
-                sizes.setdefault(d, []).append(s)
-            if used_fallback is None or cond > used_fallback[0]:
-                used_fallback = (cond, label)
-        if used_fallback is not None:
-            worst_cond = used_fallback[0]
-            notes.append(f"only ill-conditioned points were found (cond up to {worst_cond:.1e}); looser tolerance")
-    if done == 0:
-        why = ", ".join(sorted(rejected)) or "the expression"
-        raise MathError(
-            f"no point where the expression is defined and well conditioned was found for the numeric "
-            f"check ({attempts} tried; trouble with {why})"
+        tally.count(err, point_sizes)
+
+
+def _use_reserve(probe: _Probe, points: int, tally: _Tally) -> None:
+    """No well-conditioned point: check the best-conditioned reserve points, with a looser tolerance."""
+    for point_sizes, values, cond, label in sorted(tally.reserve, key=lambda f: f[2])[:points]:
+        probe.size(point_sizes)
+        err = probe.error(values, cond)
+        if err is None:
+            continue
+        tally.count(err, point_sizes)
+        if tally.used_reserve is None or cond > tally.used_reserve[0]:
+            tally.used_reserve = (cond, label)
+    if tally.used_reserve is not None:
+        worst_cond = tally.used_reserve[0]
+        tally.notes.append(f"only ill-conditioned points were found (cond up to {worst_cond:.1e}); looser tolerance")
+
+
+def _verdict(tally: _Tally, directions: int, seed: int) -> CheckResult:
+    notes = tally.notes
+    if tally.rejected:
+        total = sum(tally.rejected.values())
+        notes.append(
+            f"{total} random point(s) redrawn: {', '.join(sorted(tally.rejected))} ill-conditioned or undefined"
         )
-    if rejected and done:
-        total = sum(rejected.values())
-        notes.append(f"{total} random point(s) redrawn: {', '.join(sorted(rejected))} ill-conditioned or undefined")
     tolerance = RELATIVE_TOLERANCE * (1000 if any("ill-conditioned points" in n for n in notes) else 1)
-    passed = worst <= tolerance
+    passed = tally.worst <= tolerance
     inconclusive = False
-    if not passed and used_fallback is not None:
-        cond, label = used_fallback
+    if not passed and tally.used_reserve is not None:
+        cond, label = tally.used_reserve
         # a central difference at condition κ is only good to about κ²·10⁻¹⁰ relative here
-        if worst <= min(2.0, cond * cond * 1e-10):
+        if tally.worst <= min(2.0, cond * cond * 1e-10):
             inconclusive = True
             notes.append(
                 f"{label} is ill-conditioned, cond {cond:.0e}; error bound not met: "
                 "differences can neither confirm nor refute the derivative here"
             )
     return CheckResult(
-        passed, worst, done, directions, sizes, notes=notes, seed=seed, tolerance=tolerance, inconclusive=inconclusive
+        passed,
+        tally.worst,
+        tally.done,
+        directions,
+        tally.sizes,
+        notes=notes,
+        seed=seed,
+        tolerance=tolerance,
+        inconclusive=inconclusive,
     )
 
 
@@ -455,178 +336,22 @@ def _as_var_array(env: ShapeEnv, var: str, v: Array) -> Array:
     return v
 
 
-# --- values given by the user (--at) ---
-
-
-def bind_values(
-    env: ShapeEnv,
-    raw: Mapping[str, Array],
-    required: Iterable[str],
-    trees: Iterable[Node],
-    rename: Callable[[str], str] | None = None,
-) -> dict[str, Array]:
-    """Check user values (as loaded by `numeric.values`) against the expression and fix the sizes.
-
-    Bad input (exit 2): a required name without a value, a value of the wrong kind or size (the
-    message lists every value given, so the culprit is visible), a declared-symmetric matrix whose
-    value is not symmetric. A mathematical failure (exit 1): a matrix that the expression inverts
-    or passes to logdet is singular at these values. Returns the values in the evaluator's 2-D form.
-    """
-    from mcalc.numeric.values import to_internal
-
-    given: dict[str, Array] = {}
-    for key, value in raw.items():
-        name = key
-        if rename is not None and key not in env.kinds:
-            base = key.rstrip("′")
-            if rename(base) in env.kinds:
-                name = rename(base) + key[len(base) :]
-        given[name] = value
-    missing = [n for n in required if n not in given]
-    if missing:
-        shown = ", ".join(m.replace("′", "'") for m in missing)
-        example = missing[0].replace("′", "'")
-        raise InputError(
-            f"no value given for {shown} (use --at {example}=JSON or an .npz file with an array named {example})"
-        )
-    shapes = {n: tuple(given[n].shape) for n in env.kinds if n in given}
-    try:
-        bind_sizes(env, shapes)
-    except InputError as exc:
-        listing = ", ".join(f"{n}: {_shape_words(s)}" for n, s in shapes.items())
-        exc.message = f"{exc.message}; values given: {listing}"
-        raise
-    left = unbound_dims(env)
-    if left:
-        raise InputError(f"the size of {', '.join(left)} is not fixed by the values given")
-    values = {k: to_internal(v) for k, v in given.items()}
-    for name in env.functions:
-        for key, v in values.items():
-            if key.startswith(name + "′") and key.rstrip("′") == name and v.shape != values[name].shape:
-                raise InputError(
-                    f"{key.replace('′', chr(39))} has shape {_shape_words(v.shape)} but {name} has "
-                    f"{_shape_words(values[name].shape)}"
-                )
-    guard_values(env, trees, values, declared_symmetric=sorted(env.symmetric))
-    return values
-
-
-def _shape_words(shape: tuple[int, ...]) -> str:
-    if len(shape) == 0:
-        return "scalar"
-    if len(shape) == 1:
-        return f"vector of {shape[0]}"
-    return "×".join(str(s) for s in shape)
-
-
-def guard_values(
-    env: ShapeEnv, trees: Iterable[Node], values: Mapping[str, Array], declared_symmetric: Iterable[str] = ()
-) -> None:
-    """Refuse values where the mathematics fails, naming the culprit: a matrix that is inverted or
-    passed to logdet and is singular (or numerically so: condition number above 1e14), or a
-    declared-symmetric matrix whose value is not symmetric (bad input). det alone needs nothing
-    (det(X)·X⁻¹ is evaluated as the adjugate)."""
-    import numpy as np
-
-    for name in declared_symmetric:
-        a = values.get(name)
-        if a is not None and a.ndim == 2 and a.shape[0] == a.shape[1]:
-            if not np.allclose(a, a.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(a).max()))):
-                raise InputError(f"{name} is declared symmetric but its value is not ({name} ≠ {name}ᵀ)")
-    guards: dict[Node, None] = {}
-    for tree in trees:
-        stack = [tree]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, (N.Inverse, N.LogDet)) and not env.is_scalar(n.arg):
-                guards.setdefault(n.arg)
-            elif isinstance(n, N.Power) and n.exponent < 0 and not env.is_scalar(n.base):
-                guards.setdefault(n.base)
-            stack.extend(n.children())
-    cond, where = worst_guard(env, Domain(frozenset(), frozenset(), tuple(guards)), values)
-    if where is not None and cond > SINGULAR:
-        what = env.text_of(where)
-        shown = "∞" if math.isinf(cond) else f"{cond:.1e}"
-        raise MathError(
-            f"{what} is singular: it has no inverse at the values given (condition number {shown})"
-        )  # no position: the message names the matrix, and the failure is in the values, not the text
-
-
-def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> MathError | None:
-    """If `tree` evaluates to NaN or ±∞ at `values`, a MathError naming the innermost sub-expression
-    that first goes wrong (log of a negative entry, sqrt of a negative, overflow); else None."""
-    import numpy as np
-
-    from mcalc.numeric.evaluate import Evaluator
-
-    ev = Evaluator(env, values)
-    with np.errstate(all="ignore"):
-        top = ev(tree)
-    if np.all(np.isfinite(top)):
-        return _outside_derivative_domain(tree, env, ev)
-    stack: list[Node] = [tree]
-    culprit = tree
-    while stack:
-        n = stack.pop()
-        bad_kids = [k for k in n.children() if not np.all(np.isfinite(ev.memo.get(k, np.zeros(1))))]
-        if bad_kids:
-            stack.append(bad_kids[0])
-            continue
-        culprit = n
-    arg = culprit.children()[0] if culprit.children() else None
-    arg_value = ev.memo.get(arg) if arg is not None else None
-    text = env.text_of(culprit)
-    if isinstance(culprit, N.Apply) and culprit.func in ("log", "sqrt") and arg_value is not None:
-        if np.any(arg_value < 0) or (culprit.func == "log" and np.any(arg_value == 0)):
-            what = "a negative" if np.any(arg_value < 0) else "a zero"
-            return MathError(f"{text} is undefined: {culprit.func} of {what} entry at the values given", culprit.span)
-    if isinstance(culprit, N.Apply) and arg_value is not None:
-        domain = functions.get(culprit.func).domain
-        bad = arg_value[domain.outside(arg_value)]
-        if domain is not functions.POSITIVE and bad.size:
-            return MathError(
-                f"{text} is undefined: {culprit.func} needs {domain.value_text}; the values given have an entry "
-                f"{bad.flat[0]:g}",
-                culprit.span,
-            )
-    if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
-        return MathError(f"{text} is undefined: a power of a zero or negative entry at the values given", culprit.span)
-    return MathError(f"{text} is not finite: overflow or division by zero at the values given", culprit.span)
-
-
-def _outside_derivative_domain(tree: Node, env: ShapeEnv, ev: Any) -> MathError | None:
-    """For a finite expression whose derivative is not: a function whose derivative does not exist at
-    an entry of its argument (arccos at 1, sqrt at 0), named; else None."""
-    stack: list[Node] = [tree]
-    seen: set[Node] = set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(n.children())
-        if not isinstance(n, N.Apply):
-            continue
-        domain = functions.get(n.func).domain
-        value = ev.memo.get(n.arg)
-        if not domain.bounded or value is None or not value.size:
-            continue
-        bad = value[domain.outside(value)]
-        if bad.size:
-            return MathError(
-                f"{env.text_of(n)} has no derivative: {n.func}′ needs {domain.text}; the values given have "
-                f"an entry {bad.flat[0]:g}",
-                n.span,
-            )
-    return None
-
-
+# The oracle's helpers live in numeric/points.py (random points) and numeric/given.py (values given with
+# --at); their names stay importable from here, where the oracle's callers have always found them.
 __all__ = [
+    "FUNCTION_ORDERS",
+    "ILL_CONDITIONED",
     "CheckResult",
+    "Domain",
+    "bind_values",
     "check_derivative",
     "domain_of",
-    "bind_sizes",
-    "bind_values",
-    "guard_values",
     "explain_nonfinite",
+    "guard_values",
+    "layout_free",
+    "random_direction",
+    "random_point",
+    "random_sizes",
+    "refresh_functions",
+    "worst_guard",
 ]

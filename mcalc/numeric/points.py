@@ -1,0 +1,201 @@
+"""Random points for the numeric checks: fresh distinct sizes for the free dimensions, and values that
+respect each function's domain (see numeric/check.py for the rules), with the matrices that are
+inverted or passed to det/logdet kept well conditioned."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcalc.errors import MathError
+from mcalc.numeric.evaluate import condition
+from mcalc.shapes import Kind, ShapeEnv, unbound_dims
+from mcalc.syntax import functions
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+Array = Any
+SIZE_POOL = (2, 3, 4, 5, 6, 7)
+ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error grows like cond²
+
+
+@dataclass(frozen=True)
+class Domain:
+    positive: frozenset[str]
+    spd: frozenset[str]
+    # sub-expressions that are inverted or passed to det/logdet: they must be well conditioned
+    guards: tuple[Node, ...] = ()
+    # variables under a function with a bounded domain (arcsin: (−1, 1)) and the interval to draw from
+    intervals: tuple[tuple[str, tuple[float, float]], ...] = ()
+
+    def interval(self, name: str) -> tuple[float, float] | None:
+        """Where `name`'s entries are drawn: positive ones in [0.5, 1.5], narrowed by every bounded
+        domain the name is under (a name both under log and arcsin gets [0.5, 0.6])."""
+        lo, hi = (0.5, 1.5) if name in self.positive else (-math.inf, math.inf)
+        for other, (a, b) in self.intervals:
+            if other == name:
+                lo, hi = (max(lo, a), min(hi, b)) if max(lo, a) < min(hi, b) else (a, b)
+        return None if math.isinf(lo) and math.isinf(hi) else (lo, hi)
+
+
+def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
+    """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value, and
+    which sub-expressions must be invertible."""
+    positive: set[str] = set()
+    powered: set[str] = set()  # under a fractional or negative power: positive entries keep it defined
+    spd: set[str] = set()
+    guards: dict[Node, None] = {}
+    intervals: dict[tuple[str, tuple[float, float]], None] = {}
+
+    def names(n: Node) -> set[str]:
+        return set(N.free_symbols(n))
+
+    for tree in trees:
+        stack = [tree]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, N.Apply):
+                _function_domain(n, names(n.arg), positive, intervals)
+            elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent.denominator != 1:
+                powered |= names(n.children()[0])
+            elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
+                if env.is_scalar(n.children()[0]) or isinstance(n, N.ElementPower):
+                    powered |= names(n.children()[0])
+                else:
+                    guards.setdefault(n.children()[0])
+            elif isinstance(n, N.LogDet) and not isinstance(n.arg, N.Symbol):
+                spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
+            if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
+                guards.setdefault(n.arg)
+            stack.extend(n.children())
+    # a name under a bounded function is drawn inside its interval, even where a power in the
+    # derivative would ask for positive entries: arcsin′(u) = (1 − u²)^(−1/2) is defined for |u| < 1
+    bounded = {name for name, _ in intervals}
+    positive |= powered - bounded
+    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals))
+
+
+def _function_domain(
+    node: N.Apply, names: set[str], positive: set[str], intervals: dict[tuple[str, tuple[float, float]], None]
+) -> None:
+    """The catalogue's domain of an elementwise function, for the variables of its argument."""
+    domain = functions.get(node.func).domain
+    if domain is functions.POSITIVE:
+        positive |= names
+    elif domain.sample is not None:
+        for name in sorted(names):
+            intervals.setdefault((name, domain.sample))
+
+
+def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
+    dims = unbound_dims(env)
+    pool = list(SIZE_POOL)
+    rng.shuffle(pool)
+    sizes: dict[str, int] = {}
+    for i, d in enumerate(dims):
+        sizes[d] = pool[i % len(pool)] + (i // len(pool)) * len(pool)
+    return sizes
+
+
+# A function of t, A(t), is drawn as a polynomial of this degree, so that its derivatives up to this
+# order are not zero and a wrong second or third derivative cannot pass by multiplying a zero.
+FUNCTION_DEGREE = 4
+# Values are stored for derivative orders up to this many (orders past the degree are zero): each
+# --wrt t raises the order the evaluator asks for by one.
+FUNCTION_ORDERS = 12
+_COEF_SCALE = (1.0, 0.3, 0.1, 0.05, 0.02)
+
+
+def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
+    """A dict of values: plain variables, and A, A′, A′′, ... (`function_key`) for functions A(t)."""
+    import numpy as np
+
+    values: dict[str, Array] = {}
+    for name, kind in env.kinds.items():
+        r, c = (env.size(d) for d in env.shape_of_var(name))
+        if kind is Kind.SCALAR:
+            lo, hi = domain.interval(name) or (0.5, 1.5)  # inside arcsin's domain when under arcsin
+            values[name] = np.full((1, 1), rng.uniform(lo, hi))
+            continue
+        if name in env.functions:
+            continue
+        values[name] = _sample(name, r, c, env, domain, rng)
+    for name in env.functions:
+        r, c = (env.size(d) for d in env.shape_of_var(name))
+        coefs = [_sample(name, r, c, env, domain, rng) * _COEF_SCALE[k] for k in range(FUNCTION_DEGREE + 1)]
+        values["coef:" + name] = np.stack(coefs)
+    refresh_functions(env, values)
+    return values
+
+
+def refresh_functions(env: ShapeEnv, values: dict[str, Array]) -> None:
+    """Recompute A(t) and every stored derivative A′(t), A′′(t), ... after t moved (all orders: a
+    second --wrt t differences the first derivative, which reads A′ and A′′)."""
+    from mcalc.numeric.evaluate import function_key
+
+    for name, param in env.functions.items():
+        coefs = values["coef:" + name]
+        t = float(values[param][0, 0])
+        for order in range(FUNCTION_ORDERS + 1):
+            values[function_key(name, order)] = _polynomial_derivative(coefs, t, order)
+
+
+def _polynomial_derivative(coefs: Array, t: float, order: int) -> Array:
+    """The order-th derivative at t of Σⱼ coefs[j] tʲ: Σ_{j≥order} j!/(j−order)! coefs[j] t^(j−order)."""
+    total = 0 * coefs[0]
+    for j in range(order, len(coefs)):
+        total = total + math.perm(j, order) * coefs[j] * t ** (j - order)
+    return total
+
+
+def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) -> Array:
+    import numpy as np
+
+    g = rng.standard_normal((r, c))
+    interval = domain.interval(name)
+    if interval is not None:
+        g = rng.uniform(*interval, (r, c))
+        if any(n == name for n, _ in domain.intervals) and name not in env.symmetric:
+            return g  # entries bounded (arcsin): not shifted by the identity below, which leaves (−1, 1)
+    if r == c and r > 1:
+        if name in env.symmetric or name in domain.spd:
+            a = rng.standard_normal((r, r))
+            return a @ a.T / r + np.eye(r)
+        return np.eye(r) + 0.3 * g / math.sqrt(r)
+    return g
+
+
+def random_direction(env: ShapeEnv, var: str, rng: Any) -> Array:
+    r, c = (env.size(d) for d in env.shape_of_var(var))
+    v = rng.standard_normal((r, c))
+    if var in env.symmetric:
+        v = (v + v.T) / 2
+    return v
+
+
+def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:
+    return arr.reshape(shape)
+
+
+def worst_guard(env: ShapeEnv, domain: Domain, values: Mapping[str, Array]) -> tuple[float, Node | None]:
+    """The worst condition number among the matrices that are inverted or passed to det/logdet."""
+    import numpy as np
+
+    from mcalc.numeric.evaluate import Evaluator
+
+    ev = Evaluator(env, values)
+    worst, where = 1.0, None
+    for node in domain.guards:
+        try:
+            with np.errstate(all="ignore"):
+                a = ev(node)
+        except MathError:
+            return math.inf, node
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            continue
+        c = condition(a) if np.all(np.isfinite(a)) else math.inf
+        if c > worst:
+            worst, where = c, node
+    return worst, where
