@@ -203,14 +203,14 @@ class Run:
         return json.loads(self.stdout)
 
 
-def cli(*args: str) -> Run:
-    """Run `mcalc ARGS` in-process (the same typer app as the console script)."""
+def cli(*args: str, stdin: bytes | None = None) -> Run:
+    """Run `mcalc ARGS` in-process (the same typer app as the console script), `stdin` its standard input."""
     from typer.testing import CliRunner
 
     from mcalc.cli.app import app
 
     runner = CliRunner()
-    res = runner.invoke(app, list(args), catch_exceptions=False)
+    res = runner.invoke(app, list(args), input=stdin, catch_exceptions=False)
     stderr = res.stderr if res.stderr_bytes is not None else ""
     stdout = res.stdout
     return Run(res.exit_code, stdout, stderr)

@@ -60,14 +60,22 @@ def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str
 
 def check_file(path: str, decl: Any, fmt: str | None, seed: int | None) -> int:
     """A homework sheet: one verdict per line; exit 1 if a claim is wrong, 2 if a line is unusable."""
+    from contextlib import AbstractContextManager, nullcontext
+
     from mcalc.cli import streams
     from mcalc.declare import names
     from mcalc.syntax.parser import MAX_LENGTH
 
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the last line is answered
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    owned: AbstractContextManager[Any]
+    if path == "-":  # as `mcalc diff -`: the sheet arrives on standard input (left open: not ours)
+        fh, path = streams.stdin_binary(), "standard input"
+        owned = nullcontext()
+    else:
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below, after the last line is answered
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        owned = fh
     rows: list[list[str]] = []
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
     streamed = fmt == "json" or console.tsv_rows(fmt)
@@ -80,7 +88,7 @@ def check_file(path: str, decl: Any, fmt: str | None, seed: int | None) -> int:
 
     worst = EXIT_OK
     seen = 0
-    with fh:
+    with owned:
         for number, raw in streams.read_lines(fh, 3 * MAX_LENGTH + streams.MAX_LINE_SLACK, name=path):
             code, counted = _sheet_line(number, raw, decl, fmt, seed, emit, names)
             worst, seen = max(worst, code), seen + counted

@@ -165,10 +165,11 @@ def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") 
 
     Each line is read with a cap, so memory stays flat whatever the input (`/dev/zero` has no line
     break at all): a line longer than `max_chars` characters ends the reading with one InputError.
-    Bytes that are not UTF-8 become U+FFFD, which the parser then reports at its column."""
+    Bytes that are not UTF-8 become U+FFFD, which the parser then reports at its column. A byte-order
+    mark at the start (Notepad writes one) is dropped: it is an encoding marker, not part of line 1."""
     import io
 
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="\n")
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
     try:
         number = 0
         while line := text.readline(max_chars + 1):
