@@ -15,6 +15,7 @@ from typing import Any
 
 from mcalc import budget, reading
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, McalcError
+from mcalc.numeric.values import json_value
 from mcalc.render import console
 
 
@@ -206,7 +207,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         return exc.exit_code
     layout = pipeline.Layout(args.layout)
     # values first: they fix the sizes that `shape` and `variables` then report
-    value = _value_at(result, loaded).tolist() if args.at else None
+    value = json_value(_value_at(result, loaded)) if args.at else None
     payload = report.to_json(result, layout)
     code = EXIT_OK
     if value is not None:
@@ -365,7 +366,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         read = reading.read(env, tree)
         payload = {
             "expression": expr,
-            "value": value.tolist(),
+            "value": json_value(value),
             "variables": variables_json(env),
             "reading": read.to_json(),
             "warnings": list(read.warnings),

@@ -184,3 +184,11 @@ def to_internal(arr: Array) -> Array:
     if arr.ndim == 1:
         return arr.reshape(-1, 1)
     return arr
+
+
+def json_value(array: Array) -> Any:
+    """An array as nested lists for JSON and text: -0.0 (a sign left by `−2x` at x = 0) reads as 0.0,
+    since a user cannot tell a signed zero from a bug, and the value is the same."""
+    import numpy as np
+
+    return (np.asarray(array, dtype=float) + 0.0).tolist()
