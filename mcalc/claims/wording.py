@@ -41,14 +41,14 @@ def factor_text(f: Fraction, claim: str, expected: str, var: str, expr: str, p: 
 
 
 def d_text(wrt: list[str], env: Any) -> str:
-    """∂/∂x, d/dt for a scalar, ∂²/∂x² or ∂²/∂x∂y for a second derivative."""
+    """∂/∂x, d/dt for a scalar; ∂²/∂x², ∂²/∂x∂y, d²/dt² as `mcalc diff` labels them."""
+    from mcalc.render.report import higher_operator
     from mcalc.shapes import Kind
 
+    scalar = all(env.kinds.get(w) is Kind.SCALAR for w in wrt)
     if len(wrt) == 1:
-        return f"d/d{wrt[0]}" if env.kinds.get(wrt[0]) is Kind.SCALAR else f"∂/∂{wrt[0]}"
-    if len(set(wrt)) == 1:
-        return f"∂²/∂{wrt[0]}²" if len(wrt) == 2 else f"∂^{len(wrt)}/∂{wrt[0]}^{len(wrt)}"
-    return "∂²/" + "".join(f"∂{w}" for w in wrt) if len(wrt) == 2 else "∂ⁿ/" + "".join(f"∂{w}" for w in wrt)
+        return f"d/d{wrt[0]}" if scalar else f"∂/∂{wrt[0]}"
+    return higher_operator(wrt, scalar)
 
 
 def of(expr: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
+from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv, dim_text
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
@@ -18,24 +19,33 @@ def _expr(printer: Printer, node: Node) -> str:
     return printer.wrap(node, PREC_POSTFIX)
 
 
+def higher_operator(names: list[str], scalar: bool, latex: bool = False, sp: Spelling = UNICODE) -> str:
+    """The operator of a derivative of order n ≥ 2, worded as textbooks do and the same in every command:
+    ∂²/∂x² (one variable), ∂²/∂x∂y (mixed), d²/dt² (a scalar parameter: an ordinary derivative),
+    ∂³/∂X³; in ASCII d^2/dx^2, d^2/dx dy; in LaTeX \\frac{\\partial^{2}}{\\partial x^{2}}."""
+    n = len(names)
+    same = len(set(names)) == 1
+    if latex:
+        d = "d" if scalar else "\\partial"
+        denom = f"{d} {names[0]}^{{{n}}}" if same else " ".join(f"{d} {v}" for v in names)
+        return f"\\frac{{{d}^{{{n}}}}}{{{denom}}}"
+    d = "d" if scalar else sp.partial
+    sup = str(n).translate(SUPERSCRIPTS) if sp.compact else f"^{n}"
+    if same:
+        return f"{d}{sup}/{d}{names[0]}{sup}"
+    return f"{d}{sup}/" + ("" if sp.compact else " ").join(f"{d}{v}" for v in names)
+
+
 def lhs(result: Result, latex: bool = False) -> str:
-    """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x∂x (xᵀAx)."""
+    """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x² (xᵀAx), ∂²/∂x∂y."""
     pr = Printer(LATEX if latex else TEXT)
     stage = result.final
     expr = _expr(pr, flatten(result.tree))
     vars_ = [pr.s.name(v) for v in result.wrt]
     d = pr.sp.partial  # ∂, or d in ASCII
     if len(vars_) > 1:
-        denom = (
-            "".join(f"\\partial {v}" for v in vars_)
-            if latex
-            else ("" if pr.sp.compact else " ").join(f"{d}{v}" for v in vars_)
-        )
-        n = len(vars_)
-        if latex:
-            return f"\\frac{{\\partial^{n}}}{{{denom}}} {expr}"
-        sup = {2: "²", 3: "³"}.get(n, f"^{n}")
-        return f"{pr.sp.squared_partial.format(sup=sup, n=n)}/{denom} {expr}"
+        scalar = all(result.env.kinds.get(w) is Kind.SCALAR for w in result.wrt)
+        return f"{higher_operator(vars_, scalar, latex, pr.sp)} {expr}"
     v = vars_[0]
     kind = stage.kind
     if kind is DerivKind.SCALAR_VAR:

@@ -34,7 +34,6 @@ class Spelling:
     ones_row: str
     prime: str
     partial: str  # ∂/∂X, ∂(Ax)/∂x
-    squared_partial: str  # ∂²/∂x∂y: a format with {sup} (superscript) or {n}
     power: str  # X²: a format with {sup} (the exponent in superscripts) or {n} (in digits)
     compact: bool  # single-letter products written together (CABᵀ); ASCII spaces them (C A B^T)
     spell_greek: bool  # θ → theta
@@ -50,13 +49,13 @@ SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 UNICODE = Spelling(
     transpose="ᵀ", inverse="⁻¹", inverse_transpose="⁻ᵀ", minus="−", hadamard=" ⊙ ", kron="{left} ⊗ {right}",
     # norm1(A), not ‖A‖₁: read back, ‖A‖₁ of a matrix is the induced norm, which mcalc refuses
-    norm="‖{arg}‖", norm1="norm1({arg})", ones="𝟙", ones_row="𝟙ᵀ", prime="′", partial="∂", squared_partial="∂{sup}",
+    norm="‖{arg}‖", norm1="norm1({arg})", ones="𝟙", ones_row="𝟙ᵀ", prime="′", partial="∂",
     power="{sup}", compact=True, spell_greek=False,
 )  # fmt: skip
 ASCII = Spelling(
     transpose="^T", inverse="^-1", inverse_transpose="^-T", minus="-", hadamard=" .* ", kron="kron({left}, {right})",
     norm="||{arg}||", norm1="norm1({arg})", ones="ones", ones_row="ones^T", prime="'", partial="d",
-    squared_partial="d^{n}", power="^{n}", compact=False, spell_greek=True,
+    power="^{n}", compact=False, spell_greek=True,
 )  # fmt: skip
 
 _state = {"ascii": False}

@@ -1,0 +1,76 @@
+"""What users ran into beyond the open issues (../shared/FIELD-NOTES.md), each with the input they typed.
+
+Numbers are checked against independent numpy code where the item is about a value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import cli
+
+BOM = "\ufeff".encode()
+
+
+def test_a_byte_order_mark_on_standard_input_is_not_part_of_the_expression() -> None:
+    run = cli("diff", "-", "--format", "json", stdin=BOM + b"x^T x ; x\n")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == "2x"
+
+
+def test_a_homework_sheet_saved_by_notepad_reads_from_its_first_line(tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_bytes(BOM + b"tr(A B) ; A ; B^T\r\n")
+    run = cli("check", "--file", str(sheet), "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["line"] == 1 and run.json["verdict"] == "correct"
+
+
+def test_check_file_dash_reads_the_sheet_from_standard_input() -> None:
+    sheet = b"tr(A B) ; A ; B^T\nx^T x ; x ; x\n"
+    run = cli("check", "--file", "-", "--format", "json", stdin=sheet)
+    verdicts = [line for line in run.stdout.splitlines() if line.strip()]
+    assert run.code == 1  # the second claim misses the factor 2
+    import json
+
+    objs = [json.loads(v) for v in verdicts]
+    assert [o["line"] for o in objs] == [1, 2]
+    assert [o["correct"] for o in objs] == [True, False]
+
+
+@pytest.mark.parametrize("command", [["diff", "-x^T x", "--wrt", "x"], ["eval", "-x^T x"]])
+def test_values_never_show_a_signed_zero(command: list[str]) -> None:
+    """−2x at x = 0 is [0, 0], not [-0.0, -0.0]; and the value is still right."""
+    run = cli(*command, "--at", "x=[0, 0]", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "-0.0" not in run.stdout
+    x = np.zeros(2)
+    expected = -2 * x if command[0] == "diff" else -(x @ x)
+    np.testing.assert_allclose(run.json["value"], expected)
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt", "claim", "label"),
+    [
+        ("x^T A x", ["x", "x"], "A + A^T", "∂²/∂x²"),
+        ("x^T A y", ["x", "y"], "A", "∂²/∂x∂y"),
+        ("t^3", ["t", "t"], "6 t", "d²/dt²"),
+    ],
+)
+def test_second_derivatives_are_labelled_alike_in_diff_and_check(
+    expr: str, wrt: list[str], claim: str, label: str
+) -> None:
+    wrt_args = [a for w in wrt for a in ("--wrt", w)]
+    scalar = ["--scalar", "t"] if "t" in wrt else []
+    diff = cli("diff", expr, *wrt_args, *scalar, "--format", "json")
+    check = cli("check", expr, *wrt_args, *scalar, "--claim", claim, "--format", "json")
+    assert diff.json["equation"].startswith(label + " ")
+    assert label in check.json["explanation"], check.json["explanation"]
+
+
+def test_second_derivative_labels_in_ascii_and_latex() -> None:
+    ascii_ = cli("diff", "x^T A y", "--wrt", "x", "--wrt", "y", "--ascii")
+    assert ascii_.stdout.startswith("d^2/dx dy (x^T A y) = A")
+    latex = cli("diff", "x^T A x", "--wrt", "x", "--wrt", "x", "--format", "latex")
+    assert latex.stdout.startswith(r"\frac{\partial^{2}}{\partial x^{2}}")
