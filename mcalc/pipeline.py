@@ -80,9 +80,22 @@ def prepare(
     tree, notes = parse_with_notes(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
     env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
-    env.notes = [n.message for n in notes]
+    env.notes = [n.message for n in notes] + _unused(declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
+
+
+def _unused(declared: frozenset[str], values: Mapping[str, object], env: ShapeEnv) -> list[str]:
+    """A declaration or an --at value for a name the expression never uses is most likely a typo
+    (`--scalar lamda`, `--at X=...` for x): say so rather than ignore it."""
+    present = set(env.kinds) | set(env.functions)
+    primed = {f"{name}{'′' * k}" for name in env.functions for k in range(1, 4)}  # A′, A′′: values of A(t)
+    out = [f"{name} is declared but does not occur in the expression" for name in sorted(declared - present)]
+    out += [
+        f"--at {name}: {name} does not occur in the expression; its value is not used"
+        for name in sorted(set(values) - present - primed - declared)
+    ]
+    return out
 
 
 def with_value_kinds(decl: Declarations, value_shapes: Mapping[str, tuple[int, ...]]) -> Declarations:
@@ -130,7 +143,12 @@ def _check_name(var: str) -> None:
     except McalcError:
         tokens = []
     if len(tokens) != 2 or tokens[0].kind is not Tok.NAME or tokens[0].text != var:
-        raise InputError(f"--wrt {var!r} is not a variable name (one letter, then digits or _subscript)")
+        hint = (  # `mcalc diff "-w" --wrt w`: -w is --wrt's short form, so the option parser took the expression
+            "; an expression that starts with '-' goes after '--': mcalc diff --wrt w -- \"-w\""
+            if var.startswith("-")
+            else ""
+        )
+        raise InputError(f"--wrt {var!r} is not a variable name (one letter, then digits or _subscript){hint}")
 
 
 def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:

@@ -74,3 +74,39 @@ def test_second_derivative_labels_in_ascii_and_latex() -> None:
     assert ascii_.stdout.startswith("d^2/dx dy (x^T A y) = A")
     latex = cli("diff", "x^T A x", "--wrt", "x", "--wrt", "x", "--format", "latex")
     assert latex.stdout.startswith(r"\frac{\partial^{2}}{\partial x^{2}}")
+
+
+def test_declarations_and_values_for_absent_names_are_warned_about() -> None:
+    run = cli("diff", "x^T x", "--wrt", "x", "--scalar", "lamda", "--at", "x=[1, 2]", "--at", "q=3", "--format", "json")
+    assert run.code == 0
+    assert run.json["warnings"] == [
+        "lamda is declared but does not occur in the expression",
+        "--at q: q does not occur in the expression; its value is not used",
+    ]
+    np.testing.assert_allclose(run.json["value"], [2.0, 4.0])
+
+
+def test_values_of_the_derivatives_of_a_function_of_t_are_not_warned_about() -> None:
+    run = cli(
+        "diff", "A(t) B(t)", "--wrt", "t", "--format", "json",
+        "--at", "t=1", "--at", "A=[[1, 2], [3, 4]]", "--at", "A'=[[1, 0], [0, 1]]",
+        "--at", "B=[[0, 1], [1, 0]]", "--at", "B'=[[2, 0], [0, 2]]",
+    )  # fmt: skip
+    assert run.code == 0, run.stdout
+    assert not [w for w in run.json["warnings"] if "does not occur" in w]
+    a, da, b, db = np.array([[1, 2], [3, 4]]), np.eye(2), np.array([[0, 1], [1, 0]]), 2 * np.eye(2)
+    np.testing.assert_allclose(run.json["value"], da @ b + a @ db)
+
+
+def test_a_seed_without_check_is_warned_about() -> None:
+    run = cli("diff", "x^T x", "--wrt", "x", "--seed", "3", "--format", "json")
+    assert run.code == 0 and run.json["warnings"] == ["--seed has no effect without --check"]
+    assert cli("diff", "x^T x", "--wrt", "x", "--seed", "3", "--check", "--format", "json").json["warnings"] == []
+
+
+@pytest.mark.parametrize("args", [["-f(t)", "--wrt", "t"], ["-w", "--wrt", "w"]])
+def test_an_expression_taken_for_an_option_points_to_the_double_dash(args: list[str]) -> None:
+    run = cli("diff", *args)
+    assert run.code == 2
+    assert "after '--'" in run.stderr and run.stderr.count("\n") == 1
+    assert cli("diff", "--wrt", args[-1], "--", args[0]).code == 0

@@ -163,6 +163,17 @@ def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
     return argv
 
 
+def _leading_minus_hint(argv: list[str]) -> str:
+    """`mcalc diff "-f(t)" --wrt t`: -f is --format's short form, so the expression became an option
+    value. Point to `--`, the one spelling that cannot be misread."""
+    if "--" in argv or len(argv) < 2:
+        return ""
+    for tok in argv[1:]:
+        if tok.startswith("-") and not tok.startswith("--") and len(tok) > 2:
+            return f"; if {tok!r} is the expression, put it after '--': mcalc {argv[0]} ... -- {tok!r}"
+    return ""
+
+
 def _default_sigpipe() -> None:
     import signal
 
@@ -187,6 +198,8 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     else:
         message = exc.format_message().replace("Value error, ", "")
     message = " ".join(message.split())
+    if hint := _leading_minus_hint(argv):
+        message = message.rstrip(".") + hint
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:
         message += f" (see '{ctx.command_path} --help')"

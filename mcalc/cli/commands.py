@@ -212,6 +212,8 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
     code = EXIT_OK
     if value is not None:
         payload["value"] = value
+    if args.seed is not None and not args.check:  # --seed only picks --check's random points
+        payload["warnings"].append("--seed has no effect without --check")
     if args.check:
         outcome = _check(result, args.seed)
         payload["check"] = outcome.to_json()
