@@ -209,14 +209,14 @@ def _symmetrised(writer: IndexWriter, kl: list[Piece], lk: list[Piece], latex: b
 def _join(writer: IndexWriter, pieces: list[Piece], latex: bool) -> str:
     """Signed terms as one sum: coefficients in front, 1 left out."""
     minus, plus, neg = (" - ", " + ", "-") if latex else (" − ", " + ", "−")
-    out = ""
+    out: list[str] = []  # joined once: a long sum would be copied once per term
     for n, (coef, factors) in enumerate(pieces):
         mag = abs(coef)
         shown = " ".join(factors) or "1"
         if mag != 1:
             shown = f"{writer.pr.p(N.Number(mag))} {shown}"
         if n == 0:
-            out = (neg if coef < 0 else "") + shown
+            out += ((neg if coef < 0 else ""), shown)
         else:
-            out += (minus if coef < 0 else plus) + shown
-    return out
+            out += ((minus if coef < 0 else plus), shown)
+    return "".join(out)

@@ -154,12 +154,12 @@ class NumpyWriter:
         if isinstance(n, N.Commutation):
             return f"_commutation({self.dim(n.rows)}, {self.dim(n.cols)})"
         if isinstance(n, N.Add):
-            out = self.w(n.terms[0])
+            parts = [self.w(n.terms[0])]  # joined once: a long sum would be copied once per term
             for t in n.terms[1:]:
                 text = self.w(t)
                 neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
-                out += f" - {text[1:]}" if neg else f" + {text}"
-            return f"({out})"
+                parts.append(f" - {text[1:]}" if neg else f" + {text}")
+            return f"({''.join(parts)})"
         if isinstance(n, N.Mul):
             return self.product(list(n.factors))
         if isinstance(n, N.Hadamard):

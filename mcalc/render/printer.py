@@ -173,14 +173,16 @@ class Printer:
 
     # -- operators --
     def p_Add(self, n: N.Add) -> str:
-        out = self.wrap(n.terms[0], PREC_ADD)
+        # parts joined once: `out +=` copies the growing text per term (quadratic in a 20,000-term sum)
+        minus = f" {'-' if self.latex else self.sp.minus} "
+        out = [self.wrap(n.terms[0], PREC_ADD)]
         for t in n.terms[1:]:
             neg = _negated(t)
             if neg is not None:
-                out += f" {'-' if self.latex else self.sp.minus} " + self.wrap(neg, PREC_ADD + 1)
+                out += (minus, self.wrap(neg, PREC_ADD + 1))
             else:
-                out += " + " + self.wrap(t, PREC_ADD + 1)
-        return out
+                out += (" + ", self.wrap(t, PREC_ADD + 1))
+        return "".join(out)
 
     def p_Mul(self, n: N.Mul) -> str:
         fs = list(n.factors)
@@ -212,14 +214,14 @@ class Printer:
     def p_Hadamard(self, n: N.Hadamard) -> str:
         op = " \\odot " if self.latex else self.sp.hadamard
         div = " \\oslash " if self.latex else " ./ "
-        out = self.wrap(n.factors[0], PREC_ELEMENTWISE + 1)
+        out = [self.wrap(n.factors[0], PREC_ELEMENTWISE + 1)]
         for f in n.factors[1:]:
             if isinstance(f, N.ElementPower) and f.exponent < 0:
                 shown = f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
-                out += div + self.wrap(shown, PREC_ELEMENTWISE + 1)
+                out += (div, self.wrap(shown, PREC_ELEMENTWISE + 1))
             else:
-                out += op + self.wrap(f, PREC_ELEMENTWISE + 1)
-        return out
+                out += (op, self.wrap(f, PREC_ELEMENTWISE + 1))
+        return "".join(out)
 
     def p_Kron(self, n: N.Kron) -> str:
         left = n.left

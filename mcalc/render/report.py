@@ -36,9 +36,9 @@ def higher_operator(names: list[str], scalar: bool, latex: bool = False, sp: Spe
     return f"{d}{sup}/" + ("" if sp.compact else " ").join(f"{d}{v}" for v in names)
 
 
-def lhs(result: Result, latex: bool = False) -> str:
+def lhs(result: Result, latex: bool = False, printer: Printer | None = None) -> str:
     """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x² (xᵀAx), ∂²/∂x∂y."""
-    pr = Printer(LATEX if latex else TEXT)
+    pr = printer or Printer(LATEX if latex else TEXT)
     stage = result.final
     expr = _expr(pr, flatten(result.tree))
     vars_ = [pr.s.name(v) for v in result.wrt]
@@ -116,7 +116,7 @@ def layout_free_dims(result: Result) -> list[Dim]:
     return dims
 
 
-def shape_line(result: Result, layout: Layout) -> str:
+def shape_line(result: Result, layout: Layout, shown: Node | None = None) -> str:
     env = result.env
     stage = result.final
     if stage.kind is DerivKind.TENSOR:
@@ -125,7 +125,8 @@ def shape_line(result: Result, layout: Layout) -> str:
             parts.reverse()
         texts = ["×".join(dim_text(d) for d in p) or "1" for p in parts]
         return "×".join(f"({t})" if len(p) > 1 else t for t, p in zip(texts, parts, strict=True))
-    shown = displayed(stage, layout, env)
+    if shown is None:
+        shown = displayed(stage, layout, env)
     r, c = env.shape(shown)
     if r == 1 and c == 1:
         return "scalar"
@@ -142,15 +143,21 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     env = result.env
     stage = result.final
     wrt: str | list[str] = result.wrt[0] if len(result.wrt) == 1 else list(result.wrt)
+    # each text printed once (a 3,000-term input is printed in four places): one printer per style,
+    # whose memo also serves the `where` form
+    shown = displayed(stage, layout, env)
+    text, tex = Printer(TEXT), Printer(LATEX)
+    derivative, derivative_tex = text(shown), tex(shown)
+    head = lhs(result, printer=text)
     out: dict[str, Any] = {
         "expression": result.source,
         "wrt": wrt,
-        "derivative": derivative_text(result, layout),
-        "latex": derivative_latex(result, layout),
-        "equation": equation(result, layout),
-        "equation_latex": equation(result, layout, latex=True),
+        "derivative": derivative,
+        "latex": derivative_tex,
+        "equation": f"{head} = {derivative}",
+        "equation_latex": f"{lhs(result, latex=True, printer=tex)} = {derivative_tex}",
         "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
-        "display_shape": shape_line(result, layout),
+        "display_shape": shape_line(result, layout, shown),
         "kind": stage.kind.value,
         "layout": layout.value,
         "variables": variables_json(env),
@@ -160,7 +167,7 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     out["warnings"] = list(read.warnings)
     if env.symmetric:
         out["symmetric"] = sorted(env.symmetric)
-    shared = shared_form(result, layout)
+    shared = _shared(result, shown, derivative, head, text)
     if shared is not None:
         out["shared"] = shared
     return out
@@ -168,21 +175,24 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
 
 def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
     """The derivative with repeated sub-expressions named, when that is clearly shorter."""
+    shown = displayed(result.final, layout, result.env)
+    pr = Printer(TEXT)
+    return _shared(result, shown, pr(shown), lhs(result, printer=pr), pr)
+
+
+def _shared(result: Result, shown: Node, full: str, head: str, pr: Printer) -> dict[str, Any] | None:
     from mcalc.render.share import share
 
-    shown = displayed(result.final, layout, result.env)
-    full = Printer(TEXT)(shown)
     if len(full) < 60:
         return None
     main, defs = share(shown, set(result.env.kinds))
     if not defs:
         return None
-    pr = Printer(TEXT)
     where = [f"{pr(name)} = {pr(body)}" for name, body in defs]
     text = pr(main)
     if len(text) + sum(len(w) + 2 for w in where) > 0.85 * len(full):
         return None
-    return {"equation": f"{lhs(result)} = {text}", "derivative": text, "where": where}
+    return {"equation": f"{head} = {text}", "derivative": text, "where": where}
 
 
 def is_zero(node: Node) -> bool:

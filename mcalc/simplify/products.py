@@ -202,14 +202,21 @@ def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
 
 def _logistic(factors: list[Node], power_type: type[N.Power] | type[N.ElementPower]) -> list[Node]:
     """exp(u) (1 + exp(u))⁻¹ → σ(u): the logistic function, as textbooks write the softplus slope."""
+    # the reciprocals indexed by base first: a pairwise scan is quadratic in a long product (a deep chain
+    # of exp's derivative has hundreds of factors)
+    reciprocals: dict[Node, int] = {}
+    for j, g in enumerate(factors):
+        if isinstance(g, power_type) and g.exponent == -1:
+            reciprocals.setdefault(g.base, j)
+    if not reciprocals:
+        return factors
     for i, f in enumerate(factors):
         if not (isinstance(f, N.Apply) and f.func == "exp"):
             continue
-        one_plus = N.Add((N.Number(Fraction(1)), f))
-        for j, g in enumerate(factors):
-            if isinstance(g, power_type) and g.exponent == -1 and g.base == one_plus:
-                rest = [h for k, h in enumerate(factors) if k not in (i, j)]
-                return [N.Apply("sigmoid", f.arg), *rest]
+        j = reciprocals.get(N.Add((N.Number(Fraction(1)), f)), -1)
+        if j >= 0:
+            rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+            return [N.Apply("sigmoid", f.arg), *rest]
     return factors
 
 

@@ -10,8 +10,10 @@ dimensions (the size of `vec(X)` or of a Kronecker product) is a tuple of its fa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, ClassVar, TypeAlias
 
 from mcalc.errors import Span
@@ -19,8 +21,6 @@ from mcalc.errors import Span
 Dim: TypeAlias = int | str | tuple["Dim", ...]
 # The size of an input `𝟙` / `ones` / `1ᵀ`: fixed by shape inference from the context (like a bare I).
 BY_CONTEXT = "·context"
-
-_COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -32,11 +32,10 @@ class Node:
     CHILDREN: ClassVar[tuple[str, ...]] = ()
 
     def key(self) -> tuple[Any, ...]:
-        names = _COMPARE_FIELDS.get(type(self))
-        if names is None:
-            names = tuple(f.name for f in fields(self) if f.compare)
-            _COMPARE_FIELDS[type(self)] = names
-        return tuple(getattr(self, n) for n in names)
+        getter = _KEY_GETTERS.get(type(self))
+        if getter is None:
+            getter = _key_getter(type(self))
+        return getter(self)
 
     def __hash__(self) -> int:
         h = self._hash
@@ -54,14 +53,73 @@ class Node:
         return hash(self) == hash(other) and self.key() == other.key()
 
     def children(self) -> tuple[Node, ...]:
-        out: list[Node] = []
-        for name in self.CHILDREN:
-            value = getattr(self, name)
-            if isinstance(value, tuple):
-                out.extend(value)
-            else:
-                out.append(value)
-        return tuple(out)
+        getter = _CHILD_GETTERS.get(type(self))
+        if getter is None:
+            getter = _child_getter(type(self))
+        return getter(self)
+
+
+# Per-class accessors, built once: keys and children are read millions of times on a large input (a
+# 3,000-term sum), and the generic `fields()` walk was most of the simplifier's time.
+_KEY_GETTERS: dict[type, Callable[[Node], tuple[Any, ...]]] = {}
+_CHILD_GETTERS: dict[type, Callable[[Node], tuple[Node, ...]]] = {}
+
+
+def _key_getter(cls: type[Node]) -> Callable[[Node], tuple[Any, ...]]:
+    names = tuple(f.name for f in fields(cls) if f.compare)
+    getter: Callable[[Node], Any]
+    if len(names) == 1:
+        one = attrgetter(names[0])
+
+        def getter(n: Node) -> tuple[Any, ...]:
+            return (one(n),)
+
+    elif names:
+        getter = attrgetter(*names)
+    else:
+
+        def getter(n: Node) -> tuple[Any, ...]:
+            return ()
+
+    _KEY_GETTERS[cls] = getter
+    return getter
+
+
+def _no_children(n: Node) -> tuple[Node, ...]:
+    return ()
+
+
+def _child_getter(cls: type[Node]) -> Callable[[Node], tuple[Node, ...]]:
+    names = cls.CHILDREN
+    tuple_fields = [f.name for f in fields(cls) if f.name in names and "tuple" in str(f.type)]
+    getter: Callable[[Node], Any]
+    if not names:
+        getter = _no_children
+    elif tuple_fields == list(names) and len(names) == 1:
+        getter = attrgetter(names[0])  # terms / factors: already a tuple of nodes
+    elif not tuple_fields:
+        if len(names) == 1:
+            one = attrgetter(names[0])
+
+            def getter(n: Node) -> tuple[Node, ...]:
+                return (one(n),)
+
+        else:
+            getter = attrgetter(*names)
+    else:
+
+        def getter(n: Node) -> tuple[Node, ...]:
+            out: list[Node] = []
+            for name in names:
+                value = getattr(n, name)
+                if isinstance(value, tuple):
+                    out.extend(value)
+                else:
+                    out.append(value)
+            return tuple(out)
+
+    _CHILD_GETTERS[cls] = getter
+    return getter
 
 
 # --- leaves -------------------------------------------------------------------------------------
@@ -283,10 +341,17 @@ def rebuild(node: Node, children: tuple[Node, ...]) -> Node:
             values[name] = children[i]
             i += 1
     cls = type(node)
-    extra = {
-        f.name: getattr(node, f.name) for f in fields(node) if f.init and f.name not in values and f.name != "span"
-    }
-    return cls(**values, **extra, span=node.span)
+    names = _EXTRA_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.init and f.name not in cls.CHILDREN and f.name != "span")
+        _EXTRA_FIELDS[cls] = names
+    for name in names:
+        values[name] = getattr(node, name)
+    return cls(**values, span=node.span)
+
+
+# the non-child constructor fields of each class (a Power's exponent), cached: `fields()` is slow
+_EXTRA_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def contains(node: Node, target: Node) -> bool:
