@@ -14,10 +14,10 @@ from mcalc.syntax.nodes import Dim
 
 
 def greek(name: str) -> str:
-    """`theta` → `θ`, `Phi_1` → `Φ_1`; any other name unchanged."""
-    from mcalc.syntax.lexer import GREEK
+    """`theta` → `θ`, `Phi_1` → `Φ_1`, `x₁` → `x_1` (as the expression reads it); any other name unchanged."""
+    from mcalc.syntax.lexer import GREEK, name_text
 
-    base, sep, sub = name.partition("_")
+    base, sep, sub = name_text(name).partition("_") if name else ("", "", "")
     return GREEK.get(base, base) + sep + sub
 
 

@@ -110,3 +110,21 @@ def test_an_expression_taken_for_an_option_points_to_the_double_dash(args: list[
     assert run.code == 2
     assert "after '--'" in run.stderr and run.stderr.count("\n") == 1
     assert cli("diff", "--wrt", args[-1], "--", args[0]).code == 0
+
+
+def test_subscript_digits_name_the_same_variable_as_an_underscore() -> None:
+    """x₁ is x_1 (the error used to mention a '_' the user never typed); the value is checked."""
+    run = cli(
+        "diff", "x₁^T A x₁", "--wrt", "x₁", "--format", "json", "--at", "x_1=[1, 2]", "--at", "A=[[1, 2], [3, 4]]"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == cli("diff", "x_1^T A x_1", "--wrt", "x_1", "--format", "json").json["derivative"]
+    a, x = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 2.0])
+    np.testing.assert_allclose(run.json["value"], (a + a.T) @ x)
+
+
+@pytest.mark.parametrize(("expr", "word"), [("log1p(x)", "log1p"), ("atan2(y, x)", "atan2")])
+def test_a_word_with_digits_before_parentheses_is_an_unknown_function(expr: str, word: str) -> None:
+    run = cli("diff", expr, "--wrt", "x")
+    assert run.code == 2
+    assert f"unknown function '{word}' at col 1" in run.stderr

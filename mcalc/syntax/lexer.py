@@ -107,10 +107,25 @@ def _is_greek(ch: str) -> bool:
     return "\u0391" <= ch <= "\u03a9" or "\u03b1" <= ch <= "\u03c9"
 
 
+SUBSCRIPT_NAME_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def name_text(raw: str) -> str:
+    """A name as typed → the name: `x₁` is `x_1` (the spelling every output reads back as), others unchanged."""
+    if raw[-1] in "₀₁₂₃₄₅₆₇₈₉":
+        base = raw.rstrip("₀₁₂₃₄₅₆₇₈₉")
+        return f"{base}_{raw[len(base) :].translate(SUBSCRIPT_NAME_DIGITS)}"
+    return raw
+
+
 def _subscript(src: str, i: int) -> int:
-    """End of the digits or `_subscript` that may follow a one-letter name starting at i."""
+    """End of the digits, `_subscript` or subscript digits (`x₁`) that may follow a one-letter name at i."""
     n = len(src)
     j = i
+    if j < n and src[j] in "₀₁₂₃₄₅₆₇₈₉":
+        while j < n and src[j] in "₀₁₂₃₄₅₆₇₈₉":
+            j += 1
+        return j
     while j < n and src[j].isascii() and src[j].isdigit():
         j += 1
     if j < n and src[j] == "_" and j + 1 < n and (src[j + 1].isascii() and src[j + 1].isalnum()):
@@ -267,7 +282,7 @@ def tokenize(src: str) -> list[Token]:
             continue
         if _is_greek(ch):
             j = _subscript(src, i + 1)
-            add(Tok.NAME, src[i:j], i, j)
+            add(Tok.NAME, name_text(src[i:j]), i, j)
             i = j
             continue
         if _is_latin(ch):
@@ -278,6 +293,20 @@ def tokenize(src: str) -> list[Token]:
             k = j
             while k < n and src[k].isascii() and src[k].isdigit():
                 k += 1
+            run = k
+            while run < n and src[run].isascii() and src[run].isalnum():
+                run += 1
+            spelled = src[i:run]
+            if (
+                j - i >= 2
+                and run > j
+                and run < n
+                and src[run] == "("
+                and spelled.islower()
+                and not is_function_word(spelled)
+            ):
+                # log1p(x), atan2(y): digits inside a word before '(' make it one unknown function name
+                raise ParseError(f"unknown function {spelled!r}", Span(i, run), hint=_suggest(spelled))
             if is_function_word(src[i:k]):
                 add(Tok.WORD, src[i:k], i, k)
                 i = k
@@ -289,7 +318,7 @@ def tokenize(src: str) -> list[Token]:
                 continue
             if word in GREEK:
                 end = _subscript(src, j)
-                add(Tok.NAME, GREEK[word] + src[j:end], i, end)
+                add(Tok.NAME, name_text(GREEK[word] + src[j:end]), i, end)
                 i = end
                 continue
             if j - i >= 2 and j < n and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
@@ -298,7 +327,7 @@ def tokenize(src: str) -> list[Token]:
             for p in range(i, j - 1):  # all letters but the last are one-letter names
                 add(Tok.NAME, src[p], p, p + 1)
             end = _subscript(src, j)
-            add(Tok.NAME, src[j - 1 : end], j - 1, end)
+            add(Tok.NAME, name_text(src[j - 1 : end]), j - 1, end)
             i = end
             continue
         if ch == "|":
