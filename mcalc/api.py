@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 Names = str | Iterable[str]
 ShapeSpec = str | Mapping[str, str | int | Sequence[str | int]] | Iterable[str] | None
+LetSpec = str | Mapping[str, str] | Iterable[str] | None
 
 # derivative trees nest deeper than their input (the parser caps input nesting at 200 levels); the CLI
 # raises the limit the same way for the whole run
@@ -129,6 +130,7 @@ def diff(
     matrix: Names = (),
     symmetric: Names = (),
     shape: ShapeSpec = None,
+    let: LetSpec = None,
     layout: str | Layout = "mixed",
 ) -> Derivative:
     """Differentiate `expr` by `wrt` (a name, or a list of names for a second derivative).
@@ -139,10 +141,12 @@ def diff(
 
     Declarations are those of the command line: `scalar="c,t"` or `scalar=["c", "t"]`,
     `symmetric="S"`, `shape={"A": "m×n", "x": 3}` (or `shape="A=3x4"`); Greek may be spelled out
-    (`wrt="theta"`). Raises `mcalc.McalcError` (a subclass naming the kind of error) with `.position`.
+    (`wrt="theta"`). Named intermediates are `--let`'s: `let={"e": "y - Phi theta"}` (in order: a later
+    name may use an earlier one) or `let=["e = y - Phi theta", "L = e^T e"]`. Raises `mcalc.McalcError`
+    (a subclass naming the kind of error) with `.position`.
     """
     names = _wrt_names(wrt)
-    decl = _declarations(scalar, vector, matrix, symmetric, shape)
+    decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
     chosen = _layout(layout)
     with _as_mcalc_errors():
         tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(names))
@@ -160,13 +164,14 @@ def check_claim(
     matrix: Names = (),
     symmetric: Names = (),
     shape: ShapeSpec = None,
+    let: LetSpec = None,
     seed: int | None = None,
 ) -> Verdict:
     """Is `claim` the derivative of `expr` by `wrt`? The verdict of `mcalc check`: `.ok`, `.verdict`
     (`correct`, `layout`, `factor`, `missing-term`, `extra-term`, `wrong-shape`, `wrong`), `.explanation`.
     """
     names = _wrt_names(wrt)
-    decl = _declarations(scalar, vector, matrix, symmetric, shape)
+    decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
     with _as_mcalc_errors():
         return diagnose(expr, names, claim, decl, seed)
 
@@ -185,8 +190,21 @@ def _wrt_names(wrt: Names) -> list[str]:
     return names
 
 
-def _declarations(scalar: Names, vector: Names, matrix: Names, symmetric: Names, shape: ShapeSpec) -> Declarations:
-    return declare.declarations(_items(scalar), _items(vector), _items(matrix), _items(symmetric), _shape_items(shape))
+def _declarations(
+    scalar: Names, vector: Names, matrix: Names, symmetric: Names, shape: ShapeSpec, let: LetSpec = None
+) -> Declarations:
+    return declare.declarations(
+        _items(scalar), _items(vector), _items(matrix), _items(symmetric), _shape_items(shape), _let_items(let)
+    )
+
+
+def _let_items(let: LetSpec) -> list[str]:
+    """`{"e": "y - Phi theta"}`, `"e = y - Phi theta"` or `["e = ...", "L = ..."]` → `--let` items."""
+    if let is None:
+        return []
+    if isinstance(let, Mapping):
+        return [f"{name} = {text}" for name, text in let.items()]
+    return _items(let)
 
 
 def _shape_items(shape: ShapeSpec) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mcalc.errors import InputError, McalcError
 from mcalc.shapes import Declarations, parse_shape_spec
 from mcalc.syntax.nodes import Dim
 
@@ -56,12 +57,37 @@ def declarations(
     matrix: Iterable[str] = (),
     symmetric: Iterable[str] = (),
     shape: Iterable[str] = (),
+    let: Iterable[str] = (),
 ) -> Declarations:
-    """The declarations of `--scalar`, `--vector`, `--matrix`, `--symmetric` and `--shape` items."""
+    """The declarations of `--scalar`, `--vector`, `--matrix`, `--symmetric`, `--shape` and `--let` items."""
     return Declarations(
         scalars=frozenset(names(scalar)),
         vectors=frozenset(names(vector)),
         matrices=frozenset(names(matrix)),
         symmetric=frozenset(names(symmetric)),
         shapes=shapes(shape),
+        lets=tuple(let_spec(item) for item in let),
     )
+
+
+def let_spec(item: str) -> tuple[str, str]:
+    """`"e = y - Phi theta"` → ("e", "y - Phi theta"), Greek spelled out read as the letter (Phi_1 → Φ_1)."""
+    name, sep, body = item.partition("=")
+    name = name.strip()
+    if not sep or not name or not body.strip():
+        raise InputError(f'bad --let {item!r}: write NAME = EXPR, such as --let "e = y - Phi theta"')
+    _check_let_name(name, item)
+    return greek(name), body.strip()
+
+
+def _check_let_name(name: str, item: str) -> None:
+    from mcalc.syntax.lexer import Tok, tokenize
+
+    try:
+        tokens = tokenize(name)
+    except McalcError:
+        tokens = []
+    if len(tokens) != 2 or tokens[0].kind is not Tok.NAME or tokens[0].text != name:
+        raise InputError(
+            f"bad --let {item!r}: {name!r} is not one name (a letter, then digits or _subscript, such as e or W1)"
+        )

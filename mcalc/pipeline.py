@@ -79,8 +79,11 @@ def prepare(
     params = frozenset(decl.scalars)
     tree, notes = parse_with_notes(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
-    env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
-    env.notes = [n.message for n in notes] + _unused(declared, value_shapes or {}, env)
+    if decl.lets:
+        env, tree = _infer_with_lets(tree, decl, source, extra_trees, wrt, declared, value_shapes or {})
+    else:
+        env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
+    env.notes = [n.message for n in notes] + env.notes + _unused(declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
 
@@ -96,6 +99,30 @@ def _unused(declared: frozenset[str], values: Mapping[str, object], env: ShapeEn
         for name in sorted(set(values) - present - primed - declared)
     ]
     return out
+
+
+def _infer_with_lets(
+    tree: Node,
+    decl: Declarations,
+    source: str,
+    extra: list[Node],
+    wrt: tuple[str, ...],
+    declared: frozenset[str],
+    values: Mapping[str, object],
+) -> tuple[ShapeEnv, Node]:
+    """Shapes inferred with every `--let` name written out; each name then keeps its definition's shape
+    (mcalc.lets). Lets the expression does not use are left out, with a note."""
+    from mcalc import lets as L
+
+    every = L.parse_lets(decl.lets, frozenset(decl.scalars))
+    L.refuse_values(every, values)
+    L.refuse_declared(every, declared, wrt)
+    used = L.used_lets([tree, *extra], every)
+    expand = L.Expander(used)
+    env, _ = infer_shapes(expand(tree), decl, source, extra=[expand(t) for t in extra], variables=wrt)
+    L.attach(env, used, expand)
+    env.notes = L.unused_note(every, used)
+    return env, fix_identities(env, tree)
 
 
 def with_value_kinds(decl: Declarations, value_shapes: Mapping[str, tuple[int, ...]]) -> Declarations:
@@ -118,7 +145,9 @@ def with_value_kinds(decl: Declarations, value_shapes: Mapping[str, tuple[int, .
 
 def reading(result: Result) -> Reading:
     """What was read, and the warnings, for a derivative."""
-    return read(result.env, result.tree, result.wrt)
+    from mcalc.lets import expand
+
+    return read(result.env, expand(result.env.lets, result.tree), result.wrt)
 
 
 def _parse_extra(src: str, params: frozenset[str]) -> Node:
@@ -172,9 +201,16 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
     return result
 
 
-def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
+def derive_partial(function: Node, var: str, env: ShapeEnv, hold: frozenset[str]) -> Stage:
+    """∂function/∂var with the `--let` names in `hold` as constants (`var` may be a let name): the
+    factors of the chain rule that `--steps` shows (mcalc.render.chain)."""
+    simp = Simplifier(env)
+    return _derive(simp(function), var, env, simp, hold)
+
+
+def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: frozenset[str] = frozenset()) -> Stage:
     derivation = Derivation()
-    raw = differential(function, var, env, derivation)
+    raw = differential(function, var, env, derivation, hold)
     r, c = env.shape(function)
     vr, vc = env.shape_of_var(var)
     kind_var = env.kind(var)
@@ -215,7 +251,12 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier) -> Stage:
             n = env.resolve(vr)
             sym = N.Mul((half, N.Add((N.Identity(env.resolve((n, n))), N.Commutation(n, n)))))
             result = simp(N.Mul((result, sym)))
-    return Stage(var, function, d, kind, shortest(result, simp), derivation)
+    result = shortest(result, simp)
+    if env.lets:
+        from mcalc.lets import shorter
+
+        result = shorter(env.lets, result, simp)
+    return Stage(var, function, d, kind, result, derivation)
 
 
 # --- layouts ---

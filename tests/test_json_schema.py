@@ -77,6 +77,7 @@ DIFF_CASES = [
     ("a^T X b", ["X"], ["--shape", "X=3x4"]),
     ("||y - Φ θ||^2", ["θ"], []),
     ("sum(log(1 + exp(W x)))", ["W"], []),
+    ("L", ["θ"], ["--let", "e = y - Φ θ", "--let", "L = ||e||^2", "--steps"]),  # named intermediates
 ]
 
 

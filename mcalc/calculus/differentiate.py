@@ -28,8 +28,10 @@ class Derivation:
     steps: list[Step] = field(default_factory=list)
 
 
-def differential(tree: Node, wrt: str, env: ShapeEnv, derivation: Derivation | None = None) -> Node | None:
-    ctx = Context(env, wrt)
+def differential(
+    tree: Node, wrt: str, env: ShapeEnv, derivation: Derivation | None = None, hold: frozenset[str] = frozenset()
+) -> Node | None:
+    ctx = Context(env, wrt, hold)
     memo: dict[Node, Node | None] = {}
     pending: list[Step] = []
 

@@ -33,6 +33,8 @@ MAX_POWER_TERMS = 64  # d(Xⁿ) is a sum of n products: larger powers are refuse
 class Context:
     env: ShapeEnv
     wrt: str
+    # `--let` names held fixed: ∂f/∂e with the other names as constants (--steps' chain rule)
+    hold: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,12 @@ def _sum_of(parts: list[Node | None]) -> Node | None:
 
 def _d_var(node: Node, d: D, ctx: Context) -> Node | None:
     assert isinstance(node, N.Symbol)
-    return N.Differential(node.name) if node.name == ctx.wrt else None
+    if node.name == ctx.wrt:
+        return N.Differential(node.name)
+    definition = ctx.env.lets.get(node.name)
+    if definition is not None and node.name not in ctx.hold:
+        return d(definition)  # a --let name: the chain rule through it, d e = d(its definition)
+    return None
 
 
 def _d_const(node: Node, d: D, ctx: Context) -> Node | None:

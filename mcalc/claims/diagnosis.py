@@ -99,6 +99,7 @@ def _render(node: Any) -> str:
 def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) -> _Claim:
     """Parse the expression and the claim with the same declarations; differentiate; simplify the claim."""
     from mcalc import pipeline
+    from mcalc.lets import expand
     from mcalc.simplify import Simplifier
     from mcalc.syntax import nodes as N
     from mcalc.syntax.build import flatten
@@ -106,7 +107,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) ->
     if not claim.strip():
         raise InputError('the claim is empty: give the derivative you found, e.g. --claim "2 A x"')
     tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt))
-    in_expr = set(N.free_symbols(tree)) | set(wrt)
+    in_expr = set(N.free_symbols(expand(env.lets, tree))) | set(env.lets) | set(wrt)
     unknown = [n for n in N.free_symbols(claim_tree) if n not in in_expr]
     if unknown:
         which = ", ".join(unknown)

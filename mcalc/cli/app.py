@@ -292,6 +292,14 @@ Symmetric = Annotated[
     typer.Option("--symmetric", help="Names of symmetric matrices.", metavar="NAMES", autocompletion=_complete_names),
 ]
 ShapeOpt = Annotated[list[str], typer.Option("--shape", help="Fix a shape: A=m×n, A=3x4, x=n.", metavar="NAME=DIMS")]
+LetOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--let",
+        help='Name an intermediate: --let "e = y - Phi theta" (repeatable; a let may use earlier ones).',
+        metavar="NAME=EXPR",
+    ),
+]
 # --at and --file offer no completions of their own, so every shell falls back to completing file names.
 At = Annotated[
     list[str],
@@ -333,6 +341,7 @@ def diff(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    let: LetOpt = [],  # noqa: B006
     fmt: Fmt = None,
     layout: Layout = LayoutChoice.mixed,
     check: Annotated[bool, typer.Option("--check", help="Check numerically against finite differences.")] = False,
@@ -362,7 +371,7 @@ def diff(
             commands.DiffArgs(
                 expr=expr,
                 wrt=wrt,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape),
+                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let),
                 fmt=_format(Command.diff, fmt),
                 layout=layout.value,
                 check=check,
@@ -390,6 +399,7 @@ def check_claim(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    let: LetOpt = [],  # noqa: B006
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     seed: Seed = None,
@@ -413,7 +423,7 @@ def check_claim(
                 wrt=wrt,
                 claim=claim,
                 file=file,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape),
+                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let),
                 fmt=_format(Command.check, fmt),
                 seed=seed,
                 debug=debug,
@@ -432,6 +442,7 @@ def eval_(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    let: LetOpt = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
@@ -447,7 +458,7 @@ def eval_(
 
     raise typer.Exit(
         commands.run_eval(
-            expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape),
+            expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape, let),
             _format(Command.eval, fmt), debug,
         )
     )  # fmt: skip
@@ -461,6 +472,7 @@ def shape_(
     matrix: Matrix = [],  # noqa: B006
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
+    let: LetOpt = [],  # noqa: B006
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
@@ -477,7 +489,7 @@ def shape_(
 
     raise typer.Exit(
         commands.run_shape(
-            expr, commands.Decl(scalar, vector, matrix, symmetric, shape),
+            expr, commands.Decl(scalar, vector, matrix, symmetric, shape, let),
             _format(Command.shape, fmt), debug, at,
         )
     )  # fmt: skip

@@ -26,11 +26,12 @@ class Decl:
     matrix: list[str] = field(default_factory=list)
     symmetric: list[str] = field(default_factory=list)
     shape: list[str] = field(default_factory=list)
+    let: list[str] = field(default_factory=list)
 
     def build(self) -> Any:
         from mcalc.declare import declarations
 
-        return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape)
+        return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape, self.let)
 
 
 def _greek(name: str) -> str:
@@ -373,6 +374,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
             "reading": read.to_json(),
             "warnings": list(read.warnings),
         }
+        _add_lets(env, payload)
         console.show_value(payload, fmt)
         return EXIT_OK
 
@@ -401,10 +403,18 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
             "reading": read.to_json(),
             "warnings": list(read.warnings),
         }
+        _add_lets(env, payload)
         console.show_shape(payload, fmt)
         return EXIT_OK
 
     return guarded(fmt, debug, body)
+
+
+def _add_lets(env: Any, payload: dict[str, Any]) -> None:
+    if env.lets:
+        from mcalc.render.report import lets_json
+
+        payload["let"] = lets_json(env)
 
 
 def run_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:

@@ -103,6 +103,9 @@ class Evaluator:
 
 
 def _symbol(e: Evaluator, n: Any) -> Array:
+    definition = e.env.lets.get(n.name)
+    if definition is not None:  # a --let name: the value of its definition
+        return e.ev(definition)
     return e.lookup(n.name, n)
 
 

@@ -19,6 +19,16 @@ from mcalc.syntax.nodes import Node
 Array = Any
 
 
+def _refuse_let_values(env: ShapeEnv, given: Mapping[str, Array]) -> None:
+    """A --let name is computed from its definition: a value for it is refused, never silently ignored."""
+    for name in given:
+        if name in env.lets:
+            free = ", ".join(n for n in env.kinds if n not in env.functions)
+            raise InputError(
+                f"{name} is a --let name, computed from its definition: give values for {free}, not {name}"
+            )
+
+
 def bind_values(
     env: ShapeEnv,
     raw: Mapping[str, Array],
@@ -43,6 +53,7 @@ def bind_values(
             if rename(base) in env.kinds:
                 name = rename(base) + key[len(base) :]
         given[name] = value
+    _refuse_let_values(env, given)
     missing = [n for n in required if n not in given]
     if missing:
         shown = ", ".join(m.replace("′", "'") for m in missing)

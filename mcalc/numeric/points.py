@@ -42,7 +42,10 @@ class Domain:
 
 def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     """Which variables need positive entries (log, sqrt, fractional powers) or an SPD value, and
-    which sub-expressions must be invertible."""
+    which sub-expressions must be invertible. `--let` names are read written out."""
+    from mcalc.lets import expand
+
+    trees = [expand(env.lets, t) for t in trees]
     positive: set[str] = set()
     powered: set[str] = set()  # under a fractional or negative power: positive entries keep it defined
     spd: set[str] = set()

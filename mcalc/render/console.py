@@ -5,6 +5,7 @@ are plain lines with no colour and no box drawing, in the documented order:
 
     <equation>
     [where: u₁ = …; u₂ = …]        when naming repeated sub-expressions makes it much shorter
+    [let: e = … (shape)]           each --let name the expression uses, one per line
     shape: <shape>
     [index: <index form>]          tensors only
     [value: <nested list>]         with --at
@@ -24,6 +25,7 @@ from typing import Any
 
 from mcalc.errors import Span
 from mcalc.reading import line_from_json
+from mcalc.render.lets_text import let_lines
 from mcalc.render.spelling import ascii_output, clean, clean_lines, json_safe
 
 
@@ -80,6 +82,7 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
         lines = [shared["equation"], "where: " + "; ".join(shared["where"])]
     else:
         lines = [payload["equation"]]
+    lines += let_lines(payload)
     lines.append(f"shape: {payload['display_shape']}")
     if "index" in payload:
         lines.append(f"index: {payload['index']}")
@@ -111,6 +114,8 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     warn(payload.get("warnings", []))
     if fmt == "latex":
         out(payload["equation_latex"])
+        for line in let_lines(payload, latex=True):
+            out(line)
         if "index_latex" in payload:
             out(payload["index_latex"])
         for step in payload.get("steps_latex", []):
@@ -141,6 +146,8 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     if shared:
         for w in shared["where"]:
             con.print(f"  [dim]where[/] {_escape(w)}")
+    for line in let_lines(payload):
+        con.print(f"  [dim]let[/] {_escape(line.removeprefix('let: '))}")
     if "index" in payload:
         con.print(f"[bold]{_escape(payload['index'])}[/]")
     con.print(f"[dim]shape[/] {_escape(payload['display_shape'])}   [dim]layout[/] {payload['layout']}")
@@ -174,6 +181,8 @@ def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
         kind = payload["kinds"][name]
         shown = "×".join(str(d) for d in dims) if dims else "1"
         out(f"  {name}: {kind} {shown}")
+    for line in let_lines(payload):
+        out(f"  {line}")
 
 
 def tsv_rows(fmt: str | None) -> bool:

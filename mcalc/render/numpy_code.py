@@ -426,7 +426,8 @@ def render_numpy(result: Result) -> str:
     wrt = ", ".join(result.wrt)
     lines = ["import numpy as np", "", ""]
     lines.append(f"def {function_name(result)}({', '.join(params)}):")
-    lines.append(f'    """∂/∂{wrt} of {result.source}.')
+    lets = "".join(f", {name} = {text}" for name, text in _let_sources(result))
+    lines.append(f'    """∂/∂{wrt} of {result.source}{lets}.')
     lines.append("")
     lines.append("    Scalars, 1-d vectors and 2-d matrices in; out the layout-free value of shape")
     lines.append('    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at)."""')
@@ -444,6 +445,8 @@ def render_numpy(result: Result) -> str:
             if isinstance(d, str) and d not in dims:
                 dims[d] = f"{names[0]}.shape[{axis}]"
     writer = NumpyWriter(env, dims)
+    for name, definition in env.lets.items():  # --let names, each computed once, in the order given
+        lines.append(f"    {_ident(name)} = {_strip(writer.w(definition))}")
     for temp, node in writer.plan_temps(stage.result):
         lines.append(f"    {temp} = {_strip(writer.w(node))}")
         writer.temps[node] = temp
@@ -459,6 +462,12 @@ def render_numpy(result: Result) -> str:
     if "_commutation(" in text:
         lines += ["", "", *COMMUTATION]
     return "\n".join(lines)
+
+
+def _let_sources(result: Result) -> list[tuple[str, str]]:
+    from mcalc.render.printer import render_text
+
+    return [(name, render_text(tree)) for name, tree in result.env.lets.items()]
 
 
 def _helpers(tree: Node) -> list[tuple[str, ...]]:

@@ -167,9 +167,26 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     out["warnings"] = list(read.warnings)
     if env.symmetric:
         out["symmetric"] = sorted(env.symmetric)
+    if env.lets:
+        out["let"] = lets_json(env)
     shared = _shared(result, shown, derivative, head, text)
     if shared is not None:
         out["shared"] = shared
+    return out
+
+
+def lets_json(env: ShapeEnv) -> dict[str, dict[str, Any]]:
+    """Each `--let` name the expression uses: its definition (text and LaTeX) and its shape."""
+    text, latex = Printer(TEXT), Printer(LATEX)
+    out: dict[str, dict[str, Any]] = {}
+    for name, tree in env.lets.items():
+        out[name] = {
+            "definition": text(tree),
+            "latex": latex(tree),
+            "equation": f"{text.s.name(name)} = {text(tree)}",
+            "equation_latex": f"{latex.s.name(name)} = {latex(tree)}",
+            "shape": dims_json(env, env.shape(N.Symbol(name))),
+        }
     return out
 
 

@@ -31,8 +31,11 @@ Expr = Any  # a sympy expression; loose so that this module imports without symp
 
 
 def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
-    """The derivative of `result` in `layout` as a SymPy expression."""
-    return SympyBuilder(result.env)(displayed(result.final, layout, result.env))
+    """The derivative of `result` in `layout` as a SymPy expression (`--let` names written out: SymPy has
+    no names for them)."""
+    from mcalc.lets import expand
+
+    return SympyBuilder(result.env)(expand(result.env.lets, displayed(result.final, layout, result.env)))
 
 
 def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:

@@ -117,6 +117,10 @@ class ShapeEnv:
         # parser's notes on spellings a reader could take another way (mcalc.reading turns them into output)
         self.kind_sources: dict[str, str] = {}
         self.notes: list[str] = []
+        # `--let NAME = EXPR`: each name's definition (in terms of earlier names) and kind; a let name has
+        # its definition's shape in `var_dims` but is no variable (not in `kinds`): mcalc.lets
+        self.lets: dict[str, Node] = {}
+        self.let_kinds: dict[str, Kind] = {}
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:
@@ -159,7 +163,8 @@ class ShapeEnv:
         return (self.resolve(r), self.resolve(c))
 
     def kind(self, name: str) -> Kind:
-        return self.kinds[name]
+        kind = self.kinds.get(name)
+        return kind if kind is not None else self.let_kinds[name]
 
     def variables(self) -> dict[str, Shape]:
         return {name: self.shape_of_var(name) for name in self.kinds}

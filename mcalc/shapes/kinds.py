@@ -32,6 +32,8 @@ class Declarations:
     matrices: frozenset[str] = frozenset()
     symmetric: frozenset[str] = frozenset()
     shapes: Mapping[str, tuple[Dim, ...]] = field(default_factory=dict)
+    # `--let NAME = EXPR` items as (NAME, EXPR), in the order given (mcalc.lets reads them)
+    lets: tuple[tuple[str, str], ...] = ()
 
     @property
     def declared(self) -> frozenset[str]:

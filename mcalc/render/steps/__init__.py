@@ -33,8 +33,11 @@ from mcalc.syntax.nodes import Node
 
 
 def render_steps(result: Result, latex: bool = False, layout: Layout = Layout.MIXED) -> list[str]:
-    """The derivation, one string per identity applied (`--steps`, JSON `steps`)."""
-    return [render_line(line, latex) for line in derivation(result, layout)]
+    """The derivation, one string per identity applied (`--steps`, JSON `steps`); through `--let` names,
+    the chain rule first (mcalc.render.chain)."""
+    from mcalc.render.chain import chain_lines
+
+    return chain_lines(result, latex) + [render_line(line, latex) for line in derivation(result, layout)]
 
 
 def derivation(result: Result, layout: Layout = Layout.MIXED, strict: bool = False) -> list[Line]:
