@@ -76,3 +76,19 @@ def test_the_real_entry_point_help_loads_no_heavy_module() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "typer" in imported
     assert not imported & HEAVY, sorted(imported & HEAVY)
+
+
+def test_a_plain_diff_loads_neither_numpy_nor_pydantic_plugins() -> None:
+    """`mcalc diff "tr(A B A^T C)" --wrt A`, the start-up benchmark's command, as the program runs it: no
+    numpy or sympy (no numbers are asked for), and no importlib.metadata, which pydantic's plugin search
+    would import (about 60 ms; mcalc.cli turns that search off for the program)."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mcalc", "diff", "tr(A B A^T C)", "--wrt", "A"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("∂/∂A tr(ABAᵀC) = "), out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "typer" in imported and "mcalc.pipeline" in imported
+    assert not imported & (HEAVY | {"importlib.metadata"}), sorted(imported & (HEAVY | {"importlib.metadata"}))
