@@ -401,6 +401,8 @@ class Ctx:
             (f"abs({t})", np.abs),
             (f"relu({t})", lambda x: np.maximum(x, 0.0)),
         ]
+        if shape[0] > 1:  # softmax acts on each column (a row is refused): the stable form, column by column
+            forms.append((f"softmax({t})", _softmax))
         text, f = self.pick(forms)
         return Expr(text, ATOM, lambda vals: f(fa(vals)), shape, a.bars)
 
@@ -627,13 +629,18 @@ def cases(draw: Any, max_depth: int = MAX_DEPTH, shapes: tuple[Shape, ...] = TAR
     return Case(e.text, e.fn, shape, dict(ctx.variables), depth, seed)
 
 
+def _softmax(x: Array) -> Array:
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
 # --- raw material for fuzzing ------------------------------------------------------------------------
 
 TOKENS = (
     "A", "B", "x", "y", "X", "S", "t", "c", "θ", "theta", "W1", "x_0", "I", "eye", "2", "0.5", ".5", "1/2",
     "0", "10", "(", ")", "{", "}", ",", "+", "-", "−", "*", "·", "/", "^", "^T", "^-1", "^-T", "'", "ᵀ",
     "⁻¹", "⁻ᵀ", "²", ".*", "./", ".^", "⊙", "∘", "⊗", "‖", "||", "|", "_", "_F", "_1", "tr", "det",
-    "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid", "sum", "norm",
+    "logdet", "log", "exp", "sin", "cos", "tanh", "sqrt", "abs", "relu", "sigmoid", "sum", "norm", "softmax", "lse",
     "norm1", "norm2", "diag", "vec", "inv", "kron", "trace", " ", "A(t)", "f(t)", "=", ";", "#", "!",
     "[", "]", "\\", "$", "@", ".", "e", "E", "1e5",
 )  # fmt: skip

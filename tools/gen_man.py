@@ -70,6 +70,8 @@ Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions FUN
 (division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
 parentheses. A scalar meeting a vector or matrix in `+ - .* ./` applies to every entry.
 
+Functions of a whole column: COLUMN_FUNCTIONS. A row vector is refused: write `softmax(x)ᵀ`.
+
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
 `||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
 `eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
@@ -325,7 +327,7 @@ def _functions() -> str:
     """The elementwise functions and their other spellings, from the function catalogue."""
     from mcalc.syntax import functions
 
-    listed = [f for f in functions.entries() if not f.internal]
+    listed = [f for f in functions.entries() if not f.internal and f.elementwise]
     names = " ".join(f.name for f in listed)
     aliases = ", ".join(f"`{a}` for {f.name}" for f in listed for a in f.aliases)
     by_domain: dict[str, list[str]] = {}
@@ -334,6 +336,20 @@ def _functions() -> str:
             by_domain.setdefault(f.domain.text, []).append(f.name)
     needs = "; ".join(f"`{' '.join(fs)}` need {text}" for text, fs in by_domain.items())
     return f"`{names}` (also {aliases}; {needs})"
+
+
+def _column_functions() -> str:
+    """softmax and logsumexp, from the function catalogue: what each does to a matrix."""
+    from mcalc.syntax import functions
+
+    does = {functions.Kind.COLUMN_MAP: "of a matrix, column by column", functions.Kind.COLUMN_REDUCE:
+            "of a matrix, one number per column"}  # fmt: skip
+    parts = []
+    for f in functions.entries():
+        if not f.elementwise:
+            also = f" (also {', '.join(f'`{a}`' for a in f.aliases)})" if f.aliases else ""
+            parts.append(f"`{f.name}`{also}, {does[f.kind]}")
+    return "; ".join(parts)
 
 
 def render() -> str:
@@ -404,7 +420,10 @@ def render() -> str:
         where = ", ".join(f"\\fB{c}\\fR" for c in used_by)
         out += [".TP", _option_label(p), f"{_option_details(p)} Used by {where}."]
 
-    out += [".SH EXPRESSION SYNTAX", *_prose(EXPRESSION_SYNTAX.replace("FUNCTIONS", _functions()))]
+    out += [
+        ".SH EXPRESSION SYNTAX",
+        *_prose(EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions()).replace("FUNCTIONS", _functions())),
+    ]
     out += [".SH CONVENTIONS", *_prose(CONVENTIONS)]
     out += [".SH OUTPUT", *_prose(OUTPUT)]
     out += [".SH SHELL COMPLETION", *_prose(COMPLETION)]

@@ -259,6 +259,17 @@ def _d_apply(node: Node, d: D, ctx: Context) -> Node | None:
     return _elementwise_chain(entry.derivative(node.arg), dx, node.arg, ctx)
 
 
+def _d_columnwise(node: Node, d: D, ctx: Context) -> Node | None:
+    assert isinstance(node, N.Columnwise)
+    dx = d(node.arg)
+    if dx is None:
+        return None
+    entry = functions.get(node.func)  # softmax, logsumexp: the catalogue's differential
+    assert entry.differential is not None
+    rows, _ = ctx.env.shape(node.arg)
+    return entry.differential(node, node.arg, dx, rows, ctx.env.is_vector(node.arg))
+
+
 def _rule(
     op: type[Node],
     name: str,
@@ -308,6 +319,9 @@ DERIVATIVE_RULES = MappingProxyType(dict([
           _d_logdet),
     _rule(N.Apply, "chain-elementwise", "d f(X) = f′(X) ⊙ dX", r"d f(X) = f'(X) \odot dX",
           "chain rule, entry by entry", _d_apply),
+    _rule(N.Columnwise, "d-columnwise", "d f(x) = f′(x) dx, each column x of X",
+          r"d f(x) = f'(x)\,dx \text{ for each column } x",
+          "softmax: Bishop PRML eq. 4.106; logsumexp: Boyd & Vandenberghe §3.1.5", _d_columnwise),
     _rule(N.Norm, "d-norm", "d‖X‖ = tr(Xᵀ dX) / ‖X‖; d‖X‖₁ = tr(sign(X)ᵀ dX)",
           r"d\|X\| = \operatorname{tr}(X^\top dX)/\|X\|",
           "MC §2.6-2.7 (d‖x‖² = 2xᵀdx, d‖X‖²_F = 2 tr(Xᵀ dX)) and the chain rule", _d_norm),

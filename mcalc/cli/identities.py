@@ -6,7 +6,8 @@ Three tables, in the order a derivation uses them:
   end: a small witness expression that needs the row is differentiated by the engine and compared with
   central finite differences (`--check`'s machinery); a constant that no input can contain (the
   commutation matrix, dX itself) is verified by the rule giving d(c) = 0.
-- `function`: the elementwise derivatives f ↦ f′ behind `chain-elementwise`, each through sum(f(x)).
+- `function`: the elementwise derivatives f ↦ f′ behind `chain-elementwise`, each through sum(f(x)), and
+  the differentials of the column functions (softmax, logsumexp) behind `d-columnwise`.
 - `step`: the rewrites `--steps` uses after the rules (cyclic property, vec(AXB) = (Bᵀ ⊗ A) vec(X), the
   identification df = tr(G dX) ⇔ ∂f/∂X = Gᵀ, …), each checked on random matrices with numpy.
 """
@@ -44,6 +45,7 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Det": ("det(X)", ("X",)),
     "LogDet": ("logdet(X)", ("X",)),
     "Apply": ("sum(tanh(A x) + exp(x))", ("x",)),
+    "Columnwise": ("a^T softmax(X) b + logsumexp(A x)", ("X",)),
     "Norm": ("norm2(A x - b) + norm1(x)", ("x",)),
     "Sum": ("sum(A X)", ("X",)),
     "Diag": ("a^T diag(X) + tr(diag(X a) B)", ("X",)),
@@ -55,7 +57,7 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     """sum(f(x)) by x for every function of the catalogue (`--check` draws x inside f's domain)."""
     from mcalc.syntax import functions
 
-    out: dict[str, tuple[str, tuple[str, ...]]] = {f.name: (f"sum({f.name}(x))", ("x",)) for f in functions.entries()}
+    out: dict[str, tuple[str, tuple[str, ...]]] = {f.name: (f.witness_expr(), ("x",)) for f in functions.entries()}
     # sign and step are the derivatives of abs and relu: their own derivative shows in the Hessian
     out.update({"sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x"))})
     return out
@@ -81,10 +83,10 @@ def all_rows() -> list[Row]:
 
     rows = [Row("rule", r.name, op.__name__, r.identity, r.latex, r.reference) for op, r in DERIVATIVE_RULES.items()]
     rows += [
-        Row("function", "chain-elementwise", f.name, _function_identity(f), f.identity_latex,
-            f"{f.reference}; used by chain-elementwise")
+        Row("function", rule, f.name, _function_identity(f), f.identity_latex, f"{f.reference}; used by {rule}")
         for f in functions.entries()
-    ]  # fmt: skip
+        for rule in ["chain-elementwise" if f.elementwise else "d-columnwise"]
+    ]
     rows += [
         Row("step", r.name, "--steps", r.identity, r.latex, r.reference)
         for r in REWRITES.values()

@@ -377,6 +377,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], Array]] = {
     N.Det: _det,
     N.LogDet: _logdet,
     N.Apply: _apply,
+    N.Columnwise: _apply,
     N.Norm: _norm,
     N.Sum: _sum,
     N.Diag: _diag,

@@ -198,7 +198,7 @@ class NumpyWriter:
             return f"np.linalg.det({self.w(n.arg)})"
         if isinstance(n, N.LogDet):
             return f"np.linalg.slogdet({self.w(n.arg)})[1]"
-        if isinstance(n, N.Apply):
+        if isinstance(n, (N.Apply, N.Columnwise)):
             return functions.get(n.func).numpy_of(_strip(self.w(n.arg)))  # the catalogue's spelling
         if isinstance(n, N.Norm):
             return f"np.abs({self.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({self.w(n.arg)})"
@@ -480,7 +480,7 @@ def _helpers(tree: Node) -> list[tuple[str, ...]]:
         if n in seen:
             continue  # a shared sub-tree is walked once
         seen.add(n)
-        if isinstance(n, N.Apply):
+        if isinstance(n, (N.Apply, N.Columnwise)):
             used.setdefault(n.func)
         stack.extend(n.children())
     helpers = [functions.get(name).numpy_helper for name in used]

@@ -288,6 +288,11 @@ class Printer:
             return entry.latex_of(self.p(n.arg))
         return self._func(n.func, n.arg)
 
+    def p_Columnwise(self, n: N.Columnwise) -> str:
+        if self.latex:
+            return functions.get(n.func).latex_of(self.p(n.arg))
+        return self._func(n.func, n.arg)
+
     def p_Norm(self, n: N.Norm) -> str:
         inner = self.p(n.arg)
         if self.latex:

@@ -263,6 +263,17 @@ class SympyBuilder:
         arg = self(node.arg)
         return f(arg) if self.scalar(node.arg) else _elementwise(f, arg)
 
+    def _Columnwise(self, node: N.Columnwise) -> Expr:
+        """softmax(X) = exp(X) ⊙ (𝟙 (1 ./ 𝟙ᵀexp(X))), logsumexp(X) = log(𝟙ᵀexp(X)): column by column."""
+        import sympy
+
+        m, n = self.shape(node.arg)
+        e = _elementwise(sympy.exp, self(node.arg))
+        sums = sympy.OneMatrix(1, m) * e
+        if node.func == "logsumexp":
+            return _elementwise(sympy.log, sums)
+        return sympy.HadamardProduct(e, sympy.OneMatrix(m, 1) * _elementwise(lambda t: 1 / t, sums))
+
     def _Norm(self, node: N.Norm) -> Expr:
         import sympy
 

@@ -12,7 +12,7 @@ from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 # Operators whose argument is an array by their meaning: a name under them is a vector, never a scalar.
-_ARRAY_CONTEXTS: tuple[type, ...] = (N.Transpose, N.Sum, N.Norm, N.Diag, N.Vec, N.Kron)
+_ARRAY_CONTEXTS: tuple[type, ...] = (N.Transpose, N.Sum, N.Norm, N.Diag, N.Vec, N.Kron, N.Columnwise)
 # Wrappers that keep a scalar a scalar: the context of exp(c), c², -c is the context of c itself.
 _SCALAR_WRAPPERS: tuple[type, ...] = (N.Apply, N.Power, N.ElementPower)
 

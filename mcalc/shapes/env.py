@@ -15,6 +15,7 @@ from mcalc.shapes.kinds import (
     Shape,
     dim_text,
 )
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
 
@@ -442,6 +443,19 @@ def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return _sub(env, node.children()[0], unify)
 
 
+def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    """softmax keeps the shape, logsumexp gives one number per column; a row (1×n) would be n columns of
+    one entry each (softmax all ones), never what is meant: refused with the transposed spelling."""
+    r, c = _sub(env, node.arg, unify)
+    keeps_shape = functions.get(node.func).kind is functions.Kind.COLUMN_MAP
+    if _is_one(env, r) and not _is_one(env, c):
+        arg = node.arg
+        column = env.text_of(arg.arg) if isinstance(arg, N.Transpose) else f"({env.text_of(arg)})ᵀ"
+        fix = f"{node.func}({column})" + ("ᵀ" if keeps_shape else "")
+        raise ShapeError(f"{node.func} acts on each column, and {env.text_of(arg)} is a row: write {fix}", node.span)
+    return (r, c) if keeps_shape else (1, c)
+
+
 def _to_scalar(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     _sub(env, node.arg, unify)
     return SCALAR_SHAPE
@@ -500,6 +514,7 @@ _SHAPE_RULES: dict[type, Any] = {
     N.Power: _power,
     N.ElementPower: _same,
     N.Apply: _same,
+    N.Columnwise: _columnwise,
     N.Trace: _square_to_scalar("the trace"),
     N.Det: _square_to_scalar("det"),
     N.LogDet: _square_to_scalar("logdet"),

@@ -110,7 +110,8 @@ def _mul(s: Simplifier, node: Node) -> Node:
         if isinstance(f, N.Mul):
             others_scalar = all(all_scalar_outside[:i] + all_scalar_outside[i + 1 :])
             if env.is_scalar(f) and not others_scalar and any(not env.is_scalar(g) for g in f.factors):
-                raw.append(f)  # a scalar sub-product such as (xᵀa) stays one factor
+                c, rest = split_coefficient(f)  # a scalar sub-product such as (xᵀa) stays one factor,
+                raw.extend([N.Number(c), rest[0] if len(rest) == 1 else N.Mul(tuple(rest))])  # its sign out
             else:
                 raw.extend(f.factors)
         else:
@@ -135,6 +136,10 @@ def _mul(s: Simplifier, node: Node) -> Node:
             coef *= x.value
         scalars = [x for x in scalars if not isinstance(x, N.Number)]
     chain = _cancel_chain(s, chain)
+    cancelled = _cancelled_inner(s, chain)
+    if cancelled is not None:
+        return s.simp(N.Mul((N.Number(coef), *scalars, cancelled)))
+    scalars, chain = _softmax_form(s, scalars, chain)
     inner_scalars, chain = _extract_scalar_segments(s, chain)
     if inner_scalars:
         return s.simp(N.Mul((N.Number(coef), *scalars, *inner_scalars, *chain)))
@@ -150,6 +155,39 @@ def _mul(s: Simplifier, node: Node) -> Node:
     if coef != 1 and len(factors) == 1 and isinstance(factors[0], N.Mul):
         return s.simp(result)
     return result
+
+
+def _reciprocals(node: Node) -> int:
+    factors = node.factors if isinstance(node, N.Hadamard) else (node,)
+    return sum(isinstance(f, N.ElementPower) and f.exponent < 0 for f in factors)
+
+
+def _cancelled_inner(s: Simplifier, chain: list[Node]) -> Node | None:
+    """uᵀ(v ⊙ u.^-1) → sum(v): a row times a column is sum(p ⊙ q), shorter when the entrywise product
+    cancels a reciprocal (softmax cross-entropy's sᵀ(y ./ s) is sum(y))."""
+    if len(chain) != 2 or not _chain_is_scalar(s, chain) or not s.env.is_vector(chain[1]):
+        return None
+    left, right = s.simp(N.Transpose(chain[0])), chain[1]
+    before = _reciprocals(left) + _reciprocals(right)
+    if before == 0:
+        return None
+    product = s.simp(N.Hadamard((left, right)))
+    if _reciprocals(product) >= before:
+        return None
+    return s.simp(N.Sum(product))
+
+
+def _softmax_form(s: Simplifier, scalars: list[Node], chain: list[Node]) -> tuple[list[Node], list[Node]]:
+    """sum(exp(x))⁻¹ exp(x) → softmax(x) for a vector x: the gradient of log(sum(exp(x)))."""
+    if len(chain) != 1 or not isinstance(chain[0], N.Apply) or chain[0].func != "exp":
+        return scalars, chain
+    x = chain[0].arg
+    normaliser = N.Power(N.Sum(chain[0]), Fraction(-1))
+    if normaliser not in scalars or not s.env.is_vector(x):
+        return scalars, chain
+    kept = list(scalars)
+    kept.remove(normaliser)
+    return kept, [N.Columnwise("softmax", x)]
 
 
 def _extract_scalar_segments(s: Simplifier, chain: list[Node]) -> tuple[list[Node], list[Node]]:

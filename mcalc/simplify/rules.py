@@ -118,6 +118,11 @@ def _element_power(s: Simplifier, node: Node) -> Node:
     return node
 
 
+def _all_ones(node: Node) -> bool:
+    """𝟙, or a product of ones such as 𝟙 𝟙ᵀ (the matrix of ones): a factor ⊙ drops."""
+    return isinstance(node, N.Ones) or (isinstance(node, N.Mul) and all(isinstance(f, N.Ones) for f in node.factors))
+
+
 def _hadamard(s: Simplifier, node: Node) -> Node:
     assert isinstance(node, N.Hadamard)
     flat: list[Node] = []
@@ -145,7 +150,7 @@ def _hadamard(s: Simplifier, node: Node) -> Node:
     rest = [f for f in flat if not s.is_scalar(f)]
     if any(s.is_zero(f) for f in flat):
         return s.zero_like(node)
-    rest = [f for f in rest if not isinstance(f, N.Ones)] or rest[:1]
+    rest = [f for f in rest if not _all_ones(f)] or rest[:1]
     merged = _logistic(_merge_powers(rest, N.ElementPower, N.ElementPower), N.ElementPower)
     if not merged:
         rows, cols = s.env.shape(node)

@@ -1,4 +1,8 @@
-"""The catalogue of elementwise functions: one immutable entry per function, which every layer reads.
+"""The catalogue of functions: one immutable entry per function, which every layer reads.
+
+Most entries are elementwise (exp, tanh, ...: an `Apply` node). Column functions (softmax, logsumexp:
+a `Columnwise` node) act on a whole column at a time; their entries say how (`kind`) and carry their
+differential instead of a slope, and otherwise have the same fields.
 
 An entry holds everything mcalc knows about one function f applied entry by entry: its name and the
 other spellings the lexer accepts, its arity, its domain (where f′ exists: what `--check` draws from
@@ -19,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from fractions import Fraction
 from typing import Any
 
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
-from mcalc.syntax.nodes import Node
+from mcalc.syntax.nodes import Dim, Node
 
 Array = Any  # numpy.ndarray; loose so that this module imports without numpy
 
@@ -61,10 +66,26 @@ POSITIVE = Domain("x > 0", "positive entries", "positive entries", lower=0.0, sa
 OPEN_UNIT = Domain("−1 < x < 1", "entries in (−1, 1)", "entries in [−1, 1]", lower=-1.0, upper=1.0, sample=(-0.6, 0.6))
 
 
+class Kind(Enum):
+    """How a function meets an array: entry by entry (an `Apply` node), or a whole column at a time (a
+    `Columnwise` node: softmax maps each column to a column, logsumexp each column to one number)."""
+
+    ELEMENTWISE = "elementwise"
+    COLUMN_MAP = "column to column"
+    COLUMN_REDUCE = "column to number"
+
+
+# d f(X) of a column function: (f(X) itself, X, dX, the number of rows of X, is X a vector) ↦ the tree
+Differential = Callable[[Node, Node, Node, Dim, bool], Node]
+
+
 @dataclass(frozen=True)
 class Function:
-    """One elementwise function. `derivative(x)` builds the tree of f′(x) (a slope multiplied entry by
-    entry with dX by the chain rule); `evaluate(x)` computes f on a float array."""
+    """One function of the catalogue. Elementwise: `derivative(x)` builds the tree of f′(x) (a slope
+    multiplied entry by entry with dX by the chain rule). Column functions (`kind` not ELEMENTWISE):
+    `differential` builds d f(X), linear in dX, from nodes the rest of mcalc already reads (⊙, products,
+    transposes), so gradients, Jacobians and every printer follow. `evaluate(x)` computes f on a float
+    array (a 2-d array, column by column for the column functions)."""
 
     name: str
     derivative: Callable[[Node], Node]
@@ -83,6 +104,17 @@ class Function:
     internal: bool = False
     # a LaTeX spelling with its own delimiters (\sqrt{x}) is parenthesised under an exponent
     latex_delimited: bool = True
+    kind: Kind = Kind.ELEMENTWISE
+    differential: Differential | None = None
+    # the expression (in x) `mcalc identities --verify` differentiates to check the entry
+    witness: str = ""
+
+    @property
+    def elementwise(self) -> bool:
+        return self.kind is Kind.ELEMENTWISE
+
+    def witness_expr(self) -> str:
+        return self.witness or f"sum({self.name}(x))"
 
     def spellings(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -147,6 +179,76 @@ def _latex(command: str) -> str:
     return command + r"\left({}\right)"
 
 
+# --- column functions: softmax and logsumexp ------------------------------------------------------
+
+
+def _softmax_values(x: Array) -> Array:
+    import numpy as np
+
+    e = np.exp(x - x.max(axis=0, keepdims=True))  # stable: the largest entry of each column is exp(0)
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _logsumexp_values(x: Array) -> Array:
+    import numpy as np
+
+    top = x.max(axis=0, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=0, keepdims=True))
+
+
+def _d_softmax(s: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
+    """d s = (diag(s) − s sᵀ) dx = s ⊙ dx − s (sᵀ dx); a matrix, column by column:
+    dS = S ⊙ dX − S ⊙ (𝟙 𝟙ᵀ (S ⊙ dX))."""
+    weighted = N.Hadamard((s, dx))
+    if vector:
+        return add(weighted, neg(mul(s, N.Transpose(s), dx)))
+    column_sums = mul(N.Ones(rows, 1), N.Ones(1, rows), weighted)
+    return add(weighted, neg(N.Hadamard((s, column_sums))))
+
+
+def _d_logsumexp(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
+    """d lse(x) = softmax(x)ᵀ dx; a matrix, column by column: 𝟙ᵀ (softmax(X) ⊙ dX)."""
+    s = N.Columnwise("softmax", x)
+    if vector:
+        return mul(N.Transpose(s), dx)
+    return mul(N.Ones(1, rows), N.Hadamard((s, dx)))
+
+
+def _no_slope(x: Node) -> Node:
+    raise TypeError("a column function has a differential, not an elementwise slope")
+
+
+# generated code: column by column, the largest entry of each column subtracted first (no overflow)
+SOFTMAX_HELPER = (
+    "def _softmax(z):",
+    "    e = np.exp(z - np.max(z, axis=0, keepdims=True))",
+    "    return e / np.sum(e, axis=0, keepdims=True)",
+)
+LOGSUMEXP_HELPER = (
+    "def _logsumexp(z):",
+    "    top = np.max(z, axis=0, keepdims=True)",
+    "    out = top + np.log(np.sum(np.exp(z - top), axis=0, keepdims=True))",
+    "    return out.item() if out.size == 1 else out",
+)
+_COLUMN_FUNCTIONS = (
+    Function("softmax", _no_slope,
+             "softmax′(x) = diag(s) − s sᵀ (its Jacobian), s = softmax(x) = exp(x) / sum(exp(x))",
+             r"\operatorname{softmax}'(x) = \operatorname{diag}(s) - s s^\top,\ "
+             r"s = \operatorname{softmax}(x)",
+             _softmax_values, "_softmax({})", _latex(r"\operatorname{softmax}"),
+             reference="Bishop, Pattern Recognition and Machine Learning (2006), eq. 4.106",
+             numpy_helper=SOFTMAX_HELPER, kind=Kind.COLUMN_MAP, differential=_d_softmax,
+             witness="a^T softmax(A x)"),
+    Function("logsumexp", _no_slope,
+             "logsumexp′(x) = softmax(x)ᵀ (its gradient softmax(x)); logsumexp(x) = log(sum(exp(x)))",
+             r"\operatorname{logsumexp}'(x) = \operatorname{softmax}(x)^\top",
+             _logsumexp_values, "_logsumexp({})", _latex(r"\operatorname{logsumexp}"),
+             reference="Boyd & Vandenberghe, Convex Optimization (2004), §3.1.5", aliases=("lse",),
+             numpy_helper=LOGSUMEXP_HELPER, kind=Kind.COLUMN_REDUCE, differential=_d_logsumexp,
+             witness="logsumexp(A x)"),
+)  # fmt: skip
+
+
 CATALOGUE: tuple[Function, ...] = (
     Function("exp", lambda x: _f("exp", x), "exp′(x) = exp(x)", r"\exp'(x) = \exp(x)",
              _np("exp"), "np.exp({})", _latex(r"\exp")),
@@ -190,6 +292,7 @@ CATALOGUE: tuple[Function, ...] = (
              _np("sign"), "np.sign({})", _latex(r"\operatorname{sign}"), internal=True),
     Function("step", lambda x: num(0), "step′(x) = 0 (x ≠ 0)", r"\operatorname{step}'(x) = 0\ (x \neq 0)",
              _step, "np.heaviside({}, 0.0)", _latex(r"\operatorname{step}"), internal=True),
+    *_COLUMN_FUNCTIONS,
 )  # fmt: skip
 
 

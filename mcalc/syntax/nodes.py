@@ -270,6 +270,16 @@ class Apply(Node):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Columnwise(Node):
+    """A catalogue function of a whole column (softmax, logsumexp), applied to each column of a matrix:
+    not entry by entry, so it never commutes with a transpose and has its own derivative and shape."""
+
+    func: str
+    arg: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Norm(Node):
     """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values.
 
@@ -319,7 +329,7 @@ class Unvec(Node):
 
 OPERATORS: tuple[type[Node], ...] = (
     Add, Mul, Hadamard, Kron, Transpose, Inverse, Power, ElementPower, Trace, Det, LogDet,
-    Apply, Norm, Sum, Diag, Vec, Unvec,
+    Apply, Columnwise, Norm, Sum, Diag, Vec, Unvec,
 )  # fmt: skip
 LEAVES: tuple[type[Node], ...] = (
     Symbol, Number, Identity, Ones, Zero, Commutation, Differential, FunctionOf,

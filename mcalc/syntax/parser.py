@@ -20,6 +20,7 @@ from mcalc.syntax.nodes import (
     MINUS_ONE,
     Add,
     Apply,
+    Columnwise,
     Det,
     Diag,
     ElementPower,
@@ -417,6 +418,8 @@ class Parser:
             return LogDet(a.arg, span=span)  # log det X is logdet X
         if word in builders:
             return builders[word]()
+        if elementwise is not None and not elementwise.elementwise:
+            return Columnwise(word, a, span=span)  # softmax, logsumexp: a whole column at a time
         if elementwise is not None:
             return Apply(word, a, span=span)
         raise ParseError(f"unknown function {word!r}", tok.span)

@@ -24,7 +24,7 @@ def to_sexpr(node: Node, children: list[str] | None = None) -> str:
     extra = ""
     if isinstance(node, (N.Power, N.ElementPower)):
         extra = f" {node.exponent}"
-    elif isinstance(node, N.Apply):
+    elif isinstance(node, (N.Apply, N.Columnwise)):
         head = node.func
     elif isinstance(node, N.Norm) and node.p != 2:
         extra = f" p={node.p}"

@@ -99,7 +99,7 @@ class Line:
 
 
 def rule_line(sides: tuple[Node, ...], rule: DerivativeRule, node: Node | None = None) -> Line:
-    entry = functions.lookup(node.func) if isinstance(node, N.Apply) else None
+    entry = functions.lookup(node.func) if isinstance(node, (N.Apply, N.Columnwise)) else None
     if entry is not None:  # the chain rule names the f′ it used, from the catalogue
         return Line(sides, rule.name, f"{rule.identity}, {entry.identity}", rf"{rule.latex},\ {entry.identity_latex}")
     return Line(sides, rule.name, rule.identity, rule.latex)
@@ -114,7 +114,7 @@ def rewrite_line(sides: tuple[Node, ...], name: str, conclusion: Conclusion | No
 # printing
 # --------------------------------------------------------------------------------------------------
 
-_FUNCTION_LIKE = (N.Trace, N.Det, N.LogDet, N.Apply, N.Sum, N.Diag, N.Vec, N.Unvec, N.Norm)
+_FUNCTION_LIKE = (N.Trace, N.Det, N.LogDet, N.Apply, N.Columnwise, N.Sum, N.Diag, N.Vec, N.Unvec, N.Norm)
 
 
 def has_d(node: Node) -> bool:
