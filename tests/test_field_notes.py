@@ -128,3 +128,14 @@ def test_a_word_with_digits_before_parentheses_is_an_unknown_function(expr: str,
     run = cli("diff", expr, "--wrt", "x")
     assert run.code == 2
     assert f"unknown function '{word}' at col 1" in run.stderr
+
+
+def test_with_values_the_shape_line_gives_sizes() -> None:
+    run = cli("diff", "A x", "--wrt", "A", "--at", "x=[1, 2]", "--at", "A=[[1, 2], [3, 4], [5, 6]]", "--format", "json")
+    assert run.code == 0
+    assert run.json["display_shape"] == "3×(3×2)" and run.json["shape"] == [3, 3, 2]
+    expected = np.einsum("ik,l->ikl", np.eye(3), np.array([1.0, 2.0]))  # ∂(Ax)_i/∂A_kl = δ_ik x_l
+    np.testing.assert_allclose(run.json["value"], expected)
+    text = cli("diff", "x^T x", "--wrt", "x", "--at", "x=[1, 2]")
+    assert "shape: 2 (vector)" in text.stdout.splitlines()
+    assert "shape: m (vector)" in cli("diff", "x^T x", "--wrt", "x").stdout.splitlines()

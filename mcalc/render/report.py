@@ -8,7 +8,7 @@ from typing import Any
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
-from mcalc.shapes import Kind, ShapeEnv, dim_text
+from mcalc.shapes import Kind, ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Dim, Node
@@ -93,12 +93,8 @@ def var_dims(env: ShapeEnv, var: str) -> list[Dim]:
 
 
 def _json_dim(env: ShapeEnv, d: Dim) -> str | int:
-    if isinstance(d, int):
-        return d
-    try:
-        return env.size(d)
-    except Exception:  # noqa: BLE001 - an unbound symbolic size is shown by name
-        return dim_text(d)
+    text = env.size_text(d)
+    return int(text) if text.isdigit() else text
 
 
 def dims_json(env: ShapeEnv, shape: tuple[Dim, Dim]) -> list[str | int]:
@@ -123,7 +119,7 @@ def shape_line(result: Result, layout: Layout, shown: Node | None = None) -> str
         parts = [_dims_of(env, stage.function), var_dims(env, stage.var)]
         if layout is Layout.DENOMINATOR:
             parts.reverse()
-        texts = ["×".join(dim_text(d) for d in p) or "1" for p in parts]
+        texts = ["×".join(env.size_text(d) for d in p) or "1" for p in parts]
         return "×".join(f"({t})" if len(p) > 1 else t for t, p in zip(texts, parts, strict=True))
     if shown is None:
         shown = displayed(stage, layout, env)
@@ -131,8 +127,8 @@ def shape_line(result: Result, layout: Layout, shown: Node | None = None) -> str
     if r == 1 and c == 1:
         return "scalar"
     if c == 1:
-        return f"{dim_text(r)} (vector)"
-    return f"{dim_text(r)}×{dim_text(c)}"
+        return f"{env.size_text(r)} (vector)"
+    return f"{env.size_text(r)}×{env.size_text(c)}"
 
 
 def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:

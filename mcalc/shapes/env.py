@@ -170,6 +170,13 @@ class ShapeEnv:
     def variables(self) -> dict[str, Shape]:
         return {name: self.shape_of_var(name) for name in self.kinds}
 
+    def size_text(self, d: Dim) -> str:
+        """A dimension as output shows it: its size once values have bound it (`3`), else its name (`m`)."""
+        try:
+            return str(self.size(d))
+        except ShapeError:
+            return dim_text(self.resolve(d))
+
     def size(self, d: Dim, unknown: int | None = None) -> int:
         """The concrete size of a dimension once sizes are bound (for evaluation); a size not yet bound
         counts as `unknown` when one is given (cost estimates), else it is an error."""
