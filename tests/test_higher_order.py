@@ -25,27 +25,56 @@ HIGHER = [
     ("det(X)", "X,X,X", "det(X)", ()),
     ("tr(X^3)", "X,X,X", "tr(X @ X @ X)", ()),
     ("sum(exp(A x))", "x,x,x", "sum(exp(A @ x))", ()),
+    ("sum(exp(A x))", "A,x,x", "sum(exp(A @ x))", ()),
     ("x^T A x", "x,x,x", "x @ A @ x", ()),
     ("(x^T A x)^2", "x,A,x", "(x @ A @ x)**2", ()),
+    ("(x^T A x)^2", "A,x,x", "(x @ A @ x)**2", ()),
     ("(x^T x)^2", "x,x,x,x", "(x @ x)**2", ()),
+    ("logdet(S)", "S,S,S", "logdet(S)", ("--symmetric", "S")),
     # second derivatives of a tensor-valued first derivative (refused before issue 17)
     ("X^T X", "X,X", "X.T @ X", ()),
     ("x x^T", "x,x", "outer(x, x)", ()),
     ("X^-1", "X,X", "inv(X)", ()),
     ("det(X) X", "X,X", "det(X) * X", ()),
+    ("sin(A x)", "x,x", "sin(A @ x)", ()),
 ]
 ZERO = {"x^T x", "x^T A x", "X^T X"}  # the third derivative of a quadratic is 0 (and XᵀX's Hessian is constant)
 
 
 @pytest.mark.parametrize(("expr", "wrt", "src", "extra"), HIGHER, ids=[f"{c[0]} ; {c[1]}" for c in HIGHER])
-def test_value_matches_nested_differences(
-    expr: str, wrt: str, src: str, extra: tuple[str, ...], tmp_path: Path
-) -> None:
-    rng = np.random.default_rng(seeded("higher", expr, wrt))
+def test_value_and_index_form_match_nested_differences(expr: str, wrt: str, src: str, extra: tuple[str, ...]) -> None:
+    """`value` (the vec forms' numbers) against nested central differences of numpy at sizes 3 and 2; the
+    printed index form, evaluated term by term with einsum, against `value`."""
+    from mcalc import pipeline
+    from mcalc.numeric.check import bind_values
+    from mcalc.render.index_higher import index_form
+    from mcalc.shapes import Declarations
+
     names = wrt.split(",")
-    value = _value_at_small_point(expr, names, src, rng, tmp_path, extra)
+    rng = np.random.default_rng(seeded("higher", expr, wrt))
+    symmetric = frozenset(extra[1:])
+    first = cli("diff", expr, *[a for n in names for a in ("--wrt", n)], *extra, "--format", "json")
+    assert first.code == 0, first.stdout + first.stderr
+    point = make_point(first.json["variables"], rng, symmetric=symmetric, sizes=(2, 3))
+    tree, env, _ = pipeline.prepare(expr, Declarations(symmetric=symmetric), wrt=tuple(names))
+    result = pipeline.differentiate_tree(expr, tree, env, names)
+    value = pipeline.value_at(result, point.mcalc)
+    expected = finite_difference(numpy_function(src), point.numpy, names, symmetric)
+    assert_close(value, expected, rtol=1e-4, what=f"{expr} by {names} (sizes {point.sizes})")
     if expr in ZERO and len(names) == 3:
         assert not np.any(value), f"{expr}: the third derivative is 0"
+        return
+    values = bind_values(env, point.mcalc, list(env.kinds), [result.tree])
+    form = index_form(result.stages[0].function, names, env)
+    assert form.terms, f"{expr}: the index form has no terms"
+    assert_close(_index_value(form, env, values, value.shape), value, rtol=1e-9, what=f"index form of {expr}")
+
+
+def test_the_contract_value_through_the_cli(tmp_path: Path) -> None:
+    """The same through `--at FILE.npz --format json`: `shape` and `value` of shape(EXPR) + shape(VAR)ⁿ."""
+    rng = np.random.default_rng(seeded("cli3"))
+    value = _value_at_small_point("(x^T A x)^2", ["x", "A", "x"], "(x @ A @ x)**2", rng, tmp_path)
+    assert value.shape == (3, 3, 3, 3)
 
 
 def _value_at_small_point(
@@ -158,11 +187,10 @@ def test_text_latex_and_steps_of_a_third_derivative() -> None:
     assert "identify-vec" in lines[-1]
 
 
-def test_check_passes_for_third_derivatives() -> None:
-    for expr, var in (("det(X)", "X"), ("tr(X^3)", "X"), ("sum(exp(A x))", "x")):
-        run = cli("diff", expr, *["--wrt", var] * 3, "--check", "--seed", "3", "--format", "json")
-        assert run.code == 0, run.stdout + run.stderr
-        assert run.json["check"]["passed"] is True
+def test_check_passes_for_a_third_derivative() -> None:
+    run = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--check", "--seed", "3", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["check"]["passed"] is True
 
 
 def test_numpy_export_of_a_third_derivative_runs_and_matches() -> None:
@@ -183,15 +211,6 @@ def test_python_api_third_derivative() -> None:
     assert_close(d.value(X=x), _det3(x), rtol=1e-9, what="mcalc.diff(...).value")
 
 
-def test_mixed_orders_value_axes_follow_the_wrt_order(tmp_path: Path) -> None:
-    """x, A, x: value[k, (a, b), l] = ∂³(xᵀAx)²/∂x_k ∂A_ab ∂x_l — the axes in the order of the --wrt."""
-    rng = np.random.default_rng(seeded("mixed3"))
-    value = _value_at_small_point("(x^T A x)^2", ["x", "A", "x"], "(x @ A @ x)**2", rng, tmp_path)
-    assert value.shape == (3, 3, 3, 3)
-    other = _value_at_small_point("(x^T A x)^2", ["A", "x", "x"], "(x @ A @ x)**2", rng, tmp_path)
-    assert other.shape == (3, 3, 3, 3)
-
-
 def test_the_value_is_bounded_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MCALC_MAX_ELEMENTS", "5000")
     x = np.eye(4).tolist()
@@ -203,3 +222,59 @@ def test_the_value_is_bounded_before_allocating(monkeypatch: pytest.MonkeyPatch)
 def test_check_numeric_helper_reaches_order_three(tmp_path: Path) -> None:
     rng = np.random.default_rng(seeded("helper3"))
     check_numeric("sum(sin(x))", "x,x,x".split(","), "sum(sin(x))", tmp_path, rng)
+
+
+# --- index notation: the printed terms evaluated entry by entry (einsum) equal the value ---
+
+
+def _index_value(form: Any, env: Any, values: dict[str, Any], shape: tuple[int, ...]) -> np.ndarray:
+    """The index form's own numbers: each term an einsum of its entries (deltas as identities)."""
+    from mcalc.numeric.evaluate import evaluate
+
+    out_names = [x for x in (*form.f_indices, *(x for p in form.slot_indices for x in p)) if x]
+    sizes = [n for n in shape if n != 1] if len(out_names) != len(shape) else list(shape)
+    size_of = dict(zip(out_names, sizes, strict=True))
+    total = np.zeros(sizes)
+    letters = {name: chr(ord("a") + n) for n, name in enumerate(sorted({*out_names, *_all_indices(form)}))}
+    for term in form.terms:
+        operands, subscripts = [], []
+        for e in term.entries:
+            idx = [x for x in (e.rows, e.cols) if x]
+            if e.node is None:
+                arr = np.eye(size_of[e.rows])
+            else:
+                arr = np.asarray(evaluate(e.node, env, values), dtype=float)
+                arr = arr.reshape([n for n in arr.shape if n != 1] or [])
+                for x, n in zip(idx, arr.shape, strict=True):
+                    size_of.setdefault(x, n)
+            operands.append(arr)
+            subscripts.append("".join(letters[x] for x in idx))
+        spec = ",".join(subscripts) + "->" + "".join(letters[x] for x in out_names)
+        total = total + float(term.coef) * (np.einsum(spec, *operands) if operands else np.ones(sizes))
+    return total.reshape(shape)
+
+
+def _all_indices(form: Any) -> set[str]:
+    return {x for t in form.terms for e in t.entries for x in (e.rows, e.cols) if x}
+
+
+def test_index_form_text_and_latex() -> None:
+    index = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "index")
+    assert index.code == 0, index.stdout + index.stderr
+    assert index.stdout.startswith("∂³det(X)/∂Xᵢⱼ∂Xₖₗ∂Xₘₙ = det(X) (X⁻¹)ⱼᵢ (X⁻¹)ₗₖ (X⁻¹)ₙₘ − ")
+    assert index.stdout.count("det(X) (X⁻¹)") == 6
+    text = cli("diff", "sum(exp(A x))", *["--wrt", "x"] * 3)
+    assert "index: ∂³sum(exp(Ax))/∂xᵢ∂xⱼ∂xₖ = Σₗ (exp(Ax))ₗ Aₗᵢ Aₗⱼ Aₗₖ" in text.stdout
+    quartic = cli("diff", "(x^T x)^2", *["--wrt", "x"] * 3, "--format", "json").json
+    assert quartic["index"] == "∂³(xᵀx)²/∂xᵢ∂xⱼ∂xₖ = 8 xᵢ δⱼₖ + 8 xⱼ δᵢₖ + 8 xₖ δᵢⱼ"
+    assert cli("diff", "x^T x", *["--wrt", "x"] * 3, "--format", "index").stdout.strip() == "∂³(xᵀx)/∂xᵢ∂xⱼ∂xₖ = 0"
+    hessian = cli("diff", "x x^T", "--wrt", "x", "--wrt", "x", "--format", "index").stdout.strip()
+    assert hessian == "∂²(xxᵀ)ᵢⱼ/∂xₖ∂xₗ = δᵢₖ δⱼₗ + δᵢₗ δⱼₖ"
+    latex = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "latex").stdout
+    assert "\\frac{\\partial^{3} \\det\\left(X\\right)}{\\partial X_{ij} \\partial X_{kl} \\partial X_{mn}}" in latex
+
+
+def test_a_kronecker_product_of_the_variable_has_no_index_form_and_says_so() -> None:
+    run = cli("diff", "kron(X, X)", "--wrt", "X", "--wrt", "X", "--format", "index")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.stdout.strip() == "∂²(X ⊗ X)ᵢⱼ/∂Xₖₗ∂Xₘₙ: no index form (see the vec form)"

@@ -47,9 +47,9 @@ The gradient of a scalar by a matrix, the Jacobian of a vector by a vector, the 
 function of a scalar, second derivatives (Hessians), the 4th-order derivative of a matrix by a matrix
 (shown in vec/Kronecker form and in index notation) and derivatives of any order (`--wrt` repeated, by
 any mix of variables; the value has the shape of the expression then one copy of the variable's shape
-per `--wrt`) are supported. mcalc does not use sympy for
-differentiation: it applies a table of differential rules, each naming its identity and source (see
-`mcalc identities`).
+per `--wrt`; index notation read off the n-th differential, one index pair per `--wrt`) are supported.
+mcalc does not use sympy for differentiation: it applies a table of differential rules, each naming its
+identity and source (see `mcalc identities`).
 
 On a terminal the result is styled; when standard output is not a terminal, or NO_COLOR is set, or with
 `--format text`, it is plain lines: the equation; `shape: ...`; then, when present, `index: ...`

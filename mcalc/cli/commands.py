@@ -235,11 +235,11 @@ def _extras(result: Any, payload: dict[str, Any], fmt: str | None) -> None:
     from mcalc.pipeline import DerivKind
 
     if result.final.kind is DerivKind.TENSOR or fmt in ("index", "vec"):
-        from mcalc.render.index import render_index
+        from mcalc.render.index_higher import render_any_index
 
-        payload["index"] = render_index(result)
+        payload["index"] = render_any_index(result)
         if fmt == "latex":
-            payload["index_latex"] = render_index(result, latex=True)
+            payload["index_latex"] = render_any_index(result, latex=True)
         payload["vec"] = payload["equation"]
     if fmt == "numpy":
         from mcalc.render.numpy_code import render_numpy

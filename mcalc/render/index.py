@@ -135,6 +135,7 @@ class IndexWriter:
 
 
 def render_index(result: Result, latex: bool = False) -> str:
+    """∂(F)ᵢⱼ/∂Xₖₗ of a first derivative, or of a second one by way of the gradient (∂(∇f)ᵢⱼ/∂Xₖₗ)."""
     stage = result.final
     env = result.env
     writer = IndexWriter(env, stage.var, latex)
