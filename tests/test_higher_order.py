@@ -31,6 +31,8 @@ HIGHER = [
     ("(x^T A x)^2", "A,x,x", "(x @ A @ x)**2", ()),
     ("(x^T x)^2", "x,x,x,x", "(x @ x)**2", ()),
     ("logdet(S)", "S,S,S", "logdet(S)", ("--symmetric", "S")),
+    ("logsumexp(x)", "x,x,x", "np.log(np.sum(np.exp(x)))", ()),
+    ("y^T log(softmax(x))", "x,x,x", "y @ np.log(np.exp(x) / np.sum(np.exp(x)))", ()),
     # second derivatives of a tensor-valued first derivative (refused before issue 17)
     ("X^T X", "X,X", "X.T @ X", ()),
     ("x x^T", "x,x", "outer(x, x)", ()),
@@ -268,6 +270,10 @@ def test_index_form_text_and_latex() -> None:
     quartic = cli("diff", "(x^T x)^2", *["--wrt", "x"] * 3, "--format", "json").json
     assert quartic["index"] == "∂³(xᵀx)²/∂xᵢ∂xⱼ∂xₖ = 8 xᵢ δⱼₖ + 8 xⱼ δᵢₖ + 8 xₖ δᵢⱼ"
     assert cli("diff", "x^T x", *["--wrt", "x"] * 3, "--format", "index").stdout.strip() == "∂³(xᵀx)/∂xᵢ∂xⱼ∂xₖ = 0"
+    # equal entries of one index are one entry (s ⊙ 1./s is 1), a delta writes its pair with one letter
+    lse = cli("diff", "y^T log(softmax(x))", *["--wrt", "x"] * 3, "--format", "index").stdout
+    assert lse.startswith("∂³(log(softmax(x)ᵀ) y)/∂xᵢ∂xⱼ∂xₖ = −Σₗ yₗ (softmax(x))ᵢ δᵢⱼ δᵢₖ + ")
+    assert lse.count("Σₗ yₗ ") == 5 and "1 ./" not in lse
     hessian = cli("diff", "x x^T", "--wrt", "x", "--wrt", "x", "--format", "index").stdout.strip()
     assert hessian == "∂²(xxᵀ)ᵢⱼ/∂xₖ∂xₗ = δᵢₖ δⱼₗ + δᵢₗ δⱼₖ"
     latex = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "latex").stdout

@@ -19,7 +19,7 @@ from mcalc import budget
 from mcalc.calculus.multilinear import Form, multilinear, slot_of
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render.index import IndexWriter, NoIndexForm, render_index
-from mcalc.render.printer import subscript
+from mcalc.render.printer import TEXT, Printer, subscript
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
@@ -28,7 +28,7 @@ from mcalc.syntax.nodes import Node
 
 MAX_TERMS = 400  # a form that expands to more index terms than this is left to the vec form
 LETTERS = "ijklmnprstuvaehxo"  # letters with a Unicode subscript; q has none
-_BARE = (N.Symbol, N.Det, N.LogDet, N.Trace, N.Sum, N.Apply, N.Power, N.Norm)
+_BARE = (N.Symbol, N.Power, N.Norm)  # and every function call, det(X), lse(x) (_is_call)
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 Index = str | None
 
@@ -70,6 +70,7 @@ class IndexForm:
 class _Reader:
     def __init__(self, env: ShapeEnv) -> None:
         self.env = env
+        self.simp = Simplifier(env)
         self.count = 0
 
     def fresh(self, dim: object) -> Index:
@@ -108,6 +109,8 @@ def _has_slot(node: Node) -> bool:
 def _constant(node: Node, r: Index, c: Index, env: ShapeEnv) -> Term:
     if isinstance(node, N.Number):
         return Term(node.value)
+    if isinstance(node, N.Ones):
+        return Term(Fraction(1))
     if isinstance(node, N.Identity):
         return Term(Fraction(1), (Entry(None, r, c),) if r and c else ())
     if env.is_scalar(node):
@@ -166,7 +169,12 @@ def _sum(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
 
 def _hadamard(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
     assert isinstance(node, N.Hadamard)
-    return rd.product([rd.expand(f, r, c) for f in node.factors])
+    # the factors without an increment as one entry, simplified ((s ⊙ s⁻¹)ᵢ is 1, not sᵢ (1 ./ s)ᵢ)
+    plain = [f for f in node.factors if not _has_slot(f)]
+    rest = [f for f in node.factors if _has_slot(f)]
+    if len(plain) > 1:
+        plain = [rd.simp(N.Hadamard(tuple(plain)))]
+    return rd.product([rd.expand(f, r, c) for f in plain + rest])
 
 
 def _diag(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
@@ -215,6 +223,44 @@ def _contract(term: Term, slot_indices: list[tuple[Index, Index]]) -> Term:
     return Term(term.coef, tuple(entries))
 
 
+def _delta_canonical(term: Term, order: dict[str, int]) -> Term:
+    """Under δₐᵦ (a before b among the output indices) b may be written a everywhere else in the term:
+    yⱼ δᵢⱼ is yᵢ δᵢⱼ, δᵢⱼ δⱼₖ is δᵢⱼ δᵢₖ, a repeated δᵢⱼ is 1; so equal terms are written alike."""
+    entries = list(term.entries)
+    n = 0
+    while n < len(entries):
+        e = entries[n]
+        if e.node is None and e.rows and e.cols and e.rows in order and e.cols in order:
+            a, b = sorted((e.rows, e.cols), key=order.__getitem__)
+            if a == b:  # δₐₐ of an output index is 1
+                del entries[n]
+                continue
+            entries = [Entry(None, a, b) if m == n else x.renamed(b, a) for m, x in enumerate(entries)]
+        n += 1
+    return Term(term.coef, tuple(entries), term.slots)
+
+
+def _merge_entries(term: Term, simp: Simplifier) -> Term:
+    """Entries of arrays with the same index pair are one entry of their Hadamard product:
+    (1 ./ s)ᵢ sᵢ yᵢ is (y ⊙ s ⊙ 1 ./ s)ᵢ = yᵢ once simplified."""
+    groups: dict[tuple[Index, Index], list[Node]] = {}
+    for e in term.entries:
+        if e.node is not None and (e.rows or e.cols):
+            groups.setdefault((e.rows, e.cols), []).append(e.node)
+    if all(len(g) == 1 for g in groups.values()):
+        return term
+    out: list[Entry] = []
+    for e in term.entries:
+        key = (e.rows, e.cols)
+        if e.node is None or not (e.rows or e.cols):
+            out.append(e)
+        elif key in groups:
+            merged = simp(N.Hadamard(tuple(groups.pop(key)))) if len(groups[key]) > 1 else groups.pop(key)[0]
+            if not isinstance(merged, N.Ones):
+                out.append(Entry(merged, *key))
+    return Term(term.coef, tuple(out), term.slots)
+
+
 def _skeleton(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
     """The output indices: f's (i, j; none where a dimension is 1), then each slot's, lettered in order."""
     rows, cols = env.shape(function)
@@ -234,8 +280,11 @@ def index_form(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
     out = _skeleton(function, wrt, env)
     out.form = multilinear(function, wrt, env, Simplifier(env))
     if out.form.form is not None:
-        terms = _Reader(env).expand(out.form.form, *out.f_indices)
-        out.terms = [_contract(t, out.slot_indices) for t in terms]
+        reader = _Reader(env)
+        terms = reader.expand(out.form.form, *out.f_indices)
+        order = {name: n for n, name in enumerate(out.letters)}
+        contracted = [_delta_canonical(_contract(t, out.slot_indices), order) for t in terms]
+        out.terms = [_merge_entries(t, reader.simp) for t in contracted]
     return out
 
 
@@ -315,7 +364,8 @@ def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bo
 def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, latex: bool) -> str:
     pr = writer.pr
     f_text = pr.p(flatten(function))
-    if not isinstance(function, _BARE) or form.f_indices != (None, None):
+    bare = _is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, _BARE)
+    if not bare or form.f_indices != (None, None):
         f_text = pr.paren(f_text)  # (XᵀX)ᵢⱼ, (sin(Ax))ᵢ; a scalar det(X), (xᵀx)² as printed
     f_idx = _sub(form, form.f_indices, latex)
     n = len(wrt)
@@ -329,6 +379,19 @@ def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, l
         return f"\\frac{{\\partial^{{{n}}} {f_text}{f_idx}}}{{{' '.join(parts)}}}"
     power = str(n).translate(SUPERSCRIPT)
     return f"∂{power}{f_text}{f_idx}/{''.join(parts)}"
+
+
+def _is_call(text: str) -> bool:
+    """`name(…)` with the parenthesis that opens after the name closing at the end: det(X), lse(x)."""
+    head, paren, _ = text.partition("(")
+    if not (paren and head.isalpha() and text.endswith(")")):
+        return False
+    depth = 0
+    for n, ch in enumerate(text[len(head) :]):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return n == len(text) - len(head) - 1
+    return False
 
 
 def _sub(form: IndexForm, pair: tuple[Index, Index], latex: bool) -> str:
