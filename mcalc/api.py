@@ -94,7 +94,9 @@ class Derivative:
 
     @property
     def numpy_source(self) -> str:
-        """A self-contained Python function computing `value()` with numpy only (`--format numpy`)."""
+        """A self-contained Python module, numpy only (`--format numpy`): `f` (the expression's value), the
+        derivative as `value()` computes it (`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_…`
+        (both, shared sub-expressions computed once)."""
         from mcalc.render.numpy_code import render_numpy
 
         return render_numpy(self._result)
@@ -108,7 +110,7 @@ class Derivative:
         return to_sympy(self._result, self._layout)
 
     def to_function(self) -> Callable[..., NDArray[np.float64]]:
-        """`numpy_source` as a Python function: parameters are the variables in order of appearance."""
+        """The derivative function of `numpy_source`: parameters are the variables in order of appearance."""
         from mcalc.render.numpy_code import function_name
 
         return _compile_generated(self.numpy_source, function_name(self._result))

@@ -72,10 +72,24 @@ def random_point(case: Case, variables: dict[str, list[Any]], rng: np.random.Gen
     return values
 
 
+DERIVATIVES = ("grad", "jacobian", "hessian", "derivative")
+
+
 def call_generated(code: str, values: dict[str, np.ndarray], case: Case) -> np.ndarray:
+    """The module's derivative function at `values`; its `f_and_…` must return the same derivative."""
     namespace: dict[str, Any] = {"__name__": "generated"}
     exec(compile(code, "<mcalc --format numpy>", "exec"), namespace)  # noqa: S102 - our generated code
-    (fn,) = [v for k, v in namespace.items() if callable(v) and not k.startswith("_") and k != "np"]
+    (name,) = [k for k in DERIVATIVES if k in namespace]
+    fn = namespace[name]
+    args = generated_args(fn, values, case)
+    got = np.asarray(fn(**args))
+    value, both = namespace[f"f_and_{name}"](**args)
+    np.testing.assert_array_equal(both, got)
+    np.testing.assert_array_equal(value, namespace["f"](**args))
+    return got
+
+
+def generated_args(fn: Any, values: dict[str, np.ndarray], case: Case) -> dict[str, Any]:
     funcs = functions_of_t(case)
     args: dict[str, Any] = {}
     for param in fn.__code__.co_varnames[: fn.__code__.co_argcount]:
@@ -86,7 +100,7 @@ def call_generated(code: str, values: dict[str, np.ndarray], case: Case) -> np.n
             continue
         base, sep, sub = param.partition("_")
         args[param] = values[GREEK.get(base, base) + sep + sub]
-    return np.asarray(fn(**args))
+    return args
 
 
 def at_value(case: Case, values: dict[str, np.ndarray], tmp_path: Path) -> np.ndarray:
@@ -123,7 +137,10 @@ def test_generated_code_is_self_contained_numpy(case: Case) -> None:
     assert "mcalc" not in names
     assert "np.dot" not in out and "np.matmul" not in out
     public = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
-    assert len(public) == 1
+    assert len(public) == 3 and public[0] == "f" and public[1] in DERIVATIVES, public
+    assert public[2] == f"f_and_{public[1]}", public
+    if "kron" not in case.input and "⊗" not in case.input:  # (the vec form of kron(A, X) by X stays dense)
+        assert "np.kron(" not in out and "_commutation" not in out, out  # tensors by einsum, never dense
 
 
 @pytest.mark.parametrize(
@@ -149,18 +166,35 @@ def test_signature(args: list[str], signature: str) -> None:
 )
 def test_an_inverse_times_something_is_a_solve(expr: str, wrt: str) -> None:
     _, out, _ = run("diff", expr, "--wrt", wrt, "--format", "numpy")
-    assert "np.linalg.solve(" in out and "np.linalg.inv(" not in out, out
+    derivative = function_source(out, 1)
+    assert "np.linalg.solve(" in derivative and "np.linalg.inv(" not in derivative, out
+
+
+def function_source(module: str, index: int) -> str:
+    """The text of the module's index-th public function (0: f, 1: the derivative, 2: f_and_…)."""
+    tree = ast.parse(module)
+    public = [n for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    return ast.get_source_segment(module, public[index]) or ""
 
 
 def test_the_issue_example_is_plain_matrix_products() -> None:
     _, out, _ = run("diff", "tr(A B A^T C)", "--wrt", "A", "--format", "numpy")
-    body = [line.strip() for line in out.splitlines() if line.strip().startswith("out =")]
+    body = [line.strip() for line in function_source(out, 1).splitlines() if line.strip().startswith("out =")]
     assert body == ["out = np.asarray(C @ A @ B + C.T @ A @ B.T, dtype=float)"], out
 
 
 def test_a_repeated_subexpression_is_computed_once() -> None:
     _, out, _ = run("diff", "log(1 + exp(W x + b))", "--wrt", "x", "--format", "numpy")
-    assert out.count("np.exp(") == 1, out
+    for i in range(3):
+        assert function_source(out, i).count("W @ x") == 1, out
+
+
+def test_f_and_grad_computes_what_the_function_and_its_gradient_share_once() -> None:
+    """f = sum(log(1 + exp(−y ⊙ Xw))), ∇f = −Xᵀ(sigmoid(−y ⊙ Xw) ⊙ y): X @ w once in f_and_grad."""
+    _, out, _ = run("diff", "sum(log(1 + exp(-y .* (X w))))", "--wrt", "w", "--format", "numpy")
+    both = function_source(out, 2)
+    assert both.startswith("def f_and_grad(y, X, w):") and both.count("X @ w") == 1, out
+    assert function_source(out, 0).count("X @ w") == function_source(out, 1).count("X @ w") == 1, out
 
 
 def test_vector_products_are_evaluated_as_matrix_vector_products() -> None:

@@ -99,7 +99,9 @@ sym(G) = (G + G^T)/2, where G treats the entries as independent; so the gradient
 
 OUTPUT = """
 `--format text`: the plain lines described above. `--format latex`: the LaTeX of the whole equation.
-`--format numpy`: a self-contained Python function computing the derivative. `--format index` and
+`--format numpy`: a self-contained Python module (numpy only) with `f` (the value), the derivative
+(`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_grad` (both, shared sub-expressions computed
+once); tensor derivatives are built with `np.einsum`, never a dense Kronecker product. `--format index` and
 `--format vec`: one tensor form. `--format json`: one JSON object per expression (per line of input in
 batch mode) with at least the keys `expression`, `wrt`, `derivative`, `latex`, `shape`, `variables`,
 and `value`, `check` and `steps` when asked for. On error, JSON output is one object

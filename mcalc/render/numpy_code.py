@@ -1,381 +1,35 @@
-"""`--format numpy`: a self-contained Python function computing the derivative with numpy only.
+"""`--format numpy` and `Derivative.numpy_source`: one self-contained Python module (numpy only) with three
+functions of the same parameters:
 
-    def grad(A, B, C):
-        A = np.asarray(A, dtype=float)
-        ...
-        return C @ A @ B + C.T @ A @ B.T
+    def f(A, B, C):            # the expression's value
+    def grad(A, B, C):         # its derivative: grad, jacobian, hessian or derivative (by a scalar)
+    def f_and_grad(A, B, C):   # both, as (value, derivative); what they share is computed once
 
 Inputs are taken as the contract gives them (a scalar, a 1-d vector, a 2-d matrix; a function of t as
-its value and its derivatives `A, dA_dt, d2A_dt2`) and made 2-D inside; the function returns the
-contract's layout-free `value` (shape(EXPR) + shape(VAR), the same numbers as `--at`).
+its value and its derivatives `A, dA_dt, d2A_dt2`) and made 2-D inside. `f` returns a float for a scalar
+expression, a 1-d array for a vector, a 2-d array for a matrix; the derivative is the contract's
+layout-free `value` (shape(EXPR) + shape(VAR), the same numbers as `--at`).
 
-Efficiency:
-- products are `@`, evaluated in the cheap order: a product that ends in a vector from the right
-  (matrix-vector products only), one that starts with a row from the left, and `… u vᵀ …` as the outer
-  product of its two halves;
-- an inverse inside a product is a solve: `X⁻¹ b` is `np.linalg.solve(X, b)`, `aᵀ X⁻¹` is
-  `np.linalg.solve(X.T, a).T`; `np.linalg.inv` only where the inverse itself is the answer;
-- a sub-expression used more than once is computed once, into a local variable.
+Efficiency: the expression writer (mcalc.render.numpy_expr) picks the product order and solves instead of
+inverses; a sub-expression used more than once in the trees a function computes is computed once (in
+`f_and_grad`, across the function and its derivative); a tensor derivative (a matrix by a matrix) is
+built with `np.einsum` from the factors of the vec form (mcalc.render.numpy_tensor), never as a dense
+Kronecker or commutation matrix; the result is returned as a view, never copied.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from fractions import Fraction
+import re
+from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result
+from mcalc.render import numpy_tensor
+from mcalc.render.numpy_expr import COMMUTATION, NumpyWriter, derivative_param, ident, strip
 from mcalc.render.report import layout_free_dims
-from mcalc.shapes import Kind, ShapeEnv
+from mcalc.shapes import Kind
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
-
-COMMUTATION = [
-    "def _commutation(r, c):",
-    '    """K with K @ vec(M) = vec(M.T) for an r×c matrix M (vec stacks columns)."""',
-    "    k = np.zeros((r * c, r * c))",
-    "    i, j = np.meshgrid(np.arange(r), np.arange(c), indexing='ij')",
-    "    k[(j + i * c).ravel(), (i + j * r).ravel()] = 1.0",
-    "    return k",
-]
-
-_CHEAP = (N.Symbol, N.Number, N.Identity, N.Ones, N.Zero, N.Differential, N.FunctionOf, N.Commutation)
-
-
-def _ident(name: str) -> str:
-    from mcalc.syntax.lexer import GREEK
-
-    reverse = {v: k for k, v in GREEK.items()}
-    return "".join(reverse.get(ch, ch) for ch in name)
-
-
-def derivative_param(name: str, param: str, order: int) -> str:
-    """The Python name of the order-th derivative of A(t): `A`, `dA_dt`, `d2A_dt2`."""
-    base, p = _ident(name), _ident(param)
-    if order == 0:
-        return base
-    if order == 1:
-        return f"d{base}_d{p}"
-    return f"d{order}{base}_d{p}{order}"
-
-
-def _reciprocal(n: Node) -> bool:
-    return isinstance(n, N.ElementPower) and n.exponent < 0
-
-
-def _is_inverse(n: Node) -> bool:
-    return isinstance(n, N.Inverse) or (isinstance(n, N.Transpose) and isinstance(n.arg, N.Inverse))
-
-
-class NumpyWriter:
-    def __init__(self, env: ShapeEnv, dims: dict[str, str]) -> None:
-        self.env = env
-        self.dims = dims
-        self.temps: dict[Node, str] = {}
-
-    # -- sizes --
-
-    def dim(self, d: Dim | None) -> str:
-        if d is None:
-            return "1"
-        d = self.env.resolve(d)
-        if isinstance(d, int):
-            return str(d)
-        if isinstance(d, tuple):
-            return " * ".join(self.dim(x) for x in d)
-        return self.dims.get(d, d)
-
-    def rows(self, n: Node) -> Dim:
-        return self.env.shape(n)[0]
-
-    def cols(self, n: Node) -> Dim:
-        return self.env.shape(n)[1]
-
-    # -- common sub-expressions --
-
-    def plan_temps(self, root: Node) -> list[tuple[str, Node]]:
-        """Sub-expressions used more than once, in an order where each comes after those it uses.
-        An inverse inside a product is not one: there it becomes a solve."""
-        counts: Counter[Node] = Counter()
-        seen: set[Node] = set()
-
-        def walk(n: Node, in_product: bool) -> None:
-            if isinstance(n, _CHEAP) or (isinstance(n, N.Transpose) and isinstance(n.arg, _CHEAP)):
-                return
-            if in_product and _is_inverse(n):  # a solve: only its matrix is computed
-                inv = n.arg if isinstance(n, N.Transpose) else n
-                assert isinstance(inv, N.Inverse)
-                walk(inv.arg, False)
-                return
-            counts[n] += 1
-            if n in seen:
-                return  # its insides are computed with it
-            seen.add(n)
-            for c in n.children():
-                walk(c, isinstance(n, N.Mul))
-
-        walk(root, False)
-        repeated = {n for n, c in counts.items() if c >= 2}
-        order: list[tuple[str, Node]] = []
-        done: set[Node] = set()
-
-        def emit(n: Node) -> None:
-            if n in done:
-                return
-            done.add(n)
-            for c in n.children():
-                emit(c)
-            if n in repeated and n is not root:
-                name = f"t{len(order) + 1}"
-                order.append((name, n))
-
-        emit(root)
-        return order
-
-    # -- expressions --
-
-    def w(self, n: Node) -> str:  # noqa: C901 - a dispatch over node types
-        hit = self.temps.get(n)
-        if hit is not None:
-            return hit
-        env = self.env
-        if isinstance(n, N.Symbol):
-            return _ident(n.name)
-        if isinstance(n, N.FunctionOf):
-            return derivative_param(n.name, n.param, n.order)
-        if isinstance(n, N.Number):
-            return repr(float(n.value))
-        if isinstance(n, N.Identity):
-            return f"np.eye({self.dim(n.dim)})"
-        if isinstance(n, N.Ones):
-            return f"np.ones(({self.dim(n.rows)}, {self.dim(n.cols)}))"
-        if isinstance(n, N.Zero):
-            return f"np.zeros(({self.dim(n.rows)}, {self.dim(n.cols)}))"
-        if isinstance(n, N.Commutation):
-            return f"_commutation({self.dim(n.rows)}, {self.dim(n.cols)})"
-        if isinstance(n, N.Add):
-            parts = [self.w(n.terms[0])]  # joined once: a long sum would be copied once per term
-            for t in n.terms[1:]:
-                text = self.w(t)
-                neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
-                parts.append(f" - {text[1:]}" if neg else f" + {text}")
-            return f"({''.join(parts)})"
-        if isinstance(n, N.Mul):
-            return self.product(list(n.factors))
-        if isinstance(n, N.Hadamard):
-            num = [f for f in n.factors if not _reciprocal(f)]
-            den = [f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
-                   for f in n.factors if isinstance(f, N.ElementPower) and _reciprocal(f)]  # fmt: skip
-            out = " * ".join(self.atom(f) for f in num) if num else "1.0"
-            for f in den:
-                out += f" / {self.atom(f)}"
-            return f"({out})"
-        if isinstance(n, N.Kron):
-            return f"np.kron({self.w(n.left)}, {self.w(n.right)})"
-        if isinstance(n, N.Transpose):
-            return _t(self.w(n.arg))
-        if isinstance(n, N.Inverse):
-            if env.is_scalar(n.arg):
-                return f"(1.0 / {self.atom(n.arg)})"
-            return f"np.linalg.inv({self.w(n.arg)})"
-        if isinstance(n, N.Power):
-            if env.is_scalar(n.base):
-                p = n.exponent
-                exp = str(int(p)) if p.denominator == 1 else repr(float(p))
-                return f"({self.atom(n.base)} ** {exp})"
-            return f"np.linalg.matrix_power({self.w(n.base)}, {int(n.exponent)})"
-        if isinstance(n, N.ElementPower):
-            if n.exponent == -1:
-                return f"(1.0 / {self.atom(n.base)})"
-            if n.exponent == Fraction(1, 2):
-                return f"np.sqrt({_strip(self.w(n.base))})"
-            if n.exponent.denominator == 1:
-                return f"({self.atom(n.base)} ** {int(n.exponent)})"
-            return f"({self.atom(n.base)} ** {float(n.exponent)!r})"
-        if isinstance(n, N.Trace):
-            return f"np.trace({self.w(n.arg)})"
-        if isinstance(n, N.Det):
-            return f"np.linalg.det({self.w(n.arg)})"
-        if isinstance(n, N.LogDet):
-            return f"np.linalg.slogdet({self.w(n.arg)})[1]"
-        if isinstance(n, (N.Apply, N.Columnwise)):
-            return functions.get(n.func).numpy_of(_strip(self.w(n.arg)))  # the catalogue's spelling
-        if isinstance(n, N.Norm):
-            return f"np.abs({self.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({self.w(n.arg)})"
-        if isinstance(n, N.Sum):
-            return f"np.sum({self.w(n.arg)})"
-        if isinstance(n, N.Diag):
-            if env.is_vector(n.arg):
-                return f"np.diag({self.atom(n.arg)}[:, 0])"
-            return f"np.diag({self.w(n.arg)}).reshape(-1, 1)"
-        if isinstance(n, N.Vec):
-            return f"{self.atom(n.arg)}.reshape(-1, 1, order='F')"
-        if isinstance(n, N.Unvec):
-            return f"{self.atom(n.arg)}.reshape(({self.dim(n.rows)}, {self.dim(n.cols)}), order='F')"
-        raise NotImplementedError(type(n).__name__)
-
-    def atom(self, n: Node) -> str:
-        """`w(n)` safe before `.T`, `**`, `@` or `[...]`."""
-        text = self.w(n)
-        return text if _is_primary(text) else f"({text})"
-
-    # -- products --
-
-    def product(self, factors: list[Node]) -> str:
-        env = self.env
-        flat: list[Node] = []
-        for f in factors:  # (−Aᵀ(W + Wᵀ))(x − As): one chain, so it can run right to left
-            if isinstance(f, N.Mul) and f not in self.temps and not env.is_scalar(f):
-                flat.extend(f.factors)
-            else:
-                flat.append(f)
-        factors = flat
-        scalars = [f for f in factors if env.is_scalar(f)]
-        chain = [f for f in factors if not env.is_scalar(f)]
-        coef = 1.0
-        texts: list[str] = []
-        for s in scalars:
-            if isinstance(s, N.Number):
-                coef *= float(s.value)
-            else:
-                texts.append(self.atom(s))
-        if chain:
-            texts.append(self.chain(chain))
-        body = " * ".join(texts) if texts else "1.0"
-        if coef == -1.0:
-            return f"-{body}" if len(texts) == 1 and not texts[0].startswith("-") else f"(-{body})"
-        if coef != 1.0:
-            return f"({coef!r} * {body})"
-        return body if len(texts) == 1 else f"({body})"
-
-    def chain(self, fs: list[Node]) -> str:
-        """A product of matrices and vectors, in the cheap order, inverses as solves."""
-        if len(fs) == 1:
-            return self.w(fs[0])
-        for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
-            if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
-                return f"({self.chain(fs[: i + 1])} @ {self.chain(fs[i + 1 :])})"
-        if _is_inverse(fs[0]) or _is_inverse(fs[-1]):  # X⁻¹ M Y⁻¹: M, then a solve on each side
-            lo, hi = 0, len(fs)
-            while lo < hi - 1 and _is_inverse(fs[lo]):
-                lo += 1
-            while hi - 1 > lo and _is_inverse(fs[hi - 1]):
-                hi -= 1
-            acc = self.chain(fs[lo:hi])
-            for f in reversed(fs[:lo]):
-                acc = self.times_left(f, acc)
-            for f in fs[hi:]:
-                acc = self.times_right(acc, f)
-            return acc
-        if self.cols(fs[-1]) == 1 and self.rows(fs[0]) != 1:
-            acc = self.w(fs[-1])  # ends in a vector: right to left, matrix-vector products only
-            for f in reversed(fs[:-1]):
-                acc = self.times_left(f, acc)
-            return acc
-        acc = self.w(fs[0])  # left to right (Python's own order for @): vector-matrix from a row
-        for f in fs[1:]:
-            acc = self.times_right(acc, f)
-        return acc
-
-    def times_left(self, f: Node, acc: str) -> str:
-        """f @ acc."""
-        if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
-            return "(" + " + ".join(self.times_left(t, acc) for t in f.terms) + ")"  # (S⁻¹ + S⁻ᵀ) x
-        if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # diag(v) M scales the rows of M
-            return f"{self.atom(f.arg)} * {_paren(acc)}"
-        if isinstance(f, N.Inverse):
-            return f"np.linalg.solve({_strip(self.w(f.arg))}, {_strip(acc)})"
-        if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):
-            return f"np.linalg.solve({self.atom(f.arg.arg)}.T, {acc})"
-        return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
-
-    def times_right(self, acc: str, f: Node) -> str:
-        """acc @ f."""
-        if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
-            return "(" + " + ".join(self.times_right(acc, t) for t in f.terms) + ")"
-        if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # M diag(v) scales the columns of M
-            return f"{_paren(acc)} * {_t(self.atom(f.arg))}"
-        if isinstance(f, N.Inverse):  # acc X⁻¹ = (X⁻ᵀ accᵀ)ᵀ
-            return f"np.linalg.solve({self.atom(f.arg)}.T, {_t(acc)}).T"
-        if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):  # acc X⁻ᵀ = (X⁻¹ accᵀ)ᵀ
-            return f"np.linalg.solve({self.w(f.arg.arg)}, {_t(acc)}).T"
-        return f"{acc} @ {self.atom(f)}"
-
-
-def _paren(text: str) -> str:
-    """`text` as the right operand of `@` or `*`: a chain of primaries joined by `@` needs no
-    parentheses (@ is associative), anything else does."""
-    return text if all(_is_primary(p) for p in _top_level_split(text, " @ ")) else f"({text})"
-
-
-def _top_level_split(text: str, sep: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if depth == 0 and text.startswith(sep, i):
-            parts.append(text[start:i])
-            i += len(sep)
-            start = i
-            continue
-        i += 1
-    parts.append(text[start:])
-    return parts
-
-
-def _t(text: str) -> str:
-    if text.endswith(".T") and _is_primary(text[:-2]):
-        return text[:-2]
-    return f"{text}.T" if _is_primary(text) else f"({text}).T"
-
-
-def _is_primary(text: str) -> bool:
-    """A name, call, attribute or parenthesised expression: `x`, `np.exp(x)`, `(a + b)`, `x.T`,
-    `np.diag(x[:, 0])` — safe to follow with `.T` or to put next to an operator."""
-    i = 0
-    n = len(text)
-    if i < n and text[i] == "(":
-        pass
-    elif i < n and (text[i].isalpha() or text[i] == "_"):
-        while i < n and (text[i].isalnum() or text[i] in "_."):
-            i += 1
-    else:
-        return False
-    while i < n:
-        if text[i] in "([":
-            close = {"(": ")", "[": "]"}[text[i]]
-            depth = 0
-            j = i
-            while j < n:
-                depth += text[j] in "(["
-                depth -= text[j] in ")]"
-                if depth == 0:
-                    break
-                j += 1
-            if j >= n or text[j] != close:
-                return False
-            i = j + 1
-        elif text[i] == "." and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] == "_"):
-            i += 1
-            while i < n and (text[i].isalnum() or text[i] == "_"):
-                i += 1
-        else:
-            return False
-    return True
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def function_name(result: Result) -> str:
@@ -401,7 +55,7 @@ def parameters(result: Result) -> list[str]:
             for k in range(_max_order(result, name) + 1):
                 out.append(derivative_param(name, param, k))
         else:
-            out.append(_ident(name))
+            out.append(ident(name))
     if len(set(out)) != len(out):
         raise NotImplementedError(f"two variables share a Python name: {', '.join(out)}")
     return out
@@ -418,50 +72,146 @@ def _max_order(result: Result, name: str) -> int:
     return best
 
 
-def render_numpy(result: Result) -> str:
-    env = result.env
+@dataclass(frozen=True)
+class _Output:
+    """One returned array: `name` computed from `tree`, returned with `dims` (the contract's shape)."""
+
+    name: str
+    tree: Node
+    dims: tuple[Dim, ...]
+    scalar_float: bool = False  # the value of a scalar expression: a Python float
+    terms: tuple[numpy_tensor.Term, ...] | None = None  # a tensor derivative built by einsum
+    split: tuple[Dim, Dim, Dim, Dim] = (1, 1, 1, 1)  # its 4-d shape: (rows, cols) of F and of X
+
+    def roots(self) -> list[Node]:
+        return [self.tree] if self.terms is None else numpy_tensor.operand_nodes(list(self.terms))
+
+
+def _value_output(result: Result) -> _Output:
+    tree = result.stages[0].function  # simplified like the derivative, so the two share sub-trees
+    r, c = result.env.shape(tree)
+    dims: tuple[Dim, ...] = () if (r, c) == (1, 1) else (r,) if c == 1 else (r, c)
+    return _Output("value", tree, dims, scalar_float=not dims)
+
+
+def _derivative_output(result: Result) -> _Output:
     stage = result.final
-    dims: dict[str, str] = {}
+    dims = tuple(layout_free_dims(result))
+    if stage.kind is not DerivKind.TENSOR:
+        return _Output("out", stage.result, dims)
+    env = result.env
+    r, c = env.shape(stage.function)
+    vr, vc = env.shape_of_var(stage.var)
+    split = [env.resolve(d) for d in (r, c, vr, vc)]
+    if any(isinstance(d, tuple) for d in split) or [d for d in split if d != 1] != [
+        env.resolve(d) for d in dims if env.resolve(d) != 1
+    ]:  # a derivative of a vec form (a third --wrt ...): its dense matrix, unfolded column-major
+        return _Output("out", stage.result, dims)
+    terms = numpy_tensor.plan(stage.result, env, (r, c), (vr, vc))
+    if terms is None:  # a vec form the einsum reading does not cover: its dense matrix
+        return _Output("out", stage.result, dims)
+    return _Output("out", stage.result, dims, terms=tuple(numpy_tensor.ordered(terms)), split=(r, c, vr, vc))
+
+
+def render_numpy(result: Result) -> str:
+    name = function_name(result)
     params = parameters(result)
+    value, deriv = _value_output(result), _derivative_output(result)
     wrt = ", ".join(result.wrt)
-    lines = ["import numpy as np", "", ""]
-    lines.append(f"def {function_name(result)}({', '.join(params)}):")
     lets = "".join(f", {name} = {text}" for name, text in _let_sources(result))
-    lines.append(f'    """∂/∂{wrt} of {result.source}{lets}.')
-    lines.append("")
-    lines.append("    Scalars, 1-d vectors and 2-d matrices in; out the layout-free value of shape")
-    lines.append('    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at)."""')
+    convention = [
+        "    Scalars, 1-d vectors and 2-d matrices in; out the layout-free value of shape",
+        "    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at).",
+    ]
+    docs = {
+        "f": [f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector)."],
+        name: [f"    ∂/∂{wrt} of {result.source}{lets}.", "", *convention],
+        f"f_and_{name}": [
+            f"    ({result.source}, ∂/∂{wrt}) as `f` and `{name}` return them; what the two",
+            "    share is computed once.",
+        ],  # fmt: skip
+    }
+    outputs = {"f": [value], name: [deriv], f"f_and_{name}": [value, deriv]}
+    lines = ["import numpy as np"]
+    for fname, outs in outputs.items():
+        doc = docs[fname]
+        doc[0] = '    """' + doc[0][4:]
+        doc[-1] += '"""'
+        lines += ["", "", f"def {fname}({', '.join(params)}):", *doc, *_body(result, outs)]
+    text = "\n".join(lines)
+    for helper in _helpers([value.tree, deriv.tree]):
+        lines += ["", "", *helper]
+    if "_commutation(" in text:
+        lines += ["", "", *COMMUTATION]
+    return "\n".join(lines)
+
+
+def _body(result: Result, outputs: list[_Output]) -> list[str]:
+    env = result.env
+    dims: dict[str, str] = {}
+    lines: list[str] = []
     for name in env.kinds:
-        kind = env.kind(name)
         names = (
             [derivative_param(name, env.functions[name], k) for k in range(_max_order(result, name) + 1)]
             if name in env.functions
-            else [_ident(name)]
+            else [ident(name)]
         )
-        for ident in names:
-            lines.append(f"    {ident} = np.asarray({ident}, dtype=float){_shape2(kind)}")
+        for ident_ in names:
+            lines.append(f"    {ident_} = np.asarray({ident_}, dtype=float){_shape2(env.kind(name))}")
         for axis, d in enumerate(env.shape_of_var(name)):
             d = env.resolve(d)
             if isinstance(d, str) and d not in dims:
                 dims[d] = f"{names[0]}.shape[{axis}]"
     writer = NumpyWriter(env, dims)
     for name, definition in env.lets.items():  # --let names, each computed once, in the order given
-        lines.append(f"    {_ident(name)} = {_strip(writer.w(definition))}")
-    for temp, node in writer.plan_temps(stage.result):
-        lines.append(f"    {temp} = {_strip(writer.w(node))}")
+        lines.append(f"    {ident(name)} = {strip(writer.w(definition))}")
+    for temp, node in writer.plan_temps([r for o in outputs for r in o.roots()]):
+        lines.append(f"    {temp} = {strip(writer.w(node))}")
         writer.temps[node] = temp
-    body = _strip(writer.w(stage.result))
-    lines = _drop_unused(lines, body)
-    value_dims = layout_free_dims(result)
-    shape_expr = ", ".join(writer.dim(d) for d in value_dims) + ("," if len(value_dims) == 1 else "")
-    lines.append(f"    out = np.asarray({body}, dtype=float)")
-    lines.append(f"    return out.reshape(({shape_expr}), order='F')")
-    text = "\n".join(lines)
-    for helper in _helpers(stage.result):
-        lines += ["", "", *helper]
-    if "_commutation(" in text:
-        lines += ["", "", *COMMUTATION]
-    return "\n".join(lines)
+    returns: list[str] = []
+    for out in outputs:
+        stmts, ret = _emit(writer, out)
+        lines += stmts
+        returns.append(ret)
+    lines = _drop_unused(lines)
+    lines.append(f"    return {', '.join(returns)}")
+    return lines
+
+
+def _emit(writer: NumpyWriter, out: _Output) -> tuple[list[str], str]:
+    """The statements computing `out.name` and the returned expression (a view of it, never a copy)."""
+    if out.terms is not None:
+        return _emit_tensor(writer, out)
+    body = strip(writer.w(out.tree))
+    if out.scalar_float:
+        return [f"    {out.name} = np.asarray({body}, dtype=float).item()"], out.name
+    shape = ", ".join(writer.dim(d) for d in out.dims) + ("," if len(out.dims) == 1 else "")
+    return [f"    {out.name} = np.asarray({body}, dtype=float)"], f"{out.name}.reshape(({shape}), order='F')"
+
+
+def _emit_tensor(writer: NumpyWriter, out: _Output) -> tuple[list[str], str]:
+    assert out.terms is not None
+    split = ", ".join(writer.dim(d) for d in out.split)
+    lines: list[str] = []
+    started = False
+    for term in out.terms:
+        code = {i: writer.atom(o.node) for i, o in enumerate(term.operands)}
+        sizes = {x: writer.dim(d) for x, d in term.sizes.items()}
+        coef = None if abs(term.coef) == 1 else repr(float(abs(term.coef)))
+        spelled = numpy_tensor.spell(term, code, sizes, coef)
+        sign = "-" if term.coef < 0 else "+"
+        if not started and spelled.fills:
+            value = spelled.value if sign == "+" else f"-{spelled.value}"
+            lines.append(f"    {out.name} = {value}")
+        else:
+            if not started:
+                lines.append(f"    {out.name} = np.zeros(({split}))")
+            lines.append(f"    {spelled.view} {sign}= {spelled.value}")
+        started = True
+    if not started:
+        lines.append(f"    {out.name} = np.zeros(({split}))")
+    shape = ", ".join(writer.dim(d) for d in out.dims) + ("," if len(out.dims) == 1 else "")
+    return lines, f"{out.name}.reshape(({shape}))"
 
 
 def _let_sources(result: Result) -> list[tuple[str, str]]:
@@ -470,11 +220,11 @@ def _let_sources(result: Result) -> list[tuple[str, str]]:
     return [(name, render_text(tree)) for name, tree in result.env.lets.items()]
 
 
-def _helpers(tree: Node) -> list[tuple[str, ...]]:
+def _helpers(trees: list[Node]) -> list[tuple[str, ...]]:
     """The helper definitions (sigmoid's stable form) of the catalogue functions the code calls, once each."""
     used: dict[str, None] = {}
     seen: set[Node] = set()
-    stack = [tree]
+    stack = list(trees)
     while stack:
         n = stack.pop()
         if n in seen:
@@ -487,23 +237,22 @@ def _helpers(tree: Node) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(h for h in helpers if h))
 
 
-def _drop_unused(lines: list[str], body: str) -> list[str]:
-    """Temporaries that every use turned into a solve are not computed."""
-    import re
+_TEMP = r"    (_t\d+) = "
 
+
+def _drop_unused(lines: list[str]) -> list[str]:
+    """Temporaries that every use turned into a solve (or that the other output of the function
+    needed) are not computed."""
     while True:
-        temps = [(i, ln.split(" = ", 1)[0].strip()) for i, ln in enumerate(lines) if re.match(r"    t\d+ = ", ln)]
-        text = "\n".join(lines) + "\n" + body
-        unused = [i for i, name in temps if len(re.findall(rf"\b{name}\b", text)) == 1]
+        text = "\n".join(lines)
+        unused = {
+            i
+            for i, ln in enumerate(lines)
+            if (m := re.match(_TEMP, ln)) and len(re.findall(rf"\b{m.group(1)}\b", text)) == 1
+        }
         if not unused:
             return lines
         lines = [ln for i, ln in enumerate(lines) if i not in unused]
-
-
-def _strip(text: str) -> str:
-    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        return text[1:-1]
-    return text
 
 
 def _shape2(kind: Kind) -> str:

@@ -1,0 +1,143 @@
+"""The exported NumPy module (`--format numpy`, `Derivative.numpy_source`): `f`, its derivative and
+`f_and_…`, each against independent numpy code written here (the value) and its central finite
+differences (gradient, Jacobian of RᵀR, Hessians); tensor derivatives by einsum, with memory bounded by
+the output array."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import assert_close, finite_difference, seeded
+
+import mcalc
+
+
+def _sigmoid(z: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def module(expr: str, wrt: str | list[str], **decl: Any) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    source = mcalc.diff(expr, wrt, **decl).numpy_source
+    exec(compile(source, "<mcalc numpy export>", "exec"), namespace)  # noqa: S102 - mcalc's generated code
+    return namespace
+
+
+Oracle = Callable[[Mapping[str, Any]], Any]
+
+# expression, wrt, name of the derivative function, independent numpy f, point (name → shape)
+CASES: list[tuple[str, list[str], str, Oracle, dict[str, tuple[int, ...]]]] = [
+    (
+        "sum(log(1 + exp(-y .* (X w))))",
+        ["w"],
+        "grad",
+        lambda v: np.sum(np.log1p(np.exp(-v["y"] * (v["X"] @ v["w"])))),
+        {"y": (7,), "X": (7, 3), "w": (3,)},
+    ),
+    (
+        "||X w - y||^2",
+        ["w"],
+        "grad",
+        lambda v: np.sum((v["X"] @ v["w"] - v["y"]) ** 2),
+        {"X": (6, 3), "w": (3,), "y": (6,)},
+    ),
+    ("R^T R", ["R"], "jacobian", lambda v: v["R"].T @ v["R"], {"R": (5, 3)}),
+    ("A X B", ["X"], "jacobian", lambda v: v["A"] @ v["X"] @ v["B"], {"A": (2, 3), "X": (3, 4), "B": (4, 5)}),
+    (
+        "exp(A X B)",
+        ["X"],
+        "jacobian",
+        lambda v: np.exp(v["A"] @ v["X"] @ v["B"]),
+        {"A": (2, 3), "X": (3, 4), "B": (4, 2)},
+    ),
+    ("X^-1", ["X"], "jacobian", lambda v: np.linalg.inv(v["X"]), {"X": (3, 3)}),
+    ("tr(X) X", ["X"], "jacobian", lambda v: np.trace(v["X"]) * v["X"], {"X": (3, 3)}),
+    ("x x^T", ["x"], "jacobian", lambda v: np.outer(v["x"], v["x"]), {"x": (4,)}),
+    ("A X b", ["X"], "jacobian", lambda v: v["A"] @ v["X"] @ v["b"], {"A": (2, 3), "X": (3, 4), "b": (4,)}),
+    ("X^T", ["X"], "jacobian", lambda v: v["X"].T, {"X": (3, 4)}),
+    ("x^T A x", ["x", "x"], "hessian", lambda v: v["x"] @ v["A"] @ v["x"], {"x": (4,), "A": (4, 4)}),
+    (
+        "sum(log(1 + exp(-y .* (X w))))",
+        ["w", "w"],
+        "hessian",
+        lambda v: np.sum(np.log1p(np.exp(-v["y"] * (v["X"] @ v["w"])))),
+        {"y": (7,), "X": (7, 3), "w": (3,)},
+    ),
+    ("tr(X^T A X)", ["X", "X"], "hessian", lambda v: np.trace(v["X"].T @ v["A"] @ v["X"]), {"X": (3, 2), "A": (3, 3)}),
+    (
+        "sum(W2 tanh(W1 x))",
+        ["W1"],
+        "grad",
+        lambda v: np.sum(v["W2"] @ np.tanh(v["W1"] @ v["x"])),
+        {"W2": (2, 4), "W1": (4, 3), "x": (3,)},
+    ),
+]
+
+
+def _point(shapes: dict[str, tuple[int, ...]], rng: np.random.Generator) -> dict[str, Any]:
+    values = {k: rng.standard_normal(s) for k, s in shapes.items()}
+    for k, v in values.items():
+        if v.ndim == 2 and v.shape[0] == v.shape[1]:
+            values[k] = np.eye(v.shape[0]) + 0.3 * v / np.sqrt(v.shape[0])  # well conditioned where inverted
+    return values
+
+
+@pytest.mark.parametrize(("expr", "wrt", "name", "oracle", "shapes"), CASES, ids=[f"{c[0]} ; {c[1]}" for c in CASES])
+def test_exported_functions_match_independent_numpy_and_finite_differences(
+    expr: str, wrt: list[str], name: str, oracle: Oracle, shapes: dict[str, tuple[int, ...]]
+) -> None:
+    ns = module(expr, wrt)
+    values = _point(shapes, np.random.default_rng(seeded(expr, *wrt)))
+    value = ns["f"](**values)
+    assert_close(value, np.asarray(oracle(values)), rtol=1e-12, what=f"f of {expr}")
+    if not np.ndim(oracle(values)):
+        assert isinstance(value, float), type(value)
+    expected = finite_difference(oracle, values, wrt)
+    derivative = ns[name](**values)
+    assert_close(derivative, expected, rtol=1e-5 if len(wrt) == 1 else 1e-4, what=f"{name} of {expr}")
+    both = ns[f"f_and_{name}"](**values)
+    np.testing.assert_array_equal(both[0], value)
+    np.testing.assert_array_equal(both[1], derivative)
+
+
+def test_the_jacobian_of_rtr_is_einsum_into_its_output_without_dense_kronecker_factors() -> None:
+    """∂(RᵀR)/∂R at R 200×12: the peak memory is the (12, 12, 200, 12) output and a little more."""
+    ns = module("R^T R", "R")
+    source = mcalc.diff("R^T R", "R").numpy_source
+    assert "np.einsum(" in source and "np.kron(" not in source and "_commutation" not in source
+    rng = np.random.default_rng(seeded("rtr-memory"))
+    r = rng.standard_normal((200, 12))
+    tracemalloc.start()
+    out = ns["jacobian"](r)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert out.shape == (12, 12, 200, 12)
+    assert peak <= 1.2 * out.nbytes, (peak, out.nbytes)
+    i, j, k, l_ = 3, 5, 17, 5  # ∂(RᵀR)ᵢⱼ/∂Rₖₗ = δⱼₗ Rₖᵢ + δᵢₗ Rₖⱼ
+    assert out[i, j, k, l_] == r[k, i] and out[i, j, k, 4] == 0.0
+
+
+def test_a_symmetric_variable_tensor_derivative_by_einsum() -> None:
+    """S² by a symmetric S: the symmetrised Jacobian, against finite differences of S @ S."""
+    ns = module("S^2", "S", symmetric="S")
+    rng = np.random.default_rng(seeded("sym-square"))
+    s = rng.standard_normal((3, 3))
+    s = s + s.T
+    expected = finite_difference(lambda v: v["S"] @ v["S"], {"S": s}, ["S"], symmetric=["S"])
+    assert_close(ns["jacobian"](s), expected, what="S^2 by symmetric S")
+
+
+def test_the_quadratic_form_hessian_is_one_pass_over_a() -> None:
+    """A + Aᵀ returned as computed: no copy after the sum (the reshape is a view)."""
+    ns = module("x^T A x", ["x", "x"])
+    a = np.random.default_rng(seeded("quad")).standard_normal((300, 300))
+    tracemalloc.start()
+    h = ns["hessian"](np.ones(300), a)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_array_equal(h, a + a.T)
+    assert peak <= 1.2 * h.nbytes, (peak, h.nbytes)
