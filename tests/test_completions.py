@@ -57,6 +57,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "wrt": ("mcalc", "diff", '"tr(A B A^T C) + x^T W1 x"', "--wrt", ""),
     "wrt-W": ("mcalc", "diff", "'x^T W1 x'", "--wrt", "W"),
     "scalar": ("mcalc", "diff", '"θ^T Φ"', "--check", "--scalar", ""),
+    "theta": ("mcalc", "diff", "'theta^T x'", "--wrt", "th"),
     "half-typed": ("mcalc", "diff", '"tr(A B"', "--wrt", ""),
     "at": ("mcalc", "diff", "x", "--at", ""),
     "file": ("mcalc", "check", "--file", ""),
@@ -115,6 +116,7 @@ def test_bash_completes_wrt_with_the_expressions_variables(bash: dict[str, list[
     assert bash["wrt"] == ["A", "B", "C", "x", "W1"]
     assert bash["wrt-W"] == ["W1"]
     assert bash["scalar"] == ["θ", "Φ"]
+    assert bash["theta"] == ["theta"]  # the expression spelled θ out: so does the completion
     assert bash["half-typed"] == []  # an expression that does not parse yet: nothing, and no error
 
 

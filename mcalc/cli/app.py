@@ -257,7 +257,11 @@ def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
         names = free_symbols(parse(expr))
     except Exception:  # noqa: BLE001 - a half-typed expression completes nothing
         return []
-    return [n for n in names if n.startswith(incomplete)]
+    from mcalc.render.spelling import ascii_name
+
+    # θ is offered as θ; typed `th` (the expression may spell it theta), it completes to theta
+    out = [n if n.startswith(incomplete) else ascii_name(n) for n in names]
+    return [s for s in out if s.startswith(incomplete)]
 
 
 Wrt = Annotated[
