@@ -280,6 +280,21 @@ def test_a_terminal_gets_styled_output() -> None:
 
 
 @pty_only
+def test_on_a_terminal_verdicts_are_coloured_and_prose_wraps_between_words() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="40")
+    wrong = run_process(["check", "x^T x", "--wrt", "x", "--claim", "x"], env, tty=True)
+    assert "\x1b[1;31m" in wrong, repr(wrong)  # bold red: a wrong answer
+    right = run_process(["check", "tr(A B)", "--wrt", "A", "--claim", "B^T"], env, tty=True)
+    assert "\x1b[1;32m" in right, repr(right)  # bold green
+    plain = ANSI.sub("", wrong).replace("\r", "")
+    words = "your answer x is 1/2 × ∂/∂x xᵀx = 2x: a missing factor".split()
+    lines = [line.rstrip() for line in plain.splitlines() if line.strip()]
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines), lines  # wrapped by rich, at 40 columns
+    assert set(words) <= set(" ".join(lines).split()), lines  # no word cut in two
+
+
+@pty_only
 @pytest.mark.parametrize("args", [["diff", "tr(A B A^T C)", "--wrt", "A", "--steps"], ["identities", "det"]])
 def test_no_color_on_a_terminal_gives_plain_text(args: list[str]) -> None:
     out = run_process(args, _no_color_env("1"), tty=True)

@@ -24,7 +24,7 @@ def check_one(expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None,
     if fmt == "json":
         console.print_json(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim))
     else:
-        console.out(v.line())
+        console.show_verdict(v.verdict, v.label, f"{v.explanation} [{v.method_text()}]")
     return EXIT_OK if v.ok else EXIT_FAILED
 
 

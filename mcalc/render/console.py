@@ -156,9 +156,9 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     if "check" in payload:
         ok = payload["check"]["passed"]
         colour = "green" if ok else ("yellow" if payload["check"].get("inconclusive") else "red")
-        con.print(f"[{colour}]{_escape(_check_line(payload['check']))}[/]")
-    for step in payload.get("steps", []):
-        con.print(f"  [dim]•[/] {_escape(step)}")
+        con.print(f"[{colour}]{_escape(_check_line(payload['check']))}[/]", soft_wrap=False)
+    for step in payload.get("steps", []):  # prose: wrapped between words, not mid-word by the terminal
+        con.print(f"  [dim]•[/] {_escape(step)}", soft_wrap=False)
     if "reading" in payload:
         con.print(f"[dim]{_escape(line_from_json(payload['reading']))}[/]")
 
@@ -183,6 +183,18 @@ def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
         out(f"  {name}: {kind} {shown}")
     for line in let_lines(payload):
         out(f"  {line}")
+
+
+VERDICT_COLOURS = {"correct": "green", "layout": "yellow"}  # every other verdict is a wrong answer: red
+
+
+def show_verdict(verdict: str, label: str, rest: str) -> None:
+    """`label: explanation [method]`: coloured by verdict and wrapped between words on a terminal."""
+    if not _styled():
+        out(f"{label}: {rest}")
+        return
+    colour = VERDICT_COLOURS.get(verdict, "red")
+    _console().print(f"[bold {colour}]{_escape(label)}:[/] {_escape(rest)}", soft_wrap=False)
 
 
 def tsv_rows(fmt: str | None) -> bool:
