@@ -2,9 +2,11 @@
 exec, sympify or parse_expr, and values are never unpickled.
 
 Python (and shell) payloads go through every entry point — the expression, --wrt, --claim, --at
-NAME=JSON, --shape, batch standard input, `mcalc check --file` — in a real process. Each must be
-refused as input (exit 2, one line) and must leave no trace: the file the payload would create does
-not exist afterwards. A malicious pickle (inside an .npz and renamed .npz) is refused the same way.
+NAME=JSON, --shape, batch standard input, `mcalc check --file`. Each must be refused as input (exit 2,
+one line) and must leave no trace: the file the payload would create does not exist afterwards. The
+many payloads per entry point run in-process (the same app; a payload that ran would create the file
+there too); batch input, sheets and one payload per entry point also run in a real process.
+A malicious pickle (inside an .npz and renamed .npz) is refused the same way.
 A static check reads mcalc/ for the calls that would make this possible.
 """
 
@@ -47,9 +49,23 @@ def payloads(target: Path) -> list[str]:
 
 
 def run(args: list[str], stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """mcalc in a real process."""
     return subprocess.run(
         [sys.executable, "-m", "mcalc", *args], input=stdin, capture_output=True, text=True, timeout=60, cwd=cwd
     )
+
+
+def run_here(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """mcalc in this process (the same typer app as the console script), in the directory `cwd`."""
+    from helpers import cli
+
+    before = Path.cwd()
+    os.chdir(cwd or before)
+    try:
+        res = cli(*args)
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(args, res.code, res.stdout, res.stderr)
 
 
 def refused(out: subprocess.CompletedProcess[str], what: str) -> None:
@@ -68,7 +84,7 @@ def target(tmp_path: Path) -> Path:
 def test_no_code_execution_through_the_expression(target: Path) -> None:
     for p in payloads(target)[:6]:
         for cmd in (["diff", p, "--wrt", "x"], ["eval", p, "--at", "x=[1]"], ["shape", p]):
-            refused(run(cmd, cwd=target.parent), f"{cmd[0]} {p!r}")
+            refused(run_here(cmd, cwd=target.parent), f"{cmd[0]} {p!r}")
             assert not target.exists(), f"side effect from {p!r}"
 
 
@@ -114,14 +130,14 @@ def test_no_code_execution_through_check_file(target: Path) -> None:
 
 def test_no_code_execution_through_claim(target: Path) -> None:
     for p in payloads(target)[:5]:
-        refused(run(["check", "x^T x", "--wrt", "x", "--claim", p], cwd=target.parent), f"--claim {p!r}")
+        refused(run_here(["check", "x^T x", "--wrt", "x", "--claim", p], cwd=target.parent), f"--claim {p!r}")
         assert not target.exists()
 
 
 def test_no_code_execution_through_at_values(target: Path) -> None:
     for p in payloads(target)[:4]:
         for spec in (f"x={p}", f"x=[{p}]", f"{p}=[1]"):
-            out = run(["eval", "x^T x", "--at", spec], cwd=target.parent)
+            out = run_here(["eval", "x^T x", "--at", spec], cwd=target.parent)
             refused(out, f"--at {spec!r}")
             assert not target.exists()
 
@@ -129,7 +145,7 @@ def test_no_code_execution_through_at_values(target: Path) -> None:
 def test_no_code_execution_through_shape(target: Path) -> None:
     for p in payloads(target)[:4]:
         for spec in (f"A={p}", f"A=3x{p}", f"{p}=3x4"):
-            out = run(["shape", "A x", "--shape", spec], cwd=target.parent)
+            out = run_here(["shape", "A x", "--shape", spec], cwd=target.parent)
             assert not target.exists()
             if spec.startswith("A="):
                 refused(out, f"--shape {spec!r}")
@@ -137,7 +153,7 @@ def test_no_code_execution_through_shape(target: Path) -> None:
 
 def test_no_code_execution_through_wrt(target: Path) -> None:
     for p in payloads(target)[:3]:
-        out = run(["diff", "x^T x", "--wrt", p], cwd=target.parent)
+        out = run_here(["diff", "x^T x", "--wrt", p], cwd=target.parent)
         assert not target.exists()
         refused(out, f"--wrt {p!r}")
 
@@ -145,9 +161,27 @@ def test_no_code_execution_through_wrt(target: Path) -> None:
 def test_no_code_execution_wrt_leaves_no_trace(target: Path) -> None:
     """Whatever --wrt and --scalar do with the text, nothing runs."""
     for p in payloads(target)[:3]:
-        run(["diff", "x^T x", "--wrt", p], cwd=target.parent)
-        run(["diff", "x^T x", "--wrt", "x", "--scalar", p, "--symmetric", p], cwd=target.parent)
+        run_here(["diff", "x^T x", "--wrt", p], cwd=target.parent)
+        run_here(["diff", "x^T x", "--wrt", "x", "--scalar", p, "--symmetric", p], cwd=target.parent)
         assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "PAYLOAD", "--wrt", "x"],
+        ["check", "x^T x", "--wrt", "x", "--claim", "PAYLOAD"],
+        ["eval", "x^T x", "--at", "x=[PAYLOAD]"],
+        ["shape", "A x", "--shape", "A=PAYLOAD"],
+        ["diff", "x^T x", "--wrt", "PAYLOAD"],
+    ],
+    ids=["expression", "claim", "at", "shape", "wrt"],
+)
+def test_no_code_execution_in_a_real_process(target: Path, args: list[str]) -> None:
+    payload = payloads(target)[0]
+    out = run([a.replace("PAYLOAD", payload) for a in args], cwd=target.parent)
+    refused(out, " ".join(args))
+    assert not target.exists()
 
 
 class _Evil:
@@ -168,10 +202,10 @@ def test_no_code_execution_from_a_malicious_pickle(target: Path) -> None:
     raw = target.parent / "raw.npz"
     raw.write_bytes(pickle.dumps({"X": _Evil(str(target))}))
     for path in (archive, raw):
-        out = run(["eval", "tr(X)", "--at", str(path)], cwd=target.parent)
+        out = run_here(["eval", "tr(X)", "--at", str(path)], cwd=target.parent)
         refused(out, str(path))
         assert not target.exists(), f"unpickled {path.name}"
-    assert "unpickle" in run(["eval", "tr(X)", "--at", str(archive)]).stderr
+    assert "unpickle" in run_here(["eval", "tr(X)", "--at", str(archive)]).stderr
 
 
 # --- the static check -----------------------------------------------------------------------------
