@@ -24,6 +24,8 @@ class Simplifier:
         self.memo: dict[Node, Node] = {}
         self._by_id: dict[int, tuple[Node, Node]] = {}  # holds each node, so its id is not reused
         self.keys: dict[Node, tuple[int, str]] = {}
+        self.canon: dict[Node, Node] = {}
+        self._interned: dict[int, tuple[Node, Node]] = {}  # by identity, holding each node (see _by_id)
 
     # -- engine --
     def __call__(self, node: Node) -> Node:
@@ -48,10 +50,29 @@ class Simplifier:
         result = rule(self, current) if rule is not None else current
         if result is not current:
             result = self._keep_shape(current, result)
+        # one object per distinct result (hash-consing): trees built from shared children compare by
+        # identity at once, where equal copies were compared node by node on every dictionary hit
+        # (quadratic in an MLP's depth, whose back-propagated factors repeat the forward activations)
+        result = self.intern(result)
         self.memo[node] = result
-        self.memo.setdefault(result, result)
+        self._by_id.setdefault(id(result), (result, result))  # a result simplifies to itself
         self._by_id[id(node)] = (node, result)
         return result
+
+    def intern(self, node: Node) -> Node:
+        """The one object standing for `node`'s structure, its children interned first (so that equality
+        of two interned trees is decided at the top, by the identity of their children)."""
+        seen = self._interned.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        kids = node.children()
+        if kids:
+            shared = tuple(self.intern(k) for k in kids)
+            if any(a is not b for a, b in zip(shared, kids, strict=True)):
+                node = N.rebuild(node, shared)
+        out = self.canon.setdefault(node, node)
+        self._interned[id(node)] = (node, out)
+        return out
 
     def _keep_shape(self, before: Node, after: Node) -> Node:
         """A rewrite never changes a shape; a sum that lost its matrix terms (2 + (x − x)) still
