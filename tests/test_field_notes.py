@@ -139,3 +139,15 @@ def test_with_values_the_shape_line_gives_sizes() -> None:
     text = cli("diff", "x^T x", "--wrt", "x", "--at", "x=[1, 2]")
     assert "shape: 2 (vector)" in text.stdout.splitlines()
     assert "shape: m (vector)" in cli("diff", "x^T x", "--wrt", "x").stdout.splitlines()
+
+
+@pytest.mark.parametrize(("expr", "derivative"), [("--x^T x", "2x"), ("---x", "−I"), ("-(x^T x)", "−2x")])
+def test_an_expression_of_leading_minus_signs_is_not_taken_for_an_option(expr: str, derivative: str) -> None:
+    run = cli("diff", expr, "--wrt", "x", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == derivative
+
+
+def test_a_mistyped_option_is_still_an_option() -> None:
+    run = cli("diff", "x", "--wrtt", "x")
+    assert run.code == 2 and "did you mean --wrt?" in run.stderr

@@ -156,7 +156,13 @@ def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
         if tok in takes_value:
             i += 2 if takes_value[tok] else 1
             continue
-        looks_like_option = tok.startswith("--") or tok[:2] in takes_value or tok == "-"
+        # --wrtt is a mistyped option (click suggests --wrt); ---x and -(x) are expressions
+        name = tok[2:].partition("=")[0]
+        looks_like_option = (
+            (tok.startswith("--") and name[:1].isalpha() and name.replace("-", "").isalnum())
+            or tok[:2] in takes_value
+            or tok == "-"
+        )
         if tok.startswith("-") and not looks_like_option:
             return argv[:i] + argv[i + 1 :] + ["--", tok]
         i += 1
