@@ -20,6 +20,7 @@ from mcalc.errors import InputError
 from mcalc.pipeline import Layout, Result
 from mcalc.reading import Reading
 from mcalc.shapes import Declarations
+from mcalc.syntax.declared import declared
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,11 +44,12 @@ class Derivative:
     `shape`: shape(EXPR) + shape(VAR), dimension names or sizes), `kind` and `value()` never depend on it.
     """
 
-    def __init__(self, result: Result, layout: Layout) -> None:
+    def __init__(self, result: Result, layout: Layout, functions: tuple[list[str], list[str]] = ([], [])) -> None:
         from mcalc.render.report import to_json
 
         self._result = result
         self._layout = layout
+        self._functions = functions  # --function and --elementwise names: in the catalogue for each call
         payload = to_json(result, layout)
         self.expression: str = payload["expression"]
         self.wrt: tuple[str, ...] = tuple(result.wrt)
@@ -80,7 +82,7 @@ class Derivative:
         may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`. The shape
         is shape(EXPR) + shape(VAR) and the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
         loaded = {_value_name(k): _as_array(k, v) for k, v in arrays.items()}
-        with _sizes_restored(self._result), _as_mcalc_errors():
+        with _sizes_restored(self._result), _as_mcalc_errors(), declared(*self._functions):
             value: NDArray[np.float64] = pipeline.value_at(self._result, loaded, rename=declare.greek)
         return value
 
@@ -88,7 +90,7 @@ class Derivative:
         """The derivative against central finite differences at random points (as `--check`)."""
         from mcalc.numeric.budget import CHECK_FREE_SIZE
 
-        with _as_mcalc_errors():
+        with _as_mcalc_errors(), declared(*self._functions):
             pipeline.within_budget(self._result, free=CHECK_FREE_SIZE)
             return pipeline.check(self._result, seed)  # type: ignore[no-any-return]
 
@@ -99,7 +101,8 @@ class Derivative:
         (both, shared sub-expressions computed once)."""
         from mcalc.render.numpy_code import render_numpy
 
-        return render_numpy(self._result)
+        with declared(*self._functions):
+            return render_numpy(self._result)
 
     def to_sympy(self) -> Any:
         """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this
@@ -107,7 +110,8 @@ class Derivative:
         `value()`. Imports sympy."""
         from mcalc.render.sympy_expr import to_sympy
 
-        return to_sympy(self._result, self._layout)
+        with declared(*self._functions):
+            return to_sympy(self._result, self._layout)
 
     def to_function(self) -> Callable[..., NDArray[np.float64]]:
         """The derivative function of `numpy_source`: parameters are the variables in order of appearance."""
@@ -133,6 +137,8 @@ def diff(
     symmetric: Names = (),
     shape: ShapeSpec = None,
     let: LetSpec = None,
+    function: Names = (),
+    elementwise: Names = (),
     layout: str | Layout = "mixed",
 ) -> Derivative:
     """Differentiate `expr` by `wrt` (a name, or a list of names for a second derivative).
@@ -144,16 +150,18 @@ def diff(
     Declarations are those of the command line: `scalar="c,t"` or `scalar=["c", "t"]`,
     `symmetric="S"`, `shape={"A": "m×n", "x": 3}` (or `shape="A=3x4"`); Greek may be spelled out
     (`wrt="theta"`). Named intermediates are `--let`'s: `let={"e": "y - Phi theta"}` (in order: a later
-    name may use an earlier one) or `let=["e = y - Phi theta", "L = e^T e"]`. Raises `mcalc.McalcError`
-    (a subclass naming the kind of error) with `.position`.
+    name may use an earlier one) or `let=["e = y - Phi theta", "L = e^T e"]`. Abstract functions are
+    `--function`'s and `--elementwise`'s: `function="f"` (`f(A x)` by x is `Aᵀ ∇f(Ax)`), `elementwise="g"`.
+    Raises `mcalc.McalcError` (a subclass naming the kind of error) with `.position`.
     """
     names = _wrt_names(wrt)
     decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
     chosen = _layout(layout)
-    with _as_mcalc_errors():
+    functions = (declare.function_names(_items(function)), declare.function_names(_items(elementwise)))
+    with _as_mcalc_errors(), declared(*functions):
         tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(names))
         result = pipeline.differentiate_tree(expr, tree, env, names)
-        return Derivative(result, chosen)
+        return Derivative(result, chosen, functions)
 
 
 def check_claim(
@@ -167,6 +175,8 @@ def check_claim(
     symmetric: Names = (),
     shape: ShapeSpec = None,
     let: LetSpec = None,
+    function: Names = (),
+    elementwise: Names = (),
     seed: int | None = None,
 ) -> Verdict:
     """Is `claim` the derivative of `expr` by `wrt`? The verdict of `mcalc check`: `.ok`, `.verdict`
@@ -174,7 +184,8 @@ def check_claim(
     """
     names = _wrt_names(wrt)
     decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
-    with _as_mcalc_errors():
+    functions = (declare.function_names(_items(function)), declare.function_names(_items(elementwise)))
+    with _as_mcalc_errors(), declared(*functions):
         return diagnose(expr, names, claim, decl, seed)
 
 

@@ -339,6 +339,7 @@ def check(result: Result, seed: int | None = None) -> Any:
     expression, or the previous derivative for a second --wrt), at random points; sizes restored."""
     from mcalc.numeric.check import check_derivative, domain_of
 
+    _refuse_abstract(result, "values for --check")
     env = result.env
     if len(result.stages) == 1:
 
@@ -372,6 +373,7 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
     from mcalc.numeric.given import bind_values, explain_nonfinite
 
     env = result.env
+    _refuse_abstract(result, "values")
     required = [n for n in env.kinds if n not in env.functions]
     for name in env.functions:
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
@@ -391,6 +393,13 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
             problem = MathError("the derivative is not finite at the values given (overflow or division by zero)")
         raise problem
     return value
+
+
+def _refuse_abstract(result: Result, what: str) -> None:
+    """A --function or --elementwise function has no values: one line before any work."""
+    from mcalc.syntax.declared import refuse_numbers
+
+    refuse_numbers([result.tree, *(stage.result for stage in result.stages)], what)
 
 
 def _orders(result: Result, name: str) -> list[int]:

@@ -302,6 +302,22 @@ Symmetric = Annotated[
     typer.Option("--symmetric", help="Names of symmetric matrices.", metavar="NAMES", autocompletion=_complete_names),
 ]
 ShapeOpt = Annotated[list[str], typer.Option("--shape", help="Fix a shape: A=m×n, A=3x4, x=n.", metavar="NAME=DIMS")]
+FunctionOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--function",
+        help="Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) (comma-separated, repeatable).",
+        metavar="NAMES",
+    ),
+]
+ElementwiseOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--elementwise",
+        help="Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) (comma-separated, repeatable).",
+        metavar="NAMES",
+    ),
+]
 LetOpt = Annotated[
     list[str],
     typer.Option(
@@ -352,6 +368,8 @@ def diff(
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
     let: LetOpt = [],  # noqa: B006
+    function: FunctionOpt = [],  # noqa: B006
+    elementwise: ElementwiseOpt = [],  # noqa: B006
     fmt: Fmt = None,
     layout: Layout = LayoutChoice.mixed,
     check: Annotated[bool, typer.Option("--check", help="Check numerically against finite differences.")] = False,
@@ -381,7 +399,7 @@ def diff(
             commands.DiffArgs(
                 expr=expr,
                 wrt=wrt,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let),
+                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
                 fmt=_format(Command.diff, fmt),
                 layout=layout.value,
                 check=check,
@@ -410,6 +428,8 @@ def check_claim(
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
     let: LetOpt = [],  # noqa: B006
+    function: FunctionOpt = [],  # noqa: B006
+    elementwise: ElementwiseOpt = [],  # noqa: B006
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     seed: Seed = None,
@@ -433,7 +453,7 @@ def check_claim(
                 wrt=wrt,
                 claim=claim,
                 file=file,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let),
+                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
                 fmt=_format(Command.check, fmt),
                 seed=seed,
                 debug=debug,
@@ -453,6 +473,8 @@ def eval_(
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
     let: LetOpt = [],  # noqa: B006
+    function: FunctionOpt = [],  # noqa: B006
+    elementwise: ElementwiseOpt = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
@@ -468,7 +490,7 @@ def eval_(
 
     raise typer.Exit(
         commands.run_eval(
-            expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape, let),
+            expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
             _format(Command.eval, fmt), debug,
         )
     )  # fmt: skip
@@ -483,6 +505,8 @@ def shape_(
     symmetric: Symmetric = [],  # noqa: B006
     shape: ShapeOpt = [],  # noqa: B006
     let: LetOpt = [],  # noqa: B006
+    function: FunctionOpt = [],  # noqa: B006
+    elementwise: ElementwiseOpt = [],  # noqa: B006
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
@@ -499,7 +523,7 @@ def shape_(
 
     raise typer.Exit(
         commands.run_shape(
-            expr, commands.Decl(scalar, vector, matrix, symmetric, shape, let),
+            expr, commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
             _format(Command.shape, fmt), debug, at,
         )
     )  # fmt: skip

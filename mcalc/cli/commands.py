@@ -27,11 +27,25 @@ class Decl:
     symmetric: list[str] = field(default_factory=list)
     shape: list[str] = field(default_factory=list)
     let: list[str] = field(default_factory=list)
+    function: list[str] = field(default_factory=list)
+    elementwise: list[str] = field(default_factory=list)
 
     def build(self) -> Any:
         from mcalc.declare import declarations
 
         return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape, self.let)
+
+    def scoped(self, body: Callable[[], int]) -> Callable[[], int]:
+        """`body` with the --function and --elementwise declarations in the catalogue while it runs."""
+
+        def run() -> int:
+            from mcalc.declare import function_names
+            from mcalc.syntax.declared import declared
+
+            with declared(function_names(self.function), function_names(self.elementwise)):
+                return body()
+
+        return run
 
 
 def _greek(name: str) -> str:
@@ -153,7 +167,7 @@ def run_diff(args: DiffArgs) -> int:
             return _run_diff_batch(args)
         return _diff_one(args, args.expr, _names(args.wrt), line=None)
 
-    return guarded(args.fmt, args.debug, body)
+    return guarded(args.fmt, args.debug, args.decl.scoped(body))
 
 
 def _names(items: list[str]) -> list[str]:
@@ -308,7 +322,7 @@ def run_check(args: CheckArgs) -> int:
             code = max(code, _claim_at(args.expr, _names(args.wrt), args.claim, args.decl.build(), args.at, args.fmt))
         return code
 
-    return guarded(args.fmt, args.debug, body)
+    return guarded(args.fmt, args.debug, args.decl.scoped(body))
 
 
 def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], fmt: str | None) -> int:
@@ -351,9 +365,11 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         from mcalc import pipeline
         from mcalc.numeric.given import bind_values, explain_nonfinite
         from mcalc.render.report import variables_json
+        from mcalc.syntax.declared import refuse_numbers
 
         loaded = _load(at)
         tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=_shapes(loaded))
+        refuse_numbers([tree], "values")
         if not at and env.kinds:
             names = ", ".join(env.kinds)
             raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
@@ -378,7 +394,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
         console.show_value(payload, fmt)
         return EXIT_OK
 
-    return guarded(fmt, debug, body)
+    return guarded(fmt, debug, decl.scoped(body))
 
 
 def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str] | None = None) -> int:
@@ -407,7 +423,7 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
         console.show_shape(payload, fmt)
         return EXIT_OK
 
-    return guarded(fmt, debug, body)
+    return guarded(fmt, debug, decl.scoped(body))
 
 
 def _add_lets(env: Any, payload: dict[str, Any]) -> None:

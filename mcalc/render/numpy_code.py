@@ -114,6 +114,9 @@ def _derivative_output(result: Result) -> _Output:
 
 
 def render_numpy(result: Result) -> str:
+    from mcalc.syntax.declared import refuse_numbers
+
+    refuse_numbers([result.tree, result.final.result], "code to run")
     name = function_name(result)
     params = parameters(result)
     value, deriv = _value_output(result), _derivative_output(result)

@@ -271,7 +271,8 @@ class Printer:
         if self.latex:
             named = {"det": "\\det", "logdet": "\\log\\det"}.get(name, f"\\operatorname{{{name}}}")
             return f"{named}\\left({inner}\\right)"
-        return f"{name}({inner})"
+        # a declared function's derivative (g′, ∇f: mcalc.syntax.declared) in the style's spelling
+        return f"{name.replace('∇', self.sp.gradient).replace('′', self.sp.prime)}({inner})"
 
     def p_Trace(self, n: N.Trace) -> str:
         return self._func("tr", n.arg)

@@ -33,6 +33,7 @@ class Spelling:
     ones: str
     ones_row: str
     prime: str
+    gradient: str  # ∇f of a declared --function f
     partial: str  # ∂/∂X, ∂(Ax)/∂x
     power: str  # X²: a format with {sup} (the exponent in superscripts) or {n} (in digits)
     compact: bool  # single-letter products written together (CABᵀ); ASCII spaces them (C A B^T)
@@ -49,12 +50,12 @@ SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 UNICODE = Spelling(
     transpose="ᵀ", inverse="⁻¹", inverse_transpose="⁻ᵀ", minus="−", hadamard=" ⊙ ", kron="{left} ⊗ {right}",
     # norm1(A), not ‖A‖₁: read back, ‖A‖₁ of a matrix is the induced norm, which mcalc refuses
-    norm="‖{arg}‖", norm1="norm1({arg})", ones="𝟙", ones_row="𝟙ᵀ", prime="′", partial="∂",
+    norm="‖{arg}‖", norm1="norm1({arg})", ones="𝟙", ones_row="𝟙ᵀ", prime="′", gradient="∇", partial="∂",
     power="{sup}", compact=True, spell_greek=False,
 )  # fmt: skip
 ASCII = Spelling(
     transpose="^T", inverse="^-1", inverse_transpose="^-T", minus="-", hadamard=" .* ", kron="kron({left}, {right})",
-    norm="||{arg}||", norm1="norm1({arg})", ones="ones", ones_row="ones^T", prime="'", partial="d",
+    norm="||{arg}||", norm1="norm1({arg})", ones="ones", ones_row="ones^T", prime="'", gradient="grad_", partial="d",
     power="^{n}", compact=False, spell_greek=True,
 )  # fmt: skip
 
@@ -97,7 +98,7 @@ ASCII_CHARS = {
     "²": "^2", "³": "^3", "¹": "^1", "½": "1/2", "‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " ",
     "─": "-", "━": "-", "│": "|", "┃": "|", "═": "=", "║": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+",
     "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╯": "+", "╰": "+",
-    "⊘": "./", "⟨": "<", "⟩": ">", "δ": "delta",
+    "⊘": "./", "⟨": "<", "⟩": ">", "δ": "delta", "∇": "grad_",
 }  # fmt: skip
 
 

@@ -5,6 +5,7 @@ scalar-shaped factor in a product scales (it commutes), so `(xᵀx) A` is allowe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcalc.errors import ShapeError, Span
@@ -450,11 +451,20 @@ def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return _sub(env, node.children()[0], unify)
 
 
+_WHOLE_ARRAY: dict[functions.Kind, Callable[[Shape], Shape]] = {
+    functions.Kind.ARRAY_REDUCE: lambda shape: SCALAR_SHAPE,
+    functions.Kind.ARRAY_MAP: lambda shape: shape,
+}
+
+
 def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     """softmax keeps the shape, logsumexp gives one number per column; a row (1×n) would be n columns of
     one entry each (softmax all ones), never what is meant: refused with the transposed spelling."""
     r, c = _sub(env, node.arg, unify)
-    keeps_shape = functions.get(node.func).kind is functions.Kind.COLUMN_MAP
+    kind = functions.get(node.func).kind
+    if kind in _WHOLE_ARRAY:  # f(X) of --function f is a number, its gradient ∇f(X) shaped like X
+        return _WHOLE_ARRAY[kind]((r, c))
+    keeps_shape = kind is functions.Kind.COLUMN_MAP
     if _is_one(env, r) and not _is_one(env, c):
         arg = node.arg
         column = env.text_of(arg.arg) if isinstance(arg, N.Transpose) else f"({env.text_of(arg)})ᵀ"

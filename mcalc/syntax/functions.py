@@ -73,6 +73,10 @@ class Kind(Enum):
     ELEMENTWISE = "elementwise"
     COLUMN_MAP = "column to column"
     COLUMN_REDUCE = "column to number"
+    # a function declared with --function f (mcalc.syntax.declared): f of a whole vector or matrix is a
+    # number, its gradient ∇f has the argument's shape (both `Columnwise` nodes, never entry by entry)
+    ARRAY_REDUCE = "array to number"
+    ARRAY_MAP = "array to array"
 
 
 # d f(X) of a column function: (f(X) itself, X, dX, the number of rows of X, is X a vector) ↦ the tree
@@ -108,6 +112,9 @@ class Function:
     differential: Differential | None = None
     # the expression (in x) `mcalc identities --verify` differentiates to check the entry
     witness: str = ""
+    # declared on the command line (--function f, --elementwise g) without a formula: no values, so no
+    # --at, --check or generated code (mcalc.syntax.declared)
+    abstract: bool = False
 
     @property
     def elementwise(self) -> bool:

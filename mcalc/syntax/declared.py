@@ -1,0 +1,166 @@
+"""Functions declared on the command line, as catalogue entries for one run: `--function f` (a scalar
+function of its whole vector or matrix argument, gradient ∇f) and `--elementwise g` (applied entry by
+entry, derivative g′).
+
+    f(A x) by x       Aᵀ∇f(Ax)          d f(u) = ⟨∇f(u), du⟩
+    sum(g(X w)) by w  Xᵀg′(Xw)          d g(u) = g′(u) ⊙ du
+
+They are abstract: no formula, so no values. An entry's evaluation refuses with one line, and `--at`,
+`--check`, `--format numpy` and SymPy export refuse before any work (`refuse_numbers`). ∇f is not
+differentiated again (its Hessian is not built); g′ is, as g″, g‴, ... (entries made when first needed).
+
+`declared(...)` registers the entries in the catalogue for a `with` block (one command, one API call) and
+removes them afterwards, with every derivative entry made meanwhile; the lexer then reads `f` and `g` as
+function words, so `f(A x)` is f applied to Ax, not the product f·(Ax).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mcalc.errors import InputError, NoRuleError
+from mcalc.syntax import functions
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import mul
+from mcalc.syntax.functions import Function, Kind
+from mcalc.syntax.nodes import Dim, Node
+
+GRADIENT = "∇"
+
+
+def base_name(func: str) -> str:
+    """`∇f` → f, `g″` → g: the declared function an entry name belongs to."""
+    return func.removeprefix(GRADIENT).rstrip("′⁽⁾0123456789")
+
+
+def _no_values(name: str, flag: str) -> Any:
+    def evaluate(x: Any) -> Any:
+        raise InputError(no_values_message(name, flag))
+
+    return evaluate
+
+
+def no_values_message(name: str, flag: str, what: str = "values") -> str:
+    return (
+        f"{name} is an abstract function ({flag} {name}) and has no {what}: --at, --check, --format numpy "
+        f"and sympy need a formula, so write the function out in the expression instead"
+    )
+
+
+def scalar_function(name: str) -> tuple[Function, Function]:
+    """f and ∇f for `--function f`."""
+    grad = GRADIENT + name
+
+    def d_f(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
+        g = N.Columnwise(grad, x)
+        # ⟨∇f(x), dx⟩: ∇f(x)ᵀdx for a vector, tr(∇f(X)ᵀdX) for a matrix (or a scalar)
+        return mul(N.Transpose(g), dx) if vector else N.Trace(mul(N.Transpose(g), dx))
+
+    def d_grad(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
+        raise NoRuleError(f"the second derivative of {name} (its Hessian ∇²{name}) is not built for a --function")
+
+    f = Function(
+        name, _slope_refused, f"d {name}(X) = ⟨∇{name}(X), dX⟩ (∇{name}: the gradient of the declared {name})",
+        rf"d\,{name}(X) = \langle \nabla {name}(X), dX \rangle", _no_values(name, "--function"), "",
+        rf"{name}\left({{}}\right)", reference="declared with --function; the chain rule (MML §5.2.2)",
+        kind=Kind.ARRAY_REDUCE, differential=d_f, abstract=True,
+    )  # fmt: skip
+    g = Function(
+        grad, _slope_refused, f"∇{name}: the gradient of the declared {name}", rf"\nabla {name}",
+        _no_values(name, "--function"), "", rf"\nabla {name}\left({{}}\right)",
+        reference="declared with --function", kind=Kind.ARRAY_MAP, differential=d_grad, internal=True, abstract=True,
+    )  # fmt: skip
+    return f, g
+
+
+def _slope_refused(x: Node) -> Node:
+    raise TypeError("a --function has a differential, not an elementwise slope")
+
+
+def elementwise_function(name: str, order: int = 0) -> Function:
+    """g (order 0) or its derivative g′, g″, ... for `--elementwise g`, applied entry by entry."""
+    spelled = name + _primes(order)
+
+    def derivative(x: Node) -> Node:
+        nxt = name + _primes(order + 1)
+        if functions.lookup(nxt) is None:
+            _register(elementwise_function(name, order + 1))
+        return N.Apply(nxt, x)
+
+    latex_name = name + "'" * order
+    return Function(
+        spelled, derivative, f"{spelled}′(x): the derivative of the declared {spelled}",
+        rf"{latex_name}'(x)", _no_values(name, "--elementwise"), "", rf"{latex_name}\left({{}}\right)",
+        reference="declared with --elementwise; the chain rule entry by entry", internal=order > 0, abstract=True,
+    )  # fmt: skip
+
+
+def _primes(order: int) -> str:
+    """g′, g′′, g′′′ as A′′(t) is printed (the printer spells ′ in ASCII as '), then g⁽⁴⁾."""
+    return "′" * order if order <= 3 else f"⁽{order}⁾"
+
+
+_MADE: list[list[str]] = []  # the entries registered by each open `declared` block, innermost last
+
+
+def _register(entry: Function) -> None:
+    functions.register(entry)
+    if _MADE:
+        _MADE[-1].append(entry.name)
+
+
+def check_names(scalar: Iterable[str], elementwise: Iterable[str]) -> None:
+    """A declared name is one Latin word (f, g, phi2 is not Greek here) that no function already has."""
+    seen: set[str] = set()
+    for flag, names in (("--function", scalar), ("--elementwise", elementwise)):
+        for name in names:
+            if not (name.isascii() and name[:1].isalpha() and name.isalnum()):
+                raise InputError(f"bad {flag} {name!r}: a function name is Latin letters, then digits (f, g, phi2)")
+            if functions.lookup(name) is not None or name in seen or name in ("I", "eye", "ones"):
+                raise InputError(f"{flag} {name}: {name} is already a function; choose another name")
+            seen.add(name)
+
+
+@contextmanager
+def declared(scalar: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Iterator[None]:
+    """The declared functions in the catalogue for the `with` block, removed afterwards."""
+    scalar, elementwise = list(scalar), list(elementwise)
+    if not scalar and not elementwise:
+        yield
+        return
+    check_names(scalar, elementwise)
+    _MADE.append([])
+    try:
+        for name in scalar:
+            for entry in scalar_function(name):
+                _register(entry)
+        for name in elementwise:
+            _register(elementwise_function(name))
+        yield
+    finally:
+        for made in reversed(_MADE.pop()):
+            functions.unregister(made)
+
+
+def abstract_in(trees: Iterable[Node]) -> str | None:
+    """The first declared function a tree applies, as `--function f` / `--elementwise g`, or None."""
+    stack = list(trees)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (N.Apply, N.Columnwise)):
+            entry = functions.lookup(n.func)
+            if entry is not None and entry.abstract:
+                flag = "--elementwise" if entry.kind is Kind.ELEMENTWISE else "--function"
+                return f"{flag} {base_name(n.func)}"
+        stack.extend(n.children())
+    return None
+
+
+def refuse_numbers(trees: Iterable[Node], what: str) -> None:
+    """`--at`, `--check`, generated code: one line naming the abstract function, before any work."""
+    found = abstract_in(trees)
+    if found is not None:
+        flag, name = found.split(" ", 1)
+        raise InputError(no_values_message(name, flag, what))
