@@ -312,7 +312,7 @@ def _vec(s: Simplifier, node: Node) -> Node:
         return x.arg
     if s.is_zero(x):
         return s.zero_like(node)
-    return node
+    return _linear_pull(s, node) or node  # vec(4I) → 4 vec(I), so 2 vec(4I) xᵀ reads 8 vec(I) xᵀ
 
 
 def _unvec(s: Simplifier, node: Node) -> Node:
