@@ -199,3 +199,16 @@ def test_unused_let_is_a_warning() -> None:
     run = cli("diff", "x^T x", "--let", "e = A x", "--wrt", "x", "--format", "json")
     assert run.json["warnings"] == ["--let e is not used by the expression"]
     assert "let" not in run.json
+
+
+def test_a_shape_error_names_the_let_at_its_place() -> None:
+    run = cli("diff", "B e", "--let", "e = A x", "--wrt", "x", "--shape", "B=3x4,A=5x2", "--format", "json")
+    assert run.code == 2
+    assert run.json["error"] == "dimension mismatch in a product at col 3: B is 3×4, e is a vector of length 5"
+
+
+def test_batch_and_homework_sheet_take_lets(tmp_path: Any) -> None:
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_text("e^T e ; x ; 2 A^T e\n", encoding="utf-8")
+    run = cli("check", "--file", str(sheet), "--let", "e = A x")
+    assert run.code == 0 and "correct" in run.stdout, run.stdout + run.stderr

@@ -95,6 +95,17 @@ index notation with Kronecker deltas.
 
 Symmetric matrices (`--symmetric S`): the gradient on the space of symmetric matrices,
 sym(G) = (G + G^T)/2, where G treats the entries as independent; so the gradient of logdet(S) is S^-1.
+
+Named intermediates (`--let "NAME = EXPR"`, repeatable; a later let may use earlier ones): the
+derivative goes through each name by the chain rule and is printed in terms of the names where that is
+shorter; `--steps` opens with the chain rule through each name, every factor in numerator layout with its
+shape (dL/dθ = dL/de de/dθ, (1×n) = (1×m)(m×n)). A let name is not a variable: `--at`, `--wrt` or a
+declaration for it is refused.
+
+Abstract functions: `--function f` declares a scalar function of its vector or matrix argument (gradient
+∇f: f(A x) by x is A^T ∇f(Ax)), `--elementwise g` a function applied entry by entry (derivative g′:
+sum(g(X w)) by w is X^T g′(Xw)). They have no values: `--at`, `--check`, `mcalc eval` and
+`--format numpy`/`sympy` refuse them with one line.
 """
 
 OUTPUT = """
@@ -120,6 +131,11 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("The gradient of a trace (the main job):", ['mcalc diff "tr(A B A^T C)" --wrt A']),
     ("A least-squares gradient, checked numerically:", ['mcalc diff "||y - Φ θ||^2" --wrt θ --check']),
     ("A Hessian:", ['mcalc diff "x^T A x" --wrt x --wrt x']),
+    (
+        "The seed's least squares through a named intermediate, with the chain rule:",
+        ['mcalc diff L --let "e = y - Phi theta" --let "L = ||e||^2" --wrt theta --steps'],
+    ),
+    ("An abstract function:", ['mcalc diff "f(A x)" --function f --wrt x']),
     ("A 4th-order tensor, in vec and index form:", ['mcalc diff "R^T R" --wrt R']),
     (
         "The value at given matrices, as JSON:",
