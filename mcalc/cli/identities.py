@@ -330,6 +330,18 @@ def _check_identify_derivative(rng: Any) -> tuple[Any, Any]:
     return ((a + (0.5 + h) * b) - (a + (0.5 - h) * b)) / (2 * h), b
 
 
+def _check_chain_rule(rng: Any) -> tuple[Any, Any]:
+    """Through --let names: mcalc's ∂L/∂x for L = ‖e‖², e = tanh(W x) against differences of numpy."""
+    import numpy as np
+
+    from mcalc import declare, pipeline
+
+    w, x0 = _random(rng, 3, 2), _random(rng, 2)
+    result = pipeline.differentiate("L", ["x"], declare.declarations(let=["e = tanh(W x)", "L = ||e||^2"]))
+    value = pipeline.value_at(result, {"W": w, "x": x0})
+    return value, _gradient_fd(lambda x: float(np.sum(np.tanh(w @ x) ** 2)), x0)
+
+
 STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
     "trace-linear": _check_trace_linear,
     "trace-cyclic": _check_trace_cyclic,
@@ -347,6 +359,7 @@ STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
     "identify-jacobian": _check_identify_jacobian,
     "identify-vec": _check_identify_vec,
     "identify-derivative": _check_identify_derivative,
+    "chain-rule": _check_chain_rule,
 }
 
 

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result, derive_partial
 from mcalc.render.printer import LATEX, TEXT, Printer
+from mcalc.render.steps.lines import REWRITES
 from mcalc.shapes import ShapeEnv, dim_text
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul
 from mcalc.syntax.nodes import Node
 
-RULE = "chain-rule"
-IDENTITY = "∂f/∂x = ∂f/∂e ∂e/∂x for f(e(x)), factors in numerator layout (MML §5.2.2)"
-IDENTITY_LATEX = r"\frac{\partial f}{\partial x} = \frac{\partial f}{\partial e}\frac{\partial e}{\partial x}"
+RULE = "chain-rule"  # its identity and source: REWRITES (listed and verified by `mcalc identities`)
 
 
 @dataclass(frozen=True)
@@ -143,10 +142,11 @@ class _Writer:
         whole = (pairs[0][0].shape[0], pairs[0][1].shape[1])
         body = f"{self._d(label, self.var)} = {' + '.join(terms)}"
         sizes = f"({self._shape(whole)}) = {' + '.join(shapes)}"
+        rule = REWRITES[RULE]
         if self.latex:
-            self.lines.append(rf"{body}, \quad {sizes} \qquad \left[\text{{{RULE}: }} {IDENTITY_LATEX}\right]")
+            self.lines.append(rf"{body}, \quad {sizes} \qquad \left[\text{{{RULE}: }} {rule.latex}\right]")
         else:
-            self.lines.append(f"{body}, {sizes}    [{RULE}: {IDENTITY}]")
+            self.lines.append(f"{body}, {sizes}    [{RULE}: {rule.identity}]")
 
 
 def _numerator(kind: DerivKind, result: Node, env: ShapeEnv, by: str) -> Node:

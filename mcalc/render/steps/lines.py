@@ -61,6 +61,9 @@ REWRITES: dict[str, Rewrite] = {
                 r"\frac{\partial \operatorname{vec} F}{\partial \operatorname{vec} X} = J", "MML §5.4"),
         Rewrite("identify-derivative", "dF = F′ dt ⇔ dF/dt = F′", r"dF = F'\,dt \Leftrightarrow "
                 r"\frac{dF}{dt} = F'", "MML Exercise 5.24"),
+        Rewrite("chain-rule", "∂f/∂x = ∂f/∂e ∂e/∂x for f(e(x)), factors in numerator layout",
+                r"\frac{\partial f}{\partial x} = \frac{\partial f}{\partial e}\frac{\partial e}{\partial x}",
+                "MML §5.2.2; seed 001's least-squares example (--let names)"),
     ]
 }  # fmt: skip
 
