@@ -186,7 +186,16 @@ def test_text_latex_and_steps_of_a_third_derivative() -> None:
     # three stages: the gradient, the Hessian (a Jacobian), and the third derivative read off as a vec form
     assert "∂f/∂x = 4 (xᵀx) x" in lines[0]
     assert any("identify-jacobian" in s and "8xxᵀ + 4 (xᵀx) I" in s for s in lines)
-    assert "identify-vec" in lines[-1]
+    assert "identify-vec" in lines[-3]
+    # then the index form's derivation: the third differential with numbered increments, and its reading
+    assert lines[-2].startswith("d³ (xᵀx)²[dx₁, dx₂, dx₃] = ") and "[nth-differential: " in lines[-2]
+    assert lines[-1].startswith("∂³(xᵀx)²/∂xᵢ∂xⱼ∂xₖ = 8 xᵢ δⱼₖ + 8 xⱼ δᵢₖ + 8 xₖ δᵢⱼ    [index-form: ")
+    latex = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--steps", "--format", "json").json["steps"]
+    assert "tr(X⁻¹ dX₁) tr(X⁻¹ dX₂) tr(X⁻¹ dX₃)" in latex[-2]
+    # a first or second derivative by way of the gradient adds no index lines
+    assert not any(
+        "index-form" in s for s in cli("diff", "x^T A x", "--wrt", "x", "--wrt", "x", "--steps").stdout.split("\n")
+    )
 
 
 def test_check_passes_for_a_third_derivative() -> None:

@@ -235,11 +235,12 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         if not outcome.passed and not outcome.inconclusive:  # inconclusive is said, not failed
             code = EXIT_FAILED
     if args.steps:
+        from mcalc.render.index_higher import index_steps
         from mcalc.render.steps import render_steps
 
-        payload["steps"] = render_steps(result, latex=False, layout=layout)
+        payload["steps"] = render_steps(result, latex=False, layout=layout) + index_steps(result)
         if args.fmt == "latex":
-            payload["steps_latex"] = render_steps(result, latex=True, layout=layout)
+            payload["steps_latex"] = render_steps(result, latex=True, layout=layout) + index_steps(result, latex=True)
     _extras(result, payload, args.fmt)
     console.show_diff(payload, args.fmt, result, batch=line is not None)
     return code

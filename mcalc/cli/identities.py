@@ -342,6 +342,26 @@ def _check_chain_rule(rng: Any) -> tuple[Any, Any]:
     return value, _gradient_fd(lambda x: float(np.sum(np.tanh(w @ x) ** 2)), x0)
 
 
+def _check_nth_differential(rng: Any) -> tuple[Any, Any]:
+    """d²det[E₁, E₂] from d(det(X) tr(X⁻¹E₁)) with E₁ constant, against a mixed central difference."""
+    import numpy as np
+
+    x, e1, e2 = np.eye(3) + 0.3 * _random(rng, 3, 3), _random(rng, 3, 3), _random(rng, 3, 3)
+    inv, det, h = np.linalg.inv(x), np.linalg.det, 1e-4
+    formula = det(x) * (np.trace(inv @ e1) * np.trace(inv @ e2) - np.trace(inv @ e2 @ inv @ e1))
+    mixed = det(x + h * e1 + h * e2) - det(x + h * e1 - h * e2) - det(x - h * e1 + h * e2) + det(x - h * e1 - h * e2)
+    return np.array([[mixed / (4 * h * h)]]), np.array([[formula]])
+
+
+def _check_index_form(rng: Any) -> tuple[Any, Any]:
+    """tr(L dX₁ R dX₂) = Σ (L)ₗᵢ Rⱼₖ (dX₁)ᵢⱼ (dX₂)ₖₗ: the tensor read off term by term."""
+    import numpy as np
+
+    left, right, d1, d2 = (_random(rng, 3, 3) for _ in range(4))
+    tensor = np.einsum("li,jk->ijkl", left, right)
+    return np.array([[np.trace(left @ d1 @ right @ d2)]]), np.array([[np.einsum("ijkl,ij,kl->", tensor, d1, d2)]])
+
+
 STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
     "trace-linear": _check_trace_linear,
     "trace-cyclic": _check_trace_cyclic,
@@ -360,6 +380,8 @@ STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
     "identify-vec": _check_identify_vec,
     "identify-derivative": _check_identify_derivative,
     "chain-rule": _check_chain_rule,
+    "nth-differential": _check_nth_differential,
+    "index-form": _check_index_form,
 }
 
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from mcalc import budget
-from mcalc.calculus.multilinear import Form, multilinear, slot_of
+from mcalc.calculus.multilinear import Form, multilinear, slot_name, slot_of
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render.index import IndexWriter, NoIndexForm, render_index
-from mcalc.render.printer import TEXT, Printer, subscript
+from mcalc.render.printer import LATEX, TEXT, Printer, subscript
+from mcalc.render.steps.lines import REWRITES
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
@@ -330,13 +331,45 @@ def _entry_text(writer: IndexWriter, e: Entry, letters: dict[str, str]) -> str:
     return writer.entry(e.node, a, b)
 
 
-def render_any_index(result: Result, latex: bool = False) -> str:
-    """The index form of any derivative: a first one, or a second one whose first stage is a gradient,
-    as ∂(F)ᵢⱼ/∂Xₖₗ of the last stage (render.index); any other, read off the n-th differential."""
+def _by_differential(result: Result) -> bool:
+    """Whether the index form is read off the n-th differential: not for a first derivative, nor for a
+    second one whose first stage is a gradient (those are ∂(F)ᵢⱼ/∂Xₖₗ of the last stage, render.index)."""
     first = result.stages[0]
-    if len(result.stages) == 1 or (len(result.stages) == 2 and first.kind is DerivKind.GRADIENT):
+    return not (len(result.stages) == 1 or (len(result.stages) == 2 and first.kind is DerivKind.GRADIENT))
+
+
+def render_any_index(result: Result, latex: bool = False) -> str:
+    """The index form of any derivative (`index:` line, `--format index`, JSON `index`)."""
+    if not _by_differential(result):
         return render_index(result, latex)
-    return render_index_higher(first.function, result.wrt, result.env, latex)
+    return render_index_higher(result.stages[0].function, result.wrt, result.env, latex)
+
+
+def index_steps(result: Result, latex: bool = False) -> list[str]:
+    """`--steps` for an index form read off the n-th differential: that differential with numbered
+    increments, then the index form; nothing for the derivatives render.index reads."""
+    if not _by_differential(result):
+        return []
+    env, wrt, function = result.env, result.wrt, result.stages[0].function
+    pr = Printer(LATEX if latex else TEXT)
+    increments: dict[Node, Node] = {}
+    for slot, var in enumerate(wrt, start=1):
+        name = f"d{var}_{slot}" if latex else f"d{pr.s.name(var)}{subscript(str(slot)) or slot}"
+        increments[N.Differential(slot_name(var, slot))] = N.Symbol(name)
+    form = multilinear(function, wrt, env, Simplifier(env)).form
+    shown = "0" if form is None else pr.p(flatten(N.substitute(form, increments)))
+    order = f"^{{{len(wrt)}}}" if latex else str(len(wrt)).translate(SUPERSCRIPT)
+    slots = ", ".join(pr.p(x) for x in increments.values())
+    f_text = pr.p(flatten(function))
+    if not (_is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, _BARE)):
+        f_text = pr.paren(f_text)
+    lines = [
+        (f"d{order} {f_text}[{slots}] = {shown}", REWRITES["nth-differential"]),
+        (render_index_higher(function, wrt, env, latex), REWRITES["index-form"]),
+    ]
+    if latex:
+        return [rf"{body} \qquad \left[\text{{{r.name}: }} {r.latex}\right]" for body, r in lines]
+    return [f"{body}    [{r.name}: {r.identity}]" for body, r in lines]
 
 
 def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bool = False) -> str:

@@ -64,6 +64,14 @@ REWRITES: dict[str, Rewrite] = {
         Rewrite("chain-rule", "∂f/∂x = ∂f/∂e ∂e/∂x for f(e(x)), factors in numerator layout",
                 r"\frac{\partial f}{\partial x} = \frac{\partial f}{\partial e}\frac{\partial e}{\partial x}",
                 "MML §5.2.2; seed 001's least-squares example (--let names)"),
+        Rewrite("nth-differential", "dⁿf[dX₁, …, dXₙ] = d(dⁿ⁻¹f[dX₁, …, dXₙ₋₁]), the increments before held "
+                "constant (by a symmetric S, dS is ½(dS + dSᵀ))",
+                r"d^n f[dX_1, \ldots, dX_n] = d\left(d^{n-1} f[dX_1, \ldots, dX_{n-1}]\right)",
+                "MML §5.7 (higher-order derivatives)"),
+        Rewrite("index-form", "dⁿf = Σ T dX₁ … dXₙ entry by entry: L dXₐ R gives Lᵢₖ Rₗⱼ (k, l the "
+                "indices of Xₐ), tr closes the chain, Σ sums a repeated index",
+                r"L\,dX_a R \mapsto L_{ik} R_{lj},\ \operatorname{tr}(L\,dX_a R\,dX_b) \mapsto L_{li} R_{jk}",
+                "seed 000, MML §5.4 (J_ijkl = ∂A_ij/∂B_kl)"),
     ]
 }  # fmt: skip
 
