@@ -1,5 +1,5 @@
 """Issue 14's house rules, measured: no import cycle anywhere under mcalc/ (the graph of every import,
-at module level or inside a function), no module over 600 lines."""
+at module level or inside a function), no module over 600 lines, no function over 60 lines."""
 
 from __future__ import annotations
 
@@ -86,3 +86,34 @@ def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
 def test_no_module_is_over_600_lines(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].relative_to(ROOT.parent)} has {lines} lines"
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(path: Path) -> list[tuple[str, int, int]]:
+    """(name, line, length) of every function or method of a module longer than MAX_FUNCTION_LINES,
+    counted from `def` to its last line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append((node.name, node.lineno, length))
+    return found
+
+
+def test_no_function_under_mcalc_is_over_60_lines() -> None:
+    # complexity ≤ 15 and ≤ 50 statements are ruff's C90 and PLR0915 (pyproject.toml, run by test_lint)
+    found = [
+        f"{path.relative_to(ROOT.parent)}:{line} {name} has {length} lines"
+        for path in MODULES.values()
+        for name, line, length in long_functions(path)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_the_function_length_check_sees_a_long_function(tmp_path: Path) -> None:
+    module = tmp_path / "long.py"
+    module.write_text("def f():\n" + "    x = 1\n" * 60 + "\n\nclass C:\n    def g(self):\n" + "        y = 2\n" * 59)
+    assert long_functions(module) == [("f", 1, 61)]  # g has 60 lines: at the limit, not over it

@@ -10,14 +10,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any, TypeVar
 
 from mcalc.calculus.rules import inner
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul
-from mcalc.syntax.nodes import Node
+from mcalc.syntax.nodes import Dim, Node
+
+T = TypeVar("T")
 
 
 def _has_d(node: Node, memo: dict[Node, bool]) -> bool:
@@ -34,7 +38,24 @@ def _product(factors: list[Node]) -> Node | None:
     return factors[0] if len(factors) == 1 else N.Mul(tuple(factors))
 
 
+def _by_type(table: dict[type, T], node: Node) -> T | None:
+    """The entry of `table` for the node's type (or the nearest base type that has one)."""
+    for cls in type(node).__mro__:
+        hit = table.get(cls)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _split_at(factors: tuple[Node, ...], has_d: Callable[[Node], bool]) -> tuple[int, Node]:
+    """The index of the one factor with dX in it, and that factor."""
+    i = next(i for i, f in enumerate(factors) if has_d(f))
+    return i, factors[i]
+
+
 class _Adjoint:
+    """Pushes a cotangent from the root of a differential down to dX (`gradient`)."""
+
     def __init__(self, env: ShapeEnv, var: str) -> None:
         self.env = env
         self.var = var
@@ -46,50 +67,32 @@ class _Adjoint:
 
     def push(self, node: Node, cot: Node) -> None:
         """Accumulate the gradient contributions of `node` (linear in dX) with cotangent `cot`."""
-        env = self.env
         if not self.has_d(node):
             return
-        if isinstance(node, N.Differential):
-            self.parts.append(cot)
-        elif isinstance(node, N.Add):
-            for t in node.terms:
-                if self.has_d(t):
-                    if env.is_scalar(t) and not env.is_scalar(node):
-                        self.push(t, N.Sum(cot))  # a scalar broadcast over the sum
-                    else:
-                        self.push(t, cot)
-        elif isinstance(node, N.Mul):
-            self._push_mul(node, cot)
-        elif isinstance(node, N.Transpose):
-            self.push(node.arg, N.Transpose(cot))
-        elif isinstance(node, N.Trace):
-            r, _ = env.shape(node.arg)
-            self.push(node.arg, mul(cot, N.Identity(r)))
-        elif isinstance(node, N.Hadamard):
-            i = next(i for i, f in enumerate(node.factors) if self.has_d(f))
-            others = node.factors[:i] + node.factors[i + 1 :]
-            target = node.factors[i]
-            if env.is_scalar(target) and not env.is_scalar(node):
-                self.push(target, N.Sum(N.Hadamard((cot, *others))))
-            else:
-                self.push(target, N.Hadamard((cot, *others)))
-        elif isinstance(node, N.Sum):
-            r, c = env.shape(node.arg)
-            self.push(node.arg, mul(cot, N.Ones(r, c)))
-        elif isinstance(node, N.Diag):
-            self.push(node.arg, N.Diag(cot))
-        elif isinstance(node, N.Vec):
-            r, c = env.shape(node.arg)
-            self.push(node.arg, N.Unvec(cot, r, c))
-        elif isinstance(node, N.Unvec):
-            self.push(node.arg, N.Vec(cot))
-        else:
-            # anything else linear in dX (a Kronecker product): through the vec Jacobian
-            j = vec_jacobian(node, self.var, env)
-            r, c = env.shape_of_var(self.var)
-            self.parts.append(N.Unvec(mul(N.Transpose(j), N.Vec(cot)), r, c))
+        step = _by_type(_PUSH, node)
+        if step is not None:
+            step(self, node, cot)
+            return
+        # anything else linear in dX (a Kronecker product): through the vec Jacobian
+        j = vec_jacobian(node, self.var, self.env)
+        r, c = self.env.shape_of_var(self.var)
+        self.parts.append(N.Unvec(mul(N.Transpose(j), N.Vec(cot)), r, c))
 
-    def _push_mul(self, node: N.Mul, cot: Node) -> None:
+    def _add(self, node: N.Add, cot: Node) -> None:
+        for t in node.terms:
+            if self.has_d(t):
+                broadcast = self.env.is_scalar(t) and not self.env.is_scalar(node)
+                self.push(t, N.Sum(cot) if broadcast else cot)  # a scalar broadcast over the sum
+
+    def _hadamard(self, node: N.Hadamard, cot: Node) -> None:
+        i, target = _split_at(node.factors, self.has_d)
+        others = node.factors[:i] + node.factors[i + 1 :]
+        if self.env.is_scalar(target) and not self.env.is_scalar(node):
+            self.push(target, N.Sum(N.Hadamard((cot, *others))))
+        else:
+            self.push(target, N.Hadamard((cot, *others)))
+
+    def _mul(self, node: N.Mul, cot: Node) -> None:
         env = self.env
         fs = list(node.factors)
         i = next((i for i, f in enumerate(fs) if self.has_d(f)), -1)
@@ -114,6 +117,33 @@ class _Adjoint:
             parts.append(N.Transpose(right))
         self.push(target, mul(*parts))
 
+    def _trace(self, node: N.Trace, cot: Node) -> None:
+        r, _ = self.env.shape(node.arg)
+        self.push(node.arg, mul(cot, N.Identity(r)))
+
+    def _sum(self, node: N.Sum, cot: Node) -> None:
+        r, c = self.env.shape(node.arg)
+        self.push(node.arg, mul(cot, N.Ones(r, c)))
+
+    def _vec(self, node: N.Vec, cot: Node) -> None:
+        r, c = self.env.shape(node.arg)
+        self.push(node.arg, N.Unvec(cot, r, c))
+
+
+# How a cotangent passes through each linear operator (tr(L dX R) = tr(R L dX): G = Lᵀ cot Rᵀ, ...)
+_PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
+    N.Differential: lambda adj, node, cot: adj.parts.append(cot),
+    N.Add: _Adjoint._add,
+    N.Mul: _Adjoint._mul,
+    N.Transpose: lambda adj, node, cot: adj.push(node.arg, N.Transpose(cot)),
+    N.Trace: _Adjoint._trace,
+    N.Hadamard: _Adjoint._hadamard,
+    N.Sum: _Adjoint._sum,
+    N.Diag: lambda adj, node, cot: adj.push(node.arg, N.Diag(cot)),
+    N.Vec: _Adjoint._vec,
+    N.Unvec: lambda adj, node, cot: adj.push(node.arg, N.Vec(cot)),
+}
+
 
 def gradient(differential: Node, var: str, env: ShapeEnv) -> Node:
     """G with d f = ⟨G, dX⟩, for a scalar f whose differential is given."""
@@ -127,84 +157,111 @@ def gradient(differential: Node, var: str, env: ShapeEnv) -> Node:
 
 def vec_jacobian(node: Node, var: str, env: ShapeEnv) -> Node:
     """J with vec(node) = J vec(dX), for `node` linear in dX."""
-    memo: dict[Node, bool] = {}
-    n_var = env.numel(N.Differential(var))
-
-    def jac(x: Node) -> Node:
-        if not _has_d(x, memo):  # a part that cancelled (dA − dA) or was multiplied by zero
-            return N.Zero(env.numel(x), n_var)
-        if isinstance(x, N.Differential):
-            return N.Identity(n_var)
-        if isinstance(x, N.Add):
-            parts = []
-            for t in x.terms:
-                if _has_d(t, memo):
-                    j = jac(t)
-                    if env.is_scalar(t) and not env.is_scalar(x):
-                        r, c = env.shape(x)
-                        j = mul(N.Ones(env.resolve((r, c)), 1), j)
-                    parts.append(j)
-            return add(*parts)
-        if isinstance(x, N.Mul):
-            fs = list(x.factors)
-            i = next(i for i, f in enumerate(fs) if _has_d(f, memo))
-            target = fs[i]
-            if env.is_scalar(target):
-                rest = _product(fs[:i] + fs[i + 1 :])
-                assert rest is not None
-                return mul(N.Vec(rest), jac(target))
-            scalars = [f for j, f in enumerate(fs) if j != i and env.is_scalar(f)]
-            chain = [f for f in fs if not env.is_scalar(f)]
-            k = chain.index(target)
-            left = _product(chain[:k])
-            right = _product(chain[k + 1 :])
-            tr, tc = env.shape(target)
-            lhs = left if left is not None else N.Identity(tr)
-            rhs = N.Transpose(right) if right is not None else N.Identity(tc)
-            return mul(*scalars, N.Kron(rhs, lhs), jac(target))
-        if isinstance(x, N.Transpose):
-            r, c = env.shape(x.arg)
-            return mul(N.Commutation(r, c), jac(x.arg))
-        if isinstance(x, N.Trace):
-            r, _ = env.shape(x.arg)
-            return mul(N.Transpose(N.Vec(N.Identity(r))), jac(x.arg))
-        if isinstance(x, N.Hadamard):
-            i = next(i for i, f in enumerate(x.factors) if _has_d(f, memo))
-            others = x.factors[:i] + x.factors[i + 1 :]
-            h = others[0] if len(others) == 1 else N.Hadamard(others)
-            target = x.factors[i]
-            if env.is_scalar(target):
-                return mul(N.Vec(h), jac(target))
-            return mul(N.Diag(N.Vec(h)), jac(target))
-        if isinstance(x, N.Sum):
-            r, c = env.shape(x.arg)
-            return mul(N.Transpose(N.Ones(env.resolve((r, c)), 1)), jac(x.arg))
-        if isinstance(x, (N.Vec, N.Unvec)):
-            return jac(x.children()[0])
-        if isinstance(x, N.Diag):
-            # vec(diag(v)) = diag(vec I)(𝟙 ⊗ I) v; diag(M) = (𝟙ᵀ ⊗ I) diag(vec I) vec(M)
-            n = env.shape(x.arg)[0]
-            mask = N.Diag(N.Vec(N.Identity(n)))
-            spread = N.Kron(N.Ones(n, 1), N.Identity(n))
-            if env.is_vector(x.arg):
-                return mul(mask, spread, jac(x.arg))
-            return mul(N.Transpose(spread), mask, jac(x.arg))
-        if isinstance(x, N.Kron):
-            return _kron_jacobian(x, jac, memo, env)
-        raise NoRuleError(f"no vec form for {type(x).__name__} in a derivative", x.span)
-
-    return jac(node)
+    return _VecJacobian(env, env.numel(N.Differential(var))).jac(node)
 
 
-def _kron_jacobian(x: N.Kron, jac: object, memo: dict[Node, bool], env: ShapeEnv) -> Node:
-    """vec(A ⊗ B) = (I_n ⊗ K_{q,m} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus-Neudecker 3.10)."""
-    assert callable(jac)
-    a, b = x.left, x.right
-    m, n = env.shape(a)
-    p, q = env.shape(b)
-    perm = N.Kron(N.Kron(N.Identity(n), N.Commutation(q, m)), N.Identity(p))
-    if _has_d(a, memo):
-        right = N.Kron(N.Identity(env.resolve((m, n))), N.Vec(b))
-        return mul(perm, right, jac(a))
-    left = N.Kron(N.Vec(a), N.Identity(env.resolve((p, q))))
-    return mul(perm, left, jac(b))
+class _VecJacobian:
+    """vec(L Y R) = (Rᵀ ⊗ L) vec(Y) (MC eq. 520), vec(Yᵀ) = K vec(Y), vec(H ⊙ Y) = diag(vec H) vec(Y), ..."""
+
+    def __init__(self, env: ShapeEnv, n_var: Dim) -> None:
+        self.env = env
+        self.n_var = n_var
+        self.memo: dict[Node, bool] = {}
+
+    def has_d(self, node: Node) -> bool:
+        return _has_d(node, self.memo)
+
+    def jac(self, x: Node) -> Node:
+        if not self.has_d(x):  # a part that cancelled (dA − dA) or was multiplied by zero
+            return N.Zero(self.env.numel(x), self.n_var)
+        rule = _by_type(_VEC, x)
+        if rule is None:
+            raise NoRuleError(f"no vec form for {type(x).__name__} in a derivative", x.span)
+        return rule(self, x)
+
+    def _add(self, x: N.Add) -> Node:
+        env = self.env
+        parts = []
+        for t in x.terms:
+            if self.has_d(t):
+                j = self.jac(t)
+                if env.is_scalar(t) and not env.is_scalar(x):
+                    r, c = env.shape(x)
+                    j = mul(N.Ones(env.resolve((r, c)), 1), j)
+                parts.append(j)
+        return add(*parts)
+
+    def _mul(self, x: N.Mul) -> Node:
+        env = self.env
+        fs = list(x.factors)
+        i, target = _split_at(x.factors, self.has_d)
+        if env.is_scalar(target):
+            rest = _product(fs[:i] + fs[i + 1 :])
+            assert rest is not None
+            return mul(N.Vec(rest), self.jac(target))
+        scalars = [f for j, f in enumerate(fs) if j != i and env.is_scalar(f)]
+        chain = [f for f in fs if not env.is_scalar(f)]
+        k = chain.index(target)
+        left = _product(chain[:k])
+        right = _product(chain[k + 1 :])
+        tr, tc = env.shape(target)
+        lhs = left if left is not None else N.Identity(tr)
+        rhs = N.Transpose(right) if right is not None else N.Identity(tc)
+        return mul(*scalars, N.Kron(rhs, lhs), self.jac(target))
+
+    def _transpose(self, x: N.Transpose) -> Node:
+        r, c = self.env.shape(x.arg)
+        return mul(N.Commutation(r, c), self.jac(x.arg))
+
+    def _trace(self, x: N.Trace) -> Node:
+        r, _ = self.env.shape(x.arg)
+        return mul(N.Transpose(N.Vec(N.Identity(r))), self.jac(x.arg))
+
+    def _hadamard(self, x: N.Hadamard) -> Node:
+        i, target = _split_at(x.factors, self.has_d)
+        others = x.factors[:i] + x.factors[i + 1 :]
+        h = others[0] if len(others) == 1 else N.Hadamard(others)
+        if self.env.is_scalar(target):
+            return mul(N.Vec(h), self.jac(target))
+        return mul(N.Diag(N.Vec(h)), self.jac(target))
+
+    def _sum(self, x: N.Sum) -> Node:
+        r, c = self.env.shape(x.arg)
+        return mul(N.Transpose(N.Ones(self.env.resolve((r, c)), 1)), self.jac(x.arg))
+
+    def _diag(self, x: N.Diag) -> Node:
+        # vec(diag(v)) = diag(vec I)(𝟙 ⊗ I) v; diag(M) = (𝟙ᵀ ⊗ I) diag(vec I) vec(M)
+        n = self.env.shape(x.arg)[0]
+        mask = N.Diag(N.Vec(N.Identity(n)))
+        spread = N.Kron(N.Ones(n, 1), N.Identity(n))
+        if self.env.is_vector(x.arg):
+            return mul(mask, spread, self.jac(x.arg))
+        return mul(N.Transpose(spread), mask, self.jac(x.arg))
+
+    def _kron(self, x: N.Kron) -> Node:
+        """vec(A ⊗ B) = (I_n ⊗ K_{q,m} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus-Neudecker 3.10)."""
+        env = self.env
+        a, b = x.left, x.right
+        m, n = env.shape(a)
+        p, q = env.shape(b)
+        perm = N.Kron(N.Kron(N.Identity(n), N.Commutation(q, m)), N.Identity(p))
+        if self.has_d(a):
+            right = N.Kron(N.Identity(env.resolve((m, n))), N.Vec(b))
+            return mul(perm, right, self.jac(a))
+        left = N.Kron(N.Vec(a), N.Identity(env.resolve((p, q))))
+        return mul(perm, left, self.jac(b))
+
+
+_VEC: dict[type, Callable[[_VecJacobian, Any], Node]] = {
+    N.Differential: lambda vj, x: N.Identity(vj.n_var),
+    N.Add: _VecJacobian._add,
+    N.Mul: _VecJacobian._mul,
+    N.Transpose: _VecJacobian._transpose,
+    N.Trace: _VecJacobian._trace,
+    N.Hadamard: _VecJacobian._hadamard,
+    N.Sum: _VecJacobian._sum,
+    N.Vec: lambda vj, x: vj.jac(x.arg),
+    N.Unvec: lambda vj, x: vj.jac(x.arg),
+    N.Diag: _VecJacobian._diag,
+    N.Kron: _VecJacobian._kron,
+}

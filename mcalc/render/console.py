@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mcalc.errors import Span
@@ -112,34 +113,47 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
         print_json(payload)
         return
     warn(payload.get("warnings", []))
-    if fmt == "latex":
-        out(payload["equation_latex"])
-        for line in let_lines(payload, latex=True):
-            out(line)
-        if "index_latex" in payload:
-            out(payload["index_latex"])
-        for step in payload.get("steps_latex", []):
-            out(step)
-        return
-    if fmt in ("numpy", "sympy"):
-        out(payload[fmt])
-        return
-    if fmt == "index":
-        out(payload["index"])
-        return
-    if fmt == "vec":
-        out(payload["vec"])
-        return
-    if batch and (fmt == "text" or not _styled()):
-        line = payload["equation"]
-        if "check" in payload:
-            line += "    [check " + _check_line(payload["check"]).split(",")[0].removeprefix("check: ") + "]"
-        out(line)
-        return
-    if fmt == "text" or not _styled():
+    show = _DIFF_FORMATS.get(fmt or "")
+    if show is not None:
+        show(payload)
+    elif batch and (fmt == "text" or not _styled()):
+        _batch_line(payload)
+    elif fmt == "text" or not _styled():
         for line in plain_diff_lines(payload):
             out(line)
-        return
+    else:
+        _rich_diff(payload)
+
+
+def _latex_diff(payload: dict[str, Any]) -> None:
+    out(payload["equation_latex"])
+    for line in let_lines(payload, latex=True):
+        out(line)
+    if "index_latex" in payload:
+        out(payload["index_latex"])
+    for step in payload.get("steps_latex", []):
+        out(step)
+
+
+def _field(key: str) -> Callable[[dict[str, Any]], None]:
+    return lambda payload: out(payload[key])
+
+
+# The formats that print fields of the payload and nothing else (LaTeX: the equation, lets, index notation, steps)
+_DIFF_FORMATS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "latex": _latex_diff,
+    **{fmt: _field(fmt) for fmt in ("numpy", "sympy", "index", "vec")},
+}
+
+
+def _batch_line(payload: dict[str, Any]) -> None:
+    line = payload["equation"]
+    if "check" in payload:
+        line += "    [check " + _check_line(payload["check"]).split(",")[0].removeprefix("check: ") + "]"
+    out(line)
+
+
+def _rich_diff(payload: dict[str, Any]) -> None:
     con = _console()
     shared = payload.get("shared")
     con.print(f"[bold]{_escape(shared['equation'] if shared else payload['equation'])}[/]")

@@ -13,8 +13,9 @@ Efficiency:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import Any
 
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
@@ -128,84 +129,15 @@ class NumpyWriter:
 
     # -- expressions --
 
-    def w(self, n: Node) -> str:  # noqa: C901 - a dispatch over node types
+    def w(self, n: Node) -> str:
+        """The NumPy expression of `n` (a temporary's name when `n` is one): `_WRITERS`, by node type."""
         hit = self.temps.get(n)
         if hit is not None:
             return hit
-        env = self.env
-        if isinstance(n, N.Symbol):
-            return ident(n.name)
-        if isinstance(n, N.FunctionOf):
-            return derivative_param(n.name, n.param, n.order)
-        if isinstance(n, N.Number):
-            return repr(float(n.value))
-        if isinstance(n, N.Identity):
-            return f"np.eye({self.dim(n.dim)})"
-        if isinstance(n, N.Ones):
-            return f"np.ones(({self.dim(n.rows)}, {self.dim(n.cols)}))"
-        if isinstance(n, N.Zero):
-            return f"np.zeros(({self.dim(n.rows)}, {self.dim(n.cols)}))"
-        if isinstance(n, N.Commutation):
-            return f"_commutation({self.dim(n.rows)}, {self.dim(n.cols)})"
-        if isinstance(n, N.Add):
-            parts = [self.w(n.terms[0])]  # joined once: a long sum would be copied once per term
-            for t in n.terms[1:]:
-                text = self.w(t)
-                neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
-                parts.append(f" - {text[1:]}" if neg else f" + {text}")
-            return f"({''.join(parts)})"
-        if isinstance(n, N.Mul):
-            return self.product(list(n.factors))
-        if isinstance(n, N.Hadamard):
-            num = [f for f in n.factors if not _reciprocal(f)]
-            den = [f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
-                   for f in n.factors if isinstance(f, N.ElementPower) and _reciprocal(f)]  # fmt: skip
-            out = " * ".join(self.atom(f) for f in num) if num else "1.0"
-            for f in den:
-                out += f" / {self.atom(f)}"
-            return f"({out})"
-        if isinstance(n, N.Kron):
-            return f"np.kron({self.w(n.left)}, {self.w(n.right)})"
-        if isinstance(n, N.Transpose):
-            return _t(self.w(n.arg))
-        if isinstance(n, N.Inverse):
-            if env.is_scalar(n.arg):
-                return f"(1.0 / {self.atom(n.arg)})"
-            return f"np.linalg.inv({self.w(n.arg)})"
-        if isinstance(n, N.Power):
-            if env.is_scalar(n.base):
-                p = n.exponent
-                exp = str(int(p)) if p.denominator == 1 else repr(float(p))
-                return f"({self.atom(n.base)} ** {exp})"
-            return f"np.linalg.matrix_power({self.w(n.base)}, {int(n.exponent)})"
-        if isinstance(n, N.ElementPower):
-            if n.exponent == -1:
-                return f"(1.0 / {self.atom(n.base)})"
-            if n.exponent == Fraction(1, 2):
-                return f"np.sqrt({strip(self.w(n.base))})"
-            if n.exponent.denominator == 1:
-                return f"({self.atom(n.base)} ** {int(n.exponent)})"
-            return f"({self.atom(n.base)} ** {float(n.exponent)!r})"
-        if isinstance(n, N.Trace):
-            return f"np.trace({self.w(n.arg)})"
-        if isinstance(n, N.Det):
-            return f"np.linalg.det({self.w(n.arg)})"
-        if isinstance(n, N.LogDet):
-            return f"np.linalg.slogdet({self.w(n.arg)})[1]"
-        if isinstance(n, (N.Apply, N.Columnwise)):
-            return functions.get(n.func).numpy_of(strip(self.w(n.arg)))  # the catalogue's spelling
-        if isinstance(n, N.Norm):
-            return f"np.abs({self.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({self.w(n.arg)})"
-        if isinstance(n, N.Sum):
-            return f"np.sum({self.w(n.arg)})"
-        if isinstance(n, N.Diag):
-            if env.is_vector(n.arg):
-                return f"np.diag({self.atom(n.arg)}[:, 0])"
-            return f"np.diag({self.w(n.arg)}).reshape(-1, 1)"
-        if isinstance(n, N.Vec):
-            return f"{self.atom(n.arg)}.reshape(-1, 1, order='F')"
-        if isinstance(n, N.Unvec):
-            return f"{self.atom(n.arg)}.reshape(({self.dim(n.rows)}, {self.dim(n.cols)}), order='F')"
+        for cls in type(n).__mro__:
+            write = _WRITERS.get(cls)
+            if write is not None:
+                return write(self, n)
         raise NotImplementedError(type(n).__name__)
 
     def atom(self, n: Node) -> str:
@@ -301,6 +233,95 @@ class NumpyWriter:
         if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):  # acc X⁻ᵀ = (X⁻¹ accᵀ)ᵀ
             return f"np.linalg.solve({self.w(f.arg.arg)}, {_t(acc)}).T"
         return f"{acc} @ {self.atom(f)}"
+
+
+# --- one writer per node type ---
+
+
+def _add(wr: NumpyWriter, n: N.Add) -> str:
+    parts = [wr.w(n.terms[0])]  # joined once: a long sum would be copied once per term
+    for t in n.terms[1:]:
+        text = wr.w(t)
+        neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
+        parts.append(f" - {text[1:]}" if neg else f" + {text}")
+    return f"({''.join(parts)})"
+
+
+def _hadamard(wr: NumpyWriter, n: N.Hadamard) -> str:
+    num = [f for f in n.factors if not _reciprocal(f)]
+    den = [f.base if f.exponent == -1 else N.ElementPower(f.base, -f.exponent)
+           for f in n.factors if isinstance(f, N.ElementPower) and _reciprocal(f)]  # fmt: skip
+    out = " * ".join(wr.atom(f) for f in num) if num else "1.0"
+    for f in den:
+        out += f" / {wr.atom(f)}"
+    return f"({out})"
+
+
+def _inverse(wr: NumpyWriter, n: N.Inverse) -> str:
+    if wr.env.is_scalar(n.arg):
+        return f"(1.0 / {wr.atom(n.arg)})"
+    return f"np.linalg.inv({wr.w(n.arg)})"
+
+
+def _power(wr: NumpyWriter, n: N.Power) -> str:
+    if wr.env.is_scalar(n.base):
+        p = n.exponent
+        exp = str(int(p)) if p.denominator == 1 else repr(float(p))
+        return f"({wr.atom(n.base)} ** {exp})"
+    return f"np.linalg.matrix_power({wr.w(n.base)}, {int(n.exponent)})"
+
+
+def _element_power(wr: NumpyWriter, n: N.ElementPower) -> str:
+    if n.exponent == -1:
+        return f"(1.0 / {wr.atom(n.base)})"
+    if n.exponent == Fraction(1, 2):
+        return f"np.sqrt({strip(wr.w(n.base))})"
+    if n.exponent.denominator == 1:
+        return f"({wr.atom(n.base)} ** {int(n.exponent)})"
+    return f"({wr.atom(n.base)} ** {float(n.exponent)!r})"
+
+
+def _norm(wr: NumpyWriter, n: N.Norm) -> str:
+    return f"np.abs({wr.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({wr.w(n.arg)})"
+
+
+def _diag(wr: NumpyWriter, n: N.Diag) -> str:
+    if wr.env.is_vector(n.arg):
+        return f"np.diag({wr.atom(n.arg)}[:, 0])"
+    return f"np.diag({wr.w(n.arg)}).reshape(-1, 1)"
+
+
+def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
+    return functions.get(n.func).numpy_of(strip(wr.w(n.arg)))  # the catalogue's spelling
+
+
+_WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
+    N.Symbol: lambda wr, n: ident(n.name),
+    N.FunctionOf: lambda wr, n: derivative_param(n.name, n.param, n.order),
+    N.Number: lambda wr, n: repr(float(n.value)),
+    N.Identity: lambda wr, n: f"np.eye({wr.dim(n.dim)})",
+    N.Ones: lambda wr, n: f"np.ones(({wr.dim(n.rows)}, {wr.dim(n.cols)}))",
+    N.Zero: lambda wr, n: f"np.zeros(({wr.dim(n.rows)}, {wr.dim(n.cols)}))",
+    N.Commutation: lambda wr, n: f"_commutation({wr.dim(n.rows)}, {wr.dim(n.cols)})",
+    N.Add: _add,
+    N.Mul: lambda wr, n: wr.product(list(n.factors)),
+    N.Hadamard: _hadamard,
+    N.Kron: lambda wr, n: f"np.kron({wr.w(n.left)}, {wr.w(n.right)})",
+    N.Transpose: lambda wr, n: _t(wr.w(n.arg)),
+    N.Inverse: _inverse,
+    N.Power: _power,
+    N.ElementPower: _element_power,
+    N.Trace: lambda wr, n: f"np.trace({wr.w(n.arg)})",
+    N.Det: lambda wr, n: f"np.linalg.det({wr.w(n.arg)})",
+    N.LogDet: lambda wr, n: f"np.linalg.slogdet({wr.w(n.arg)})[1]",
+    N.Apply: _function,
+    N.Columnwise: _function,
+    N.Norm: _norm,
+    N.Sum: lambda wr, n: f"np.sum({wr.w(n.arg)})",
+    N.Diag: _diag,
+    N.Vec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(-1, 1, order='F')",
+    N.Unvec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(({wr.dim(n.rows)}, {wr.dim(n.cols)}), order='F')",
+}
 
 
 def _paren(text: str) -> str:

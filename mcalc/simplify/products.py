@@ -103,33 +103,10 @@ def _drop_factor(s: Simplifier, term: Node, factor: Node, side: int) -> Node:
 
 def _mul(s: Simplifier, node: Node) -> Node:
     assert isinstance(node, N.Mul)
-    env = s.env
-    raw: list[Node] = []
-    all_scalar_outside = [env.is_scalar(f) for f in node.factors]
-    for i, f in enumerate(node.factors):
-        if isinstance(f, N.Mul):
-            others_scalar = all(all_scalar_outside[:i] + all_scalar_outside[i + 1 :])
-            if env.is_scalar(f) and not others_scalar and any(not env.is_scalar(g) for g in f.factors):
-                c, rest = split_coefficient(f)  # a scalar sub-product such as (xᵀa) stays one factor,
-                raw.extend([N.Number(c), rest[0] if len(rest) == 1 else N.Mul(tuple(rest))])  # its sign out
-            else:
-                raw.extend(f.factors)
-        else:
-            raw.append(f)
-    coef = Fraction(1)
-    scalars: list[Node] = []
-    chain: list[Node] = []
-    for f in raw:
-        if isinstance(f, N.Number):
-            coef *= f.value
-        elif s.is_zero(f):
-            return s.zero_like(node)
-        elif env.is_scalar(f):
-            scalars.append(f)
-        else:
-            chain.append(f)
-    if coef == 0:
+    sorted_ = _sort_factors(s, _flatten(s, node))
+    if sorted_ is None:
         return s.zero_like(node)
+    coef, scalars, chain = sorted_
     scalars = _merge_scalar_powers(s, scalars)
     if any(isinstance(x, N.Number) for x in scalars):
         for x in [x for x in scalars if isinstance(x, N.Number)]:
@@ -155,6 +132,41 @@ def _mul(s: Simplifier, node: Node) -> Node:
     if coef != 1 and len(factors) == 1 and isinstance(factors[0], N.Mul):
         return s.simp(result)
     return result
+
+
+def _flatten(s: Simplifier, node: N.Mul) -> list[Node]:
+    """The factors of nested products; a scalar sub-product such as (xᵀa) stays one factor, its sign out."""
+    env = s.env
+    raw: list[Node] = []
+    all_scalar_outside = [env.is_scalar(f) for f in node.factors]
+    for i, f in enumerate(node.factors):
+        if isinstance(f, N.Mul):
+            others_scalar = all(all_scalar_outside[:i] + all_scalar_outside[i + 1 :])
+            if env.is_scalar(f) and not others_scalar and any(not env.is_scalar(g) for g in f.factors):
+                c, rest = split_coefficient(f)
+                raw.extend([N.Number(c), rest[0] if len(rest) == 1 else N.Mul(tuple(rest))])
+            else:
+                raw.extend(f.factors)
+        else:
+            raw.append(f)
+    return raw
+
+
+def _sort_factors(s: Simplifier, raw: list[Node]) -> tuple[Fraction, list[Node], list[Node]] | None:
+    """(the numbers multiplied, the scalar factors, the matrix chain), or None when a factor is zero."""
+    coef = Fraction(1)
+    scalars: list[Node] = []
+    chain: list[Node] = []
+    for f in raw:
+        if isinstance(f, N.Number):
+            coef *= f.value
+        elif s.is_zero(f):
+            return None
+        elif s.env.is_scalar(f):
+            scalars.append(f)
+        else:
+            chain.append(f)
+    return None if coef == 0 else (coef, scalars, chain)
 
 
 def _reciprocals(node: Node) -> int:

@@ -8,7 +8,8 @@ which is how `ABA^TC` means the product A B Aᵀ C. Every token carries its half
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from mcalc.errors import ParseError, Span
 from mcalc.syntax import functions
@@ -175,167 +176,214 @@ def _suggest(word: str) -> str | None:
     return "write a product of one-letter names with spaces, such as a b (x)"
 
 
+@dataclass
+class _Lexer:
+    """The text being read and the tokens read so far (a scanner appends to them)."""
+
+    src: str
+    tokens: list[Token] = field(default_factory=list)
+    # True when whitespace separates the next token from the previous one (A(t) vs A (t)).
+    spaced: bool = False
+
+    def add(self, kind: Tok, text: str, start: int, end: int) -> None:
+        self.tokens.append(Token(kind, text, Span(start, end), self.spaced))
+        self.spaced = False
+
+    def run(self, j: int, accept: Callable[[str], bool]) -> int:
+        """The end of the run of characters from j that `accept` takes."""
+        while j < len(self.src) and accept(self.src[j]):
+            j += 1
+        return j
+
+
+def _ascii_digit(ch: str) -> bool:
+    return ch.isascii() and ch.isdigit()
+
+
+def _superscript_digit(ch: str) -> bool:
+    return ch in SUPERSCRIPT_DIGITS
+
+
+# A scanner reads one token (or a few) at i and returns where it stopped, or None when the text at i is
+# not its kind; tokenize tries them in the order of SCANNERS. A scanner may refuse the text (ParseError).
+Scanner = Callable[[_Lexer, int], int | None]
+
+
+def _space(lx: _Lexer, i: int) -> int | None:
+    if not lx.src[i].isspace():
+        return None
+    lx.spaced = True
+    return i + 1
+
+
+def _number(lx: _Lexer, i: int) -> int | None:
+    src, n = lx.src, len(lx.src)
+    if not (_ascii_digit(src[i]) or (src[i] == "." and i + 1 < n and src[i + 1].isdigit())):
+        return None
+    j = lx.run(i, _ascii_digit)
+    if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+        j = lx.run(j + 1, _ascii_digit)
+    if j - i > 300:
+        raise ParseError("number too long: at most 300 digits", Span(i, j))
+    j = _exponent(src, j)
+    lx.add(Tok.NUMBER, src[i:j], i, j)
+    return j
+
+
+DOT_OPERATORS = {".*": Tok.DOTSTAR, "./": Tok.DOTSLASH, ".^": Tok.DOTCARET}
+
+
+def _dot(lx: _Lexer, i: int) -> int | None:
+    if lx.src[i] != ".":
+        return None
+    two = lx.src[i : i + 2]
+    kind = DOT_OPERATORS.get(two)
+    if kind is None and two == ".T":
+        raise ParseError("numpy's .T is not mcalc syntax: write x^T or x' for the transpose", Span(i, i + 2))
+    if kind is None:
+        raise ParseError("unexpected '.': elementwise operators are .* ./ .^", Span(i, i + 1))
+    lx.add(kind, two, i, i + 2)
+    return i + 2
+
+
+def _double_bar(lx: _Lexer, i: int) -> int | None:
+    if not lx.src.startswith("||", i):
+        return None
+    lx.add(Tok.NORM, "||", i, i + 2)
+    return i + 2
+
+
+def _superscript(lx: _Lexer, i: int) -> int | None:
+    """X⁻¹ and X⁻ᵀ; X², X⁻² (X^-2) and X⁻¹² as superscript powers."""
+    src, n = lx.src, len(lx.src)
+    if src.startswith("⁻¹", i) and not (i + 2 < n and src[i + 2] in SUPERSCRIPT_DIGITS):
+        lx.add(Tok.INVERSE, "⁻¹", i, i + 2)
+        return i + 2
+    if src.startswith("⁻ᵀ", i):
+        lx.add(Tok.INVERSE_T, "⁻ᵀ", i, i + 2)
+        return i + 2
+    start = i + 1 if src[i] == "⁻" else i
+    if start >= n or src[start] not in SUPERSCRIPT_DIGITS:
+        return None
+    j = lx.run(start, _superscript_digit)
+    _digits_ok(j - i, i, j)
+    lx.add(Tok.SUPERSCRIPT, src[i:j], i, j)
+    return j
+
+
+def _norm_subscript(lx: _Lexer, i: int) -> int | None:
+    """‖x‖₁, ‖X‖₂: a norm's subscript; ‖A‖_inf (or _∞), read by the norm, never a product i·n·f."""
+    src, ch = lx.src, lx.src[i]
+    if ch in "₁₂":
+        lx.add(Tok.UNDERSCORE, "_", i, i)
+        lx.add(Tok.NUMBER, "1" if ch == "₁" else "2", i, i + 1)
+        return i + 1
+    if src.startswith(("_inf", "_∞"), i) and lx.tokens and lx.tokens[-1].kind is Tok.NORM:
+        end = i + (4 if src.startswith("_inf", i) else 2)
+        lx.add(Tok.UNDERSCORE, "_", i, i + 1)
+        lx.add(Tok.NAME, "inf", i + 1, end)
+        return end
+    return None
+
+
+# Book symbols read as one token each: √x, ∑(x) (the function's symbol), ½ x, 𝟙 (the ones vector, as
+# mcalc prints it)
+SYMBOLS = {
+    **{ch: (Tok.WORD, word) for ch, word in UNICODE_WORDS.items()},
+    **{ch: (Tok.NUMBER, text) for ch, text in VULGAR_FRACTIONS.items()},
+    "𝟙": (Tok.WORD, "ones"),
+}
+
+
+def _symbol(lx: _Lexer, i: int) -> int | None:
+    hit = SYMBOLS.get(lx.src[i])
+    if hit is None:
+        return None
+    lx.add(hit[0], hit[1], i, i + 1)
+    return i + 1
+
+
+def _habit(lx: _Lexer, i: int) -> int | None:
+    ch = lx.src[i]
+    if ch in HABITS and not (ch == "*" and not lx.src.startswith("**", i)):
+        raise ParseError(HABITS[ch], Span(i, i + (2 if ch == "*" else 1)))
+    return None
+
+
+def _single(lx: _Lexer, i: int) -> int | None:
+    kind = SINGLE.get(lx.src[i])
+    if kind is None:
+        return None
+    lx.add(kind, lx.src[i], i, i + 1)
+    return i + 1
+
+
+def _greek(lx: _Lexer, i: int) -> int | None:
+    if not _is_greek(lx.src[i]):
+        return None
+    j = _subscript(lx.src, i + 1)
+    lx.add(Tok.NAME, name_text(lx.src[i:j]), i, j)
+    return j
+
+
+def _latin(lx: _Lexer, i: int) -> int | None:
+    """A function word (`norm2`, `tr`), a Greek letter spelled out, or a run of one-letter names."""
+    src = lx.src
+    if not _is_latin(src[i]):
+        return None
+    j = lx.run(i, _is_latin)
+    k = lx.run(j, _ascii_digit)  # a word followed by digits ("norm2") is still a word
+    _refuse_word_with_digits(lx, i, j)
+    for end in (k, j):
+        if is_function_word(src[i:end]):
+            lx.add(Tok.WORD, src[i:end], i, end)
+            return end
+    word = src[i:j]
+    if word in GREEK:
+        end = _subscript(src, j)
+        lx.add(Tok.NAME, name_text(GREEK[word] + src[j:end]), i, end)
+        return end
+    if j - i >= 2 and j < len(src) and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
+        # tan(x), Tr(AB): a word before '(' is meant as a function, never as a product of letters
+        raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower()))
+    for p in range(i, j - 1):  # all letters but the last are one-letter names
+        lx.add(Tok.NAME, src[p], p, p + 1)
+    end = _subscript(src, j)
+    lx.add(Tok.NAME, name_text(src[j - 1 : end]), j - 1, end)
+    return end
+
+
+def _refuse_word_with_digits(lx: _Lexer, i: int, j: int) -> None:
+    """log1p(x), atan2(y): digits inside a word before '(' make it one unknown function name."""
+    src = lx.src
+    run = lx.run(j, lambda ch: ch.isascii() and ch.isalnum())
+    spelled = src[i:run]
+    if j - i >= 2 and j < run < len(src) and src[run] == "(" and spelled.islower() and not is_function_word(spelled):
+        raise ParseError(f"unknown function {spelled!r}", Span(i, run), hint=_suggest(spelled))
+
+
+def _unexpected(lx: _Lexer, i: int) -> int | None:
+    ch = lx.src[i]
+    if ch == "|":
+        raise ParseError("unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)", Span(i, i + 1))
+    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+    raise ParseError(f"unexpected character {shown}", Span(i, i + 1))
+
+
+SCANNERS: tuple[Scanner, ...] = (
+    _space, _number, _dot, _double_bar, _superscript, _norm_subscript, _symbol, _habit, _single, _greek, _latin,
+    _unexpected,
+)  # fmt: skip
+
+
 def tokenize(src: str) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(src)
-    spaced = False
-
-    def add(kind: Tok, text: str, start: int, end: int) -> None:
-        nonlocal spaced
-        tokens.append(Token(kind, text, Span(start, end), spaced))
-        spaced = False
-
-    while i < n:
-        ch = src[i]
-        if ch.isspace():
-            spaced = True
-            i += 1
-            continue
-        if ch.isascii() and ch.isdigit() or (ch == "." and i + 1 < n and src[i + 1].isdigit()):
-            j = i
-            while j < n and src[j].isascii() and src[j].isdigit():
-                j += 1
-            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
-                j += 1
-                while j < n and src[j].isascii() and src[j].isdigit():
-                    j += 1
-            if j - i > 300:
-                raise ParseError("number too long: at most 300 digits", Span(i, j))
-            j = _exponent(src, j)
-            add(Tok.NUMBER, src[i:j], i, j)
-            i = j
-            continue
-        if ch == ".":
-            two = src[i : i + 2]
-            kind = {".*": Tok.DOTSTAR, "./": Tok.DOTSLASH, ".^": Tok.DOTCARET}.get(two)
-            if kind is None and two == ".T":
-                raise ParseError("numpy's .T is not mcalc syntax: write x^T or x' for the transpose", Span(i, i + 2))
-            if kind is None:
-                raise ParseError("unexpected '.': elementwise operators are .* ./ .^", Span(i, i + 1))
-            add(kind, two, i, i + 2)
-            i += 2
-            continue
-        if src.startswith("||", i):
-            add(Tok.NORM, "||", i, i + 2)
-            i += 2
-            continue
-        if ch == "⁻" and i + 1 < n and src[i + 1] in SUPERSCRIPT_DIGITS and not src.startswith("⁻¹", i):
-            j = i + 1
-            while j < n and src[j] in SUPERSCRIPT_DIGITS:
-                j += 1
-            _digits_ok(j - i, i, j)
-            add(Tok.SUPERSCRIPT, src[i:j], i, j)  # X⁻² is X^-2
-            i = j
-            continue
-        if src.startswith("⁻¹", i) and not (i + 2 < n and src[i + 2] in SUPERSCRIPT_DIGITS):
-            add(Tok.INVERSE, "⁻¹", i, i + 2)
-            i += 2
-            continue
-        if src.startswith("⁻¹", i):
-            j = i + 1
-            while j < n and src[j] in SUPERSCRIPT_DIGITS:
-                j += 1
-            _digits_ok(j - i, i, j)
-            add(Tok.SUPERSCRIPT, src[i:j], i, j)
-            i = j
-            continue
-        if ch in "₁₂":  # ‖x‖₁, ‖X‖₂: a norm's subscript
-            add(Tok.UNDERSCORE, "_", i, i)
-            add(Tok.NUMBER, "1" if ch == "₁" else "2", i, i + 1)
-            i += 1
-            continue
-        if src.startswith("⁻ᵀ", i):
-            add(Tok.INVERSE_T, "⁻ᵀ", i, i + 2)
-            i += 2
-            continue
-        if ch in SUPERSCRIPT_DIGITS:
-            j = i
-            while j < n and src[j] in SUPERSCRIPT_DIGITS:
-                j += 1
-            _digits_ok(j - i, i, j)
-            add(Tok.SUPERSCRIPT, src[i:j], i, j)
-            i = j
-            continue
-        if ch in UNICODE_WORDS:  # √x, ∑(x): the function's symbol
-            add(Tok.WORD, UNICODE_WORDS[ch], i, i + 1)
-            i += 1
-            continue
-        if ch in VULGAR_FRACTIONS:  # ½ x
-            add(Tok.NUMBER, VULGAR_FRACTIONS[ch], i, i + 1)
-            i += 1
-            continue
-        if ch == "𝟙":  # the ones vector, as mcalc prints it
-            add(Tok.WORD, "ones", i, i + 1)
-            i += 1
-            continue
-        if src.startswith(("_inf", "_∞"), i) and tokens and tokens[-1].kind is Tok.NORM:
-            end = i + (4 if src.startswith("_inf", i) else 2)
-            add(Tok.UNDERSCORE, "_", i, i + 1)
-            add(Tok.NAME, "inf", i + 1, end)  # ‖A‖_inf: read by the norm, never a product i·n·f
-            i = end
-            continue
-        if ch in HABITS and not (ch == "*" and not src.startswith("**", i)):
-            raise ParseError(HABITS[ch], Span(i, i + (2 if ch == "*" else 1)))
-        if ch in SINGLE:
-            add(SINGLE[ch], ch, i, i + 1)
-            i += 1
-            continue
-        if _is_greek(ch):
-            j = _subscript(src, i + 1)
-            add(Tok.NAME, name_text(src[i:j]), i, j)
-            i = j
-            continue
-        if _is_latin(ch):
-            j = i
-            while j < n and _is_latin(src[j]):
-                j += 1
-            # a word followed by digits ("norm2") is still a word
-            k = j
-            while k < n and src[k].isascii() and src[k].isdigit():
-                k += 1
-            run = k
-            while run < n and src[run].isascii() and src[run].isalnum():
-                run += 1
-            spelled = src[i:run]
-            if (
-                j - i >= 2
-                and run > j
-                and run < n
-                and src[run] == "("
-                and spelled.islower()
-                and not is_function_word(spelled)
-            ):
-                # log1p(x), atan2(y): digits inside a word before '(' make it one unknown function name
-                raise ParseError(f"unknown function {spelled!r}", Span(i, run), hint=_suggest(spelled))
-            if is_function_word(src[i:k]):
-                add(Tok.WORD, src[i:k], i, k)
-                i = k
-                continue
-            word = src[i:j]
-            if is_function_word(word):
-                add(Tok.WORD, word, i, j)
-                i = j
-                continue
-            if word in GREEK:
-                end = _subscript(src, j)
-                add(Tok.NAME, name_text(GREEK[word] + src[j:end]), i, end)
+    lx = _Lexer(src)
+    i = 0
+    while i < len(src):
+        for scan in SCANNERS:
+            end = scan(lx, i)
+            if end is not None:
                 i = end
-                continue
-            if j - i >= 2 and j < n and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
-                # tan(x), Tr(AB): a word before '(' is meant as a function, never as a product of letters
-                raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower()))
-            for p in range(i, j - 1):  # all letters but the last are one-letter names
-                add(Tok.NAME, src[p], p, p + 1)
-            end = _subscript(src, j)
-            add(Tok.NAME, name_text(src[j - 1 : end]), j - 1, end)
-            i = end
-            continue
-        if ch == "|":
-            raise ParseError(
-                "unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)",
-                Span(i, i + 1),
-            )
-        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-        raise ParseError(f"unexpected character {shown}", Span(i, i + 1))
-    add(Tok.EOF, "", n, n)
-    return tokens
+                break
+    lx.add(Tok.EOF, "", len(src), len(src))
+    return lx.tokens
