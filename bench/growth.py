@@ -5,7 +5,10 @@ Families (k or L is the size parameter):
   i), so the ideal is linear (each answer is a product of k − 1 factors);
 - `quadratic`: Σᵢ (x − bᵢ)ᵀ Aᵢ (x − bᵢ), i = 1…k, w.r.t. x (answer Σ (Aᵢ + Aᵢᵀ)(x − bᵢ): linear);
 - `mlp_sigmoid`, `mlp_tanh`: ‖W_L σ(… σ(W1 x)) − y‖² w.r.t. W1 (back-propagation: linear with shared
-  sub-expressions; quadratic when the forward activations are re-printed inside every factor).
+  sub-expressions; quadratic when the forward activations are re-printed inside every factor);
+- `sum`: x₁ᵀA x₁ + … + x_kᵀA x_k w.r.t. A (sums of distinct terms, issue 15's example; answer Σ xᵢxᵢᵀ),
+  and `trace`: tr(A₁ A₂ … A_k) w.r.t. the middle factor (one gradient of a long product). These two are
+  measured at k × `SCALE` (60 … 3,000 terms or factors), the sizes where a quadratic step would show.
 
 Size is reported as printed characters, tree nodes and distinct sub-trees (the size with shared sub-
 expressions). mcalc's time is the minimum over repetitions. Exponents are least-squares slopes of log(y)
@@ -30,8 +33,14 @@ from bench.corpus import (
     time_limit,
 )
 
-FAMILIES = ("product", "quadratic", "mlp_sigmoid", "mlp_tanh")
+FAMILIES = ("product", "quadratic", "mlp_sigmoid", "mlp_tanh", "sum", "trace")
 SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 40, 50)
+# the long flat families run at k × SCALE: their size parameter counts terms (or factors) by thousands
+SCALE = {"sum": 60, "trace": 60}
+
+
+def scaled(family: str, k: int) -> int:
+    return k * SCALE.get(family, 1)
 
 
 def source(family: str, k: int) -> tuple[str, list[str]]:
@@ -40,6 +49,10 @@ def source(family: str, k: int) -> tuple[str, list[str]]:
         return "tr(" + " ".join(f"A{i}" for i in range(1, k + 1)) + ")", [f"A{i}" for i in range(1, k + 1)]
     if family == "quadratic":
         return " + ".join(f"(x - b{i})^T A{i} (x - b{i})" for i in range(1, k + 1)), ["x"]
+    if family == "sum":
+        return " + ".join(f"x_{i}^T A x_{i}" for i in range(1, k + 1)), ["A"]
+    if family == "trace":
+        return "tr(" + " ".join(f"A_{i}" for i in range(1, k + 1)) + ")", [f"A_{(k + 1) // 2}"]
     act = family.removeprefix("mlp_")
     e = "x"
     for i in range(1, k):
@@ -54,6 +67,14 @@ def sympy_source(family: str, k: int) -> tuple[Any, list[Any]]:
         d = sp.symbols(f"n0:{k + 1}", integer=True, positive=True)
         mats = [sp.MatrixSymbol(f"A{i}", d[i - 1], d[i] if i < k else d[0]) for i in range(1, k + 1)]
         return sp.Trace(sp.MatMul(*mats)), mats
+    if family in ("sum", "trace"):
+        n = sp.Symbol("n", integer=True, positive=True)
+        a = sp.MatrixSymbol("A", n, n)
+        if family == "sum":
+            xs = [sp.MatrixSymbol(f"x_{i}", n, 1) for i in range(1, k + 1)]
+            return sp.MatAdd(*[x.T * a * x for x in xs]), [a]
+        mats = [sp.MatrixSymbol(f"A_{i}", n, n) for i in range(1, k + 1)]
+        return sp.Trace(sp.MatMul(*mats)), [mats[(k + 1) // 2 - 1]]
     if family == "quadratic":
         n = sp.Symbol("n", integer=True, positive=True)
         x = sp.MatrixSymbol("x", n, 1)
@@ -86,15 +107,15 @@ def mcalc_point(family: str, k: int, reps: int) -> dict[str, Any]:
     from mcalc import pipeline
     from mcalc.render.printer import render_text
 
-    src, wrt = source(family, k)
+    src, wrt = source(family, scaled(family, k))
     times, chars, nodes, distinct, printed = [], [], [], [], []
     for rep in range(reps):
         total = 0.0
         for v in wrt:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             res = pipeline.differentiate(src, [v])
             text = render_text(res.final.result)
-            total += time.perf_counter() - t0
+            total += time.process_time() - t0
             if rep == 0:
                 n, _, dist = mcalc_nodes(res.final.result)
                 chars.append(len(text))
@@ -126,13 +147,13 @@ def sympy_worker(payload: dict[str, Any]) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {"k": k}
         try:
             with time_limit(payload["timeout"]):
-                expr, variables = sympy_source(payload["family"], k)
+                expr, variables = sympy_source(payload["family"], scaled(payload["family"], k))
                 total, chars, nodes = 0.0, 0, 0
                 for v in variables:
-                    t0 = time.perf_counter()
+                    t0 = time.process_time()
                     res = expr.diff(v)
                     text = str(res)
-                    total += time.perf_counter() - t0
+                    total += time.process_time() - t0
                     chars += len(text)
                     nodes += sympy_nodes(res)[0]
             rec.update(time=total / len(variables), chars=chars / len(variables), nodes=nodes / len(variables))
@@ -213,7 +234,7 @@ def run(
             s = sym_by_k.get(p["k"], {})
             rows.append(
                 [
-                    p["k"],
+                    scaled(fam, p["k"]),
                     ms(p.get("time")) if "time" in p else p.get("status"),
                     p.get("chars"),
                     p.get("nodes"),

@@ -3,7 +3,7 @@
 Prints one markdown section per benchmark and a table of the targets, and writes everything as JSON to
 bench/results/bench-<time>.json (also bench/results/latest.json and latest.md).
 
-    --only startup,engine,growth,numeric,sizes   run some of them
+    --only startup,engine,growth,numeric,sizes,batch   run some of them
     --quick                                      fewer repetitions and smaller sizes (a minute or so)
 """
 
@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import engine, growth, numeric, sizes, startup_compare  # noqa: E402
+from bench import batch, engine, growth, numeric, sizes, startup_compare  # noqa: E402
 from bench.corpus import Section, table  # noqa: E402
 
-ALL = ("startup", "engine", "growth", "numeric", "sizes")
+ALL = ("startup", "engine", "growth", "numeric", "sizes", "batch")
 
 
 def machine() -> dict[str, Any]:
@@ -70,6 +70,7 @@ def params(quick: bool) -> dict[str, dict[str, Any]]:
             "growth": {"sizes": (1, 2, 4, 8, 16), "reps": 1, "sympy_limit": 10.0},
             "numeric": {"sizes": (10, 100, 300), "reps": 3, "cli_reps": 1},
             "sizes": {},
+            "batch": {"n": 2000, "reps": 1},
         }
     return {
         "startup": {"reps": 15},
@@ -77,6 +78,7 @@ def params(quick: bool) -> dict[str, dict[str, Any]]:
         "growth": {},
         "numeric": {},
         "sizes": {},
+        "batch": {},
     }
 
 
@@ -86,6 +88,7 @@ RUNNERS = {
     "growth": growth.run,
     "numeric": numeric.run,
     "sizes": sizes.run,
+    "batch": batch.run,
 }
 
 
@@ -98,6 +101,13 @@ def targets(sections: dict[str, Section]) -> str:
                 "`--help` ≤ 1.5× `import typer, rich.console`",
                 f"{s['help_over_typer_rich']:.2f}×",
                 "met" if s["help_met"] else "NOT met",
+            ]
+        )
+        rows.append(
+            [
+                "plain `diff` ≤ 1.15× `import typer._adapters, rich.console` (best CPU time; best wall time)",
+                f"{s['diff_over_stack_cpu']:.2f}×; {s['diff_over_stack']:.2f}×",
+                "met" if s["diff_stack_cpu_met"] else "NOT met",
             ]
         )
         rows.append(
@@ -124,6 +134,15 @@ def targets(sections: dict[str, Section]) -> str:
                     _met(shown, 1.0),
                 ]
             )
+    if "batch" in sections:
+        s = sections["batch"].data["summary"]
+        rows.append(
+            [
+                f"batch of {s['lines']:,} lines: throughput; first answer (÷ one process)",
+                f"{s['lines_per_s']:.0f} lines/s; {s['first_over_one']:.2f}×",
+                f"{s['speedup_over_process_per_line']:.0f}× a process per line",
+            ]
+        )
     if "numeric" in sections:
         s = sections["numeric"].data["summary"]
         rows.append(

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 pytest.importorskip("sympy")
 
-from bench import corpus, engine, growth, numeric, run, sizes, startup_compare  # noqa: E402
+from bench import batch, corpus, engine, growth, numeric, run, sizes, startup_compare  # noqa: E402
 
 FEW = ["tr_ABAtC", "logdet_X", "jac_Ax", "fun_AB"]
 
@@ -65,6 +65,15 @@ def test_growth_runs() -> None:
     sec = growth.run(families=("product", "mlp_tanh"), sizes=(1, 2), reps=1, sympy_limit=10, fit_from=1)
     assert set(sec.data) == {"product", "mlp_tanh"}
     assert growth.source("mlp_sigmoid", 2)[0] == "||W2 sigmoid(W1 x) - y||^2"
+    assert growth.source("sum", 2) == ("x_1^T A x_1 + x_2^T A x_2", ["A"])
+    assert growth.source("trace", 3) == ("tr(A_1 A_2 A_3)", ["A_2"]) and growth.scaled("trace", 2) == 120
+
+
+def test_batch_runs() -> None:
+    sec = batch.run(n=16, reps=1)
+    s = sec.data["summary"]
+    assert s["all_answered"] and s["lines_per_s"] > 0 and s["first_answer_s"] > 0
+    assert "batch" in run.targets({"batch": sec})
 
 
 def test_numeric_runs() -> None:

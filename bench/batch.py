@@ -1,0 +1,144 @@
+"""Batch throughput: `mcalc diff - --format json` answering a 10⁴-line input, one JSON object per line.
+
+Measured in the same run, best of `reps`, the processes interleaved (the machine may be shared):
+- the floor: `python -c "import typer._adapters, rich.console"`;
+- one answer: `mcalc diff "tr(A B A^T C)" --wrt A --format json`, a whole process per expression;
+- the batch: lines per second, the time to the first answer, and whether that answer came out while the input
+  was still being written (batch mode streams: it answers each line as it arrives).
+
+The ratio that matters is how much cheaper a line of a batch is than a process per line (`speed-up`), and how
+close the first answer comes to the cost of one process (`first answer / one answer`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import Section, ms, table
+
+# small expressions of the kinds people batch (each line: expression ; variables)
+LINES = (
+    "x^T A x ; x",
+    "tr(A B A^T C) ; A",
+    "log det(X) ; X",
+    "||W x - y||^2 ; W",
+    "sum(exp(x)) ; x",
+    "a^T X b ; X",
+    "tr(X^-1 A) ; X",
+    "tanh(W x) ; x",
+)
+
+
+def batch_input(n: int) -> bytes:
+    return "".join(LINES[i % len(LINES)] + "\n" for i in range(n)).encode()
+
+
+def _mcalc() -> list[str]:
+    here = Path(sys.executable).parent / "mcalc"
+    return [str(here)] if here.exists() else [sys.executable, "-m", "mcalc"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def _process(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), check=True, timeout=120)
+    return time.perf_counter() - t0
+
+
+def one_batch(n: int) -> dict[str, Any]:
+    """Feed n lines from a writer thread; time the first answer and the last."""
+    data = batch_input(n)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [*_mcalc(), "diff", "-", "--format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    written: list[float] = []
+
+    def writer() -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(data)
+        proc.stdin.close()
+        written.append(time.perf_counter() - t0)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    first = proc.stdout.readline()
+    t_first = time.perf_counter() - t0
+    answers = 1 if first else 0
+    for _ in proc.stdout:
+        answers += 1
+    proc.wait(timeout=600)
+    total = time.perf_counter() - t0
+    proc.stdout.close()
+    thread.join()
+    return {
+        "lines": n,
+        "answers": answers,
+        "first_s": t_first,
+        "total_s": total,
+        "input_written_s": written[0] if written else None,
+        "first_before_input_end": bool(written) and t_first < written[0],
+        "exit": proc.returncode,
+    }
+
+
+def run(n: int = 10_000, reps: int = 3) -> Section:
+    py = sys.executable
+    floor_cmd = [py, "-c", "import typer._adapters, rich.console"]
+    one_cmd = [*_mcalc(), "diff", "tr(A B A^T C)", "--wrt", "A", "--format", "json"]
+    floors, ones, batches = [], [], []
+    for _ in range(reps):  # interleaved: load on a shared machine hits each alike
+        floors.append(_process(floor_cmd))
+        ones.append(_process(one_cmd))
+        batches.append(one_batch(n))
+    best = min(batches, key=lambda b: b["total_s"])
+    floor, one = min(floors), min(ones)
+    first = min(b["first_s"] for b in batches)
+    per_line = best["total_s"] / n
+    summary = {
+        "lines": n,
+        "lines_per_s": n / best["total_s"],
+        "first_answer_s": first,
+        "one_answer_s": one,
+        "floor_s": floor,
+        "speedup_over_process_per_line": one / per_line,
+        "first_over_one": first / one,
+        "first_before_input_end": all(b["first_before_input_end"] for b in batches),
+        "all_answered": all(b["answers"] == n for b in batches),
+    }
+    rows = [
+        ["`python -c 'import typer._adapters, rich.console'` (floor)", ms(floor), "—"],
+        ["`mcalc diff 'tr(A B A^T C)' --wrt A --format json` (one process)", ms(one), f"{one / floor:.2f}× floor"],
+        [f"batch of {n:,} lines: first answer", ms(first), f"{first / one:.2f}× one process"],
+        [
+            f"batch of {n:,} lines: all answers",
+            ms(best["total_s"]),
+            f"{summary['lines_per_s']:.0f} lines/s; {summary['speedup_over_process_per_line']:.0f}× a process per line",
+        ],
+    ]
+    text = table(["run", "best ms", "ratio"], rows) + (
+        f"\n\nBest of {reps}, interleaved. Every line answered: {summary['all_answered']}; the first answer came "
+        f"out while the input was still being written: {summary['first_before_input_end']}."
+    )
+    return Section("batch", {"summary": summary, "runs": batches, "floor": floors, "one": ones}, text)
+
+
+if __name__ == "__main__":
+    print(run().text)
