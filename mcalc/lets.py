@@ -97,6 +97,23 @@ class Expander:
         return N.rebuild(node, new)
 
 
+# The expression with every name written out is what shapes are inferred on: a chain of lets that each
+# use the one before twice doubles it at every step (e₂ = e₁ + A e₁, ...), so its size is bounded like
+# the length of an input (README § Limits), and counted on the shared tree before anything walks it.
+MAX_EXPANDED = 20_000
+SHORTER_TRIES = 2_000  # a result written out larger than this keeps its names without trying
+
+
+def check_size(trees: Iterable[Node]) -> None:
+    """Refuse, with one line, an expression that --let names make too large once written out."""
+    size = sum(N.tree_size(t) for t in trees)
+    if size > MAX_EXPANDED:
+        raise InputError(
+            f"with every --let name written out the expression has {size:,} nodes; mcalc works with at most "
+            f"{MAX_EXPANDED:,} (a let used twice in the next one doubles it): use each name fewer times"
+        )
+
+
 def used_lets(trees: Iterable[Node], lets: Sequence[Let]) -> list[Let]:
     """The lets the trees use, directly or through other lets, in definition order."""
     by_name = {let.name: let for let in lets}
@@ -189,5 +206,8 @@ def shorter(lets: Mapping[str, Node], result: Node, simplify: Callable[[Node], N
     cancels once written out: `eᵀe − xᵀx` with `e = x`). A tie keeps the names."""
     if not mentions(lets, result):
         return result
-    written = simplify(expand(lets, result))
+    written = expand(lets, result)
+    if N.tree_size(written) > SHORTER_TRIES:  # far longer written out: simplifying it would not pay
+        return result
+    written = simplify(written)
     return written if N.tree_size(written) < N.tree_size(result) else result

@@ -119,7 +119,9 @@ def _infer_with_lets(
     L.refuse_declared(every, declared, wrt)
     used = L.used_lets([tree, *extra], every)
     expand = L.Expander(used)
-    env, _ = infer_shapes(expand(tree), decl, source, extra=[expand(t) for t in extra], variables=wrt)
+    written, written_extra = expand(tree), [expand(t) for t in extra]
+    L.check_size([written, *written_extra])
+    env, _ = infer_shapes(written, decl, source, extra=written_extra, variables=wrt)
     L.attach(env, used, expand)
     env.notes = L.unused_note(every, used)
     return env, fix_identities(env, tree)

@@ -212,3 +212,12 @@ def test_batch_and_homework_sheet_take_lets(tmp_path: Any) -> None:
     sheet.write_text("e^T e ; x ; 2 A^T e\n", encoding="utf-8")
     run = cli("check", "--file", str(sheet), "--let", "e = A x")
     assert run.code == 0 and "correct" in run.stdout, run.stdout + run.stderr
+
+
+def test_doubling_lets_are_refused_at_once() -> None:
+    """e_k = e_{k-1} + A e_{k-1}: written out, 25 lets would be 2²⁵ nodes; refused before any walk."""
+    lets = ["--let", "e1 = x + A x"]
+    for i in range(2, 26):
+        lets += ["--let", f"e{i} = e{i - 1} + A e{i - 1}"]
+    run = cli("diff", "e25^T e25", *lets, "--wrt", "x")
+    assert run.code == 2 and "mcalc works with at most 20,000" in run.stderr
