@@ -16,6 +16,7 @@ from mcalc.errors import InputError, MathError, McalcError
 from mcalc.reading import Reading, Source, read
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
+from mcalc.simplify.textbook import textbook
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.parser import parse, parse_with_notes
@@ -267,13 +268,14 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
 def displayed(stage: Stage, layout: Layout, env: ShapeEnv) -> Node:
     """The result as shown in the chosen layout (the numeric value never depends on it)."""
     simp = Simplifier(env)
+    shown = stage.result
     if stage.kind is DerivKind.GRADIENT and layout is Layout.NUMERATOR:
-        return simp(N.Transpose(stage.result))
+        shown = simp(N.Transpose(stage.result))
     if stage.kind in (DerivKind.JACOBIAN, DerivKind.TENSOR) and layout is Layout.DENOMINATOR:
-        return simp(N.Transpose(stage.result))
+        shown = simp(N.Transpose(stage.result))
     if stage.kind is DerivKind.SCALAR_VAR and layout is Layout.DENOMINATOR and env.is_vector(stage.result):
-        return simp(N.Transpose(stage.result))
-    return stage.result
+        shown = simp(N.Transpose(stage.result))
+    return textbook(shown, simp)  # transposes outside, common scalars out: the last step before printing
 
 
 LAYOUT_NOTES = {

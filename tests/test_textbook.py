@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from mcalc import pipeline
 from mcalc.numeric.check import check_derivative, domain_of, random_point, random_sizes, worst_guard
 from mcalc.numeric.evaluate import evaluate
+from mcalc.render.printer import render_text
 from mcalc.shapes import Declarations
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
@@ -43,7 +44,9 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
     source, wrt, (answer,) = str(case.input), case.all("wrt"), case.expected
     tree, env, (textbook,) = pipeline.prepare(source, decl_of(case), extra=(answer,), wrt=tuple(wrt))
     result = pipeline.differentiate_tree(source, tree, env, wrt)
-    mine = result.final.result
+    mine = pipeline.displayed(result.final, pipeline.Layout.MIXED, env)  # the shown form
+    printed = case.get("printed")
+    assert printed is None or render_text(mine) == printed, (case.lineno, render_text(mine))
     # no larger than the textbook, as the textbook writes it
     assert N.tree_size(mine) <= N.tree_size(flatten(textbook)), (
         f"{case.path}:{case.lineno}: mcalc's result has {N.tree_size(mine)} nodes, "
@@ -83,6 +86,34 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
         env, result.wrt, f_value, d_value, domain_of([tree, mine], env), seed=seeded(case.path, case.lineno, "check")
     )
     assert outcome.passed, (case.input, outcome.max_rel_error)
+
+
+@pytest.mark.parametrize(
+    ("source", "wrt", "layout", "printed"),
+    [
+        ("x^T x ((-x^T) x)", "x", "mixed", "−4 (xᵀx) x"),  # the sign of a factor comes out: was 2 (−xᵀx) x − 2 (xᵀx) x
+        ("(x - m)^T (x - m) / 2", "x", "numerator", "(x − m)ᵀ"),  # was xᵀ − mᵀ
+        ("a^T tanh(W x)", "W", "numerator", "x ((1 − tanh(Wx).^2) ⊙ a)ᵀ"),
+        ("W2 tanh(W1 x)", "W2", "mixed", "tanh(W1 x)ᵀ ⊗ I"),  # was tanh(xᵀW1ᵀ) ⊗ I
+        ("R^T R", "R", "mixed", "(Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ"),  # a matrix sum keeps its transposes inside
+        ("diag(ones) x", "x", "mixed", "I"),  # diag(𝟙) = I
+    ],
+)
+def test_shown_forms(source: str, wrt: str, layout: str, printed: str, rng: np.random.Generator) -> None:
+    """The textbook's placement of transposes, signs and scalar factors, in the printed result, equal in
+    value to the simplifier's form (the derivative itself: the table above and the golden files check
+    these forms against the textbook's answers and finite differences)."""
+    result = pipeline.differentiate(source, [wrt])
+    shown = pipeline.displayed(result.final, pipeline.Layout(layout), result.env)
+    assert render_text(shown) == printed
+    env = result.env
+    env.sizes.clear()
+    env.sizes.update(random_sizes(env, rng))
+    values = random_point(env, domain_of([result.tree], env), rng)
+    canonical = Simplifier(env)(shown)  # transposes pushed back down: the simplifier's form of the same value
+    with np.errstate(all="ignore"):
+        a, b = evaluate(shown, env, values), evaluate(canonical, env, values)
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-10)
 
 
 # --- simplification never changes a value or a shape, and is idempotent ---

@@ -383,6 +383,8 @@ def _diag(s: Simplifier, node: Node) -> Node:
         return node.arg
     if s.is_zero(node.arg):
         return s.zero_like(node)
+    if isinstance(node.arg, N.Ones) and s.env.is_vector(node.arg):
+        return N.Identity(node.arg.rows)  # diag(𝟙) = I
     return _linear_pull(s, node) or node
 
 

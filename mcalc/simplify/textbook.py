@@ -1,0 +1,90 @@
+"""The shown form of a result: what a textbook prints, applied after simplification, just before printing.
+
+The canonical form (the simplifier's) pushes transposes down to the leaves and keeps scalars inside each
+term, which makes equal trees compare equal; a textbook keeps them where they read better. This pass
+rewrites a finished result, equal in value, and nothing simplifies it again afterwards (it would undo it):
+- a row vector made by an elementwise function, an elementwise power, a sum or a Hadamard product is a
+  transposed column when that removes transposes: `tanh(W₁x)ᵀ` rather than `tanh(xᵀW₁ᵀ)`, `(x − μ)ᵀ`
+  rather than `xᵀ − μᵀ`;
+- a scalar factor common to every term of a sum comes out of it: `(xᵀx)⁻¹ (A + Aᵀ)`, not
+  `(xᵀx)⁻¹ A + (xᵀx)⁻¹ Aᵀ`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcalc import budget
+from mcalc.simplify.engine import Simplifier, split_coefficient
+from mcalc.syntax import nodes as N
+from mcalc.syntax.nodes import Node
+
+# where a transpose can stand outside: it commutes with these (entry by entry, or term by term)
+_TRANSPOSABLE: tuple[type[Node], ...] = (N.Apply, N.ElementPower, N.Add, N.Hadamard)
+
+
+def textbook(node: Node, simp: Simplifier) -> Node:
+    memo: dict[Node, Node] = {}
+    flips: dict[Node, int] = {}
+
+    def walk(n: Node) -> Node:
+        done = memo.get(n)
+        if done is None:
+            budget.tick("simplifying")
+            done = _rewrite(n, simp, walk, flips)
+            memo[n] = done
+        return done
+
+    return walk(node)
+
+
+def _rewrite(n: Node, simp: Simplifier, walk: Callable[[Node], Node], flips: dict[Node, int]) -> Node:
+    if isinstance(n, _TRANSPOSABLE) and _is_row(n, simp):
+        flipped = simp(N.Transpose(n))
+        # strictly fewer transposes, counting the one outside: xᵀ − μᵀ (2) becomes (x − μ)ᵀ (1)
+        if _transposes(flipped, flips) + 1 < _transposes(n, flips):
+            return N.Transpose(walk(flipped))
+    kids = n.children()
+    if not kids:
+        return n
+    out = N.rebuild(n, tuple(walk(k) for k in kids))
+    if isinstance(out, N.Add):
+        return _common_scalars(out, simp)
+    if isinstance(out, N.Mul):  # s (A + B) inside (…)x reads s (A + B)x: a non-scalar sub-product is a chain part
+        flat: list[Node] = []
+        for f in out.factors:
+            flat.extend(f.factors if isinstance(f, N.Mul) and not simp.is_scalar(f) else (f,))
+        return N.Mul(tuple(flat)) if len(flat) != len(out.factors) else out
+    return out
+
+
+def _is_row(n: Node, simp: Simplifier) -> bool:
+    """A row vector, which a textbook writes as a transposed column (a matrix keeps its transposes inside:
+    (Rᵀ ⊗ I)Kₘₙ + I ⊗ Rᵀ, not (Kₙₘ(R ⊗ I) + I ⊗ R)ᵀ)."""
+    r, c = simp.env.shape(n)
+    return r == 1 and c != 1
+
+
+def _transposes(n: Node, memo: dict[Node, int]) -> int:
+    count = memo.get(n)
+    if count is None:
+        count = isinstance(n, N.Transpose) + sum(_transposes(k, memo) for k in n.children())
+        memo[n] = count
+    return count
+
+
+def _common_scalars(n: N.Add, simp: Simplifier) -> Node:
+    """s A + s B → s (A + B) for a scalar s (not a number) that every term has as a factor."""
+    parts = [split_coefficient(t) for t in n.terms]
+    first = [f for f in parts[0][1] if simp.is_scalar(f)]
+    common = [f for f in dict.fromkeys(first) if all(f in rest for _, rest in parts[1:])]
+    if not common or any(len(rest) <= len(common) for _, rest in parts):
+        return n
+    terms = []
+    for coef, rest in parts:
+        kept = list(rest)
+        for f in common:
+            kept.remove(f)
+        factors = ([N.Number(coef)] if coef != 1 else []) + kept
+        terms.append(factors[0] if len(factors) == 1 else N.Mul(tuple(factors)))
+    return N.Mul((*common, N.Add(tuple(terms))))
