@@ -66,6 +66,14 @@ are a product: `ABA^TC` is A B A^T C. A name is one letter, Latin or Greek (`θ`
 transpose. `A^2` is a matrix power (an ordinary power of a scalar); `x^2` of a vector is an error that
 suggests `x.^2` or `x^T x`.
 
+Powers with an expression for the exponent: `x.^t` (`--scalar t`), `2.^x`, `x.^y` (entry by entry),
+`x.^(t + 1)`, and `^` with a name on a scalar, `(x^T x)^p`. Such a power needs a positive base: `--check`
+draws positive entries, and `--at` refuses another value in one line. `X^k` with a scalar k (declared,
+or read as one from its use as an exponent) is a matrix power by a positive whole number, checked under
+`--at`; its derivatives are finite sums printed `∑_{r=0}^{k−1} ...` (`sum_{r=0}^{k-1}` in ASCII), such
+as `∑_{r=0}^{k−1} (X^r)ᵀ a bᵀ (X^(k − 1 − r))ᵀ` for `a^T X^k b` (Matrix Cookbook eq. 91), or closed
+forms: `k (X^(k − 1))ᵀ` for `tr(X^k)` (eq. 122). A printed sum is not input.
+
 Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions FUNCTIONS. `+`, `-`, `/`
 (division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
 parentheses. A scalar meeting a vector or matrix in `+ - .* ./` applies to every entry.

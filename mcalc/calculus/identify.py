@@ -129,6 +129,13 @@ class _Adjoint:
         r, c = self.env.shape(node.arg)
         self.push(node.arg, N.Unvec(cot, r, c))
 
+    def _sum_over(self, node: N.SumOver, cot: Node) -> None:
+        """⟨C, ∑ᵣ Lᵣ(dX)⟩ = ⟨∑ᵣ Lᵣ*(C), dX⟩: the body's gradient, summed over the same index."""
+        inner = _Adjoint(self.env, self.var)
+        inner.push(node.body, cot)
+        if inner.parts:
+            self.parts.append(N.SumOver(node.index, node.count, add(*inner.parts)))
+
 
 # How a cotangent passes through each linear operator (tr(L dX R) = tr(R L dX): G = Lᵀ cot Rᵀ, ...)
 _PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
@@ -142,6 +149,7 @@ _PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
     N.Diag: lambda adj, node, cot: adj.push(node.arg, N.Diag(cot)),
     N.Vec: _Adjoint._vec,
     N.Unvec: lambda adj, node, cot: adj.push(node.arg, N.Vec(cot)),
+    N.SumOver: _Adjoint._sum_over,
 }
 
 
@@ -264,4 +272,5 @@ _VEC: dict[type, Callable[[_VecJacobian, Any], Node]] = {
     N.Unvec: lambda vj, x: vj.jac(x.arg),
     N.Diag: _VecJacobian._diag,
     N.Kron: _VecJacobian._kron,
+    N.SumOver: lambda vj, x: N.SumOver(x.index, x.count, vj.jac(x.body)),
 }

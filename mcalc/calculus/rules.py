@@ -222,6 +222,68 @@ def _elementwise_chain(slope: Node, dx: Node, arg: Node, ctx: Context) -> Node:
     return N.Hadamard((slope, dx))
 
 
+def _minus_one(e: Node) -> Node:
+    return add(e, num(-1))
+
+
+def _d_element_power_of(node: Node, d: D, ctx: Context) -> Node | None:
+    """d(B.^E) = E ⊙ B.^(E−1) ⊙ dB + B.^E ⊙ log(B) ⊙ dE (a scalar E or B scales instead of ⊙)."""
+    assert isinstance(node, N.ElementPowerOf)
+    b, e = node.base, node.exponent
+    db, de = d(b), d(e)
+    env = ctx.env
+    parts: list[Node | None] = []
+    if db is not None:
+        lower = N.ElementPowerOf(b, _minus_one(e))
+        slope = mul(e, lower) if env.is_scalar(e) else N.Hadamard((e, lower))
+        parts.append(_elementwise_chain(slope, db, b, ctx))
+    if de is not None:
+        log_b = N.Apply("log", b)
+        slope = mul(log_b, node) if env.is_scalar(b) else N.Hadamard((node, log_b))
+        parts.append(_elementwise_chain(slope, de, e, ctx))
+    return _sum_of(parts)
+
+
+def _d_power_of(node: Node, d: D, ctx: Context) -> Node | None:
+    """d(bᴱ) = E bᴱ⁻¹ db + bᴱ log(b) dE for a scalar b; d(Xᵏ) = ∑_{r=0}^{k−1} Xʳ dX Xᵏ⁻¹⁻ʳ for a matrix."""
+    assert isinstance(node, N.PowerOf)
+    b, e = node.base, node.exponent
+    db, de = d(b), d(e)
+    if not ctx.env.is_scalar(b):
+        return _d_matrix_power_of(node, db, de, ctx)
+    parts: list[Node | None] = []
+    if db is not None:
+        parts.append(mul(e, N.PowerOf(b, _minus_one(e)), db))
+    if de is not None:
+        parts.append(mul(node, N.Apply("log", b), de))
+    return _sum_of(parts)
+
+
+def _d_matrix_power_of(node: N.PowerOf, db: Node | None, de: Node | None, ctx: Context) -> Node | None:
+    if de is not None:
+        raise NoRuleError(
+            "X^k is a matrix power by a whole number k: it has no derivative by k (write the power of a scalar, "
+            "or differentiate by the matrix)",
+            node.span,
+        )
+    if db is None:
+        return None
+    r = N.fresh_index(node, ctx.env.kinds)
+    index = N.Bound(r)
+    rest = add(node.exponent, num(-1), neg(index))
+    body = mul(N.PowerOf(node.base, index), db, N.PowerOf(node.base, rest))
+    return N.SumOver(r, node.exponent, body)
+
+
+def _d_sum_over(node: Node, d: D, ctx: Context) -> Node | None:
+    """d ∑_{r=0}^{k−1} f(r) = ∑_{r=0}^{k−1} d f(r): the number of terms does not vary."""
+    assert isinstance(node, N.SumOver)
+    if d(node.count) is not None:
+        raise NoRuleError("a sum whose number of terms depends on the variable has no derivative", node.span)
+    db = d(node.body)
+    return None if db is None else N.SumOver(node.index, node.count, db)
+
+
 def _d_det(node: Node, d: D, ctx: Context) -> Node | None:
     assert isinstance(node, N.Det)
     dx = d(node.arg)
@@ -309,6 +371,16 @@ DERIVATIVE_RULES = MappingProxyType(dict([
     _rule(N.ElementPower, "d-element-power", "d(X.^p) = p X.^(p−1) ⊙ dX",
           r"d(X^{\circ p}) = p\,X^{\circ (p-1)} \odot dX", "chain rule, entry by entry",
           _d_element_power),
+    _rule(N.ElementPowerOf, "d-element-power-of", "d(X.^E) = E ⊙ X.^(E−1) ⊙ dX + X.^E ⊙ log(X) ⊙ dE",
+          r"d(X^{\circ E}) = E \odot X^{\circ (E-1)} \odot dX + X^{\circ E} \odot \log(X) \odot dE",
+          "MC eq. 38 with d(xᵉ) = e xᵉ⁻¹ dx + xᵉ log(x) de, entry by entry", _d_element_power_of),
+    _rule(N.PowerOf, "d-power-of", "d(xᵖ) = p xᵖ⁻¹ dx + xᵖ log(x) dp; d(Xᵏ) = ∑_{r=0}^{k−1} Xʳ dX Xᵏ⁻¹⁻ʳ",
+          r"d(X^k) = \sum_{r=0}^{k-1} X^r\,dX\,X^{k-1-r}",
+          "MC eq. 37 applied k times (MC eqs. 91, 122-123 are its gradients)", _d_power_of),
+    _rule(N.SumOver, "d-sum-over", "d ∑_{r=0}^{k−1} f(r) = ∑_{r=0}^{k−1} d f(r)",
+          r"d\sum_{r=0}^{k-1} f_r = \sum_{r=0}^{k-1} df_r", "linearity", _d_sum_over),
+    _rule(N.Bound, "d-const", "d(r) = 0 for the index r of a sum", r"d(r) = 0", "r is a whole number",
+          _d_const),
     _rule(N.Trace, "d-trace", "d tr(X) = tr(dX)", r"d\operatorname{tr}(X) = \operatorname{tr}(dX)",
           "MC eq. 36", _d_trace),
     _rule(N.Det, "d-det", "d det(X) = det(X) tr(X⁻¹ dX)",

@@ -41,6 +41,10 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Inverse": ("a^T X^-1 b", ("X",)),
     "Power": ("tr(X^3 A) + (a^T X b)^3", ("X",)),
     "ElementPower": ("sum(x.^3)", ("x",)),
+    "ElementPowerOf": ("sum(x.^t) + sum(2 .^ x)", ("x",)),
+    "PowerOf": ("tr(X^k) + tr(X)^p", ("X",)),
+    "SumOver": ("a^T X^k b", ("X", "X")),  # the second derivative differentiates the sum of the first
+    "Bound": ("a^T X^k b", ("X", "X")),
     "Trace": ("tr(A X)", ("X",)),
     "Det": ("det(X)", ("X",)),
     "LogDet": ("logdet(X)", ("X",)),

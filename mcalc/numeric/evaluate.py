@@ -305,6 +305,66 @@ def _element_power(e: Evaluator, n: Any) -> Array:
     return e.ev(n.base) ** _float(n.exponent)
 
 
+def _positive_base(e: Evaluator, n: Any, b: Array) -> None:
+    """A power with an expression for its exponent is exp(E log B): defined for a positive base only."""
+    bad = b[~(b > 0)]
+    if bad.size:
+        raise MathError(
+            f"{e.env.text_of(n.base)} must be positive under a power with a symbolic exponent "
+            f"({e.env.text_of(n)}); it has an entry {bad.flat[0]:g} at the values given",
+            n.span,
+        )
+
+
+def _element_power_of(e: Evaluator, n: Any) -> Array:
+    b, p = e.ev(n.base), e.ev(n.exponent)
+    _positive_base(e, n, b)
+    return b**p
+
+
+def whole_number(e: Evaluator, n: Any, value: Array) -> int:
+    """The exponent of a matrix power Xᵏ (or the number of terms of a sum): a whole number ≥ 0."""
+    v = float(value[0, 0])
+    if not (v >= 0 and v == int(v)):
+        what = (
+            f"the exponent {e.env.text_of(n.exponent)} of a matrix power"
+            if isinstance(n, N.PowerOf)
+            else ("the number of terms of a sum")
+        )
+        raise MathError(f"{what} must be a whole number ≥ 0; it is {v:g} at the values given", n.span)
+    return int(v)
+
+
+def _power_of(e: Evaluator, n: Any) -> Array:
+    b, p = e.ev(n.base), e.ev(n.exponent)
+    if b.shape == (1, 1):
+        _positive_base(e, n, b)
+        return b**p
+    return e.np.linalg.matrix_power(b, whole_number(e, n, p))
+
+
+def bound_key(name: str) -> str:
+    return f"index:{name}"
+
+
+def _bound(e: Evaluator, n: Any) -> Array:
+    return e.lookup(bound_key(n.name), n)
+
+
+def _sum_over(e: Evaluator, n: Any) -> Array:
+    """∑_{r=0}^{k−1} body: the body evaluated once per value of r (a fresh memo each time: it holds r)."""
+    count = whole_number(e, n, e.ev(n.count))
+    total = None
+    for r in range(count):
+        inner = Evaluator(e.env, {**e.values, bound_key(n.index): e.np.full((1, 1), float(r))})
+        term = inner.ev(n.body)
+        total = term if total is None else total + term
+    if total is None:  # no terms: zero of the body's shape
+        rows, cols = e.env.shape(n.body)
+        return e.np.zeros((e.size(rows), e.size(cols)))
+    return total
+
+
 def _trace(e: Evaluator, n: Any) -> Array:
     return e.np.full((1, 1), e.np.trace(e.ev(n.arg)))
 
@@ -373,6 +433,10 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], Array]] = {
     N.Inverse: _inverse,
     N.Power: _power,
     N.ElementPower: _element_power,
+    N.ElementPowerOf: _element_power_of,
+    N.PowerOf: _power_of,
+    N.Bound: _bound,
+    N.SumOver: _sum_over,
     N.Trace: _trace,
     N.Det: _det,
     N.LogDet: _logdet,

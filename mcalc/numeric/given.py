@@ -114,6 +114,8 @@ def guard_values(
                 guards.setdefault(n.arg)
             elif isinstance(n, N.Power) and n.exponent < 0 and not env.is_scalar(n.base):
                 guards.setdefault(n.base)
+            elif isinstance(n, N.PowerOf) and not env.is_scalar(n.base):
+                _whole_exponent(env, n, values)
             stack.extend(n.children())
     cond, where = worst_guard(env, Domain(frozenset(), frozenset(), tuple(guards)), values)
     if where is not None and cond > SINGULAR:
@@ -122,6 +124,21 @@ def guard_values(
         raise MathError(
             f"{what} is singular: it has no inverse at the values given (condition number {shown})"
         )  # no position: the message names the matrix, and the failure is in the values, not the text
+
+
+def _whole_exponent(env: ShapeEnv, n: N.PowerOf, values: Mapping[str, Array]) -> None:
+    """Xᵏ is a matrix power by a positive whole number k: any other value of k is refused, in one line."""
+    name = n.exponent.name if isinstance(n.exponent, N.Symbol) else ""
+    v = values.get(name)
+    if v is None:
+        return
+    k = float(v.reshape(-1)[0])
+    if not (k >= 1 and k == int(k)):
+        raise MathError(
+            f"{name} must be a positive whole number in the matrix power {env.text_of(n)}; it is {k:g} "
+            f"at the values given",
+            n.span,
+        )
 
 
 def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) -> MathError | None:

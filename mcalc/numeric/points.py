@@ -29,6 +29,8 @@ class Domain:
     guards: tuple[Node, ...] = ()
     # variables under a function with a bounded domain (arcsin: (−1, 1)) and the interval to draw from
     intervals: tuple[tuple[str, tuple[float, float]], ...] = ()
+    # scalars that are the exponent of a matrix power (Xᵏ): drawn as whole numbers 2..4
+    whole: frozenset[str] = frozenset()
 
     def interval(self, name: str) -> tuple[float, float] | None:
         """Where `name`'s entries are drawn: positive ones in [0.5, 1.5], narrowed by every bounded
@@ -51,6 +53,7 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     spd: set[str] = set()
     guards: dict[Node, None] = {}
     intervals: dict[tuple[str, tuple[float, float]], None] = {}
+    whole: set[str] = set()
 
     def names(n: Node) -> set[str]:
         return set(N.free_symbols(n))
@@ -61,6 +64,10 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
             n = stack.pop()
             if isinstance(n, N.Apply):
                 _function_domain(n, names(n.arg), positive, intervals)
+            elif isinstance(n, N.ElementPowerOf) or (isinstance(n, N.PowerOf) and env.is_scalar(n.base)):
+                powered |= names(n.base)  # a symbolic exponent: exp(E log B) needs B > 0
+            elif isinstance(n, N.PowerOf):
+                whole |= names(n.exponent)
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent.denominator != 1:
                 powered |= names(n.children()[0])
             elif isinstance(n, (N.ElementPower, N.Power)) and n.exponent < 0:
@@ -77,7 +84,7 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     # derivative would ask for positive entries: arcsin′(u) = (1 − u²)^(−1/2) is defined for |u| < 1
     bounded = {name for name, _ in intervals}
     positive |= powered - bounded
-    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals))
+    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals), frozenset(whole))
 
 
 def _function_domain(
@@ -118,6 +125,9 @@ def random_point(env: ShapeEnv, domain: Domain, rng: Any) -> dict[str, Array]:
     values: dict[str, Array] = {}
     for name, kind in env.kinds.items():
         r, c = (env.size(d) for d in env.shape_of_var(name))
+        if kind is Kind.SCALAR and name in domain.whole:
+            values[name] = np.full((1, 1), float(rng.integers(2, 5)))
+            continue
         if kind is Kind.SCALAR:
             lo, hi = domain.interval(name) or (0.5, 1.5)  # inside arcsin's domain when under arcsin
             values[name] = np.full((1, 1), rng.uniform(lo, hi))

@@ -101,8 +101,8 @@ class NumpyWriter:
                 walk(inv.arg, False)
                 return
             counts[n] += 1
-            if n in seen:
-                return  # its insides are computed with it
+            if n in seen or isinstance(n, N.SumOver):
+                return  # its insides are computed with it (a sum's body once per value of its index)
             seen.add(n)
             for c in n.children():
                 walk(c, isinstance(n, N.Mul))
@@ -139,6 +139,19 @@ class NumpyWriter:
             if write is not None:
                 return write(self, n)
         raise NotImplementedError(type(n).__name__)
+
+    def symbolic_power(self, n: Node) -> str:
+        """x.^t, Xᵏ, and the sum ∑_{r=0}^{k−1} of d(Xᵏ), a generator over r."""
+        if isinstance(n, N.Bound):
+            return ident(n.name)
+        if isinstance(n, N.SumOver):
+            count = f"int(round(float(np.squeeze({self.w(n.count)}))))"
+            zero = f"np.zeros(({self.dim(self.rows(n))}, {self.dim(self.cols(n))}))"
+            return f"sum(({self.w(n.body)} for {ident(n.index)} in range({count})), {zero})"
+        assert isinstance(n, (N.ElementPowerOf, N.PowerOf))
+        if isinstance(n, N.PowerOf) and not self.env.is_scalar(n.base):
+            return f"np.linalg.matrix_power({self.w(n.base)}, int(round(float(np.squeeze({self.w(n.exponent)})))))"
+        return f"({self.atom(n.base)} ** {self.atom(n.exponent)})"
 
     def atom(self, n: Node) -> str:
         """`w(n)` safe before `.T`, `**`, `@` or `[...]`."""
@@ -321,6 +334,10 @@ _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
     N.Diag: _diag,
     N.Vec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(-1, 1, order='F')",
     N.Unvec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(({wr.dim(n.rows)}, {wr.dim(n.cols)}), order='F')",
+    N.ElementPowerOf: lambda wr, n: wr.symbolic_power(n),
+    N.PowerOf: lambda wr, n: wr.symbolic_power(n),
+    N.Bound: lambda wr, n: wr.symbolic_power(n),
+    N.SumOver: lambda wr, n: wr.symbolic_power(n),
 }
 
 

@@ -67,8 +67,10 @@ def precedence(node: Node) -> int:
         return PREC_ATOM
     if isinstance(node, N.ElementPower) and node.exponent == -1:
         return PREC_ELEMENTWISE
-    if isinstance(node, (N.Transpose, N.Inverse, N.Power, N.ElementPower)):
+    if isinstance(node, (N.Transpose, N.Inverse, N.Power, N.ElementPower, N.ElementPowerOf, N.PowerOf)):
         return PREC_POSTFIX
+    if isinstance(node, N.SumOver):  # ∑ reaches to the end of its body: parenthesised inside anything
+        return PREC_ADD
     return PREC_ATOM
 
 
@@ -266,6 +268,39 @@ class Printer:
             exp = f"({exp})"
         return f"{self.wrap(n.base, PREC_ATOM)}.^{exp}"
 
+    def _exponent(self, e: Node) -> str:
+        """The exponent of x.^t, Xᵏ: bare when a name or a whole number, else in parentheses (text)."""
+        text = self.p(e)
+        if self.latex:
+            return text
+        bare = isinstance(e, (N.Symbol, N.Bound)) or (
+            isinstance(e, N.Number) and e.value >= 0 and e.value.denominator == 1
+        )
+        return text if bare else self.paren(text)
+
+    def p_ElementPowerOf(self, n: N.ElementPowerOf) -> str:
+        base = self.wrap(n.base, PREC_ATOM)
+        if self.latex:
+            return f"{_latex_base(n.base, base)}^{{\\circ {self._exponent(n.exponent)}}}"
+        return f"{base}.^{self._exponent(n.exponent)}"
+
+    def p_PowerOf(self, n: N.PowerOf) -> str:
+        base = self.wrap(n.base, PREC_ATOM)
+        if self.latex:
+            return f"{_latex_base(n.base, base)}^{{{self._exponent(n.exponent)}}}"
+        return f"{base}^{self._exponent(n.exponent)}"
+
+    def p_Bound(self, n: N.Bound) -> str:
+        return self.s.name(n.name)
+
+    def p_SumOver(self, n: N.SumOver) -> str:
+        index = self.s.name(n.index)
+        last = self.p(_minus_one(n.count)).replace(" ", "")  # k−1: a compact bound, as books write it
+        body = self.wrap(n.body, PREC_MUL)
+        if self.latex:
+            return f"\\sum_{{{index}=0}}^{{{last}}} {body}"
+        return f"{self.sp.sigma}_{{{index}=0}}^{{{last}}} {body}"
+
     def _func(self, name: str, arg: Node) -> str:
         inner = self.p(arg)
         if self.latex:
@@ -337,6 +372,16 @@ def _latex_base(node: Node, text: str) -> str:
     if entry is not None and not entry.latex_delimited:
         return f"\\left({text}\\right)"
     return text
+
+
+def _minus_one(count: Node) -> Node:
+    """The last index of a sum of `count` terms: k − 1, and k for k + 1 (the numbers added up)."""
+    terms = count.terms if isinstance(count, N.Add) else (count,)
+    number = sum((t.value for t in terms if isinstance(t, N.Number)), Fraction(-1))
+    rest = [t for t in terms if not isinstance(t, N.Number)]
+    if not rest:
+        return N.Number(number)
+    return N.Add((*rest, N.Number(number))) if number else (rest[0] if len(rest) == 1 else N.Add(tuple(rest)))
 
 
 def _negated(node: Node) -> Node | None:

@@ -38,6 +38,7 @@ class Spelling:
     power: str  # X²: a format with {sup} (the exponent in superscripts) or {n} (in digits)
     compact: bool  # single-letter products written together (CABᵀ); ASCII spaces them (C A B^T)
     spell_greek: bool  # θ → theta
+    sigma: str = "∑"  # a finite sum with a bound index: ∑_{r=0}^{k−1}
 
     @property
     def infix_kron(self) -> bool:
@@ -56,7 +57,7 @@ UNICODE = Spelling(
 ASCII = Spelling(
     transpose="^T", inverse="^-1", inverse_transpose="^-T", minus="-", hadamard=" .* ", kron="kron({left}, {right})",
     norm="||{arg}||", norm1="norm1({arg})", ones="ones", ones_row="ones^T", prime="'", gradient="grad_", partial="d",
-    power="^{n}", compact=False, spell_greek=True,
+    power="^{n}", compact=False, spell_greek=True, sigma="sum",
 )  # fmt: skip
 
 _state = {"ascii": False}

@@ -47,10 +47,12 @@ def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:
     expr = to_sympy(result, layout)
     lines = ["from sympy import *", "from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction"]
     lines.append("from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf")
-    dims = sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer), key=str)
+    dims = sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and s.is_positive), key=str)
     if dims:
         names = " ".join(str(d) for d in dims)
         lines.append(f"{', '.join(str(d) for d in dims)}, = symbols({names!r}, integer=True, positive=True)")
+    for index in sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and not s.is_positive), key=str):
+        lines.append(f"{_py(index.name)} = Symbol({index.name!r}, integer=True, nonnegative=True)  # a sum's index")
     for sym in sorted(expr.atoms(sympy.MatrixSymbol), key=str):
         lines.append(f"{_py(sym.name)} = MatrixSymbol({sym.name!r}, {sym.shape[0]}, {sym.shape[1]})")
     for sym in sorted((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer), key=str):
@@ -242,6 +244,41 @@ class SympyBuilder:
         e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
         base = self(node.base)
         return base**e if self.scalar(node.base) else sympy.HadamardPower(base, e)
+
+    def _ElementPowerOf(self, node: N.ElementPowerOf) -> Expr:
+        """B.^E: a HadamardPower for a scalar E, b**E entry by entry for a scalar b, else exp.(E ⊙ log.(B))."""
+        import sympy
+
+        base, exp = self(node.base), self(node.exponent)
+        if self.scalar(node.base):
+            return base**exp if self.scalar(node.exponent) else _elementwise(lambda d: base**d, exp)
+        if self.scalar(node.exponent):
+            return sympy.HadamardPower(base, exp)
+        return _elementwise(sympy.exp, sympy.HadamardProduct(exp, _elementwise(sympy.log, base)))
+
+    def _PowerOf(self, node: N.PowerOf) -> Expr:
+        import sympy
+
+        base, exp = self(node.base), self(node.exponent)
+        return base**exp if self.scalar(node.base) else sympy.MatPow(base, exp)
+
+    def _Bound(self, node: N.Bound) -> Expr:
+        import sympy
+
+        return sympy.Symbol(node.name, integer=True, nonnegative=True)
+
+    def _SumOver(self, node: N.SumOver) -> Expr:
+        """∑_{r=0}^{k−1} B(r): SymPy has no sum of matrices, so a scalar `Sum`, or a `FunctionMatrix` whose
+        entry (i, j) is ∑_r B(r)[i, j]."""
+        import sympy
+
+        index = sympy.Symbol(node.index, integer=True, nonnegative=True)
+        body, last = self(node.body), self(node.count) - 1
+        if self.scalar(node):
+            return sympy.Sum(body, (index, 0, last))
+        i, j = sympy.symbols("i j", integer=True, nonnegative=True)
+        entry = sympy.Lambda((i, j), sympy.Sum(body[i, j], (index, 0, last)))
+        return sympy.FunctionMatrix(*self.shape(node), entry)
 
     def _Trace(self, node: N.Trace) -> Expr:
         import sympy

@@ -95,6 +95,8 @@ def _scalar_use(env: ShapeEnv, occ: _Occurrence, memo: dict[int, tuple[int, dict
     if not ancestors:
         return False
     parent = ancestors[-1]
+    if isinstance(parent, N.PowerOf):  # the exponent of ^ (Xᵏ, (xᵀx)ᵖ) is a scalar by its meaning
+        return operand is parent.exponent
     if isinstance(parent, N.Mul):
         k = len(ancestors) - 1
         while k > 0 and isinstance(ancestors[k - 1], N.Mul):

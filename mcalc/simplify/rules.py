@@ -6,7 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mcalc.simplify.engine import NORMALISERS, ZERO, Simplifier, split_coefficient
-from mcalc.simplify.products import _add, _logistic, _merge_powers, _mul
+from mcalc.simplify.products import _add, _logistic, _merge_powers
+from mcalc.simplify.symbolic_powers import element_power_of, mul_with_symbolic_powers, power_of, sum_over
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
 
@@ -391,7 +392,10 @@ def _diag(s: Simplifier, node: Node) -> Node:
 NORMALISERS.update(
     {
         N.Add: _add,
-        N.Mul: _mul,
+        N.Mul: mul_with_symbolic_powers,
+        N.ElementPowerOf: element_power_of,
+        N.PowerOf: power_of,
+        N.SumOver: sum_over,
         N.Transpose: _transpose,
         N.Inverse: _inverse,
         N.Power: _power,

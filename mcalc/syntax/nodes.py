@@ -10,7 +10,7 @@ dimensions (the size of `vec(X)` or of a Kronecker product) is a tuple of its fa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from operator import attrgetter
@@ -243,6 +243,45 @@ class ElementPower(Node):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ElementPowerOf(Node):
+    """B.^E with an expression for the exponent (`x.^t`, `2.^x`, `x.^y`), entry by entry: E is a scalar
+    or has B's shape, and a scalar B is raised to every entry of E. The base must be positive: B.^E is
+    exp(E ⊙ log B), and its derivative by E holds log B."""
+
+    base: Node
+    exponent: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("base", "exponent")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PowerOf(Node):
+    """B^E with an expression for the exponent: the ordinary power of a positive scalar B (`(xᵀx)^p`),
+    or the matrix power of a square B by a scalar that is a whole number ≥ 0 when evaluated (`X^k`)."""
+
+    base: Node
+    exponent: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("base", "exponent")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Bound(Node):
+    """The index of a `SumOver`, bound by it: a whole number running over the sum's range, not a variable."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SumOver(Node):
+    """∑_{index=0}^{count−1} body: a finite sum whose number of terms is an expression (k in d(Xᵏ) =
+    ∑_{r=0}^{k−1} Xʳ dX X^(k−1−r)); `body` refers to the index as `Bound(index)`."""
+
+    index: str
+    count: Node
+    body: Node
+    CHILDREN: ClassVar[tuple[str, ...]] = ("count", "body")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Trace(Node):
     arg: Node
     CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
@@ -328,11 +367,11 @@ class Unvec(Node):
 
 
 OPERATORS: tuple[type[Node], ...] = (
-    Add, Mul, Hadamard, Kron, Transpose, Inverse, Power, ElementPower, Trace, Det, LogDet,
-    Apply, Columnwise, Norm, Sum, Diag, Vec, Unvec,
+    Add, Mul, Hadamard, Kron, Transpose, Inverse, Power, ElementPower, ElementPowerOf, PowerOf, SumOver,
+    Trace, Det, LogDet, Apply, Columnwise, Norm, Sum, Diag, Vec, Unvec,
 )  # fmt: skip
 LEAVES: tuple[type[Node], ...] = (
-    Symbol, Number, Identity, Ones, Zero, Commutation, Differential, FunctionOf,
+    Symbol, Number, Identity, Ones, Zero, Commutation, Differential, FunctionOf, Bound,
 )  # fmt: skip
 
 
@@ -436,3 +475,24 @@ def contains_type(node: Node, cls: type[Node]) -> bool:
             return True
         stack.extend(n.children())
     return False
+
+
+INDEX_NAMES = ("r", "s", "q", "j", "l", "u", "v", "w")
+
+
+def fresh_index(node: Node, variables: Iterable[str] = ()) -> str:
+    """A name for the index of a new sum inside `node`: one that no variable (of `node` or of the whole
+    expression, `variables`) and no other index there uses."""
+    taken: set[str] = set(variables)
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (Symbol, Bound, Differential)):
+            taken.add(n.name)
+        elif isinstance(n, SumOver):
+            taken.add(n.index)
+        stack.extend(n.children())
+    for name in INDEX_NAMES:
+        if name not in taken:
+            return name
+    return next(f"r{i}" for i in range(1, len(taken) + 2) if f"r{i}" not in taken)

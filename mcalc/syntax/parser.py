@@ -24,6 +24,7 @@ from mcalc.syntax.nodes import (
     Det,
     Diag,
     ElementPower,
+    ElementPowerOf,
     FunctionOf,
     Hadamard,
     Identity,
@@ -36,6 +37,7 @@ from mcalc.syntax.nodes import (
     Number,
     Ones,
     Power,
+    PowerOf,
     Sum,
     Symbol,
     Trace,
@@ -462,7 +464,10 @@ class Parser:
                 return node
 
     def exponent(self, base: Node, caret: Token, elementwise: bool) -> Node:
-        """`^T`, `^-1`, `^-T`, `^{-1}`, `^2`, `^(1/2)`, `.^2`, `.^-1`."""
+        """`^T`, `^-1`, `^-T`, `^{-1}`, `^2`, `^(1/2)`, `.^2`, `.^-1`; an expression exponent: a name
+        (`x.^t`, `X^k`, `x.^-t`) or any expression in parentheses or braces (`x.^(t + 1)`, `X^{k-1}`)."""
+        if not self._numeric_exponent_ahead(elementwise):
+            return self.expression_exponent(base, elementwise)
         braced = self.peek().kind in (Tok.LBRACE, Tok.LPAREN)
         opener = self.advance() if braced else None
         negative = False
@@ -487,7 +492,7 @@ class Parser:
                 value = value / _number(den.text)
                 end_tok = den
         else:
-            raise self.error("expected an exponent (T, -1, -T or a number) after '^'", tok)
+            raise self.error("expected an exponent (T, -1, -T, a number or a name) after '^'", tok)
         if opener is not None:
             closing = Tok.RBRACE if opener.kind is Tok.LBRACE else Tok.RPAREN
             end_tok = self.expect(closing, "to close the exponent")
@@ -504,6 +509,51 @@ class Parser:
         if value == -1:
             return Inverse(base, span=span)
         return Power(base, value, span=span)
+
+    def _numeric_exponent_ahead(self, elementwise: bool) -> bool:
+        """Is the exponent one of the fixed forms: [(|{] [-] (T | ᵀ | number [/ number]) [)|}]? Anything
+        else (a name, an expression in parentheses) is an expression exponent."""
+        braced = self.peek().kind in (Tok.LBRACE, Tok.LPAREN)
+        k = 1 if braced else 0
+        if self.peek(k).kind is Tok.MINUS:
+            k += 1
+        tok = self.peek(k)
+        transpose = not elementwise and (
+            (tok.kind is Tok.NAME and tok.text == "T") or (tok.kind is Tok.TRANSPOSE and tok.text in "⊤ᵀ")
+        )
+        if not (transpose or tok.kind is Tok.NUMBER):
+            # an expression exponent is a name, or anything in parentheses; the rest gets the fixed forms' error
+            return not (braced or tok.kind is Tok.NAME)
+        if not braced:
+            return True
+        k += 1
+        if tok.kind is Tok.NUMBER and self.peek(k).kind is Tok.SLASH and self.peek(k + 1).kind is Tok.NUMBER:
+            k += 2
+        return self.peek(k).kind in (Tok.RPAREN, Tok.RBRACE)
+
+    def expression_exponent(self, base: Node, elementwise: bool) -> Node:
+        """`x.^t`, `x.^-t`, `X^k`, `(xᵀx)^p`, `x.^(t + 1)`, `X^{k-1}`: the exponent is an expression."""
+        opener = self.peek()
+        if opener.kind in (Tok.LPAREN, Tok.LBRACE):
+            self.advance()
+            exponent = self.expression(0)
+            closing = Tok.RBRACE if opener.kind is Tok.LBRACE else Tok.RPAREN
+            end = self.expect(closing, "to close the exponent").span
+        else:
+            minus = self.advance() if opener.kind is Tok.MINUS else None
+            tok = self.advance()  # a name: _numeric_exponent_ahead said so
+            exponent = Symbol(tok.text, span=tok.span)
+            if minus is not None:
+                exponent = Mul((MINUS_ONE, exponent), span=_span(minus, tok))
+            end = tok.span
+        span = Span(base.span.start, end.end) if base.span is not None else end
+        if isinstance(exponent, Number):  # x.^(2): the fixed form
+            return (
+                ElementPower(base, exponent.value, span=span) if elementwise else Power(base, exponent.value, span=span)
+            )
+        if elementwise:
+            return ElementPowerOf(base, exponent, span=span)
+        return PowerOf(base, exponent, span=span)
 
 
 def _ones_if_one(node: Node) -> Node:

@@ -12,6 +12,8 @@ def to_sexpr(node: Node, children: list[str] | None = None) -> str:
         return node.name
     if isinstance(node, N.Number):
         return str(node.value)
+    if isinstance(node, N.Bound):
+        return f"#{node.name}"
     if isinstance(node, N.Differential):
         return f"d{node.name}"
     if isinstance(node, N.FunctionOf):
@@ -28,6 +30,8 @@ def to_sexpr(node: Node, children: list[str] | None = None) -> str:
         head = node.func
     elif isinstance(node, N.Norm) and node.p != 2:
         extra = f" p={node.p}"
+    elif isinstance(node, N.SumOver):
+        extra = f" #{node.index}"
     elif isinstance(node, N.Unvec):
         extra = f" {node.rows}x{node.cols}"
     inner = " ".join(children if children is not None else [to_sexpr(c) for c in node.children()])

@@ -1,0 +1,88 @@
+"""Normalisers of powers with an expression for the exponent (x.^t, Xᵏ) and of finite sums over an index
+(∑_{r=0}^{k−1}): a number exponent becomes an ordinary power, Xᵃ Xᵇ is Xᵃ⁺ᵇ (powers of one matrix commute),
+and a sum whose body does not involve its index is k times the body: ∑_{r=0}^{k−1} (Xʳ)ᵀ (Xᵏ⁻¹⁻ʳ)ᵀ =
+k (Xᵏ⁻¹)ᵀ, the gradient of tr(Xᵏ) (MC eq. 122)."""
+
+from __future__ import annotations
+
+from mcalc.simplify.engine import Simplifier
+from mcalc.simplify.products import _mul
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import add, mul
+from mcalc.syntax.nodes import ONE, Node
+
+
+def element_power_of(s: Simplifier, node: Node) -> Node:
+    assert isinstance(node, N.ElementPowerOf)
+    if isinstance(node.exponent, N.Number):
+        return s.simp(N.ElementPower(node.base, node.exponent.value))
+    return node
+
+
+def power_of(s: Simplifier, node: Node) -> Node:
+    assert isinstance(node, N.PowerOf)
+    if isinstance(node.exponent, N.Number):
+        return s.simp(N.Power(node.base, node.exponent.value))
+    return node
+
+
+def sum_over(s: Simplifier, node: Node) -> Node:
+    assert isinstance(node, N.SumOver)
+    body, index = node.body, N.Bound(node.index)
+    if s.is_zero(body):
+        return body
+    if not N.contains(body, index):
+        return s.simp(mul(node.count, body))
+    if isinstance(node.count, N.Number) and node.count.value == 1:
+        return s.simp(N.substitute(body, {index: N.Number(node.count.value - 1)}))
+    return node
+
+
+def _power_parts(f: Node) -> tuple[Node, Node, bool] | None:
+    """(base, exponent, transposed) of a factor Xᵉ, (Xᵉ)ᵀ, X or Xᵀ of a square matrix X."""
+    transposed = isinstance(f, N.Transpose)
+    inner = f.arg if isinstance(f, N.Transpose) else f
+    if isinstance(inner, N.PowerOf):
+        return inner.base, inner.exponent, transposed
+    if isinstance(inner, N.Power) and inner.exponent.denominator == 1 and inner.exponent > 0:
+        return inner.base, N.Number(inner.exponent), transposed
+    return inner, ONE, transposed
+
+
+def mul_with_symbolic_powers(s: Simplifier, node: Node) -> Node:
+    """Xᵃ Xᵇ → Xᵃ⁺ᵇ and (Xᵃ)ᵀ (Xᵇ)ᵀ → (Xᵃ⁺ᵇ)ᵀ where one of them has an expression exponent, before and
+    after the ordinary product normaliser (which drops the I that kept (Xʳ)ᵀ I (Xᵏ⁻¹⁻ʳ)ᵀ apart)."""
+    assert isinstance(node, N.Mul)
+    if not N.contains_type(node, N.PowerOf):
+        return _mul(s, node)
+    merged = _merged(s, node)
+    if merged is not None:
+        return s.simp(merged)
+    result = _mul(s, node)
+    again = _merged(s, result) if isinstance(result, N.Mul) and result != node else None
+    return result if again is None else s.simp(again)
+
+
+def _merged(s: Simplifier, node: N.Mul) -> Node | None:
+    out: list[Node] = []
+    for f in node.factors:
+        merged = _merge(s, out[-1], f) if out else None
+        if merged is None:
+            out.append(f)
+        else:
+            out[-1] = merged
+    if len(out) == len(node.factors):
+        return None
+    return out[0] if len(out) == 1 else N.Mul(tuple(out))
+
+
+def _merge(s: Simplifier, a: Node, b: Node) -> Node | None:
+    pa, pb = _power_parts(a), _power_parts(b)
+    if pa is None or pb is None or s.is_scalar(a) or s.is_scalar(b):
+        return None
+    (base_a, exp_a, t_a), (base_b, exp_b, t_b) = pa, pb
+    symbolic = not (isinstance(exp_a, N.Number) and isinstance(exp_b, N.Number))
+    if not symbolic or base_a != base_b or t_a != t_b:
+        return None
+    power = N.PowerOf(base_a, s.simp(add(exp_a, exp_b)))
+    return N.Transpose(power) if t_a else power
