@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import sympy
 from helpers import cli, depth, finite_difference, save_npz, seeded
+from test_latex import mathtext_error
 from test_sympy_export import sizes_of, spell_out
 
 import mcalc
@@ -149,7 +150,7 @@ def check_every_path(case: Case, values: dict[str, Any], tmp_path: Any) -> mcalc
     run = cli(*args, "--at", str(save_npz(tmp_path / "v.npz", values)), "--format", "json", "--steps")
     assert run.code == 0, run.stdout + run.stderr
     np.testing.assert_allclose(np.asarray(run.json["value"]), want, rtol=1e-5, atol=1e-6, err_msg="--at")
-    assert run.json["steps"] and run.json["latex"]
+    assert run.json["steps"] and mathtext_error(run.json["equation_latex"], image=False) is None
     return d
 
 
@@ -198,6 +199,16 @@ def test_check_passes_and_steps_cite_the_rule(expr: str, wrt: str, scalars: str,
     run = cli("diff", expr, "--wrt", wrt, "--scalar", scalars, "--check", "--steps", "--seed", "3")
     assert run.code == 0, run.stdout + run.stderr
     assert "check: passed" in run.stdout and f"[{rule}:" in run.stdout
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[7], POWER_CASES[0], POWER_CASES[1]], ids=lambda c: c.id)
+def test_every_latex_step_renders(case: Case) -> None:
+    run = cli("diff", case.expr, "--wrt", case.wrt, "--scalar", ",".join(case.scalars), "--steps", "--format", "latex")
+    assert run.code == 0, run.stdout + run.stderr
+    lines = [ln for ln in run.stdout.splitlines() if ln.strip()]
+    assert len(lines) >= 3
+    for line in lines:
+        assert mathtext_error(line.strip().strip("$"), image=False) is None, line
 
 
 def test_the_sum_prints_in_text_ascii_latex_and_numpy() -> None:
@@ -256,3 +267,17 @@ def test_the_identities_list_the_rules_with_their_sources() -> None:
     run = cli("identities", "power-of")
     assert run.code == 0
     assert "MC eqs. 91, 122-123" in run.stdout and "d-element-power-of" in run.stdout
+
+
+def test_a_claim_with_a_symbolic_power_is_judged() -> None:
+    args = ("check", "tr(X^k)", "--wrt", "X", "--scalar", "k", "--claim")
+    right = cli(*args, "k (X^(k-1))^T")
+    assert right.code == 0 and right.stdout.startswith("correct:"), right.stdout + right.stderr
+    wrong = cli(*args, "k X^k")
+    assert wrong.code == 1 and wrong.stdout.startswith("wrong"), wrong.stdout + wrong.stderr
+
+
+def test_a_claim_that_subtracts_a_number_is_read() -> None:
+    """`- 1` in a claim was a product of one factor after flattening: an internal error when printed."""
+    run = cli("check", "x^T x", "--wrt", "x", "--claim", "2 x + x - 1 + 1")
+    assert run.code == 1 and "wrong" in run.stdout, run.stdout + run.stderr

@@ -63,5 +63,7 @@ def flatten(node: Node) -> Node:
                 for c in numbers[1:]:
                     value *= c.value
                 flat = [Number(value), *(c for c in flat if not isinstance(c, Number))]
+        if len(flat) == 1:  # −1 written `- 1`: the number itself, not a product of one factor
+            return flat[0]
         return type(node)(tuple(flat), span=node.span)
     return node
