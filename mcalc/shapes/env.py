@@ -447,37 +447,6 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return _square(env, node, node.base, s, unify, "a matrix power")
 
 
-def _scalar_exponent(env: ShapeEnv, node: Any, unify: bool) -> None:
-    e = _sub(env, node.exponent, unify)
-    if not _scalarish(env, e):
-        text = env.text_of(node.exponent)
-        hint = f"declare it a scalar: --scalar {text}" if isinstance(node.exponent, N.Symbol) else None
-        raise ShapeError(
-            f"the exponent of a power must be a scalar: {env.describe(node.exponent, e)}", node.span, hint=hint
-        )
-
-
-def _power_of(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    """B^E, E an expression: a scalar's power, or a square matrix's power by a whole number (X^k)."""
-    _scalar_exponent(env, node, unify)
-    s = _sub(env, node.base, unify)
-    if _scalarish(env, s):
-        return s
-    text, exp = env.text_of(node.base), env.text_of(node.exponent)
-    if _is_one(env, s[1]) or _is_one(env, s[0]):
-        raise ShapeError(
-            f"power of a vector: {text}^{exp} is not defined",
-            node.span,
-            hint=f"did you mean {text}.^{exp} (entrywise)?",
-        )
-    return _square(env, node, node.base, s, unify, "a matrix power")
-
-
-def _element_power_of(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    """B.^E: E a scalar or B's shape; a scalar B is raised to every entry of E (2.^x)."""
-    return _add(env, node, unify, "an elementwise power")
-
-
 def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return _sub(env, node.children()[0], unify)
 
@@ -536,11 +505,6 @@ def _unvec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return (node.rows, node.cols)
 
 
-def _sum_over(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    _sub(env, node.count, unify)
-    return _sub(env, node.body, unify)
-
-
 def _function_of(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return env.var_dims[node.name]
 
@@ -566,10 +530,6 @@ _SHAPE_RULES: dict[type, Any] = {
     N.Inverse: _inverse,
     N.Power: _power,
     N.ElementPower: _same,
-    N.ElementPowerOf: _element_power_of,
-    N.PowerOf: _power_of,
-    N.Bound: _leaf_number,
-    N.SumOver: _sum_over,
     N.Apply: _same,
     N.Columnwise: _columnwise,
     N.Trace: _square_to_scalar("the trace"),
