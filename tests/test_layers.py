@@ -13,7 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "mcalc"
 
-BELOW_RENDER = {"errors", "budget", "syntax", "shapes", "reading", "calculus", "simplify", "numeric", "pipeline"}
+BELOW_RENDER = {
+    "errors",
+    "budget",
+    "syntax",
+    "shapes",
+    "lets",
+    "reading",
+    "calculus",
+    "simplify",
+    "numeric",
+    "pipeline",
+}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "syntax": {"errors", "syntax"},
@@ -21,9 +32,11 @@ ALLOWED: dict[str, set[str]] = {
     "shapes": {"errors", "syntax", "shapes"},
     "calculus": {"errors", "budget", "syntax", "shapes", "calculus"},
     "simplify": {"errors", "budget", "syntax", "shapes", "simplify"},
-    "numeric": {"errors", "syntax", "shapes", "numeric"},
+    # --let names: definitions written out for shapes, values and domains (on syntax and shapes only)
+    "lets": {"errors", "syntax", "shapes"},
+    "numeric": {"errors", "syntax", "shapes", "lets", "numeric"},
     "reading": {"errors", "syntax", "shapes"},
-    "pipeline": {"errors", "budget", "syntax", "shapes", "reading", "calculus", "simplify", "numeric"},
+    "pipeline": {"errors", "budget", "syntax", "shapes", "lets", "reading", "calculus", "simplify", "numeric"},
     "declare": {"errors", "syntax", "shapes"},
     "render": {*BELOW_RENDER, "render"},
     "claims": {*BELOW_RENDER, "render", "claims"},
