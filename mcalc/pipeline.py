@@ -53,6 +53,9 @@ class Result:
     tree: Node
     env: ShapeEnv
     stages: list[Stage] = field(default_factory=list)
+    # a third or higher derivative's index terms, once computed: [] not yet, [None] none (the vec form's
+    # numbers are used), [IndexForm] the terms `value` is evaluated from (_index_terms)
+    index_cache: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def final(self) -> Stage:
@@ -316,12 +319,47 @@ def value_shape(result: Result) -> tuple[int, ...]:
 
 
 def evaluate_value(result: Result, values: Mapping[str, Array]) -> Array:
-    """The contract's `value`: shape(EXPR) + shape(VAR), entry [i…, k…] = ∂EXPR[i…]/∂VAR[k…]."""
+    """The contract's `value`: shape(EXPR) + shape(VAR), entry [i…, k…] = ∂EXPR[i…]/∂VAR[k…]. A third or
+    higher derivative is evaluated from its index terms where it has them (no Kronecker intermediates)."""
     from mcalc.numeric.evaluate import evaluate
 
+    form = _index_terms(result)
+    if form is not None:
+        return _value_from_terms(result, form, values)
     stage = result.final
     arr = evaluate(stage.result, result.env, values)
     return _arrange(arr, value_shape(result))
+
+
+def _index_terms(result: Result) -> Any:
+    """The index terms of the n-th differential (calculus.index_terms) for n ≥ 3, computed once; None
+    below the third order or where a term has no entry-wise reading."""
+    from mcalc.calculus.index_terms import NoIndexTerms, index_form
+
+    if len(result.stages) < 3:
+        return None
+    if not result.index_cache:
+        try:
+            form = index_form(result.stages[0].function, result.wrt, result.env, Simplifier(result.env))
+        except NoIndexTerms:
+            form = None
+        result.index_cache.append(form)
+    return result.index_cache[0]
+
+
+def _value_from_terms(result: Result, form: Any, values: Mapping[str, Array]) -> Array:
+    import numpy as np
+
+    from mcalc.numeric.einsum_terms import evaluate_terms
+
+    env = result.env
+    dims = [(form.f_indices, env.shape(result.stages[0].function))]
+    dims += [(pair, env.shape_of_var(var)) for pair, var in zip(form.slot_indices, result.wrt, strict=True)]
+    sizes = {x: env.size(d) for pair, shape in dims for x, d in zip(pair, shape, strict=True) if x}
+    out = list(sizes)
+    shape = value_shape(result)
+    terms = [(t.coef, [(e.node, e.rows, e.cols) for e in t.entries]) for t in form.terms]
+    return np.asarray(evaluate_terms(terms, out, sizes, env, values)).reshape(shape)
 
 
 def _arrange(arr: Array, shape: tuple[int, ...]) -> Array:
@@ -424,4 +462,7 @@ def within_budget(result: Result, free: int) -> None:
     from mcalc.numeric import budget
 
     stages = [stage.result for stage in result.stages]
+    form = _index_terms(result)
+    if form is not None:  # the arrays the index terms use, and the first two stages (--check's reference)
+        stages = stages[:2] + [e.node for t in form.terms for e in t.entries if e.node is not None]
     budget.check_derivative(result.env, result.tree, stages, result.wrt, free)
