@@ -7,7 +7,8 @@ Three tables, in the order a derivation uses them:
   central finite differences (`--check`'s machinery); a constant that no input can contain (the
   commutation matrix, dX itself) is verified by the rule giving d(c) = 0.
 - `function`: the elementwise derivatives f ↦ f′ behind `chain-elementwise`, each through sum(f(x)), and
-  the differentials of the column functions (softmax, logsumexp) behind `d-columnwise`.
+  the differentials of the column functions (softmax, logsumexp) behind `d-columnwise`; the rules of
+  functions declared abstract (`--function f`, `--elementwise g`), verified with a concrete function put in.
 - `step`: the rewrites `--steps` uses after the rules (cyclic property, vec(AXB) = (Bᵀ ⊗ A) vec(X), the
   identification df = tr(G dX) ⇔ ∂f/∂X = Gᵀ, …), each checked on random matrices with numpy.
 """
@@ -91,12 +92,25 @@ def all_rows() -> list[Row]:
         for f in functions.entries()
         for rule in ["chain-elementwise" if f.elementwise else "d-columnwise"]
     ]
+    rows += [Row("function", rule, flag, ident, latex, ref) for flag, (rule, ident, latex, ref) in DECLARED.items()]
     rows += [
         Row("step", r.name, "--steps", r.identity, r.latex, r.reference)
         for r in REWRITES.values()
         if r.name in STEP_CHECKS
     ]
     return rows
+
+
+# The rules of functions declared on the command line (mcalc.syntax.declared), for any name; verified by
+# substituting a concrete function into the derivative mcalc prints (∇f → exp, g′ → cos).
+DECLARED: dict[str, tuple[str, str, str, str]] = {
+    "--function f": ("d-columnwise",
+                     "d f(X) = ⟨∇f(X), dX⟩ (f declared abstract: a scalar function of an array, gradient ∇f)",
+                     r"d\,f(X) = \langle \nabla f(X), dX \rangle",
+                     "the chain rule (MML §5.2.2); abstract functions as in tensorgrad"),
+    "--elementwise g": ("chain-elementwise", "d g(X) = g′(X) ⊙ dX (g declared abstract: entry by entry, derivative g′)",
+                        r"d\,g(X) = g'(X) \odot dX", "the chain rule, entry by entry"),
+}  # fmt: skip
 
 
 def _function_identity(f: Function) -> str:
@@ -159,6 +173,8 @@ def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
         if witness is None:
             return _verify_constant(row)
         return _verify_witness(*witness, seed=seed)
+    if row.operator in DECLARED:
+        return _verify_declared(row.operator, seed)
     if row.kind == "function":
         return _verify_witness(*function_witnesses()[row.operator], seed=seed)
     return _verify_step(row.name, seed)
@@ -174,6 +190,44 @@ def _verify_witness(expr: str, wrt: tuple[str, ...], seed: int | None) -> dict[s
     order = {1: "", 2: "²", 3: "³"}.get(len(wrt), str(len(wrt)))
     shown = f"∂{order}/" + "".join(f"∂{v}" for v in wrt) + f" {expr}"
     return {"passed": bool(outcome.passed), "max_rel_error": float(outcome.max_rel_error), "witness": shown}
+
+
+def _verify_declared(flag: str, seed: int | None) -> dict[str, Any]:
+    """mcalc's derivative of f(A x) (sum(g(A x))) with a concrete function put in for the declared one
+    afterwards (∇f(u) = exp(u) for f = sum(exp(·)); g′ = cos for g = sin), against differences of numpy."""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.values import to_internal
+    from mcalc.syntax import nodes as N
+    from mcalc.syntax.declared import declared
+
+    scalar = flag.startswith("--function")
+    expr, abstract, concrete = ("f(A x)", "∇f", "exp") if scalar else ("sum(g(A x))", "g′", "cos")
+    rng = np.random.default_rng(1 if seed is None else seed)
+    a, x0 = _random(rng, 3, 2), _random(rng, 2)
+    with declared(["f"] if scalar else [], [] if scalar else ["g"]):
+        result = pipeline.differentiate(expr, ["x"])
+    swap: dict[N.Node, N.Node] = {n: N.Apply(concrete, n.arg) for n in _calls(result.final.result, abstract)}
+    env = result.env
+    env.sizes.update({str(env.resolve(d)): size for d, size in zip(env.shape_of_var("A"), (3, 2), strict=True)})
+    value = pipeline.evaluate_expression(N.substitute(result.final.result, swap), env, {"A": a, "x": to_internal(x0)})
+    oracle = (lambda x: float(np.sum(np.exp(a @ x)))) if scalar else (lambda x: float(np.sum(np.sin(a @ x))))
+    expected = _gradient_fd(oracle, x0)
+    err = float(np.abs(value - expected).max()) / max(1.0, float(np.abs(expected).max()))
+    return {"passed": err < 1e-6, "max_rel_error": err, "witness": f"∂/∂x {expr}, {abstract} → {concrete}"}
+
+
+def _calls(tree: Any, func: str) -> list[Any]:
+    from mcalc.syntax import nodes as N
+
+    stack, out = [tree], []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (N.Apply, N.Columnwise)) and n.func == func:
+            out.append(n)
+        stack.extend(n.children())
+    return out
 
 
 def _verify_constant(row: Row) -> dict[str, Any]:
