@@ -281,3 +281,10 @@ def test_a_claim_that_subtracts_a_number_is_read() -> None:
     """`- 1` in a claim was a product of one factor after flattening: an internal error when printed."""
     run = cli("check", "x^T x", "--wrt", "x", "--claim", "2 x + x - 1 + 1")
     assert run.code == 1 and "wrong" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_sum_of_a_million_terms_is_refused_not_looped() -> None:
+    at = ("--at", "k=1000000", "--at", "X=[[0.5,0.1],[0.1,0.5]]", "--at", "a=[1,0]", "--at", "b=[0,1]")
+    run = cli("diff", "a^T X^k b", "--wrt", "X", "--scalar", "k", *at)
+    assert run.code == 2 and "mcalc evaluates at most 10,000" in run.stderr, run.stderr
+    assert cli("diff", "tr(X^k)", "--wrt", "X", "--scalar", "k", *at[:4]).code == 0  # a closed form: no sum

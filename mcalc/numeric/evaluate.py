@@ -78,6 +78,8 @@ class Evaluator:
         self.env = env
         self.values = values
         self.memo: dict[Node, Array] = {}
+        # terms of ∑_{r=0}^{k−1} evaluated so far, shared with the evaluators of the sums' bodies (bounded)
+        self.sum_terms = [0]
 
     def __call__(self, node: Node) -> Array:
         return self.ev(node)
@@ -351,12 +353,23 @@ def _bound(e: Evaluator, n: Any) -> Array:
     return e.lookup(bound_key(n.name), n)
 
 
+MAX_SUM_TERMS = 10_000  # terms of sums over an index in one evaluation: Xᵏ at k = 10⁶ is refused, not looped
+
+
 def _sum_over(e: Evaluator, n: Any) -> Array:
     """∑_{r=0}^{k−1} body: the body evaluated once per value of r (a fresh memo each time: it holds r)."""
     count = whole_number(e, n, e.ev(n.count))
+    e.sum_terms[0] += count
+    if e.sum_terms[0] > MAX_SUM_TERMS:
+        raise InputError(
+            f"too large: the sums over an index (∑_{{r=0}}^{{k−1}}, from a power Xᵏ) have {e.sum_terms[0]:,} terms or "
+            f"more at the values given; mcalc evaluates at most {MAX_SUM_TERMS:,}",
+            n.span,
+        )
     total = None
     for r in range(count):
         inner = Evaluator(e.env, {**e.values, bound_key(n.index): e.np.full((1, 1), float(r))})
+        inner.sum_terms = e.sum_terms
         term = inner.ev(n.body)
         total = term if total is None else total + term
     if total is None:  # no terms: zero of the body's shape
