@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 pytest.importorskip("sympy")
 
-from bench import batch, corpus, engine, growth, numeric, run, sizes, startup_compare  # noqa: E402
+from bench import batch, corpus, engine, export, growth, numeric, run, sizes, startup_compare  # noqa: E402
 
 FEW = ["tr_ABAtC", "logdet_X", "jac_Ax", "fun_AB"]
 
@@ -85,3 +85,13 @@ def test_numeric_runs() -> None:
 def test_startup_runs() -> None:
     sec = startup_compare.run(reps=1, breakdown=False, warm=False)
     assert len(sec.data["median"]) == len(startup_compare.commands())
+
+
+def test_export_runs() -> None:
+    """bench/export.py at tiny sizes, without JAX (its compile would cost seconds): every row is there and
+    the exported functions agreed with the hand-written ones (checked inside before timing)."""
+    data = export.run(quick=True, use_jax=False)
+    assert [r["ratio"] > 0 for r in data["gradients"]] == [True] * 4
+    assert len(data["hessians"]) == 3 and all("jax_ms" not in r for r in data["hessians"])
+    assert data["memory"]["peak_over_output"] > 0
+    assert "JAX not installed" in export.report(data)

@@ -67,7 +67,17 @@ CASES: list[tuple[str, list[str], str, Oracle, dict[str, tuple[int, ...]]]] = [
         lambda v: np.sum(np.log1p(np.exp(-v["y"] * (v["X"] @ v["w"])))),
         {"y": (7,), "X": (7, 3), "w": (3,)},
     ),
+    ("sum(sin(X w))", ["w", "w"], "hessian", lambda v: np.sum(np.sin(v["X"] @ v["w"])), {"X": (6, 3), "w": (3,)}),
     ("tr(X^T A X)", ["X", "X"], "hessian", lambda v: np.trace(v["X"].T @ v["A"] @ v["X"]), {"X": (3, 2), "A": (3, 3)}),
+    (
+        "-1/2 logdet(S) - 1/2 (x - m)^T S^-1 (x - m)",
+        ["S"],
+        "grad",
+        lambda v: (
+            -0.5 * np.linalg.slogdet(v["S"])[1] - 0.5 * (v["x"] - v["m"]) @ np.linalg.solve(v["S"], v["x"] - v["m"])
+        ),
+        {"S": (4, 4), "x": (4,), "m": (4,)},
+    ),
     (
         "sum(W2 tanh(W1 x))",
         ["W1"],
@@ -100,8 +110,8 @@ def test_exported_functions_match_independent_numpy_and_finite_differences(
     derivative = ns[name](**values)
     assert_close(derivative, expected, rtol=1e-5 if len(wrt) == 1 else 1e-4, what=f"{name} of {expr}")
     both = ns[f"f_and_{name}"](**values)
-    np.testing.assert_array_equal(both[0], value)
-    np.testing.assert_array_equal(both[1], derivative)
+    np.testing.assert_allclose(both[0], value, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(both[1], derivative, rtol=1e-12, atol=1e-14)
 
 
 def test_the_jacobian_of_rtr_is_einsum_into_its_output_without_dense_kronecker_factors() -> None:
@@ -141,3 +151,23 @@ def test_the_quadratic_form_hessian_is_one_pass_over_a() -> None:
     tracemalloc.stop()
     np.testing.assert_array_equal(h, a + a.T)
     assert peak <= 1.2 * h.nbytes, (peak, h.nbytes)
+
+
+def test_an_inverse_computed_anyway_multiplies_instead_of_solving() -> None:
+    """∇Σ of the Gaussian log-density, −½Σ⁻ᵀ + ½Σ⁻ᵀrrᵀΣ⁻ᵀ: one inverse, then products with it (a solve
+    per product would double the O(n³) work), and the outer product rrᵀ never multiplied by an n×n."""
+    source = mcalc.diff("-1/2 logdet(S) - 1/2 (x - m)^T S^-1 (x - m)", "S").numpy_source
+    grad = source[source.index("def grad") : source.index("def f_and_grad")]
+    assert grad.count("np.linalg.inv(") == 1 and "solve" not in grad, grad
+    assert "(_t1.T @ (x - m)) @ ((x.T - m.T) @ _t1.T)" in grad, grad
+
+
+def test_a_glm_hessian_is_a_symmetric_gram_product() -> None:
+    """Xᵀ diag(v) X is `_gram(X, v)`: bᵀb with b = √v X (BLAS syrk) when v ≥ 0, else (Xᵀ diag(v)) X; both
+    agree with the product written out (the sin case above takes the second branch at its point)."""
+    ns = module("sum(log(1 + exp(-y .* (X w))))", ["w", "w"])
+    assert "_gram(X, " in mcalc.diff("sum(log(1 + exp(-y .* (X w))))", ["w", "w"]).numpy_source
+    rng = np.random.default_rng(seeded("gram"))
+    m, v = rng.standard_normal((9, 4)), rng.standard_normal((9, 1))
+    for weights in (v, np.abs(v)):
+        np.testing.assert_allclose(ns["_gram"](m, weights), m.T @ np.diag(weights[:, 0]) @ m, rtol=1e-12, atol=1e-12)

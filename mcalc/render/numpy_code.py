@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render import numpy_tensor
-from mcalc.render.numpy_expr import COMMUTATION, NumpyWriter, derivative_param, ident, strip
+from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, ident, strip
 from mcalc.render.report import layout_free_dims
 from mcalc.shapes import Kind
 from mcalc.syntax import functions
@@ -146,6 +146,10 @@ def render_numpy(result: Result) -> str:
         lines += ["", "", *helper]
     if "_commutation(" in text:
         lines += ["", "", *COMMUTATION]
+    if "_gram(" in text:
+        lines += ["", "", *GRAM]
+    if "_sigmoid_neg(" in text:
+        lines += ["", "", *SIGMOID_NEG]
     return "\n".join(lines)
 
 

@@ -31,6 +31,22 @@ COMMUTATION = [
     "    return k",
 ]
 
+GRAM = [
+    "def _gram(m, v):",
+    '    """mᵀ diag(v) m; for v ≥ 0 as bᵀb with b = √v m, a symmetric product (BLAS syrk: half the work)."""',
+    "    if np.all(v >= 0):",
+    "        b = np.sqrt(v) * m",
+    "        return b.T @ b",
+    "    return (m.T * v.T) @ m",
+]
+
+SIGMOID_NEG = [
+    "def _sigmoid_neg(u):",
+    '    """sigmoid(-u) = 1 / (1 + exp(u)); exp overflowing to inf gives 0, the limit."""',
+    '    with np.errstate(over="ignore"):',
+    "        return 1.0 / (1.0 + np.exp(u))",
+]
+
 _CHEAP = (N.Symbol, N.Number, N.Identity, N.Ones, N.Zero, N.Differential, N.FunctionOf, N.Commutation)
 
 
@@ -88,8 +104,10 @@ class NumpyWriter:
     def plan_temps(self, roots: Sequence[Node]) -> list[tuple[str, Node]]:
         """Sub-expressions used more than once across `roots` (the trees one function computes: the
         function and its derivative in `f_and_grad`), in an order where each comes after those it uses.
-        An inverse inside a product is not one: there it becomes a solve."""
+        An inverse inside a product is not one (there it becomes a solve), unless the inverse itself is
+        computed elsewhere too (−½Σ⁻¹ + ½Σ⁻¹rrᵀΣ⁻¹): then it is one `inv` and the products multiply by it."""
         counts: Counter[Node] = Counter()
+        solved: Counter[Node] = Counter()  # inverses met inside products
         seen: set[Node] = set()
 
         def walk(n: Node, in_product: bool) -> None:
@@ -98,17 +116,23 @@ class NumpyWriter:
             if in_product and _is_inverse(n):  # a solve: only its matrix is computed
                 inv = n.arg if isinstance(n, N.Transpose) else n
                 assert isinstance(inv, N.Inverse)
+                solved[inv] += 1
                 walk(inv.arg, False)
                 return
             counts[n] += 1
             if n in seen or isinstance(n, N.SumOver):
                 return  # its insides are computed with it (a sum's body once per value of its index)
             seen.add(n)
+            chain = isinstance(n, N.Mul) and sum(not self.env.is_scalar(f) for f in n.factors) > 1
+            inside = chain or (in_product and isinstance(n, N.Add))  # (S⁻¹ + S⁻ᵀ) x: two solves
             for c in n.children():
-                walk(c, isinstance(n, N.Mul))
+                walk(c, inside)  # −½ S⁻¹ is no product: its inverse is computed
 
         for root in roots:
             walk(root, False)
+        for inv, k in solved.items():
+            if counts[inv]:  # computed by np.linalg.inv anyway
+                counts[inv] += k
         repeated = {n for n, c in counts.items() if c >= 2}
         order: list[tuple[str, Node]] = []
         done: set[Node] = set()
@@ -153,6 +177,13 @@ class NumpyWriter:
             return f"np.linalg.matrix_power({self.w(n.base)}, int(round(float(np.squeeze({self.w(n.exponent)})))))"
         return f"({self.atom(n.base)} ** {self.atom(n.exponent)})"
 
+    def negated(self, n: Node) -> Node | None:
+        """u when n is −u (and not already computed into a temporary)."""
+        if n in self.temps or not isinstance(n, N.Mul) or len(n.factors) != 2:
+            return None
+        first, rest = n.factors
+        return rest if isinstance(first, N.Number) and first.value == -1 else None
+
     def atom(self, n: Node) -> str:
         """`w(n)` safe before `.T`, `**`, `@` or `[...]`."""
         text = self.w(n)
@@ -178,8 +209,8 @@ class NumpyWriter:
                 coef *= float(s.value)
             else:
                 texts.append(self.atom(s))
-        if chain:
-            texts.append(self.chain(chain))
+        if chain:  # a scalar multiplies the chain's result, never its first matrix: 2.0 * (X.T @ r)
+            texts.append(_group(self.chain(chain)) if texts or coef != 1.0 else self.chain(chain))
         body = " * ".join(texts) if texts else "1.0"
         if coef == -1.0:
             return f"-{body}" if len(texts) == 1 and not texts[0].startswith("-") else f"(-{body})"
@@ -191,9 +222,13 @@ class NumpyWriter:
         """A product of matrices and vectors, in the cheap order, inverses as solves."""
         if len(fs) == 1:
             return self.w(fs[0])
+        if len(fs) == 3 and self._scales(fs[1]) and isinstance(fs[0], N.Transpose) and fs[0].arg == fs[2]:
+            assert isinstance(fs[1], N.Diag)
+            v = fs[1].arg
+            return f"_gram({self.atom(fs[2])}, {strip(self.w(v))})"  # Mᵀ diag(v) M: GLM Hessians
         for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
             if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
-                return f"({self.chain(fs[: i + 1])} @ {self.chain(fs[i + 1 :])})"
+                return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
         if _is_inverse(fs[0]) or _is_inverse(fs[-1]):  # X⁻¹ M Y⁻¹: M, then a solve on each side
             lo, hi = 0, len(fs)
             while lo < hi - 1 and _is_inverse(fs[lo]):
@@ -223,8 +258,15 @@ class NumpyWriter:
     def _scales(self, f: Node) -> bool:
         return isinstance(f, N.Diag) and self.env.is_vector(f.arg)
 
+    def _computed_inverse(self, f: Node) -> bool:
+        """An inverse (or its transpose) already computed into a temporary: a product, not a solve."""
+        inv = f.arg if isinstance(f, N.Transpose) else f
+        return isinstance(inv, N.Inverse) and inv in self.temps
+
     def times_left(self, f: Node, acc: str) -> str:
         """f @ acc."""
+        if self._computed_inverse(f):
+            return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
         if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
             return "(" + " + ".join(self.times_left(t, acc) for t in f.terms) + ")"  # (S⁻¹ + S⁻ᵀ) x
         if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # diag(v) M scales the rows of M
@@ -237,6 +279,8 @@ class NumpyWriter:
 
     def times_right(self, acc: str, f: Node) -> str:
         """acc @ f."""
+        if self._computed_inverse(f):
+            return f"{acc} @ {self.atom(f)}"
         if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
             return "(" + " + ".join(self.times_right(acc, t) for t in f.terms) + ")"
         if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # M diag(v) scales the columns of M
@@ -256,7 +300,8 @@ def _add(wr: NumpyWriter, n: N.Add) -> str:
     for t in n.terms[1:]:
         text = wr.w(t)
         neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
-        parts.append(f" - {text[1:]}" if neg else f" + {text}")
+        inner = strip(text[1:]) if neg and _paren(strip(text[1:])) == strip(text[1:]) else text[1:]
+        parts.append(f" - {inner}" if neg else f" + {text}")  # y - Phi @ theta: @ binds tighter than -
     return f"({''.join(parts)})"
 
 
@@ -305,6 +350,8 @@ def _diag(wr: NumpyWriter, n: N.Diag) -> str:
 
 
 def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
+    if isinstance(n, N.Apply) and n.func == "sigmoid" and (u := wr.negated(n.arg)) is not None:
+        return f"_sigmoid_neg({strip(wr.w(u))})"  # σ(−u) = 1/(1 + eᵘ): two negations saved
     return functions.get(n.func).numpy_of(strip(wr.w(n.arg)))  # the catalogue's spelling
 
 
@@ -339,6 +386,12 @@ _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
     N.Bound: lambda wr, n: wr.symbolic_power(n),
     N.SumOver: lambda wr, n: wr.symbolic_power(n),
 }
+
+
+def _group(text: str) -> str:
+    """A half of `u vᵀ` kept together: `(S @ u) @ (vᵀ @ S)`, never `S @ u @ vᵀ @ S` (which Python would
+    evaluate left to right, an n×n product)."""
+    return f"({text})" if len(_top_level_split(text, " @ ")) > 1 else text
 
 
 def _paren(text: str) -> str:
