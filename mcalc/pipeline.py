@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
+from mcalc import collector
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, MathError, McalcError
@@ -66,6 +67,7 @@ class Result:
         return [s.var for s in self.stages]
 
 
+@collector.paused
 def prepare(
     source: str,
     decl: Declarations | None = None,
@@ -186,6 +188,7 @@ def _check_name(var: str) -> None:
         raise InputError(f"--wrt {var!r} is not a variable name (one letter, then digits or _subscript){hint}")
 
 
+@collector.paused
 def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:
     if not wrt:
         known = ", ".join(env.kinds) or "none"

@@ -129,3 +129,31 @@ def test_batch_lines_each_get_the_whole_budget() -> None:
     objects = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(objects) == 3, out.stdout
     assert "derivative" in objects[0] and "time budget" in objects[1]["error"] and "derivative" in objects[2]
+
+
+def test_the_cyclic_collector_is_paused_for_one_call_and_restored() -> None:
+    """mcalc.collector: off inside (its passes made long derivatives superlinear), back on after, also when
+    the call raises; a caller that had turned it off keeps it off."""
+    import gc
+
+    from mcalc import collector
+
+    seen: list[bool] = []
+
+    @collector.paused
+    def work(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("x")
+
+    assert gc.isenabled()
+    work(False)
+    with pytest.raises(ValueError):
+        work(True)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        work(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mcalc import budget
+from mcalc import budget, collector
 from mcalc.errors import InputError
 from mcalc.render import spelling
 from mcalc.syntax import functions
@@ -408,6 +408,7 @@ def _is_compact(node: Node) -> bool:
     return isinstance(node, (N.Add,))
 
 
+@collector.paused
 def render_text(node: Node) -> str:
     return Printer(TEXT)(node)
 

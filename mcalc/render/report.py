@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcalc import collector
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
@@ -135,6 +136,7 @@ def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
     return {name: [_json_dim(env, d) for d in var_dims(env, name)] for name in env.kinds}
 
 
+@collector.paused
 def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     env = result.env
     stage = result.final
