@@ -553,6 +553,12 @@ class Parser:
             )
         if elementwise:
             return ElementPowerOf(base, exponent, span=span)
+        if isinstance(exponent, Mul) and isinstance(exponent.factors[0], Number) and exponent.factors[0].value < 0:
+            # X^-k is (X^k)⁻¹: a matrix power by a whole number k ≥ 1, inverted (as A^-1 is inv(A))
+            positive = Number(-exponent.factors[0].value)
+            rest = exponent.factors[1:] if positive.value == 1 else (positive, *exponent.factors[1:])
+            inner = rest[0] if len(rest) == 1 else Mul(rest, span=exponent.span)
+            return Inverse(PowerOf(base, inner, span=span), span=span)
         return PowerOf(base, exponent, span=span)
 
 
