@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from mcalc import declare, pipeline
 from mcalc.claims.diagnosis import Verdict, diagnose
 from mcalc.errors import InputError
+from mcalc.formulas import declared_functions
 from mcalc.pipeline import Layout, Result
 from mcalc.reading import Reading
 from mcalc.shapes import Declarations
-from mcalc.syntax.declared import declared
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,7 +82,7 @@ class Derivative:
         may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`. The shape
         is shape(EXPR) + shape(VAR) and the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
         loaded = {_value_name(k): _as_array(k, v) for k, v in arrays.items()}
-        with _sizes_restored(self._result), _as_mcalc_errors(), declared(*self._functions):
+        with _sizes_restored(self._result), _as_mcalc_errors(), declared_functions(*self._functions):
             value: NDArray[np.float64] = pipeline.value_at(self._result, loaded, rename=declare.greek)
         return value
 
@@ -90,7 +90,7 @@ class Derivative:
         """The derivative against central finite differences at random points (as `--check`)."""
         from mcalc.numeric.budget import CHECK_FREE_SIZE
 
-        with _as_mcalc_errors(), declared(*self._functions):
+        with _as_mcalc_errors(), declared_functions(*self._functions):
             pipeline.within_budget(self._result, free=CHECK_FREE_SIZE)
             return pipeline.check(self._result, seed)  # type: ignore[no-any-return]
 
@@ -101,7 +101,7 @@ class Derivative:
         (both, shared sub-expressions computed once)."""
         from mcalc.render.numpy_code import render_numpy
 
-        with declared(*self._functions):
+        with declared_functions(*self._functions):
             return render_numpy(self._result)
 
     def to_sympy(self) -> Any:
@@ -110,7 +110,7 @@ class Derivative:
         `value()`. Imports sympy."""
         from mcalc.render.sympy_expr import to_sympy
 
-        with declared(*self._functions):
+        with declared_functions(*self._functions):
             return to_sympy(self._result, self._layout)
 
     def to_function(self) -> Callable[..., NDArray[np.float64]]:
@@ -157,8 +157,8 @@ def diff(
     names = _wrt_names(wrt)
     decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
     chosen = _layout(layout)
-    functions = (declare.function_names(_items(function)), declare.function_names(_items(elementwise)))
-    with _as_mcalc_errors(), declared(*functions):
+    functions = (_items(function), _items(elementwise))
+    with _as_mcalc_errors(), declared_functions(*functions):
         tree, env, _ = pipeline.prepare(expr, decl, wrt=tuple(names))
         result = pipeline.differentiate_tree(expr, tree, env, names)
         return Derivative(result, chosen, functions)
@@ -184,8 +184,8 @@ def check_claim(
     """
     names = _wrt_names(wrt)
     decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
-    functions = (declare.function_names(_items(function)), declare.function_names(_items(elementwise)))
-    with _as_mcalc_errors(), declared(*functions):
+    functions = (_items(function), _items(elementwise))
+    with _as_mcalc_errors(), declared_functions(*functions):
         return diagnose(expr, names, claim, decl, seed)
 
 

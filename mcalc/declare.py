@@ -30,11 +30,6 @@ def names(items: Iterable[str]) -> list[str]:
     return out
 
 
-def function_names(items: Iterable[str]) -> list[str]:
-    """`--function f,h --function g` → [f, h, g] (Latin names: a function word is never Greek)."""
-    return [part.strip() for item in items for part in item.split(",") if part.strip()]
-
-
 def split_shapes(item: str) -> list[str]:
     """`A=m×n,B=n×p` holds two specs; `A=3,4` is one (the comma separates dimensions)."""
     specs: list[str] = []

@@ -90,7 +90,7 @@ def test_python_api() -> None:
     assert mcalc.diff("sum(g(X w))", "w", elementwise=["g"]).text == "Xᵀ g′(Xw)"
     with pytest.raises(mcalc.InputError, match="abstract function"):
         d.value(A=A, x=x2)
-    with pytest.raises(mcalc.InputError, match="abstract function"):
+    with pytest.raises(mcalc.InputError, match="declared with --function and has no numpy code"):
         _ = d.numpy_source
     assert mcalc.diff("tr(A B)", "A").text == "Bᵀ"  # the declarations end with the call
 
@@ -100,8 +100,8 @@ def test_python_api() -> None:
     [
         (["--check"], "f is an abstract function (--function f) and has no values for --check"),
         (["--at", "x=[1,2]", "--at", "A=[[1,2],[3,4]]"], "f is an abstract function (--function f) and has no values"),
-        (["--format", "numpy"], "has no code to run"),
-        (["--format", "sympy"], "has no SymPy form"),
+        (["--format", "numpy"], "f is declared with --function and has no numpy code"),
+        (["--format", "sympy"], "f is declared with --function and has no SymPy form"),
         (["--wrt", "x"], "the second derivative of f (its Hessian ∇²f) is not built"),
     ],
 )
@@ -131,3 +131,54 @@ def test_the_catalogue_is_left_as_it_was() -> None:
     before = functions.spellings()
     cli("diff", "sum(g(X w))", "--elementwise", "g", "--wrt", "w", "--wrt", "w")
     assert functions.spellings() == before and functions.lookup("g") is None
+
+
+# --- a formula gives a declared function values: --at, --check and eval work, the print stays abstract ---
+
+FORMULAS = [
+    ("f(A x)", ["--function", "f(u) = sum(u .* u)"], ["x"], "Aᵀ ∇f(Ax)",
+     lambda v: np.sum((v["A"] @ v["x"]) ** 2), {"A": A, "x": x2}),
+    ("f(X W)", ["--function", "f(U) = logdet(U^T U)"], ["W"], "Xᵀ ∇f(XW)",
+     lambda v: np.linalg.slogdet((v["X"] @ v["W"]).T @ (v["X"] @ v["W"]))[1], {"X": X, "W": W}),
+    ("sum(g(X w))", ["--elementwise", "g(t) = t^3 + sin(t)"], ["w", "w"], "Xᵀ diag(g′′(Xw)) X",
+     lambda v: np.sum((v["X"] @ v["w"]) ** 3 + np.sin(v["X"] @ v["w"])), {"X": X, "w": w3}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FORMULAS, ids=[c[1][1] for c in FORMULAS])
+def test_a_formula_gives_values(case: Any) -> None:
+    expr, decl, wrt, printed, oracle, values = case
+    args = ["diff", expr, *decl, *[a for v in wrt for a in ("--wrt", v)], *_at(values), "--check", "--seed", "5"]
+    run = cli(*args, "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == printed and run.json["check"]["passed"]
+    assert_close(run.json["value"], finite_difference(oracle, values, wrt), rtol=1e-4, what=expr)
+    ev = cli("eval", expr, *decl, *_at(values), "--format", "json")
+    assert ev.code == 0 and abs(ev.json["value"] - oracle(values)) < 1e-8 * max(1.0, abs(oracle(values)))
+
+
+def test_a_formula_in_the_python_api() -> None:
+    d = mcalc.diff("f(A x)", "x", function="f(u) = sum(u .* u)")
+    assert d.text == "Aᵀ ∇f(Ax)"
+    assert_close(d.value(A=A, x=x2), 2 * A.T @ (A @ x2))
+
+
+@pytest.mark.parametrize(
+    ("decl", "message"),
+    [
+        (["--function", "f(u) = sum(u .* v)"], "in --function f(u) = sum(u .* v): uses v: a formula may use only"),
+        (["--function", "f(u) = sum(u .*"], "in --function f(u) = sum(u .*: expected an operand"),
+        (["--function", "f u = 3"], "bad --function 'f u = 3': write NAME, or NAME(u) = EXPR"),
+        (["--function", "f(u) = sum(u .* u)", "--format", "numpy"], "f is declared with --function and has no numpy"),
+    ],
+)
+def test_formula_refusals_are_one_line(decl: list[str], message: str) -> None:
+    run = cli("diff", "f(A x)", *decl, "--wrt", "x", "--check")
+    assert run.code == 2 and message in run.stderr and run.stderr.count("\n") == 1, run.stderr
+
+
+def test_a_claim_is_checked_through_a_formula() -> None:
+    right = cli("check", "f(A x)", "--function", "f(u) = sum(u .* u)", "--wrt", "x", "--claim", "2 A^T A x")
+    assert right.code == 0 and right.stdout.startswith("correct"), right.stdout + right.stderr
+    wrong = cli("check", "f(A x)", "--function", "f(u) = sum(u .* u)", "--wrt", "x", "--claim", "A^T A x")
+    assert wrong.code == 1, wrong.stdout + wrong.stderr

@@ -38,11 +38,13 @@ ALLOWED: dict[str, set[str]] = {
     "reading": {"errors", "syntax", "shapes"},
     "pipeline": {"errors", "budget", "syntax", "shapes", "lets", "reading", "calculus", "simplify", "numeric"},
     "declare": {"errors", "syntax", "shapes"},
+    # declared functions with a formula: evaluated and differentiated by the pipeline itself
+    "formulas": {*BELOW_RENDER, "declare", "formulas"},
     "render": {*BELOW_RENDER, "render"},
     "claims": {*BELOW_RENDER, "render", "claims"},
     # the Python API: everything but the command line (it must import without typer and rich)
-    "api": {*BELOW_RENDER, "render", "claims", "declare", "api"},
-    "cli": {*BELOW_RENDER, "render", "claims", "declare", "api", "cli"},
+    "api": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "api"},
+    "cli": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "api", "cli"},
 }
 HEAVY = {"numpy", "sympy", "matplotlib", "rich"}
 

@@ -112,8 +112,10 @@ declaration for it is refused.
 
 Abstract functions: `--function f` declares a scalar function of its vector or matrix argument (gradient
 ∇f: f(A x) by x is A^T ∇f(Ax)), `--elementwise g` a function applied entry by entry (derivative g′:
-sum(g(X w)) by w is X^T g′(Xw)). They have no values: `--at`, `--check`, `mcalc eval` and
-`--format numpy`/`sympy` refuse them with one line.
+sum(g(X w)) by w is X^T g′(Xw)). They have no values: `--at`, `--check` and `mcalc eval` refuse them
+with one line, unless a formula is given (`--function "f(u) = sum(u .* u)"`, `--elementwise
+"g(t) = t^3"`): the result keeps the name, and mcalc computes f, ∇f, g, g′, ... from the formula.
+`--format numpy` and `sympy` refuse any declared function.
 """
 
 OUTPUT = """

@@ -306,7 +306,8 @@ FunctionOpt = Annotated[
     list[str],
     typer.Option(
         "--function",
-        help="Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) (comma-separated, repeatable).",
+        help="Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) (comma-separated, "
+        'repeatable); "f(u) = EXPR" gives f values.',
         metavar="NAMES",
     ),
 ]
@@ -314,7 +315,8 @@ ElementwiseOpt = Annotated[
     list[str],
     typer.Option(
         "--elementwise",
-        help="Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) (comma-separated, repeatable).",
+        help="Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) (comma-separated, repeatable); "
+        '"g(t) = EXPR" gives g values.',
         metavar="NAMES",
     ),
 ]

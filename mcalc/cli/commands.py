@@ -39,10 +39,9 @@ class Decl:
         """`body` with the --function and --elementwise declarations in the catalogue while it runs."""
 
         def run() -> int:
-            from mcalc.declare import function_names
-            from mcalc.syntax.declared import declared
+            from mcalc.formulas import declared_functions
 
-            with declared(function_names(self.function), function_names(self.elementwise)):
+            with declared_functions(self.function, self.elementwise):
                 return body()
 
         return run

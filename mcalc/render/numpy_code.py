@@ -114,9 +114,9 @@ def _derivative_output(result: Result) -> _Output:
 
 
 def render_numpy(result: Result) -> str:
-    from mcalc.syntax.declared import refuse_numbers
+    from mcalc.syntax.declared import refuse_code
 
-    refuse_numbers([result.tree, result.final.result], "code to run")
+    refuse_code([result.tree, result.final.result], "numpy code")
     name = function_name(result)
     params = parameters(result)
     value, deriv = _value_output(result), _derivative_output(result)

@@ -34,9 +34,9 @@ def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
     """The derivative of `result` in `layout` as a SymPy expression (`--let` names written out: SymPy has
     no names for them)."""
     from mcalc.lets import expand
-    from mcalc.syntax.declared import refuse_numbers
+    from mcalc.syntax.declared import refuse_code
 
-    refuse_numbers([result.final.result], "SymPy form")
+    refuse_code([result.final.result], "SymPy form")
     return SympyBuilder(result.env)(expand(result.env.lets, displayed(result.final, layout, result.env)))
 
 

@@ -16,7 +16,7 @@ function words, so `f(A x)` is f applied to Ax, not the product f·(Ax).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,9 @@ from mcalc.syntax.functions import Function, Kind
 from mcalc.syntax.nodes import Dim, Node
 
 GRADIENT = "∇"
+# The values of a function declared with a formula (`--function "f(u) = sum(u .* u)"`: mcalc.formulas):
+# order ↦ the numpy evaluation of f (0) and ∇f (1), or of g, g′, g′′, ... (0, 1, 2, ...).
+Formula = Callable[[int], Callable[[Any], Any]]
 
 
 def base_name(func: str) -> str:
@@ -49,9 +52,10 @@ def no_values_message(name: str, flag: str, what: str = "values") -> str:
     )
 
 
-def scalar_function(name: str) -> tuple[Function, Function]:
-    """f and ∇f for `--function f`."""
+def scalar_function(name: str, formula: Formula | None = None) -> tuple[Function, Function]:
+    """f and ∇f for `--function f` (with values when a formula is given)."""
     grad = GRADIENT + name
+    values = [_no_values(name, "--function")] * 2 if formula is None else [formula(0), formula(1)]
 
     def d_f(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
         g = N.Columnwise(grad, x)
@@ -63,14 +67,14 @@ def scalar_function(name: str) -> tuple[Function, Function]:
 
     f = Function(
         name, _slope_refused, f"d {name}(X) = ⟨∇{name}(X), dX⟩ (∇{name}: the gradient of the declared {name})",
-        rf"d\,{name}(X) = \langle \nabla {name}(X), dX \rangle", _no_values(name, "--function"), "",
+        rf"d\,{name}(X) = \langle \nabla {name}(X), dX \rangle", values[0], "",
         rf"{name}\left({{}}\right)", reference="declared with --function; the chain rule (MML §5.2.2)",
-        kind=Kind.ARRAY_REDUCE, differential=d_f, abstract=True,
+        kind=Kind.ARRAY_REDUCE, differential=d_f, abstract=formula is None,
     )  # fmt: skip
     g = Function(
         grad, _slope_refused, f"∇{name}: the gradient of the declared {name}", rf"\nabla {name}",
-        _no_values(name, "--function"), "", rf"\nabla {name}\left({{}}\right)",
-        reference="declared with --function", kind=Kind.ARRAY_MAP, differential=d_grad, internal=True, abstract=True,
+        values[1], "", rf"\nabla {name}\left({{}}\right)", reference="declared with --function",
+        kind=Kind.ARRAY_MAP, differential=d_grad, internal=True, abstract=formula is None,
     )  # fmt: skip
     return f, g
 
@@ -79,21 +83,22 @@ def _slope_refused(x: Node) -> Node:
     raise TypeError("a --function has a differential, not an elementwise slope")
 
 
-def elementwise_function(name: str, order: int = 0) -> Function:
+def elementwise_function(name: str, order: int = 0, formula: Formula | None = None) -> Function:
     """g (order 0) or its derivative g′, g″, ... for `--elementwise g`, applied entry by entry."""
     spelled = name + _primes(order)
 
     def derivative(x: Node) -> Node:
         nxt = name + _primes(order + 1)
         if functions.lookup(nxt) is None:
-            _register(elementwise_function(name, order + 1))
+            _register(elementwise_function(name, order + 1, formula))
         return N.Apply(nxt, x)
 
     latex_name = name + "'" * order
     return Function(
         spelled, derivative, f"{spelled}′(x): the derivative of the declared {spelled}",
-        rf"{latex_name}'(x)", _no_values(name, "--elementwise"), "", rf"{latex_name}\left({{}}\right)",
-        reference="declared with --elementwise; the chain rule entry by entry", internal=order > 0, abstract=True,
+        rf"{latex_name}'(x)", _no_values(name, "--elementwise") if formula is None else formula(order), "",
+        rf"{latex_name}\left({{}}\right)", reference="declared with --elementwise; the chain rule entry by entry",
+        internal=order > 0, abstract=formula is None,
     )  # fmt: skip
 
 
@@ -124,8 +129,12 @@ def check_names(scalar: Iterable[str], elementwise: Iterable[str]) -> None:
 
 
 @contextmanager
-def declared(scalar: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Iterator[None]:
-    """The declared functions in the catalogue for the `with` block, removed afterwards."""
+def declared(
+    scalar: Iterable[str] = (), elementwise: Iterable[str] = (), formulas: Mapping[str, Formula] | None = None
+) -> Iterator[None]:
+    """The declared functions in the catalogue for the `with` block, removed afterwards; those with a
+    formula (`formulas`, by name) have values."""
+    formulas = formulas or {}
     scalar, elementwise = list(scalar), list(elementwise)
     if not scalar and not elementwise:
         yield
@@ -134,24 +143,25 @@ def declared(scalar: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Ite
     _MADE.append([])
     try:
         for name in scalar:
-            for entry in scalar_function(name):
+            for entry in scalar_function(name, formulas.get(name)):
                 _register(entry)
         for name in elementwise:
-            _register(elementwise_function(name))
+            _register(elementwise_function(name, 0, formulas.get(name)))
         yield
     finally:
         for made in reversed(_MADE.pop()):
             functions.unregister(made)
 
 
-def abstract_in(trees: Iterable[Node]) -> str | None:
-    """The first declared function a tree applies, as `--function f` / `--elementwise g`, or None."""
+def abstract_in(trees: Iterable[Node], with_formula: bool = False) -> str | None:
+    """The first declared function a tree applies, as `--function f` / `--elementwise g`, or None; only
+    those without a formula unless `with_formula` (no declared function has generated code)."""
     stack = list(trees)
     while stack:
         n = stack.pop()
         if isinstance(n, (N.Apply, N.Columnwise)):
             entry = functions.lookup(n.func)
-            if entry is not None and entry.abstract:
+            if entry is not None and (entry.abstract or (with_formula and not entry.numpy)):
                 flag = "--elementwise" if entry.kind is Kind.ELEMENTWISE else "--function"
                 return f"{flag} {base_name(n.func)}"
         stack.extend(n.children())
@@ -159,8 +169,18 @@ def abstract_in(trees: Iterable[Node]) -> str | None:
 
 
 def refuse_numbers(trees: Iterable[Node], what: str) -> None:
-    """`--at`, `--check`, generated code: one line naming the abstract function, before any work."""
+    """`--at`, `--check`: one line naming the abstract function, before any work."""
     found = abstract_in(trees)
     if found is not None:
         flag, name = found.split(" ", 1)
         raise InputError(no_values_message(name, flag, what))
+
+
+def refuse_code(trees: Iterable[Node], what: str) -> None:
+    """Generated numpy code and SymPy: a declared function has neither, formula or not."""
+    found = abstract_in(trees, with_formula=True)
+    if found is not None:
+        flag, name = found.split(" ", 1)
+        raise InputError(
+            f"{name} is declared with {flag} and has no {what}: write the function out in the expression instead"
+        )

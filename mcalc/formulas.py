@@ -1,0 +1,143 @@
+"""Declared functions with a formula: `--function "f(u) = sum(u .* u)"`, `--elementwise "g(t) = t^3"`.
+
+The derivative is still printed with the declared name (`Aᵀ ∇f(Ax)`, `Xᵀ g′(Xw)`): the formula only gives
+the catalogue entries values, so `--at`, `--check` and `mcalc eval` work. mcalc computes them with
+itself: f(X) evaluates the formula with u bound to X; ∇f(X) is mcalc's gradient of the formula by u at
+X; g, g′, g′′, ... evaluate the formula and its derivatives by the scalar t at each entry. A formula may
+use only its parameter (and numbers). Generated numpy code and SymPy still refuse a declared function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mcalc import pipeline
+from mcalc.declare import declarations, greek
+from mcalc.errors import InputError, McalcError
+from mcalc.syntax.declared import Formula, declared
+
+Array = Any
+SPEC = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*\(\s*([^()]+?)\s*\)\s*")
+
+
+def split_items(items: Iterable[str]) -> list[str]:
+    """`f,h` is two names; an item with `=` is one definition (its formula may hold commas)."""
+    out: list[str] = []
+    for item in items:
+        out.extend([item] if "=" in item else [p.strip() for p in item.split(",") if p.strip()])
+    return out
+
+
+def split_spec(item: str, flag: str) -> tuple[str, str | None, str | None]:
+    """`f` → (f, None, None); `f(u) = sum(u .* u)` → (f, u, sum(u .* u))."""
+    head, sep, body = item.partition("=")
+    if not sep:
+        return item.strip(), None, None
+    match = SPEC.fullmatch(head)
+    if match is None or not body.strip():
+        raise InputError(f'bad {flag} {item!r}: write NAME, or NAME(u) = EXPR such as {flag} "f(u) = sum(u .* u)"')
+    return match[1], greek(match[2]), body.strip()
+
+
+class _Formula:
+    """One declared formula, prepared once per shape of its argument (a check draws several sizes)."""
+
+    def __init__(self, flag: str, name: str, param: str, body: str) -> None:
+        self.flag, self.name, self.param, self.body = flag, name, param, body
+        self.cache: dict[tuple[Any, ...], pipeline.Result] = {}
+
+    def __call__(self, order: int) -> Callable[[Array], Array]:
+        raise NotImplementedError  # ArrayFormula, ElementFormula
+
+    def where(self) -> str:
+        return f"{self.flag} {self.name}({self.param}) = {self.body}"
+
+    def prepared(self, key: tuple[Any, ...], decl: Any, shapes: dict[str, tuple[int, ...]], order: int) -> Any:
+        hit = self.cache.get(key)
+        if hit is None:
+            try:
+                tree, env, _ = pipeline.prepare(self.body, decl, wrt=(self.param,), value_shapes=shapes)
+                other = [n for n in env.kinds if n != self.param]
+                if other:
+                    raise InputError(f"uses {other[0]}: a formula may use only its parameter {self.param}")
+                hit = pipeline.differentiate_tree(self.body, tree, env, [self.param] * max(order, 1))
+            except McalcError as exc:
+                exc.message = f"in {self.where()}: {exc.message}"
+                exc.span = None  # a column in the formula, which the error line does not show
+                raise
+            self.cache[key] = hit
+        return hit
+
+
+class ArrayFormula(_Formula):
+    """f of `--function`: order 0 the value of the formula at X (1×1), order 1 its gradient (X's shape)."""
+
+    def __call__(self, order: int) -> Callable[[Array], Array]:
+        return self.value if order == 0 else self.gradient
+
+    def _result(self, x: Array) -> tuple[Any, dict[str, Array]]:
+        arr = x.reshape(()) if x.shape == (1, 1) else x[:, 0] if x.shape[1] == 1 else x
+        result = self.prepared(arr.shape, declarations(), {self.param: arr.shape}, 1)
+        return result, {self.param: arr}
+
+    def value(self, x: Array) -> Array:
+        import numpy as np
+
+        from mcalc.numeric.given import bind_values
+
+        result, loaded = self._result(x)
+        saved = dict(result.env.sizes)
+        try:
+            values = bind_values(result.env, loaded, [self.param], [result.tree])
+            out = pipeline.evaluate_expression(result.tree, result.env, values)
+        finally:
+            result.env.sizes.clear()
+            result.env.sizes.update(saved)
+        return np.full((1, 1), float(out))
+
+    def gradient(self, x: Array) -> Array:
+        from mcalc.numeric.values import to_internal
+
+        result, loaded = self._result(x)
+        saved = dict(result.env.sizes)
+        try:
+            return to_internal(pipeline.value_at(result, loaded))
+        finally:
+            result.env.sizes.clear()
+            result.env.sizes.update(saved)
+
+
+class ElementFormula(_Formula):
+    """g of `--elementwise`, a function of the scalar parameter: order k is g⁽ᵏ⁾, entry by entry."""
+
+    def __call__(self, order: int) -> Callable[[Array], Array]:
+        def evaluate(x: Array) -> Array:
+            import numpy as np
+
+            result = self.prepared((order,), declarations(scalar=[self.param]), {}, order)
+            tree = result.tree if order == 0 else result.final.result
+            flat = [float(pipeline.evaluate_expression(tree, result.env, {self.param: np.full((1, 1), v)}))
+                    for v in np.asarray(x, dtype=float).ravel()]  # fmt: skip
+            return np.asarray(flat).reshape(x.shape)
+
+        return evaluate
+
+
+@contextmanager
+def declared_functions(function: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Iterator[None]:
+    """The `--function` and `--elementwise` items in the catalogue for the `with` block, with values for
+    those given with a formula."""
+    names: dict[str, list[str]] = {"--function": [], "--elementwise": []}
+    formulas: dict[str, Formula] = {}
+    kinds: dict[str, type[_Formula]] = {"--function": ArrayFormula, "--elementwise": ElementFormula}
+    for flag, items in (("--function", function), ("--elementwise", elementwise)):
+        for item in split_items(items):
+            name, param, body = split_spec(item, flag)
+            names[flag].append(name)
+            if param is not None and body is not None:
+                formulas[name] = kinds[flag](flag, name, param, body)
+    with declared(names["--function"], names["--elementwise"], formulas):
+        yield
