@@ -95,6 +95,13 @@ POWER_CASES = [  # X^k by X, at k = 1, 2, 3, 4
     ),
     Case("X^k", "X", lambda v: np.linalg.matrix_power(v["X"], int(v["k"])), {"X": (2, 2), "k": ()}, ("k",)),
     Case(
+        "a^T X^-k b",
+        "X",
+        lambda v: v["a"] @ np.linalg.inv(np.linalg.matrix_power(v["X"], int(v["k"]))) @ v["b"],
+        {"a": (3,), "X": (3, 3), "b": (3,), "k": ()},
+        ("k",),
+    ),
+    Case(
         "tr(X^k X^T)",
         "X",
         lambda v: np.trace(np.linalg.matrix_power(v["X"], int(v["k"])) @ v["X"].T),
