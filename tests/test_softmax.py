@@ -56,6 +56,9 @@ CASES = [
     Case("a^T softmax(W x)", "x", "Wᵀ(softmax(Wx) ⊙ a − (softmax(Wx)ᵀ a) softmax(Wx))",
          lambda v: v["a"] @ softmax(v["W"] @ v["x"])),
     Case("sum(lse(X))", "X", "softmax(X)", lambda v: np.sum(lse(v["X"]))),
+    # each column of softmax sums to 1: 𝟙ᵀ softmax(X) = 𝟙ᵀ, so these are constants
+    Case("sum(softmax(X))", "X", "0", lambda v: np.sum(softmax(v["X"]))),
+    Case("1^T softmax(W x)", "x", "0", lambda v: np.sum(softmax(v["W"] @ v["x"]))),
 ]  # fmt: skip
 IDS = [f"{c.expr} by {c.wrt}" for c in CASES]
 

@@ -112,7 +112,7 @@ def _mul(s: Simplifier, node: Node) -> Node:
         for x in [x for x in scalars if isinstance(x, N.Number)]:
             coef *= x.value
         scalars = [x for x in scalars if not isinstance(x, N.Number)]
-    chain = _cancel_chain(s, chain)
+    chain = _column_sums(s, _cancel_chain(s, chain))
     cancelled = _cancelled_inner(s, chain)
     if cancelled is not None:
         return s.simp(N.Mul((N.Number(coef), *scalars, cancelled)))
@@ -167,6 +167,18 @@ def _sort_factors(s: Simplifier, raw: list[Node]) -> tuple[Fraction, list[Node],
         else:
             chain.append(f)
     return None if coef == 0 else (coef, scalars, chain)
+
+
+def _column_sums(s: Simplifier, chain: list[Node]) -> list[Node]:
+    """𝟙ᵀ softmax(X) → 𝟙ᵀ: each column of softmax sums to 1 (sum(softmax(x)) is 1)."""
+    out: list[Node] = []
+    for f in chain:
+        prev = out[-1] if out else None
+        if isinstance(f, N.Columnwise) and f.func == "softmax" and isinstance(prev, N.Ones) and prev.rows == 1:
+            out[-1] = N.Ones(1, s.env.shape(f)[1])
+            continue
+        out.append(f)
+    return out
 
 
 def _reciprocals(node: Node) -> int:

@@ -298,6 +298,10 @@ def _sum(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Mul((N.Sum(x.left), N.Sum(x.right))))
     if s.is_zero(x):
         return ZERO
+    if isinstance(x, N.Columnwise) and x.func == "softmax":  # each column of softmax sums to 1
+        cols = s.env.resolve(s.env.shape(x)[1])
+        if isinstance(cols, int):
+            return N.Number(Fraction(cols))
     return _linear_pull(s, node) or node
 
 
