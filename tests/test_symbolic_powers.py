@@ -172,8 +172,11 @@ def test_a_symbolic_exponent_matches_finite_differences_in_every_output(case: Ca
 @pytest.mark.parametrize("case", POWER_CASES, ids=[c.id for c in POWER_CASES])
 def test_a_matrix_power_by_k_matches_finite_differences_at_several_k(case: Case, tmp_path: Any) -> None:
     rng = np.random.default_rng(seeded("matrix power", case.id))
-    for k in (1, 3):
-        d = check_every_path(case, point(case, rng, k), tmp_path)
+    d = check_every_path(case, point(case, rng, 3), tmp_path)  # every output at k = 3
+    for k in (1, 2, 4):  # the value at other k
+        values = point(case, rng, k)
+        want = finite_difference(case.f, values, [case.wrt])
+        np.testing.assert_allclose(d.value(**values), want, rtol=1e-5, atol=1e-6, err_msg=f"{case.id} at k = {k}")
     if case.text:
         assert d.text == case.text
 
@@ -208,7 +211,7 @@ def test_check_passes_and_steps_cite_the_rule(expr: str, wrt: str, scalars: str,
     assert "check: passed" in run.stdout and f"[{rule}:" in run.stdout
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[7], POWER_CASES[0], POWER_CASES[1]], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [CASES[0], POWER_CASES[0]], ids=lambda c: c.id)
 def test_every_latex_step_renders(case: Case) -> None:
     run = cli("diff", case.expr, "--wrt", case.wrt, "--scalar", ",".join(case.scalars), "--steps", "--format", "latex")
     assert run.code == 0, run.stdout + run.stderr
