@@ -91,3 +91,5 @@ def _check_let_name(name: str, item: str) -> None:
         raise InputError(
             f"bad --let {item!r}: {name!r} is not one name (a letter, then digits or _subscript, such as e or W1)"
         )
+    if name == "I" or name.startswith("I_"):  # I, I_3, I_n: the identity, never a name
+        raise InputError(f"bad --let {item!r}: {name} is the identity matrix; choose another name")

@@ -181,6 +181,7 @@ def test_written_out_where_that_is_shorter() -> None:
         (["--let", "e = x", "--vector", "e"], "e is a --let name: its kind and shape come from its definition"),
         (["--let", "e = x", "--at", "e=[1,2]", "--at", "x=[1,2]"], "e is a --let name (e = x), computed"),
         (["--let", "e = x +"], "in --let e = x +: "),
+        (["--let", "I = A"], "bad --let 'I = A': I is the identity matrix"),
     ],
 )  # fmt: skip
 def test_refusals_are_one_line(args: list[str], message: str) -> None:
