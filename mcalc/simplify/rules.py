@@ -34,6 +34,8 @@ def _transpose(s: Simplifier, node: Node) -> Node:
         return s.simp(N.rebuild(x, (N.Transpose(x.children()[0]),)))
     if isinstance(x, N.Kron):
         return s.simp(N.Kron(N.Transpose(x.left), N.Transpose(x.right)))
+    if isinstance(x, N.SumOver):  # (∑ᵣ Bᵣ)ᵀ = ∑ᵣ Bᵣᵀ
+        return s.simp(N.SumOver(x.index, x.count, N.Transpose(x.body)))
     if s.is_symmetric(x):
         return x
     return node
