@@ -95,7 +95,8 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
         ("(x - m)^T (x - m) / 2", "x", "numerator", "(x − m)ᵀ"),  # was xᵀ − mᵀ
         ("a^T tanh(W x)", "W", "numerator", "x ((1 − tanh(Wx).^2) ⊙ a)ᵀ"),
         ("W2 tanh(W1 x)", "W2", "mixed", "tanh(W1 x)ᵀ ⊗ I"),  # was tanh(xᵀW1ᵀ) ⊗ I
-        ("R^T R", "R", "mixed", "(Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ"),  # a matrix sum keeps its transposes inside
+        ("norm2(X - W W^T X)^2", "W", "mixed", "−2((X − WWᵀX)Xᵀ + X(X − WWᵀX)ᵀ)W"),  # was X(Xᵀ − XᵀWWᵀ)
+        ("R^T R", "R", "mixed", "(Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ"),  # a whole result keeps its transposes inside
         ("diag(ones) x", "x", "mixed", "I"),  # diag(𝟙) = I
     ],
 )

@@ -5,7 +5,7 @@ term, which makes equal trees compare equal; a textbook keeps them where they re
 rewrites a finished result, equal in value, and nothing simplifies it again afterwards (it would undo it):
 - a row vector made by an elementwise function, an elementwise power, a sum or a Hadamard product is a
   transposed column when that removes transposes: `tanh(W₁x)ᵀ` rather than `tanh(xᵀW₁ᵀ)`, `(x − μ)ᵀ`
-  rather than `xᵀ − μᵀ`;
+  rather than `xᵀ − μᵀ`; so is a matrix sum that is a factor of a product (`(X − WWᵀX)ᵀX`);
 - a scalar factor common to every term of a sum comes out of it: `(xᵀx)⁻¹ (A + Aᵀ)`, not
   `(xᵀx)⁻¹ A + (xᵀx)⁻¹ Aᵀ`.
 """
@@ -24,30 +24,35 @@ _TRANSPOSABLE: tuple[type[Node], ...] = (N.Apply, N.ElementPower, N.Add, N.Hadam
 
 
 def textbook(node: Node, simp: Simplifier) -> Node:
-    memo: dict[Node, Node] = {}
+    memo: dict[tuple[Node, bool], Node] = {}
     flips: dict[Node, int] = {}
 
-    def walk(n: Node) -> Node:
-        done = memo.get(n)
+    def walk(n: Node, factor: bool = False) -> Node:
+        done = memo.get((n, factor))
         if done is None:
             budget.tick("simplifying")
-            done = _rewrite(n, simp, walk, flips)
-            memo[n] = done
+            done = _rewrite(n, factor, simp, walk, flips)
+            memo[(n, factor)] = done
         return done
 
     return walk(node)
 
 
-def _rewrite(n: Node, simp: Simplifier, walk: Callable[[Node], Node], flips: dict[Node, int]) -> Node:
-    if isinstance(n, _TRANSPOSABLE) and _is_row(n, simp):
+Walk = Callable[[Node, bool], Node]
+
+
+def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[Node, int]) -> Node:
+    """`factor`: n is a factor of a product, where a matrix difference is written transposed too
+    ((X − WWᵀX)ᵀX, not (Xᵀ − XᵀWWᵀ)X); a whole result or a term keeps its form ((Rᵀ ⊗ I)Kₘₙ + I ⊗ Rᵀ)."""
+    if isinstance(n, _TRANSPOSABLE) and (_is_row(n, simp) or (factor and isinstance(n, N.Add))):
         flipped = simp(N.Transpose(n))
         # strictly fewer transposes, counting the one outside: xᵀ − μᵀ (2) becomes (x − μ)ᵀ (1)
         if _transposes(flipped, flips) + 1 < _transposes(n, flips):
-            return N.Transpose(walk(flipped))
+            return N.Transpose(walk(flipped, False))
     kids = n.children()
     if not kids:
         return n
-    out = N.rebuild(n, tuple(walk(k) for k in kids))
+    out = N.rebuild(n, tuple(walk(k, isinstance(n, N.Mul)) for k in kids))
     if isinstance(out, N.Add):
         return _common_scalars(out, simp)
     if isinstance(out, N.Mul):  # s (A + B) inside (…)x reads s (A + B)x: a non-scalar sub-product is a chain part
@@ -59,8 +64,7 @@ def _rewrite(n: Node, simp: Simplifier, walk: Callable[[Node], Node], flips: dic
 
 
 def _is_row(n: Node, simp: Simplifier) -> bool:
-    """A row vector, which a textbook writes as a transposed column (a matrix keeps its transposes inside:
-    (Rᵀ ⊗ I)Kₘₙ + I ⊗ Rᵀ, not (Kₙₘ(R ⊗ I) + I ⊗ R)ᵀ)."""
+    """A row vector, which a textbook writes as a transposed column."""
     r, c = simp.env.shape(n)
     return r == 1 and c != 1
 
