@@ -96,6 +96,8 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
         ("a^T tanh(W x)", "W", "numerator", "x ((1 − tanh(Wx).^2) ⊙ a)ᵀ"),
         ("W2 tanh(W1 x)", "W2", "mixed", "tanh(W1 x)ᵀ ⊗ I"),  # was tanh(xᵀW1ᵀ) ⊗ I
         ("norm2(X - W W^T X)^2", "W", "mixed", "−2((X − WWᵀX)Xᵀ + X(X − WWᵀX)ᵀ)W"),  # was X(Xᵀ − XᵀWWᵀ)
+        ("log(x^T A x)", "x", "mixed", "(xᵀAx)⁻¹ (A + Aᵀ) x"),  # a field note: was ((xᵀAx)⁻¹ A + (xᵀAx)⁻¹ Aᵀ)x
+        ("x^T A x / (x^T B x)", "x", "mixed", "((xᵀBx)⁻¹ (A + Aᵀ) − ((xᵀBx)⁻² xᵀ A x) (B + Bᵀ))x"),  # by group
         ("R^T R", "R", "mixed", "(Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ"),  # a whole result keeps its transposes inside
         ("diag(ones) x", "x", "mixed", "I"),  # diag(𝟙) = I
     ],

@@ -13,6 +13,7 @@ rewrites a finished result, equal in value, and nothing simplifies it again afte
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from mcalc import budget
 from mcalc.simplify.engine import Simplifier, split_coefficient
@@ -78,12 +79,37 @@ def _transposes(n: Node, memo: dict[Node, int]) -> int:
 
 
 def _common_scalars(n: N.Add, simp: Simplifier) -> Node:
-    """s A + s B → s (A + B) for a scalar s (not a number) that every term has as a factor."""
+    """s A + s B → s (A + B) for a scalar s (not a number) that every term has as a factor; when only some
+    terms share their scalars, each such group is factored on its own: s A + s Aᵀ − t B − t Bᵀ →
+    s (A + Aᵀ) − t (B + Bᵀ)."""
     parts = [split_coefficient(t) for t in n.terms]
     first = [f for f in parts[0][1] if simp.is_scalar(f)]
     common = [f for f in dict.fromkeys(first) if all(f in rest for _, rest in parts[1:])]
-    if not common or any(len(rest) <= len(common) for _, rest in parts):
+    if common and all(len(rest) > len(common) for _, rest in parts):
+        return N.Mul((*common, _inner_sum(parts, common)))
+    groups: dict[tuple[Node, ...], list[int]] = {}
+    for i, (_, rest) in enumerate(parts):
+        scalars = tuple(f for f in rest if simp.is_scalar(f))
+        if scalars and len(scalars) < len(rest):
+            groups.setdefault(scalars, []).append(i)
+    shared = {members[0]: key for key, members in groups.items() if len(members) > 1}
+    if not shared:
         return n
+    taken = {i for key in shared.values() for i in groups[key]}
+    terms: list[Node] = []
+    for i, t in enumerate(n.terms):
+        if i in shared:
+            key = shared[i]
+            members = [parts[j] for j in groups[key]]
+            sign = Fraction(-1) if all(c < 0 for c, _ in members) else Fraction(1)
+            inner = _inner_sum([(c * sign, rest) for c, rest in members], list(key))
+            terms.append(N.Mul(((N.Number(sign),) if sign != 1 else ()) + (*key, inner)))
+        elif i not in taken:
+            terms.append(t)
+    return terms[0] if len(terms) == 1 else N.Add(tuple(terms))
+
+
+def _inner_sum(parts: list[tuple[Fraction, list[Node]]], common: list[Node]) -> Node:
     terms = []
     for coef, rest in parts:
         kept = list(rest)
@@ -91,4 +117,4 @@ def _common_scalars(n: N.Add, simp: Simplifier) -> Node:
             kept.remove(f)
         factors = ([N.Number(coef)] if coef != 1 else []) + kept
         terms.append(factors[0] if len(factors) == 1 else N.Mul(tuple(factors)))
-    return N.Mul((*common, N.Add(tuple(terms))))
+    return N.Add(tuple(terms))
