@@ -309,3 +309,36 @@ def test_a_kronecker_product_of_the_variable_has_no_index_form_and_says_so() -> 
     run = cli("diff", "kron(X, X)", "--wrt", "X", "--wrt", "X", "--format", "index")
     assert run.code == 0, run.stdout + run.stderr
     assert run.stdout.strip() == "∂²(X ⊗ X)ᵢⱼ/∂Xₖₗ∂Xₘₙ: no index form (see the vec form)"
+
+
+LOWER = [
+    ("A.^2", "A", "A**2"),
+    ("diag(diag(X))", "X", "np.diag(np.diag(X))"),
+    ("sum(exp(A x))", "x,x", "sum(exp(A @ x))"),
+    ("tanh(W x)", "W", "np.tanh(W @ x)"),
+    ("diag(x) A", "x", "np.diag(x) @ A"),
+]
+
+
+@pytest.mark.parametrize(("expr", "wrt", "src"), LOWER, ids=[f"{c[0]} ; {c[1]}" for c in LOWER])
+def test_first_and_second_derivatives_with_a_hadamard_product_have_an_index_form(expr: str, wrt: str, src: str) -> None:
+    """Field notes: `A.^2` by A had no index form though 2 Aᵢⱼ δᵢₖ δⱼₗ exists; render.index cannot read a
+    Hadamard product, the n-th differential's reading can (its terms evaluated against `value`)."""
+    from mcalc import pipeline
+    from mcalc.calculus.index_terms import index_form
+    from mcalc.numeric.check import bind_values
+    from mcalc.simplify import Simplifier
+
+    names = wrt.split(",")
+    run = cli("diff", expr, *[a for n in names for a in ("--wrt", n)], "--format", "index")
+    assert run.code == 0 and "no index form" not in run.stdout, run.stdout + run.stderr
+    rng = np.random.default_rng(seeded("lower", expr))
+    tree, env, _ = pipeline.prepare(expr, None, wrt=tuple(names))
+    result = pipeline.differentiate_tree(expr, tree, env, names)
+    point = make_point(cli("diff", expr, "--wrt", names[0], "--format", "json").json["variables"], rng, sizes=(3, 2))
+    value = pipeline.value_at(result, point.mcalc)
+    if src:
+        assert_close(value, finite_difference(numpy_function(src), point.numpy, names), what=expr)
+    values = bind_values(env, point.mcalc, list(env.kinds), [result.tree])
+    form = index_form(result.stages[0].function, names, env, Simplifier(env))
+    assert_close(_index_value(form, env, values, value.shape), value, rtol=1e-9, what=f"index form of {expr}")

@@ -260,7 +260,8 @@ def _merge_entries(term: Term, simp: Callable[[Node], Node]) -> Term:
 
 
 def skeleton(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
-    """The output indices: f's (i, j; none where a dimension is 1), then each slot's, lettered in order."""
+    """The output indices: f's (i, j; none where a dimension is 1), then each slot's, lettered in order;
+    a first derivative keeps the letters of render.index, ∂Fᵢⱼ/∂Xₖₗ, whichever dimensions are 1."""
     rows, cols = env.shape(function)
     f_indices: tuple[Index, Index] = ("i" if rows != 1 else None, "j" if cols != 1 else None)
     slot_indices: list[tuple[Index, Index]] = []
@@ -270,6 +271,9 @@ def skeleton(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
     out = IndexForm(Form(function, tuple(wrt), None), f_indices, slot_indices)
     names = [x for x in (*f_indices, *(x for pair in slot_indices for x in pair)) if x]
     out.letters = {name: LETTERS[n] if n < len(LETTERS) else f"i{n}" for n, name in enumerate(names)}
+    if len(wrt) == 1:
+        fixed = dict(zip(("i", "j", "s1r", "s1c"), "ijkl", strict=True))
+        out.letters = {name: fixed[name] for name in names}
     return out
 
 

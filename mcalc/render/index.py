@@ -134,8 +134,9 @@ class IndexWriter:
         return self.entry(node, a, b)
 
 
-def render_index(result: Result, latex: bool = False) -> str:
-    """∂(F)ᵢⱼ/∂Xₖₗ of a first derivative, or of a second one by way of the gradient (∂(∇f)ᵢⱼ/∂Xₖₗ)."""
+def render_index(result: Result, latex: bool = False, strict: bool = False) -> str:
+    """∂(F)ᵢⱼ/∂Xₖₗ of a first derivative, or of a second one by way of the gradient (∂(∇f)ᵢⱼ/∂Xₖₗ).
+    Where a term has no index reading the line says so, or (`strict`) NoIndexForm is raised."""
     stage = result.final
     env = result.env
     writer = IndexWriter(env, stage.var, latex)
@@ -167,6 +168,8 @@ def render_index(result: Result, latex: bool = False) -> str:
             swapped = IndexWriter(env, stage.var, latex, swapped=True)
             return f"{lhs} = {_symmetrised(writer, pieces, _pieces(swapped, terms, i, j), latex)}"
     except NoIndexForm:
+        if strict:
+            raise
         if latex:
             return f"{lhs} = \\text{{no index form (see the vec form)}}"
         return f"{lhs}: no index form for this expression (see the vec form)"

@@ -74,10 +74,17 @@ def _by_differential(result: Result) -> bool:
 
 
 def render_any_index(result: Result, latex: bool = False) -> str:
-    """The index form of any derivative (`index:` line, `--format index`, JSON `index`)."""
-    if not _by_differential(result):
-        return render_index(result, latex)
-    return render_index_higher(result.stages[0].function, result.wrt, result.env, latex)
+    """The index form of any derivative (`index:` line, `--format index`, JSON `index`). A first (or
+    gradient-then-second) derivative whose differential render.index cannot read term by term (a
+    Hadamard product: A.^2, sum(exp(Ax)) by x twice) is read off its differential here instead."""
+    function = result.stages[0].function
+    if _by_differential(result):
+        return render_index_higher(function, result.wrt, result.env, latex)
+    try:
+        return render_index(result, latex, strict=True)
+    except NoIndexForm:
+        text = _index_text(function, result.wrt, result.env, latex)
+        return text if text is not None else render_index(result, latex)
 
 
 def index_steps(result: Result, latex: bool = False) -> list[str]:
@@ -109,16 +116,22 @@ def index_steps(result: Result, latex: bool = False) -> list[str]:
 
 def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bool = False) -> str:
     """`∂ⁿ(F)ᵢⱼ/∂Xₖₗ∂Xₘₙ… = …`, or the left side with the line saying there is no index form."""
+    text = _index_text(function, wrt, env, latex)
+    if text is not None:
+        return text
+    lhs = _lhs(IndexWriter(env, wrt[0], latex), function, wrt, skeleton(function, wrt, env), latex)
+    return (
+        f"{lhs} = \\text{{no index form (see the vec form)}}" if latex else f"{lhs}: no index form (see the vec form)"
+    )
+
+
+def _index_text(function: Node, wrt: list[str], env: ShapeEnv, latex: bool) -> str | None:
+    """The index form read off the n-th differential; None where it has none."""
     writer = IndexWriter(env, wrt[0], latex)
     try:
         form = index_form(function, wrt, env, Simplifier(env))
     except (NoIndexForm, NoIndexTerms):
-        lhs = _lhs(writer, function, wrt, skeleton(function, wrt, env), latex)
-        return (
-            f"{lhs} = \\text{{no index form (see the vec form)}}"
-            if latex
-            else f"{lhs}: no index form (see the vec form)"
-        )
+        return None
     lhs = _lhs(writer, function, wrt, form, latex)
     merged: dict[tuple[str, ...], tuple[Fraction, list[str]]] = {}
     for term in form.terms:
@@ -144,8 +157,9 @@ def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, l
             name = f"{{{name}}}" if latex else f"({name})"
         parts.append(("\\partial " if latex else "∂") + name + _sub(form, pair, latex))
     if latex:
-        return f"\\frac{{\\partial^{{{n}}} {f_text}{f_idx}}}{{{' '.join(parts)}}}"
-    power = str(n).translate(SUPERSCRIPT)
+        order = f"^{{{n}}}" if n > 1 else ""
+        return f"\\frac{{\\partial{order} {f_text}{f_idx}}}{{{' '.join(parts)}}}"
+    power = str(n).translate(SUPERSCRIPT) if n > 1 else ""
     return f"∂{power}{f_text}{f_idx}/{''.join(parts)}"
 
 
