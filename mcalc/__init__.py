@@ -10,6 +10,10 @@
 
 from __future__ import annotations
 
+# isort: off
+import mcalc.interrupt  # noqa: F401 - first: Ctrl-C during the imports below exits 130 without a traceback
+
+# isort: on
 from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import (

@@ -151,3 +151,17 @@ def test_an_expression_of_leading_minus_signs_is_not_taken_for_an_option(expr: s
 def test_a_mistyped_option_is_still_an_option() -> None:
     run = cli("diff", "x", "--wrtt", "x")
     assert run.code == 2 and "did you mean --wrt?" in run.stderr
+
+
+def test_ascii_steps_spell_every_arrow() -> None:
+    run = cli("diff", "e^T e", "--wrt", "e", "--steps", "--ascii")
+    assert run.code == 0
+    assert "<U+" not in run.stdout and "=>" in run.stdout
+    assert run.stdout.isascii()
+
+
+def test_ascii_is_one_runs_choice_not_the_processs() -> None:
+    import mcalc
+
+    assert cli("diff", "x^T A x", "--wrt", "x", "--ascii").stdout.startswith("d/dx (x^T A x)")
+    assert mcalc.diff("x^T A x", "x").text == "(A + Aᵀ)x"  # the API after an --ascii run: Unicode again

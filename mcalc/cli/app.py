@@ -104,7 +104,11 @@ class _McalcGroup(TyperGroup):
         def command() -> Any:
             return super(_McalcGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)
 
-        sys.exit(streams.finish(_run(command, argv)))
+        try:
+            code = _run(command, argv)
+        finally:  # --ascii is this run's choice: a later API call in the same process prints Unicode again
+            spelling.use_ascii(False)
+        sys.exit(streams.finish(code))
 
 
 def _run(main: Any, argv: list[str]) -> int:

@@ -95,6 +95,8 @@ def use_ascii() -> None:
     from mcalc.render import spelling
 
     spelling.use_ascii(True)
+    # registered here too: in-process runs (the test suite, a notebook) never pass through prepare()
+    codecs.register_error("mcalc-ascii", spelling.ascii_errors)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             _reconfigure(stream, True)
