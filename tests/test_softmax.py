@@ -179,3 +179,17 @@ def test_identities_list_and_verify_both_with_their_source() -> None:
     assert "also lse" in rows["logsumexp"]["identity"] and "Boyd" in rows["logsumexp"]["reference"]
     assert {"softmax", "logsumexp", "Columnwise"} <= set(rows)
     assert all(r["verify"]["passed"] and r["verify"]["max_rel_error"] < 1e-6 for r in rows.values())
+
+
+@pytest.mark.parametrize(("wrt", "claim"), [("W", "(softmax(W x) - y) x^T"), ("x", "W^T (softmax(W x) - y)")])
+def test_the_one_hot_textbook_claim_is_wrong_but_right_when_y_sums_to_one(wrt: str, claim: str) -> None:
+    run = cli("check", "-y^T log(softmax(W x))", "--wrt", wrt, "--claim", claim, "--format", "json")
+    assert run.code == 1, run.stdout
+    assert run.json["verdict"] == "wrong" and run.json["details"]["right_when_sum_is_one"] == ["y"]
+    assert "is right only when sum(y) = 1" in run.json["explanation"]
+    other = cli(
+        "check", "-y^T log(softmax(W x))", "--wrt", wrt, "--claim", claim.replace("- y", "+ y"), "--format", "json"
+    )
+    assert other.code == 1 and "right_when_sum_is_one" not in other.json["details"]  # not said of any wrong claim
+    fine = cli("check", "-y^T log(softmax(W x))", "--wrt", wrt, "--claim", claim.replace("softmax", "sum(y) softmax"))
+    assert fine.code == 0, fine.stdout

@@ -28,7 +28,7 @@ from typing import Any
 from mcalc.claims.findings import Finding, analyse
 from mcalc.claims.sampling import POINTS, Problem, close, sample
 from mcalc.claims.sizing import size_identities
-from mcalc.claims.symmetry import symmetric_conditions, symmetric_note
+from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
 from mcalc.claims.verdict import LABELS, Verdict
 from mcalc.claims.wording import d_text, layout_capable, layout_names, layout_text, of, shape_reason, shape_words
@@ -239,6 +239,9 @@ def _what_is_wrong(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Ver
         base.details["right_when_symmetric"] = conditions[0]
         base.details["right_when_symmetric_any"] = conditions
         prefix = symmetric_note(c.typed, conditions) + prefix
+    elif best.verdict == "wrong" and (one := sums_to_one(p, best.node)):
+        base.details["right_when_sum_is_one"] = one
+        prefix = f"{c.typed} is right only when sum({one[0]}) = 1 (a one-hot or probability {one[0]}); " + prefix
     base.explanation = prefix + best.text
     if best.symbolic:
         base.method = "symbolic"

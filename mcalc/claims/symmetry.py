@@ -98,3 +98,32 @@ def transposed_symbols(p: Problem, node: Any) -> tuple[list[str], Any] | None:
         if all(v is not None and close(v, s[p.truth]) for v, s in zip(vals, p.samples, strict=True)):
             return group, fixed
     return None
+
+
+def sums_to_one(p: Problem, node: Any) -> list[str]:
+    """Vectors y such that the claim is right when sum(y) = 1: the derivative has sum(y) where a textbook
+    assumes a one-hot or probability vector (softmax cross-entropy's (softmax(Wx) − y)xᵀ)."""
+    from fractions import Fraction
+
+    from mcalc.syntax import nodes as N
+
+    if not p.samples:
+        return []
+    names = sorted({n.arg.name for n in _nodes(p.truth) if isinstance(n, N.Sum) and isinstance(n.arg, N.Symbol)})
+    for name in names:
+        if not p.env.is_vector(N.Symbol(name)):
+            continue
+        fixed = p.simp(N.substitute(p.truth, {N.Sum(N.Symbol(name)): N.Number(Fraction(1))}))
+        vals = [value_at(p, fixed, sample) for sample in p.samples]
+        if all(v is not None and close(sample[node], v) for v, sample in zip(vals, p.samples, strict=True)):
+            return [name]
+    return []
+
+
+def _nodes(tree: Any) -> list[Any]:
+    out, stack = [], [tree]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children())
+    return out
