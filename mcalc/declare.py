@@ -7,7 +7,8 @@ functions, so a name means the same thing on the command line and in `mcalc.diff
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from mcalc.errors import InputError, McalcError
 from mcalc.shapes import Declarations, parse_shape_spec
@@ -93,3 +94,24 @@ def _check_let_name(name: str, item: str) -> None:
         )
     if name == "I" or name.startswith("I_"):  # I, I_3, I_n: the identity, never a name
         raise InputError(f"bad --let {item!r}: {name} is the identity matrix; choose another name")
+
+
+@dataclass
+class Decl:
+    """The declaration options as typed (each a list of comma-separated items), one bundle for every command."""
+
+    scalar: list[str] = field(default_factory=list)
+    vector: list[str] = field(default_factory=list)
+    matrix: list[str] = field(default_factory=list)
+    symmetric: list[str] = field(default_factory=list)
+    shape: list[str] = field(default_factory=list)
+    let: list[str] = field(default_factory=list)
+    function: list[str] = field(default_factory=list)
+    elementwise: list[str] = field(default_factory=list)
+
+    def build(self) -> Declarations:
+        return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape, self.let)
+
+    def adding(self, more: Mapping[str, list[str]]) -> Decl:
+        """These declarations and more items (a homework line's own `--symmetric A`)."""
+        return replace(self, **{k: list(getattr(self, k)) + v for k, v in more.items()})

@@ -41,10 +41,15 @@ ALLOWED: dict[str, set[str]] = {
     # declared functions with a formula: evaluated and differentiated by the pipeline itself
     "formulas": {*BELOW_RENDER, "declare", "formulas"},
     "render": {*BELOW_RENDER, "render"},
-    "claims": {*BELOW_RENDER, "render", "claims"},
+    "claims": {*BELOW_RENDER, "render", "declare", "claims"},
+    "identities": {*BELOW_RENDER, "render", "declare", "identities"},
+    # each command's answer as data, for the command line to render
+    "answers": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "answers"},
     # the Python API: everything but the command line (it must import without typer and rich)
     "api": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "api"},
-    "cli": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "api", "cli"},
+    # what the process does when it starts as the program (and mcalc.interrupt, below every layer)
+    "program": {"program"},
+    "cli": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "identities", "answers", "api", "program", "cli"},
 }
 HEAVY = {"numpy", "sympy", "matplotlib", "rich"}
 

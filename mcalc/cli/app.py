@@ -5,8 +5,10 @@ imported inside each command so that `mcalc --help` and tab completion never loa
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -90,12 +92,12 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from mcalc.cli import streams
-        from mcalc.render import spelling
+        from mcalc.program import default_sigpipe
+        from mcalc.render import spelling, streams
 
         spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
-            _default_sigpipe()
+            default_sigpipe()
             refused = streams.prepare(ascii_flag=False)
             if refused is not None:
                 sys.exit(refused)
@@ -113,7 +115,8 @@ class _McalcGroup(TyperGroup):
 
 def _run(main: Any, argv: list[str]) -> int:
     """The command, with every failure that escapes it turned into one line and an exit code."""
-    from mcalc.cli import streams
+    from mcalc.render import streams
+    from mcalc.render.failures import show_internal
 
     try:
         code = main()
@@ -125,20 +128,11 @@ def _run(main: Any, argv: list[str]) -> int:
         return 1
     except OSError as exc:
         if not streams.is_output_error(exc):
-            return _internal(exc, argv)
+            return show_internal(exc, argv)
         return streams.output_failed(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
-        return _internal(exc, argv)
+        return show_internal(exc, argv)
     return code if isinstance(code, int) else 0
-
-
-def _internal(exc: Exception, argv: list[str]) -> int:
-    if "--debug" in argv:
-        raise exc
-    from mcalc.cli import streams
-
-    streams.say(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)")
-    return 1
 
 
 def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
@@ -173,26 +167,10 @@ def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
     return argv
 
 
-def _leading_minus_hint(argv: list[str]) -> str:
-    """`mcalc diff "-f(t)" --wrt t`: -f is --format's short form, so the expression became an option
-    value. Point to `--`, the one spelling that cannot be misread."""
-    if "--" in argv or len(argv) < 2:
-        return ""
-    for tok in argv[1:]:
-        if tok.startswith("-") and not tok.startswith("--") and len(tok) > 2:
-            return f"; if {tok!r} is the expression, put it after '--': mcalc {argv[0]} ... -- {tok!r}"
-    return ""
-
-
-def _default_sigpipe() -> None:
-    import signal
-
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
-
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption
+
+    from mcalc.render.failures import show_usage_error
 
     if isinstance(exc, NoArgsIsHelpError):  # bare `mcalc`: the help, on stderr
         exc.show()
@@ -208,24 +186,8 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     else:
         message = exc.format_message().replace("Value error, ", "")
     message = " ".join(message.split())
-    if hint := _leading_minus_hint(argv):
-        message = message.rstrip(".") + hint
     ctx = getattr(exc, "ctx", None)
-    if ctx is not None:
-        message += f" (see '{ctx.command_path} --help')"
-    if _wants_json(argv):
-        import json
-
-        print(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False))
-    else:
-        print(f"error: {message}", file=sys.stderr)
-
-
-def _wants_json(argv: list[str]) -> bool:
-    for i, arg in enumerate(argv):
-        if arg in ("--format=json", "-fjson") or (arg in ("--format", "-f") and argv[i + 1 : i + 2] == ["json"]):
-            return True
-    return False
+    show_usage_error(message, argv, ctx.command_path if ctx is not None else None)
 
 
 app = typer.Typer(
@@ -256,21 +218,13 @@ def main(
 
 def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Tab completion: the variable names of the EXPR already on the command line (parser only, no numpy)."""
+    from mcalc.render.spelling import ascii_name
+    from mcalc.syntax.parser import names_in
+
     # Before an option's value is typed, click's resilient parse leaves EXPR unassigned, in ctx.args.
     expr = ctx.params.get("expr") or next((a for a in ctx.args if not a.startswith("-")), None)
-    if not isinstance(expr, str) or expr in ("", "-"):
-        return []
-    try:
-        from mcalc.syntax.nodes import free_symbols
-        from mcalc.syntax.parser import parse
-
-        names = free_symbols(parse(expr))
-    except Exception:  # noqa: BLE001 - a half-typed expression completes nothing
-        return []
-    from mcalc.render.spelling import ascii_name
-
     # θ is offered as θ; typed `th` (the expression may spell it theta), it completes to theta
-    out = [n if n.startswith(incomplete) else ascii_name(n) for n in names]
+    out = [n if n.startswith(incomplete) else ascii_name(n) for n in names_in(expr)]
     return [s for s in out if s.startswith(incomplete)]
 
 
@@ -284,54 +238,45 @@ Wrt = Annotated[
         autocompletion=_complete_names,
     ),
 ]
-Scalar = Annotated[
-    list[str],
-    typer.Option(
-        "--scalar",
-        help="Names that are scalars (comma-separated, repeatable).",
-        metavar="NAMES",
-        autocompletion=_complete_names,
-    ),
-]
-Vector = Annotated[
-    list[str],
-    typer.Option("--vector", help="Names that are column vectors.", metavar="NAMES", autocompletion=_complete_names),
-]
-Matrix = Annotated[
-    list[str],
-    typer.Option("--matrix", help="Names that are matrices.", metavar="NAMES", autocompletion=_complete_names),
-]
-Symmetric = Annotated[
-    list[str],
-    typer.Option("--symmetric", help="Names of symmetric matrices.", metavar="NAMES", autocompletion=_complete_names),
-]
-ShapeOpt = Annotated[list[str], typer.Option("--shape", help="Fix a shape: A=m×n, A=3x4, x=n.", metavar="NAME=DIMS")]
-FunctionOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--function",
-        help="Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) (comma-separated, "
-        'repeatable); "f(u) = EXPR" gives f values.',
-        metavar="NAMES",
-    ),
-]
-ElementwiseOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--elementwise",
-        help="Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) (comma-separated, repeatable); "
-        '"g(t) = EXPR" gives g values.',
-        metavar="NAMES",
-    ),
-]
-LetOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--let",
-        help='Name an intermediate: --let "e = y - Phi theta" (repeatable; a let may use earlier ones).',
-        metavar="NAME=EXPR",
-    ),
-]
+# The one bundle of declaration options every command takes: (parameter, option, help, metavar, whether
+# it completes the expression's names). A command marks their place with a `decl` parameter (_declared).
+DECLARATIONS = [
+    ("scalar", "--scalar", "Names that are scalars (comma-separated, repeatable).", "NAMES", True),
+    ("vector", "--vector", "Names that are column vectors.", "NAMES", True),
+    ("matrix", "--matrix", "Names that are matrices.", "NAMES", True),
+    ("symmetric", "--symmetric", "Names of symmetric matrices.", "NAMES", True),
+    ("shape", "--shape", "Fix a shape: A=m×n, A=3x4, x=n.", "NAME=DIMS", False),
+    ("let", "--let", 'Name an intermediate: --let "e = y - Phi theta" (repeatable; a let may use earlier ones).',
+     "NAME=EXPR", False),
+    ("function", "--function", "Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) "
+     '(comma-separated, repeatable); "f(u) = EXPR" gives f values.', "NAMES", False),
+    ("elementwise", "--elementwise", "Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) "
+     '(comma-separated, repeatable); "g(t) = EXPR" gives g values.', "NAMES", False),
+]  # fmt: skip
+
+
+def _declared(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with its `decl` parameter replaced by the DECLARATIONS options, gathered back into one Decl."""
+    bundle = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=[], annotation=Annotated[
+            list[str], typer.Option(flag, help=text, metavar=meta, autocompletion=_complete_names if names else None)])
+        for name, flag, text, meta, names in DECLARATIONS
+    ]  # fmt: skip
+    signature = inspect.signature(command, eval_str=True)
+    params = [q for p in signature.parameters.values() for q in (bundle if p.name == "decl" else [p])]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        from mcalc.declare import Decl
+
+        decl = Decl(**{name: kwargs.pop(name) for name, *_ in DECLARATIONS})
+        command(**kwargs, decl=decl)
+
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
 # --at and --file offer no completions of their own, so every shell falls back to completing file names.
 At = Annotated[
     list[str],
@@ -348,7 +293,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on intern
 
 def _ascii(value: bool) -> None:
     if value:
-        from mcalc.cli import streams
+        from mcalc.render import streams
 
         streams.use_ascii()
 
@@ -365,17 +310,11 @@ AsciiOpt = Annotated[
 
 
 @app.command()
+@_declared
 def diff(
     expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
     wrt: Wrt = [],  # noqa: B006 - typer reads the default, never mutates it
-    scalar: Scalar = [],  # noqa: B006
-    vector: Vector = [],  # noqa: B006
-    matrix: Matrix = [],  # noqa: B006
-    symmetric: Symmetric = [],  # noqa: B006
-    shape: ShapeOpt = [],  # noqa: B006
-    let: LetOpt = [],  # noqa: B006
-    function: FunctionOpt = [],  # noqa: B006
-    elementwise: ElementwiseOpt = [],  # noqa: B006
+    decl: Any = None,  # the declaration options (DECLARATIONS)
     fmt: Fmt = None,
     layout: Layout = LayoutChoice.mixed,
     check: Annotated[bool, typer.Option("--check", help="Check numerically against finite differences.")] = False,
@@ -405,7 +344,7 @@ def diff(
             commands.DiffArgs(
                 expr=expr,
                 wrt=wrt,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
+                decl=decl,
                 fmt=_format(Command.diff, fmt),
                 layout=layout.value,
                 check=check,
@@ -419,6 +358,7 @@ def diff(
 
 
 @app.command("check", short_help="Is a hand-derived derivative right?")
+@_declared
 def check_claim(
     expr: Annotated[
         str | None, typer.Argument(help="The expression whose derivative is claimed.", metavar="EXPR")
@@ -428,14 +368,7 @@ def check_claim(
     file: Annotated[
         str | None, typer.Option("--file", help="A homework sheet: lines of EXPR ; VAR ; CLAIM.", metavar="FILE")
     ] = None,
-    scalar: Scalar = [],  # noqa: B006
-    vector: Vector = [],  # noqa: B006
-    matrix: Matrix = [],  # noqa: B006
-    symmetric: Symmetric = [],  # noqa: B006
-    shape: ShapeOpt = [],  # noqa: B006
-    let: LetOpt = [],  # noqa: B006
-    function: FunctionOpt = [],  # noqa: B006
-    elementwise: ElementwiseOpt = [],  # noqa: B006
+    decl: Any = None,  # the declaration options (DECLARATIONS)
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     seed: Seed = None,
@@ -459,7 +392,7 @@ def check_claim(
                 wrt=wrt,
                 claim=claim,
                 file=file,
-                decl=commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
+                decl=decl,
                 fmt=_format(Command.check, fmt),
                 seed=seed,
                 debug=debug,
@@ -470,17 +403,11 @@ def check_claim(
 
 
 @app.command("eval")
+@_declared
 def eval_(
     expr: Annotated[str, typer.Argument(help="The expression to evaluate.", metavar="EXPR")],
     at: At = [],  # noqa: B006
-    scalar: Scalar = [],  # noqa: B006
-    vector: Vector = [],  # noqa: B006
-    matrix: Matrix = [],  # noqa: B006
-    symmetric: Symmetric = [],  # noqa: B006
-    shape: ShapeOpt = [],  # noqa: B006
-    let: LetOpt = [],  # noqa: B006
-    function: FunctionOpt = [],  # noqa: B006
-    elementwise: ElementwiseOpt = [],  # noqa: B006
+    decl: Any = None,  # the declaration options (DECLARATIONS)
     fmt: Fmt = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
@@ -496,23 +423,17 @@ def eval_(
 
     raise typer.Exit(
         commands.run_eval(
-            expr, at, commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
+            expr, at, decl,
             _format(Command.eval, fmt), debug,
         )
     )  # fmt: skip
 
 
 @app.command("shape")
+@_declared
 def shape_(
     expr: Annotated[str, typer.Argument(help="The expression.", metavar="EXPR")],
-    scalar: Scalar = [],  # noqa: B006
-    vector: Vector = [],  # noqa: B006
-    matrix: Matrix = [],  # noqa: B006
-    symmetric: Symmetric = [],  # noqa: B006
-    shape: ShapeOpt = [],  # noqa: B006
-    let: LetOpt = [],  # noqa: B006
-    function: FunctionOpt = [],  # noqa: B006
-    elementwise: ElementwiseOpt = [],  # noqa: B006
+    decl: Any = None,  # the declaration options (DECLARATIONS)
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     debug: Debug = False,
@@ -529,7 +450,7 @@ def shape_(
 
     raise typer.Exit(
         commands.run_shape(
-            expr, commands.Decl(scalar, vector, matrix, symmetric, shape, let, function, elementwise),
+            expr, decl,
             _format(Command.shape, fmt), debug, at,
         )
     )  # fmt: skip

@@ -9,7 +9,6 @@
   what the shell reports for other tools).
 - A closed stderr is replaced by /dev/null: errors are then lost, but the exit code stays right and
   nothing meant for stderr lands on stdout.
-- Standard input is read in lines split on `\\n` only, each capped, as the lines arrive.
 """
 
 from __future__ import annotations
@@ -18,10 +17,7 @@ import codecs
 import errno
 import os
 import sys
-from collections.abc import Iterator
-from typing import IO, Any
-
-from mcalc.errors import InputError
+from typing import IO
 
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of a pipe went away
@@ -144,46 +140,3 @@ def finish(code: int) -> int:
     except OSError as exc:
         return output_failed(exc)
     return code
-
-
-# --- input ---
-
-MAX_LINE_SLACK = 1_000  # a batch line holds EXPR plus `; VAR, …` and a comment
-
-
-def stdin_binary() -> IO[bytes]:
-    """Standard input as bytes; a closed stdin (`<&-`) is bad input, not an AttributeError."""
-    stream: Any = sys.stdin
-    if stream is None:
-        raise InputError("cannot read standard input: it is closed")
-    binary: IO[bytes] = stream.buffer if hasattr(stream, "buffer") else stream
-    return binary
-
-
-def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") -> Iterator[tuple[int, str]]:
-    """(line number, text) for each line of a UTF-8 stream, as each line arrives (a batch is answered
-    while it is still being written), split on `\\n` only: U+2028, form feed and the other breaks that
-    str.splitlines knows stay inside the line, so line numbers match `wc -l` and editors.
-
-    Each line is read with a cap, so memory stays flat whatever the input (`/dev/zero` has no line
-    break at all): a line longer than `max_chars` characters ends the reading with one InputError.
-    Bytes that are not UTF-8 become U+FFFD, which the parser then reports at its column. A byte-order
-    mark at the start (Notepad writes one) is dropped: it is an encoding marker, not part of line 1."""
-    import io
-
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
-    try:
-        number = 0
-        while line := text.readline(max_chars + 1):
-            number += 1
-            if len(line) > max_chars and not line.endswith("\n"):
-                raise InputError(
-                    f"line {number} of {name} is longer than {max_chars:,} characters (the limit of one line); "
-                    "nothing after it was read"
-                )
-            yield number, line.removesuffix("\n")
-    finally:
-        try:
-            text.detach()  # the caller owns the stream: release it without closing it
-        except ValueError:  # already detached or closed
-            pass

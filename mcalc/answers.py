@@ -1,0 +1,222 @@
+"""What each command answers, as data: the payload `--format json` prints (and the other formats render),
+computed from the command's inputs. The CLI (mcalc/cli/commands.py) parses flags, calls these and renders.
+
+Values given with `--at` are loaded before the shapes are inferred (an undeclared name takes its kind
+from its value), with Greek names spelled as mcalc prints them (theta → θ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from mcalc import reading
+from mcalc.declare import Decl, greek
+from mcalc.errors import InputError
+
+if TYPE_CHECKING:
+    from mcalc.pipeline import Result
+
+
+def scoped(decl: Decl, body: Callable[[], int]) -> Callable[[], int]:
+    """`body` with the --function and --elementwise declarations in the catalogue while it runs."""
+
+    def run() -> int:
+        from mcalc.formulas import declared_functions
+
+        with declared_functions(decl.function, decl.elementwise):
+            return body()
+
+    return run
+
+
+def batch_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, list[str]]]:
+    """`EXPR ; VAR, VAR` lines of a batch (`mcalc diff -`) → (line number, EXPR, VARs); blanks and # skipped."""
+    for number, raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        expr, sep, var = line.partition(";")
+        wrt = [v.strip() for v in var.split(",") if v.strip()] if sep else []
+        yield number, expr.strip(), wrt
+
+
+def load(specs: list[str]) -> dict[str, Any]:
+    """The --at values, Greek names spelled as mcalc prints them (theta → θ)."""
+    if not specs:
+        return {}
+    from mcalc.numeric.values import load_values
+
+    return {greek(k): v for k, v in load_values(specs).items()}
+
+
+def value_shapes(values: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(getattr(v, "shape", ())) for name, v in values.items()}
+
+
+# --- diff ---
+
+
+def derive(expr: str, wrt: list[str], decl: Decl, loaded: dict[str, Any]) -> Result:
+    """The derivative of `expr` by each of `wrt` in turn."""
+    from mcalc import pipeline
+
+    tree, env, _ = pipeline.prepare(expr, decl.build(), wrt=tuple(wrt), value_shapes=value_shapes(loaded))
+    return pipeline.differentiate_tree(expr, tree, env, wrt)
+
+
+def numeric_check(result: Result, seed: int | None) -> Any:
+    """`--check`: finite differences at random points (within the numeric budget)."""
+    from mcalc import pipeline
+    from mcalc.numeric.budget import CHECK_FREE_SIZE
+
+    pipeline.within_budget(result, CHECK_FREE_SIZE)
+    return pipeline.check(result, seed)
+
+
+def diff_payload(
+    result: Result, layout: str, fmt: str | None, *, at: dict[str, Any] | None, check: bool, seed: int | None,
+    steps: bool,
+) -> tuple[dict[str, Any], bool]:  # fmt: skip
+    """The payload of `mcalc diff`, with the value at the values `at` (loaded), a numeric check and the
+    steps when asked; and whether the check failed (an inconclusive one has not)."""
+    from mcalc import pipeline
+    from mcalc.numeric.values import json_value
+    from mcalc.render import report
+
+    lay = pipeline.Layout(layout)
+    # values first: they fix the sizes that `shape` and `variables` then report
+    value = json_value(pipeline.value_at(result, at, rename=greek)) if at is not None else None
+    payload = report.to_json(result, lay)
+    failed = False
+    if value is not None:
+        payload["value"] = value
+    if seed is not None and not check:  # --seed only picks --check's random points
+        payload["warnings"].append("--seed has no effect without --check")
+    if check:
+        outcome = numeric_check(result, seed)
+        payload["check"] = outcome.to_json()
+        failed = not outcome.passed and not outcome.inconclusive  # inconclusive is said, not failed
+    if steps:
+        from mcalc.render.index_higher import index_steps
+        from mcalc.render.steps import render_steps
+
+        payload["steps"] = render_steps(result, latex=False, layout=lay) + index_steps(result)
+        if fmt == "latex":
+            payload["steps_latex"] = render_steps(result, latex=True, layout=lay) + index_steps(result, latex=True)
+    _extras(result, payload, fmt)
+    return payload, failed
+
+
+def _extras(result: Result, payload: dict[str, Any], fmt: str | None) -> None:
+    """Index and vec notation (a tensor, or asked for), NumPy or SymPy source (asked for)."""
+    from mcalc.pipeline import DerivKind
+
+    if result.final.kind is DerivKind.TENSOR or fmt in ("index", "vec"):
+        from mcalc.render.index_higher import render_any_index
+
+        payload["index"] = render_any_index(result)
+        if fmt == "latex":
+            payload["index_latex"] = render_any_index(result, latex=True)
+        payload["vec"] = payload["equation"]
+    if fmt == "numpy":
+        from mcalc.render.numpy_code import render_numpy
+
+        payload["numpy"] = render_numpy(result)
+    if fmt == "sympy":
+        from mcalc.pipeline import Layout
+        from mcalc.render.sympy_expr import sympy_source
+
+        payload["sympy"] = sympy_source(result, Layout(payload["layout"]))
+
+
+# --- check --at, eval, shape ---
+
+
+def claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str]) -> tuple[bool, float]:
+    """`check --at`: do the claim and the derivative agree at the point given? (and the largest gap)"""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.evaluate import evaluate
+    from mcalc.numeric.given import bind_values
+
+    loaded = load(at)
+    tree, env, (claim_tree,) = pipeline.prepare(
+        expr, decl, extra=(claim,), wrt=tuple(wrt), value_shapes=value_shapes(loaded)
+    )
+    result = pipeline.differentiate_tree(expr, tree, env, wrt)
+    values = bind_values(env, loaded, list(env.kinds), [tree], rename=greek)
+    truth = np.asarray(evaluate(result.final.result, env, values), dtype=float)
+    mine = np.asarray(evaluate(claim_tree, env, values), dtype=float)
+    if mine.shape != truth.shape and mine.T.shape == truth.shape:
+        mine = mine.T
+    agree = mine.shape == truth.shape and bool(np.allclose(mine, truth, rtol=1e-7, atol=1e-9))
+    gap = float(np.max(np.abs(mine - truth))) if mine.shape == truth.shape else float("inf")
+    return agree, gap
+
+
+def eval_payload(expr: str, at: list[str], decl: Decl) -> dict[str, Any]:
+    """`mcalc eval`: the value of EXPR at the values given (refused without values, or where undefined)."""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.budget import check_trees
+    from mcalc.numeric.given import bind_values, explain_nonfinite
+    from mcalc.numeric.values import json_value
+    from mcalc.render.report import variables_json
+    from mcalc.syntax.declared import refuse_numbers
+
+    loaded = load(at)
+    tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=value_shapes(loaded))
+    refuse_numbers([tree], "values")
+    if not at and env.kinds:
+        names = ", ".join(env.kinds)
+        raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
+    values = bind_values(env, loaded, list(env.kinds), [tree], rename=greek)
+    check_trees(env, [tree], free=1)
+    with np.errstate(all="ignore"):
+        value = pipeline.evaluate_expression(tree, env, values)
+    problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
+    if problem is not None:
+        raise problem
+    read = reading.read(env, tree)
+    payload = {
+        "expression": expr,
+        "value": json_value(value),
+        "variables": variables_json(env),
+        "reading": read.to_json(),
+        "warnings": list(read.warnings),
+    }
+    return _with_lets(env, payload)
+
+
+def shape_payload(expr: str, decl: Decl, at: list[str]) -> dict[str, Any]:
+    """`mcalc shape`: the shape of EXPR and of each name (sizes from --at values, if given)."""
+    from mcalc import pipeline
+    from mcalc.render.report import dims_json, variables_json
+    from mcalc.shapes import bind_sizes, shape_text
+
+    raw = load(at)
+    tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=value_shapes(raw))
+    if at:  # sizes from the values given (some may stay symbolic)
+        bind_sizes(env, {n: tuple(v.shape) for n, v in raw.items() if n in env.kinds})
+    read = reading.read(env, tree)
+    payload = {
+        "expression": expr,
+        "shape": dims_json(env, env.shape(tree)),
+        "display_shape": shape_text(env.concrete(env.shape(tree))),
+        "variables": variables_json(env),
+        "kinds": {n: k.value for n, k in env.kinds.items()},
+        "reading": read.to_json(),
+        "warnings": list(read.warnings),
+    }
+    return _with_lets(env, payload)
+
+
+def _with_lets(env: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    if env.lets:
+        from mcalc.render.report import lets_json
+
+        payload["let"] = lets_json(env)
+    return payload

@@ -1,0 +1,105 @@
+"""A homework sheet (`mcalc check --file`): lines of `EXPR ; VAR ; CLAIM [; --symmetric A ...]`, each
+diagnosed as its line is read. Blank lines and `#` comments are skipped; a line that cannot be read or
+diagnosed is answered with its error, and the sheet goes on."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcalc.claims.diagnosis import diagnose
+from mcalc.claims.verdict import Verdict
+from mcalc.declare import Decl, names
+from mcalc.errors import InputError, McalcError
+
+SHEET_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix", "--symmetric": "symmetric",
+                 "--shape": "shape"}  # fmt: skip
+
+
+def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str]]]:
+    """`EXPR ; VAR ; CLAIM [; --symmetric A --shape x=3 ...]` → parts. VAR may be `x, x` (Hessian)."""
+    parts = [p.strip() for p in line.split(";")]
+    if len(parts) not in (3, 4) or not all(parts[:3]):
+        raise InputError("expected EXPR ; VAR ; CLAIM (and optionally ; --symmetric A ...)")
+    expr, var, claim = parts[:3]
+    options = _options(parts[3]) if len(parts) == 4 and parts[3] else {}
+    wrt = [v.strip() for v in var.split(",") if v.strip()]
+    return expr, wrt, claim, options
+
+
+def _options(text: str) -> dict[str, list[str]]:
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"bad options {text!r}: {exc}") from exc
+    options: dict[str, list[str]] = {}
+    it = iter(words)
+    for w in it:
+        key, eq, value = w.partition("=")
+        if key not in SHEET_OPTIONS:
+            raise InputError(f"unknown option {w!r} (use {', '.join(SHEET_OPTIONS)})")
+        if not eq:
+            value = next(it, "")
+        if not value:
+            raise InputError(f"{key} needs a value")
+        options.setdefault(SHEET_OPTIONS[key], []).append(value)
+    return options
+
+
+@dataclass
+class SheetAnswer:
+    """One line's answer: its verdict, or the error that stopped it (`nested`: too deeply to parse)."""
+
+    number: int
+    line: str
+    expr: str
+    wrt: list[str] = field(default_factory=list)
+    claim: str = ""
+    options: dict[str, list[str]] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    error: McalcError | None = None
+    nested: bool = False
+
+
+def answer_line(number: int, line: str, decl: Decl, seed: int | None) -> SheetAnswer:
+    answer = SheetAnswer(number, line, line)
+    try:
+        answer.expr, answer.wrt, answer.claim, answer.options = parse_sheet_line(line)
+        line_decl = decl.adding(answer.options)
+        answer.verdict = diagnose(answer.expr, names(answer.wrt), answer.claim, line_decl.build(), seed)
+    except McalcError as exc:
+        answer.error = exc
+    except RecursionError:
+        answer.nested = True
+    return answer
+
+
+def answer_sheet(path: str, decl: Decl, seed: int | None) -> Iterator[SheetAnswer]:
+    """Each line's answer as the line is read (`-`: the sheet arrives on standard input, as for `mcalc diff -`);
+    InputError when the file cannot be read or holds no claim."""
+    from contextlib import AbstractContextManager, nullcontext
+
+    from mcalc.syntax.parser import MAX_LENGTH
+    from mcalc.syntax.source import MAX_LINE_SLACK, read_lines, stdin_binary
+
+    owned: AbstractContextManager[Any]
+    if path == "-":  # standard input is left open: not ours
+        fh, path = stdin_binary(), "standard input"
+        owned = nullcontext()
+    else:
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below, after the last line is answered
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        owned = fh
+    seen = 0
+    with owned:
+        for number, raw in read_lines(fh, 3 * MAX_LENGTH + MAX_LINE_SLACK, name=path):
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                seen += 1
+                yield answer_line(number, line, decl, seed)
+    if seen == 0:
+        raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")

@@ -1,0 +1,126 @@
+"""How a failure is shown: one line on stderr (or a JSON object `{error, position, category}` on stdout
+when JSON was asked for) and an exit code, never a traceback (but with --debug, for an internal error)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from mcalc import budget
+from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
+from mcalc.render import console
+
+EXIT_INTERRUPTED = 130
+
+
+def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
+    """Run a command body; turn every failure into one line and an exit code."""
+    # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    try:
+        budget.start()  # the time budget (README § Limits): MCALC_TIME_LIMIT
+        return body()
+    except (McalcError, RecursionError, ValueError) as exc:
+        code = show_bad_input(exc, fmt, source=None)
+        return code if code is not None else _internal_error(exc, fmt, debug)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        from mcalc.render.streams import is_output_error
+
+        if is_output_error(exc):
+            raise  # stdout is full or gone: app.py says so on stderr, exit 74
+        return _internal_error(exc, fmt, debug)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        return _internal_error(exc, fmt, debug)
+    finally:
+        budget.stop()  # the deadline is this command's: a library call later in the process has none
+
+
+def show_bad_input(exc: BaseException, fmt: str | None, source: str | None, line: int | None = None) -> int | None:
+    """Report a failure caused by the input (an McalcError, nesting too deep, a number too long for
+    Python's int to text); its exit code. None when `exc` is something else (not reported)."""
+    if isinstance(exc, McalcError):
+        report_error(exc, fmt, source, line)
+        return exc.exit_code
+    if isinstance(exc, RecursionError):
+        report_error(InputError("expression nested too deeply"), fmt, source, line)
+        return EXIT_USAGE
+    # Python refuses to turn an int of more than 4,300 digits into text (CVE-2020-10735); a number
+    # that long can only come from the input (5,000 superscript digits), so it is bad input.
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        too_long = "number too large: more than 4,300 digits; mcalc works with numbers of at most 300 digits"
+        report_error(InputError(too_long), fmt, source, line)
+        return EXIT_USAGE
+    return None
+
+
+def _internal_error(exc: BaseException, fmt: str | None, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
+    if fmt == "json":
+        console.print_json({"error": message, "position": None, "category": "internal error"})
+    else:
+        console.error_line(message)
+    return EXIT_FAILED
+
+
+def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
+    if fmt == "json":
+        obj: dict[str, Any] = {"error": exc.one_line(), "position": exc.position, "category": exc.category}
+        if line is not None:
+            obj["line"] = line
+        if source is not None:
+            obj["expression"] = source
+        console.print_json(obj)
+        return
+    prefix = f"line {line}: " if line is not None else ""
+    console.error_line(prefix + exc.one_line(), source=source, span=exc.span)
+
+
+# --- usage errors and failures outside a command (the CLI's option parser, a broken output) ---
+
+
+def show_usage_error(message: str, argv: list[str], command_path: str | None) -> None:
+    """A usage error (exit 2) as one line, or a JSON object when the command line asked for JSON."""
+    if hint := _leading_minus_hint(argv):
+        message = message.rstrip(".") + hint
+    if command_path is not None:
+        message += f" (see '{command_path} --help')"
+    if _wants_json(argv):
+        import json
+
+        print(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+
+
+def _leading_minus_hint(argv: list[str]) -> str:
+    """`mcalc diff "-f(t)" --wrt t`: -f is --format's short form, so the expression became an option
+    value. Point to `--`, the one spelling that cannot be misread."""
+    if "--" in argv or len(argv) < 2:
+        return ""
+    for tok in argv[1:]:
+        if tok.startswith("-") and not tok.startswith("--") and len(tok) > 2:
+            return f"; if {tok!r} is the expression, put it after '--': mcalc {argv[0]} ... -- {tok!r}"
+    return ""
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--format=json", "-fjson") or (arg in ("--format", "-f") and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def show_internal(exc: Exception, argv: list[str]) -> int:
+    """An error that escaped a command: one line and exit 1 (the traceback itself with --debug)."""
+    if "--debug" in argv:
+        raise exc
+    from mcalc.render.streams import say
+
+    say(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)")
+    return 1
