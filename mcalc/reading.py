@@ -87,7 +87,12 @@ def line_from_json(reading: Mapping[str, Mapping[str, Any]]) -> str:
 def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:
     """The reading of `tree` under `env`: names in order of appearance, then the warnings."""
     names = tuple(_name_reading(env, name) for name in env.kinds)
-    warnings = [*env.notes, *_kind_warnings(names), *_absent_wrt(env, tree, wrt), *_look_alikes(env.kinds)]
+    warnings = [
+        *env.notes,
+        *_kind_warnings(names, frozenset(_exponents(tree))),
+        *_absent_wrt(env, tree, wrt),
+        *_look_alikes(env.kinds),
+    ]
     return Reading(names, tuple(dict.fromkeys(warnings)))
 
 
@@ -109,15 +114,25 @@ def _name_reading(env: ShapeEnv, name: str) -> NameReading:
     return NameReading(name, kind, shape, source)
 
 
-def _kind_warnings(names: Iterable[NameReading]) -> list[str]:
+def _exponents(tree: Node) -> set[str]:
+    """Names written as the exponent of `^` (Xᵏ, (xᵀx)ᵖ): a scalar by their use there."""
+    found: set[str] = set()
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, N.PowerOf) and isinstance(n.exponent, N.Symbol):
+            found.add(n.exponent.name)
+        stack.extend(n.children())
+    return found
+
+
+def _kind_warnings(names: Iterable[NameReading], exponents: frozenset[str] = frozenset()) -> list[str]:
     """A kind read from use or from a value, where the naming convention says another: say how to undo it."""
     out = []
     for n in names:
         if n.source == Source.USE:
-            out.append(
-                f"{n.name} is read as a scalar: it only scales or is added to scalars (--vector {n.name} reads "
-                "it as a vector)"
-            )
+            why = "it is the exponent of a power" if n.name in exponents else "it only scales or is added to scalars"
+            out.append(f"{n.name} is read as a scalar: {why} (--vector {n.name} reads it as a vector)")
         elif n.source == Source.AT and n.kind is not default_kind(n.name):
             out.append(f"{n.name} is read as a {n.kind.value} from its --at value")
     return out

@@ -271,6 +271,10 @@ def test_what_has_no_meaning_is_refused_in_one_line(args: tuple[str, ...], messa
 def test_an_exponent_of_a_power_is_a_scalar_by_use() -> None:
     d = mcalc.diff("tr(X^k)", "X")
     assert d.text == "k (X^(k − 1))ᵀ" and d.variables["k"] == ()
+    run = cli("diff", "tr(X^k)", "--wrt", "X", "--format", "json")
+    assert run.json["warnings"] == [
+        "k is read as a scalar: it is the exponent of a power (--vector k reads it as a vector)"
+    ]
 
 
 def test_the_identities_list_the_rules_with_their_sources() -> None:
