@@ -243,3 +243,19 @@ def test_every_golden_line_and_step_renders_with_katex() -> None:
     assert proc.returncode == 0, proc.stderr
     bad = json.loads(proc.stdout)
     assert not bad, "\n".join(f"{b['tex']}\n  {b['error']}" for b in bad[:10])
+
+
+def test_a_long_result_names_its_repeated_parts_in_latex_too() -> None:
+    """A 4-layer MLP repeats tanh(W₁x) inside every layer's factor: LaTeX names it as the text does."""
+    expr = "sum((W4 tanh(W3 tanh(W2 tanh(W1 x))) - y).^2)"
+    code, out, _ = run("diff", expr, "--wrt", "W1", "--format", "latex")
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split(" = ")[0] for line in lines[1:]] == [r"\text{where } u_{1}", r"\text{where } u_{2}",
+                                                            r"\text{where } u_{3}"]  # fmt: skip
+    assert lines[0].count(r"\tanh") == 3  # the input's three; the derivative's are named
+    for line in lines:
+        assert mathtext_error(line, image=False) is None, line
+    code, out, _ = run("diff", expr, "--wrt", "W1", "--format", "json")
+    shared = json.loads(out)["shared"]
+    assert shared["where_latex"][0] == r"u_{1} = \tanh\left(W_{1} x\right)"

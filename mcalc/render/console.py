@@ -126,7 +126,13 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
 
 
 def _latex_diff(payload: dict[str, Any]) -> None:
-    out(payload["equation_latex"])
+    shared = payload.get("shared")
+    if shared and "equation_latex" in shared:  # repeated sub-expressions named, as the text output does
+        out(shared["equation_latex"])
+        for line in shared["where_latex"]:
+            out(f"\\text{{where }} {line}")
+    else:
+        out(payload["equation_latex"])
     for line in let_lines(payload, latex=True):
         out(line)
     if "index_latex" in payload:

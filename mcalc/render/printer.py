@@ -74,6 +74,9 @@ def precedence(node: Node) -> int:
     return PREC_ATOM
 
 
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 @dataclass(frozen=True)
 class Style:
     latex: bool
@@ -84,8 +87,8 @@ class Style:
             base, sub = name[0], name[1:]
         if self.latex:
             head = GREEK_LATEX.get(base, base)
-            if sub:
-                return f"{head}_{{{sub}}}"
+            if sub:  # u₁ (a `where` name) is u_{1}: LaTeX has no subscript characters
+                return f"{head}_{{{sub.translate(_SUBSCRIPT_DIGITS)}}}"
             return head
         return spelling.ascii_name(name) if spelling.current().spell_greek else name
 

@@ -167,7 +167,7 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
         out["symmetric"] = sorted(env.symmetric)
     if env.lets:
         out["let"] = lets_json(env)
-    shared = _shared(result, shown, derivative, head, text)
+    shared = _shared(result, shown, derivative, head, text, tex)
     if shared is not None:
         out["shared"] = shared
     return out
@@ -195,19 +195,30 @@ def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
     return _shared(result, shown, pr(shown), lhs(result, printer=pr), pr)
 
 
-def _shared(result: Result, shown: Node, full: str, head: str, pr: Printer) -> dict[str, Any] | None:
-    from mcalc.render.share import share
-
+def _shared(
+    result: Result, shown: Node, full: str, head: str, pr: Printer, tex: Printer | None = None
+) -> dict[str, Any] | None:
+    """The `where` form as text, and in LaTeX too when `tex` is given (--format latex shows it)."""
     if len(full) < 60:
         return None
-    main, defs = share(shown, set(result.env.kinds))
+    main, defs = _share(result, shown)
     if not defs:
         return None
     where = [f"{pr(name)} = {pr(body)}" for name, body in defs]
     text = pr(main)
     if len(text) + sum(len(w) + 2 for w in where) > 0.85 * len(full):
         return None
-    return {"equation": f"{head} = {text}", "derivative": text, "where": where}
+    out: dict[str, Any] = {"equation": f"{head} = {text}", "derivative": text, "where": where}
+    if tex is not None:
+        out["equation_latex"] = f"{lhs(result, latex=True, printer=tex)} = {tex(main)}"
+        out["where_latex"] = [f"{tex(name)} = {tex(body)}" for name, body in defs]
+    return out
+
+
+def _share(result: Result, shown: Node) -> tuple[Node, list[tuple[Node, Node]]]:
+    from mcalc.render.share import share
+
+    return share(shown, set(result.env.kinds))
 
 
 def is_zero(node: Node) -> bool:

@@ -3,7 +3,8 @@
 
     2 (… ⊙ W2ᵀ(W2 u₁ − y)) xᵀ   where u₁ = tanh(W1 x)
 
-Only a display transformation: JSON `derivative` and `--format latex` keep the full expression.
+Only a display transformation (text and `--format latex`): JSON `derivative` and `latex` keep the full
+expression.
 """
 
 from __future__ import annotations
