@@ -219,7 +219,7 @@ def main(
 def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Tab completion: the variable names of the EXPR already on the command line (parser only, no numpy)."""
     from mcalc.render.spelling import ascii_name
-    from mcalc.syntax.parser import names_in
+    from mcalc.syntax.source import names_in
 
     # Before an option's value is typed, click's resilient parse leaves EXPR unassigned, in ctx.args.
     expr = ctx.params.get("expr") or next((a for a in ctx.args if not a.startswith("-")), None)

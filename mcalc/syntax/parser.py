@@ -583,16 +583,3 @@ def parse_with_notes(src: str, scalar_params: frozenset[str] = frozenset()) -> t
     """Parse one expression and say how its ambiguous spellings were read."""
     parser = Parser(src, scalar_params)
     return parser.parse(), parser.notes
-
-
-def names_in(expr: object) -> list[str]:
-    """The names in `expr`, in order; none when it is not an expression (yet: a half-typed one completes
-    nothing on the command line)."""
-    if not isinstance(expr, str) or expr in ("", "-"):
-        return []
-    from mcalc.syntax.nodes import free_symbols
-
-    try:
-        return list(free_symbols(parse(expr)))
-    except Exception:  # noqa: BLE001 - whatever a half-typed expression raises, it has no names yet
-        return []

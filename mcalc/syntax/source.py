@@ -1,5 +1,5 @@
 """Source text read from a stream (standard input, a homework sheet) line by line, each line capped,
-as the lines arrive."""
+as the lines arrive; and the names in a source text, for tab completion."""
 
 from __future__ import annotations
 
@@ -48,3 +48,17 @@ def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") 
             text.detach()  # the caller owns the stream: release it without closing it
         except ValueError:  # already detached or closed
             pass
+
+
+def names_in(expr: object) -> list[str]:
+    """The names in `expr`, in order; none when it is not an expression (yet: a half-typed one completes
+    nothing on the command line)."""
+    if not isinstance(expr, str) or expr in ("", "-"):
+        return []
+    from mcalc.syntax.nodes import free_symbols
+    from mcalc.syntax.parser import parse
+
+    try:
+        return list(free_symbols(parse(expr)))
+    except Exception:  # noqa: BLE001 - whatever a half-typed expression raises, it has no names yet
+        return []
