@@ -133,6 +133,15 @@ def _extras(result: Result, payload: dict[str, Any], fmt: str | None) -> None:
 # --- check --at, eval, shape ---
 
 
+def strict_layout(layout: str | None) -> Any:
+    """`check --layout`: the pipeline's Layout for strict verdicts (imported only when asked for), or None."""
+    if layout is None:
+        return None
+    from mcalc.pipeline import Layout
+
+    return Layout(layout)
+
+
 def claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str]) -> tuple[bool, float]:
     """`check --at`: do the claim and the derivative agree at the point given? (and the largest gap)"""
     import numpy as np

@@ -178,15 +178,21 @@ def check_claim(
     function: Names = (),
     elementwise: Names = (),
     seed: int | None = None,
+    layout: str | Layout | None = None,
 ) -> Verdict:
     """Is `claim` the derivative of `expr` by `wrt`? The verdict of `mcalc check`: `.ok`, `.verdict`
     (`correct`, `layout`, `factor`, `missing-term`, `extra-term`, `wrong-shape`, `wrong`), `.explanation`.
+
+    Without `layout`, the transpose of the derivative is `layout` (right in the other convention, `.ok`);
+    with `layout="numerator"` or `"denominator"` the claim must be the derivative in that layout, and its
+    transpose is `wrong-layout` (not `.ok`).
     """
     names = _wrt_names(wrt)
     decl = _declarations(scalar, vector, matrix, symmetric, shape, let)
     functions = (_items(function), _items(elementwise))
+    strict = None if layout is None else _layout(layout)
     with _as_mcalc_errors(), declared_functions(*functions):
-        return diagnose(expr, names, claim, decl, seed)
+        return diagnose(expr, names, claim, decl, seed, strict)
 
 
 # --- arguments ---

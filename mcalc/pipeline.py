@@ -271,16 +271,20 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
 # --- layouts ---
 
 
+def flipped(stage: Stage, layout: Layout, env: ShapeEnv) -> bool:
+    """Whether `layout` shows the transpose of mcalc's (mixed-layout) result: a gradient in numerator
+    layout, a Jacobian or vec Jacobian in denominator layout, d/dt of a vector in denominator layout."""
+    if stage.kind is DerivKind.GRADIENT:
+        return layout is Layout.NUMERATOR
+    if stage.kind in (DerivKind.JACOBIAN, DerivKind.TENSOR):
+        return layout is Layout.DENOMINATOR
+    return layout is Layout.DENOMINATOR and bool(env.is_vector(stage.result))
+
+
 def displayed(stage: Stage, layout: Layout, env: ShapeEnv) -> Node:
     """The result as shown in the chosen layout (the numeric value never depends on it)."""
     simp = Simplifier(env)
-    shown = stage.result
-    if stage.kind is DerivKind.GRADIENT and layout is Layout.NUMERATOR:
-        shown = simp(N.Transpose(stage.result))
-    if stage.kind in (DerivKind.JACOBIAN, DerivKind.TENSOR) and layout is Layout.DENOMINATOR:
-        shown = simp(N.Transpose(stage.result))
-    if stage.kind is DerivKind.SCALAR_VAR and layout is Layout.DENOMINATOR and env.is_vector(stage.result):
-        shown = simp(N.Transpose(stage.result))
+    shown = simp(N.Transpose(stage.result)) if flipped(stage, layout, env) else stage.result
     return textbook(shown, simp)  # transposes outside, common scalars out: the last step before printing
 
 

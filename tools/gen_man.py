@@ -154,6 +154,10 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("Code for NumPy:", ['mcalc diff "1/2 ||W x - t||^2" --wrt W --format numpy']),
     ("Many expressions in one process:", ["printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json"]),
     ("Is a hand-derived answer right?", ['mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A']),
+    (
+        "Strictly in the numerator layout (the transpose is wrong, exit 1):",
+        ['mcalc check "A x" --wrt x --claim "A^T" --layout numerator'],
+    ),
     ("Shapes inferred for every variable:", ['mcalc shape "a^T X b"']),
     ("The rules about determinants, verified numerically:", ["mcalc identities det --verify"]),
 ]

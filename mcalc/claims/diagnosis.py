@@ -16,6 +16,8 @@ Verdicts, tried in this order:
   replaced by another term, or with a term that does not belong (each named); with the note "right
   only when A is symmetric" when making a constant matrix symmetric makes the claim right;
 - `wrong`: anything else (with the sign of a term, or "right only when A is symmetric", when known).
+With a layout asked for (`--layout numerator|denominator`, `check_claim(..., layout=...)`), the claim is
+held to the derivative in that layout, and its transpose is `wrong-layout` (exit 1) instead of `layout`.
 The last four are claims/findings.py. A claim with the transposed shape (a row for a column) is read
 in the other layout and diagnosed as its transpose, and the explanation says so.
 """
@@ -31,8 +33,18 @@ from mcalc.claims.sizing import size_identities
 from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
 from mcalc.claims.verdict import LABELS, Verdict
-from mcalc.claims.wording import d_text, layout_capable, layout_names, layout_text, of, shape_reason, shape_words
+from mcalc.claims.wording import (
+    d_text,
+    layout_capable,
+    layout_names,
+    layout_text,
+    of,
+    other_layout,
+    shape_reason,
+    shape_words,
+)
 from mcalc.errors import InputError, McalcError
+from mcalc.pipeline import Layout
 
 __all__ = ["LABELS", "Verdict", "diagnose", "expand_terms"]
 
@@ -55,12 +67,15 @@ class _Claim:
     t_shape: tuple[Any, Any]
     c_shape: tuple[Any, Any]
     seed: int | None
+    strict: Layout | None = None  # the layout asked for: verdicts in it, the transpose wrong
 
     @property
     def flipped_shape(self) -> tuple[Any, Any]:
         return (self.t_shape[1], self.t_shape[0])
 
     def layout(self, base: Verdict) -> Verdict:
+        if self.strict is not None:
+            return self.wrong_layout(base)
         base.verdict = "layout"
         base.explanation = layout_text(
             self.typed, self.expected, self.kind, self.var, self.env, self.c_shape == self.t_shape
@@ -68,12 +83,26 @@ class _Claim:
         base.details = {"layout": layout_names(self.kind)}
         return base
 
+    def wrong_layout(self, base: Verdict) -> Verdict:
+        assert self.strict is not None
+        asked = self.strict.value
+        base.verdict = "wrong-layout"
+        base.explanation = (
+            f"{self.typed} is the transpose of {self.dvar} {of(self.shown)} in {asked} layout, {self.expected}: "
+            f"right in {other_layout(self.strict, self.kind)} layout, not in the {asked} layout asked for"
+        )
+        base.details = {"layout": asked, "right_in": other_layout(self.strict, self.kind)}
+        return base
 
-def diagnose(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) -> Verdict:
+
+def diagnose(
+    expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Layout | None = None
+) -> Verdict:
+    """The verdict on `claim`; with `layout`, strict in that layout (a transposed claim is wrong)."""
     from mcalc.render.report import dims_json
     from mcalc.shapes import shape_text
 
-    c = _read(expr, wrt, claim, decl, seed)
+    c = _read(expr, wrt, claim, decl, seed, layout)
     base = Verdict(
         "wrong",
         "",
@@ -96,7 +125,7 @@ def _render(node: Any) -> str:
     return render_text(node)
 
 
-def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) -> _Claim:
+def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Layout | None) -> _Claim:
     """Parse the expression and the claim with the same declarations; differentiate; simplify the claim."""
     from mcalc import pipeline
     from mcalc.lets import expand
@@ -116,7 +145,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) ->
     shown = _render(flatten(tree))
     if isinstance(flatten(tree), N.Add) or (isinstance(flatten(tree), N.Mul) and " " in shown):
         shown = f"({shown})"  # d/dt (A(t) B(t)), ∂/∂θ (‖y − Φθ‖² + λθᵀθ)
-    truth = result.final.result
+    truth = result.final.result if layout is None else pipeline.displayed(result.final, layout, env)
     simp = Simplifier(env)
     claim_s = simp(size_identities(env, claim_tree, truth))
     t_shape = env.shape(truth)
@@ -125,7 +154,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None) ->
     typed = _render(flatten(claim_tree))
     return _Claim(
         typed, shown, d_text(wrt, env), wrt[-1], env, simp, tree, truth, result.final.kind, _render(truth),
-        claim_s, t_shape, env.shape(claim_s), seed,
+        claim_s, t_shape, env.shape(claim_s), seed, layout,
     )  # fmt: skip
 
 
@@ -231,7 +260,8 @@ def _what_is_wrong(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Ver
     prefix = ""
     if best.flipped:
         since = f", since it is {base.claim_shape}" if c.c_shape != c.t_shape else ""
-        prefix = f"read as the transpose ({layout_names(c.kind)['claim']}{since}): "
+        other = layout_names(c.kind)["claim"] if c.strict is None else f"{other_layout(c.strict, c.kind)} layout"
+        prefix = f"read as the transpose ({other}{since}): "
         base.details["read_transposed"] = True
     conditions = symmetric_conditions(p, best.node)
     if conditions:

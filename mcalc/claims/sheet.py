@@ -63,12 +63,12 @@ class SheetAnswer:
     nested: bool = False
 
 
-def answer_line(number: int, line: str, decl: Decl, seed: int | None) -> SheetAnswer:
+def answer_line(number: int, line: str, decl: Decl, seed: int | None, layout: Any = None) -> SheetAnswer:
     answer = SheetAnswer(number, line, line)
     try:
         answer.expr, answer.wrt, answer.claim, answer.options = parse_sheet_line(line)
         line_decl = decl.adding(answer.options)
-        answer.verdict = diagnose(answer.expr, names(answer.wrt), answer.claim, line_decl.build(), seed)
+        answer.verdict = diagnose(answer.expr, names(answer.wrt), answer.claim, line_decl.build(), seed, layout)
     except McalcError as exc:
         answer.error = exc
     except RecursionError:
@@ -76,7 +76,7 @@ def answer_line(number: int, line: str, decl: Decl, seed: int | None) -> SheetAn
     return answer
 
 
-def answer_sheet(path: str, decl: Decl, seed: int | None) -> Iterator[SheetAnswer]:
+def answer_sheet(path: str, decl: Decl, seed: int | None, layout: Any = None) -> Iterator[SheetAnswer]:
     """Each line's answer as the line is read (`-`: the sheet arrives on standard input, as for `mcalc diff -`);
     InputError when the file cannot be read or holds no claim."""
     from contextlib import AbstractContextManager, nullcontext
@@ -100,6 +100,6 @@ def answer_sheet(path: str, decl: Decl, seed: int | None) -> Iterator[SheetAnswe
             line = raw.strip()
             if line and not line.startswith("#"):
                 seen += 1
-                yield answer_line(number, line, decl, seed)
+                yield answer_line(number, line, decl, seed, layout)
     if seen == 0:
         raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")

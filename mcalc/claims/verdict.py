@@ -13,6 +13,7 @@ LABELS = {
     "missing-term": "wrong (missing term)",
     "extra-term": "wrong (extra term)",
     "wrong-shape": "wrong (shape)",
+    "wrong-layout": "wrong (layout)",
     "wrong": "wrong",
 }
 

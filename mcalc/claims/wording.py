@@ -100,6 +100,13 @@ def layout_names(kind: Any) -> dict[str, str]:
     return {"mcalc": "numerator layout", "claim": "denominator layout"}
 
 
+def other_layout(asked: Any, kind: Any) -> str:
+    """The layout in which the transpose of the derivative in layout `asked` is right."""
+    if asked.value == "mixed":  # mcalc's default: its other reading is the claim's in layout_names
+        return layout_names(kind)["claim"].removesuffix(" layout")
+    return "denominator" if asked.value == "numerator" else "numerator"
+
+
 def layout_text(claim: str, expected: str, kind: Any, var: str, env: Any, square: bool) -> str:
     from mcalc.pipeline import DerivKind
 

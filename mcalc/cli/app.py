@@ -61,6 +61,11 @@ class LayoutChoice(enum.StrEnum):
     denominator = "denominator"
 
 
+class StrictLayoutChoice(enum.StrEnum):  # check --layout: a course's convention
+    numerator = "numerator"
+    denominator = "denominator"
+
+
 HELP = """mcalc: a matrix-calculus calculator. Type an expression in matrix notation, get its derivative in
 matrix notation, its shape, and (on request) a numeric check against finite differences.
 
@@ -287,6 +292,13 @@ Fmt = Annotated[
     typer.Option("--format", "-f", help="Output format (default: rich text on a terminal, plain text otherwise)."),
 ]
 Layout = Annotated[LayoutChoice, typer.Option("--layout", help="Orientation of matrix-notation results.")]
+StrictLayout = Annotated[
+    StrictLayoutChoice | None,
+    typer.Option(
+        "--layout",
+        help="Strict verdicts in this layout; without it, a transposed answer is 'correct up to layout'.",
+    ),
+]
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
@@ -372,6 +384,7 @@ def check_claim(
     at: At = [],  # noqa: B006
     fmt: Fmt = None,
     seed: Seed = None,
+    layout: StrictLayout = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
@@ -397,6 +410,7 @@ def check_claim(
                 seed=seed,
                 debug=debug,
                 at=at,
+                layout=None if layout is None else layout.value,
             )
         )
     )

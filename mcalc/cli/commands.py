@@ -55,6 +55,7 @@ class CheckArgs:
     seed: int | None = None
     debug: bool = False
     at: list[str] = field(default_factory=list)
+    layout: str | None = None  # strict verdicts in this layout
 
 
 # --- diff ---
@@ -120,14 +121,15 @@ def run_check(args: CheckArgs) -> int:
         if args.file:
             if args.expr or args.claim or args.wrt:
                 raise InputError("give either EXPR --wrt VAR --claim ANSWER or --file SHEET, not both")
-            return check_file(args.file, args.decl, args.fmt, args.seed)
+            return check_file(args.file, args.decl, args.fmt, args.seed, answers.strict_layout(args.layout))
         needed = (("EXPR", args.expr), ("--wrt VAR", args.wrt), ("--claim ANSWER", args.claim))
         missing = [what for what, given in needed if not given]
         if missing or args.expr is None or args.claim is None:
             raise InputError(
                 f"mcalc check needs {', '.join(missing)}: mcalc check EXPR --wrt VAR --claim ANSWER (or --file SHEET)"
             )
-        code = check_one(args.expr, names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed)
+        strict = answers.strict_layout(args.layout)
+        code = check_one(args.expr, names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed, strict)
         if args.at:
             code = max(code, _claim_at(args.expr, names(args.wrt), args.claim, args.decl.build(), args.at, args.fmt))
         return code

@@ -17,8 +17,10 @@ from mcalc.render import console
 __all__ = ["LABELS", "Verdict", "check_file", "check_one", "diagnose", "expand_terms", "parse_sheet_line"]
 
 
-def check_one(expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None, seed: int | None) -> int:
-    v = diagnose(expr, wrt, claim, decl, seed)
+def check_one(
+    expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None, seed: int | None, layout: Any = None
+) -> int:
+    v = diagnose(expr, wrt, claim, decl, seed, layout)
     if fmt == "json":
         console.print_json(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim))
     else:
@@ -26,13 +28,13 @@ def check_one(expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None,
     return EXIT_OK if v.ok else EXIT_FAILED
 
 
-def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None) -> int:
+def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None, layout: Any = None) -> int:
     """A homework sheet: one verdict per line; exit 1 if a claim is wrong, 2 if a line is unusable."""
     rows: list[list[str]] = []
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
     streamed = fmt == "json" or console.tsv_rows(fmt)
     worst = EXIT_OK
-    for answer in answer_sheet(path, decl, seed):
+    for answer in answer_sheet(path, decl, seed, layout):
         code, row = _show(answer, fmt)
         worst = max(worst, code)
         if row is not None and streamed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcalc import collector
-from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, reading
+from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, flipped, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv
@@ -37,9 +37,13 @@ def higher_operator(names: list[str], scalar: bool, latex: bool = False, sp: Spe
     return f"{d}{sup}/" + ("" if sp.compact else " ").join(f"{d}{v}" for v in names)
 
 
-def lhs(result: Result, latex: bool = False, printer: Printer | None = None) -> str:
-    """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x² (xᵀAx), ∂²/∂x∂y."""
+def lhs(result: Result, latex: bool = False, printer: Printer | None = None, layout: Layout = Layout.MIXED) -> str:
+    """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x² (xᵀAx), ∂²/∂x∂y; in a layout
+    that shows the transpose of mcalc's result, the label says so: ∂/∂Aᵀ tr(AB) (numerator layout),
+    ∂(Ax)ᵀ/∂x and ∂vec(RᵀR)ᵀ/∂vec(R) (denominator layout)."""
     pr = printer or Printer(LATEX if latex else TEXT)
+    if flipped(result.final, layout, result.env):
+        return _lhs_transposed(result, latex, pr)
     stage = result.final
     expr = _expr(pr, flatten(result.tree))
     vars_ = [pr.s.name(v) for v in result.wrt]
@@ -61,9 +65,30 @@ def lhs(result: Result, latex: bool = False, printer: Printer | None = None) -> 
     return f"{d}vec({inner})/{d}vec({v})"
 
 
+def _lhs_transposed(result: Result, latex: bool, pr: Printer) -> str:
+    """The label of the transpose: the ᵀ on the variable for a gradient, on the function otherwise."""
+    t = "^{\\top}" if latex else pr.sp.transpose
+    v = pr.s.name(result.wrt[0])
+    d = "\\partial" if latex else pr.sp.partial
+    expr = _expr(pr, flatten(result.tree))
+    inner = pr.p(flatten(result.tree))
+    if len(result.wrt) > 1:
+        return f"\\left({lhs(result, latex, pr)}\\right){t}" if latex else f"({lhs(result, latex, pr)}){t}"
+    kind = result.final.kind
+    if kind is DerivKind.GRADIENT:
+        return f"\\frac{{{d}}}{{{d} {v}{t}}} {expr}" if latex else f"{d}/{d}{v}{t} {expr}"
+    if kind is DerivKind.SCALAR_VAR:
+        return f"\\frac{{d}}{{d{v}}} {expr}{t}" if latex else f"d/d{v} {expr}{t}"
+    if kind is DerivKind.JACOBIAN:
+        return f"\\frac{{{d} ({inner}){t}}}{{{d} {v}}}" if latex else f"{d}({inner}){t}/{d}{v}"
+    if latex:
+        return f"\\frac{{{d} \\operatorname{{vec}}({inner}){t}}}{{{d} \\operatorname{{vec}}({v})}}"
+    return f"{d}vec({inner}){t}/{d}vec({v})"
+
+
 def equation(result: Result, layout: Layout, latex: bool = False) -> str:
     pr = Printer(LATEX if latex else TEXT)
-    return f"{lhs(result, latex)} = {pr(displayed(result.final, layout, result.env))}"
+    return f"{lhs(result, latex, layout=layout)} = {pr(displayed(result.final, layout, result.env))}"
 
 
 def derivative_text(result: Result, layout: Layout) -> str:
@@ -146,14 +171,14 @@ def to_json(result: Result, layout: Layout) -> dict[str, Any]:
     shown = displayed(stage, layout, env)
     text, tex = Printer(TEXT), Printer(LATEX)
     derivative, derivative_tex = text(shown), tex(shown)
-    head = lhs(result, printer=text)
+    head = lhs(result, printer=text, layout=layout)
     out: dict[str, Any] = {
         "expression": result.source,
         "wrt": wrt,
         "derivative": derivative,
         "latex": derivative_tex,
         "equation": f"{head} = {derivative}",
-        "equation_latex": f"{lhs(result, latex=True, printer=tex)} = {derivative_tex}",
+        "equation_latex": f"{lhs(result, latex=True, printer=tex, layout=layout)} = {derivative_tex}",
         "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
         "display_shape": shape_line(result, layout, shown),
         "kind": stage.kind.value,
@@ -192,7 +217,7 @@ def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
     """The derivative with repeated sub-expressions named, when that is clearly shorter."""
     shown = displayed(result.final, layout, result.env)
     pr = Printer(TEXT)
-    return _shared(result, shown, pr(shown), lhs(result, printer=pr), pr)
+    return _shared(result, shown, pr(shown), lhs(result, printer=pr, layout=layout), pr)
 
 
 def _shared(
