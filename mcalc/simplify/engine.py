@@ -26,6 +26,7 @@ class Simplifier:
         self.keys: dict[Node, tuple[int, str]] = {}
         self.canon: dict[Node, Node] = {}
         self._interned: dict[int, tuple[Node, Node]] = {}  # by identity, holding each node (see _by_id)
+        self.has_power_of: dict[int, tuple[Node, bool]] = {}  # for symbolic_powers, by identity likewise
 
     # -- engine --
     def __call__(self, node: Node) -> Node:
