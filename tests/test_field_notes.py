@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli
+from helpers import cli, seeded
 
 BOM = "\ufeff".encode()
 
@@ -165,3 +165,27 @@ def test_ascii_is_one_runs_choice_not_the_processs() -> None:
 
     assert cli("diff", "x^T A x", "--wrt", "x", "--ascii").stdout.startswith("d/dx (x^T A x)")
     assert mcalc.diff("x^T A x", "x").text == "(A + Aᵀ)x"  # the API after an --ascii run: Unicode again
+
+
+@pytest.mark.parametrize(
+    ("expr", "claim", "words", "factor"),
+    [
+        ("det(X)", "X^-T", "a missing factor det(X)", "det(X)"),
+        ("det(X)", "det(X)^2 X^-T", "an extra factor det(X)", "det(X)"),
+    ],
+)
+def test_a_claim_off_by_a_scalar_function_names_the_factor(expr: str, claim: str, words: str, factor: str) -> None:
+    """det(X) by X claimed X⁻ᵀ: 'missing factor det(X)', not 'they differ at random points'."""
+    run = cli("check", expr, "--wrt", "X", "--claim", claim, "--format", "json")
+    assert run.code == 1
+    assert run.json["verdict"] == "factor" and run.json["explanation"].startswith(words)
+    assert run.json["label"] == "wrong (factor)"
+    assert run.json["details"]["factor"] == factor
+    # the diagnosis is true: at a point, finite differences of numpy's det are det(X) X⁻ᵀ, not the claim
+    rng = np.random.default_rng(seeded("det-factor"))
+    x = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    h = 1e-6
+    grad = np.array([[(np.linalg.det(x + h * e) - np.linalg.det(x - h * e)) / (2 * h) for e in basis] for basis in
+                     [[np.eye(3)[[i]].T @ np.eye(3)[[j]] for j in range(3)] for i in range(3)]])  # fmt: skip
+    np.testing.assert_allclose(grad, np.linalg.det(x) * np.linalg.inv(x).T, rtol=1e-6)
+    assert not np.allclose(grad, np.linalg.inv(x).T)

@@ -13,7 +13,7 @@ from typing import Any
 
 from mcalc.claims.sampling import TOLERANCE, Problem, close, ratio, solve, value_at
 from mcalc.claims.symmetry import transposed_symbols
-from mcalc.claims.terms import expand_terms, fraction_text, sum_text, term_node
+from mcalc.claims.terms import expand_terms, fraction_text, sum_text, term_node, walk
 from mcalc.claims.wording import expected_sum, factor_text, of
 
 
@@ -69,7 +69,7 @@ def analyse(p: Problem, node: Any, shown: Any, flipped: bool) -> Finding:
         [s[p.truth] for s in p.samples],
         expand_terms(node, p.simp),
     )
-    for step in (_zero_claim, _constant_factor, _zero_derivative):
+    for step in (_zero_claim, _constant_factor, _zero_derivative, _scalar_factor):
         found = step(case)
         if found is not None:
             return found
@@ -102,6 +102,47 @@ def _zero_derivative(c: _Case) -> Finding | None:
     if all(np.allclose(t, 0) for t in c.truths):
         return c.finding(5, "wrong", f"{c.about} is 0 (it does not change with {c.p.var}), not {c.claim_text}")
     return None
+
+
+def _scalar_factor(c: _Case) -> Finding | None:
+    """det(X) by X, claimed X⁻ᵀ: the claim is the derivative times a scalar that changes from point to
+    point (so no constant ratio), and that scalar is, or is the reciprocal of, one of the scalar
+    sub-expressions of the two: a missing (or an extra) factor det(X)."""
+    import numpy as np
+
+    from mcalc.render.printer import render_text
+
+    ratios = []  # claim = q · derivative at each point
+    for v, t in zip(c.vals, c.truths, strict=True):
+        den = float(np.vdot(t, t))
+        if v.shape != t.shape or den <= 1e-24:
+            return None
+        q = float(np.vdot(t, v)) / den
+        if not close(v, q * t):
+            return None
+        ratios.append(q)
+    for factor in _scalar_parts(c):
+        f_vals = [value_at(c.p, factor, s) for s in c.p.samples]
+        if any(f is None or f.size != 1 for f in f_vals):
+            continue
+        fs = [float(f.reshape(())) for f in f_vals]
+        for how, want in (("an extra", fs), ("a missing", [1 / f if f else np.inf for f in fs])):
+            if np.allclose(ratios, want, rtol=1e-7, atol=0):
+                text = f"{how} factor {render_text(factor)}: {c.about} = {c.expected}"
+                return c.finding(1, "factor", text, factor=render_text(factor))
+    return None
+
+
+def _scalar_parts(c: _Case) -> list[Any]:
+    """The scalar-shaped sub-expressions of the derivative and the claim that are not numbers."""
+    from mcalc.syntax import nodes as N
+
+    seen: dict[Any, None] = {}
+    for root in (c.p.truth, c.node):
+        for n in walk(root):
+            if not isinstance(n, N.Number) and n not in seen and c.p.env.shape(n) == (1, 1):
+                seen[n] = None
+    return list(seen)[:64]  # a bound on the work: a long claim has many scalar parts
 
 
 def _transposed(c: _Case) -> Finding | None:

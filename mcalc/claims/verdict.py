@@ -9,7 +9,7 @@ from typing import Any
 LABELS = {
     "correct": "correct",
     "layout": "correct up to layout",
-    "factor": "wrong (constant factor)",
+    "factor": "wrong (factor)",  # a constant, or a scalar expression such as det(X)
     "missing-term": "wrong (missing term)",
     "extra-term": "wrong (extra term)",
     "wrong-shape": "wrong (shape)",
