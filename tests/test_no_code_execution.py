@@ -255,7 +255,8 @@ def test_no_code_execution_mcalc_calls_nothing_that_runs_text() -> None:
             if isinstance(node, ast.Call):
                 f = node.func
                 name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
-                if name in FORBIDDEN_CALLS and node.lineno not in exempt:
+                regex = isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "re"
+                if name in FORBIDDEN_CALLS and node.lineno not in exempt and not regex:  # re.compile: a pattern
                     hits.append(f"{path.name}:{node.lineno}: call of {name}")
                 for kw in node.keywords:
                     if kw.arg == "allow_pickle" and not (
