@@ -43,22 +43,60 @@ def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
 def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:
     """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …`."""
     import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
     expr = to_sympy(result, layout)
     lines = ["from sympy import *", "from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction"]
     lines.append("from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf")
     dims = sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and s.is_positive), key=str)
-    if dims:
-        names = " ".join(str(d) for d in dims)
-        lines.append(f"{', '.join(str(d) for d in dims)}, = symbols({names!r}, integer=True, positive=True)")
+    for d in dims:  # one per line: symbols('m') is a Symbol, not a tuple to unpack
+        lines.append(f"{_py(str(d))} = Symbol({str(d)!r}, integer=True, positive=True)")
     for index in sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and not s.is_positive), key=str):
         lines.append(f"{_py(index.name)} = Symbol({index.name!r}, integer=True, nonnegative=True)  # a sum's index")
     for sym in sorted(expr.atoms(sympy.MatrixSymbol), key=str):
         lines.append(f"{_py(sym.name)} = MatrixSymbol({sym.name!r}, {sym.shape[0]}, {sym.shape[1]})")
     for sym in sorted((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer), key=str):
         lines.append(f"{_py(sym.name)} = Symbol({sym.name!r}, real=True)")
-    lines.append(f"derivative = {sympy.sstr(expr)}")
+    for f in sorted({a.func.__name__ for a in expr.atoms(sympy.core.function.AppliedUndef)}):  # f(t)
+        lines.append(f"{_py(f)} = Function({f!r})")
+    if expr.atoms(ElementwiseApplyFunction):
+        lines.append(f"{ENTRY} = Symbol({ENTRY!r}, real=True)  # the entry an elementwise function is applied to")
+    lines.append(f"derivative = {_SourcePrinter().doprint(expr)}")
     return "\n".join(lines)
+
+
+ENTRY = "_d"
+
+
+def _SourcePrinter() -> Any:  # noqa: N802 - a class made on first use: sympy is imported lazily
+    """SymPy's str printer, but printing what runs: `ElementwiseApplyFunction(Lambda(_d, tanh(_d)), A*x)`
+    where sstr gives `Lambda(_d, tanh(_d)).(A*x)`, and names as the Python identifiers the header binds."""
+    import sympy
+    from sympy.printing.str import StrPrinter
+
+    class SourcePrinter(StrPrinter):  # type: ignore[misc]
+        def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
+            (var,), body = expr.function.variables, expr.function.expr
+            entry = body.xreplace({var: sympy.Symbol(ENTRY, real=True)})
+            return f"ElementwiseApplyFunction(Lambda({ENTRY}, {self._print(entry)}), {self._print(expr.expr)})"
+
+        # sstr writes these as 1, 0 and I (the imaginary unit after `from sympy import *`)
+        def _print_OneMatrix(self, expr: Any) -> str:
+            return f"OneMatrix({self._print(expr.shape[0])}, {self._print(expr.shape[1])})"
+
+        def _print_ZeroMatrix(self, expr: Any) -> str:
+            return f"ZeroMatrix({self._print(expr.shape[0])}, {self._print(expr.shape[1])})"
+
+        def _print_Identity(self, expr: Any) -> str:
+            return f"Identity({self._print(expr.shape[0])})"
+
+        def _print_MatrixSymbol(self, expr: Any) -> str:
+            return _py(expr.name)
+
+        def _print_Symbol(self, expr: Any) -> str:
+            return _py(expr.name)
+
+    return SourcePrinter()
 
 
 def _py(name: str) -> str:
