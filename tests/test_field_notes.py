@@ -189,3 +189,20 @@ def test_a_claim_off_by_a_scalar_function_names_the_factor(expr: str, claim: str
                      [[np.eye(3)[[i]].T @ np.eye(3)[[j]] for j in range(3)] for i in range(3)]])  # fmt: skip
     np.testing.assert_allclose(grad, np.linalg.det(x) * np.linalg.inv(x).T, rtol=1e-6)
     assert not np.allclose(grad, np.linalg.inv(x).T)
+
+
+def test_an_npz_that_is_not_a_zip_gets_its_own_message(tmp_path: Path) -> None:
+    """zipfile.is_zipfile leaves the file at its end: numpy then read nothing (EOFError for every file)."""
+    plain = tmp_path / "plain.npz"
+    with plain.open("wb") as fh:
+        np.save(fh, np.eye(2))
+    run = cli("eval", "inv(X)", "--at", str(plain))
+    assert run.code == 2 and "is one array, not an .npz archive of named arrays" in run.stderr
+    text = tmp_path / "text.npz"
+    text.write_text("hello")
+    run = cli("eval", "inv(X)", "--at", str(text))
+    assert run.code == 2 and "EOFError" not in run.stderr
+    good = tmp_path / "good.npz"
+    np.savez(good, X=np.array([[2.0, 1.0], [1.0, 3.0]]))
+    run = cli("eval", "inv(X)", "--at", str(good), "--format", "json")
+    np.testing.assert_allclose(run.json["value"], np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]))

@@ -64,7 +64,9 @@ def load_npz(path: str) -> dict[str, Array]:
         raise InputError(f"cannot read {path}: no such file")
     try:
         with open(p, "rb") as fh:  # ours to close, whatever np.load makes of the bytes
-            if zipfile.is_zipfile(fh):
+            is_zip = zipfile.is_zipfile(fh)
+            fh.seek(0)  # is_zipfile reads the end of the file and leaves the position there
+            if is_zip:
                 _inspect_archive(path, fh)
                 fh.seek(0)
             loaded = np.load(fh, allow_pickle=False)
