@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError, NoRuleError
@@ -184,3 +185,18 @@ def refuse_code(trees: Iterable[Node], what: str) -> None:
         raise InputError(
             f"{name} is declared with {flag} and has no {what}: write the function out in the expression instead"
         )
+
+
+def typed_entry(name: str, primes: int = 0, gradient: bool = False) -> str | None:
+    """The catalogue entry a typed `∇f` (`grad_f`) or `g′` (`g'`, `g''`, `g″`) names, as mcalc prints them, so
+    a printed result reads back (a claim `Aᵀ ∇f(Ax)`); None unless f is a --function, g an --elementwise.
+    A derivative of g not made yet is made as differentiation makes it (each order from the one before)."""
+    if gradient:
+        return GRADIENT + name if functions.lookup(GRADIENT + name) is not None else None
+    entry = functions.lookup(name)
+    if entry is None or entry.internal or not entry.reference.startswith("declared with --elementwise"):
+        return None
+    for order in range(primes):
+        if functions.lookup(name + _primes(order + 1)) is None:
+            functions.lookup(name + _primes(order)).derivative(N.Number(Fraction(0)))  # type: ignore[union-attr]
+    return name + _primes(primes)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mcalc.errors import ParseError, Span
-from mcalc.syntax import functions
+from mcalc.syntax import declared, functions
 
 
 class Tok(enum.Enum):
@@ -336,8 +336,7 @@ def _latin(lx: _Lexer, i: int) -> int | None:
     _refuse_word_with_digits(lx, i, j)
     for end in (k, j):
         if is_function_word(src[i:end]):
-            lx.add(Tok.WORD, src[i:end], i, end)
-            return end
+            return _function_word(lx, i, end)
     word = src[i:j]
     if word in GREEK:
         end = _subscript(src, j)
@@ -351,6 +350,40 @@ def _latin(lx: _Lexer, i: int) -> int | None:
     end = _subscript(src, j)
     lx.add(Tok.NAME, name_text(src[j - 1 : end]), j - 1, end)
     return end
+
+
+PRIMES = {"′": 1, "'": 1, "″": 2}
+
+
+def _function_word(lx: _Lexer, i: int, end: int) -> int:
+    """A function word; `g′(`, `g''(` of a declared --elementwise g is its derivative, as mcalc prints it."""
+    src = lx.src
+    j = lx.run(end, lambda ch: ch in PRIMES)
+    order = sum(PRIMES[ch] for ch in src[end:j])
+    spelled = declared.typed_entry(src[i:end], order) if order and src.startswith("(", j) else None
+    if spelled is None:
+        lx.add(Tok.WORD, src[i:end], i, end)
+        return end
+    lx.add(Tok.WORD, spelled, i, j)
+    return j
+
+
+def _gradient(lx: _Lexer, i: int) -> int | None:
+    """`∇f(…)` (ASCII `grad_f(…)`): the gradient of a --function f, as mcalc prints it."""
+    src = lx.src
+    start = i + 1 if src[i] == "∇" else i + 5 if src.startswith("grad_", i) else None
+    if start is None:
+        return None
+    j = lx.run(start, lambda ch: ch.isascii() and ch.isalnum())
+    spelled = declared.typed_entry(src[start:j], gradient=True)
+    if spelled is None and src[i] == "∇":
+        hint = "for the gradient of an expression, run mcalc diff EXPR --wrt x"
+        message = "∇ is written only before a function declared with --function f (∇f(A x))"
+        raise ParseError(message, Span(i, i + 1), hint=hint)
+    if spelled is None:
+        return None
+    lx.add(Tok.WORD, spelled, i, j)
+    return j
 
 
 def _refuse_word_with_digits(lx: _Lexer, i: int, j: int) -> None:
@@ -371,8 +404,8 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
 
 
 SCANNERS: tuple[Scanner, ...] = (
-    _space, _number, _dot, _double_bar, _superscript, _norm_subscript, _symbol, _habit, _single, _greek, _latin,
-    _unexpected,
+    _space, _number, _dot, _double_bar, _superscript, _norm_subscript, _gradient, _symbol, _habit, _single,
+    _greek, _latin, _unexpected,
 )  # fmt: skip
 
 

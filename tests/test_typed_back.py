@@ -1,0 +1,60 @@
+"""What mcalc prints reads back as input (the round trip) for the forms issue 17 added, and what users of
+other notations type is refused with one line naming the mcalc spelling.
+
+A derivative through a declared function prints `Aᵀ ∇f(Ax)` or `Xᵀ g′(Xw)` (ASCII `grad_f`, `g'`); a
+claim typed that way was refused ("unexpected character '∇'"). Each printed form is evaluated by `mcalc
+eval` with a formula for f or g and compared with independent numpy code of the concrete gradient.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import assert_close, cli
+
+RNG = np.random.default_rng(1717)
+X, w = RNG.normal(size=(4, 3)), RNG.normal(size=3)
+AT = ["--at", f"X={json.dumps(X.tolist())}", "--at", f"w={json.dumps(w.tolist())}"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "decl", "expected"),
+    [
+        ("X^T ∇f(X w)", ["--function", "f(u) = sum(exp(u))"], X.T @ np.exp(X @ w)),
+        ("X^T grad_f(X w)", ["--function", "f(u) = sum(exp(u))"], X.T @ np.exp(X @ w)),
+        ("X^T g'(X w)", ["--elementwise", "g(t) = sin(t)"], X.T @ np.cos(X @ w)),
+        ("X^T g′(X w)", ["--elementwise", "g(t) = sin(t)"], X.T @ np.cos(X @ w)),
+        ("X^T (g''(X w) .* (X w))", ["--elementwise", "g(t) = sin(t)"], X.T @ (-np.sin(X @ w) * (X @ w))),
+        ("X^T (g″(X w) .* (X w))", ["--elementwise", "g(t) = sin(t)"], X.T @ (-np.sin(X @ w) * (X @ w))),
+    ],
+)
+def test_a_printed_gradient_of_a_declared_function_reads_back(claim: str, decl: list[str], expected: object) -> None:
+    run = cli("eval", claim, *decl, *AT, "--format", "json")
+    assert run.code == 0, run.stderr
+    assert_close(run.json["value"], expected, what=claim)
+
+
+@pytest.mark.parametrize(
+    ("expr", "decl", "wrt", "claim"),
+    [
+        ("f(X w)", ["--function", "f"], ["w"], "X^T ∇f(X w)"),
+        ("f(X w)", ["--function", "f"], ["w"], "X^T grad_f(X w)"),
+        ("sum(g(X w))", ["--elementwise", "g"], ["w"], "X^T g'(X w)"),
+        ("sum(g(X w))", ["--elementwise", "g"], ["w", "w"], "X^T diag(g″(X w)) X"),
+    ],
+)
+def test_a_claim_through_an_abstract_function_is_read(expr: str, decl: list[str], wrt: list[str], claim: str) -> None:
+    args = [a for v in wrt for a in ("--wrt", v)]
+    printed = cli("diff", expr, *decl, *args, "--ascii")
+    assert printed.code == 0, printed.stderr
+    for spelled in (claim, printed.stdout.splitlines()[0].split(" = ", 1)[1]):
+        run = cli("check", expr, *decl, *args, "--claim", spelled)
+        assert run.code == 0 and run.stdout.startswith("correct"), (spelled, run.stdout, run.stderr)
+
+
+def test_a_nabla_before_anything_but_a_declared_function_is_one_line_naming_diff() -> None:
+    run = cli("diff", "∇(x^T A x)", "--wrt", "x")
+    assert run.code == 2 and run.stderr.count("\n") == 1
+    assert "mcalc diff EXPR --wrt x" in run.stderr and "col 1" in run.stderr
