@@ -66,11 +66,22 @@ def test_a_bad_line_reports_its_line_number_and_the_rest_go_on() -> None:
     assert "error" not in objs[0] and "error" not in objs[2]
 
 
-def test_bad_lines_in_text_mode_go_to_stderr_with_their_line_number() -> None:
+def blocks(stdout: str) -> list[list[str]]:
+    """Text batch output: blocks of lines, each ended by a blank line."""
+    assert stdout.endswith("\n\n") or not stdout, stdout
+    return [b.splitlines() for b in stdout.split("\n\n") if b]
+
+
+def test_bad_lines_in_text_mode_answer_in_their_place() -> None:
+    """One block per input line, in input order: a failed line is an `error:` block where its answer would
+    be, so the output never shifts against the input; nothing on stderr."""
     code, out, err = run(["diff", "-"], "tr(A B) ; A\nfoo(X) ; X\nlogdet(X) ; X\n")
-    assert code == 2
-    assert "∂/∂A tr(AB) = Bᵀ" in out and "∂/∂X logdet(X) = X⁻ᵀ" in out
-    assert err.startswith("error: line 2: ") and len(err.strip().splitlines()) == 1
+    assert code == 2 and err == ""
+    first, second, third = blocks(out)
+    assert first[:2] == ["line 1: tr(A B)", "∂/∂A tr(AB) = Bᵀ"]
+    assert second[0] == "line 2: foo(X)" and second[1].startswith("error: unknown function 'foo'")
+    assert len(second) == 2
+    assert third[:2] == ["line 3: logdet(X)", "∂/∂X logdet(X) = X⁻ᵀ"]
 
 
 @pytest.mark.parametrize(
@@ -110,7 +121,29 @@ def test_a_line_may_name_two_variables_for_a_second_derivative() -> None:
     assert obj["wrt"] == ["x", "x"] and obj["derivative"] == "A + Aᵀ"
 
 
-def test_text_batch_prints_one_result_per_line() -> None:
-    code, out, err = run(["diff", "-", "--format", "text"], "tr(A B) ; A\nlogdet(X) ; X\nB C ; B\n")
+def test_text_batch_prints_one_block_per_line_like_the_single_output() -> None:
+    """Each block is the single-expression text output (equation, shape, index, value, steps, reading)
+    under a `line N: EXPR` header; line numbers count comments and blank lines."""
+    stdin = "tr(A B) ; A\n# a comment\n\nB C ; B\n"
+    code, out, err = run(["diff", "-", "--format", "text", "--steps"], stdin)
     assert code == 0, err
-    assert len(out.splitlines()) == 3
+    first, second = blocks(out)
+    _, single, _ = run(["diff", "tr(A B)", "--wrt", "A", "--format", "text", "--steps"], "")
+    assert first == ["line 1: tr(A B)", *single.splitlines()]
+    assert second[0] == "line 4: B C" and second[2].startswith("shape: ") and second[3].startswith("index: ")
+    assert any(line.startswith("step: ") for line in second)
+
+
+def test_text_batch_blocks_show_the_at_values() -> None:
+    code, out, err = run(["diff", "-", "--wrt", "x", "--at", "x=[1,2]", "--at", "A=[[1,2],[3,4]]"], "x^T A x\n)\n")
+    assert code == 2, err
+    ok, bad = blocks(out)
+    assert ok[:4] == ["line 1: x^T A x", "∂/∂x (xᵀAx) = (A + Aᵀ)x", "shape: 2 (vector)", "value: [12.0, 21.0]"]
+    assert bad == ["line 2: )", "error: expected an operand, found ')' at col 1"]
+
+
+def test_a_long_batch_line_is_shortened_in_its_header() -> None:
+    expr = " + ".join(["x^T x"] * 100)
+    code, out, _ = run(["diff", "-", "--wrt", "x", "--format", "text"], expr + "\n")
+    (block,) = blocks(out)
+    assert code == 0 and block[0] == f"line 1: {expr[:200]}… ({len(expr):,} characters)"

@@ -162,7 +162,7 @@ def test_a_broken_pipe_ends_quietly() -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(batch[:2000])
         proc.stdin.flush()
-        assert proc.stdout.readline().startswith("∂/∂A".encode())
+        assert proc.stdout.readline() == b"line 1: tr(A B)\n"  # the first block's header (README § Output)
         proc.stdout.close()  # `| head -1`
         try:
             proc.stdin.write(batch)
@@ -228,9 +228,13 @@ def test_the_first_answer_of_a_batch_comes_before_the_input_ends() -> None:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(b"x^T A x ; x\n")
         proc.stdin.flush()
+        assert proc.stdout.readline().decode() == "line 1: x^T A x\n"  # a block per line (README § Output)
         assert proc.stdout.readline().decode().startswith("∂/∂x (xᵀAx)")
+        while proc.stdout.readline().strip():  # the rest of the first block, to its blank line
+            pass
         proc.stdin.write(b"tr(A B) ; A\n")
         proc.stdin.close()
+        assert proc.stdout.readline().decode() == "line 2: tr(A B)\n"
         assert proc.stdout.readline().decode().startswith("∂/∂A tr(AB)")
         proc.wait(timeout=30)
 

@@ -107,7 +107,7 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> in
         result, args.layout, args.fmt, at=loaded if args.at else None, check=args.check, seed=args.seed,
         steps=args.steps,
     )  # fmt: skip
-    console.show_diff(payload, args.fmt, result, batch=line is not None)
+    console.show_diff(payload, args.fmt, result, batch=None if line is None else (line, expr))
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -107,8 +107,9 @@ def warn(warnings: list[str]) -> None:
             pass
 
 
-def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool = False) -> None:
-    """One result. In batch mode (EXPR of -) plain text is one line per input line: the equation."""
+def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: tuple[int, str] | None = None) -> None:
+    """One result. In batch mode (EXPR of -, `batch` = (line number, its expression)) plain text is one block
+    per input line: `line N: EXPR`, the lines of the single-expression output, a blank line."""
     if fmt == "json":
         print_json(payload)
         return
@@ -116,8 +117,8 @@ def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: bool
     show = _DIFF_FORMATS.get(fmt or "")
     if show is not None:
         show(payload)
-    elif batch and (fmt == "text" or not _styled()):
-        _batch_line(payload)
+    elif batch is not None and plain_text(fmt):
+        batch_block(*batch, plain_diff_lines(payload))
     elif fmt == "text" or not _styled():
         for line in plain_diff_lines(payload):
             out(line)
@@ -152,11 +153,22 @@ _DIFF_FORMATS: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-def _batch_line(payload: dict[str, Any]) -> None:
-    line = payload["equation"]
-    if "check" in payload:
-        line += "    [check " + _check_line(payload["check"]).split(",")[0].removeprefix("check: ") + "]"
-    out(line)
+BATCH_ECHO = 200  # characters of a batch line's expression repeated in its block's header
+
+
+def plain_text(fmt: str | None) -> bool:
+    """Plain lines: `--format text`, or no format and stdout not a styled terminal."""
+    return fmt == "text" or (fmt is None and not _styled())
+
+
+def batch_block(number: int, source: str, lines: list[str]) -> None:
+    """One input line's answer in a text batch, in input order: its header, its lines (a result's, or one
+    `error: ...`), and a blank line that ends the block; flushed, so each comes as its line is answered."""
+    shown = source if len(source) <= BATCH_ECHO else f"{source[:BATCH_ECHO]}… ({len(source):,} characters)"
+    out(f"line {number}: {clean(shown)}")
+    for line in lines:
+        out(line)
+    print("", flush=True)
 
 
 def _rich_diff(payload: dict[str, Any]) -> None:
