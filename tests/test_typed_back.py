@@ -58,3 +58,37 @@ def test_a_nabla_before_anything_but_a_declared_function_is_one_line_naming_diff
     run = cli("diff", "∇(x^T A x)", "--wrt", "x")
     assert run.code == 2 and run.stderr.count("\n") == 1
     assert "mcalc diff EXPR --wrt x" in run.stderr and "col 1" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("expr", "col", "fix"),
+    [
+        ("A\\b", 2, "write A^-1 b"),
+        ("A \\ b", 3, "write A^-1 b"),
+        ("\\frac{1}{2} x^T A x", 1, "write (a)/(b)"),
+        ("\\|x\\|^2", 1, "write ||x||"),
+        ("x^\\top A x", 3, "write x^T"),
+        ("\\alpha x", 1, "write alpha (or α)"),
+        ("x \\cdot y", 3, "write * or a space"),
+        ("\\foo x", 1, "write plain text"),
+        ("y = softmax(W x)", 3, "write only its right-hand side"),
+        ("f(x) = x^T A x", 6, "write only its right-hand side"),
+        ("np.exp(x)", 1, "write exp(…)"),
+        ("sum(np.log(x))", 5, "write log(…)"),
+        ("torch.tanh(W x)", 1, "write tanh(…)"),
+        ("np.linalg.inv(A)", 1, "write inv(…)"),
+    ],
+)
+def test_latex_matlab_numpy_and_equations_are_one_line_naming_the_mcalc_spelling(expr: str, col: int, fix: str) -> None:
+    run = cli("diff", expr, "--wrt", "x")
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert f"at col {col}" in run.stderr and fix in run.stderr, run.stderr
+
+
+def test_the_spellings_next_to_the_refused_ones_still_read(rng: np.random.Generator) -> None:
+    """x.^2, 1.5 x and a matrix product are not taken for numpy's or Matlab's spellings."""
+    x = rng.normal(size=3)
+    at = ["--at", f"x={json.dumps(x.tolist())}", "--format", "json"]
+    run = cli("diff", "sum(x.^2) + 1.5 x^T x", "--wrt", "x", *at)
+    assert run.code == 0, run.stderr
+    assert_close(run.json["value"], 2 * x + 3 * x, what="sum(x.^2) + 1.5 x^T x")

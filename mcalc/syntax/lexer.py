@@ -241,6 +241,11 @@ def _dot(lx: _Lexer, i: int) -> int | None:
     if kind is None and two == ".T":
         raise ParseError("numpy's .T is not mcalc syntax: write x^T or x' for the transpose", Span(i, i + 2))
     if kind is None:
+        from mcalc.syntax.habits import module_prefix  # np.exp(x): only on the way to an error
+
+        module = module_prefix(lx.src, i, is_function_word)
+        if module is not None:
+            raise ParseError(module[0], Span(module[1], module[2]))
         raise ParseError("unexpected '.': elementwise operators are .* ./ .^", Span(i, i + 1))
     lx.add(kind, two, i, i + 2)
     return i + 2
@@ -395,8 +400,20 @@ def _refuse_word_with_digits(lx: _Lexer, i: int, j: int) -> None:
         raise ParseError(f"unknown function {spelled!r}", Span(i, run), hint=_suggest(spelled))
 
 
+# tokens after which `\\` is Matlab's left division (A\\b), not a LaTeX command
+OPERAND_END = frozenset({Tok.NAME, Tok.NUMBER, Tok.RPAREN, Tok.TRANSPOSE, Tok.NORM, Tok.SUPERSCRIPT})
+
+
 def _unexpected(lx: _Lexer, i: int) -> int | None:
     ch = lx.src[i]
+    if ch in "\\=":
+        from mcalc.syntax import habits  # LaTeX, Matlab, an equation: only on the way to an error
+
+        if ch == "=":
+            raise ParseError(habits.EQUATION, Span(i, i + 1))
+        after = bool(lx.tokens) and lx.tokens[-1].kind in OPERAND_END
+        message, end = habits.backslash(lx.src, i, after, GREEK)
+        raise ParseError(message, Span(i, end))
     if ch == "|":
         raise ParseError("unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)", Span(i, i + 1))
     shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
