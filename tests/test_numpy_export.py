@@ -59,6 +59,13 @@ CASES: list[tuple[str, list[str], str, Oracle, dict[str, tuple[int, ...]]]] = [
     ("x x^T", ["x"], "jacobian", lambda v: np.outer(v["x"], v["x"]), {"x": (4,)}),
     ("A X b", ["X"], "jacobian", lambda v: v["A"] @ v["X"] @ v["b"], {"A": (2, 3), "X": (3, 4), "b": (4,)}),
     ("X^T", ["X"], "jacobian", lambda v: v["X"].T, {"X": (3, 4)}),
+    (  # (b ⊗ I) diag(exp(Ax)) A: diag of a column is diag(vec(v)), so the einsum reads it
+        "exp(A x) b^T",
+        ["x"],
+        "jacobian",
+        lambda v: np.outer(np.exp(v["A"] @ v["x"]), v["b"]),
+        {"A": (3, 2), "x": (2,), "b": (4,)},
+    ),
     ("x^T A x", ["x", "x"], "hessian", lambda v: v["x"] @ v["A"] @ v["x"], {"x": (4,), "A": (4, 4)}),
     (
         "sum(log(1 + exp(-y .* (X w))))",
@@ -101,6 +108,7 @@ def test_exported_functions_match_independent_numpy_and_finite_differences(
     expr: str, wrt: list[str], name: str, oracle: Oracle, shapes: dict[str, tuple[int, ...]]
 ) -> None:
     ns = module(expr, wrt)
+    assert "_commutation" not in ns and "np.kron(" not in mcalc.diff(expr, wrt).numpy_source  # never dense
     values = _point(shapes, np.random.default_rng(seeded(expr, *wrt)))
     value = ns["f"](**values)
     assert_close(value, np.asarray(oracle(values)), rtol=1e-12, what=f"f of {expr}")

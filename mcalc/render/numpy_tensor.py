@@ -222,10 +222,11 @@ def _factor(node: Node, b: _Builder) -> _Factor | Node:
     if isinstance(node, N.Identity):
         x1, x2 = b.new(), b.new()
         return _Factor((x1, x2), (x1, x2), [])
-    if isinstance(node, N.Diag) and isinstance(node.arg, N.Vec):
-        x1, x2 = b.new(), b.new()
+    if isinstance(node, N.Diag) and (isinstance(node.arg, N.Vec) or b.env.is_vector(node.arg)):
+        x1, x2 = b.new(), b.new()  # diag(v) of a column v is diag(vec(v)): v[x1, x2] with x2 of size 1
         f = _Factor((x1, x2), (x1, x2), [])
-        f.coef *= _operand(node.arg.arg, (x1, x2), b, f.operands)
+        inner = node.arg.arg if isinstance(node.arg, N.Vec) else node.arg
+        f.coef *= _operand(inner, (x1, x2), b, f.operands)
         return f
     if isinstance(node, N.Vec):
         x1, x2 = b.new(), b.new()
