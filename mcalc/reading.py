@@ -115,13 +115,13 @@ def _name_reading(env: ShapeEnv, name: str) -> NameReading:
 
 
 def _exponents(tree: Node) -> set[str]:
-    """Names written as the exponent of `^` (Xᵏ, (xᵀx)ᵖ): a scalar by their use there."""
+    """Names written in the exponent of `^` (Xᵏ, (xᵀx)ᵖ, ‖x‖^(1/p)): a scalar by their use there."""
     found: set[str] = set()
     stack = [tree]
     while stack:
         n = stack.pop()
-        if isinstance(n, N.PowerOf) and isinstance(n.exponent, N.Symbol):
-            found.add(n.exponent.name)
+        if isinstance(n, N.PowerOf):  # p in Xᵖ, in (xᵀx)^(1/p)
+            found.update(N.free_symbols(n.exponent))
         stack.extend(n.children())
     return found
 

@@ -35,7 +35,10 @@ def scalars_by_use(
         for name, where in occurrences.items()
         if name not in decl.declared
         and default_kind(name) is Kind.VECTOR
-        and not any(isinstance(a, _ARRAY_CONTEXTS) for _, ancestors in where for a in ancestors)
+        and (
+            not any(isinstance(a, _ARRAY_CONTEXTS) for _, ancestors in where for a in ancestors)
+            or any(_in_exponent(operand, ancestors) for operand, ancestors in where)  # sum(x.^p)^(1/p)
+        )
     ]
 
     def trial(names: set[str]) -> set[str]:
@@ -95,8 +98,10 @@ def _scalar_use(env: ShapeEnv, occ: _Occurrence, memo: dict[int, tuple[int, dict
     if not ancestors:
         return False
     parent = ancestors[-1]
-    if isinstance(parent, N.PowerOf):  # the exponent of ^ (Xᵏ, (xᵀx)ᵖ) is a scalar by its meaning
-        return operand is parent.exponent
+    if _in_exponent(operand, ancestors):  # the exponent of ^ (Xᵏ, (xᵀx)ᵖ, ‖x‖^(1/p)) is a scalar by its meaning
+        return True
+    if isinstance(parent, N.PowerOf):
+        return False
     if isinstance(parent, N.Mul):
         k = len(ancestors) - 1
         while k > 0 and isinstance(ancestors[k - 1], N.Mul):
@@ -109,6 +114,19 @@ def _scalar_use(env: ShapeEnv, occ: _Occurrence, memo: dict[int, tuple[int, dict
             memo[id(parent)] = (sum(flags.values()), flags)
         count, flags = memo[id(parent)]
         return count - flags.get(id(operand), False) > 0
+    return False
+
+
+def _in_exponent(operand: Node, ancestors: tuple[Node, ...]) -> bool:
+    """Is the operand (a part of) the exponent of a power `^`, through scalar arithmetic only: p in Xᵖ,
+    (xᵀx)^(1/p), s^(2p + 1)? Such a name is a scalar by its meaning, as an exponent is."""
+    child = operand
+    for parent in reversed(ancestors):
+        if isinstance(parent, N.PowerOf):
+            return child is parent.exponent
+        if not isinstance(parent, (N.Mul, N.Add, *_SCALAR_WRAPPERS)):
+            return False
+        child = parent
     return False
 
 

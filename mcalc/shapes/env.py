@@ -432,11 +432,10 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if _is_one(env, s[1]) or _is_one(env, s[0]):
         text = env.text_of(node.base)
         if node.exponent == -1:  # `a / x^T x` divides by xᵀ alone: `/` binds like a product
-            raise ShapeError(
-                f"division by a vector: {text} is not a scalar",
-                node.span,
-                hint="divide entrywise with ./, or put a denominator of several factors in parentheses: a / (x^T x)",
-            )
+            hint = "divide entrywise with ./, or put a denominator of several factors in parentheses: a / (x^T x)"
+            if isinstance(node.base, N.Symbol) and env.kind_sources.get(node.base.name) is None:
+                hint = f"to divide by {text}, declare it a scalar: --scalar {text}; or divide entrywise with ./"
+            raise ShapeError(f"division by a vector: {text} is not a scalar", node.span, hint=hint)
         raise ShapeError(
             f"power of a vector: {text}^{node.exponent} is not defined",
             node.span,
