@@ -27,6 +27,9 @@ BY_CONTEXT = "·context"
 class Node:
     span: Span | None = field(default=None, compare=False, kw_only=True, repr=False)
     _hash: int = field(default=0, compare=False, init=False, repr=False)
+    # an equal node met before (set by __eq__): chains of these lead to one representative, so a pair of
+    # equal trees is compared node by node once, not on every later comparison of trees that contain them
+    _same: Node | None = field(default=None, compare=False, init=False, repr=False)
 
     # Names of the child-node fields, in order; tuples of nodes are allowed.
     CHILDREN: ClassVar[tuple[str, ...]] = ()
@@ -50,7 +53,23 @@ class Node:
         if type(self) is not type(other):
             return False
         assert isinstance(other, Node)
-        return hash(self) == hash(other) and self.key() == other.key()
+        a, b = self._representative(), other._representative()
+        if a is b:
+            return True
+        if hash(a) != hash(b) or a.key() != b.key():
+            return False
+        # equal: b now stands for a. Without this, a derivative's shared sub-trees (a deep chain's Hessian)
+        # compared with an equal copy were walked as if unshared, exponentially often
+        object.__setattr__(b, "_same", a)
+        return True
+
+    def _representative(self) -> Node:
+        n = self
+        while n._same is not None:
+            n = n._same
+        if n is not self and self._same is not n:
+            object.__setattr__(self, "_same", n)  # the chain shortened for next time
+        return n
 
     def children(self) -> tuple[Node, ...]:
         getter = _CHILD_GETTERS.get(type(self))
