@@ -9,6 +9,7 @@ eval` with a formula for f or g and compared with independent numpy code of the 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -92,3 +93,25 @@ def test_the_spellings_next_to_the_refused_ones_still_read(rng: np.random.Genera
     run = cli("diff", "sum(x.^2) + 1.5 x^T x", "--wrt", "x", *at)
     assert run.code == 0, run.stderr
     assert_close(run.json["value"], 2 * x + 3 * x, what="sum(x.^2) + 1.5 x^T x")
+
+
+SHEET = """\
+f(A x) ; x ; A^T ∇f(A x) ; --function f
+sum(g(X w)) ; w ; X^T g'(X w) ; --elementwise g
+sum(g(X w)) ; w ; X^T cos(X w) ; --elementwise "g(t) = sin(t)"
+sum(g(X w)) ; w ; X^T sin(X w) ; --elementwise "g(t) = sin(t)"
+L ; theta ; -2 Phi^T e ; --let "e = y - Phi theta" --let "L = e^T e"
+L ; theta ; 2 Phi^T e ; --let "e = y - Phi theta" --let "L = e^T e"
+"""
+
+
+def test_a_sheet_line_may_declare_functions_and_lets(tmp_path: Any) -> None:
+    """A sheet line's fourth field takes the command line's --function, --elementwise and --let (they were
+    'unknown option'); a line's function is gone on the next line."""
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_text(SHEET + "f(A x) ; x ; A^T ∇f(A x)\n", encoding="utf-8")
+    run = cli("check", "--file", str(sheet), "--format", "json")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    verdicts = [r.get("verdict", "error") for r in rows]
+    assert verdicts == ["correct", "correct", "correct", "wrong", "correct", "factor", "error"], rows
+    assert run.code == 2

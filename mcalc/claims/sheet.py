@@ -1,11 +1,13 @@
-"""A homework sheet (`mcalc check --file`): lines of `EXPR ; VAR ; CLAIM [; --symmetric A ...]`, each
+"""A homework sheet (`mcalc check --file`): lines of `EXPR ; VAR ; CLAIM [; --symmetric A --let ... ]`, each
 diagnosed as its line is read. Blank lines and `#` comments are skipped; a line that cannot be read or
-diagnosed is answered with its error, and the sheet goes on."""
+diagnosed is answered with its error, and the sheet goes on. A line's own declarations are those of the
+command line: --scalar, --vector, --matrix, --symmetric, --shape, --let, --function, --elementwise."""
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,11 @@ from mcalc.declare import Decl, names
 from mcalc.errors import InputError, McalcError
 
 SHEET_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix", "--symmetric": "symmetric",
-                 "--shape": "shape"}  # fmt: skip
+                 "--shape": "shape", "--let": "let", "--function": "function",
+                 "--elementwise": "elementwise"}  # fmt: skip
+# The declared functions of a line (`--function f`, `--elementwise "g(t) = sin(t)"`) in the catalogue for a
+# `with` block: mcalc.formulas.declared_functions, passed in by the command (a layer above claims)
+FunctionScope = Callable[[list[str], list[str]], AbstractContextManager[Any]]
 
 
 def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str]]]:
@@ -63,12 +69,15 @@ class SheetAnswer:
     nested: bool = False
 
 
-def answer_line(number: int, line: str, decl: Decl, seed: int | None, layout: Any = None) -> SheetAnswer:
+def answer_line(
+    number: int, line: str, decl: Decl, seed: int | None, layout: Any = None, scope: FunctionScope | None = None
+) -> SheetAnswer:
     answer = SheetAnswer(number, line, line)
     try:
         answer.expr, answer.wrt, answer.claim, answer.options = parse_sheet_line(line)
-        line_decl = decl.adding(answer.options)
-        answer.verdict = diagnose(answer.expr, names(answer.wrt), answer.claim, line_decl.build(), seed, layout)
+        line_decl = decl.adding({k: v for k, v in answer.options.items() if k not in ("function", "elementwise")})
+        with _line_functions(answer.options, scope):
+            answer.verdict = diagnose(answer.expr, names(answer.wrt), answer.claim, line_decl.build(), seed, layout)
     except McalcError as exc:
         answer.error = exc
     except RecursionError:
@@ -76,11 +85,20 @@ def answer_line(number: int, line: str, decl: Decl, seed: int | None, layout: An
     return answer
 
 
-def answer_sheet(path: str, decl: Decl, seed: int | None, layout: Any = None) -> Iterator[SheetAnswer]:
+def _line_functions(options: dict[str, list[str]], scope: FunctionScope | None) -> AbstractContextManager[Any]:
+    functions, elementwise = options.get("function", []), options.get("elementwise", [])
+    if not functions and not elementwise:
+        return nullcontext()
+    if scope is None:
+        raise InputError("--function and --elementwise on a sheet line are read by mcalc check --file only")
+    return scope(functions, elementwise)
+
+
+def answer_sheet(
+    path: str, decl: Decl, seed: int | None, layout: Any = None, scope: FunctionScope | None = None
+) -> Iterator[SheetAnswer]:
     """Each line's answer as the line is read (`-`: the sheet arrives on standard input, as for `mcalc diff -`);
     InputError when the file cannot be read or holds no claim."""
-    from contextlib import AbstractContextManager, nullcontext
-
     from mcalc.syntax.parser import MAX_LENGTH
     from mcalc.syntax.source import MAX_LINE_SLACK, read_lines, stdin_binary
 
@@ -100,6 +118,6 @@ def answer_sheet(path: str, decl: Decl, seed: int | None, layout: Any = None) ->
             line = raw.strip()
             if line and not line.startswith("#"):
                 seen += 1
-                yield answer_line(number, line, decl, seed, layout)
+                yield answer_line(number, line, decl, seed, layout, scope)
     if seen == 0:
         raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")

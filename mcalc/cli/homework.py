@@ -34,7 +34,9 @@ def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None, layout:
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
     streamed = fmt == "json" or console.tsv_rows(fmt)
     worst = EXIT_OK
-    for answer in answer_sheet(path, decl, seed, layout):
+    from mcalc.formulas import declared_functions
+
+    for answer in answer_sheet(path, decl, seed, layout, declared_functions):
         code, row = _show(answer, fmt)
         worst = max(worst, code)
         if row is not None and streamed:
