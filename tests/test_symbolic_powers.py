@@ -307,4 +307,6 @@ def test_a_sum_of_a_million_terms_is_refused_not_looped() -> None:
 def test_numerator_layout_moves_the_transpose_into_the_sum() -> None:
     run = cli("diff", "a^T X^k b", "--wrt", "X", "--scalar", "k", "--layout", "numerator", "--check", "--seed", "2")
     assert run.code == 0 and "check: passed" in run.stdout, run.stdout + run.stderr
-    assert run.stdout.startswith("∂/∂X (aᵀ X^k b) = ∑_{r=0}^{k−1} X^(k − 1 − r) b aᵀ X^r\n")
+    assert run.stdout.startswith(
+        "∂/∂Xᵀ (aᵀ X^k b) = ∑_{r=0}^{k−1} X^(k − 1 − r) b aᵀ X^r\n"
+    )  # the label follows the layout
