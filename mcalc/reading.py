@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcalc.shapes import Kind, ShapeEnv, default_kind, dim_text
+from mcalc.shapes import SCALAR_SHAPE, Kind, ShapeEnv, default_kind, dim_text
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
@@ -90,6 +90,7 @@ def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:
     warnings = [
         *env.notes,
         *_kind_warnings(names, frozenset(_exponents(tree))),
+        *_entry_exponents(env, names, tree),
         *_absent_wrt(env, tree, wrt),
         *_look_alikes(env.kinds),
     ]
@@ -136,6 +137,34 @@ def _kind_warnings(names: Iterable[NameReading], exponents: frozenset[str] = fro
         elif n.source == Source.AT and n.kind is not default_kind(n.name):
             out.append(f"{n.name} is read as a {n.kind.value} from its --at value")
     return out
+
+
+def _entry_exponents(env: ShapeEnv, names: Iterable[NameReading], tree: Node) -> list[str]:
+    """`x .^ t` with t undeclared: t is an array by the naming convention, one exponent per entry of the
+    array x, where the user may have meant one number (the derivative by t differs); say how to read it so.
+    Not for a scalar base (`2 .^ x`: x is the array)."""
+    arrays = {n.name: n.kind.value for n in names if n.source == Source.CONVENTION and n.kind is not Kind.SCALAR}
+    out = []
+    for n in _nodes(tree) if arrays else ():
+        if (
+            isinstance(n, N.ElementPowerOf)
+            and isinstance(n.exponent, N.Symbol)
+            and n.exponent.name in arrays
+            and env.shape(n.base) != SCALAR_SHAPE
+        ):
+            t = n.exponent.name
+            out.append(f"{t} is read as a {arrays[t]}: one exponent per entry (--scalar {t} reads it as one number)")
+    return out
+
+
+def _nodes(tree: Node) -> list[Node]:
+    found: list[Node] = []
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        found.append(n)
+        stack.extend(n.children())
+    return found
 
 
 def _absent_wrt(env: ShapeEnv, tree: Node, wrt: Iterable[str]) -> list[str]:

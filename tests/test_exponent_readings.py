@@ -67,3 +67,35 @@ def test_dividing_by_an_undeclared_name_names_the_scalar_declaration(expr: str, 
     assert fixed.code == 0, fixed.stderr
     expected = np.eye(2) / 4 if name == "c" else np.diag(0.25 * np.array([1.0, 2.0]) ** (0.25 - 1))
     assert_close(fixed.json["value"], expected, what=expr)
+
+
+def test_an_undeclared_entrywise_exponent_is_read_as_an_array_and_says_so() -> None:
+    """x .^ t by t: t is a vector by the convention (a Jacobian), where a SymPy user means one number (a
+    vector); the warning names --scalar t, and each reading's value is numpy's."""
+    x, t = np.array([0.5, 1.5, 2.0]), np.array([1.2, 0.7, 2.0])
+    at = ["--at", f"x={json.dumps(x.tolist())}", "--format", "json"]
+    plain = cli("diff", "x .^ t", "--wrt", "t", *at, "--at", f"t={json.dumps(t.tolist())}")
+    assert plain.code == 0, plain.stderr
+    expected = finite_difference(lambda v: v["x"] ** v["t"], {"x": x, "t": t}, ["t"])
+    assert_close(plain.json["value"], expected, what="x .^ t, t a vector")
+    read = cli("diff", "x .^ t", "--wrt", "t", "--format", "json")
+    assert read.json["warnings"] == [
+        "t is read as a vector: one exponent per entry (--scalar t reads it as one number)"
+    ]
+    scalar = cli("diff", "x .^ t", "--wrt", "t", "--scalar", "t", *at, "--at", "t=1.5")
+    assert scalar.code == 0 and scalar.json["warnings"] == [], scalar.stderr
+    expected = finite_difference(lambda v: v["x"] ** v["t"], {"x": x, "t": np.array(1.5)}, ["t"])
+    assert_close(scalar.json["value"], expected, what="x .^ t, t a scalar")
+    assert cli("diff", "2 .^ x", "--wrt", "x", "--format", "json").json["warnings"] == []  # x is the array
+
+
+@pytest.mark.parametrize(("expr", "name"), [("X .^ k", "k"), ("softmax(x) ./ T", "T"), ("x + c", None)])
+def test_an_entrywise_mismatch_with_an_undeclared_name_names_the_scalar_declaration(
+    expr: str, name: str | None
+) -> None:
+    run = cli("shape", expr, "--shape", "x=3", "--shape", "c=4")
+    if name is None:  # declared sizes that differ: no hint to make c a scalar
+        assert run.code == 2 and "--scalar" not in run.stderr, run.stderr
+        return
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.rstrip().endswith(f"to use {name} as one number, declare it a scalar: --scalar {name}")

@@ -369,8 +369,23 @@ def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
             if unify
             else (env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1]))
         )
-        _need(env, ok, f"dimension mismatch in {what}", node, [first, (t, s)])
+        try:
+            _need(env, ok, f"dimension mismatch in {what}", node, [first, (t, s)])
+        except ShapeError as exc:
+            exc.hint = exc.hint or _scalar_hint(env, [first[0], t])
+            raise
     return result if result is not None else SCALAR_SHAPE
+
+
+def _scalar_hint(env: ShapeEnv, parts: list[Node]) -> str | None:
+    """`X .^ k`, `softmax(x) ./ T`: an undeclared name read as an array by the naming convention where one
+    number was likely meant; the hint names the declaration (a lowercase name first)."""
+    bare = [p.base if isinstance(p, (N.Power, N.ElementPower)) and p.exponent == -1 else p for p in parts]  # x ./ T
+    names = sorted((p.name for p in bare if isinstance(p, N.Symbol)), key=lambda n: not n[:1].islower())
+    for name in names:
+        if name not in env.kind_sources and env.kinds.get(name) in (Kind.VECTOR, Kind.MATRIX):
+            return f"to use {name} as one number, declare it a scalar: --scalar {name}"
+    return None
 
 
 def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:

@@ -102,6 +102,8 @@ def _infer_kinds(
     for name in names:
         env.kinds[name] = kind_of(name, decl, name in params, name in functions)
     env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)
+    # the names whose kind was given (declared or an --at value), for error hints; the caller says which
+    env.kind_sources = dict.fromkeys((n for n in names if n in decl.declared), "declared")
     rigid: set[str] = set()
     for name in names:
         env.var_dims[name] = _initial_dims(env, name, decl, rigid)
