@@ -93,6 +93,8 @@ class ArrayFormula(_Formula):
         try:
             values = bind_values(result.env, loaded, [self.param], [result.tree])
             out = pipeline.evaluate_expression(result.tree, result.env, values)
+        except InputError as exc:
+            raise self._unfit(loaded, exc) from exc
         finally:
             result.env.sizes.clear()
             result.env.sizes.update(saved)
@@ -105,9 +107,22 @@ class ArrayFormula(_Formula):
         saved = dict(result.env.sizes)
         try:
             return to_internal(pipeline.value_at(result, loaded))
+        except InputError as exc:
+            raise self._unfit(loaded, exc) from exc
         finally:
             result.env.sizes.clear()
             result.env.sizes.update(saved)
+
+    def _unfit(self, loaded: dict[str, Array], exc: InputError) -> InputError:
+        """The formula cannot take an argument of this shape (logdet(U) of a 7×3 U, which --check drew for
+        an m×n X): say so in the formula's terms, with the declaration that makes the sizes fit."""
+        shape = "×".join(str(d) for d in loaded[self.param].shape) or "a scalar"
+        if "values given" not in exc.message:
+            return InputError(f"in {self.where()}: {exc.message}")
+        return InputError(
+            f"in {self.where()}: {self.name} is applied to an argument of shape {shape}, which the formula "
+            f"cannot take; declare the shape of what {self.name} is applied to, e.g. --shape X=n×n for a square X"
+        )
 
 
 class ElementFormula(_Formula):

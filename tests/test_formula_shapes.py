@@ -1,0 +1,32 @@
+"""A --function formula that needs a shape its argument does not promise (`f(U) = logdet(U)` applied to an
+m×n X) was refused under --check with "dimension m is 7 elsewhere but U has size 3 there; values given:
+U: 7×3", values nobody gave: now one line in the formula's terms naming --shape. Declared square, the
+value is numpy's gradient of log det."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import assert_close, cli, finite_difference
+
+
+@pytest.mark.parametrize("formula", ["f(U) = logdet(U)", "f(U) = tr(U)"])
+def test_a_formula_that_needs_a_square_argument_names_the_shape_declaration(formula: str) -> None:
+    for extra in (["--check"], ["--at", "X=[[2, 1, 0], [1, 3, 0]]"]):
+        run = cli("diff", "f(X)", "--function", formula, "--wrt", "X", *extra)
+        assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+        assert f"in --function {formula}:" in run.stderr and "--shape X=n×n" in run.stderr, run.stderr
+        assert "values given" not in run.stderr
+
+
+def test_declared_square_the_formula_gives_numpys_gradient() -> None:
+    X = np.array([[2.0, 1.0, 0.5], [0.3, 3.0, 0.2], [0.1, 0.4, 1.5]])
+    ok = cli("diff", "f(X)", "--function", "f(U) = logdet(U)", "--shape", "X=n×n", "--wrt", "X", "--check")
+    assert ok.code == 0 and "check: passed" in ok.stdout, ok.stdout + ok.stderr
+    at = ["--at", f"X={json.dumps(X.tolist())}", "--format", "json"]
+    run = cli("diff", "f(X)", "--function", "f(U) = logdet(U)", "--wrt", "X", *at)
+    assert run.code == 0, run.stderr
+    expected = finite_difference(lambda v: np.log(np.linalg.det(v["X"])), {"X": X}, ["X"])
+    assert_close(run.json["value"], expected, what="logdet formula")
