@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mcalc import reading
-from mcalc.declare import Decl, greek
+from mcalc.declare import Decl, greek, line_options
 from mcalc.errors import InputError
 
 if TYPE_CHECKING:
@@ -30,15 +30,20 @@ def scoped(decl: Decl, body: Callable[[], int]) -> Callable[[], int]:
     return run
 
 
-def batch_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, list[str]]]:
-    """`EXPR ; VAR, VAR` lines of a batch (`mcalc diff -`) → (line number, EXPR, VARs); blanks and # skipped."""
+def batch_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+    """The lines of a batch (`mcalc diff -`) that hold an expression: (line number, the line, EXPR)."""
     for number, raw in lines:
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        expr, sep, var = line.partition(";")
-        wrt = [v.strip() for v in var.split(",") if v.strip()] if sep else []
-        yield number, expr.strip(), wrt
+        if line and not line.startswith("#"):
+            yield number, line, line.partition(";")[0].strip()
+
+
+def batch_line(line: str) -> tuple[str, list[str], dict[str, list[str]]]:
+    """`EXPR [; VAR, VAR [; --scalar c --let ...]]` → (EXPR, VARs, the line's own declarations)."""
+    expr, _, rest = line.partition(";")
+    var, sep, opts = rest.partition(";")
+    wrt = [v.strip() for v in var.split(",") if v.strip()]
+    return expr.strip(), wrt, line_options(opts) if sep and opts.strip() else {}
 
 
 def load(specs: list[str]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ functions, so a name means the same thing on the command line and in `mcalc.diff
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -115,3 +116,29 @@ class Decl:
     def adding(self, more: Mapping[str, list[str]]) -> Decl:
         """These declarations and more items (a homework line's own `--symmetric A`)."""
         return replace(self, **{k: list(getattr(self, k)) + v for k, v in more.items()})
+
+
+# The declarations one line of a batch or a homework sheet may carry after its last `;`, as on the command line
+LINE_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix", "--symmetric": "symmetric",
+                "--shape": "shape", "--let": "let", "--function": "function",
+                "--elementwise": "elementwise"}  # fmt: skip
+
+
+def line_options(text: str) -> dict[str, list[str]]:
+    """`--scalar c --let "e = y - Phi theta"` → {"scalar": ["c"], "let": ["e = y - Phi theta"]} (Decl fields)."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"bad options {text!r}: {exc}") from exc
+    options: dict[str, list[str]] = {}
+    it = iter(words)
+    for w in it:
+        key, eq, value = w.partition("=")
+        if key not in LINE_OPTIONS:
+            raise InputError(f"unknown option {w!r} (use {', '.join(LINE_OPTIONS)})")
+        if not eq:
+            value = next(it, "")
+        if not value:
+            raise InputError(f"{key} needs a value")
+        options.setdefault(LINE_OPTIONS[key], []).append(value)
+    return options

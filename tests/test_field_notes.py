@@ -206,3 +206,19 @@ def test_an_npz_that_is_not_a_zip_gets_its_own_message(tmp_path: Path) -> None:
     np.savez(good, X=np.array([[2.0, 1.0], [1.0, 3.0]]))
     run = cli("eval", "inv(X)", "--at", str(good), "--format", "json")
     np.testing.assert_allclose(run.json["value"], np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]))
+
+
+def test_a_batch_line_carries_its_own_declarations() -> None:
+    """`diff -` lines take declarations after a second `;`, as homework sheets do; each line's own."""
+    import json
+
+    batch = b'c x ; x ; --scalar c\nc x ; x\n||e||^2 ; theta ; --let "e = y - Phi theta"\nx ; x ; --bogus 1\n'
+    run = cli("diff", "-", "--format", "json", stdin=batch)
+    objs = [json.loads(line) for line in run.stdout.splitlines()]
+    assert objs[0]["derivative"] == "cI" and objs[0]["reading"]["c"]["kind"] == "scalar"
+    assert "--scalar c" in objs[1]["error"]  # the declaration was line 1's own: here c is a vector
+    assert objs[2]["derivative"] == "−2Φᵀe" and objs[2]["wrt"] == "θ"
+    assert "unknown option '--bogus'" in objs[3]["error"]
+    assert run.code == 2
+    valued = cli("diff", "-", "--format", "json", "--at", "x=[1, 2]", "--at", "c=3", stdin=b"c x ; x ; --scalar c\n")
+    np.testing.assert_allclose(json.loads(valued.stdout)["value"], 3 * np.eye(2))  # ∂(c x)/∂x = c I at c = 3

@@ -134,7 +134,9 @@ the arrays. The value has shape shape(EXPR) + shape(VAR); its entry [i..., k...]
 ∂EXPR[i...]/∂VAR[k...].
 
 With EXPR of `-`, `mcalc diff` reads one expression per line from standard input, as `EXPR ; VAR`
-(several variables separated by commas); blank lines and lines starting with `#` are skipped. Each
+(several variables separated by commas), optionally followed by `;` and the line's own declarations
+(`--scalar c`, `--let "e = y - Phi theta"`, as in a homework sheet); blank lines and lines starting with
+`#` are skipped. Each
 line is answered in input order: in JSON one object per line (an error object in the place of a line
 that failed); in text one block per line, `line N: EXPR`, then what a single expression prints (or one
 `error: ...` line), then a blank line. Errors go to standard output in their place.

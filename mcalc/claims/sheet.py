@@ -5,7 +5,6 @@ command line: --scalar, --vector, --matrix, --symmetric, --shape, --let, --funct
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -13,12 +12,9 @@ from typing import Any
 
 from mcalc.claims.diagnosis import diagnose
 from mcalc.claims.verdict import Verdict
-from mcalc.declare import Decl, names
+from mcalc.declare import Decl, line_options, names
 from mcalc.errors import InputError, McalcError
 
-SHEET_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix", "--symmetric": "symmetric",
-                 "--shape": "shape", "--let": "let", "--function": "function",
-                 "--elementwise": "elementwise"}  # fmt: skip
 # The declared functions of a line (`--function f`, `--elementwise "g(t) = sin(t)"`) in the catalogue for a
 # `with` block: mcalc.formulas.declared_functions, passed in by the command (a layer above claims)
 FunctionScope = Callable[[list[str], list[str]], AbstractContextManager[Any]]
@@ -30,28 +26,9 @@ def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str
     if len(parts) not in (3, 4) or not all(parts[:3]):
         raise InputError("expected EXPR ; VAR ; CLAIM (and optionally ; --symmetric A ...)")
     expr, var, claim = parts[:3]
-    options = _options(parts[3]) if len(parts) == 4 and parts[3] else {}
+    options = line_options(parts[3]) if len(parts) == 4 and parts[3] else {}
     wrt = [v.strip() for v in var.split(",") if v.strip()]
     return expr, wrt, claim, options
-
-
-def _options(text: str) -> dict[str, list[str]]:
-    try:
-        words = shlex.split(text)
-    except ValueError as exc:
-        raise InputError(f"bad options {text!r}: {exc}") from exc
-    options: dict[str, list[str]] = {}
-    it = iter(words)
-    for w in it:
-        key, eq, value = w.partition("=")
-        if key not in SHEET_OPTIONS:
-            raise InputError(f"unknown option {w!r} (use {', '.join(SHEET_OPTIONS)})")
-        if not eq:
-            value = next(it, "")
-        if not value:
-            raise InputError(f"{key} needs a value")
-        options.setdefault(SHEET_OPTIONS[key], []).append(value)
-    return options
 
 
 @dataclass

@@ -6,8 +6,9 @@ Every command returns its exit code; a failure is one line (mcalc/render/failure
 
 from __future__ import annotations
 
+import functools
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcalc import answers, budget
@@ -80,10 +81,10 @@ def _run_diff_batch(args: DiffArgs) -> int:
         console.error_line("reading expressions from standard input, one per line (Ctrl-D to end)")
     worst = EXIT_OK
     lines = source.read_lines(stdin, MAX_LENGTH + source.MAX_LINE_SLACK)
-    for number, expr, wrt in answers.batch_lines(lines):
+    for number, line, expr in answers.batch_lines(lines):
         try:
             budget.start()  # each line has the whole time budget
-            code = _diff_one(args, expr, wrt or names(args.wrt), line=number)
+            code = _diff_line(args, number, line)
         except (McalcError, RecursionError, ValueError) as exc:
             shown = show_bad_input(exc, args.fmt, source=expr, line=number)
             if shown is None:
@@ -92,6 +93,17 @@ def _run_diff_batch(args: DiffArgs) -> int:
         worst = max(worst, code)
         sys.stdout.flush()
     return worst
+
+
+def _diff_line(args: DiffArgs, number: int, line: str) -> int:
+    """One line of a batch, with its own VARs and declarations added to the command's."""
+    expr, wrt, options = answers.batch_line(line)
+    wrt = names(wrt) or names(args.wrt)  # theta → θ, as on the command line
+    if not options:
+        return _diff_one(args, expr, wrt, line=number)
+    own = replace(args, decl=args.decl.adding(options))
+    body = functools.partial(_diff_one, own, expr, wrt, number)
+    return answers.scoped(own.decl, body)() if "function" in options or "elementwise" in options else body()
 
 
 def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> int:
