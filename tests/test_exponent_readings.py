@@ -99,3 +99,34 @@ def test_an_entrywise_mismatch_with_an_undeclared_name_names_the_scalar_declarat
         return
     assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.rstrip().endswith(f"to use {name} as one number, declare it a scalar: --scalar {name}")
+
+
+@pytest.mark.parametrize(("expr", "col"), [("||X w - y||^2 / N", 17), ("(1/N) sum((X w - y).^2)", 4), ("A/B", 3)])
+def test_division_by_an_uppercase_name_is_refused_not_read_as_its_inverse(expr: str, col: int) -> None:
+    """`‖Xw − y‖² / N` read N as a matrix and answered 2 vec(N⁻¹)(Xw − y)ᵀX with exit 0 (a tensor nobody
+    asked for); the contract's / divides by a scalar. Declared a scalar, the gradient is numpy's."""
+    run = cli("diff", expr, "--wrt", "w" if "w" in expr else "A")
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert f"division by a matrix at col {col}" in run.stderr and "--scalar " in run.stderr, run.stderr
+    assert "write N^-1" in run.stderr or "write B^-1" in run.stderr
+    if "N" not in expr:
+        return
+    rng = np.random.default_rng(3)
+    values = {"X": rng.normal(size=(4, 2)), "w": rng.normal(size=2), "y": rng.normal(size=4), "N": np.array(4.0)}
+    at = [a for k, v in values.items() for a in ("--at", f"{k}={json.dumps(v.tolist())}")]
+    fixed = cli("diff", expr, "--wrt", "w", "--scalar", "N", *at, "--format", "json")
+    assert fixed.code == 0, fixed.stderr
+    expected = finite_difference(lambda v: np.sum((v["X"] @ v["w"] - v["y"]) ** 2) / v["N"], values, ["w"])
+    assert_close(fixed.json["value"], expected, what=expr)
+
+
+def test_a_typed_inverse_is_still_an_inverse_and_a_squared_scale_names_scalar() -> None:
+    rng = np.random.default_rng(4)
+    A, B = rng.normal(size=(3, 3)), rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    at = ["--at", f"A={json.dumps(A.tolist())}", "--at", f"B={json.dumps(B.tolist())}", "--format", "json"]
+    run = cli("diff", "A B^-1", "--wrt", "A", *at)
+    assert run.code == 0, run.stderr
+    expected = finite_difference(lambda v: v["A"] @ np.linalg.inv(v["B"]), {"A": A, "B": B}, ["A"])
+    assert_close(run.json["value"], expected, what="A B^-1")
+    gauss = cli("diff", "exp(-||x - mu||^2 / (2 s^2))", "--wrt", "x")
+    assert gauss.code == 2 and gauss.stderr.rstrip().endswith("(a scalar s: --scalar s)"), gauss.stderr

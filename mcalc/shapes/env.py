@@ -451,14 +451,29 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             if isinstance(node.base, N.Symbol) and env.kind_sources.get(node.base.name) is None:
                 hint = f"to divide by {text}, declare it a scalar: --scalar {text}; or divide entrywise with ./"
             raise ShapeError(f"division by a vector: {text} is not a scalar", node.span, hint=hint)
+        hint = f"did you mean {text}.^{node.exponent} (entrywise) or {text}^T {text}?"
+        if isinstance(node.base, N.Symbol) and env.kind_sources.get(node.base.name) is None:
+            hint += f" (a scalar {text}: --scalar {text})"  # 2 sigma^2 in a Gaussian
+        raise ShapeError(f"power of a vector: {text}^{node.exponent} is not defined", node.span, hint=hint)
+    if node.exponent == -1 and _divided_by(env, node):
+        text = env.text_of(node.base)
         raise ShapeError(
-            f"power of a vector: {text}^{node.exponent} is not defined",
+            f"division by a matrix: / divides by a scalar, and {env.describe(node.base, s)}",
             node.span,
-            hint=f"did you mean {text}.^{node.exponent} (entrywise) or {text}^T {text}?",
+            hint=f"to divide by {text}, declare it a scalar: --scalar {text}; for the inverse write {text}^-1",
         )
     if node.exponent.denominator != 1:
         raise ShapeError("a matrix power needs an integer exponent", node.span)
     return _square(env, node, node.base, s, unify, "a matrix power")
+
+
+def _divided_by(env: ShapeEnv, node: Any) -> bool:
+    """Is this N⁻¹ the `/ N` of the source (`‖Xw − y‖² / N`, `1/N`), a name written after a slash? The
+    parser reads a / N as a N⁻¹; the contract's / divides by a scalar, so by a matrix it is refused."""
+    span = node.span
+    if not isinstance(node.base, N.Symbol) or span is None or not env.source:
+        return False
+    return env.source[: span.start].rstrip().endswith("/") and span.end <= len(env.source)
 
 
 def _same(env: ShapeEnv, node: Any, unify: bool) -> Shape:
