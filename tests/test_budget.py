@@ -157,3 +157,40 @@ def test_the_cyclic_collector_is_paused_for_one_call_and_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_weighted_step_reads_the_clock() -> None:
+    """A flattening rule's step counts its work: one step of weight 5,000 past the deadline is refused."""
+    budget.start(1e-9)
+    try:
+        with pytest.raises(budget.BudgetError):
+            budget.tick("simplifying", 5000)
+    finally:
+        budget.stop()
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt"),
+    [
+        # 3,000 nested ⊙ ran 17 s CPU past the 10 s budget: each level's rule flattens all factors below
+        ("sum(" + " .* ".join(f"x_{i}" for i in range(1500)) + ")", "x_5"),
+        # 100 nested softmax: a tree of shared sub-trees walked (and its sort key printed) as a tree,
+        # 4.7 GB before any clock read
+        ("sum(log(" + "softmax(" * 100 + "x" + ")" * 100 + "))", "x"),
+    ],
+    ids=["nested-hadamard", "nested-softmax"],
+)
+def test_a_slow_input_is_refused_soon_after_the_deadline(expr: str, wrt: str) -> None:
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    budget.start(0.3)
+    t0 = time.process_time()
+    try:
+        with pytest.raises(budget.BudgetError):
+            mcalc.diff(expr, wrt)
+    finally:
+        budget.stop()
+    assert time.process_time() - t0 < 5  # a hang guard: refused within a few clock reads of 0.3 s
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 400_000  # KB: no blow-up

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from mcalc import budget
 from mcalc.calculus.rules import inner
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
@@ -69,6 +70,8 @@ class _Adjoint:
         """Accumulate the gradient contributions of `node` (linear in dX) with cotangent `cot`."""
         if not self.has_d(node):
             return
+        # a differential whose parts share sub-trees (nested softmax) is walked as a tree: exponential
+        budget.tick("differentiating")
         step = _by_type(_PUSH, node)
         if step is not None:
             step(self, node, cot)
@@ -182,6 +185,7 @@ class _VecJacobian:
     def jac(self, x: Node) -> Node:
         if not self.has_d(x):  # a part that cancelled (dA − dA) or was multiplied by zero
             return N.Zero(self.env.numel(x), self.n_var)
+        budget.tick("differentiating")
         rule = _by_type(_VEC, x)
         if rule is None:
             raise NoRuleError(f"no vec form for {type(x).__name__} in a derivative", x.span)

@@ -3,6 +3,7 @@ choice of the shortest equal form."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -16,6 +17,18 @@ from mcalc.syntax.sexpr import to_sexpr
 ZERO = N.Number(Fraction(0))
 # one normaliser per node type; filled by mcalc.simplify.rules (which imports this module, not the reverse)
 NORMALISERS: dict[type, Callable[[Simplifier, Node], Node]] = {}
+
+
+_KEY_CHARS = 2000
+
+
+def _bounded(text: str) -> str:
+    """A key's text cut to its first _KEY_CHARS characters and a digest of the rest: the order is kept up
+    to there, and a tree whose sub-trees are shared (nested softmax) no longer doubles its key at every
+    level (100 levels took 4 GB before any clock read)."""
+    if len(text) <= _KEY_CHARS:
+        return text
+    return text[:_KEY_CHARS] + "#" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 class Simplifier:
@@ -51,6 +64,7 @@ class Simplifier:
         result = rule(self, current) if rule is not None else current
         if result is not current:
             result = self._keep_shape(current, result)
+            budget.tick("simplifying", len(result.children()))  # a flattening rule's work is its output
         # one object per distinct result (hash-consing): trees built from shared children compare by
         # identity at once, where equal copies were compared node by node on every dictionary hit
         # (quadratic in an MLP's depth, whose back-propagated factors repeat the forward activations)
@@ -94,7 +108,7 @@ class Simplifier:
             child_keys = [self.key(c) for c in kids]
             flips = sum(ck[0] for ck in child_keys) + isinstance(node, (N.Transpose, N.Inverse))
             text = to_sexpr(node, [ck[1] for ck in child_keys]) if kids else to_sexpr(node)
-            k = (flips, text)
+            k = (flips, _bounded(text))
             self.keys[node] = k
         return k
 
