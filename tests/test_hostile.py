@@ -336,6 +336,19 @@ def test_huge_numbers_are_answered_or_refused_naming_the_limit(expr: str, extra:
         assert "digits" in text and len(text.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("expr", ["1e300^1e300 x^T x", "(9^9)^(9^9) * sum(x)", "sum(x.^(2^2^2^2^2)) * 7^5000"])
+def test_the_sympy_export_refuses_a_power_it_would_compute_exactly(expr: str) -> None:
+    """SymPy evaluates a power of numbers that mcalc keeps a power: (10³⁰⁰)^(10³⁰⁰) ran past 60 s."""
+    res = cli("diff", expr, "--wrt", "x", "--format", "sympy")
+    assert res.code == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "digits" in res.stderr and "--format" in res.stderr
+
+
+def test_the_sympy_export_keeps_a_small_power_of_a_number() -> None:
+    res = cli("diff", "sum(x.^(2^2^2^2^2))", "--wrt", "x", "--format", "sympy")
+    assert res.code == 0 and "65536*HadamardPower(x, 65535)" in res.stdout
+
+
 def test_a_power_too_long_to_compute_exactly_stays_a_power() -> None:
     res = cli("diff", "((2^64)^64)^64 x", "--wrt", "x", "--format", "json")
     assert res.code == 0 and res.json["derivative"] == "18446744073709551616⁴⁰⁹⁶ I"

@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
-from mcalc.errors import NoRuleError
+from mcalc.errors import InputError, NoRuleError
 from mcalc.pipeline import Layout, Result, displayed
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
@@ -274,6 +275,8 @@ class SympyBuilder:
 
         e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
         base = self(node.base)
+        if isinstance(node.base, N.Number):
+            _exact_power_fits(node.base.value, node.exponent)
         return base**e if self.scalar(node.base) else sympy.MatPow(base, e)
 
     def _ElementPower(self, node: N.ElementPower) -> Expr:
@@ -281,6 +284,8 @@ class SympyBuilder:
 
         e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
         base = self(node.base)
+        if isinstance(node.base, N.Number):
+            _exact_power_fits(node.base.value, node.exponent)
         return base**e if self.scalar(node.base) else sympy.HadamardPower(base, e)
 
     def _ElementPowerOf(self, node: N.ElementPowerOf) -> Expr:
@@ -398,3 +403,18 @@ class SympyBuilder:
         m, n = self.dim(node.rows), self.dim(node.cols)
         i, j = sympy.symbols("i j", integer=True, nonnegative=True)
         return sympy.FunctionMatrix(m, n, sympy.Lambda((i, j), arg[j * m + i, 0]))
+
+
+MAX_EXACT_DIGITS = 4000  # as the printer's limit on an exact number (render.printer.MAX_PRINT_DIGITS)
+
+
+def _exact_power_fits(base: Fraction, p: Fraction) -> None:
+    """SymPy computes a power of a number exactly, even when mcalc keeps it a power: (10³⁰⁰)^(10³⁰⁰) ran
+    past every budget. Its digit count is estimated from the bit lengths first, and a long one refused."""
+    bits = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+    digits = float(abs(p)) * bits * 0.30103
+    if digits > MAX_EXACT_DIGITS:
+        raise InputError(
+            f"number too large for the SymPy export: it would compute a power of about {digits:.3g} digits "
+            f"exactly (at most {MAX_EXACT_DIGITS:,}); use --format text or numpy"
+        )
