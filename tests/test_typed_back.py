@@ -115,3 +115,26 @@ def test_a_sheet_line_may_declare_functions_and_lets(tmp_path: Any) -> None:
     verdicts = [r.get("verdict", "error") for r in rows]
     assert verdicts == ["correct", "correct", "correct", "wrong", "correct", "factor", "error"], rows
     assert run.code == 2
+
+
+@pytest.mark.parametrize(
+    ("expr", "says"),
+    [
+        ("x · y", "for the inner product write x^T y"),
+        ("x ⋅ y", "for the inner product write x^T y"),
+        ("x×y", "× is not mcalc syntax at col 2: write A B or A*B"),
+        ("sigma(W x)", "write sigmoid(…) for the logistic function"),
+        ("σ(W x)", "write sigmoid(…) for the logistic function"),
+    ],
+)
+def test_a_dot_a_cross_and_sigma_name_what_was_meant(expr: str, says: str) -> None:
+    run = cli("diff", expr, "--wrt", "x" if "W" not in expr else "W")
+    assert run.code == 2 and run.stderr.count("\n") == 1 and says in run.stderr, run.stderr
+
+
+def test_the_dot_operator_is_a_product_like_the_middle_dot(rng: np.random.Generator) -> None:
+    x, A = rng.normal(size=3), rng.normal(size=(3, 3))
+    at = ["--at", f"x={json.dumps(x.tolist())}", "--at", f"A={json.dumps(A.tolist())}", "--format", "json"]
+    run = cli("diff", "x^T ⋅ A ⋅ x", "--wrt", "x", *at)
+    assert run.code == 0, run.stderr
+    assert_close(run.json["value"], (A + A.T) @ x, what="x^T ⋅ A ⋅ x")

@@ -408,6 +408,10 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             except ShapeError as exc:
                 if isinstance(left, N.Symbol) and env.kinds.get(left.name) is Kind.VECTOR:
                     exc.hint = f"to scale by {left.name}, declare it a scalar: --scalar {left.name}"
+                    if _is_one(env, s[1]):  # x · y, x y: two columns
+                        exc.hint += f"; for the inner product write {left.name}^T {env.text_of(f)}"
+                    if left.name == "σ":  # σ(W x): the logistic function is spelled out
+                        exc.hint = "write sigmoid(…) for the logistic function; or --scalar σ to scale by σ"
                 raise
         acc = (acc[0], s[1])
         acc_parts.append(f)

@@ -83,7 +83,7 @@ SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "
 
 SINGLE = {
     "(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA,
-    "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "/": Tok.SLASH,
+    "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "⋅": Tok.STAR, "/": Tok.SLASH,
     "^": Tok.CARET, "⊙": Tok.HADAMARD, "∘": Tok.HADAMARD, "⊗": Tok.KRON, "'": Tok.TRANSPOSE,
     "ᵀ": Tok.TRANSPOSE, "⊤": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE, "′": Tok.PRIME, "″": Tok.PRIME,
 }  # fmt: skip
@@ -97,6 +97,7 @@ VULGAR_FRACTIONS = {"½": "1/2", "⅓": "1/3", "¼": "1/4", "¾": "3/4", "⅔": 
 HABITS = {
     "@": "numpy's @ is not mcalc syntax: write A x or A*x for a matrix product",
     "*": "** is not mcalc syntax: write x^2 for a power (x.^2 entrywise)",
+    "×": "× is not mcalc syntax: write A B or A*B for a product, x^T y for an inner product, kron(A, B) for ⊗",
 }
 
 
