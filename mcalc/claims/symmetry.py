@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 from mcalc.claims.sampling import POINTS, Problem, close, sample, value_at
+from mcalc.claims.terms import walk
 from mcalc.errors import McalcError
 
 # How many sets of matrices `_symmetric_conditions` may try: subsets are tried smallest first, so with
@@ -109,7 +110,7 @@ def sums_to_one(p: Problem, node: Any) -> list[str]:
 
     if not p.samples:
         return []
-    names = sorted({n.arg.name for n in _nodes(p.truth) if isinstance(n, N.Sum) and isinstance(n.arg, N.Symbol)})
+    names = sorted({n.arg.name for n in walk(p.truth) if isinstance(n, N.Sum) and isinstance(n.arg, N.Symbol)})
     for name in names:
         if not p.env.is_vector(N.Symbol(name)):
             continue
@@ -118,12 +119,3 @@ def sums_to_one(p: Problem, node: Any) -> list[str]:
         if all(v is not None and close(sample[node], v) for v, sample in zip(vals, p.samples, strict=True)):
             return [name]
     return []
-
-
-def _nodes(tree: Any) -> list[Any]:
-    out, stack = [], [tree]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children())
-    return out
