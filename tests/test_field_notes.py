@@ -222,3 +222,24 @@ def test_a_batch_line_carries_its_own_declarations() -> None:
     assert run.code == 2
     valued = cli("diff", "-", "--format", "json", "--at", "x=[1, 2]", "--at", "c=3", stdin=b"c x ; x ; --scalar c\n")
     np.testing.assert_allclose(json.loads(valued.stdout)["value"], 3 * np.eye(2))  # ∂(c x)/∂x = c I at c = 3
+
+
+def test_a_claim_that_only_fits_square_sizes_does_not_make_them_square() -> None:
+    """`1/2 ||W x - t||^2` by W claimed `(W x - t)^T x`: that claim has a shape only if W is square, and
+    read together with it W was reported m×m; the verdict now says so and keeps W m×n."""
+    run = cli("check", "1/2 ||W x - t||^2", "--wrt", "W", "--claim", "(W x - t)^T x", "--format", "json")
+    assert run.code == 1
+    assert run.json["verdict"] == "wrong-shape" and run.json["shape"] == ["m", "n"]
+    assert "has a shape only if m = n" in run.json["explanation"] and run.json["expected"] == "(Wx − t)xᵀ"
+    # the expected answer is right for a non-square W: finite differences of numpy at a 3×2 W
+    rng = np.random.default_rng(seeded("square-claim"))
+    w, x, t = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal(3)
+    f = lambda w_: 0.5 * np.sum((w_ @ x - t) ** 2)  # noqa: E731
+    h, grad = 1e-6, np.zeros_like(w)
+    for idx in np.ndindex(*w.shape):
+        e = np.zeros_like(w)
+        e[idx] = h
+        grad[idx] = (f(w + e) - f(w - e)) / (2 * h)
+    np.testing.assert_allclose(grad, np.outer(w @ x - t, x), rtol=1e-6)
+    ok = cli("check", "1/2 ||W x - t||^2", "--wrt", "W", "--claim", "(W x - t) x^T", "--format", "json")
+    assert ok.code == 0 and ok.json["verdict"] == "correct"

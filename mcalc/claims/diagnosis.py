@@ -99,10 +99,21 @@ def diagnose(
     expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Layout | None = None
 ) -> Verdict:
     """The verdict on `claim`; with `layout`, strict in that layout (a transposed claim is wrong)."""
+    c = _read(expr, wrt, claim, decl, seed, layout)
+    verdict = _judge(c)
+    forced = _sizes_the_claim_forces(expr, wrt, decl, c)
+    if forced is None:
+        return verdict
+    if verdict.verdict in ("extra-term", "missing-term", "factor"):  # specific: kept, with its assumption
+        verdict.explanation += f" (read with {forced.details['assumes']}, which your answer needs)"
+        return verdict
+    return forced
+
+
+def _judge(c: _Claim) -> Verdict:
     from mcalc.render.report import dims_json
     from mcalc.shapes import shape_text
 
-    c = _read(expr, wrt, claim, decl, seed, layout)
     base = Verdict(
         "wrong",
         "",
@@ -117,6 +128,38 @@ def diagnose(
     if c.c_shape != c.t_shape and c.c_shape != c.flipped_shape:
         return _wrong_shape(c, base)
     return _compare(c, base)
+
+
+def _sizes_the_claim_forces(expr: str, wrt: list[str], decl: Any, c: _Claim) -> Verdict | None:
+    """`1/2 ||W x - t||^2` by W claimed `(W x - t)^T x`: the claim only has a shape if W is square, and read
+    together the two make it so. Judged against that reading, the verdict would answer another question (W
+    m×m): when the claim makes sizes equal that the expression alone keeps apart, that is the verdict."""
+    from mcalc import pipeline
+    from mcalc.render.report import dims_json
+    from mcalc.shapes import dim_text, shape_text
+
+    tree, alone, _ = pipeline.prepare(expr, decl, wrt=tuple(wrt))
+    merged: dict[Any, set[Any]] = {}
+    for name, dims in alone.var_dims.items():
+        for d_alone, d_both in zip(dims, c.env.var_dims.get(name, ()), strict=False):
+            a, b = alone.resolve(d_alone), c.env.resolve(d_both)
+            if not isinstance(a, int) and not isinstance(b, int):
+                merged.setdefault(b, set()).add(a)
+    equal = [sorted(dim_text(d) for d in group) for group in merged.values() if len(group) > 1]
+    if not equal:
+        return None
+    result = pipeline.differentiate_tree(expr, tree, alone, wrt)
+    truth = result.final.result
+    sizes = "; ".join(" = ".join(group) for group in equal)
+    expected = _render(truth)
+    text = (
+        f"your answer {c.typed} has a shape only if {sizes}, which the expression does not say: "
+        f"{c.dvar} {of(c.shown)} is {shape_words(alone.shape(truth))}: it is {expected}"
+    )
+    return Verdict(
+        "wrong-shape", text, "symbolic", expected, claim=c.typed, shape=shape_text(alone.shape(truth)),
+        dims=dims_json(alone, alone.shape(truth)), details={"sizes_made_equal": equal, "assumes": sizes},
+    )  # fmt: skip
 
 
 def _render(node: Any) -> str:
