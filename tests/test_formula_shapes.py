@@ -30,3 +30,22 @@ def test_declared_square_the_formula_gives_numpys_gradient() -> None:
     assert run.code == 0, run.stderr
     expected = finite_difference(lambda v: np.log(np.linalg.det(v["X"])), {"X": X}, ["X"])
     assert_close(run.json["value"], expected, what="logdet formula")
+
+
+def test_check_passes_a_fourth_derivative_that_vanishes_and_still_fails_a_wrong_one() -> None:
+    """det(X) by a 2×2 X four times is 0, and its third derivative's O(1) terms cancel to ~1e-16: --check
+    compared that rounding with a fixed 1e-8 floor and said FAILED (relative error 3.5e-3) on a right
+    answer. Against numpy: det is quadratic in a 2×2 X, so every derivative beyond the second is zero."""
+    X = np.array([[1.3, -0.4], [0.7, 2.1]])
+    run = cli("diff", "det(X)", *["--wrt", "X"] * 4, "--at", f"X={json.dumps(X.tolist())}", "--format", "json")
+    assert run.code == 0, run.stderr
+    assert_close(run.json["value"], np.zeros((2, 2) * 4), what="∂⁴ det of a 2×2 X")
+    second = finite_difference(lambda v: np.linalg.det(v["X"]), {"X": X}, ["X", "X"])
+    assert_close(
+        second, np.array([[[[0, 0], [0, 1]], [[0, 0], [-1, 0]]], [[[0, -1], [0, 0]], [[1, 0], [0, 0]]]]), rtol=1e-4
+    )
+    for order in (3, 4):
+        ok = cli("diff", "det(X)", *["--wrt", "X"] * order, "--shape", "X=2x2", "--check", "--seed", "1")
+        assert ok.code == 0 and "check: passed" in ok.stdout, ok.stdout + ok.stderr
+    wrong = cli("check", "det(X)", "--wrt", "X", "--wrt", "X", "--shape", "X=2x2", "--claim", "0")
+    assert wrong.code == 1, wrong.stdout

@@ -46,6 +46,7 @@ RELATIVE_TOLERANCE = 1e-6
 # derivative is compared in absolute terms: an exact zero derivative must not fail on noise.
 NOISE_UNITS = 100.0
 EPS = 2.220446049250313e-16
+VANISHING = 1e-8  # a function value this small at a unit-scale point is its terms cancelling
 
 
 @dataclass
@@ -321,7 +322,9 @@ def _relative(fd: Array, analytic: Array, f_size: float, h: float, typical: floa
     import numpy as np
 
     err = float(np.linalg.norm(fd - analytic))
-    noise = EPS * f_size / h  # the rounding error of a central difference
+    # the rounding error of a central difference; where f itself vanishes (the third derivative of det by a
+    # 2×2 X, whose O(1) terms cancel to ~1e-16) the rounding is that of its terms, taken of unit size
+    noise = EPS * (f_size if f_size > VANISHING else 1.0) / h
     floor = max(NOISE_UNITS * noise / RELATIVE_TOLERANCE, 1e-8)
     denom = max(float(np.linalg.norm(fd)), float(np.linalg.norm(analytic)), typical, floor)
     return err / denom
