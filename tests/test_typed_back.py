@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import assert_close, cli
+from helpers import assert_close, cli, finite_difference
 
 RNG = np.random.default_rng(1717)
 X, w = RNG.normal(size=(4, 3)), RNG.normal(size=3)
@@ -138,3 +138,30 @@ def test_the_dot_operator_is_a_product_like_the_middle_dot(rng: np.random.Genera
     run = cli("diff", "x^T ⋅ A ⋅ x", "--wrt", "x", *at)
     assert run.code == 0, run.stderr
     assert_close(run.json["value"], (A + A.T) @ x, what="x^T ⋅ A ⋅ x")
+
+
+@pytest.mark.parametrize(
+    ("expr", "ascii_flag"), [("a^T X^k b", []), ("a^T X^k b", ["--ascii"]), ("X^k", []), ("X^k", ["--ascii"])]
+)
+def test_a_printed_sum_over_an_index_reads_back(expr: str, ascii_flag: list[str]) -> None:
+    """∑_{r=0}^{k−1} … (ASCII sum_{r=0}^{k-1} …), as mcalc prints the derivatives of Xᵏ, was refused as input
+    ("unexpected character '='"): the round trip. Its value by mcalc eval equals numpy's central differences,
+    and as a claim it is correct."""
+    rng = np.random.default_rng(9)
+    X, a, b = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3)
+    values = {"X": X, "a": a, "b": b, "k": np.array(3.0)}
+    at = [x for n, v in values.items() if n in expr for x in ("--at", f"{n}={json.dumps(v.tolist())}")]
+    run = cli("diff", expr, "--wrt", "X", "--scalar", "k", *at, "--format", "json", *ascii_flag)
+    assert run.code == 0, run.stderr
+    printed = run.json["derivative"]
+    assert printed.startswith(("∑_{r=0}^{k−1}", "sum_{r=0}^{k-1}")), printed
+    oracle = (lambda v: v["a"] @ np.linalg.matrix_power(v["X"], 3) @ v["b"]) if "a" in expr else None
+    again = cli("eval", printed, "--scalar", "k", *at, "--format", "json")
+    assert again.code == 0, again.stderr
+    if oracle is not None:
+        assert_close(again.json["value"], finite_difference(oracle, values, ["X"]), what=printed)
+    else:  # the vec form: the Jacobian of vec(X³), as numpy's central differences arranged column-major
+        fd = finite_difference(lambda v: np.linalg.matrix_power(v["X"], 3), values, ["X"])
+        assert_close(again.json["value"], fd.reshape(9, 9, order="F"), what=printed)
+    claim = cli("check", expr, "--wrt", "X", "--scalar", "k", "--claim", printed)
+    assert claim.code == 0 and claim.stdout.startswith("correct"), claim.stdout + claim.stderr

@@ -8,6 +8,7 @@ which is how `ABA^TC` means the product A B Aᵀ C. Every token carries its half
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ class Tok(enum.Enum):
     NORM = "'‖'"
     PRIME = "'′'"
     UNDERSCORE = "'_'"
+    INDEX = "a sum's index _{r=0}"
     EOF = "end of input"
 
 
@@ -277,6 +279,20 @@ def _superscript(lx: _Lexer, i: int) -> int | None:
     return j
 
 
+_SUM_INDEX = re.compile(r"_\{\s*([A-Za-z])\s*=\s*0\s*\}")
+
+
+def _sum_index(lx: _Lexer, i: int) -> int | None:
+    """`_{r=0}` after ∑ or sum: the index of a finite sum, as mcalc prints it (∑_{r=0}^{k−1} …)."""
+    if not (lx.tokens and lx.tokens[-1].kind is Tok.WORD and lx.tokens[-1].text == "sum"):
+        return None
+    hit = _SUM_INDEX.match(lx.src, i)
+    if hit is None:
+        return None
+    lx.add(Tok.INDEX, hit.group(1), i, hit.end())
+    return hit.end()
+
+
 def _norm_subscript(lx: _Lexer, i: int) -> int | None:
     """‖x‖₁, ‖X‖₂: a norm's subscript; ‖A‖_inf (or _∞), read by the norm, never a product i·n·f."""
     src, ch = lx.src, lx.src[i]
@@ -422,8 +438,8 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
 
 
 SCANNERS: tuple[Scanner, ...] = (
-    _space, _number, _dot, _double_bar, _superscript, _norm_subscript, _gradient, _symbol, _habit, _single,
-    _greek, _latin, _unexpected,
+    _space, _number, _dot, _double_bar, _superscript, _sum_index, _norm_subscript, _gradient, _symbol, _habit,
+    _single, _greek, _latin, _unexpected,
 )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from mcalc.syntax.nodes import (
     Transpose,
     Vec,
 )
+from mcalc.syntax.sums import index_sum
 
 SUM_POWER = 10
 ELEMENTWISE_POWER = 18  # x .* A y is x ⊙ (Ay): juxtaposition binds tighter than ⊙ ./ ⊗
@@ -358,6 +359,8 @@ class Parser:
         word = tok.text
         if word == "eye" or word == "ones":
             return self.sized_constant(tok)
+        if word == "sum" and self.peek().kind is Tok.INDEX:  # ∑_{r=0}^{k−1} …, as mcalc prints it
+            return index_sum(self, tok, ELEMENTWISE_POWER - 1)  # the body runs over products, ⊙ and ⊗
         if self.peek().kind is Tok.LPAREN:
             open_tok = self.advance()
             args = [self.expression(0)]
