@@ -74,6 +74,8 @@ def test_a_nabla_before_anything_but_a_declared_function_is_one_line_naming_diff
         ("\\foo x", 1, "write plain text"),
         ("y = softmax(W x)", 3, "write only its right-hand side"),
         ("f(x) = x^T A x", 6, "write only its right-hand side"),
+        ("∑_{i=1}^{n} x_i", 5, "a sum over an index starts at 0"),
+        ("sum_{i = 1}^n x_i", 8, "write it as mcalc prints it, ∑_{r=0}^{k−1}"),
         ("np.exp(x)", 1, "write exp(…)"),
         ("sum(np.log(x))", 5, "write log(…)"),
         ("torch.tanh(W x)", 1, "write tanh(…)"),

@@ -50,11 +50,21 @@ def backslash(src: str, i: int, after_operand: bool, greek: Mapping[str, str]) -
     return "unexpected character '\\': mcalc reads plain text (x^T A x), not LaTeX", i + 1
 
 
-# `y = f(x)`, `f(x) = ...`: an equation where an expression is expected
-EQUATION = (
-    "an equation is not an expression: write only its right-hand side (f(x) for y = f(x)); "
-    'name an intermediate with --let "e = y - X w"'
-)
+_SUM_START = re.compile(r"_\{\s*[A-Za-z]\s*$")
+
+
+def equation(src: str, i: int) -> str:
+    """An `=` where an expression is expected: the start of a sum over an index not from 0 (`∑_{i=1}^{n}`,
+    read only as mcalc prints it), or an equation (`y = f(x)`, `f(x) = ...`)."""
+    if _SUM_START.search(src[:i]):
+        return (
+            "a sum over an index starts at 0: write it as mcalc prints it, ∑_{r=0}^{k−1} …; "
+            "for the sum of a vector's entries write sum(x)"
+        )
+    return (
+        "an equation is not an expression: write only its right-hand side (f(x) for y = f(x)); "
+        'name an intermediate with --let "e = y - X w"'
+    )
 
 
 def module_prefix(src: str, i: int, is_function: Callable[[str], bool]) -> tuple[str, int, int] | None:

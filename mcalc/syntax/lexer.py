@@ -427,7 +427,7 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
         from mcalc.syntax import habits  # LaTeX, Matlab, an equation: only on the way to an error
 
         if ch == "=":
-            raise ParseError(habits.EQUATION, Span(i, i + 1))
+            raise ParseError(habits.equation(lx.src, i), Span(i, i + 1))
         after = bool(lx.tokens) and lx.tokens[-1].kind in OPERAND_END
         message, end = habits.backslash(lx.src, i, after, GREEK)
         raise ParseError(message, Span(i, end))
