@@ -130,3 +130,12 @@ def test_a_typed_inverse_is_still_an_inverse_and_a_squared_scale_names_scalar() 
     assert_close(run.json["value"], expected, what="A B^-1")
     gauss = cli("diff", "exp(-||x - mu||^2 / (2 s^2))", "--wrt", "x")
     assert gauss.code == 2 and gauss.stderr.rstrip().endswith("(a scalar s: --scalar s)"), gauss.stderr
+
+
+def test_a_power_by_a_value_close_to_a_whole_number_shows_the_value_given() -> None:
+    """k = 3.0000000001 was refused with 'it is 3' (printed with %g), which reads as a contradiction."""
+    run = cli("eval", "tr(X^k)", "--scalar", "k", "--at", "X=[[1,2],[3,4]]", "--at", "k=3.0000000001")
+    assert run.code == 1 and "it is 3.0000000001 at the values given" in run.stderr, run.stderr
+    ok = cli("eval", "tr(X^k)", "--scalar", "k", "--at", "X=[[1,2],[3,4]]", "--at", "k=3", "--format", "json")
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert_close(ok.json["value"], np.trace(X @ X @ X), what="tr(X^3)")

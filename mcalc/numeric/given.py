@@ -135,7 +135,7 @@ def _whole_exponent(env: ShapeEnv, n: N.PowerOf, values: Mapping[str, Array]) ->
     k = float(v.reshape(-1)[0])
     if not (k >= 1 and k == int(k)):
         raise MathError(
-            f"{name} must be a positive whole number in the matrix power {env.text_of(n)}; it is {k:g} "
+            f"{name} must be a positive whole number in the matrix power {env.text_of(n)}; it is {k:.17g} "
             f"at the values given",
             n.span,
         )
