@@ -55,6 +55,12 @@ def test_a_claim_through_an_abstract_function_is_read(expr: str, decl: list[str]
         assert run.code == 0 and run.stdout.startswith("correct"), (spelled, run.stdout, run.stderr)
 
 
+def test_a_prime_on_a_declared_scalar_function_names_its_gradient_spelling() -> None:
+    run = cli("check", "f(A x)", "--function", "f", "--wrt", "x", "--claim", "A^T f'(A x)")
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "f is a --function: its gradient is written ∇f(…) or grad_f(…)" in run.stderr, run.stderr
+
+
 def test_a_nabla_before_anything_but_a_declared_function_is_one_line_naming_diff() -> None:
     run = cli("diff", "∇(x^T A x)", "--wrt", "x")
     assert run.code == 2 and run.stderr.count("\n") == 1

@@ -383,6 +383,9 @@ def _function_word(lx: _Lexer, i: int, end: int) -> int:
     j = lx.run(end, lambda ch: ch in PRIMES)
     order = sum(PRIMES[ch] for ch in src[end:j])
     spelled = declared.typed_entry(src[i:end], order) if order and src.startswith("(", j) else None
+    if order and spelled is None and declared.typed_entry(src[i:end], gradient=True):  # f′(x) of a --function f
+        word = src[i:end]
+        raise ParseError(f"{word} is a --function: its gradient is written ∇{word}(…) or grad_{word}(…)", Span(end, j))
     if spelled is None:
         lx.add(Tok.WORD, src[i:end], i, end)
         return end
