@@ -217,7 +217,8 @@ FILES: list[tuple[str, str]] = [
     ("share/fish/vendor_completions.d/mcalc.fish", "Fish completion; or copy it to ~/.config/fish/completions/."),
     (
         "sheet.txt",
-        "A homework sheet for `mcalc check --file`: one problem per line, `EXPR ; VAR ; CLAIM`.",
+        "A homework sheet for `mcalc check --file`: one problem per line, `EXPR ; VAR ; CLAIM`, optionally "
+        '`; DECLARATIONS` for that line (`--symmetric A`, `--let "e = y - X w"`, `--function f`).',
     ),
 ]
 
