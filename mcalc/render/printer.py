@@ -248,6 +248,8 @@ class Printer:
         return self._postfix(n.arg, self.sp.transpose, "\\top")
 
     def p_Inverse(self, n: N.Inverse) -> str:
+        if isinstance(n.arg, N.Transpose):  # (Xᵀ)⁻¹ = (X⁻¹)ᵀ: X⁻ᵀ either way, as the README promises
+            return self._postfix(n.arg.arg, self.sp.inverse_transpose, "-\\top")
         return self._postfix(n.arg, self.sp.inverse, "-1")
 
     def p_Power(self, n: N.Power) -> str:
