@@ -280,20 +280,23 @@ class SympyBuilder:
     def _Power(self, node: N.Power) -> Expr:
         import sympy
 
-        e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
-        base = self(node.base)
-        if isinstance(node.base, N.Number):
-            _exact_power_fits(node.base.value, node.exponent)
-        return base**e if self.scalar(node.base) else sympy.MatPow(base, e)
+        return self._number_power(node, sympy.MatPow)
 
     def _ElementPower(self, node: N.ElementPower) -> Expr:
+        import sympy
+
+        return self._number_power(node, sympy.HadamardPower)
+
+    def _number_power(self, node: N.Power | N.ElementPower, of_matrix: Callable[[Expr, Expr], Expr]) -> Expr:
+        """B^p and B.^p for a number p: the ordinary power of a scalar, else `of_matrix` (MatPow or
+        HadamardPower); a power of numbers SymPy would compute exactly is sized first."""
         import sympy
 
         e = sympy.Rational(node.exponent.numerator, node.exponent.denominator)
         base = self(node.base)
         if isinstance(node.base, N.Number):
             _exact_power_fits(node.base.value, node.exponent)
-        return base**e if self.scalar(node.base) else sympy.HadamardPower(base, e)
+        return base**e if self.scalar(node.base) else of_matrix(base, e)
 
     def _ElementPowerOf(self, node: N.ElementPowerOf) -> Expr:
         """B.^E: a HadamardPower for a scalar E, b**E entry by entry for a scalar b, else exp.(E ⊙ log.(B))."""
