@@ -16,7 +16,7 @@ is refused with one line that names the fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mcalc.errors import InputError, McalcError
 from mcalc.syntax import nodes as N
@@ -67,7 +67,7 @@ def strip_spans(node: Node) -> Node:
 
 
 def _respan(node: Node, span: None) -> Node:
-    return node if node.span is None else replace(node, span=span)
+    return node if node.span is None else node.with_span(span)
 
 
 class Expander:
@@ -86,7 +86,7 @@ class Expander:
                 hit = self.done[node.name] = self(self.defs[node.name])
             if node.span is not None and hit.children():
                 # the name's place in the expression: a shape error there says "e is ...", at its column
-                return replace(hit, span=node.span)
+                return hit.with_span(node.span)
             return hit
         kids = node.children()
         if not kids:

@@ -1,8 +1,13 @@
 """The immutable expression tree.
 
-Every node is a frozen, slotted dataclass. Structural equality and hashing ignore the source span,
-so two trees that differ only in where they were typed compare equal; the hash is cached because
-the simplifier and the evaluator key dictionaries by whole subtrees.
+Every node is a frozen, slotted object. Structural equality and hashing ignore the source span, so two
+trees that differ only in where they were typed compare equal; the hash is cached because the simplifier
+and the evaluator key dictionaries by whole subtrees.
+
+The classes are written out rather than made by `@dataclass`: the dataclass machinery compiles several
+methods per class, about 20 ms for these 31 classes, a tenth of a whole `mcalc diff` run. Each class lists
+its constructor fields in `FIELDS` (the ones equality compares in `KEY`, when that is fewer) and the fields
+that hold child nodes in `CHILDREN`.
 
 Dimensions (`Dim`) are either concrete sizes (`int`) or symbol names (`str`); a product of
 dimensions (the size of `vec(X)` or of a Kronecker product) is a tuple of its factors.
@@ -11,10 +16,9 @@ dimensions (the size of `vec(X)` or of a Kronecker product) is a tuple of its fa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from operator import attrgetter
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Self, TypeAlias
 
 from mcalc.errors import Span
 
@@ -22,17 +26,38 @@ Dim: TypeAlias = int | str | tuple["Dim", ...]
 # The size of an input `𝟙` / `ones` / `1ᵀ`: fixed by shape inference from the context (like a bare I).
 BY_CONTEXT = "·context"
 
+# Nodes are frozen: their own __setattr__ refuses, so construction and the cached hash go around it.
+_set = object.__setattr__
 
-@dataclass(frozen=True, slots=True, eq=False)
+
 class Node:
-    span: Span | None = field(default=None, compare=False, kw_only=True, repr=False)
-    _hash: int = field(default=0, compare=False, init=False, repr=False)
+    __slots__ = ("span", "_hash", "_same")
+    span: Span | None
+    _hash: int
     # an equal node met before (set by __eq__): chains of these lead to one representative, so a pair of
     # equal trees is compared node by node once, not on every later comparison of trees that contain them
-    _same: Node | None = field(default=None, compare=False, init=False, repr=False)
+    _same: Node | None
 
-    # Names of the child-node fields, in order; tuples of nodes are allowed.
+    # The constructor's fields in order (span, keyword-only, aside), the ones equality compares, and the
+    # ones that hold child nodes (a field of `TUPLE_CHILD` classes is a tuple of nodes).
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+    KEY: ClassVar[tuple[str, ...]] = ()
     CHILDREN: ClassVar[tuple[str, ...]] = ()
+    TUPLE_CHILD: ClassVar[bool] = False
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: nodes are immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: nodes are immutable")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{type(self).__qualname__}({shown})"
+
+    def with_span(self, span: Span | None) -> Self:
+        """The same node, located at `span`."""
+        return type(self)(*(getattr(self, name) for name in self.FIELDS), span=span)  # type: ignore[call-arg]
 
     def key(self) -> tuple[Any, ...]:
         getter = _KEY_GETTERS.get(type(self))
@@ -44,7 +69,7 @@ class Node:
         h = self._hash
         if h == 0:
             h = hash((type(self).__name__, self.key())) or 1
-            object.__setattr__(self, "_hash", h)
+            _set(self, "_hash", h)
         return h
 
     def __eq__(self, other: object) -> bool:
@@ -60,7 +85,7 @@ class Node:
             return False
         # equal: b now stands for a. Without this, a derivative's shared sub-trees (a deep chain's Hessian)
         # compared with an equal copy were walked as if unshared, exponentially often
-        object.__setattr__(b, "_same", a)
+        _set(b, "_same", a)
         return True
 
     def _representative(self) -> Node:
@@ -68,7 +93,7 @@ class Node:
         while n._same is not None:
             n = n._same
         if n is not self and self._same is not n:
-            object.__setattr__(self, "_same", n)  # the chain shortened for next time
+            _set(self, "_same", n)  # the chain shortened for next time
         return n
 
     def children(self) -> tuple[Node, ...]:
@@ -79,13 +104,13 @@ class Node:
 
 
 # Per-class accessors, built once: keys and children are read millions of times on a large input (a
-# 3,000-term sum), and the generic `fields()` walk was most of the simplifier's time.
+# 3,000-term sum), and a generic walk over the fields was most of the simplifier's time.
 _KEY_GETTERS: dict[type, Callable[[Node], tuple[Any, ...]]] = {}
 _CHILD_GETTERS: dict[type, Callable[[Node], tuple[Node, ...]]] = {}
 
 
 def _key_getter(cls: type[Node]) -> Callable[[Node], tuple[Any, ...]]:
-    names = tuple(f.name for f in fields(cls) if f.compare)
+    names = cls.KEY or cls.FIELDS
     getter: Callable[[Node], Any]
     if len(names) == 1:
         one = attrgetter(names[0])
@@ -110,33 +135,19 @@ def _no_children(n: Node) -> tuple[Node, ...]:
 
 def _child_getter(cls: type[Node]) -> Callable[[Node], tuple[Node, ...]]:
     names = cls.CHILDREN
-    tuple_fields = [f.name for f in fields(cls) if f.name in names and "tuple" in str(f.type)]
     getter: Callable[[Node], Any]
     if not names:
         getter = _no_children
-    elif tuple_fields == list(names) and len(names) == 1:
+    elif cls.TUPLE_CHILD:
         getter = attrgetter(names[0])  # terms / factors: already a tuple of nodes
-    elif not tuple_fields:
-        if len(names) == 1:
-            one = attrgetter(names[0])
-
-            def getter(n: Node) -> tuple[Node, ...]:
-                return (one(n),)
-
-        else:
-            getter = attrgetter(*names)
-    else:
+    elif len(names) == 1:
+        one = attrgetter(names[0])
 
         def getter(n: Node) -> tuple[Node, ...]:
-            out: list[Node] = []
-            for name in names:
-                value = getattr(n, name)
-                if isinstance(value, tuple):
-                    out.extend(value)
-                else:
-                    out.append(value)
-            return tuple(out)
+            return (one(n),)
 
+    else:
+        getter = attrgetter(*names)
     _CHILD_GETTERS[cls] = getter
     return getter
 
@@ -144,245 +155,355 @@ def _child_getter(cls: type[Node]) -> Callable[[Node], tuple[Node, ...]]:
 # --- leaves -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Symbol(Node):
+class _Named(Node):
+    __slots__ = ("name",)
+    name: str
+    FIELDS = ("name",)
+
+    def __init__(self, name: str, *, span: Span | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
+
+
+class _Sized(Node):
+    __slots__ = ("rows", "cols")
+    rows: Dim
+    cols: Dim
+    FIELDS = ("rows", "cols")
+
+    def __init__(self, rows: Dim, cols: Dim, *, span: Span | None = None) -> None:
+        _set(self, "rows", rows)
+        _set(self, "cols", cols)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
+
+
+class Symbol(_Named):
     """A named variable; its kind and shape live in the shape environment, not in the node."""
 
-    name: str
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Number(Node):
+    __slots__ = ("value",)
     value: Fraction
+    FIELDS = ("value",)
+
+    def __init__(self, value: Fraction, *, span: Span | None = None) -> None:
+        _set(self, "value", value)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Identity(Node):
     """The identity matrix; `dim` is None until shape inference fixes the size the context needs."""
 
-    dim: Dim | None = None
+    __slots__ = ("dim",)
+    dim: Dim | None
+    FIELDS = ("dim",)
+
+    def __init__(self, dim: Dim | None = None, *, span: Span | None = None) -> None:
+        _set(self, "dim", dim)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Ones(Node):
+class Ones(_Sized):
     """The all-ones matrix (or vector, when cols == 1)."""
 
-    rows: Dim
-    cols: Dim
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Zero(Node):
-    rows: Dim
-    cols: Dim
+class Zero(_Sized):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Commutation(Node):
+class Commutation(_Sized):
     """K with K vec(M) = vec(Mᵀ) for an r×c matrix M."""
 
-    rows: Dim
-    cols: Dim
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Differential(Node):
+class Differential(_Named):
     """dX: the differential of the variable `name`."""
 
-    name: str
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class FunctionOf(Node):
     """A(t): the variable `name` as a function of the scalar `param`; `order` counts primes."""
 
+    __slots__ = ("name", "param", "order")
     name: str
     param: str
-    order: int = 0
+    order: int
+    FIELDS = ("name", "param", "order")
+
+    def __init__(self, name: str, param: str, order: int = 0, *, span: Span | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "param", param)
+        _set(self, "order", order)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
 # --- operators ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Add(Node):
+    __slots__ = ("terms",)
     terms: tuple[Node, ...]
-    CHILDREN: ClassVar[tuple[str, ...]] = ("terms",)
+    FIELDS = CHILDREN = ("terms",)
+    TUPLE_CHILD = True
+
+    def __init__(self, terms: tuple[Node, ...], *, span: Span | None = None) -> None:
+        _set(self, "terms", terms)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Mul(Node):
+class _Factors(Node):
+    __slots__ = ("factors",)
+    factors: tuple[Node, ...]
+    FIELDS = CHILDREN = ("factors",)
+    TUPLE_CHILD = True
+
+    def __init__(self, factors: tuple[Node, ...], *, span: Span | None = None) -> None:
+        _set(self, "factors", factors)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
+
+
+class Mul(_Factors):
     """Product: a matrix chain in which scalar-shaped factors commute with everything."""
 
-    factors: tuple[Node, ...]
-    CHILDREN: ClassVar[tuple[str, ...]] = ("factors",)
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Hadamard(Node):
-    factors: tuple[Node, ...]
-    CHILDREN: ClassVar[tuple[str, ...]] = ("factors",)
+class Hadamard(_Factors):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Kron(Node):
+    __slots__ = ("left", "right")
     left: Node
     right: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("left", "right")
+    FIELDS = CHILDREN = ("left", "right")
+
+    def __init__(self, left: Node, right: Node, *, span: Span | None = None) -> None:
+        _set(self, "left", left)
+        _set(self, "right", right)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Transpose(Node):
+class _Unary(Node):
+    """An operator of one node, `arg`."""
+
+    __slots__ = ("arg",)
     arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    FIELDS = CHILDREN = ("arg",)
+
+    def __init__(self, arg: Node, *, span: Span | None = None) -> None:
+        _set(self, "arg", arg)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Inverse(Node):
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+class Transpose(_Unary):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Power(Node):
+class Inverse(_Unary):
+    __slots__ = ()
+
+
+class _Raised(Node):
+    """A base and an exponent: a number (`Power`, `ElementPower`) or a node (`PowerOf`, `ElementPowerOf`)."""
+
+    __slots__ = ("base", "exponent")
+    base: Node
+    FIELDS = ("base", "exponent")
+    CHILDREN: ClassVar[tuple[str, ...]] = ("base",)
+
+    def __init__(self, base: Node, exponent: Any, *, span: Span | None = None) -> None:
+        _set(self, "base", base)
+        _set(self, "exponent", exponent)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
+
+
+class Power(_Raised):
     """Matrix power of a square matrix (integer exponent), ordinary power of a scalar."""
 
-    base: Node
+    __slots__ = ()
     exponent: Fraction
-    CHILDREN: ClassVar[tuple[str, ...]] = ("base",)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ElementPower(Node):
+class ElementPower(_Raised):
     """X.^p, entry by entry."""
 
-    base: Node
+    __slots__ = ()
     exponent: Fraction
-    CHILDREN: ClassVar[tuple[str, ...]] = ("base",)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ElementPowerOf(Node):
+class ElementPowerOf(_Raised):
     """B.^E with an expression for the exponent (`x.^t`, `2.^x`, `x.^y`), entry by entry: E is a scalar
     or has B's shape, and a scalar B is raised to every entry of E. The base must be positive: B.^E is
     exp(E ⊙ log B), and its derivative by E holds log B."""
 
-    base: Node
+    __slots__ = ()
     exponent: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("base", "exponent")
+    CHILDREN = ("base", "exponent")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class PowerOf(Node):
+class PowerOf(_Raised):
     """B^E with an expression for the exponent: the ordinary power of a positive scalar B (`(xᵀx)^p`),
     or the matrix power of a square B by a scalar that is a whole number ≥ 0 when evaluated (`X^k`)."""
 
-    base: Node
+    __slots__ = ()
     exponent: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("base", "exponent")
+    CHILDREN = ("base", "exponent")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Bound(Node):
+class Bound(_Named):
     """The index of a `SumOver`, bound by it: a whole number running over the sum's range, not a variable."""
 
-    name: str
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class SumOver(Node):
     """∑_{index=0}^{count−1} body: a finite sum whose number of terms is an expression (k in d(Xᵏ) =
     ∑_{r=0}^{k−1} Xʳ dX X^(k−1−r)); `body` refers to the index as `Bound(index)`."""
 
+    __slots__ = ("index", "count", "body")
     index: str
     count: Node
     body: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("count", "body")
+    FIELDS = ("index", "count", "body")
+    CHILDREN = ("count", "body")
+
+    def __init__(self, index: str, count: Node, body: Node, *, span: Span | None = None) -> None:
+        _set(self, "index", index)
+        _set(self, "count", count)
+        _set(self, "body", body)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Trace(Node):
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+class Trace(_Unary):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Det(Node):
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+class Det(_Unary):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class LogDet(Node):
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+class LogDet(_Unary):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Apply(Node):
-    """An elementwise function (exp, log, tanh, ...) applied entry by entry."""
+class _Applied(Node):
+    """A catalogue function (by name) of one node."""
 
+    __slots__ = ("func", "arg")
     func: str
     arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    FIELDS = ("func", "arg")
+    CHILDREN = ("arg",)
+
+    def __init__(self, func: str, arg: Node, *, span: Span | None = None) -> None:
+        _set(self, "func", func)
+        _set(self, "arg", arg)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Columnwise(Node):
+class Apply(_Applied):
+    """An elementwise function (exp, log, tanh, ...) applied entry by entry."""
+
+    __slots__ = ()
+
+
+class Columnwise(_Applied):
     """A catalogue function of a whole column (softmax, logsumexp), applied to each column of a matrix:
     not entry by entry, so it never commutes with a transpose and has its own derivative and shape."""
 
-    func: str
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Norm(Node):
     """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values.
 
     `written` is the subscript the user typed (`2`, `1`, `inf`, `F`, or "" for none): on a matrix,
     ‖A‖₂, ‖A‖₁ and ‖A‖_inf are induced norms, which the shape layer refuses rather than read as
-    entrywise ones."""
+    entrywise ones. Equality ignores it."""
 
+    __slots__ = ("arg", "p", "written")
     arg: Node
-    p: int = 2
-    written: str = field(default="", compare=False)
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    p: int
+    written: str
+    FIELDS = ("arg", "p", "written")
+    KEY = ("arg", "p")
+    CHILDREN = ("arg",)
+
+    def __init__(self, arg: Node, p: int = 2, written: str = "", *, span: Span | None = None) -> None:
+        _set(self, "arg", arg)
+        _set(self, "p", p)
+        _set(self, "written", written)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Sum(Node):
+class Sum(_Unary):
     """Sum of all entries."""
 
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Diag(Node):
+class Diag(_Unary):
     """diag: a vector to a diagonal matrix, or a square matrix to the vector of its diagonal."""
 
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Vec(Node):
+class Vec(_Unary):
     """Columns stacked into one vector."""
 
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Unvec(Node):
     """The inverse of vec: a vector of length rows·cols folded column by column."""
 
+    __slots__ = ("arg", "rows", "cols")
     arg: Node
     rows: Dim
     cols: Dim
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    FIELDS = ("arg", "rows", "cols")
+    CHILDREN = ("arg",)
+
+    def __init__(self, arg: Node, rows: Dim, cols: Dim, *, span: Span | None = None) -> None:
+        _set(self, "arg", arg)
+        _set(self, "rows", rows)
+        _set(self, "cols", cols)
+        _set(self, "span", span)
+        _set(self, "_hash", 0)
+        _set(self, "_same", None)
 
 
 OPERATORS: tuple[type[Node], ...] = (
@@ -411,14 +532,14 @@ def rebuild(node: Node, children: tuple[Node, ...]) -> Node:
     cls = type(node)
     names = _EXTRA_FIELDS.get(cls)
     if names is None:
-        names = tuple(f.name for f in fields(cls) if f.init and f.name not in cls.CHILDREN and f.name != "span")
+        names = tuple(name for name in cls.FIELDS if name not in cls.CHILDREN)
         _EXTRA_FIELDS[cls] = names
     for name in names:
         values[name] = getattr(node, name)
-    return cls(**values, span=node.span)
+    return cls(**values, span=node.span)  # type: ignore[call-arg]
 
 
-# the non-child constructor fields of each class (a Power's exponent), cached: `fields()` is slow
+# the non-child constructor fields of each class (a Power's exponent), cached
 _EXTRA_FIELDS: dict[type, tuple[str, ...]] = {}
 
 

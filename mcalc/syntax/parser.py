@@ -9,7 +9,7 @@ logdet X, `inv(X)` → X⁻¹.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
@@ -574,7 +574,7 @@ def _ones_if_one(node: Node) -> Node:
 
 def _with_span(node: Node, span: Span) -> Node:
     """Parenthesised operands take the span of their parentheses (for error columns)."""
-    return replace(node, span=span)
+    return node.with_span(span)
 
 
 def parse(src: str, scalar_params: frozenset[str] = frozenset()) -> Node:
