@@ -306,8 +306,8 @@ class Kron(Node):
         _set(self, "_same", None)
 
 
-class _Unary(Node):
-    """An operator of one node, `arg`."""
+class Unary(Node):
+    """An operator of one node, `arg` (the base of tr, det, ᵀ, …; and of the steps' d(·))."""
 
     __slots__ = ("arg",)
     arg: Node
@@ -320,11 +320,11 @@ class _Unary(Node):
         _set(self, "_same", None)
 
 
-class Transpose(_Unary):
+class Transpose(Unary):
     __slots__ = ()
 
 
-class Inverse(_Unary):
+class Inverse(Unary):
     __slots__ = ()
 
 
@@ -403,15 +403,15 @@ class SumOver(Node):
         _set(self, "_same", None)
 
 
-class Trace(_Unary):
+class Trace(Unary):
     __slots__ = ()
 
 
-class Det(_Unary):
+class Det(Unary):
     __slots__ = ()
 
 
-class LogDet(_Unary):
+class LogDet(Unary):
     __slots__ = ()
 
 
@@ -469,19 +469,19 @@ class Norm(Node):
         _set(self, "_same", None)
 
 
-class Sum(_Unary):
+class Sum(Unary):
     """Sum of all entries."""
 
     __slots__ = ()
 
 
-class Diag(_Unary):
+class Diag(Unary):
     """diag: a vector to a diagonal matrix, or a square matrix to the vector of its diagonal."""
 
     __slots__ = ()
 
 
-class Vec(_Unary):
+class Vec(Unary):
     """Columns stacked into one vector."""
 
     __slots__ = ()

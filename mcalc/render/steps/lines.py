@@ -5,7 +5,6 @@ as a textbook does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from mcalc.calculus.rules import DerivativeRule
 from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer, _is_compact
@@ -81,12 +80,10 @@ REWRITES: dict[str, Rewrite] = {
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class DOf(N.Node):
+class DOf(N.Unary):
     """d(expr): the differential of a sub-expression, worked out on a later line (printing only)."""
 
-    arg: Node
-    CHILDREN: ClassVar[tuple[str, ...]] = ("arg",)
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
