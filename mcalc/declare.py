@@ -7,7 +7,6 @@ functions, so a name means the same thing on the command line and in `mcalc.diff
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -126,6 +125,8 @@ LINE_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix"
 
 def line_options(text: str) -> dict[str, list[str]]:
     """`--scalar c --let "e = y - Phi theta"` → {"scalar": ["c"], "let": ["e = y - Phi theta"]} (Decl fields)."""
+    import shlex  # here: only batch lines and sheets carry options
+
     try:
         words = shlex.split(text)
     except ValueError as exc:

@@ -6,8 +6,6 @@ array (vector → n×1, scalar → 1×1). A function of t takes its derivatives 
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -53,6 +51,8 @@ def _check_array(name: str, raw: Any) -> Array:
 
 
 def load_npz(path: str) -> dict[str, Array]:
+    import zipfile  # here, not at the top: every diff imports this module (json_value), few read a file
+
     import numpy as np
 
     p = Path(path)
@@ -80,6 +80,8 @@ def load_npz(path: str) -> dict[str, Array]:
 
 
 def _inspect_archive(path: str, fh: Any) -> None:
+    import zipfile
+
     """Size an .npz before reading it: member count, the sizes the zip directory declares (a zip bomb
     declares far more than it stores), and each array's shape from its .npy header; all within the
     element budget, so nothing large is decompressed or allocated before it is refused."""
@@ -125,6 +127,8 @@ def _read_archive(path: str, loaded: Any) -> dict[str, Array]:
 
 
 def parse_literal(spec: str) -> tuple[str, Array]:
+    import json
+
     name, sep, text = spec.partition("=")
     if not sep or not name.strip():
         raise InputError(f"bad --at {spec!r}: expected FILE.npz or NAME=JSON, such as x=[1,2]")

@@ -18,7 +18,6 @@ Every line goes out through `out` or `print_json`, which pass it through `spelli
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -30,6 +29,12 @@ from mcalc.render.lets_text import let_lines
 from mcalc.render.spelling import ascii_output, clean, clean_lines, json_safe
 
 
+def _dumps(obj: Any, ensure_ascii: bool = True) -> str:
+    import json  # here: a plain-text answer never needs it, and every run imports this module
+
+    return json.dumps(obj, ensure_ascii=ensure_ascii)
+
+
 def out(text: str) -> None:
     """Text on stdout, with control characters from user text made visible (line breaks kept)."""
     print(clean_lines(text))
@@ -37,7 +42,7 @@ def out(text: str) -> None:
 
 def print_json(obj: Any) -> None:
     """One JSON object on one line: UTF-8 unescaped (ASCII-escaped in ASCII mode), controls escaped."""
-    print(json_safe(json.dumps(obj, ensure_ascii=ascii_output())), flush=True)  # batch: each as it comes
+    print(json_safe(_dumps(obj, ensure_ascii=ascii_output())), flush=True)  # batch: each as it comes
 
 
 def _styled() -> bool:
@@ -88,7 +93,7 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
     if "index" in payload:
         lines.append(f"index: {payload['index']}")
     if "value" in payload:
-        lines.append("value: " + json.dumps(payload["value"]))
+        lines.append("value: " + _dumps(payload["value"]))
     if "check" in payload:
         lines.append(_check_line(payload["check"]))
     for step in payload.get("steps", []):
@@ -184,7 +189,7 @@ def _rich_diff(payload: dict[str, Any]) -> None:
         con.print(f"[bold]{_escape(payload['index'])}[/]")
     con.print(f"[dim]shape[/] {_escape(payload['display_shape'])}   [dim]layout[/] {payload['layout']}")
     if "value" in payload:
-        con.print(f"[dim]value[/] {_escape(json.dumps(payload['value']))}")
+        con.print(f"[dim]value[/] {_escape(_dumps(payload['value']))}")
     if "check" in payload:
         ok = payload["check"]["passed"]
         colour = "green" if ok else ("yellow" if payload["check"].get("inconclusive") else "red")
@@ -200,7 +205,7 @@ def show_value(payload: dict[str, Any], fmt: str | None) -> None:
         print_json(payload)
         return
     warn(payload.get("warnings", []))
-    out(json.dumps(payload["value"]))
+    out(_dumps(payload["value"]))
 
 
 def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
