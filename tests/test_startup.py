@@ -92,3 +92,19 @@ def test_a_plain_diff_loads_neither_numpy_nor_pydantic_plugins() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "typer" in imported and "mcalc.pipeline" in imported
     assert not imported & (HEAVY | {"importlib.metadata"}), sorted(imported & (HEAVY | {"importlib.metadata"}))
+
+
+def test_only_the_named_command_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mcalc diff …` builds diff's options alone; whatever else the command line holds (no command, a
+    mistyped one, an option, tab completion) builds them all, so help and suggestions list every command."""
+    from mcalc.cli.app import app
+    from mcalc.program import commands_to_build
+
+    everything = app.registered_commands
+    names = [info.callback.__name__ for info in everything if info.callback is not None]
+    assert [i.callback.__name__ for i in commands_to_build(everything, ["diff"]) if i.callback] == ["diff"]
+    assert [i.name for i in commands_to_build(everything, ["check"])] == ["check"]
+    for first in ([], ["dif"], ["--help"], ["-V"], ["DIFF"]):
+        assert [i.callback.__name__ for i in commands_to_build(everything, first) if i.callback] == names
+    monkeypatch.setenv("_MCALC_COMPLETE", "bash_complete")
+    assert len(commands_to_build(everything, ["diff"])) == len(everything)

@@ -2,8 +2,8 @@
 imported inside each command so that `mcalc --help` and tab completion never load numpy or sympy.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every option from its annotation, and string
+# annotations made it compile and eval each one on every start.
 import enum
 import functools
 import inspect
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mcalc import __version__
+from mcalc import __version__, program
 
 
 class OutputFormat(enum.StrEnum):
@@ -97,16 +97,17 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from mcalc.program import default_sigpipe
         from mcalc.render import spelling, streams
 
         spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
-            default_sigpipe()
+            program.default_sigpipe()
             refused = streams.prepare(ascii_flag=False)
             if refused is not None:
                 sys.exit(refused)
-        argv = _protect_leading_minus(self, streams.utf8_argv(list(sys.argv[1:] if args is None else args)))
+        argv = program.protect_leading_minus(
+            self.commands, streams.utf8_argv(list(sys.argv[1:] if args is None else args))
+        )
 
         def command() -> Any:
             return super(_McalcGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)
@@ -140,38 +141,6 @@ def _run(main: Any, argv: list[str]) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _protect_leading_minus(group: TyperGroup, argv: list[str]) -> list[str]:
-    """`mcalc diff "-x^T A x" --wrt x`: an expression that starts with '-' is not an option. Move it
-    behind `--` so the parser takes it as the EXPR argument (each command has one positional)."""
-    if not argv or "--" in argv:
-        return argv
-    cmd = group.commands.get(argv[0])
-    if cmd is None:
-        return argv
-    takes_value: dict[str, bool] = {"-h": False, "--help": False}
-    for p in cmd.params:
-        if p.param_type_name == "option":
-            for name in (*p.opts, *p.secondary_opts):
-                takes_value[name] = not getattr(p, "is_flag", False) and not getattr(p, "count", False)
-    i = 1
-    while i < len(argv):
-        tok = argv[i]
-        if tok in takes_value:
-            i += 2 if takes_value[tok] else 1
-            continue
-        # --wrtt is a mistyped option (click suggests --wrt); ---x and -(x) are expressions
-        name = tok[2:].partition("=")[0]
-        looks_like_option = (
-            (tok.startswith("--") and name[:1].isalpha() and name.replace("-", "").isalnum())
-            or tok[:2] in takes_value
-            or tok == "-"
-        )
-        if tok.startswith("-") and not looks_like_option:
-            return argv[:i] + argv[i + 1 :] + ["--", tok]
-        i += 1
-    return argv
-
-
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption
 
@@ -195,7 +164,20 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     show_usage_error(message, argv, ctx.command_path if ctx is not None else None)
 
 
-app = typer.Typer(
+class _McalcTyper(typer.Typer):
+    """Typer, building only the command that the command line names (see program.commands_to_build)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        everything = self.registered_commands
+        if not args:
+            self.registered_commands = program.commands_to_build(everything, sys.argv[1:2])
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.registered_commands = everything
+
+
+app = _McalcTyper(
     name="mcalc",
     help=HELP,
     cls=_McalcGroup,
