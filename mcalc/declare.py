@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from mcalc.errors import InputError, McalcError
+from mcalc.records import Record
 from mcalc.shapes import Declarations, parse_shape_spec
 from mcalc.syntax.nodes import Dim
 
@@ -96,8 +97,8 @@ def _check_let_name(name: str, item: str) -> None:
         raise InputError(f"bad --let {item!r}: {name} is the identity matrix; choose another name")
 
 
-@dataclass
-class Decl:
+@dataclass(eq=False, repr=False)
+class Decl(Record):
     """The declaration options as typed (each a list of comma-separated items), one bundle for every command."""
 
     scalar: list[str] = field(default_factory=list)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcalc.records import Record
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check or claim failed, or a mathematical error (singular matrix, ...)
 EXIT_USAGE = 2  # bad usage or bad input: syntax, shapes, unknown names, unreadable files
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Span(Record):
     """Half-open range [start, end) of 0-based code-point offsets into the source text."""
 
     start: int

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcalc.numeric import rewrites
+from mcalc.records import Record
 
 if TYPE_CHECKING:
     from mcalc.syntax.functions import Function
@@ -65,8 +66,8 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
-@dataclass(frozen=True)
-class Row:
+@dataclass(frozen=True, eq=False, repr=False)
+class Row(Record):
     kind: str  # rule, function or step
     name: str
     operator: str

@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mcalc.errors import InputError, McalcError
+from mcalc.records import Record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True)
-class Let:
+@dataclass(frozen=True, eq=False, repr=False)
+class Let(Record):
     name: str
     source: str  # the definition as typed
     tree: Node  # parsed, without source positions (they point into the definition, not the expression)

@@ -15,6 +15,7 @@ from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, MathError, McalcError
 from mcalc.reading import Reading, Source, read
+from mcalc.records import Record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
@@ -38,8 +39,8 @@ class DerivKind(enum.StrEnum):
     TENSOR = "tensor"  # matrix or vector f w.r.t. a matrix: vec form ∂vec f/∂vec X
 
 
-@dataclass
-class Stage:
+@dataclass(eq=False, repr=False)
+class Stage(Record):
     var: str
     function: Node  # what was differentiated at this stage
     differential: Node  # d(function), linear in d(var), simplified
@@ -48,8 +49,8 @@ class Stage:
     derivation: Derivation
 
 
-@dataclass
-class Result:
+@dataclass(eq=False, repr=False)
+class Result(Record):
     source: str
     tree: Node
     env: ShapeEnv

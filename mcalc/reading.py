@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mcalc.records import Record
 from mcalc.shapes import SCALAR_SHAPE, Kind, ShapeEnv, default_kind, dim_text
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -45,8 +46,8 @@ GREEK_NAMES = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class NameReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class NameReading(Record):
     name: str
     kind: Kind
     shape: tuple[str, ...]  # dimension texts: () scalar, (m,) vector, (m, n) matrix
@@ -59,8 +60,8 @@ class NameReading:
         return {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
 
 
-@dataclass(frozen=True)
-class Reading:
+@dataclass(frozen=True, eq=False, repr=False)
+class Reading(Record):
     names: tuple[NameReading, ...]
     warnings: tuple[str, ...]
 

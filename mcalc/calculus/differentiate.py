@@ -13,19 +13,20 @@ from dataclasses import dataclass, field
 from mcalc import budget
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.errors import NoRuleError
+from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True)
-class Step:
+@dataclass(frozen=True, eq=False, repr=False)
+class Step(Record):
     rule: DerivativeRule
     node: Node
     result: Node
 
 
-@dataclass
-class Derivation:
+@dataclass(eq=False, repr=False)
+class Derivation(Record):
     steps: list[Step] = field(default_factory=list)
 
 

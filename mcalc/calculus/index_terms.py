@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from mcalc import budget
 from mcalc.calculus.multilinear import Form, multilinear, slot_of
+from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -31,8 +32,8 @@ LETTERS = "ijklmnprstuvaehxo"  # letters with a Unicode subscript; q has none
 Index = str | None
 
 
-@dataclass(frozen=True)
-class Entry:
+@dataclass(frozen=True, eq=False, repr=False)
+class Entry(Record):
     """One factor of an index term: entry (rows, cols) of `node`, or a Kronecker delta when node is None."""
 
     node: Node | None
@@ -43,8 +44,8 @@ class Entry:
         return Entry(self.node, new if self.rows == old else self.rows, new if self.cols == old else self.cols)
 
 
-@dataclass(frozen=True)
-class Term:
+@dataclass(frozen=True, eq=False, repr=False)
+class Term(Record):
     coef: Fraction
     entries: tuple[Entry, ...] = ()
     slots: tuple[tuple[int, Index, Index], ...] = ()  # (slot, r, c): the entry of dVₐ this term holds
@@ -53,8 +54,8 @@ class Term:
         return Term(self.coef * other.coef, self.entries + other.entries, self.slots + other.slots)
 
 
-@dataclass
-class IndexForm:
+@dataclass(eq=False, repr=False)
+class IndexForm(Record):
     """dⁿf as a sum of index terms. Output indices: `f_indices` then each slot's (k, l); summation
     indices start with '_'. `letters` maps every index name to the letter printed."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.calculus.differentiate import differential
+from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -35,8 +36,8 @@ def slot_of(name: str) -> int | None:
     return int(number) if mark and head and number.isdigit() else None
 
 
-@dataclass(frozen=True)
-class Form:
+@dataclass(frozen=True, eq=False, repr=False)
+class Form(Record):
     """dⁿf: `form` is linear in each slot's increment; None when it is identically zero."""
 
     function: Node

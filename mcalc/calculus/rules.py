@@ -19,6 +19,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from mcalc.errors import NoRuleError
+from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -29,16 +30,16 @@ D = Callable[[Node], Node | None]
 MAX_POWER_TERMS = 64  # d(Xⁿ) is a sum of n products: larger powers are refused, not expanded
 
 
-@dataclass(frozen=True)
-class Context:
+@dataclass(frozen=True, eq=False, repr=False)
+class Context(Record):
     env: ShapeEnv
     wrt: str
     # `--let` names held fixed: ∂f/∂e with the other names as constants (--steps' chain rule)
     hold: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class DerivativeRule:
+@dataclass(frozen=True, eq=False, repr=False)
+class DerivativeRule(Record):
     op: type[Node]
     name: str
     identity: str

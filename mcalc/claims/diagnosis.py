@@ -45,12 +45,13 @@ from mcalc.claims.wording import (
 )
 from mcalc.errors import InputError, McalcError
 from mcalc.pipeline import Layout
+from mcalc.records import Record
 
 __all__ = ["LABELS", "Verdict", "diagnose", "expand_terms"]
 
 
-@dataclass
-class _Claim:
+@dataclass(eq=False, repr=False)
+class _Claim(Record):
     """The claim next to the derivative: what every step of the diagnosis reads."""
 
     typed: str  # the claim as the student wrote it

@@ -15,10 +15,11 @@ from mcalc.claims.sampling import TOLERANCE, Problem, close, ratio, solve, value
 from mcalc.claims.symmetry import transposed_symbols
 from mcalc.claims.terms import expand_terms, fraction_text, sum_text, term_node, walk
 from mcalc.claims.wording import expected_sum, factor_text, of
+from mcalc.records import Record
 
 
-@dataclass
-class Finding:
+@dataclass(eq=False, repr=False)
+class Finding(Record):
     rank: int  # smaller is more specific
     verdict: str
     text: str
@@ -28,8 +29,8 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Case:
+@dataclass(eq=False, repr=False)
+class _Case(Record):
     """One reading of the claim (as given, or transposed) against the derivative, at the sampled points."""
 
     p: Problem
@@ -201,8 +202,8 @@ def _without(c: _Case, columns: list[list[Any]], foreign: list[tuple[Fraction, A
     return alpha, residual
 
 
-@dataclass
-class _Terms:
+@dataclass(eq=False, repr=False)
+class _Terms(Record):
     """The derivative's terms sorted by the coefficient the claim gives each, and the claim's foreign terms."""
 
     full: str  # ∂/∂x f = the derivative, as a sum

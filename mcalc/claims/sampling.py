@@ -9,13 +9,14 @@ from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import MathError
+from mcalc.records import Record
 
 POINTS = 3
 TOLERANCE = 1e-7
 
 
-@dataclass
-class Problem:
+@dataclass(eq=False, repr=False)
+class Problem(Record):
     """Everything the diagnosis needs, shared by the steps below."""
 
     expr: str

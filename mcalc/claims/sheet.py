@@ -14,6 +14,7 @@ from mcalc.claims.diagnosis import diagnose
 from mcalc.claims.verdict import Verdict
 from mcalc.declare import Decl, line_options, names
 from mcalc.errors import InputError, McalcError
+from mcalc.records import Record
 
 # The declared functions of a line (`--function f`, `--elementwise "g(t) = sin(t)"`) in the catalogue for a
 # `with` block: mcalc.formulas.declared_functions, passed in by the command (a layer above claims)
@@ -31,8 +32,8 @@ def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str
     return expr, wrt, claim, options
 
 
-@dataclass
-class SheetAnswer:
+@dataclass(eq=False, repr=False)
+class SheetAnswer(Record):
     """One line's answer: its verdict, or the error that stopped it (`nested`: too deeply to parse)."""
 
     number: int

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcalc.records import Record
+
 LABELS = {
     "correct": "correct",
     "layout": "correct up to layout",
@@ -18,8 +20,8 @@ LABELS = {
 }
 
 
-@dataclass
-class Verdict:
+@dataclass(eq=False, repr=False)
+class Verdict(Record):
     verdict: str  # one of LABELS
     explanation: str
     method: str  # symbolic | numeric

@@ -15,6 +15,7 @@ from mcalc import answers, budget
 from mcalc.answers import numeric_check as _check
 from mcalc.declare import Decl, names
 from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
+from mcalc.records import Record
 from mcalc.render import console
 from mcalc.render.failures import guarded, report_error, show_bad_input
 
@@ -31,8 +32,8 @@ __all__ = [
 ]
 
 
-@dataclass
-class DiffArgs:
+@dataclass(eq=False, repr=False)
+class DiffArgs(Record):
     expr: str
     wrt: list[str]
     decl: Decl
@@ -45,8 +46,8 @@ class DiffArgs:
     debug: bool = False
 
 
-@dataclass
-class CheckArgs:
+@dataclass(eq=False, repr=False)
+class CheckArgs(Record):
     expr: str | None
     wrt: list[str]
     claim: str | None

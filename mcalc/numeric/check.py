@@ -39,6 +39,7 @@ from mcalc.numeric.points import (
     refresh_functions,
     worst_guard,
 )
+from mcalc.records import Record
 from mcalc.shapes import Kind, ShapeEnv
 
 RELATIVE_TOLERANCE = 1e-6
@@ -49,8 +50,8 @@ EPS = 2.220446049250313e-16
 VANISHING = 1e-8  # a function value this small at a unit-scale point is its terms cancelling
 
 
-@dataclass
-class CheckResult:
+@dataclass(eq=False, repr=False)
+class CheckResult(Record):
     passed: bool
     max_rel_error: float
     points: int
@@ -78,8 +79,8 @@ class CheckResult:
         }
 
 
-@dataclass
-class _Probe:
+@dataclass(eq=False, repr=False)
+class _Probe(Record):
     """What every point of one check reads: the functions compared, the variable, the random stream."""
 
     env: ShapeEnv
@@ -100,8 +101,8 @@ class _Probe:
         return _point_error(self.env, self.var, values, self.f_value, self.d_value, self.rng, self.directions, cond)
 
 
-@dataclass
-class _Tally:
+@dataclass(eq=False, repr=False)
+class _Tally(Record):
     """The points checked so far, those redrawn (by culprit), and the ill-conditioned ones kept in reserve."""
 
     worst: float = 0.0

@@ -11,6 +11,7 @@ from typing import Any
 
 from mcalc.errors import MathError
 from mcalc.numeric.evaluate import condition
+from mcalc.records import Record
 from mcalc.shapes import Kind, ShapeEnv, unbound_dims
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -21,8 +22,8 @@ SIZE_POOL = (2, 3, 4, 5, 6, 7)
 ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error grows like cond²
 
 
-@dataclass(frozen=True)
-class Domain:
+@dataclass(frozen=True, eq=False, repr=False)
+class Domain(Record):
     positive: frozenset[str]
     spd: frozenset[str]
     # sub-expressions that are inverted or passed to det/logdet: they must be well conditioned

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result, derive_partial
+from mcalc.records import Record
 from mcalc.render.printer import LATEX, TEXT, Printer
 from mcalc.render.steps.lines import REWRITES
 from mcalc.shapes import ShapeEnv, dim_text
@@ -25,8 +26,8 @@ from mcalc.syntax.nodes import Node
 RULE = "chain-rule"  # its identity and source: REWRITES (listed and verified by `mcalc identities`)
 
 
-@dataclass(frozen=True)
-class Factor:
+@dataclass(frozen=True, eq=False, repr=False)
+class Factor(Record):
     """∂top/∂bottom in numerator layout, with its numel(top) × numel(bottom) shape."""
 
     top: str

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result
+from mcalc.records import Record
 from mcalc.render import numpy_tensor
 from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, ident, strip
 from mcalc.render.report import layout_free_dims
@@ -72,8 +73,8 @@ def _max_order(result: Result, name: str) -> int:
     return best
 
 
-@dataclass(frozen=True)
-class _Output:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Output(Record):
     """One returned array: `name` computed from `tree`, returned with `dims` (the contract's shape)."""
 
     name: str

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import product as cartesian
 
+from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
@@ -30,23 +31,23 @@ MAX_TERMS = 64  # a product of sums expands into at most this many terms; beyond
 ONE: Dim = 1
 
 
-@dataclass
-class Operand:
+@dataclass(eq=False, repr=False)
+class Operand(Record):
     node: Node
     labels: tuple[int, ...]  # () for a scalar; 4 labels for a dense factor reshaped
     dense_split: bool = False
 
 
-@dataclass
-class Term:
+@dataclass(eq=False, repr=False)
+class Term(Record):
     coef: Fraction
     operands: list[Operand]
     out: tuple[int, int, int, int]
     sizes: dict[int, Dim] = field(default_factory=dict)  # the size of each axis of a dense factor
 
 
-@dataclass
-class _Builder:
+@dataclass(eq=False, repr=False)
+class _Builder(Record):
     """Labels with a union-find (a delta joins two labels) and the size each label is known to have."""
 
     env: ShapeEnv
@@ -84,8 +85,8 @@ class _Builder:
 Pair = tuple[int, int]
 
 
-@dataclass
-class _Factor:
+@dataclass(eq=False, repr=False)
+class _Factor(Record):
     rows: Pair
     cols: Pair
     operands: list[Operand]
@@ -282,8 +283,8 @@ def _letters(t: Term) -> dict[int, str]:
     return names
 
 
-@dataclass
-class Spelled:
+@dataclass(eq=False, repr=False)
+class Spelled(Record):
     """One term as code: the einsum over its operands and where it goes in the output."""
 
     view: str  # `out` or a diagonal view of it

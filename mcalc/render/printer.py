@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from mcalc import budget, collector
 from mcalc.errors import InputError
+from mcalc.records import Record
 from mcalc.render import spelling
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -77,8 +78,8 @@ def precedence(node: Node) -> int:
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
-@dataclass(frozen=True)
-class Style:
+@dataclass(frozen=True, eq=False, repr=False)
+class Style(Record):
     latex: bool
 
     def name(self, name: str) -> str:

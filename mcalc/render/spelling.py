@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcalc.records import Record
 from mcalc.syntax.lexer import GREEK
 
 
-@dataclass(frozen=True)
-class Spelling:
+@dataclass(frozen=True, eq=False, repr=False)
+class Spelling(Record):
     """One row of the spelling table: the text of each construct the printer writes."""
 
     transpose: str

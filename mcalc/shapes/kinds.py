@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mcalc.errors import InputError
+from mcalc.records import Record
 from mcalc.syntax.nodes import Dim
 
 Shape = tuple[Dim, Dim]
@@ -23,8 +24,8 @@ class Kind(enum.Enum):
     MATRIX = "matrix"
 
 
-@dataclass(frozen=True)
-class Declarations:
+@dataclass(frozen=True, eq=False, repr=False)
+class Declarations(Record):
     """What the user declared on the command line; everything else follows the naming convention."""
 
     scalars: frozenset[str] = frozenset()

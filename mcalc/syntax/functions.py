@@ -27,6 +27,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
+from mcalc.records import Record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Dim, Node
@@ -34,8 +35,8 @@ from mcalc.syntax.nodes import Dim, Node
 Array = Any  # numpy.ndarray; loose so that this module imports without numpy
 
 
-@dataclass(frozen=True)
-class Domain:
+@dataclass(frozen=True, eq=False, repr=False)
+class Domain(Record):
     """Where a function is differentiable, as an open interval (None: unbounded on that side)."""
 
     name: str  # shown by `mcalc identities`
@@ -83,8 +84,8 @@ class Kind(Enum):
 Differential = Callable[[Node, Node, Node, Dim, bool], Node]
 
 
-@dataclass(frozen=True)
-class Function:
+@dataclass(frozen=True, eq=False, repr=False)
+class Function(Record):
     """One function of the catalogue. Elementwise: `derivative(x)` builds the tree of f′(x) (a slope
     multiplied entry by entry with dX by the chain rule). Column functions (`kind` not ELEMENTWISE):
     `differential` builds d f(X), linear in dX, from nodes the rest of mcalc already reads (⊙, products,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mcalc.errors import ParseError, Span
+from mcalc.records import Record
 from mcalc.syntax import declared, functions
 
 
@@ -46,8 +47,8 @@ class Tok(enum.Enum):
     EOF = "end of input"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Token(Record):
     kind: Tok
     text: str
     span: Span
@@ -179,8 +180,8 @@ def _suggest(word: str) -> str | None:
     return "write a product of one-letter names with spaces, such as a b (x)"
 
 
-@dataclass
-class _Lexer:
+@dataclass(eq=False, repr=False)
+class _Lexer(Record):
     """The text being read and the tokens read so far (a scanner appends to them)."""
 
     src: str

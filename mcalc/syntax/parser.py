@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
+from mcalc.records import Record
 from mcalc.syntax import functions
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
@@ -82,8 +83,8 @@ def _sized_identity(name: str) -> bool:
 NORM_SUBSCRIPTS = {"F": 2, "2": 2, "1": 1, "inf": 0}  # p = 0 stands for ∞; the shape layer checks the kind
 
 
-@dataclass(frozen=True)
-class ReadingNote:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReadingNote(Record):
     """A reading of the input that a person could have meant otherwise, shown with parentheses."""
 
     message: str

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from mcalc.pipeline import DerivKind, Layout, Stage
+from mcalc.records import Record
 from mcalc.render.printer import LATEX, TEXT
 from mcalc.render.steps.lines import DOf, StepPrinter, has_d
 from mcalc.shapes import Kind, ShapeEnv
@@ -41,8 +42,8 @@ def env_scalar(env: ShapeEnv, factors: list[Node]) -> bool:
         return False
 
 
-@dataclass
-class Algebra:
+@dataclass(eq=False, repr=False)
+class Algebra(Record):
     env: ShapeEnv
     stage: Stage
     layout: Layout

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mcalc.calculus.rules import DerivativeRule
+from mcalc.records import Record
 from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer, _is_compact
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True)
-class Rewrite:
+@dataclass(frozen=True, eq=False, repr=False)
+class Rewrite(Record):
     name: str
     identity: str
     latex: str
@@ -86,8 +87,8 @@ class DOf(N.Unary):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Conclusion:
+@dataclass(frozen=True, eq=False, repr=False)
+class Conclusion(Record):
     """`⇒ label = values[0] = values[1] …`: the derivative read off the differential."""
 
     label: str
@@ -95,8 +96,8 @@ class Conclusion:
     values: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
-class Line:
+@dataclass(frozen=True, eq=False, repr=False)
+class Line(Record):
     """sides[0] = sides[1] = …, by the identity `name` (a row of the rule table or of REWRITES)."""
 
     sides: tuple[Node, ...]
