@@ -466,8 +466,12 @@ def _orders(result: Result, name: str) -> list[int]:
 
 
 def within_budget(result: Result, free: int) -> None:
-    """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget)."""
+    """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget); a free
+    dimension counts as `free` or as the largest size --check draws for this many dimensions."""
     from mcalc.numeric import budget
+    from mcalc.numeric.points import largest_draw
+
+    free = max(free, largest_draw(result.env))
 
     stages = [stage.result for stage in result.stages]
     form = _index_terms(result)

@@ -41,7 +41,7 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
     import numpy as np
 
     from mcalc.numeric.evaluate import Evaluator
-    from mcalc.numeric.points import ILL_CONDITIONED, random_point, random_sizes, worst_guard
+    from mcalc.numeric.points import ILL_CONDITIONED, beyond_float_range, random_point, random_sizes, worst_guard
 
     env = p.env
     rng = np.random.default_rng(p.seed)
@@ -61,13 +61,15 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
                 got: dict[Any, Any] = {n: np.asarray(ev(n), dtype=float) for n in nodes}
         except MathError:
             continue
-        if all(np.all(np.isfinite(v)) for v in got.values()):
+        if all(np.all(np.isfinite(v)) and not beyond_float_range(v) for v in got.values()):
             got["values"] = values
             p.samples.append(got)
             for d, s in sizes.items():
                 p.sizes.setdefault(d, []).append(s)
     if not p.samples:
-        raise MathError("no random point where both the expression and the claim are defined was found")
+        raise MathError(
+            "no random point where both the expression and the claim are defined (finite, within ±1e150) was found"
+        )
 
 
 def value_at(p: Problem, node: Any, sample: dict[Any, Any]) -> Any:

@@ -281,7 +281,7 @@ StrictLayout = Annotated[
         help="Strict verdicts in this layout; without it, a transposed answer is 'correct up to layout'.",
     ),
 ]
-Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N", min=0)]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcalc import budget
 from mcalc.errors import MathError
 from mcalc.numeric.given import bind_values, explain_nonfinite, guard_values
 from mcalc.numeric.points import (
@@ -31,6 +32,7 @@ from mcalc.numeric.points import (
     ILL_CONDITIONED,
     Array,
     Domain,
+    beyond_float_range,
     domain_of,
     layout_free,
     random_direction,
@@ -163,6 +165,7 @@ def _draw_points(probe: _Probe, domain: Domain, points: int, tally: _Tally) -> N
     """Random points until `points` are checked (20 tries each at most); ill-conditioned ones go to reserve."""
     env = probe.env
     while tally.done < points and tally.attempts < points * 20:
+        budget.checkpoint("checking numerically")
         tally.attempts += 1
         env.sizes.clear()
         if probe.fixed_sizes:
@@ -187,6 +190,7 @@ def _draw_points(probe: _Probe, domain: Domain, points: int, tally: _Tally) -> N
 def _use_reserve(probe: _Probe, points: int, tally: _Tally) -> None:
     """No well-conditioned point: check the best-conditioned reserve points, with a looser tolerance."""
     for point_sizes, values, cond, label in sorted(tally.reserve, key=lambda f: f[2])[:points]:
+        budget.checkpoint("checking numerically")
         probe.size(point_sizes)
         err = probe.error(values, cond)
         if err is None:
@@ -255,7 +259,7 @@ def _point_error(
             deriv = np.asarray(d_value(values))
     except MathError:
         return None
-    if not np.all(np.isfinite(deriv)):
+    if not np.all(np.isfinite(deriv)) or beyond_float_range(deriv):
         return None
     # ‖D‖_F is the typical size of ⟨D, V⟩ for a Gaussian V: an unlucky direction along which the
     # derivative nearly vanishes must not inflate the relative error
@@ -314,6 +318,8 @@ def _central_difference(
     except MathError:
         return None
     if not (np.all(np.isfinite(f_plus)) and np.all(np.isfinite(f_minus))):
+        return None
+    if beyond_float_range(f_plus) or beyond_float_range(f_minus):
         return None
     size = max(float(np.linalg.norm(f_plus)), float(np.linalg.norm(f_minus)))
     return (f_plus - f_minus) / (2 * h), size

@@ -19,7 +19,21 @@ from mcalc.syntax.nodes import Node
 
 Array = Any
 SIZE_POOL = (2, 3, 4, 5, 6, 7)
+# Past the pool, each further round of dimensions gets sizes a pool's length larger, so up to 18 free
+# dimensions stay distinct; beyond that the rounds repeat. Unbounded, a product of 3,000 matrices drew
+# sizes up to 3,000 (3,000 × 3,000 factors, 24 GB) where the element budget assumed at most 7.
+SIZE_ROUNDS = 3
 ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error grows like cond²
+# Past this magnitude squares overflow: a norm came out ∞ and every error relative to it 0, so a product
+# of 200 random matrices (entries near 1e160) "passed" --check with error 0.0, and `check "1e200 x^T x"
+# --claim "1e100 x"` was "correct". A point with such values is not finite for a numeric comparison.
+FLOAT_RANGE = 1e150
+
+
+def beyond_float_range(array: Array) -> bool:
+    import numpy as np
+
+    return bool(np.size(array)) and float(np.abs(array).max()) > FLOAT_RANGE
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -106,8 +120,14 @@ def random_sizes(env: ShapeEnv, rng: Any) -> dict[str, int]:
     rng.shuffle(pool)
     sizes: dict[str, int] = {}
     for i, d in enumerate(dims):
-        sizes[d] = pool[i % len(pool)] + (i // len(pool)) * len(pool)
+        sizes[d] = pool[i % len(pool)] + (i // len(pool)) % SIZE_ROUNDS * len(pool)
     return sizes
+
+
+def largest_draw(env: ShapeEnv) -> int:
+    """The largest size `random_sizes` can give a free dimension of `env` (what the budget assumes)."""
+    rounds = min(SIZE_ROUNDS, max(1, -(-len(unbound_dims(env)) // len(SIZE_POOL))))
+    return max(SIZE_POOL) + (rounds - 1) * len(SIZE_POOL)
 
 
 # A function of t, A(t), is drawn as a polynomial of this degree, so that its derivatives up to this

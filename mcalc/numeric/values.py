@@ -17,6 +17,7 @@ MAX_JSON_CHARS = 10_000_000
 MAX_MEMBERS = 10_000  # arrays in one .npz file
 MAX_RATIO = 1_000  # uncompressed / compressed size of one member past which it is a zip bomb
 HEADER_SLACK = 4_096  # bytes of .npy header per member
+MAX_DIGITS = 300  # digits of one number in a JSON literal, as in an expression (README § Limits)
 
 
 def _normalise_name(name: str) -> str:
@@ -135,11 +136,20 @@ def parse_literal(spec: str) -> tuple[str, Array]:
     if len(text) > MAX_JSON_CHARS:
         raise InputError(f"value of {name.strip()} is too large for a literal; use an .npz file")
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_int=lambda digits: _json_int(name.strip(), digits))
     except (json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"value of {name.strip()} is not valid JSON: {exc}") from exc
     _check_regular(name.strip(), raw)
     return _normalise_name(name), _check_array(name.strip(), raw)
+
+
+def _json_int(name: str, digits: str) -> int | float:
+    """A JSON integer: past int64 numpy would keep it as a Python object (`[99999999999999999999, 1]`
+    was 'not a numeric array'), so a long one is read as the float it stands for; past the digit limit of
+    numbers in expressions it is refused by that limit."""
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise InputError(f"value of {name} has a number of {len(digits.lstrip('-')):,} digits; at most {MAX_DIGITS}")
+    return int(digits) if len(digits) < 19 else float(digits)
 
 
 def _check_regular(name: str, raw: Any) -> None:

@@ -46,6 +46,7 @@ from mcalc.syntax.nodes import (
     Vec,
 )
 from mcalc.syntax.sums import index_sum
+from mcalc.syntax.trees import Flat, check_tree_depth
 
 SUM_POWER = 10
 ELEMENTWISE_POWER = 18  # x .* A y is x ⊙ (Ay): juxtaposition binds tighter than ⊙ ./ ⊗
@@ -111,8 +112,6 @@ class Parser:
         self.pos = 0
         self.depth = 0
         self.norm_depth = 0
-        self.open_sums: set[int] = set()  # sums built by + and - here, not parenthesised
-        self.open_products: set[int] = set()  # products built by juxtaposition and *, not parenthesised
         # names that make `A(s)` a function of s rather than the product A·s
         self.scalar_params = scalar_params | {"t"}
         # readings a person could have meant otherwise, said to them with the result (the reading line)
@@ -148,6 +147,7 @@ class Parser:
             if tok.kind is Tok.RPAREN:
                 raise ParseError("unmatched ')'", tok.span)
             raise self.error("expected an operator or end of input", tok)
+        check_tree_depth(node)
         return node
 
     def expression(self, min_power: int) -> Node:
@@ -155,7 +155,7 @@ class Parser:
         if self.depth > MAX_DEPTH:
             raise ParseError("expression nested too deeply", self.peek().span)
         try:
-            left = self.prefix()
+            flat = Flat(self.prefix())
             while True:
                 tok = self.peek()
                 if tok.kind in INFIX_POWER:
@@ -163,43 +163,36 @@ class Parser:
                     if power <= min_power:
                         break
                     self.advance()
-                    right = self.expression(power)
-                    left = self.infix(tok, left, right)
+                    self._infix(flat, tok, self.expression(power))
                 elif tok.kind in OPERAND_START and not self._closes_norm(tok):
                     if PRODUCT_POWER <= min_power:
                         break
-                    if tok.kind is Tok.NUMBER and isinstance(left, Number):
+                    if tok.kind is Tok.NUMBER and isinstance(flat.single(), Number):
                         raise ParseError("two numbers in a row: write an operator between them", tok.span)
-                    right = self.expression(PRODUCT_POWER)
-                    left = self._product(left, right)
+                    flat.extend(Mul, self.expression(PRODUCT_POWER))
                 else:
                     break
-            return left
+            return flat.node()
         finally:
             self.depth -= 1
-
-    def _product(self, left: Node, right: Node) -> Node:
-        """a b c … is one flat product (3,000 factors must not nest 3,000 deep); (a b) c is not."""
-        head = left.factors if isinstance(left, Mul) and id(left) in self.open_products else (left,)
-        out = Mul((*head, right), span=_span(left, right))
-        self.open_products.add(id(out))
-        return out
 
     def _closes_norm(self, tok: Token) -> bool:
         return tok.kind is Tok.NORM and self.norm_depth > 0
 
+    def _infix(self, flat: Flat, tok: Token, right: Node) -> None:
+        """a + b + c … and a b c … (juxtaposition or *) gather into one flat sum or product (5,000 terms
+        must not nest 5,000 deep); the other operators build a node from what is read so far."""
+        kind = tok.kind
+        if kind in (Tok.PLUS, Tok.MINUS):
+            flat.extend(Add, right if kind is Tok.PLUS else Mul((MINUS_ONE, right), span=right.span), right)
+        elif kind is Tok.STAR:
+            flat.extend(Mul, right)
+        else:
+            flat.replace(self.infix(tok, flat.node(), right))
+
     def infix(self, tok: Token, left: Node, right: Node) -> Node:
         span = _span(left, right)
         kind = tok.kind
-        if kind in (Tok.PLUS, Tok.MINUS):
-            term = right if kind is Tok.PLUS else Mul((MINUS_ONE, right), span=right.span)
-            # a + b + c … is one flat sum (5,000 terms must not nest 5,000 deep); (a + b) + c is not
-            head = left.terms if isinstance(left, Add) and id(left) in self.open_sums else (left,)
-            out = Add((*head, term), span=span)
-            self.open_sums.add(id(out))
-            return out
-        if kind in (Tok.STAR,):
-            return self._product(left, right)
         if kind is Tok.SLASH:
             if isinstance(right, Number):
                 if right.value == 0:

@@ -1,0 +1,97 @@
+"""A third campaign of hostile and extreme inputs (issue 15's kinds, new inputs): each test holds the input
+that failed and checks the cause, not only that input. In-process through the CLI driver where a real
+process is not needed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import mcalc
+from tests.helpers import cli
+
+# --- slow inputs under the length limit ---
+
+
+def test_a_long_sum_parses_in_linear_time() -> None:
+    """Each + copied the sum read so far: 50,000 terms took 10 s (27 s under load) to parse, outside the
+    time budget, so `mcalc diff -` on one 100,000-character line of x+x+… ran past a minute unanswered."""
+    from mcalc.syntax.nodes import Add
+    from mcalc.syntax.parser import parse_with_notes
+
+    def seconds(terms: int) -> float:
+        t0 = time.process_time()
+        tree, _ = parse_with_notes(("x+" * terms)[:-1])
+        assert isinstance(tree, Add) and len(tree.terms) == terms
+        return time.process_time() - t0
+
+    assert seconds(32_000) < 16 * seconds(4_000)  # 8 times the terms: about 8 times the time (was 30)
+    product, _ = parse_with_notes("a b * c d")  # juxtaposition and * still make one flat product
+    assert len(product.children()) == 4
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["x^T x" + " / 2" * 2_500, "sum(x" + " ./ y" * 2_500 + ")", "sum(x" + " .* y" * 2_500 + ")"],
+    ids=["divide-by-2-chain", "./-chain", ".*-chain"],
+)
+def test_a_chain_deeper_than_the_tree_limit_is_refused_at_once(expr: str) -> None:
+    """Every / ./ .* nests what is before it: 20,000 of `/ 2` grew to 1.7 GB before any answer, 10,000 ./
+    ran 8 s into a RecursionError."""
+    t0 = time.process_time()
+    res = cli("diff", expr, "--wrt", "x")
+    assert res.code == 2 and res.stderr.count("\n") == 1, res.stderr[:300]
+    assert "nested too deeply" in res.stderr and "2,000 levels" in res.stderr
+    assert time.process_time() - t0 < 5
+
+
+def test_a_chain_within_the_tree_limit_is_answered() -> None:
+    res = cli("diff", "x^T x" + " / 2" * 100, "--wrt", "x", "--format", "json")
+    assert res.code == 0 and res.json["derivative"] == f"1/{2**99} x"
+
+
+# --- numbers ---
+
+
+def test_a_json_integer_past_int64_is_a_number() -> None:
+    """numpy kept 99999999999999999999 as a Python object: 'value of x is not a numeric array'."""
+    res = cli("eval", "x^T x", "--at", "x=[99999999999999999999, 1]", "--format", "json")
+    assert res.code == 0 and res.json["value"] == pytest.approx(1e40)
+    long = cli("eval", "x^T x", "--at", "x=[" + "9" * 400 + ", 1]")
+    assert long.code == 2 and long.stderr == "error: value of x has a number of 400 digits; at most 300\n"
+
+
+def test_a_negative_seed_is_bad_usage_not_an_internal_error() -> None:
+    res = cli("diff", "x^T x", "--wrt", "x", "--check", "--seed", "-1")
+    assert res.code == 2 and "internal error" not in res.stderr and "--seed" in res.stderr
+
+
+# --- numeric comparisons beyond the float range ---
+
+
+def test_values_beyond_the_float_range_do_not_pass_a_check() -> None:
+    """Norms of values near 1e200 overflowed to ∞, and every error relative to ∞ was 0: a wrong claim was
+    'correct' and --check of a product of 200 random matrices 'passed, max relative error 0.0'."""
+    wrong = cli("check", "1e200 x^T x", "--wrt", "x", "--claim", "1e100 x")
+    assert wrong.code == 1 and "correct" not in wrong.stdout, wrong.stdout
+    assert wrong.stderr.startswith("error: no random point") and wrong.stderr.count("\n") == 1
+    check = cli("diff", "1e200 x^T x", "--wrt", "x", "--check")
+    assert check.code == 1 and "passed" not in check.stdout
+    assert "Warning" not in check.stderr and check.stderr.count("\n") == 1
+
+
+def test_check_sizes_stay_within_what_the_budget_assumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--check drew sizes growing with the number of free dimensions (a 3,000-factor product: 3,000 × 3,000
+    factors, 24 GB) while the element budget assumed at most 7."""
+    from mcalc.numeric.points import largest_draw, random_sizes
+
+    expr = "tr(" + " ".join(f"A_{i}" for i in range(100)) + ")"
+    result = mcalc.diff(expr, "A_5")
+    env = result._result.env  # noqa: SLF001 - the shape environment the check draws from
+    biggest = max(random_sizes(env, np.random.default_rng(0)).values())
+    assert biggest <= largest_draw(env) < 20
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", "300")  # 19 × 19 = 361 numbers: refused before drawing
+    res = cli("diff", expr, "--wrt", "A_5", "--check")
+    assert res.code == 2 and "MCALC_MAX_ELEMENTS" in res.stderr, res.stderr
