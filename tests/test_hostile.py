@@ -48,6 +48,17 @@ def test_a_terminal_without_unicode_gets_ascii_not_an_internal_error(env: dict[s
     assert len(bad.stderr.decode().splitlines()) == 1
 
 
+@pytest.mark.parametrize("env", NO_UNICODE, ids=["PYTHONIOENCODING=ascii", "LC_ALL=C"])
+def test_help_on_a_terminal_without_unicode_is_ascii(env: dict[str, str]) -> None:
+    """click writes help in UTF-8 even to an ASCII stream: `Φ θ` and `A=m×n` in diff's help came out as
+    bytes the terminal cannot show."""
+    out = run(["diff", "--help"], env=env)
+    assert out.returncode == 0 and out.stdout.isascii(), out.stdout
+    assert b"||y - Phi theta||^2" in out.stdout and b"A=mxn" in out.stdout
+    bare = run([], env=env)  # bare `mcalc`: the help, on stderr
+    assert bare.stderr.isascii() and b"Usage: mcalc" in bare.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from mcalc import __version__, program
 
@@ -84,8 +84,23 @@ written, 130 interrupted (Ctrl-C).
 """
 
 
+def _help_as_shown(text: str) -> str:
+    """Help in ASCII when the output is (click writes help in UTF-8 even to an ASCII stream)."""
+    from mcalc.render import spelling
+
+    return spelling.to_ascii(text) if spelling.ascii_output() else text
+
+
+class _McalcCommand(TyperCommand):
+    def get_help(self, ctx: Any) -> str:
+        return _help_as_shown(super().get_help(ctx))
+
+
 class _McalcGroup(TyperGroup):
     """Typer's group, with every usage error reported as one line (`error: …`) instead of a usage block."""
+
+    def get_help(self, ctx: Any) -> str:
+        return _help_as_shown(super().get_help(ctx))
 
     def main(  # type: ignore[override]
         self,
@@ -303,7 +318,7 @@ AsciiOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_McalcCommand)
 @_declared
 def diff(
     expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
@@ -351,7 +366,7 @@ def diff(
     )
 
 
-@app.command("check", short_help="Is a hand-derived derivative right?")
+@app.command("check", short_help="Is a hand-derived derivative right?", cls=_McalcCommand)
 @_declared
 def check_claim(
     expr: Annotated[
@@ -398,7 +413,7 @@ def check_claim(
     )
 
 
-@app.command("eval")
+@app.command("eval", cls=_McalcCommand)
 @_declared
 def eval_(
     expr: Annotated[str, typer.Argument(help="The expression to evaluate.", metavar="EXPR")],
@@ -425,7 +440,7 @@ def eval_(
     )  # fmt: skip
 
 
-@app.command("shape")
+@app.command("shape", cls=_McalcCommand)
 @_declared
 def shape_(
     expr: Annotated[str, typer.Argument(help="The expression.", metavar="EXPR")],
@@ -452,7 +467,7 @@ def shape_(
     )  # fmt: skip
 
 
-@app.command("identities")
+@app.command("identities", cls=_McalcCommand)
 def identities(
     search: Annotated[str | None, typer.Argument(help="Show only rules mentioning this word.", metavar="WORD")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check every identity numerically.")] = False,
