@@ -48,6 +48,19 @@ class _Formula:
     def __init__(self, flag: str, name: str, param: str, body: str) -> None:
         self.flag, self.name, self.param, self.body = flag, name, param, body
         self.cache: dict[tuple[Any, ...], pipeline.Result] = {}
+        self._read()
+
+    def _read(self) -> None:
+        """The formula's syntax, checked where it is declared: it is prepared only when values are asked
+        for, and `--function "f(u) = sum(u"` (or a formula holding an escape sequence) was accepted unread."""
+        from mcalc.syntax.parser import parse_with_notes
+
+        try:
+            parse_with_notes(self.body, frozenset({self.param}))
+        except McalcError as exc:
+            exc.message = f"in {self.where()}: {exc.message}"
+            exc.span = None  # a column in the formula, which the error line does not show
+            raise
 
     def __call__(self, order: int) -> Callable[[Array], Array]:
         raise NotImplementedError  # ArrayFormula, ElementFormula

@@ -95,3 +95,28 @@ def test_check_sizes_stay_within_what_the_budget_assumed(monkeypatch: pytest.Mon
     monkeypatch.setenv("MCALC_MAX_ELEMENTS", "300")  # 19 × 19 = 361 numbers: refused before drawing
     res = cli("diff", expr, "--wrt", "A_5", "--check")
     assert res.code == 2 and "MCALC_MAX_ELEMENTS" in res.stderr, res.stderr
+
+
+# --- user text in every output path ---
+
+
+@pytest.mark.parametrize(
+    ("flag", "spec"),
+    [("--function", "f(u) = sum(u"), ("--elementwise", "g(t) = t\x1b[2J"), ("--function", "f(u) = sum(u\u202e)")],
+)
+def test_a_formula_is_read_where_it_is_declared(flag: str, spec: str) -> None:
+    """A formula was parsed only when values were asked for: a broken one (or one holding an escape
+    sequence) was accepted and the derivative printed, exit 0."""
+    expr = "f(x)" if flag == "--function" else "sum(g(x))"
+    res = cli("diff", expr, "--wrt", "x", flag, spec)
+    assert res.code == 2 and res.stderr.startswith(f"error: in {flag} ") and res.stderr.count("\n") == 1
+    assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "json"]], ids=["text", "json"])
+def test_the_option_parser_s_echo_of_user_text_is_escaped(fmt: list[str]) -> None:
+    """`--bogus` followed by U+202E (a right-to-left override) reached the terminal raw in the usage error."""
+    res = cli("diff", "x^T x", "--wrt", "x", *fmt, "--bogus\u202e\u200b")
+    out = res.stdout + res.stderr
+    assert res.code == 2 and "\u202e" not in out and "\u200b" not in out
+    assert "--bogus\\u202e\\u200b" in out

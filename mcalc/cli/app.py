@@ -296,7 +296,19 @@ StrictLayout = Annotated[
         help="Strict verdicts in this layout; without it, a transposed answer is 'correct up to layout'.",
     ),
 ]
-Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N", min=0)]
+
+
+def _seed(value: int | None) -> int | None:
+    """numpy takes seeds of 0 and up: `--seed -1` was an internal error (ValueError)."""
+    if value is not None and value < 0:
+        raise typer.BadParameter("a seed is a whole number, 0 or more")
+    return value
+
+
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", help="Seed for the random points of --check.", metavar="N", callback=_seed),
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from mcalc import budget
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
 from mcalc.render import console
+from mcalc.render.spelling import clean, json_safe
 
 EXIT_INTERRUPTED = 130
 
@@ -93,12 +94,13 @@ def show_usage_error(message: str, argv: list[str], command_path: str | None) ->
         message = message.rstrip(".") + hint
     if command_path is not None:
         message += f" (see '{command_path} --help')"
+    # the option parser echoes what was typed (`--bogus` followed by U+202E): shown escaped, like all user text
     if _wants_json(argv):
         import json
 
-        print(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False))
+        print(json_safe(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False)))
     else:
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {clean(message)}", file=sys.stderr)
 
 
 def _leading_minus_hint(argv: list[str]) -> str:
@@ -125,5 +127,5 @@ def show_internal(exc: Exception, argv: list[str]) -> int:
         raise exc
     from mcalc.render.streams import say
 
-    say(f"error: internal error: {type(exc).__name__}: {exc} (--debug shows more)")
+    say(f"error: internal error: {type(exc).__name__}: {clean(str(exc))} (--debug shows more)")
     return 1
