@@ -88,17 +88,16 @@ def _infer_kinds(
     for t in trees:
         _check_function_use(t, functions)
     env.functions = functions
-    names: list[str] = []
-    for t in trees:
-        for name in N.free_symbols(t):
-            if name not in names:
-                names.append(name)
+    # in order of first appearance; a dict, not a list, for the membership test (a 3,000-term sum has
+    # thousands of names: `in` on a list was quadratic)
+    seen = dict.fromkeys(name for t in trees for name in N.free_symbols(t))
     params = set(functions.values())
     for name in variables:  # a --wrt variable the expression does not mention: its derivative is 0
-        if name not in names and name not in functions:
-            names.append(name)
+        if name not in seen and name not in functions:
+            seen[name] = None
             if name == "t":
                 params.add(name)
+    names = list(seen)
     for name in names:
         env.kinds[name] = kind_of(name, decl, name in params, name in functions)
     env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)

@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from mcalc.errors import InputError
 from mcalc.records import Record
@@ -36,8 +37,10 @@ class Declarations(Record):
     # `--let NAME = EXPR` items as (NAME, EXPR), in the order given (mcalc.lets reads them)
     lets: tuple[tuple[str, str], ...] = ()
 
-    @property
+    @cached_property
     def declared(self) -> frozenset[str]:
+        # computed once per declarations (they are frozen): kind inference asks it once per name, and a
+        # 3,000-term input has thousands of names (the union rebuilt each time was quadratic)
         return self.scalars | self.vectors | self.matrices | self.symmetric | frozenset(self.shapes)
 
 
