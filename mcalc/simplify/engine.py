@@ -40,6 +40,7 @@ class Simplifier:
         self.canon: dict[Node, Node] = {}
         self._interned: dict[int, tuple[Node, Node]] = {}  # by identity, holding each node (see _by_id)
         self.has_power_of: dict[int, tuple[Node, bool]] = {}  # for symbolic_powers, by identity likewise
+        self._transposed: dict[int, tuple[Node, Node]] = {}  # node → its simplified transpose, by identity
 
     # -- engine --
     def __call__(self, node: Node) -> Node:
@@ -55,11 +56,13 @@ class Simplifier:
             self._by_id[id(node)] = (node, done)
             return done
         kids = node.children()
+        current = node
         if kids:
-            new_kids = tuple(self.simp(k) for k in kids)
-            current = N.rebuild(node, new_kids)
-        else:
-            current = node
+            new_kids = tuple([self.simp(k) for k in kids])
+            # a copy only when a child changed (a node's constructor is slow; most children of a tree built
+            # from simplified parts come back as they are)
+            if any(a is not b for a, b in zip(new_kids, kids, strict=True)):
+                current = N.rebuild(node, new_kids)
         rule = NORMALISERS.get(type(current))
         result = rule(self, current) if rule is not None else current
         if result is not current:
@@ -73,6 +76,16 @@ class Simplifier:
         self._by_id.setdefault(id(result), (result, result))  # a result simplifies to itself
         self._by_id[id(node)] = (node, result)
         return result
+
+    def transpose(self, node: Node) -> Node:
+        """simp(nodeᵀ), remembered by the identity of `node`: the least orientation of every scalar product
+        asks for the transpose of each factor, in every pass over a long sum."""
+        seen = self._transposed.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        out = self.simp(N.Transpose(node))
+        self._transposed[id(node)] = (node, out)
+        return out
 
     def intern(self, node: Node) -> Node:
         """The one object standing for `node`'s structure, its children interned first (so that equality
@@ -146,7 +159,7 @@ class Simplifier:
             chain = [f for f in node.factors if not env.is_scalar(f)]
             if len(chain) == 1:
                 return self.is_symmetric(chain[0])
-            flipped = [self.simp(N.Transpose(f)) for f in reversed(chain)]
+            flipped = [self.transpose(f) for f in reversed(chain)]
             return flipped == chain
         if isinstance(node, N.Kron):
             return self.is_symmetric(node.left) and self.is_symmetric(node.right)

@@ -19,23 +19,27 @@ def _add(s: Simplifier, node: Node) -> Node:
             flat.extend(t.terms)
         elif not s.is_zero(t):
             flat.append(t)
-    order: list[tuple[Node, ...]] = []
     coefs: dict[tuple[Node, ...], Fraction] = {}
+    alone: dict[tuple[Node, ...], Node | None] = {}  # the term itself while no other term has merged into it
     for t in flat:
         c, rest = split_coefficient(t)
         k = tuple(rest)
-        if k not in coefs:
-            order.append(k)
-            coefs[k] = Fraction(0)
-        coefs[k] += c
+        if k in coefs:
+            coefs[k] += c
+            alone[k] = None
+        else:
+            coefs[k] = c
+            alone[k] = t
     # terms in order of appearance (a product rule reads d(A)B + A d(B)), positive terms first
-    order.sort(key=lambda k: coefs[k] < 0)
+    order = [k for k, c in coefs.items() if c >= 0] + [k for k, c in coefs.items() if c < 0]
     terms: list[Node] = []
     for k in order:
         c = coefs[k]
         if c == 0:
             continue
-        terms.append(s.make_mul(c, list(k), node))
+        kept = alone[k]
+        # a term that merged with none is kept as it is (the object: rebuilt, it was interned again)
+        terms.append(kept if kept is not None and _rebuilt_equal(kept) else s.make_mul(c, list(k), node))
     if not terms:
         return s.zero_like(node)
     if len(terms) == 1:
@@ -43,16 +47,26 @@ def _add(s: Simplifier, node: Node) -> Node:
     return _factor_common(s, terms, node)
 
 
+def _rebuilt_equal(term: Node) -> bool:
+    """Does make_mul(split_coefficient(term)) give back a tree equal to the (non-zero) `term`? Not for a
+    product of one factor, nor for one whose number is 0 or 1 (both dropped)."""
+    if not isinstance(term, N.Mul):
+        return True
+    first = term.factors[0]
+    if isinstance(first, N.Number):
+        return len(term.factors) >= 2 and first.value not in (0, 1)
+    return len(term.factors) >= 2
+
+
 def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
     """Pull a common rightmost (then leftmost) matrix factor out of two or more terms."""
     whole = s.env.shape(like)
+    # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
+    chains = [(i, chain) for i, t in enumerate(terms) if len(chain := _chain_of(s, t)) >= 2 and s.env.shape(t) == whole]
     for side in (-1, 0):
         groups: dict[Node, list[int]] = {}
-        for i, t in enumerate(terms):
-            chain = _chain_of(s, t)
-            # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
-            if len(chain) >= 2 and s.env.shape(t) == whole:
-                groups.setdefault(chain[side], []).append(i)
+        for i, chain in chains:
+            groups.setdefault(chain[side], []).append(i)
         for factor, members in groups.items():
             if len(members) < 2:
                 continue
@@ -73,6 +87,9 @@ def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
             if len(new_terms) == 1:
                 return combined
             return _factor_common(s, new_terms, like)
+    assert isinstance(like, N.Add)
+    if len(terms) == len(like.terms) and all(a is b for a, b in zip(terms, like.terms, strict=True)):
+        return like  # nothing changed: the sum itself, not an equal copy
     return N.Add(tuple(terms))
 
 
@@ -128,10 +145,23 @@ def _mul(s: Simplifier, node: Node) -> Node:
         return N.Number(coef)
     if coef == 1 and len(factors) == 1:
         return factors[0]
-    result = s.make_mul(coef, factors, node)
     if coef != 1 and len(factors) == 1 and isinstance(factors[0], N.Mul):
-        return s.simp(result)
-    return result
+        return s.simp(s.make_mul(coef, factors, node))
+    if _unchanged(node, coef, factors):
+        return node  # already normal: the product itself, not an equal copy to be shape-checked and interned
+    return s.make_mul(coef, factors, node)
+
+
+def _unchanged(node: N.Mul, coef: Fraction, factors: list[Node]) -> bool:
+    """Is make_mul(coef, factors) equal to `node`, made of the very same factors (and an equal number)?"""
+    own = node.factors
+    if coef == 0:
+        return False
+    if coef != 1:
+        if not (isinstance(own[0], N.Number) and own[0].value == coef):
+            return False
+        own = own[1:]
+    return len(own) == len(factors) and all(a is b for a, b in zip(own, factors, strict=True))
 
 
 def _flatten(s: Simplifier, node: N.Mul) -> list[Node]:
@@ -191,7 +221,7 @@ def _cancelled_inner(s: Simplifier, chain: list[Node]) -> Node | None:
     cancels a reciprocal (softmax cross-entropy's sᵀ(y ./ s) is sum(y))."""
     if len(chain) != 2 or not _chain_is_scalar(s, chain) or not s.env.is_vector(chain[1]):
         return None
-    left, right = s.simp(N.Transpose(chain[0])), chain[1]
+    left, right = s.transpose(chain[0]), chain[1]
     before = _reciprocals(left) + _reciprocals(right)
     if before == 0:
         return None
@@ -240,7 +270,12 @@ def _chain_is_scalar(s: Simplifier, chain: list[Node]) -> bool:
 
 
 def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
-    flipped = [s.simp(N.Transpose(f)) for f in reversed(chain)]
+    flipped = [s.transpose(f) for f in reversed(chain)]
+    # a product's key is (its factors' transposes, its text): the counts decide first, and the texts (two
+    # more products keyed and printed) are needed only when the counts are equal
+    flips, flips_kept = sum(s.key(f)[0] for f in flipped), sum(s.key(f)[0] for f in chain)
+    if flips != flips_kept:
+        return flipped if flips < flips_kept else chain
     if s.key(N.Mul(tuple(flipped))) < s.key(N.Mul(tuple(chain))):
         return flipped
     return chain

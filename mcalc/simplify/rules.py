@@ -200,7 +200,7 @@ def _trace(s: Simplifier, node: Node) -> Node:
 def _cyclic_canonical(s: Simplifier, chain: list[Node], node: Node) -> Node:
     """tr(ABC) = tr(BCA) = tr(CᵀBᵀAᵀ): the least rotation of the chain or of its transpose (a scalar
     product without trace first, then fewer transposes, then the factors' keys in order)."""
-    flipped = [s.simp(N.Transpose(f)) for f in reversed(chain)]
+    flipped = [s.transpose(f) for f in reversed(chain)]
     best: tuple[tuple[int, int, list[str]], list[Node]] | None = None
     for family in (chain, flipped):
         keys = [s.key(f) for f in family]
