@@ -126,6 +126,8 @@ class ShapeEnv:
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:
+        if type(d) is int or (type(d) is str and not d.startswith("?")):
+            return d  # a size or a dimension's name is its own representative (the common case, first)
         d = self.uf.find(d)
         if isinstance(d, tuple):
             flat: list[Dim] = []
@@ -247,7 +249,7 @@ def _mismatch(env: ShapeEnv, what: str, span: Span | None, parts: list[tuple[Nod
 
 
 def _is_one(env: ShapeEnv, d: Dim) -> bool:
-    return env.resolve(d) == 1
+    return d == 1 if type(d) is int else env.resolve(d) == 1
 
 
 def _scalarish(env: ShapeEnv, s: Shape) -> bool:
@@ -309,8 +311,7 @@ def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         return (node.dim, node.dim)
     d = env._identity_dims.get(id(node))
     if d is None:
-        d = env.uf.fresh()
-        env._identity_dims[id(node)] = d
+        d = env._identity_dims[id(node)] = env.uf.fresh()
     return (d, d)
 
 
