@@ -92,7 +92,7 @@ def diff_payload(
     lay = pipeline.Layout(layout)
     # values first: they fix the sizes that `shape` and `variables` then report
     value = json_value(pipeline.value_at(result, at, rename=greek)) if at is not None else None
-    payload = report.to_json(result, lay)
+    payload = report.to_json(result, lay, latex=fmt in ("json", "latex"))  # the formats that show LaTeX
     failed = False
     if value is not None:
         payload["value"] = value

@@ -162,23 +162,25 @@ def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
 
 
 @collector.paused
-def to_json(result: Result, layout: Layout) -> dict[str, Any]:
+def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any]:
+    """The contract's JSON object; `latex=False` leaves out the LaTeX fields, for outputs that show none
+    (plain and rich text: a 3,000-term input and its derivative were printed in LaTeX for nothing)."""
     env = result.env
     stage = result.final
     wrt: str | list[str] = result.wrt[0] if len(result.wrt) == 1 else list(result.wrt)
     # each text printed once (a 3,000-term input is printed in four places): one printer per style,
     # whose memo also serves the `where` form
     shown = displayed(stage, layout, env)
-    text, tex = Printer(TEXT), Printer(LATEX)
-    derivative, derivative_tex = text(shown), tex(shown)
+    text, tex = Printer(TEXT), Printer(LATEX) if latex else None
+    derivative = text(shown)
     head = lhs(result, printer=text, layout=layout)
-    out: dict[str, Any] = {
-        "expression": result.source,
-        "wrt": wrt,
-        "derivative": derivative,
-        "latex": derivative_tex,
-        "equation": f"{head} = {derivative}",
-        "equation_latex": f"{lhs(result, latex=True, printer=tex, layout=layout)} = {derivative_tex}",
+    out: dict[str, Any] = {"expression": result.source, "wrt": wrt, "derivative": derivative}
+    if tex is not None:
+        out["latex"] = tex(shown)
+    out["equation"] = f"{head} = {derivative}"
+    if tex is not None:
+        out["equation_latex"] = f"{lhs(result, latex=True, printer=tex, layout=layout)} = {out['latex']}"
+    out |= {
         "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
         "display_shape": shape_line(result, layout, shown),
         "kind": stage.kind.value,
