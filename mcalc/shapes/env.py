@@ -359,7 +359,7 @@ def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
     result: Shape | None = None
     first: tuple[Node, Shape] | None = None
     for t, s in shapes:
-        if _scalarish(env, s):
+        if s == result or _scalarish(env, s):  # the same shape again (most terms of a long sum) agrees at once
             continue
         if result is None:
             result, first = s, (t, s)

@@ -41,6 +41,7 @@ class Simplifier:
         self._interned: dict[int, tuple[Node, Node]] = {}  # by identity, holding each node (see _by_id)
         self.has_power_of: dict[int, tuple[Node, bool]] = {}  # for symbolic_powers, by identity likewise
         self._transposed: dict[int, tuple[Node, Node]] = {}  # node → its simplified transpose, by identity
+        self._flips: dict[int, tuple[Node, int]] = {}  # node → key(node)[0], by identity
 
     # -- engine --
     def __call__(self, node: Node) -> Node:
@@ -83,9 +84,26 @@ class Simplifier:
         seen = self._transposed.get(id(node))
         if seen is not None and seen[0] is node:
             return seen[1]
-        out = self.simp(N.Transpose(node))
+        if isinstance(node, N.Transpose) and self._is_result(node) and not self.env.is_scalar(node):
+            out = node.arg  # (Yᵀ)ᵀ = Y, the interned child of a simplified result: what simp gives
+        else:
+            out = self.simp(N.Transpose(node))
         self._transposed[id(node)] = (node, out)
         return out
+
+    def _is_result(self, node: Node) -> bool:
+        """Is `node` a simplified result, interned (and so are its children)?"""
+        seen = self._by_id.get(id(node))
+        return seen is not None and seen[0] is node and seen[1] is node
+
+    def flips(self, node: Node) -> int:
+        """key(node)[0], the number of transposes and inverses in `node`, without printing its text."""
+        seen = self._flips.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        count = sum(self.flips(c) for c in node.children()) + isinstance(node, (N.Transpose, N.Inverse))
+        self._flips[id(node)] = (node, count)
+        return count
 
     def intern(self, node: Node) -> Node:
         """The one object standing for `node`'s structure, its children interned first (so that equality

@@ -273,7 +273,7 @@ def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
     flipped = [s.transpose(f) for f in reversed(chain)]
     # a product's key is (its factors' transposes, its text): the counts decide first, and the texts (two
     # more products keyed and printed) are needed only when the counts are equal
-    flips, flips_kept = sum(s.key(f)[0] for f in flipped), sum(s.key(f)[0] for f in chain)
+    flips, flips_kept = sum(s.flips(f) for f in flipped), sum(s.flips(f) for f in chain)
     if flips != flips_kept:
         return flipped if flips < flips_kept else chain
     if s.key(N.Mul(tuple(flipped))) < s.key(N.Mul(tuple(chain))):
