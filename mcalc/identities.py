@@ -166,13 +166,14 @@ def _verify_declared(flag: str, seed: int | None) -> dict[str, Any]:
     import numpy as np
 
     from mcalc import pipeline
+    from mcalc.numeric.points import generator
     from mcalc.numeric.values import to_internal
     from mcalc.syntax import nodes as N
     from mcalc.syntax.declared import declared
 
     scalar = flag.startswith("--function")
     expr, abstract, concrete = ("f(A x)", "∇f", "exp") if scalar else ("sum(g(A x))", "g′", "cos")
-    rng = np.random.default_rng(1 if seed is None else seed)
+    rng = generator(1 if seed is None else seed)
     a, x0 = rng.standard_normal((3, 2)), rng.standard_normal(2)
     with declared(["f"] if scalar else [], [] if scalar else ["g"]):
         result = pipeline.differentiate(expr, ["x"])

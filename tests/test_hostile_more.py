@@ -120,3 +120,34 @@ def test_the_option_parser_s_echo_of_user_text_is_escaped(fmt: list[str]) -> Non
     out = res.stdout + res.stderr
     assert res.code == 2 and "\u202e" not in out and "\u200b" not in out
     assert "--bogus\\u202e\\u200b" in out
+
+
+def test_the_adjugate_takes_one_lu_far_from_singular_and_the_svd_near_it() -> None:
+    """adj(A) came from an SVD always (5 s at 1000×1000): `det(X) --shape X=3000x3000 --check` ran 60 s
+    past its 10 s budget. Far from singular it is det(A) A⁻¹; at a singular A the SVD keeps it exact."""
+    from mcalc.numeric.evaluate import adjugate
+
+    rng = np.random.default_rng(15)
+    a = np.eye(4) + 0.1 * rng.standard_normal((4, 4))
+    np.testing.assert_allclose(adjugate(a), np.linalg.det(a) * np.linalg.inv(a), rtol=1e-12)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])  # adj [[a, b], [c, d]] = [[d, -b], [-c, a]]
+    np.testing.assert_allclose(adjugate(singular), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+
+
+# --- sizes ---
+
+
+def test_a_claim_is_sized_before_its_points_are_drawn() -> None:
+    """The claims side of `check` had no element budget: a 100,000 × 100,000 A was an internal MemoryError."""
+    res = cli("check", "x^T A x", "--wrt", "x", "--claim", "2 A x", "--shape", "A=100000x100000")
+    assert res.code == 2 and "MCALC_MAX_ELEMENTS" in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
+def test_all_the_values_of_a_point_together_are_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each array was within the budget, but x^T A_1 x + … + x^T A_3000 x with x of 1,000 held 3,000 of
+    them (24 GB) at one point of --check. Here five 10 × 10 matrices against a budget of 120 per array."""
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", "120")
+    expr = " + ".join(f"x^T {name} x" for name in "ABCDE")
+    res = cli("diff", expr, "--wrt", "x", "--shape", "x=10", "--check")
+    assert res.code == 2 and "all 6 variables together would hold 510 numbers" in res.stderr, res.stderr
+    assert cli("diff", "x^T A x + x^T B x", "--wrt", "x", "--shape", "x=10", "--check").code == 0

@@ -40,11 +40,23 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
     """`count` random points (fresh distinct sizes each) where every node evaluates to finite values."""
     import numpy as np
 
+    from mcalc.numeric import budget
     from mcalc.numeric.evaluate import Evaluator
-    from mcalc.numeric.points import ILL_CONDITIONED, beyond_float_range, random_point, random_sizes, worst_guard
+    from mcalc.numeric.points import (
+        ILL_CONDITIONED,
+        beyond_float_range,
+        generator,
+        largest_draw,
+        random_point,
+        random_sizes,
+        worst_guard,
+    )
 
     env = p.env
-    rng = np.random.default_rng(p.seed)
+    # sized before drawing, as for --check: `check "x^T A x" --claim "2 A x" --shape A=100000x100000`
+    # tried to allocate 74.5 GiB (an internal MemoryError)
+    budget.check_trees(env, nodes, free=largest_draw(env))
+    rng = generator(p.seed)
     p.samples, p.sizes = [], {}
     for _ in range(count * 15):
         if len(p.samples) == count:

@@ -298,17 +298,7 @@ StrictLayout = Annotated[
 ]
 
 
-def _seed(value: int | None) -> int | None:
-    """numpy takes seeds of 0 and up: `--seed -1` was an internal error (ValueError)."""
-    if value is not None and value < 0:
-        raise typer.BadParameter("a seed is a whole number, 0 or more")
-    return value
-
-
-Seed = Annotated[
-    int | None,
-    typer.Option("--seed", help="Seed for the random points of --check.", metavar="N", callback=_seed),
-]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 
 

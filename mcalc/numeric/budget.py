@@ -19,6 +19,9 @@ from mcalc.syntax.nodes import Node
 DEFAULT_MAX_ELEMENTS = 10_000_000
 ENV_VAR = "MCALC_MAX_ELEMENTS"
 CHECK_FREE_SIZE = 7  # --check draws each unfixed dimension between 2 and 7
+# A point of --check (or eval, --at) holds every variable at once: together at most this many arrays' worth
+# (x^T A_1 x + ... + x^T A_3000 x with x of 1,000: 3,000 matrices of 10^6 numbers each, 24 GB)
+POINT_ARRAYS = 4
 
 
 def max_elements() -> int:
@@ -47,9 +50,18 @@ def check_trees(env: ShapeEnv, trees: Iterable[Node], free: int = CHECK_FREE_SIZ
     """Refuse before evaluating when a variable or any sub-expression of `trees` would be an array over
     the budget. Sizes come from the values or `--shape`; a dimension still free counts as `free`
     (--check's largest draw). The variables come first, so the message names what the user sized."""
+    total = 0
     for name in env.kinds:
         r, c = env.shape_of_var(name)
-        require(name, env.size(r, free) * env.size(c, free))
+        count = env.size(r, free) * env.size(c, free)
+        require(name, count)
+        total += count
+    if total > POINT_ARRAYS * max_elements():  # each within the budget, but 3,000 of them (24 GB) at once
+        raise InputError(
+            f"too large: the values of all {len(env.kinds):,} variables together would hold {total:,} numbers; "
+            f"the limit is {POINT_ARRAYS * max_elements():,}, {POINT_ARRAYS} times that of one array "
+            f"(raise it with the environment variable {ENV_VAR}=N)"
+        )
     seen: set[int] = set()
     queue = list(trees)
     for node in queue:  # breadth first: the outermost oversized array is the one named

@@ -34,6 +34,7 @@ from mcalc.numeric.points import (
     Domain,
     beyond_float_range,
     domain_of,
+    generator,
     layout_free,
     random_direction,
     random_point,
@@ -147,7 +148,7 @@ def check_derivative(
 
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0]) % 2**31  # reported: a failure can be replayed
-    probe = _Probe(env, variables[-1], f_value, d_value, np.random.default_rng(seed), directions, fixed_sizes)
+    probe = _Probe(env, variables[-1], f_value, d_value, generator(seed), directions, fixed_sizes)
     tally = _Tally()
     _draw_points(probe, domain, points, tally)
     if tally.done == 0:
@@ -269,6 +270,7 @@ def _point_error(
     h = 1e-5 * scale / math.sqrt(max(1.0, cond / 30))
     worst = 0.0
     for _ in range(directions):
+        budget.checkpoint("checking numerically")  # each direction evaluates the expression 2 to 4 times
         v = random_direction(env, var, rng)
         vv = _as_var_array(env, var, v)
         analytic = np.tensordot(deriv, vv, axes=vv.ndim) if vv.ndim else deriv * vv

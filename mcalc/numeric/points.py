@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mcalc.errors import MathError
+from mcalc.errors import InputError, MathError
 from mcalc.numeric.evaluate import condition
 from mcalc.records import Record
 from mcalc.shapes import Kind, ShapeEnv, unbound_dims
@@ -28,6 +28,16 @@ ILL_CONDITIONED = 1e3  # points worse than this are redrawn: the O(h²) error gr
 # of 200 random matrices (entries near 1e160) "passed" --check with error 0.0, and `check "1e200 x^T x"
 # --claim "1e100 x"` was "correct". A point with such values is not finite for a numeric comparison.
 FLOAT_RANGE = 1e150
+
+
+def generator(seed: int | None) -> Any:
+    """numpy's random generator for `--seed` (None: fresh entropy); a negative seed, which numpy refuses
+    with a ValueError (`--seed -1` was an internal error), is bad input."""
+    import numpy as np
+
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed {seed} is negative; a seed is a whole number, 0 or more")
+    return np.random.default_rng(seed)
 
 
 def beyond_float_range(array: Array) -> bool:
