@@ -5,6 +5,7 @@ process is not needed."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -151,3 +152,51 @@ def test_all_the_values_of_a_point_together_are_within_the_budget(monkeypatch: p
     res = cli("diff", expr, "--wrt", "x", "--shape", "x=10", "--check")
     assert res.code == 2 and "all 6 variables together would hold 510 numbers" in res.stderr, res.stderr
     assert cli("diff", "x^T A x + x^T B x", "--wrt", "x", "--shape", "x=10", "--check").code == 0
+
+
+# --- .npz files ---
+
+
+def _npy(shape: tuple[int, ...], descr: str = "<f8", data: bytes = b"") -> bytes:
+    header = repr({"descr": descr, "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data
+
+
+def _zip(path: Any, member: bytes, encrypted: bool = False) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("x.npy", member)
+    if encrypted:  # the flag bit of an encrypted member, in the local and the central header
+        data = bytearray(path.read_bytes())
+        for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            data[data.find(sig) + offset] |= 1
+        path.write_bytes(bytes(data))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("member", "encrypted", "said"),
+    [
+        (_npy((5,), data=bytes(16)), False, "x is not a valid .npy array"),  # was 'holds Python objects'
+        (_npy((1,) * 1000, data=bytes(8)), False, "x is not a valid .npy array"),
+        (b"\x93NUMPY\x01\x00\xf0\x00" + b"(" * 200 + b" " * 38 + b"\n", False, "not a valid .npz file"),  # TokenError
+        (_npy((10,), "V999999999"), False, "MCALC_MAX_ELEMENTS"),  # 10 entries of 1 GB: was a MemoryError
+        (_npy((2,), data=bytes(16)), True, "is encrypted"),  # was a RuntimeError
+    ],
+    ids=["short-data", "1000-dims", "header-nested-200", "huge-itemsize", "encrypted"],
+)
+def test_a_malformed_npz_is_one_line_naming_what_is_wrong(
+    tmp_path: Any, member: bytes, encrypted: bool, said: str
+) -> None:
+    path = _zip(tmp_path / "v.npz", member, encrypted)
+    res = cli("eval", "x^T x", "--at", path)
+    assert res.code == 2 and said in res.stderr and res.stderr.count("\n") == 1, res.stderr
+    assert "internal error" not in res.stderr and "Python objects" not in res.stderr
+
+
+@pytest.mark.parametrize("path", ["/dev/null", "/tmp"])
+def test_an_at_path_that_is_not_a_regular_file_says_so(path: str) -> None:
+    res = cli("eval", "x^T x", "--at", path)
+    assert res.code == 2 and res.stderr == f"error: cannot read {path}: not a regular file\n"

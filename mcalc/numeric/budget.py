@@ -80,12 +80,12 @@ def _short(env: ShapeEnv, node: Node) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def npz_member(path: str, key: str, shape: tuple[int, ...]) -> None:
-    """An `.npz` member sized from its header, before its data is read."""
+def npz_member(path: str, key: str, shape: tuple[int, ...], itemsize: int = 8) -> None:
+    """An `.npz` member sized from its header, before its data is read: in float64s' worth of bytes."""
     count = 1
     for n in shape:
         count *= n
-    require(f"{key} in {path}", count)
+    require(f"{key} in {path}", (count * itemsize + 7) // 8)
 
 
 def check_derivative(env: ShapeEnv, tree: Node, stages: Iterable[Node], wrt: Iterable[str], free: int) -> None:

@@ -17,6 +17,12 @@ MAX_JSON_CHARS = 10_000_000
 MAX_MEMBERS = 10_000  # arrays in one .npz file
 MAX_RATIO = 1_000  # uncompressed / compressed size of one member past which it is a zip bomb
 HEADER_SLACK = 4_096  # bytes of .npy header per member
+# What numpy and zipfile raise on a malformed archive (with zipfile.BadZipFile and tokenize.TokenError,
+# imported where a file is read): a header nested 200 deep is a TokenError from numpy's header parser,
+# an unknown compression method NotImplementedError (each was an internal error)
+NOT_NPZ: tuple[type[Exception], ...] = (
+    OSError, ValueError, EOFError, RuntimeError, NotImplementedError, SyntaxError, RecursionError,
+)  # fmt: skip
 MAX_DIGITS = 300  # digits of one number in a JSON literal, as in an expression (README § Limits)
 
 
@@ -52,17 +58,19 @@ def _check_array(name: str, raw: Any) -> Array:
 
 
 def load_npz(path: str) -> dict[str, Array]:
+    import tokenize
     import zipfile  # here, not at the top: every diff imports this module (json_value), few read a file
 
     import numpy as np
 
+    not_npz: tuple[type[Exception], ...] = (*NOT_NPZ, zipfile.BadZipFile, tokenize.TokenError)
     p = Path(path)
     try:
         exists = p.is_file()
     except OSError as exc:  # a name too long for the file system, ...
         raise InputError(f"cannot read {path[:60]}…: {exc.strerror or type(exc).__name__}") from exc
-    if not exists:
-        raise InputError(f"cannot read {path}: no such file")
+    if not exists:  # a directory or a device (/dev/zero) is there, but not a file
+        raise InputError(f"cannot read {path}: {'not a regular file' if p.exists() else 'no such file'}")
     try:
         with open(p, "rb") as fh:  # ours to close, whatever np.load makes of the bytes
             is_zip = zipfile.is_zipfile(fh)
@@ -76,7 +84,7 @@ def load_npz(path: str) -> dict[str, Array]:
             return _read_archive(path, loaded)
     except InputError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except not_npz as exc:
         raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
 
 
@@ -102,17 +110,22 @@ def _inspect_archive(path: str, fh: Any) -> None:
                     f"{path}: {info.filename} unpacks {info.file_size // max(info.compress_size, 1):,} times "
                     f"larger than it is stored (at most {MAX_RATIO:,}); refusing a zip bomb"
                 )
+            if info.flag_bits & 0x1:  # zipfile would raise RuntimeError asking for a password
+                raise InputError(f"{path}: {info.filename} is encrypted; mcalc reads unencrypted .npz files")
             with zf.open(info) as member:
-                budget.npz_member(path, info.filename.removesuffix(".npy"), _header_shape(member))
+                shape, itemsize = _header_shape(member)
+                budget.npz_member(path, info.filename.removesuffix(".npy"), shape, itemsize)
 
 
-def _header_shape(member: Any) -> tuple[int, ...]:
-    """The shape an .npy header declares (numpy caps the header at 10,000 bytes)."""
+def _header_shape(member: Any) -> tuple[tuple[int, ...], int]:
+    """The shape an .npy header declares and the bytes per entry (numpy caps the header at 10,000 bytes):
+    a `V999999999` dtype makes 10 entries 9 GB."""
     from numpy.lib import format as npy
 
     version = npy.read_magic(member)
-    shape, _, _ = npy.read_array_header_1_0(member) if version == (1, 0) else npy.read_array_header_2_0(member)
-    return tuple(int(n) for n in shape)
+    read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+    shape, _, dtype = read(member)
+    return tuple(int(n) for n in shape), dtype.itemsize
 
 
 def _read_archive(path: str, loaded: Any) -> dict[str, Array]:
@@ -122,7 +135,10 @@ def _read_archive(path: str, loaded: Any) -> dict[str, Array]:
             try:
                 raw = data[key]
             except ValueError as exc:
-                raise InputError(f"{path}: {key} holds Python objects; refusing to unpickle") from exc
+                if "allow_pickle" in str(exc):
+                    raise InputError(f"{path}: {key} holds Python objects; refusing to unpickle") from exc
+                # a header that does not fit its data (5 entries declared, 2 stored), a version numpy lacks
+                raise InputError(f"cannot read {path}: {key} is not a valid .npy array ({str(exc)[:80]})") from exc
             out[_normalise_name(key)] = _check_array(key, raw)
         return out
 
