@@ -200,3 +200,21 @@ def test_a_malformed_npz_is_one_line_naming_what_is_wrong(
 def test_an_at_path_that_is_not_a_regular_file_says_so(path: str) -> None:
     res = cli("eval", "x^T x", "--at", path)
     assert res.code == 2 and res.stderr == f"error: cannot read {path}: not a regular file\n"
+
+
+# --- output errors (a real process: the output is a device) ---
+
+
+def test_a_json_usage_error_to_a_full_disk_is_one_line_not_a_traceback() -> None:
+    """`mcalc diff … --bogus --format json > /dev/full` printed a 40-line OSError traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "wb") as full:
+        args = [sys.executable, "-m", "mcalc", "diff", "x^T x", "--wrt", "x", "--bogus", "--format", "json"]
+        out = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, timeout=60, check=False)
+    assert out.returncode == 2
+    assert out.stderr.decode() == "error: No such option: --bogus (see 'mcalc diff --help')\n"

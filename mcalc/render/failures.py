@@ -98,7 +98,14 @@ def show_usage_error(message: str, argv: list[str], command_path: str | None) ->
     if _wants_json(argv):
         import json
 
-        print(json_safe(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False)))
+        from mcalc.render import streams
+
+        try:
+            print(json_safe(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False)))
+            sys.stdout.flush()
+        except OSError:  # stdout full or gone (a traceback before): the usage error on stderr, still exit 2
+            streams.silence_stdout()
+            streams.say(f"error: {clean(message)}")
     else:
         print(f"error: {clean(message)}", file=sys.stderr)
 

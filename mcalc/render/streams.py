@@ -113,7 +113,7 @@ def say(line: str) -> None:
 
 def output_failed(exc: OSError) -> int:
     """Report a failed write to stdout once, and make sure nothing tries to write there again."""
-    _silence_stdout()
+    silence_stdout()
     if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
         return EXIT_BROKEN_PIPE  # the reader has gone: nothing to say, and nobody to say it to
     reason = exc.strerror or type(exc).__name__
@@ -121,7 +121,7 @@ def output_failed(exc: OSError) -> int:
     return EXIT_IO
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point fd 1 at /dev/null, so the interpreter's final flush of the unwritten rest cannot fail
     again (it would print `Exception ignored … OSError` and change the exit code)."""
     try:
