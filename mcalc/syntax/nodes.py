@@ -21,6 +21,14 @@ from mcalc.syntax.tree import Node as Node
 # nodes are frozen (Node.__setattr__ refuses): the constructors set their fields around it
 _set = object.__setattr__
 
+
+def _located(node: Node, span: Span | None) -> None:
+    """The fields every node has: where it was typed, and the hash and equal representative not yet known."""
+    _set(node, "span", span)
+    _set(node, "_hash", 0)
+    _set(node, "_same", None)
+
+
 # --- leaves -------------------------------------------------------------------------------------
 
 
@@ -31,9 +39,7 @@ class _Named(Node):
 
     def __init__(self, name: str, *, span: Span | None = None) -> None:
         _set(self, "name", name)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class _Sized(Node):
@@ -45,9 +51,7 @@ class _Sized(Node):
     def __init__(self, rows: Dim, cols: Dim, *, span: Span | None = None) -> None:
         _set(self, "rows", rows)
         _set(self, "cols", cols)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Symbol(_Named):
@@ -63,9 +67,7 @@ class Number(Node):
 
     def __init__(self, value: Fraction, *, span: Span | None = None) -> None:
         _set(self, "value", value)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Identity(Node):
@@ -77,9 +79,7 @@ class Identity(Node):
 
     def __init__(self, dim: Dim | None = None, *, span: Span | None = None) -> None:
         _set(self, "dim", dim)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Ones(_Sized):
@@ -117,9 +117,7 @@ class FunctionOf(Node):
         _set(self, "name", name)
         _set(self, "param", param)
         _set(self, "order", order)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 # --- operators ----------------------------------------------------------------------------------
@@ -133,9 +131,7 @@ class Add(Node):
 
     def __init__(self, terms: tuple[Node, ...], *, span: Span | None = None) -> None:
         _set(self, "terms", terms)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class _Factors(Node):
@@ -146,9 +142,7 @@ class _Factors(Node):
 
     def __init__(self, factors: tuple[Node, ...], *, span: Span | None = None) -> None:
         _set(self, "factors", factors)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Mul(_Factors):
@@ -170,9 +164,7 @@ class Kron(Node):
     def __init__(self, left: Node, right: Node, *, span: Span | None = None) -> None:
         _set(self, "left", left)
         _set(self, "right", right)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Unary(Node):
@@ -184,9 +176,7 @@ class Unary(Node):
 
     def __init__(self, arg: Node, *, span: Span | None = None) -> None:
         _set(self, "arg", arg)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Transpose(Unary):
@@ -208,9 +198,7 @@ class _Raised(Node):
     def __init__(self, base: Node, exponent: Any, *, span: Span | None = None) -> None:
         _set(self, "base", base)
         _set(self, "exponent", exponent)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Power(_Raised):
@@ -267,9 +255,7 @@ class SumOver(Node):
         _set(self, "index", index)
         _set(self, "count", count)
         _set(self, "body", body)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Trace(Unary):
@@ -296,9 +282,7 @@ class _Applied(Node):
     def __init__(self, func: str, arg: Node, *, span: Span | None = None) -> None:
         _set(self, "func", func)
         _set(self, "arg", arg)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Apply(_Applied):
@@ -333,9 +317,7 @@ class Norm(Node):
         _set(self, "arg", arg)
         _set(self, "p", p)
         _set(self, "written", written)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 class Sum(Unary):
@@ -370,9 +352,7 @@ class Unvec(Node):
         _set(self, "arg", arg)
         _set(self, "rows", rows)
         _set(self, "cols", cols)
-        _set(self, "span", span)
-        _set(self, "_hash", 0)
-        _set(self, "_same", None)
+        _located(self, span)
 
 
 OPERATORS: tuple[type[Node], ...] = (
