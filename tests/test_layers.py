@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "simplify": {"records", "errors", "budget", "syntax", "shapes", "simplify"},
     # --let names: definitions written out for shapes, values and domains (on syntax and shapes only)
     "lets": {"records", "errors", "syntax", "shapes"},
-    "numeric": {"records", "errors", "syntax", "shapes", "lets", "numeric"},
+    "numeric": {"records", "errors", "budget", "syntax", "shapes", "lets", "numeric"},
     "reading": {"records", "errors", "syntax", "shapes"},
     "pipeline": BELOW_RENDER - {"pipeline"},
     "declare": {"records", "errors", "syntax", "shapes"},
