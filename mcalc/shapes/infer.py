@@ -66,10 +66,20 @@ def infer_shapes(
     decl = decl or Declarations()
     extra, variables = tuple(extra), tuple(variables)
     trees = [tree, *extra]
-    scalars = scalars_by_use(trees, decl, lambda d: _infer_kinds(tree, d, source, extra, variables))
+    last: list[tuple[Declarations, tuple[ShapeEnv, Node]]] = []
+
+    def trial(d: Declarations) -> tuple[ShapeEnv, Node]:
+        last[:] = [(d, _infer_kinds(tree, d, source, extra, variables))]
+        return last[0][1]
+
+    scalars = scalars_by_use(trees, decl, trial)
     if scalars:
         widened = replace(decl, scalars=decl.scalars | scalars)
-        env, fixed = _infer_kinds(tree, widened, source, extra, variables)
+        # the reading that held is the last one tried, as a rule: its inference is not done again (each
+        # is a pass over the whole input, and a long sum of c_i x_iᵀ A x_i has thousands of such names)
+        env, fixed = (
+            last[0][1] if last and last[0][0] == widened else _infer_kinds(tree, widened, source, extra, variables)
+        )
         env.inferred_scalars = scalars
         return env, fixed
     return _infer_kinds(tree, decl, source, extra, variables)
@@ -85,7 +95,7 @@ def _infer_kinds(
         for name, param in _function_params(t).items():
             if functions.setdefault(name, param) != param:
                 raise ShapeError(f"{name} is used as a function of both {functions[name]} and {param}")
-    for t in trees:
+    for t in trees if functions else ():  # a name both A(t) and A: only where some A(t) is
         _check_function_use(t, functions)
     env.functions = functions
     # in order of first appearance; a dict, not a list, for the membership test (a 3,000-term sum has
