@@ -42,6 +42,9 @@ class Simplifier:
         self.has_power_of: dict[int, tuple[Node, bool]] = {}  # for symbolic_powers, by identity likewise
         self._transposed: dict[int, tuple[Node, Node]] = {}  # node → its simplified transpose, by identity
         self._flips: dict[int, tuple[Node, int]] = {}  # node → key(node)[0], by identity
+        # whether any result so far holds an Xᵉ with an expression exponent (every result is interned, node
+        # by node): until one does, no product needs symbolic_powers' search for one
+        self.saw_power_of = False
 
     # -- engine --
     def __call__(self, node: Node) -> Node:
@@ -111,6 +114,8 @@ class Simplifier:
         seen = self._interned.get(id(node))
         if seen is not None and seen[0] is node:
             return seen[1]
+        if isinstance(node, N.PowerOf):
+            self.saw_power_of = True
         kids = node.children()
         if kids:
             shared = tuple(self.intern(k) for k in kids)

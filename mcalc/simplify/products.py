@@ -167,6 +167,8 @@ def _unchanged(node: N.Mul, coef: Fraction, factors: list[Node]) -> bool:
 def _flatten(s: Simplifier, node: N.Mul) -> list[Node]:
     """The factors of nested products; a scalar sub-product such as (xᵀa) stays one factor, its sign out."""
     env = s.env
+    if not any(isinstance(f, N.Mul) for f in node.factors):
+        return list(node.factors)  # nothing nested (the common case): no factor's shape needed
     raw: list[Node] = []
     all_scalar_outside = [env.is_scalar(f) for f in node.factors]
     for i, f in enumerate(node.factors):

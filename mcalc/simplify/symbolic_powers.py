@@ -66,7 +66,9 @@ def mul_with_symbolic_powers(s: Simplifier, node: Node) -> Node:
 def _has_power_of(s: Simplifier, node: Node) -> bool:
     """Is there an Xᵉ with an expression exponent in `node`? Remembered per sub-tree (by identity): walking
     the whole tree at every product was quadratic in an MLP's depth, whose sub-trees are shared and were
-    walked again each time (time exponent 1.2 -> 1.9)."""
+    walked again each time (time exponent 1.2 -> 1.9). None before the simplifier has met one at all."""
+    if not s.saw_power_of:
+        return False  # `node`'s children are results, and no result has held one
     memo = s.has_power_of
     stack = [node]
     while stack:

@@ -53,7 +53,8 @@ def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[No
     kids = n.children()
     if not kids:
         return n
-    out = N.rebuild(n, tuple(walk(k, isinstance(n, N.Mul)) for k in kids))
+    shown = tuple([walk(k, isinstance(n, N.Mul)) for k in kids])
+    out = n if all(a is b for a, b in zip(shown, kids, strict=True)) else N.rebuild(n, shown)
     if isinstance(out, N.Add):
         return _common_scalars(out, simp)
     if isinstance(out, N.Mul):  # s (A + B) inside (…)x reads s (A + B)x: a non-scalar sub-product is a chain part
