@@ -201,24 +201,34 @@ def _cyclic_canonical(s: Simplifier, chain: list[Node], node: Node) -> Node:
     """tr(ABC) = tr(BCA) = tr(CᵀBᵀAᵀ): the least rotation of the chain or of its transpose (a scalar
     product without trace first, then fewer transposes, then the factors' keys in order)."""
     flipped = [s.transpose(f) for f in reversed(chain)]
-    best: tuple[tuple[int, int, list[str]], list[Node]] | None = None
+    families = []
     for family in (chain, flipped):
-        keys = [s.key(f) for f in family]
-        flips = sum(k[0] for k in keys)
-        texts = [k[1] for k in keys]
         scalar = [k for k in range(len(family)) if _rotation_is_scalar(s, family, k)]
+        families.append((0 if scalar else 1, sum(s.flips(f) for f in family), scalar, family))
+    if families[0][:2] != families[1][:2]:  # decided before any text: the factors' keys are not printed
+        families = [min(families, key=lambda f: f[:2])]
+    best: tuple[tuple[int, int, list[str]], list[Node]] | None = None
+    for head, flips, scalar, family in families:
+        texts = [s.key(f)[1] for f in family]
         # the least rotation found in linear time: building every rotation was quadratic (a 3,000-factor
         # trace spent a second here); a scalar rotation, when there is one, is preferred over all others
         start = min(scalar, key=lambda k: texts[k:] + texts[:k]) if scalar else least_rotation(texts)
-        key = (0 if scalar else 1, flips, texts[start:] + texts[:start])
+        key = (head, flips, texts[start:] + texts[:start])
         if best is None or key < best[0]:
             best = (key, family[start:] + family[:start])
     assert best is not None
     (scalar_first, _, _), rot = best
     if scalar_first == 0:
         return s.simp(N.Mul(tuple(rot)))
+    arg = node.arg if isinstance(node, N.Trace) else None
+    if isinstance(arg, N.Mul) and _identical(rot, arg.factors):
+        return node  # the trace as it stands (what the comparison below finds, without comparing)
     result = N.Trace(N.Mul(tuple(rot)))
     return node if result == node else result
+
+
+def _identical(a: list[Node], b: tuple[Node, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _rotation_is_scalar(s: Simplifier, chain: list[Node], k: int) -> bool:

@@ -48,7 +48,9 @@ def flatten(node: Node) -> Node:
         return node
     from mcalc.syntax.nodes import rebuild
 
-    node = rebuild(node, tuple(flatten(k) for k in kids))
+    flat_kids = tuple([flatten(k) for k in kids])
+    if any(a is not b for a, b in zip(flat_kids, kids, strict=True)):
+        node = rebuild(node, flat_kids)  # a copy only when a child changed
     if isinstance(node, (Mul, Add)):
         flat: list[Node] = []
         for c in node.children():
