@@ -218,3 +218,27 @@ def test_a_json_usage_error_to_a_full_disk_is_one_line_not_a_traceback() -> None
         out = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, timeout=60, check=False)
     assert out.returncode == 2
     assert out.stderr.decode() == "error: No such option: --bogus (see 'mcalc diff --help')\n"
+
+
+def test_help_with_the_ascii_flag_is_ascii() -> None:
+    """--ascii was read only once the command ran, after --help had printed Φ θ, m×n, Aᵀ∇f on a UTF-8
+    terminal (a real run: the flag is read before the option parser)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mcalc", "diff", "--help", "--ascii"], capture_output=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.isascii() and b"--wrt" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["eval", "inv(X)", "--at", "X=[[1,1],[1,1]]"], "(condition number inf)"),
+        (["diff", "1e308 x", "--wrt", "x"], "at most e+/-300"),
+        (["diff", "X^65", "--wrt", "X"], "(Sigma_k X^k dX X^n-1-k)"),
+    ],
+)
+def test_ascii_messages_spell_every_symbol(args: list[str], said: str) -> None:
+    """ASCII output spelled ∞, ± and the superscripts ᵏ ⁿ as <U+221E>, <U+00B1>, <U+1D4F>."""
+    res = cli(*args, "--ascii")
+    assert said in res.stderr and "<U+" not in res.stderr, res.stderr

@@ -117,7 +117,7 @@ class _McalcGroup(TyperGroup):
         spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
             program.default_sigpipe()
-            refused = streams.prepare(ascii_flag=False)
+            refused = streams.prepare(ascii_flag="--ascii" in sys.argv[1:])  # before --help prints
             if refused is not None:
                 sys.exit(refused)
         argv = program.protect_leading_minus(

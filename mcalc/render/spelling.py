@@ -78,8 +78,8 @@ def current() -> Spelling:
 
 
 GREEK_NAMES = {letter: word for word, letter in GREEK.items()}
-_SUB_ASCII = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", "0123456789aehijklmnoprstuvx", strict=True))
-_SUP_ASCII = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ", "0123456789-T", strict=True))
+_SUB_ASCII = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋", "0123456789aehijklmnoprstuvx-", strict=True))
+_SUP_ASCII = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⁺ᵏⁿʲʳᵃᵇᵉᵖᵘᴱ⁽⁾", "0123456789-T+knjrabepuE()", strict=True))
 
 
 def ascii_name(name: str) -> str:
@@ -101,6 +101,9 @@ ASCII_CHARS = {
     "─": "-", "━": "-", "│": "|", "┃": "|", "═": "=", "║": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+",
     "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╯": "+", "╰": "+",
     "⊘": "./", "⇒": "=>", "⇔": "<=>", "⟨": "<", "⟩": ">", "δ": "delta", "∇": "grad_",
+    # in messages: 'condition number ∞' read 'condition number <U+221E>', 'at most e±300' 'e<U+00B1>300'
+    "∞": "inf", "±": "+/-", "⋯": "...", "∘": " o ", "∏": "prod", "↦": "|->", "⌊": "floor(", "⌋": ")",
+    "≲": "<~", "⊤": "^T", "⋅": "*", "§": "S", "¼": "1/4", "¾": "3/4", "⅓": "1/3", "⅔": "2/3",
 }  # fmt: skip
 
 
