@@ -109,6 +109,7 @@ class Parser:
         if len(src) > MAX_LENGTH:
             raise ParseError(f"expression too long: {len(src):,} characters, at most {MAX_LENGTH:,}", Span(0, 0))
         self.tokens = tokenize(src)
+        self.last = len(self.tokens) - 1  # the EOF token, where peeking past the end stays
         self.pos = 0
         self.depth = 0
         self.norm_depth = 0
@@ -119,7 +120,8 @@ class Parser:
 
     # -- token helpers --
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+        i = self.pos + ahead
+        return self.tokens[i] if i < self.last else self.tokens[self.last]
 
     def advance(self) -> Token:
         tok = self.tokens[self.pos]
@@ -275,10 +277,12 @@ class Parser:
 
     def _note_prime_of_undeclared(self, tok: Token) -> None:
         """`A'(s)` with s not a declared parameter reads as Aᵀ s; say so, and how to mean A′(s)."""
-        q, p, c = self.peek(), self.peek(1), self.peek(2)
+        q = self.peek()
+        if q.kind is not Tok.TRANSPOSE:  # the common case, decided by the next token alone
+            return
+        p, c = self.peek(1), self.peek(2)
         if (
-            q.kind is Tok.TRANSPOSE
-            and q.text == "'"
+            q.text == "'"
             and not q.spaced
             and p.kind is Tok.LPAREN
             and not p.spaced
