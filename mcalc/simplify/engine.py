@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from fractions import Fraction
+from operator import is_not
 
 from mcalc import budget
 from mcalc.errors import McalcError
@@ -65,7 +66,7 @@ class Simplifier:
             new_kids = tuple([self.simp(k) for k in kids])
             # a copy only when a child changed (a node's constructor is slow; most children of a tree built
             # from simplified parts come back as they are)
-            if any(a is not b for a, b in zip(new_kids, kids, strict=True)):
+            if any(map(is_not, new_kids, kids)):
                 current = N.rebuild(node, new_kids)
         rule = NORMALISERS.get(type(current))
         result = rule(self, current) if rule is not None else current
@@ -118,8 +119,8 @@ class Simplifier:
             self.saw_power_of = True
         kids = node.children()
         if kids:
-            shared = tuple(self.intern(k) for k in kids)
-            if any(a is not b for a, b in zip(shared, kids, strict=True)):
+            shared = tuple([self.intern(k) for k in kids])
+            if any(map(is_not, shared, kids)):
                 node = N.rebuild(node, shared)
         out = self.canon.setdefault(node, node)
         self._interned[id(node)] = (node, out)

@@ -60,9 +60,13 @@ def _rebuilt_equal(term: Node) -> bool:
 
 def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
     """Pull a common rightmost (then leftmost) matrix factor out of two or more terms."""
-    whole = s.env.shape(like)
-    # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
-    chains = [(i, chain) for i, t in enumerate(terms) if len(chain := _chain_of(s, t)) >= 2 and s.env.shape(t) == whole]
+    chains = [(i, chain) for i, t in enumerate(terms) if len(chain := _chain_of(s, t)) >= 2]
+    if any(_repeated([chain[side] for _, chain in chains]) for side in (-1, 0)):
+        # a scalar broadcast over the sum (xᵀx in xᵀx + Ax) shares no factor with the others
+        whole = s.env.shape(like)
+        chains = [(i, chain) for i, chain in chains if s.env.shape(terms[i]) == whole]
+    else:
+        chains = []  # no factor ends two chains: nothing to pull out, and no shape is needed (a long sum's)
     for side in (-1, 0):
         groups: dict[Node, list[int]] = {}
         for i, chain in chains:
@@ -91,6 +95,15 @@ def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
     if len(terms) == len(like.terms) and all(a is b for a, b in zip(terms, like.terms, strict=True)):
         return like  # nothing changed: the sum itself, not an equal copy
     return N.Add(tuple(terms))
+
+
+def _repeated(items: list[Node]) -> bool:
+    seen: set[Node] = set()
+    for x in items:
+        if x in seen:
+            return True
+        seen.add(x)
+    return False
 
 
 def _common_coefficient(node: Node) -> Fraction:
