@@ -189,6 +189,8 @@ class Parser:
             flat.extend(Add, right if kind is Tok.PLUS else Mul((MINUS_ONE, right), span=right.span), right)
         elif kind is Tok.STAR:
             flat.extend(Mul, right)
+        elif kind in (Tok.DOTSTAR, Tok.HADAMARD):
+            flat.extend(Hadamard, right)
         else:
             flat.replace(self.infix(tok, flat.node(), right))
 

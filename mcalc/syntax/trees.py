@@ -4,7 +4,7 @@ depth (chains of binary operators nest without limit otherwise)."""
 from __future__ import annotations
 
 from mcalc.errors import ParseError, Span
-from mcalc.syntax.nodes import Add, Mul, Node
+from mcalc.syntax.nodes import Add, Hadamard, Mul, Node
 
 # Levels of the tree, chains included: `a ./ b ./ c …` nests its left side once per operator (so do
 # / .* ⊙ ⊗), within the length limit 25,000 deep; 20,000 of `/ 2` grew to 1.7 GB before any answer.
@@ -31,14 +31,14 @@ class Flat:
     (a + b) + c stays nested: the parentheses return a finished node."""
 
     def __init__(self, first: Node) -> None:
-        self.kind: type[Add] | type[Mul] | None = None
+        self.kind: type[Add] | type[Mul] | type[Hadamard] | None = None
         self.items: list[Node] = [first]
         self.span: Span | None = first.span
 
     def single(self) -> Node | None:
         return self.items[0] if self.kind is None else None
 
-    def extend(self, kind: type[Add] | type[Mul], item: Node, spanned: Node | None = None) -> None:
+    def extend(self, kind: type[Add] | type[Mul] | type[Hadamard], item: Node, spanned: Node | None = None) -> None:
         if self.kind is not kind:
             self.items = [self.node()]
             self.kind = kind
