@@ -271,3 +271,15 @@ def test_the_sympy_export_of_a_long_product_is_linear() -> None:
     assert res.code == 0 and res.stdout.rstrip().endswith("derivative = " + "*".join(
         [f"A_{i}.T" for i in range(49, -1, -1)] + [f"A_{i}.T" for i in range(399, 50, -1)]
     )), res.stdout[-300:]  # fmt: skip
+
+
+def test_each_term_of_a_long_product_rule_counts_its_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    """d(A B A B …) builds one term per A, each copying all factors: 20,000 factors read the clock 1.2 s
+    apart, so the 10 s budget was overrun by a second. Each term now ticks with the product's length."""
+    from mcalc import budget
+
+    weights: list[int] = []
+    real = budget.tick
+    monkeypatch.setattr(budget, "tick", lambda doing, weight=1: (weights.append(weight), real(doing, weight))[1])
+    mcalc.diff("tr(" + " ".join(["A B"] * 20) + ")", "A")
+    assert weights.count(40) >= 20

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
+from mcalc import budget
 from mcalc.errors import NoRuleError
 from mcalc.records import Record
 from mcalc.shapes import ShapeEnv
@@ -109,6 +110,7 @@ def _d_product(node: Node, d: D, ctx: Context) -> Node | None:
     for i, f in enumerate(fs):
         df = d(f)
         if df is not None:
+            budget.tick("differentiating", len(fs))  # a term copies all factors: tr(ABAB…) is n² work
             parts.append(mul(*fs[:i], df, *fs[i + 1 :]))
     return _sum_of(parts)
 
@@ -120,6 +122,7 @@ def _d_hadamard(node: Node, d: D, ctx: Context) -> Node | None:
     for i, f in enumerate(fs):
         df = d(f)
         if df is not None:
+            budget.tick("differentiating", len(fs))
             parts.append(N.Hadamard((*fs[:i], df, *fs[i + 1 :])))
     return _sum_of(parts)
 
