@@ -283,3 +283,19 @@ def test_each_term_of_a_long_product_rule_counts_its_length(monkeypatch: pytest.
     monkeypatch.setattr(budget, "tick", lambda doing, weight=1: (weights.append(weight), real(doing, weight))[1])
     mcalc.diff("tr(" + " ".join(["A B"] * 20) + ")", "A")
     assert weights.count(40) >= 20
+
+
+def test_a_power_of_a_power_by_a_symbolic_exponent_gives_its_sums_distinct_indices() -> None:
+    """d aᵀ(Xᵏ)ᵏb by X nested ∑_r inside ∑_r (one index for both sums): --check FAILED (error 0.27) and
+    --at k=2 gave [[108, 310], [0, 108]]. Compared with central differences of numpy's X⁴."""
+    x, a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    at = ["--at", "k=2", "--at", f"X={x.tolist()}", "--at", "a=[1,0]", "--at", "b=[0,1]"]
+    res = cli("diff", "a^T (X^k)^k b", "--wrt", "X", "--scalar", "k", "--format", "json", *at)
+    assert res.code == 0, res.stdout + res.stderr
+    h, expected = 1e-6, np.zeros((2, 2))
+    for i, j in np.ndindex(2, 2):
+        e = np.zeros((2, 2))
+        e[i, j] = h
+        expected[i, j] = (a @ np.linalg.matrix_power(x + e, 4) @ b - a @ np.linalg.matrix_power(x - e, 4) @ b) / (2 * h)
+    np.testing.assert_allclose(res.json["value"], expected, rtol=1e-6)
+    assert "∑_{s=0}^{k−1} (∑_{r=0}^{k−1}" in res.json["derivative"]

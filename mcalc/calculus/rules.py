@@ -272,7 +272,8 @@ def _d_matrix_power_of(node: N.PowerOf, db: Node | None, de: Node | None, ctx: C
         )
     if db is None:
         return None
-    r = N.fresh_index(node, ctx.env.kinds)
+    # an index no sum inside dX uses either: d(X^k)^k by X put ∑_r inside ∑_r, one r for both
+    r = N.fresh_index(N.Add((node, db)), ctx.env.kinds)
     index = N.Bound(r)
     rest = add(node.exponent, num(-1), neg(index))
     body = mul(N.PowerOf(node.base, index), db, N.PowerOf(node.base, rest))
