@@ -16,6 +16,7 @@ from mcalc.syntax.nodes import Node
 from mcalc.syntax.sexpr import to_sexpr
 
 ZERO = N.Number(Fraction(0))
+ONE_FRACTION = Fraction(1)  # shared: a Fraction is immutable, and making one is slow (every factor of every product)
 # one normaliser per node type; filled by mcalc.simplify.rules (which imports this module, not the reverse)
 NORMALISERS: dict[type, Callable[[Simplifier, Node], Node]] = {}
 
@@ -208,14 +209,14 @@ def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
     if isinstance(node, N.Mul):
         if isinstance(node.factors[0], N.Number):
             return node.factors[0].value, list(node.factors[1:])
-        return Fraction(1), list(node.factors)
-    return Fraction(1), [node]
+        return ONE_FRACTION, list(node.factors)
+    return ONE_FRACTION, [node]
 
 
 def _power_parts(node: Node) -> tuple[Node, Fraction]:
     if isinstance(node, N.Power):
         return node.base, node.exponent
-    return node, Fraction(1)
+    return node, ONE_FRACTION
 
 
 # --- normalisers, one per node type ---

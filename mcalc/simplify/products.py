@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from mcalc.simplify.engine import Simplifier, _power_parts, split_coefficient
+from mcalc.simplify.engine import ONE_FRACTION, Simplifier, _power_parts, split_coefficient
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
@@ -199,7 +199,7 @@ def _flatten(s: Simplifier, node: N.Mul) -> list[Node]:
 
 def _sort_factors(s: Simplifier, raw: list[Node]) -> tuple[Fraction, list[Node], list[Node]] | None:
     """(the numbers multiplied, the scalar factors, the matrix chain), or None when a factor is zero."""
-    coef = Fraction(1)
+    coef = ONE_FRACTION
     scalars: list[Node] = []
     chain: list[Node] = []
     for f in raw:
@@ -302,7 +302,7 @@ def _merge_powers(
     """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance."""
     exps: dict[Node, Fraction] = {}
     for x in factors:
-        base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, Fraction(1))
+        base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, ONE_FRACTION)
         exps[base] = exps.get(base, Fraction(0)) + p
     return [base if p == 1 else make(base, p) for base, p in exps.items() if p != 0]
 
