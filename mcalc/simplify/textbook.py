@@ -45,7 +45,12 @@ Walk = Callable[[Node, bool], Node]
 def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[Node, int]) -> Node:
     """`factor`: n is a factor of a product, where a matrix difference is written transposed too
     ((X − WWᵀX)ᵀX, not (Xᵀ − XᵀWWᵀ)X); a whole result or a term keeps its form ((Rᵀ ⊗ I)Kₘₙ + I ⊗ Rᵀ)."""
-    if isinstance(n, _TRANSPOSABLE) and (_is_row(n, simp) or (factor and isinstance(n, N.Add))):
+    # (a candidate with at most one transpose cannot lose two: its transpose, simplified, is not needed)
+    if (
+        isinstance(n, _TRANSPOSABLE)
+        and (_is_row(n, simp) or (factor and isinstance(n, N.Add)))
+        and _transposes(n, flips) > 1
+    ):
         flipped = simp(N.Transpose(n))
         # strictly fewer transposes, counting the one outside: xᵀ − μᵀ (2) becomes (x − μ)ᵀ (1)
         if _transposes(flipped, flips) + 1 < _transposes(n, flips):
