@@ -299,3 +299,11 @@ def test_a_power_of_a_power_by_a_symbolic_exponent_gives_its_sums_distinct_indic
         expected[i, j] = (a @ np.linalg.matrix_power(x + e, 4) @ b - a @ np.linalg.matrix_power(x - e, 4) @ b) / (2 * h)
     np.testing.assert_allclose(res.json["value"], expected, rtol=1e-6)
     assert "∑_{s=0}^{k−1} (∑_{r=0}^{k−1}" in res.json["derivative"]
+
+
+def test_a_check_past_the_drawn_orders_of_a_function_of_t_says_so() -> None:
+    """15 times --wrt t of A(t) B(t) with --check: 'no value given for A′′′′′′′′′′′′′′′' (no value was given
+    for anything: --check draws A(t) with derivatives up to order 12)."""
+    res = cli("diff", "A(t) B(t)", *["--wrt", "t"] * 15, "--check")
+    assert res.code == 2 and "derivatives up to order 12" in res.stderr and "order 15" in res.stderr, res.stderr
+    assert cli("diff", "A(t) B(t)", *["--wrt", "t"] * 3, "--check").code == 0

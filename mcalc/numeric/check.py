@@ -26,9 +26,9 @@ from typing import Any
 
 from mcalc import budget
 from mcalc.errors import MathError
+from mcalc.numeric.evaluate import FUNCTION_ORDERS
 from mcalc.numeric.given import bind_values, explain_nonfinite, guard_values
 from mcalc.numeric.points import (
-    FUNCTION_ORDERS,
     ILL_CONDITIONED,
     Array,
     Domain,

@@ -26,6 +26,9 @@ Array = Any  # numpy.ndarray; kept loose so the module imports without numpy
 # whether LAPACK's LU meets an exactly zero pivot, makes "singular" the same on every machine: the
 # pivot that rounding leaves at 0 on one kernel is 1e-17 on another (issue 12).
 SINGULAR = 1e14
+# --check draws a function of t, A(t), with values for its derivatives up to this order (numeric.points):
+# each --wrt t raises the order the evaluator asks for by one
+FUNCTION_ORDERS = 12
 ADJUGATE_BY_INVERSE = 1e6  # condition numbers below which the adjugate is det(A) A⁻¹ (rounding ~ cond·ε)
 
 
@@ -148,7 +151,14 @@ def _differential(e: Evaluator, n: Any) -> Array:
 
 
 def _function_of(e: Evaluator, n: Any) -> Array:
-    return e.lookup(function_key(n.name, n.order), n)
+    key = function_key(n.name, n.order)
+    if key not in e.values and "coef:" + n.name in e.values:  # a point --check drew (points.FUNCTION_ORDERS)
+        raise InputError(
+            f"the numeric check draws {n.name}({n.param}) with derivatives up to order {FUNCTION_ORDERS}; "
+            f"this derivative needs order {n.order}",
+            n.span,
+        )
+    return e.lookup(key, n)
 
 
 def _add(e: Evaluator, n: Any) -> Array:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcalc.errors import InputError, MathError
-from mcalc.numeric.evaluate import condition
+from mcalc.numeric.evaluate import FUNCTION_ORDERS, condition
 from mcalc.records import Record
 from mcalc.shapes import Kind, ShapeEnv, unbound_dims
 from mcalc.syntax import functions
@@ -143,9 +143,7 @@ def largest_draw(env: ShapeEnv) -> int:
 # A function of t, A(t), is drawn as a polynomial of this degree, so that its derivatives up to this
 # order are not zero and a wrong second or third derivative cannot pass by multiplying a zero.
 FUNCTION_DEGREE = 4
-# Values are stored for derivative orders up to this many (orders past the degree are zero): each
-# --wrt t raises the order the evaluator asks for by one.
-FUNCTION_ORDERS = 12
+# Values are stored for derivative orders up to evaluate.FUNCTION_ORDERS (orders past the degree are zero).
 _COEF_SCALE = (1.0, 0.3, 0.1, 0.05, 0.02)
 
 
