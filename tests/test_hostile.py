@@ -196,8 +196,7 @@ def test_ctrl_c_during_a_batch_exits_130_without_a_traceback() -> None:
         assert proc.stdout.readline()  # answered while the input stays open: streaming
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-        assert proc.returncode == EXIT_INTERRUPTED
-        assert err == b""
+        assert (proc.returncode, err) == (EXIT_INTERRUPTED, b"")
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.3])
