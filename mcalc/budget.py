@@ -68,7 +68,11 @@ def tick(doing: str, weight: int = 1) -> None:
         return
     _next_check = _ticks + _CHECK_EVERY
     if time.monotonic() > _deadline:
-        stop()  # the error is reported once; rendering it must not trip the budget again
+        # Past the deadline every later tick raises again (the clock read at once): code that catches an
+        # error to try another way (the steps' fallbacks, a reading by use) must not carry on unbudgeted,
+        # as it did when the first refusal stopped the clock (--steps of det(X) by X six times: 11 s).
+        # Whoever reports the error stops the clock (failures.report_error), so rendering it cannot trip.
+        _next_check = _ticks
         raise BudgetError(
             f"time budget of {_seconds:g} s used up while {doing}; raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
         )

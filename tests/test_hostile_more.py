@@ -4,6 +4,7 @@ process is not needed."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -307,3 +308,25 @@ def test_a_check_past_the_drawn_orders_of_a_function_of_t_says_so() -> None:
     res = cli("diff", "A(t) B(t)", *["--wrt", "t"] * 15, "--check")
     assert res.code == 2 and "derivatives up to order 12" in res.stderr and "order 15" in res.stderr, res.stderr
     assert cli("diff", "A(t) B(t)", *["--wrt", "t"] * 3, "--check").code == 0
+
+
+def test_a_refusal_by_the_time_budget_is_not_swallowed_by_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--steps catches whatever a step raises to fall back to a plainer derivation; the time budget stopped
+    its clock when it first refused, so after that fallback everything ran unbudgeted: --steps of det(X) by
+    X six times printed 1.2 MB after 11 s against a 10 s budget. Past the deadline every tick raises."""
+    monkeypatch.setenv("MCALC_TIME_LIMIT", "0.5")
+    t0 = time.process_time()
+    res = cli("diff", "det(X)", *["--wrt", "X"] * 6, "--steps")
+    assert time.process_time() - t0 < 5
+    assert res.code == 2 and "time budget of 0.5 s" in res.stderr and res.stdout == "", res.stderr
+
+
+def test_each_line_of_a_sheet_has_the_whole_time_budget(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet had one budget for all its lines (a batch has one per line): with the clock now refusing
+    every step past the deadline, the lines after a slow one must start afresh."""
+    monkeypatch.setenv("MCALC_TIME_LIMIT", "0.5")
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_text("tr(" + " ".join(["A B"] * 3000) + ") ; A ; B^T\n" + "tr(A B) ; A ; B^T\n" * 3 + "\n")
+    res = cli("check", "--file", str(sheet), "--format", "json")
+    verdicts = [json.loads(line) for line in res.stdout.splitlines()]
+    assert "time budget" in verdicts[0]["error"] and [v["verdict"] for v in verdicts[1:]] == ["correct"] * 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcalc import budget
 from mcalc.claims.diagnosis import LABELS, Verdict, diagnose, expand_terms
 from mcalc.claims.sheet import SheetAnswer, answer_sheet, parse_sheet_line
 from mcalc.declare import Decl
@@ -37,6 +38,7 @@ def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None, layout:
     from mcalc.formulas import declared_functions
 
     for answer in answer_sheet(path, decl, seed, layout, declared_functions):
+        budget.start()  # the next line has the whole time budget (the first had the command's)
         code, row = _show(answer, fmt)
         worst = max(worst, code)
         if row is not None and streamed:

@@ -70,6 +70,7 @@ def _internal_error(exc: BaseException, fmt: str | None, debug: bool) -> int:
 
 
 def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
+    budget.stop()  # the answer is this error: printing it is not timed (a budget error would trip again)
     if fmt == "json":
         obj: dict[str, Any] = {"error": exc.one_line(), "position": exc.position, "category": exc.category}
         if line is not None:

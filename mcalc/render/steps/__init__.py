@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from mcalc.budget import BudgetError
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.pipeline import DerivKind, Layout, Result, displayed
@@ -49,11 +50,15 @@ def derivation(result: Result, layout: Layout = Layout.MIXED, strict: bool = Fal
         writer = _StageWriter(result.env, stage, layout)
         try:
             lines += writer.lines(function)
+        except BudgetError:
+            raise  # the time is up: no fallback either
         except Exception:  # noqa: BLE001 - the steps never take the derivative itself down
             if strict:
                 raise
             try:
                 lines += writer.lines(stage.function)
+            except BudgetError:
+                raise
             except Exception:  # noqa: BLE001 - last resort: the differential and the result
                 label, label_latex = writer.labels()
                 shown = displayed(stage, layout, result.env)
