@@ -41,6 +41,9 @@ def batch_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, st
 def batch_line(line: str) -> tuple[str, list[str], dict[str, list[str]]]:
     """`EXPR [; VAR, VAR [; --scalar c --let ...]]` → (EXPR, VARs, the line's own declarations)."""
     expr, _, rest = line.partition(";")
+    if "\r" in rest:  # `A\rx^T x ; x`: lines ending in \r alone are one line (was "unknown option 'x'")
+        raise InputError("this line holds a carriage return (\\r) after its expression: lines are split on \\n only "
+                         "(convert a file with \\r line endings: tr '\\r' '\\n')")  # fmt: skip
     var, sep, opts = rest.partition(";")
     wrt = [v.strip() for v in var.split(",") if v.strip()]
     return expr.strip(), wrt, line_options(opts) if sep and opts.strip() else {}

@@ -330,3 +330,14 @@ def test_each_line_of_a_sheet_has_the_whole_time_budget(tmp_path: Any, monkeypat
     res = cli("check", "--file", str(sheet), "--format", "json")
     verdicts = [json.loads(line) for line in res.stdout.splitlines()]
     assert "time budget" in verdicts[0]["error"] and [v["verdict"] for v in verdicts[1:]] == ["correct"] * 3
+
+
+# --- standard input ---
+
+
+def test_a_batch_line_with_carriage_returns_inside_says_so() -> None:
+    """Lines ending in \\r alone are one line (split on \\n only): 'tr(A B) ; A\\rx^T x ; x' said
+    "unknown option 'x'"; \\r\\n endings still work."""
+    res = cli("diff", "-", "--format", "json", stdin=b"tr(A B) ; A\rx^T x ; x\rbad(( ; x\r\ntr(A B) ; A\r\n")
+    first, second = (json.loads(line) for line in res.stdout.splitlines())
+    assert "carriage return" in first["error"] and first["line"] == 1 and second["derivative"] == "Bᵀ"
