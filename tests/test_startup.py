@@ -108,3 +108,19 @@ def test_only_the_named_command_is_built(monkeypatch: pytest.MonkeyPatch) -> Non
         assert [i.callback.__name__ for i in commands_to_build(everything, first) if i.callback] == names
     monkeypatch.setenv("_MCALC_COMPLETE", "bash_complete")
     assert len(commands_to_build(everything, ["diff"])) == len(everything)
+
+
+def test_options_of_one_plain_type_share_one_adapter() -> None:
+    """typer builds a pydantic adapter per option; diff's ten `list[str]` options (and its str and bool
+    ones) now share one per type, each in its own runtime parameter; an enum option keeps its own."""
+    import typer.main
+
+    from mcalc.cli.app import app
+
+    diff = typer.main.get_command(app).commands["diff"]  # type: ignore[attr-defined]
+    params = {p.name: p.get_runtime_param() for p in diff.params}
+    assert params["wrt"].adapter is params["scalar"].adapter is params["at"].adapter
+    assert params["wrt"] is not params["scalar"] and params["scalar"].parameter_info is not params["at"].parameter_info
+    assert params["fmt"].adapter is not params["layout"].adapter
+    assert params["fmt"].adapter.validate_python("json").value == "json"
+    assert params["at"].adapter.validate_python(("x=[1]",)) == ["x=[1]"]

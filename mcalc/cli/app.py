@@ -12,9 +12,12 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
+import typer._coercion
+import typer.core
 from typer.core import TyperCommand, TyperGroup
 
 from mcalc import __version__, program
+from mcalc.render import spelling
 
 
 class OutputFormat(enum.StrEnum):
@@ -84,23 +87,16 @@ written, 130 interrupted (Ctrl-C).
 """
 
 
-def _help_as_shown(text: str) -> str:
-    """Help in ASCII when the output is (click writes help in UTF-8 even to an ASCII stream)."""
-    from mcalc.render import spelling
-
-    return spelling.to_ascii(text) if spelling.ascii_output() else text
-
-
 class _McalcCommand(TyperCommand):
     def get_help(self, ctx: Any) -> str:
-        return _help_as_shown(super().get_help(ctx))
+        return spelling.shown(super().get_help(ctx))
 
 
 class _McalcGroup(TyperGroup):
     """Typer's group, with every usage error reported as one line (`error: …`) instead of a usage block."""
 
     def get_help(self, ctx: Any) -> str:
-        return _help_as_shown(super().get_help(ctx))
+        return spelling.shown(super().get_help(ctx))
 
     def main(  # type: ignore[override]
         self,
@@ -112,7 +108,7 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from mcalc.render import spelling, streams
+        from mcalc.render import streams
 
         spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
@@ -177,6 +173,9 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     message = " ".join(message.split())
     ctx = getattr(exc, "ctx", None)
     show_usage_error(message, argv, ctx.command_path if ctx is not None else None)
+
+
+program.share_option_adapters(typer.core, typer._coercion)
 
 
 class _McalcTyper(typer.Typer):

@@ -73,6 +73,12 @@ def ascii_output() -> bool:
     return _state["ascii"]
 
 
+def shown(text: str) -> str:
+    """Text as this run's output shows it: ASCII spellings in ASCII mode (help, which click writes in
+    UTF-8 even to an ASCII stream)."""
+    return to_ascii(text) if ascii_output() else text
+
+
 def current() -> Spelling:
     return ASCII if _state["ascii"] else UNICODE
 
