@@ -47,6 +47,9 @@ class Stage(Record):
     kind: DerivKind
     result: Node  # layout-free matrix form (G, J, df/dt, or the vec Jacobian)
     derivation: Derivation
+    # the simplifier that made `result`: `displayed` reuses its memo (a fresh one simplified a 3,000-term
+    # result again, node by node, to transpose it: 1.4 s of a least-squares gradient)
+    simp: Simplifier | None = None
 
 
 @dataclass(eq=False, repr=False)
@@ -244,7 +247,7 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
         }[kind]
         zr, zc = zero_shape
         zero: Node = N.Number(Fraction(0)) if (zr, zc) == (1, 1) else N.Zero(zr, zc)
-        return Stage(var, function, d_zero, kind, zero, derivation)
+        return Stage(var, function, d_zero, kind, zero, derivation, simp)
     result: Node
     if kind is DerivKind.SCALAR_VAR:
         result = simp(N.substitute(d, {N.Differential(var): N.Number(Fraction(1))}))
@@ -266,7 +269,7 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
         from mcalc.lets import shorter
 
         result = shorter(env.lets, result, simp)
-    return Stage(var, function, d, kind, result, derivation)
+    return Stage(var, function, d, kind, result, derivation, simp)
 
 
 # --- layouts ---
@@ -284,7 +287,7 @@ def flipped(stage: Stage, layout: Layout, env: ShapeEnv) -> bool:
 
 def displayed(stage: Stage, layout: Layout, env: ShapeEnv) -> Node:
     """The result as shown in the chosen layout (the numeric value never depends on it)."""
-    simp = Simplifier(env)
+    simp = stage.simp if stage.simp is not None and stage.simp.env is env else Simplifier(env)
     shown = simp(N.Transpose(stage.result)) if flipped(stage, layout, env) else stage.result
     return textbook(shown, simp)  # transposes outside, common scalars out: the last step before printing
 
