@@ -341,3 +341,12 @@ def test_a_batch_line_with_carriage_returns_inside_says_so() -> None:
     res = cli("diff", "-", "--format", "json", stdin=b"tr(A B) ; A\rx^T x ; x\rbad(( ; x\r\ntr(A B) ; A\r\n")
     first, second = (json.loads(line) for line in res.stdout.splitlines())
     assert "carriage return" in first["error"] and first["line"] == 1 and second["derivative"] == "Bᵀ"
+
+
+@pytest.mark.parametrize(
+    "args", [["eval", "-", "--at", "x=[1]"], ["shape", "-"], ["check", "-", "--wrt", "x", "--claim", "2x"]]
+)
+def test_a_lone_dash_outside_diff_says_where_stdin_is_read(args: list[str]) -> None:
+    """`echo "x^T x" | mcalc eval -` said "expected an operand, found end of input at col 2"."""
+    res = cli(*args, stdin=b"x^T x\n")
+    assert res.code == 2 and "mcalc diff -" in res.stderr and "check --file -" in res.stderr, res.stderr

@@ -143,6 +143,8 @@ class Parser:
     def parse(self) -> Node:
         if self.peek().kind is Tok.EOF:
             raise ParseError("empty expression", Span(0, 0))
+        if self.src.strip() == "-":  # `echo … | mcalc eval -` said "expected an operand, found end of input"
+            raise ParseError("'-' reads standard input only in `mcalc diff -` and `mcalc check --file -`", Span(0, 1))
         node = self.expression(0)
         tok = self.peek()
         if tok.kind is not Tok.EOF:
