@@ -5,6 +5,7 @@ the CLI imports typer, pydantic and rich; `start()` is called by mcalc/cli/__ini
 - `commands_to_build()`: typer builds only the command being run.
 - `share_option_adapters()`: options of one plain type share one pydantic adapter.
 - `protect_leading_minus()`: an expression that starts with - is not taken for an option.
+- `end()`: a real run leaves without the interpreter's teardown.
 - `default_sigpipe()` (a real run, not a test's CliRunner): `mcalc … | head` ends quietly, like other
   Unix tools.
 Imported as a library (the test suite, `import mcalc`), pydantic stays as it is. Ctrl-C is
@@ -18,7 +19,7 @@ import signal
 import sys
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from mcalc.interrupt import _running_as_program
 
@@ -127,3 +128,17 @@ def share_option_adapters(core: Any, coercion: Any) -> None:
 
     build_runtime_param.shares_adapters = True  # type: ignore[attr-defined]
     core.build_runtime_param = build_runtime_param
+
+
+def end(code: int) -> NoReturn:
+    """Leave the process with `code`, its output flushed. os._exit skips the interpreter's teardown, which
+    frees every module, cached tree and interned node one by one: about 12 ms of a 200 ms `mcalc diff`,
+    and 0.05 s after a 3,000-term sum. mcalc registers no atexit hook and writes no file that a finaliser
+    would close; Ctrl-C leaves the same way (mcalc.interrupt)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # already reported by streams.finish, or a closed stream
+            pass
+    os._exit(code)

@@ -17,6 +17,8 @@ HEAVY = {"numpy", "sympy", "matplotlib"}
 # Runs the app the way the console script does and reports what got imported (even on SystemExit).
 WRAPPER = """
 import sys
+import mcalc.program
+mcalc.program.end = sys.exit  # the program leaves by os._exit, which would skip the report below
 from mcalc.cli.app import app
 try:
     app(prog_name="mcalc")
