@@ -18,7 +18,7 @@ HEAVY = {"numpy", "sympy", "matplotlib"}
 WRAPPER = """
 import sys
 import mcalc.program
-mcalc.program.end = sys.exit  # the program leaves by os._exit, which would skip the report below
+mcalc.program.end = lambda code, real_run: sys.exit(code)  # os._exit would skip the report below
 from mcalc.cli.app import app
 try:
     app(prog_name="mcalc")

@@ -127,9 +127,7 @@ class _McalcGroup(TyperGroup):
             code = _run(command, argv)
         finally:  # --ascii is this run's choice: a later API call in the same process prints Unicode again
             spelling.use_ascii(False)
-        if args is None:
-            program.end(streams.finish(code))
-        sys.exit(streams.finish(code))
+        program.end(streams.finish(code), real_run=args is None)
 
 
 def _run(main: Any, argv: list[str]) -> int:
