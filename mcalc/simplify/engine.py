@@ -78,6 +78,8 @@ class Simplifier:
         # identity at once, where equal copies were compared node by node on every dictionary hit
         # (quadratic in an MLP's depth, whose back-propagated factors repeat the forward activations)
         result = self.intern(result)
+        if type(current) is N.Transpose:
+            self._pair(current.arg, result)
         self.memo[node] = result
         self._by_id.setdefault(id(result), (result, result))  # a result simplifies to itself
         self._by_id[id(node)] = (node, result)
@@ -92,9 +94,22 @@ class Simplifier:
         if isinstance(node, N.Transpose) and self._is_result(node) and not self.env.is_scalar(node):
             out = node.arg  # (Yᵀ)ᵀ = Y, the interned child of a simplified result: what simp gives
         else:
-            out = self.simp(N.Transpose(node))
+            out = self.simp(N.Transpose(node))  # pairs node and out (see _pair)
         self._transposed[id(node)] = (node, out)
         return out
+
+    def transposed(self, node: Node) -> Node | None:
+        """simp(nodeᵀ) if it is known already, else None."""
+        seen = self._transposed.get(id(node))
+        return seen[1] if seen is not None and seen[0] is node else None
+
+    def _pair(self, arg: Node, out: Node) -> None:
+        """out = simp(argᵀ), arg a simplified result: each is the other's simplified transpose. The way back
+        is remembered too: a least-squares term's (A x − b)ᵀ, pushed down to xᵀAᵀ − bᵀ, was transposed back
+        to A x − b node by node to choose the product's orientation, and a gradient's (Sᵀ)ᵀ pushed a
+        3,000-term sum S down and back up."""
+        self._transposed.setdefault(id(arg), (arg, out))
+        self._transposed.setdefault(id(out), (out, arg))
 
     def _is_result(self, node: Node) -> bool:
         """Is `node` a simplified result, interned (and so are its children)?"""

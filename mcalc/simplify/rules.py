@@ -20,6 +20,9 @@ def _transpose(s: Simplifier, node: Node) -> Node:
         return x
     if isinstance(x, N.Transpose):
         return x.arg
+    known = s.transposed(x)  # x is simplified (the engine works bottom-up): its transpose may be known
+    if known is not None:
+        return known
     if isinstance(x, N.Zero):
         return N.Zero(x.cols, x.rows)
     if isinstance(x, N.Ones):
