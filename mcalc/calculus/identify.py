@@ -81,6 +81,17 @@ class _Adjoint:
         r, c = self.env.shape_of_var(self.var)
         self.parts.append(N.Unvec(mul(N.Transpose(j), N.Vec(cot)), r, c))
 
+    def transposed(self, cot: Node) -> Node:
+        """cotᵀ, with the transposes of c·Yᵀ undone at once: d f = 2 dxᵀS gave the gradient (2Sᵀ)ᵀ, and
+        the simplifier (bottom up) pushed the transpose into a 3,000-term S and back out again."""
+        if isinstance(cot, N.Transpose):
+            return cot.arg
+        if isinstance(cot, N.Mul):
+            chain = [f for f in cot.factors if not self.env.is_scalar(f)]
+            if len(chain) == 1 and isinstance(inner := chain[0], N.Transpose):
+                return N.Mul(tuple(inner.arg if f is inner else f for f in cot.factors))
+        return N.Transpose(cot)
+
     def _add(self, node: N.Add, cot: Node) -> None:
         for t in node.terms:
             if self.has_d(t):
@@ -145,7 +156,7 @@ _PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
     N.Differential: lambda adj, node, cot: adj.parts.append(cot),
     N.Add: _Adjoint._add,
     N.Mul: _Adjoint._mul,
-    N.Transpose: lambda adj, node, cot: adj.push(node.arg, N.Transpose(cot)),
+    N.Transpose: lambda adj, node, cot: adj.push(node.arg, adj.transposed(cot)),
     N.Trace: _Adjoint._trace,
     N.Hadamard: _Adjoint._hadamard,
     N.Sum: _Adjoint._sum,
