@@ -12,8 +12,13 @@ import os
 import time
 
 from mcalc.errors import InputError
+from mcalc.interrupt import PROGRAM_STARTED
 
 DEFAULT_SECONDS = 10.0
+# The engine stops this much before the deadline, so that the refusal is out within the budget: unwinding
+# from deep in the engine frees what was built (0.05 s after seconds of work), and the refusal is printed.
+RESERVE_FRACTION = 0.05
+RESERVE_MAX_SECONDS = 0.5
 ENVIRONMENT = "MCALC_TIME_LIMIT"
 _CHECK_EVERY = 1024
 
@@ -21,6 +26,7 @@ _deadline: float | None = None
 _seconds = 0.0
 _ticks = 0
 _next_check = _CHECK_EVERY
+_last_checkpoint: float | None = None
 
 
 class BudgetError(InputError):
@@ -37,13 +43,18 @@ def seconds_from_environment() -> float:
         raise InputError(f"{ENVIRONMENT}={raw!r} is not a number of seconds") from None
 
 
-def start(seconds: float | None = None) -> None:
-    """Start the clock: `seconds` from now (None: from the environment, else the default; 0: no limit)."""
-    global _deadline, _seconds, _ticks, _next_check
+def start(seconds: float | None = None, from_program_start: bool = False) -> None:
+    """Start the clock: `seconds` from now (None: from the environment, else the default; 0: no limit).
+    `from_program_start`: from when the program started instead (a command's first answer is due within
+    the budget of the process's start, its imports and parsing included), when mcalc runs as the program."""
+    global _deadline, _seconds, _ticks, _next_check, _last_checkpoint
     _seconds = seconds_from_environment() if seconds is None else seconds
-    _deadline = time.monotonic() + _seconds if _seconds > 0 else None
+    origin = PROGRAM_STARTED if from_program_start and PROGRAM_STARTED is not None else time.monotonic()
+    reserve = min(RESERVE_FRACTION * _seconds, RESERVE_MAX_SECONDS)
+    _deadline = origin + _seconds - reserve if _seconds > 0 else None
     _ticks = 0
     _next_check = _CHECK_EVERY
+    _last_checkpoint = None
 
 
 def stop() -> None:
@@ -53,8 +64,15 @@ def stop() -> None:
 
 def checkpoint(doing: str) -> None:
     """Read the clock now: for steps that are each long (a point of the numeric check evaluates the whole
-    expression; 60 points of a 3,000-factor product took 12 s past a budget of 10 s)."""
+    expression; 60 points of a 3,000-factor product took 12 s past a budget of 10 s). A step may take
+    seconds on its own (det and its adjugate of a 3,000×3,000 matrix), so the next is refused now when one
+    as long as the last would end past the deadline (the refusal came at 11.3 s of a 10 s budget)."""
+    global _last_checkpoint
     tick(doing, _CHECK_EVERY)
+    now = time.monotonic()
+    last, _last_checkpoint = _last_checkpoint, now
+    if _deadline is not None and last is not None and now + (now - last) > _deadline:
+        raise BudgetError(_used_up(doing))
 
 
 def tick(doing: str, weight: int = 1) -> None:
@@ -73,6 +91,8 @@ def tick(doing: str, weight: int = 1) -> None:
         # as it did when the first refusal stopped the clock (--steps of det(X) by X six times: 11 s).
         # Whoever reports the error stops the clock (failures.report_error), so rendering it cannot trip.
         _next_check = _ticks
-        raise BudgetError(
-            f"time budget of {_seconds:g} s used up while {doing}; raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
-        )
+        raise BudgetError(_used_up(doing))
+
+
+def _used_up(doing: str) -> str:
+    return f"time budget of {_seconds:g} s used up while {doing}; raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"

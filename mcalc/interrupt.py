@@ -9,8 +9,11 @@ alone.
 import os
 import signal
 import sys
+import time
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for an interrupted command
+# When the program started (this is its first import), for the time budget; None when imported as a library
+PROGRAM_STARTED: float | None = None
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -32,5 +35,7 @@ def _running_as_program() -> bool:
     return script.removesuffix(".exe").removesuffix("-script.py") == "mcalc"
 
 
-if _running_as_program() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, _interrupted)
+if _running_as_program():
+    PROGRAM_STARTED = time.monotonic()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)

@@ -159,6 +159,64 @@ def test_the_cyclic_collector_is_paused_for_one_call_and_restored() -> None:
         gc.enable()
 
 
+def test_the_collector_resumes_without_walking_what_the_call_built() -> None:
+    """The objects a call allocated go to the oldest generation instead of being walked by the first young
+    collection (0.3 s after a few seconds of work, and past a refusal's deadline); a caller's own frozen
+    objects stay frozen."""
+    import gc
+
+    from mcalc import collector
+
+    @collector.paused
+    def build() -> list[list[int]]:
+        return [[i] for i in range(50_000)]
+
+    kept = build()
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_count()[0] < 1_000
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        build()
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert len(kept) == 50_000
+
+
+def test_a_command_is_timed_from_the_program_start_with_room_to_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """README § Limits: a command's answer or refusal is due within the budget of the process start; the
+    engine stops 5 % (at most 0.5 s) before it so that the refusal is printed in time."""
+    monkeypatch.setattr(budget, "PROGRAM_STARTED", 100.0)
+    try:
+        budget.start(10, from_program_start=True)
+        assert budget._deadline == 100.0 + 10 - 0.5
+        budget.start(2, from_program_start=True)
+        assert budget._deadline == 100.0 + 2 - 0.1
+        monkeypatch.setattr(budget, "PROGRAM_STARTED", None)  # imported as a library: from now
+        budget.start(2, from_program_start=True)
+        assert budget._deadline is not None and budget._deadline > 100.0 + 2
+    finally:
+        budget.stop()
+
+
+def test_a_check_step_that_would_end_past_the_deadline_is_refused_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """det and its adjugate of a 3,000×3,000 X take seconds a step: the next step is refused when one as
+    long as the last would end past the deadline (the refusal came at 11.3 s of a 10 s budget)."""
+    now = [0.0]
+    monkeypatch.setattr(budget.time, "monotonic", lambda: now[0])
+    try:
+        budget.start(10)  # t = 0: deadline 9.5
+        now[0] = 1.0
+        budget.checkpoint("checking numerically")  # the first step
+        now[0] = 2.0
+        budget.checkpoint("checking numerically")  # one more second would end at 3
+        now[0] = 6.0
+        with pytest.raises(budget.BudgetError, match="checking numerically"):
+            budget.checkpoint("checking numerically")  # four more would end at 10 > 9.5
+    finally:
+        budget.stop()
+
+
 def test_a_weighted_step_reads_the_clock() -> None:
     """A flattening rule's step counts its work: one step of weight 5,000 past the deadline is refused."""
     budget.start(1e-9)

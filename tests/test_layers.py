@@ -35,7 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "interrupt": set(),
     "collector": set(),
     "syntax": {"records", "errors", "syntax"},
-    "budget": {"records", "errors"},
+    "budget": {"records", "errors", "interrupt"},
     "shapes": {"records", "errors", "syntax", "shapes"},
     "calculus": {"records", "errors", "budget", "syntax", "shapes", "calculus"},
     "simplify": {"records", "errors", "budget", "syntax", "shapes", "simplify"},

@@ -21,7 +21,7 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
     # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
-        budget.start()  # the time budget (README § Limits): MCALC_TIME_LIMIT
+        budget.start(from_program_start=True)  # the time budget (README § Limits): MCALC_TIME_LIMIT
         return body()
     except (McalcError, RecursionError, ValueError) as exc:
         code = show_bad_input(exc, fmt, source=None)
