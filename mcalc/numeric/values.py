@@ -198,11 +198,16 @@ def _check_number(name: str, x: Any) -> None:
 
 
 def load_values(specs: Iterable[str]) -> dict[str, Array]:
-    """All --at arguments merged; later ones override earlier ones."""
+    """All --at arguments merged: a NAME=JSON value overrides the same name from an earlier .npz file, but
+    one name given twice as NAME=JSON is refused (which of the two was meant?)."""
     out: dict[str, Array] = {}
+    literal: set[str] = set()
     for spec in specs:
         if "=" in spec and not spec.lower().endswith(".npz"):
             name, arr = parse_literal(spec)
+            if name in literal:
+                raise InputError(f"--at gives {name} twice; give each value once")
+            literal.add(name)
             out[name] = arr
         else:
             out.update(load_npz(spec))

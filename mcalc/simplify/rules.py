@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from mcalc.errors import MathError
 from mcalc.simplify.engine import NORMALISERS, ZERO, Simplifier, split_coefficient
 from mcalc.simplify.products import _add, _logistic, _merge_powers
 from mcalc.simplify.symbolic_powers import element_power_of, mul_with_symbolic_powers, power_of, sum_over
@@ -86,6 +87,10 @@ def _power(s: Simplifier, node: Node) -> Node:
         r, _ = s.env.shape(x)
         return ONE if s.is_scalar(x) else N.Identity(r)
     if isinstance(x, N.Number):
+        if x.value == 0 and p < 0:  # x / (1 - 1): the parser refuses a literal 0 only; this is the same
+            raise MathError(
+                "division by zero: a denominator of the expression is 0 (or 0 is raised to a negative power)"
+            )
         # exact only while small: 2^99999999 stays a power (evaluated in floating point), and so does
         # (2^64)^64, whose 1,233 digits are estimated from the base's size before anything is computed
         if (

@@ -156,6 +156,12 @@ def _exponent(src: str, j: int) -> int:
     while k < n and src[k].isascii() and src[k].isdigit():
         k += 1
     if k == start:
+        if start > j + 1:  # `1e+ x`, `2E-`: a number's exponent with its sign typed and its digits missing
+            raise ParseError(
+                f"an exponent without digits: '{src[j:start]}' after a number (a number reads 1e-3; for the name "
+                f"{src[j]}, leave a space before it)",
+                Span(j, start),
+            )
         return j
     if k - start > 6 or int(src[start:k]) > MAX_EXPONENT:
         raise ParseError(f"exponent too large: at most e±{MAX_EXPONENT}", Span(j, k))
