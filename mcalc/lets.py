@@ -31,6 +31,13 @@ class Let(Record):
     tree: Node  # parsed, without source positions (they point into the definition, not the expression)
 
 
+SHOWN = 80  # characters of a definition an error line repeats (a 12,000-character --let was echoed whole)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
 def parse_lets(items: Sequence[tuple[str, str]], params: frozenset[str]) -> list[Let]:
     """Each (NAME, EXPR) parsed; a name given twice, or a definition that uses its own name or a later
     let's, is refused."""
@@ -44,12 +51,13 @@ def parse_lets(items: Sequence[tuple[str, str]], params: frozenset[str]) -> list
         try:
             tree = parse(text, params)
         except McalcError as exc:
-            exc.message = f"in --let {name} = {text}: {exc.message}"
+            where = f" at col {exc.span.start + 1} of the definition" if exc.span and len(text) > SHOWN else ""
+            exc.message = f"in --let {name} = {_shown(text)}: {exc.message}{where}"
             exc.span = None  # the column is in the definition, which the error line does not show
             raise
         used = N.free_symbols(tree)
         if name in used:
-            raise InputError(f"--let {name} = {text} uses {name} itself; a let is defined by other names")
+            raise InputError(f"--let {name} = {_shown(text)} uses {name} itself; a let is defined by other names")
         later = [n for n in names[i + 1 :] if n in used]
         if later:
             raise InputError(

@@ -384,3 +384,13 @@ def test_one_name_given_twice_with_at_is_refused(tmp_path: Any) -> None:
     np.savez(path, x=np.array([1.0, 2.0]))
     over = cli("diff", "x^T x", "--wrt", "x", "--at", str(path), "--at", "x=[3,4]", "--format", "json")
     assert over.code == 0 and over.json["value"] == [6.0, 8.0]
+
+
+def test_a_long_piece_of_input_is_not_repeated_whole_in_an_error_line() -> None:
+    """A 12,000-character --let was echoed whole in its error line; a 5,000-letter --wrt name too."""
+    long_let = "e = " + "y + " * 3000 + "("
+    out = cli("diff", "x", "--wrt", "x", "--let", long_let)
+    assert out.code == 2 and len(out.stderr) < 600 and len(out.stderr.splitlines()) == 1
+    assert "expected an operand" in out.stderr and "at col 12002 of the definition" in out.stderr
+    name = cli("diff", "x", "--wrt", "a" * 5000)
+    assert name.code == 2 and len(name.stderr) < 600 and name.stderr.startswith("error: --wrt")

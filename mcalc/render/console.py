@@ -55,13 +55,24 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+MAX_MESSAGE = 500  # characters of an error or warning line (JSON carries the whole message)
+
+
+def _clipped(message: str) -> str:
+    """A long piece of user text repeated in a message (a 12,000-character --let, a 5,000-letter name) is
+    cut in the middle, keeping what went wrong at the start and the fix at the end."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[:300] + " … " + message[-(MAX_MESSAGE - 303) :]
+
+
 def error_line(message: str, source: str | None = None, span: Span | None = None) -> None:
     """Every error is exactly one line on stderr (red on a terminal); the column is in the message."""
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-        _console(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
+        _console(stderr=True).print(f"[bold red]error:[/] {_escape(_clipped(message))}")
         return
     try:
-        print(f"error: {clean(message)}", file=sys.stderr)
+        print(f"error: {clean(_clipped(message))}", file=sys.stderr)
     except OSError:  # stderr full or gone: the exit code still says what happened
         pass
 
@@ -107,7 +118,7 @@ def warn(warnings: list[str]) -> None:
     """Each reading that could be a mistake, one `warning:` line on stderr (JSON carries them as data)."""
     for w in warnings:
         try:
-            print(f"warning: {clean(w)}", file=sys.stderr)
+            print(f"warning: {clean(_clipped(w))}", file=sys.stderr)
         except OSError:  # stderr gone: the warnings are also in the reading line
             pass
 
