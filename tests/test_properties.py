@@ -656,7 +656,8 @@ NOT_INPUT = pytest.mark.xfail(
         ("norm1(P) x^T y", "P", "", "sign(P)"),
         ("(2 + c^2)^-2 x", "c", "c", "⁻³"),
         ("relu(x)^T y", "x", "", "step"),
-        pytest.param("vec(0.5 P)^T vec(0.5 P)", "P", "", "unvec", marks=NOT_INPUT),
+        pytest.param("vec(P)^T B vec(P)", "P", "", "unvec", marks=NOT_INPUT),
+        ("vec(0.5 P)^T vec(0.5 P)", "P", "", "1/2 P"),  # unvec(c vec(P)) = c P (it printed unvec(1/2 vec(P)))
         pytest.param("sum(kron(A, x^T) .* kron(A, x^T))", "x", "", "K", marks=NOT_INPUT),
         ("sum(x.^t)", "t", "t", ".^t"),
         ("(x^T x)^p", "x", "p", "^(p − 1)"),

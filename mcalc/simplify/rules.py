@@ -349,6 +349,11 @@ def _unvec(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Transpose(x))
     if isinstance(x, N.Vec) and s.env.shape(x.arg) == (node.rows, node.cols):
         return x.arg
+    if isinstance(x, N.Mul):  # unvec is linear: unvec(c vec(P)) = c P, which reads back (`unvec(` does not)
+        scalars = [f for f in x.factors if s.is_scalar(f)]
+        rest = [f for f in x.factors if not s.is_scalar(f)]
+        if scalars and len(rest) == 1:
+            return s.simp(N.Mul((*scalars, N.Unvec(rest[0], node.rows, node.cols))))
     return node
 
 
