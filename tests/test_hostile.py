@@ -193,10 +193,10 @@ def test_ctrl_c_during_a_batch_exits_130_without_a_traceback() -> None:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(b"tr(A B) ; A\n")
         proc.stdin.flush()
-        assert proc.stdout.readline()  # answered while the input stays open: streaming
+        first = proc.stdout.readline()  # answered while the input stays open: streaming
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        assert (proc.returncode, err) == (EXIT_INTERRUPTED, b"")
+        out, err = proc.communicate(timeout=30)
+        assert first and (proc.returncode, err) == (EXIT_INTERRUPTED, b""), (first, out, err, proc.returncode)
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.3])
