@@ -161,9 +161,14 @@ def test_a_closed_stdin_is_a_clean_error() -> None:
     assert out.stderr.decode() == "error: cannot read standard input: it is closed\n"
 
 
-def _batch_process() -> subprocess.Popen[bytes]:
+def _batch_process(sigint: Any = None) -> subprocess.Popen[bytes]:
+    """`mcalc diff -`; with `sigint`, started with that disposition of SIGINT (as a shell starts it)."""
     return subprocess.Popen(
-        [*MCALC, "diff", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*MCALC, "diff", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=None if sigint is None else lambda: signal.signal(signal.SIGINT, sigint),
     )
 
 
@@ -189,7 +194,9 @@ def test_a_broken_pipe_ends_quietly() -> None:
 
 
 def test_ctrl_c_during_a_batch_exits_130_without_a_traceback() -> None:
-    with _batch_process() as proc:
+    """Started as a shell starts a foreground command (SIGINT at its default): the test suite itself may run
+    as a background job of a script, whose children inherit SIGINT ignored (this test failed so, exit 0)."""
+    with _batch_process(sigint=signal.SIG_DFL) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(b"tr(A B) ; A\n")
         proc.stdin.flush()
@@ -199,10 +206,24 @@ def test_ctrl_c_during_a_batch_exits_130_without_a_traceback() -> None:
         assert first and (proc.returncode, err) == (EXIT_INTERRUPTED, b""), (first, out, err, proc.returncode)
 
 
+def test_a_batch_started_with_ctrl_c_ignored_keeps_ignoring_it() -> None:
+    """`nohup mcalc diff - …`, or a background job of a script: SIGINT was ignored when mcalc started, and
+    it stays so (Unix convention); the batch answers every line and ends with its input."""
+    with _batch_process(sigint=signal.SIG_IGN) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"tr(A B) ; A\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"line 1: tr(A B)\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(b"x^T x ; x\n", timeout=30)
+        assert proc.returncode == 0 and b"line 2: x^T x" in out and err == b""
+
+
 @pytest.mark.parametrize("delay", [0.15, 0.3])
 def test_ctrl_c_during_start_up_imports_exits_130_without_a_traceback(delay: float) -> None:
     args = [*MCALC, "diff", "x^T A x", "--wrt", "x", "--check"]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    default = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731 - as a shell starts it
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default) as proc:
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
