@@ -84,10 +84,11 @@ def numeric_check(result: Result, seed: int | None) -> Any:
 
 def diff_payload(
     result: Result, layout: str, fmt: str | None, *, at: dict[str, Any] | None, check: bool, seed: int | None,
-    steps: bool,
+    steps: bool, line: int | None = None,
 ) -> tuple[dict[str, Any], bool]:  # fmt: skip
     """The payload of `mcalc diff`, with the value at the values `at` (loaded), a numeric check and the
-    steps when asked; and whether the check failed (an inconclusive one has not)."""
+    steps when asked; and whether the check failed (an inconclusive one has not). `line`: the input line
+    of a batch, whose number exported code carries in its names (`grad_3`, `derivative_3`)."""
     from mcalc import pipeline
     from mcalc.numeric.values import json_value
     from mcalc.render import report
@@ -112,11 +113,11 @@ def diff_payload(
         payload["steps"] = render_steps(result, latex=False, layout=lay) + index_steps(result)
         if fmt == "latex":
             payload["steps_latex"] = render_steps(result, latex=True, layout=lay) + index_steps(result, latex=True)
-    _extras(result, payload, fmt)
+    _extras(result, payload, fmt, line)
     return payload, failed
 
 
-def _extras(result: Result, payload: dict[str, Any], fmt: str | None) -> None:
+def _extras(result: Result, payload: dict[str, Any], fmt: str | None, line: int | None) -> None:
     """Index and vec notation (a tensor, or asked for), NumPy or SymPy source (asked for)."""
     from mcalc.pipeline import DerivKind
 
@@ -130,12 +131,13 @@ def _extras(result: Result, payload: dict[str, Any], fmt: str | None) -> None:
     if fmt == "numpy":
         from mcalc.render.numpy_code import render_numpy
 
-        payload["numpy"] = render_numpy(result)
+        payload["numpy"] = render_numpy(result, line)
     if fmt == "sympy":
         from mcalc.pipeline import Layout
         from mcalc.render.sympy_expr import sympy_source
 
-        payload["sympy"] = sympy_source(result, Layout(payload["layout"]))
+        name = "derivative" if line is None else f"derivative_{line}"
+        payload["sympy"] = sympy_source(result, Layout(payload["layout"]), name)
 
 
 # --- check --at, eval, shape ---

@@ -167,7 +167,7 @@ def test_batch_lines_each_match_the_schema() -> None:
     code, out, _ = run("diff", "-", "--format", "json", "--steps", stdin=stdin)
     objs = [valid(json.loads(line)) for line in out.splitlines()]
     assert code == 2
-    assert [o.get("line") for o in objs] == [None, 4, None, None, 7]
+    assert [o["line"] for o in objs] == [1, 4, 5, 6, 7]  # every object, answers and errors alike
     assert objs[2]["kind"] == "tensor" and "index" in objs[2]
 
 

@@ -67,7 +67,7 @@ def run_diff(args: DiffArgs) -> int:
     def body() -> int:
         if args.expr == "-":
             return _run_diff_batch(args)
-        return _diff_one(args, args.expr, names(args.wrt), line=None)
+        return _diff_one(args, args.expr, names(args.wrt), None)
 
     return guarded(args.fmt, args.debug, answers.scoped(args.decl, body))
 
@@ -82,10 +82,11 @@ def _run_diff_batch(args: DiffArgs) -> int:
         console.error_line("reading expressions from standard input, one per line (Ctrl-D to end)")
     worst = EXIT_OK
     lines = source.read_lines(stdin, MAX_LENGTH + source.MAX_LINE_SLACK)
+    printed = console.batch_start(args.fmt)  # what the batch printed once (a NumPy module's import, helpers)
     for number, line, expr in answers.batch_lines(lines):
         try:
             budget.start()  # each line has the whole time budget
-            code = _diff_line(args, number, line)
+            code = _diff_line(args, console.BatchLine(number, expr, printed), line)
         except (McalcError, RecursionError, ValueError) as exc:
             shown = show_bad_input(exc, args.fmt, source=expr, line=number)
             if shown is None:
@@ -96,31 +97,31 @@ def _run_diff_batch(args: DiffArgs) -> int:
     return worst
 
 
-def _diff_line(args: DiffArgs, number: int, line: str) -> int:
+def _diff_line(args: DiffArgs, batch: console.BatchLine, line: str) -> int:
     """One line of a batch, with its own VARs and declarations added to the command's."""
     expr, wrt, options = answers.batch_line(line)
     wrt = names(wrt) or names(args.wrt)  # theta → θ, as on the command line
     if not options:
-        return _diff_one(args, expr, wrt, line=number)
+        return _diff_one(args, expr, wrt, batch)
     own = replace(args, decl=args.decl.adding(options))
-    body = functools.partial(_diff_one, own, expr, wrt, number)
+    body = functools.partial(_diff_one, own, expr, wrt, batch)
     return answers.scoped(own.decl, body)() if "function" in options or "elementwise" in options else body()
 
 
-def _diff_one(args: DiffArgs, expr: str, wrt: list[str], line: int | None) -> int:
+def _diff_one(args: DiffArgs, expr: str, wrt: list[str], batch: console.BatchLine | None) -> int:
     try:
         loaded = answers.load(args.at)  # before the shapes: an undeclared name takes its kind from its value
         result = answers.derive(expr, wrt, args.decl, loaded)
     except McalcError as exc:
-        if line is not None:
+        if batch is not None:
             raise
         report_error(exc, args.fmt, source=expr)
         return exc.exit_code
     payload, failed = answers.diff_payload(
         result, args.layout, args.fmt, at=loaded if args.at else None, check=args.check, seed=args.seed,
-        steps=args.steps,
+        steps=args.steps, line=None if batch is None else batch.number,
     )  # fmt: skip
-    console.show_diff(payload, args.fmt, result, batch=None if line is None else (line, expr))
+    console.show_diff(payload, args.fmt, result, batch)
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -114,27 +114,42 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
-def warn(warnings: list[str]) -> None:
-    """Each reading that could be a mistake, one `warning:` line on stderr (JSON carries them as data)."""
+def warn(warnings: list[str], line: int | None = None) -> None:
+    """Each reading that could be a mistake, one `warning:` line on stderr (JSON carries them as data);
+    in a batch, `warning: line N: …`."""
+    prefix = "" if line is None else f"line {line}: "
     for w in warnings:
         try:
-            print(f"warning: {clean(_clipped(w))}", file=sys.stderr)
+            print(f"warning: {prefix}{clean(_clipped(w))}", file=sys.stderr)
         except OSError:  # stderr gone: the warnings are also in the reading line
             pass
 
 
-def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: tuple[int, str] | None = None) -> None:
-    """One result. In batch mode (EXPR of -, `batch` = (line number, its expression)) plain text is one block
-    per input line: `line N: EXPR`, the lines of the single-expression output, a blank line."""
+class BatchLine:
+    """One line of a batch (`mcalc diff -`): its number, its expression, and the blocks of a NumPy batch's
+    module printed so far (shared by the batch's lines: the import and each helper are printed once)."""
+
+    __slots__ = ("number", "printed", "source")
+
+    def __init__(self, number: int, source: str, printed: set[str]) -> None:
+        self.number, self.source, self.printed = number, source, printed
+
+
+def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: BatchLine | None = None) -> None:
+    """One result. In batch mode (EXPR of -) a JSON object carries its `line`, plain text is one block per
+    input line (`line N: EXPR`, the lines of the single-expression output, a blank line), and NumPy code
+    goes into the batch's one module (README § Output, Batch)."""
     if fmt == "json":
-        print_json(payload)
+        print_json(payload if batch is None else payload | {"line": batch.number})
         return
-    warn(payload.get("warnings", []))
+    warn(payload.get("warnings", []), None if batch is None else batch.number)
     show = _DIFF_FORMATS.get(fmt or "")
-    if show is not None:
+    if batch is not None and fmt == "numpy":
+        _numpy_part(payload["numpy"], batch.printed)
+    elif show is not None:
         show(payload)
     elif batch is not None and plain_text(fmt):
-        batch_block(*batch, plain_diff_lines(payload))
+        batch_block(batch.number, batch.source, plain_diff_lines(payload))
     elif fmt == "text" or not _styled():
         for line in plain_diff_lines(payload):
             out(line)
@@ -167,6 +182,49 @@ _DIFF_FORMATS: dict[str, Callable[[dict[str, Any]], None]] = {
     "latex": _latex_diff,
     **{fmt: _field(fmt) for fmt in ("numpy", "sympy", "index", "vec")},
 }
+
+
+NUMPY_HEADER = "import numpy as np"
+
+
+def batch_start(fmt: str | None) -> set[str]:
+    """A NumPy batch writes one module: its import first, once (each line's functions follow as answered).
+    The blocks printed once so far, for `BatchLine.printed`."""
+    if fmt == "numpy":
+        print(NUMPY_HEADER, flush=True)
+    return set()
+
+
+def _numpy_part(module: str, printed: set[str]) -> None:
+    """One line's module (its functions named with the line number) added to the batch's: each top-level
+    block after two blank lines, but not the import, nor a helper (`def _sigmoid`) already printed."""
+    for block in module.split("\n\n\n")[1:]:
+        if block in printed:
+            continue
+        if block.startswith("def _"):  # a helper: the same text for every line that calls it
+            printed.add(block)
+        out("\n\n" + block)
+    sys.stdout.flush()
+
+
+def batch_error(number: int, fmt: str | None, message: str) -> bool:
+    """A batch's failed line in its place on stdout, in the format's own comment syntax, so that output
+    still joins back to input; also on stderr when stdout is code (usually redirected to a file). False
+    when the format has no such place (JSON and plain text have their own, a styled terminal none)."""
+    comment = _IN_PLACE.get(fmt or "")
+    if comment is None:
+        return False
+    if fmt == "numpy":  # a top-level block of the module, after two blank lines as the functions are
+        print("\n")
+    print(clean(f"{comment}line {number}: error: {message}"), flush=True)  # one line, whatever the message holds
+    if fmt in _CODE_FORMATS:
+        error_line(f"line {number}: {message}")
+    return True
+
+
+# how an error sits in a batch's output: a LaTeX or Python comment, or a plain `line N: error: …` line
+_IN_PLACE: dict[str, str] = {"latex": "% ", "numpy": "# ", "sympy": "# ", "index": "", "vec": ""}
+_CODE_FORMATS = frozenset({"latex", "numpy", "sympy"})  # the error also on stderr: stdout is usually a file
 
 
 BATCH_ECHO = 200  # characters of a batch line's expression repeated in its block's header

@@ -82,6 +82,8 @@ def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int
     if line is not None and console.plain_text(fmt):  # a text batch: the error in its line's place, on stdout
         console.batch_block(line, source or "", [f"error: {exc.one_line()}"])
         return
+    if line is not None and console.batch_error(line, fmt, exc.one_line()):  # LaTeX, code, index, vec
+        return
     prefix = f"line {line}: " if line is not None else ""
     console.error_line(prefix + exc.one_line(), source=source, span=exc.span)
 

@@ -114,11 +114,13 @@ def _derivative_output(result: Result) -> _Output:
     return _Output("out", stage.result, dims, terms=tuple(numpy_tensor.ordered(terms)), split=(r, c, vr, vc))
 
 
-def render_numpy(result: Result) -> str:
+def render_numpy(result: Result, line: int | None = None) -> str:
+    """The module; in a batch (`line`, the input line number) its functions carry the number: `f_3`, `grad_3`."""
     from mcalc.syntax.declared import refuse_code
 
     refuse_code([result.tree, result.final.result], "numpy code")
-    name = function_name(result)
+    tag = "" if line is None else f"_{line}"
+    name = function_name(result) + tag
     params = parameters(result)
     value, deriv = _value_output(result), _derivative_output(result)
     wrt = ", ".join(result.wrt)
@@ -128,14 +130,14 @@ def render_numpy(result: Result) -> str:
         "    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at).",
     ]
     docs = {
-        "f": [f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector)."],
+        f"f{tag}": [f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector)."],
         name: [f"    ∂/∂{wrt} of {result.source}{lets}.", "", *convention],
         f"f_and_{name}": [
-            f"    ({result.source}, ∂/∂{wrt}) as `f` and `{name}` return them; what the two",
+            f"    ({result.source}, ∂/∂{wrt}) as `f{tag}` and `{name}` return them; what the two",
             "    share is computed once.",
         ],  # fmt: skip
     }
-    outputs = {"f": [value], name: [deriv], f"f_and_{name}": [value, deriv]}
+    outputs = {f"f{tag}": [value], name: [deriv], f"f_and_{name}": [value, deriv]}
     lines = ["import numpy as np"]
     for fname, outs in outputs.items():
         doc = docs[fname]

@@ -41,8 +41,9 @@ def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
     return SympyBuilder(result.env)(expand(result.env.lets, displayed(result.final, layout, result.env)))
 
 
-def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:
-    """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …`."""
+def sympy_source(result: Result, layout: Layout = Layout.MIXED, name: str = "derivative") -> str:
+    """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …` (`name`:
+    `derivative_3` for line 3 of a batch)."""
     import sympy
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
@@ -62,7 +63,7 @@ def sympy_source(result: Result, layout: Layout = Layout.MIXED) -> str:
         lines.append(f"{_py(f)} = Function({f!r})")
     if expr.atoms(ElementwiseApplyFunction):
         lines.append(f"{ENTRY} = Symbol({ENTRY!r}, real=True)  # the entry an elementwise function is applied to")
-    lines.append(f"derivative = {_SourcePrinter().doprint(expr)}")
+    lines.append(f"{name} = {_SourcePrinter().doprint(expr)}")
     return "\n".join(lines)
 
 
