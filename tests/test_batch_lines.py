@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,23 @@ from typer.testing import CliRunner
 
 from mcalc.cli.app import app
 
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "output-schema.json").read_text(encoding="utf-8"))
+
 
 def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
     res = CliRunner().invoke(app, args, input=stdin, catch_exceptions=False)
     return res.exit_code, res.stdout, res.stderr
+
+
+def objects(out: str, schema: bool = True) -> list[dict[str, Any]]:
+    """The JSON lines of `out`, each checked against docs/output-schema.json (which describes diff, check
+    and shape, not eval)."""
+    from jsonschema import Draft202012Validator
+
+    objs = [json.loads(line) for line in out.splitlines()]
+    for obj in objs if schema else []:
+        Draft202012Validator(SCHEMA).validate(obj)
+    return objs
 
 
 # three answers around a failing line, with a comment and a blank line counted in the numbers
@@ -34,7 +48,7 @@ FOO = "unknown function 'foo' at col 1"
 
 def test_json_every_object_carries_its_line() -> None:
     code, out, err = run(["diff", "-", "--format", "json"], STDIN)
-    objs = [json.loads(line) for line in out.splitlines()]
+    objs = objects(out)
     assert code == 2 and err == ""
     assert [o["line"] for o in objs] == [2, 4, 5, 6]
     assert [("error" in o) for o in objs] == [False, True, False, False]
@@ -48,8 +62,8 @@ def test_json_line_means_what_it_means_in_a_homework_sheet(tmp_path: Any) -> Non
     _, checked, _ = run(["check", "--file", str(sheet), "--format", "json"])
     diffs = "".join(line.rsplit(";", 1)[0] + "\n" for line in sheet.read_text(encoding="utf-8").splitlines())
     _, derived, _ = run(["diff", "-", "--format", "json"], diffs)
-    assert [json.loads(o)["line"] for o in checked.splitlines()] == [2, 4, 5]
-    assert [json.loads(o)["line"] for o in derived.splitlines()] == [2, 4, 5]
+    assert [o["line"] for o in objects(checked)] == [2, 4, 5]
+    assert [o["line"] for o in objects(derived)] == [2, 4, 5]
 
 
 @pytest.mark.parametrize(
@@ -66,7 +80,7 @@ def test_json_line_means_what_it_means_in_a_homework_sheet(tmp_path: Any) -> Non
 def test_a_single_run_has_no_line_key(args: list[str]) -> None:
     """`line` is batch output only: absent (never null) when one expression is answered."""
     _, out, _ = run([*args, "--format", "json"])
-    (obj,) = (json.loads(line) for line in out.splitlines())
+    (obj,) = objects(out, schema=args[0] != "eval")
     assert "line" not in obj
 
 
@@ -212,3 +226,34 @@ def test_a_numpy_batch_without_answers_is_still_a_module() -> None:
 def test_a_single_numpy_answer_keeps_its_plain_names() -> None:
     _, out, _ = run(["diff", "tr(A B)", "--wrt", "A", "--format", "numpy"])
     assert re.findall(r"^def (\w+)\(", out, flags=re.M) == ["f", "grad", "f_and_grad"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "latex", "numpy", "index"])
+def test_a_bug_on_one_line_is_answered_in_its_place_and_the_batch_goes_on(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An internal error (a bug, here injected) is that line's answer, like bad input: the lines after it
+    are still answered, and the exit code is 1 (2 when a line is bad input)."""
+    from mcalc import answers
+
+    derive = answers.derive
+
+    def failing(expr: str, *args: Any, **kwargs: Any) -> Any:
+        if expr == "x^T x":
+            raise RuntimeError("injected")
+        return derive(expr, *args, **kwargs)
+
+    monkeypatch.setattr(answers, "derive", failing)
+    code, out, _ = run(["diff", "-", "--format", fmt], "tr(A B) ; A\nx^T x ; x\nlogdet(X) ; X\n")
+    assert code == 1
+    message = "internal error: RuntimeError: injected (please report; --debug shows more)"
+    if fmt == "json":
+        objs = objects(out)
+        assert [o["line"] for o in objs] == [1, 2, 3]
+        assert objs[1]["error"] == message and objs[1]["category"] == "internal error"
+        return
+    shown = {"text": f"error: {message}", "latex": f"% line 2: error: {message}",
+             "numpy": f"# line 2: error: {message}", "index": f"line 2: error: {message}"}[fmt]  # fmt: skip
+    assert shown in out.splitlines()
+    after = out.split(shown, 1)[1]
+    assert ("logdet(X)" in after) if fmt in ("text", "numpy") else ("X^{-\\top}" in after or "X⁻¹" in after)

@@ -17,7 +17,7 @@ from mcalc.declare import Decl, names
 from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
 from mcalc.records import Record
 from mcalc.render import console
-from mcalc.render.failures import guarded, report_error, show_bad_input
+from mcalc.render.failures import guarded, report_error, show_line_failure
 
 __all__ = [
     "CheckArgs",
@@ -87,11 +87,8 @@ def _run_diff_batch(args: DiffArgs) -> int:
         try:
             budget.start()  # each line has the whole time budget
             code = _diff_line(args, console.BatchLine(number, expr, printed), line)
-        except (McalcError, RecursionError, ValueError) as exc:
-            shown = show_bad_input(exc, args.fmt, source=expr, line=number)
-            if shown is None:
-                raise
-            code = shown
+        except Exception as exc:  # noqa: BLE001 - bad input or a bug: this line's answer, and the next line
+            code = show_line_failure(exc, args.fmt, expr, number, args.debug)
         worst = max(worst, code)
         sys.stdout.flush()
     return worst

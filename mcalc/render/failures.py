@@ -58,10 +58,38 @@ def show_bad_input(exc: BaseException, fmt: str | None, source: str | None, line
     return None
 
 
+class _InternalError(McalcError):
+    """A bug met on one line of a batch, reported in that line's place like bad input."""
+
+    category = "internal error"
+    exit_code = EXIT_FAILED
+
+
+def show_line_failure(exc: Exception, fmt: str | None, source: str, line: int, debug: bool) -> int:
+    """A batch line that failed, in its place (README § Output, Batch), and its exit code: bad input as
+    `show_bad_input`, a bug as an internal error of that line, so that the lines after it are still
+    answered. A broken output still ends the batch (app.py says so, exit 74)."""
+    code = show_bad_input(exc, fmt, source, line)
+    if code is not None:
+        return code
+    from mcalc.render.streams import is_output_error
+
+    if isinstance(exc, OSError) and is_output_error(exc):
+        raise exc
+    if debug:
+        traceback.print_exc()
+    report_error(_InternalError(_internal_message(exc)), fmt, source, line)
+    return EXIT_FAILED
+
+
+def _internal_message(exc: BaseException) -> str:
+    return f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
+
+
 def _internal_error(exc: BaseException, fmt: str | None, debug: bool) -> int:
     if debug:
         traceback.print_exc()
-    message = f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
+    message = _internal_message(exc)
     if fmt == "json":
         console.print_json({"error": message, "position": None, "category": "internal error"})
     else:
