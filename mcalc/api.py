@@ -79,9 +79,13 @@ class Derivative:
         """The derivative at these values: the contract's layout-free tensor (README § Numeric values).
 
         Scalars as numbers or 0-d arrays, vectors 1-d, matrices 2-d; sizes come from the arrays. Greek names
-        may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`. The shape
-        is shape(EXPR) + shape(VAR) and the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
-        loaded = {_value_name(k): _as_array(k, v) for k, v in arrays.items()}
+        may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`; the keywords
+        of `to_function()` work too (`lambda_=...`, `dA_dt=...`). The shape is shape(EXPR) + shape(VAR) and
+        the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
+        from mcalc.render.numpy_code import python_names
+
+        exported = {py: name for name, py in python_names(self._result).items()}
+        loaded = {exported.get(k, _value_name(k)): _as_array(k, v) for k, v in arrays.items()}
         with _sizes_restored(self._result), _as_mcalc_errors(), declared_functions(*self._functions):
             value: NDArray[np.float64] = pipeline.value_at(self._result, loaded, rename=declare.greek)
         return value
@@ -114,7 +118,9 @@ class Derivative:
             return to_sympy(self._result, self._layout)
 
     def to_function(self) -> Callable[..., NDArray[np.float64]]:
-        """The derivative function of `numpy_source`: parameters are the variables in order of appearance."""
+        """The derivative function of `numpy_source`: parameters are the variables in order of appearance,
+        named as `numpy_source` names them (θ is `theta`; a keyword, builtin or name of the module gets a
+        `_`: λ is `lambda_`, f is `f_`; its docstring lists them)."""
         from mcalc.render.numpy_code import function_name
 
         return _compile_generated(self.numpy_source, function_name(self._result))

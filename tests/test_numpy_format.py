@@ -98,7 +98,7 @@ def generated_args(fn: Any, values: dict[str, np.ndarray], case: Case) -> dict[s
             order = int(m.group(1) or 1)
             args[param] = values[m.group(2) + "'" * order]
             continue
-        base, sep, sub = param.partition("_")
+        base, sep, sub = param.rstrip("_").partition("_")  # f_ is f: renamed, a name of the module
         args[param] = values[GREEK.get(base, base) + sep + sub]
     return args
 

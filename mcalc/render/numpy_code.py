@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from mcalc.pipeline import DerivKind, Result
 from mcalc.records import Record
 from mcalc.render import numpy_tensor
-from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, ident, strip
+from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, strip
+from mcalc.render.python_names import identifiers, numpy_reserved, spelled, why
 from mcalc.render.report import layout_free_dims
 from mcalc.shapes import Kind
 from mcalc.syntax import functions
@@ -47,30 +48,77 @@ def function_name(result: Result) -> str:
 
 def parameters(result: Result) -> list[str]:
     """The function's parameters: each variable in order of appearance; a function A(t) as A and its
-    derivatives (as many as the result uses)."""
+    derivatives (as many as the result uses), as python_names writes them."""
+    names = python_names(result)
+    return [names[key] for key in _parameter_keys(result)]
+
+
+def python_names(result: Result) -> dict[str, str]:
+    """mcalc name → the identifier the module writes for it: the parameters (`A′` is dA/dt), the --let
+    names and a sum's index; Greek spelled out (θ → theta), and renamed where that is not a free Python
+    name (λ → lambda_, f → f_): the one mapping, python_names.identifiers."""
+    return identifiers(_preferred(result), numpy_reserved)
+
+
+def _preferred(result: Result) -> dict[str, str]:
     env = result.env
-    out: list[str] = []
+    wanted = {key: _spelling(result, key) for key in _parameter_keys(result)}
+    for name in [*env.lets, *_indices(result)]:
+        wanted.setdefault(name, spelled(name))
+    return wanted
+
+
+def _parameter_keys(result: Result) -> list[str]:
+    """The parameters by mcalc name, in order: a variable, or A, A′, A′′ for a function A(t)."""
+    env = result.env
+    keys: list[str] = []
     for name in env.kinds:
-        if name in env.functions:
-            param = env.functions[name]
-            for k in range(_max_order(result, name) + 1):
-                out.append(derivative_param(name, param, k))
-        else:
-            out.append(ident(name))
-    if len(set(out)) != len(out):
-        raise NotImplementedError(f"two variables share a Python name: {', '.join(out)}")
+        orders = range(_max_order(result, name) + 1) if name in env.functions else range(1)
+        keys.extend(name + "′" * k for k in orders)
+    return keys
+
+
+def _spelling(result: Result, key: str) -> str:
+    name = key.rstrip("′")
+    if name not in result.env.functions:
+        return spelled(key)
+    return derivative_param(name, result.env.functions[name], len(key) - len(name))
+
+
+def _indices(result: Result) -> list[str]:
+    """The index of each finite sum ∑_{r=0}^{k−1} the code loops over."""
+    roots = [result.stages[0].function, result.final.result, *result.env.lets.values()]
+    return list(dict.fromkeys(n.name for root in roots for n in _walk(root) if isinstance(n, N.Bound)))
+
+
+def _renamed(result: Result, names: dict[str, str]) -> list[str]:
+    """`lambda_ is λ`: the lines a docstring gives for each name not written as mcalc spells it."""
+    wanted = _preferred(result)
+    changed = [
+        f"{names[k]} is {k} ({why(wanted[k], numpy_reserved)})"
+        for k in _parameter_keys(result)
+        if names[k] != wanted[k]
+    ]
+    return ["", f"    Renamed parameters: {'; '.join(changed)}."] if changed else []
+
+
+def _walk(root: Node) -> list[Node]:
+    out: list[Node] = []
+    seen: set[Node] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue  # a shared sub-tree is walked once
+        seen.add(n)
+        out.append(n)
+        stack.extend(n.children())
     return out
 
 
 def _max_order(result: Result, name: str) -> int:
-    best = 0
-    stack = [result.final.result]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, N.FunctionOf) and n.name == name:
-            best = max(best, n.order)
-        stack.extend(n.children())
-    return best
+    orders = [n.order for n in _walk(result.final.result) if isinstance(n, N.FunctionOf) and n.name == name]
+    return max(orders, default=0)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -121,7 +169,9 @@ def render_numpy(result: Result, line: int | None = None) -> str:
     refuse_code([result.tree, result.final.result], "numpy code")
     tag = "" if line is None else f"_{line}"
     name = function_name(result) + tag
-    params = parameters(result)
+    names = python_names(result)
+    params = [names[key] for key in _parameter_keys(result)]
+    renamed = _renamed(result, names)
     value, deriv = _value_output(result), _derivative_output(result)
     wrt = ", ".join(result.wrt)
     lets = "".join(f", {name} = {text}" for name, text in _let_sources(result))
@@ -130,11 +180,15 @@ def render_numpy(result: Result, line: int | None = None) -> str:
         "    shape(expression) + shape(variable), entry [i…, k…] = ∂f[i…]/∂x[k…] (mcalc --at).",
     ]
     docs = {
-        f"f{tag}": [f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector)."],
-        name: [f"    ∂/∂{wrt} of {result.source}{lets}.", "", *convention],
+        f"f{tag}": [
+            f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector).",
+            *renamed,
+        ],
+        name: [f"    ∂/∂{wrt} of {result.source}{lets}.", "", *convention, *renamed],
         f"f_and_{name}": [
             f"    ({result.source}, ∂/∂{wrt}) as `f{tag}` and `{name}` return them; what the two",
             "    share is computed once.",
+            *renamed,
         ],  # fmt: skip
     }
     outputs = {f"f{tag}": [value], name: [deriv], f"f_and_{name}": [value, deriv]}
@@ -143,7 +197,7 @@ def render_numpy(result: Result, line: int | None = None) -> str:
         doc = docs[fname]
         doc[0] = '    """' + doc[0][4:]
         doc[-1] += '"""'
-        lines += ["", "", f"def {fname}({', '.join(params)}):", *doc, *_body(result, outs)]
+        lines += ["", "", f"def {fname}({', '.join(params)}):", *doc, *_body(result, outs, names)]
     text = "\n".join(lines)
     for helper in _helpers([value.tree, deriv.tree]):
         lines += ["", "", *helper]
@@ -156,25 +210,20 @@ def render_numpy(result: Result, line: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _body(result: Result, outputs: list[_Output]) -> list[str]:
+def _body(result: Result, outputs: list[_Output], names: dict[str, str]) -> list[str]:
     env = result.env
     dims: dict[str, str] = {}
     lines: list[str] = []
-    for name in env.kinds:
-        names = (
-            [derivative_param(name, env.functions[name], k) for k in range(_max_order(result, name) + 1)]
-            if name in env.functions
-            else [ident(name)]
-        )
-        for ident_ in names:
-            lines.append(f"    {ident_} = np.asarray({ident_}, dtype=float){_shape2(env.kind(name))}")
+    for key in _parameter_keys(result):
+        name = key.rstrip("′")
+        lines.append(f"    {names[key]} = np.asarray({names[key]}, dtype=float){_shape2(env.kind(name))}")
         for axis, d in enumerate(env.shape_of_var(name)):
             d = env.resolve(d)
             if isinstance(d, str) and d not in dims:
-                dims[d] = f"{names[0]}.shape[{axis}]"
-    writer = NumpyWriter(env, dims)
+                dims[d] = f"{names[name]}.shape[{axis}]"
+    writer = NumpyWriter(env, dims, names)
     for name, definition in env.lets.items():  # --let names, each computed once, in the order given
-        lines.append(f"    {ident(name)} = {strip(writer.w(definition))}")
+        lines.append(f"    {names[name]} = {strip(writer.w(definition))}")
     for temp, node in writer.plan_temps([r for o in outputs for r in o.roots()]):
         lines.append(f"    {temp} = {strip(writer.w(node))}")
         writer.temps[node] = temp
@@ -269,4 +318,4 @@ def _shape2(kind: Kind) -> str:
     return {Kind.SCALAR: ".reshape(1, 1)", Kind.VECTOR: ".reshape(-1, 1)", Kind.MATRIX: ""}[kind]
 
 
-__all__ = ["derivative_param", "function_name", "parameters", "render_numpy"]
+__all__ = ["derivative_param", "function_name", "parameters", "python_names", "render_numpy"]

@@ -13,10 +13,11 @@ Efficiency:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from mcalc.render.python_names import spelled
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -50,16 +51,10 @@ SIGMOID_NEG = [
 _CHEAP = (N.Symbol, N.Number, N.Identity, N.Ones, N.Zero, N.Differential, N.FunctionOf, N.Commutation)
 
 
-def ident(name: str) -> str:
-    from mcalc.syntax.lexer import GREEK
-
-    reverse = {v: k for k, v in GREEK.items()}
-    return "".join(reverse.get(ch, ch) for ch in name)
-
-
 def derivative_param(name: str, param: str, order: int) -> str:
-    """The Python name of the order-th derivative of A(t): `A`, `dA_dt`, `d2A_dt2`."""
-    base, p = ident(name), ident(param)
+    """The preferred Python name of the order-th derivative of A(t): `A`, `dA_dt`, `d2A_dt2` (before
+    python_names.identifiers makes it a free name)."""
+    base, p = spelled(name), spelled(param)
     if order == 0:
         return base
     if order == 1:
@@ -76,10 +71,14 @@ def _is_inverse(n: Node) -> bool:
 
 
 class NumpyWriter:
-    def __init__(self, env: ShapeEnv, dims: dict[str, str]) -> None:
+    def __init__(self, env: ShapeEnv, dims: dict[str, str], names: Mapping[str, str]) -> None:
         self.env = env
         self.dims = dims
+        self.names = names  # mcalc name (`A′` for dA/dt) → its identifier (numpy_code.python_names)
         self.temps: dict[Node, str] = {}
+
+    def name(self, name: str) -> str:
+        return self.names[name]
 
     # -- sizes --
 
@@ -167,11 +166,11 @@ class NumpyWriter:
     def symbolic_power(self, n: Node) -> str:
         """x.^t, Xᵏ, and the sum ∑_{r=0}^{k−1} of d(Xᵏ), a generator over r."""
         if isinstance(n, N.Bound):
-            return ident(n.name)
+            return self.name(n.name)
         if isinstance(n, N.SumOver):
             count = f"int(round(float(np.squeeze({self.w(n.count)}))))"
             zero = f"np.zeros(({self.dim(self.rows(n))}, {self.dim(self.cols(n))}))"
-            return f"sum(({self.w(n.body)} for {ident(n.index)} in range({count})), {zero})"
+            return f"sum(({self.w(n.body)} for {self.name(n.index)} in range({count})), {zero})"
         assert isinstance(n, (N.ElementPowerOf, N.PowerOf))
         if isinstance(n, N.PowerOf) and not self.env.is_scalar(n.base):
             return f"np.linalg.matrix_power({self.w(n.base)}, int(round(float(np.squeeze({self.w(n.exponent)})))))"
@@ -356,8 +355,8 @@ def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
 
 
 _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
-    N.Symbol: lambda wr, n: ident(n.name),
-    N.FunctionOf: lambda wr, n: derivative_param(n.name, n.param, n.order),
+    N.Symbol: lambda wr, n: wr.name(n.name),
+    N.FunctionOf: lambda wr, n: wr.name(n.name + "′" * n.order),
     N.Number: lambda wr, n: repr(float(n.value)),
     N.Identity: lambda wr, n: f"np.eye({wr.dim(n.dim)})",
     N.Ones: lambda wr, n: f"np.ones(({wr.dim(n.rows)}, {wr.dim(n.cols)}))",

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError, NoRuleError
 from mcalc.pipeline import Layout, Result, displayed
+from mcalc.render.python_names import identifiers
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
@@ -43,36 +45,62 @@ def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
 
 def sympy_source(result: Result, layout: Layout = Layout.MIXED, name: str = "derivative") -> str:
     """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …` (`name`:
-    `derivative_3` for line 3 of a batch)."""
+    `derivative_3` for line 3 of a batch). Each symbol is bound to an identifier of its own
+    (python_names.identifiers): `if_ = Symbol('if', …)` for a dimension named `if`, `S_` for a matrix S
+    (SymPy's `S` stays SymPy's)."""
     import sympy
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
     expr = to_sympy(result, layout)
+    symbols = expr.atoms(sympy.Symbol)
+    dims = sorted((s for s in symbols if s.is_integer and s.is_positive), key=str)
+    indices = sorted((s for s in symbols if s.is_integer and not s.is_positive), key=str)
+    matrices = sorted(expr.atoms(sympy.MatrixSymbol), key=str)
+    scalars = sorted((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer), key=str)
+    functions = sorted({a.func for a in expr.atoms(sympy.core.function.AppliedUndef)}, key=str)  # f(t)
+    # the variables first: they keep their names when an index would want the same one
+    keys = [*matrices, *scalars, *functions, *dims, *indices]
+    names: dict[Any, str] = identifiers({k: str(k) for k in keys}, _sympy_reserved())
+    entry = sympy.Symbol(ENTRY, real=True)
+    names[entry] = ENTRY  # identifiers never begin with `_`: no symbol of the expression takes it
+    printer = _SourcePrinter(names)
     lines = ["from sympy import *", "from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction"]
     lines.append("from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf")
-    dims = sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and s.is_positive), key=str)
     for d in dims:  # one per line: symbols('m') is a Symbol, not a tuple to unpack
-        lines.append(f"{_py(str(d))} = Symbol({str(d)!r}, integer=True, positive=True)")
-    for index in sorted((s for s in expr.atoms(sympy.Symbol) if s.is_integer and not s.is_positive), key=str):
-        lines.append(f"{_py(index.name)} = Symbol({index.name!r}, integer=True, nonnegative=True)  # a sum's index")
-    for sym in sorted(expr.atoms(sympy.MatrixSymbol), key=str):
-        lines.append(f"{_py(sym.name)} = MatrixSymbol({sym.name!r}, {sym.shape[0]}, {sym.shape[1]})")
-    for sym in sorted((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer), key=str):
-        lines.append(f"{_py(sym.name)} = Symbol({sym.name!r}, real=True)")
-    for f in sorted({a.func.__name__ for a in expr.atoms(sympy.core.function.AppliedUndef)}):  # f(t)
-        lines.append(f"{_py(f)} = Function({f!r})")
+        lines.append(f"{names[d]} = Symbol({d.name!r}, integer=True, positive=True)")
+    for index in indices:
+        lines.append(f"{names[index]} = Symbol({index.name!r}, integer=True, nonnegative=True)  # an index")
+    for sym in matrices:
+        shape = ", ".join(printer.doprint(x) for x in sym.shape)
+        lines.append(f"{names[sym]} = MatrixSymbol({sym.name!r}, {shape})")
+    for sym in scalars:
+        lines.append(f"{names[sym]} = Symbol({sym.name!r}, real=True)")
+    for f in functions:
+        lines.append(f"{names[f]} = Function({str(f)!r})")
     if expr.atoms(ElementwiseApplyFunction):
-        lines.append(f"{ENTRY} = Symbol({ENTRY!r}, real=True)  # the entry an elementwise function is applied to")
-    lines.append(f"{name} = {_SourcePrinter().doprint(expr)}")
+        lines.append(
+            f"{names[entry]} = Symbol({ENTRY!r}, real=True)  # the entry an elementwise function is applied to"
+        )
+    lines.append(f"{name} = {printer.doprint(expr)}")
     return "\n".join(lines)
 
 
 ENTRY = "_d"
 
 
-def _SourcePrinter() -> Any:  # noqa: N802 - a class made on first use: sympy is imported lazily
+def _sympy_reserved() -> Callable[[str], bool]:
+    """The names the printed program uses besides its symbols: all that `from sympy import *` binds (S, I,
+    E, N, O, Q, pi, Symbol, …), the two imports after it and `derivative` (`derivative_3` in a batch)."""
+    import sympy
+
+    taken = frozenset(sympy.__all__) | {"ElementwiseApplyFunction", "DiagMatrix", "DiagonalOf", "derivative"}
+    return lambda name: name in taken or re.fullmatch(r"derivative_\d+", name) is not None
+
+
+def _SourcePrinter(names: Mapping[Any, str]) -> Any:  # noqa: N802 - a class made on first use: sympy is imported lazily
     """SymPy's str printer, but printing what runs: `ElementwiseApplyFunction(Lambda(_d, tanh(_d)), A*x)`
-    where sstr gives `Lambda(_d, tanh(_d)).(A*x)`, and names as the Python identifiers the header binds."""
+    where sstr gives `Lambda(_d, tanh(_d)).(A*x)`, `Rational(1, 3)` where it gives 1/3 (a float in Python),
+    and each symbol as the identifier the header binds it to (`names`)."""
     import sympy
     from sympy.printing.str import StrPrinter
 
@@ -80,7 +108,8 @@ def _SourcePrinter() -> Any:  # noqa: N802 - a class made on first use: sympy is
         def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
             (var,), body = expr.function.variables, expr.function.expr
             entry = body.xreplace({var: sympy.Symbol(ENTRY, real=True)})
-            return f"ElementwiseApplyFunction(Lambda({ENTRY}, {self._print(entry)}), {self._print(expr.expr)})"
+            lam = self._print(sympy.Symbol(ENTRY, real=True))
+            return f"ElementwiseApplyFunction(Lambda({lam}, {self._print(entry)}), {self._print(expr.expr)})"
 
         # sstr writes these as 1, 0 and I (the imaginary unit after `from sympy import *`)
         def _print_OneMatrix(self, expr: Any) -> str:
@@ -92,8 +121,11 @@ def _SourcePrinter() -> Any:  # noqa: N802 - a class made on first use: sympy is
         def _print_Identity(self, expr: Any) -> str:
             return f"Identity({self._print(expr.shape[0])})"
 
+        def _print_Rational(self, expr: Any) -> str:
+            return str(expr.p) if expr.q == 1 else f"Rational({expr.p}, {expr.q})"
+
         def _print_MatrixSymbol(self, expr: Any) -> str:
-            return _py(expr.name)
+            return names.get(expr) or _identifier(expr.name)
 
         def _print_MatMul(self, expr: Any) -> str:
             """StrPrinter's, with the product's precedence found once: it asked for it per factor, each
@@ -111,14 +143,18 @@ def _SourcePrinter() -> Any:  # noqa: N802 - a class made on first use: sympy is
             return sign + "*".join(self.parenthesize(arg, prec) for arg in expr.args)
 
         def _print_Symbol(self, expr: Any) -> str:
-            return _py(expr.name)
+            return names.get(expr) or _identifier(expr.name)
+
+        def _print_AppliedUndef(self, expr: Any) -> str:  # f(t)
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"{names.get(expr.func) or _identifier(str(expr.func))}({args})"
 
     return SourcePrinter()
 
 
-def _py(name: str) -> str:
-    """A Python identifier for a SymPy name (θ is one already; A′(t) is not)."""
-    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+def _identifier(name: str) -> str:
+    """A symbol the header did not bind (none should reach here): as identifiers spells it alone."""
+    return identifiers({name: name}, _sympy_reserved())[name]
 
 
 def _elementwise(f: Callable[[Expr], Expr], arg: Expr) -> Expr:
