@@ -58,13 +58,6 @@ def show_bad_input(exc: BaseException, fmt: str | None, source: str | None, line
     return None
 
 
-class _InternalError(McalcError):
-    """A bug met on one line of a batch, reported in that line's place like bad input."""
-
-    category = "internal error"
-    exit_code = EXIT_FAILED
-
-
 def show_line_failure(exc: Exception, fmt: str | None, source: str, line: int, debug: bool) -> int:
     """A batch line that failed, in its place (README § Output, Batch), and its exit code: bad input as
     `show_bad_input`, a bug as an internal error of that line, so that the lines after it are still
@@ -78,7 +71,7 @@ def show_line_failure(exc: Exception, fmt: str | None, source: str, line: int, d
         raise exc
     if debug:
         traceback.print_exc()
-    report_error(_InternalError(_internal_message(exc)), fmt, source, line)
+    _report(_internal_message(exc), None, "internal error", fmt, source, line)
     return EXIT_FAILED
 
 
@@ -98,9 +91,15 @@ def _internal_error(exc: BaseException, fmt: str | None, debug: bool) -> int:
 
 
 def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
+    _report(exc.one_line(), exc.position, exc.category, fmt, source, line)
+
+
+def _report(
+    message: str, position: int | None, category: str, fmt: str | None, source: str | None, line: int | None
+) -> None:
     budget.stop()  # the answer is this error: printing it is not timed (a budget error would trip again)
     if fmt == "json":
-        obj: dict[str, Any] = {"error": exc.one_line(), "position": exc.position, "category": exc.category}
+        obj: dict[str, Any] = {"error": message, "position": position, "category": category}
         if line is not None:
             obj["line"] = line
         if source is not None:
@@ -108,12 +107,11 @@ def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int
         console.print_json(obj)
         return
     if line is not None and console.plain_text(fmt):  # a text batch: the error in its line's place, on stdout
-        console.batch_block(line, source or "", [f"error: {exc.one_line()}"])
+        console.batch_block(line, source or "", [f"error: {message}"])
         return
-    if line is not None and console.batch_error(line, fmt, exc.one_line()):  # LaTeX, code, index, vec
+    if line is not None and console.batch_error(line, fmt, message):  # LaTeX, code, index, vec
         return
-    prefix = f"line {line}: " if line is not None else ""
-    console.error_line(prefix + exc.one_line(), source=source, span=exc.span)
+    console.error_line(("" if line is None else f"line {line}: ") + message)
 
 
 # --- usage errors and failures outside a command (the CLI's option parser, a broken output) ---
