@@ -137,9 +137,13 @@ With EXPR of `-`, `mcalc diff` reads one expression per line from standard input
 (several variables separated by commas), optionally followed by `;` and the line's own declarations
 (`--scalar c`, `--let "e = y - Phi theta"`, as in a homework sheet); blank lines and lines starting with
 `#` are skipped. Each
-line is answered in input order: in JSON one object per line (an error object in the place of a line
-that failed); in text one block per line, `line N: EXPR`, then what a single expression prints (or one
-`error: ...` line), then a blank line. Errors go to standard output in their place.
+line is answered in input order, a line that failed in its place on standard output, N counting lines
+from 1 with comments and blank lines: in JSON one object per line, each with `line` N (an error object
+in the place of a line that failed); in text one block per line, `line N: EXPR`, then what a single
+expression prints (or one `error: ...` line), then a blank line; in LaTeX a failed line is the comment
+`% line N: error: ...`, in index and vec `line N: error: ...`; NumPy writes one module, whose functions
+carry the line number (`f_3`, `grad_3`, `f_and_grad_3`), a failed line as `# line N: error: ...`; SymPy
+names each result `derivative_N`. In LaTeX, NumPy and SymPy a failed line is also on standard error.
 """
 
 EXAMPLES: list[tuple[str, list[str]]] = [
