@@ -99,7 +99,7 @@ def bash() -> dict[str, list[str]]:
 
 def test_bash_completes_the_command_name(bash: dict[str, list[str]]) -> None:
     assert bash["command"] == ["diff"]
-    assert bash["commands"] == ["diff", "check", "eval", "shape", "identities"]
+    assert bash["commands"] == ["diff", "check", "eval", "shape", "identities", "repl"]
 
 
 def test_bash_completes_options(bash: dict[str, list[str]]) -> None:

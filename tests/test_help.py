@@ -20,7 +20,7 @@ from mcalc.cli import app as app_module
 from mcalc.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["diff", "check", "eval", "shape", "identities"]
+COMMANDS = ["diff", "check", "eval", "shape", "identities", "repl"]
 
 
 def mcalc(*args: str, **kw: object) -> typer.testing.Result:
@@ -60,14 +60,19 @@ def test_help_shows_examples_unwrapped(command: str | None) -> None:
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_the_examples_in_the_help_run(command: str | None) -> None:
-    """Every example that needs no file or pipe runs and succeeds."""
+    """Every example that needs no file runs and succeeds (`printf '…' | mcalc …` with the printf's text as input)."""
     examples = _examples(mcalc(*([command] if command else []), "--help").stdout)
     ran = 0
     for example in examples:
         words = shlex.split(example, comments=True)
+        piped = None
+        if words[0] == "printf" and words[2:4] == ["|", "mcalc"]:
+            piped, words = words[1].replace("\\n", "\n"), words[3:]
         if words[0] != "mcalc" or "--file" in words or "--verify" in words or any(w.endswith(".npz") for w in words):
             continue
-        result = mcalc(*words[1:])
+        if words == ["mcalc", "repl"] and piped is None:  # a session at a terminal: tests/test_repl.py types into one
+            continue
+        result = mcalc(*words[1:], input=piped)
         assert result.exit_code == 0, f"{example}: {result.output}"
         assert result.stdout.strip(), example
         ran += 1

@@ -22,7 +22,7 @@ TARGET = ROOT / "man" / "mcalc.1"
 
 # The date in .TH: the date of this page's last substantive change, never "today" (the sync test would
 # fail every day). Bump it with the prose.
-DATE = "2026-12-01"
+DATE = "2026-12-07"
 
 # Options that belong to the whole program (before the command name).
 SKIP_PARAMS: set[str] = set()
@@ -34,6 +34,7 @@ SYNOPSES: dict[str, list[str]] = {
     "eval": ["EXPR --at VALUES"],
     "shape": ["EXPR"],
     "identities": ["[WORD]"],
+    "repl": ["", "< FILE"],
 }
 
 NAME = "mcalc - a command-line matrix-calculus calculator"
@@ -146,6 +147,30 @@ carry the line number (`f_3`, `grad_3`, `f_and_grad_3`), a failed line as `# lin
 names each result `derivative_N`. In LaTeX, NumPy and SymPy a failed line is also on standard error.
 """
 
+SESSION = """
+`mcalc repl`, or plain `mcalc` with standard input and output a terminal, starts an interactive session:
+line editing, a history kept across sessions (see FILES), TAB completion of commands, options, the values of
+`--format` and `--layout`, function names and the names declared or met so far, and a bottom line showing
+the declarations in force. A line is any mcalc command without the word mcalc (`diff "tr(A B)" --wrt A`),
+or a session command: `:scalar`, `:vector`, `:matrix`, `:symmetric`, `:shape`, `:let`, `:function`,
+`:elementwise` (each takes what the option of that name takes), `:layout`, `:format` (no argument: back to
+each command's default), `:show` (the declarations in force, as options), `:reset`, `:help`, `:quit`.
+A declaration replaces an earlier one it contradicts (`:vector x` after `:scalar x`) and is refused when
+typed if the commands would refuse it.
+
+Each command prints exactly what the command line prints with the session's declarations given as options:
+those the command accepts (`identities` takes none; `check --layout` only numerator or denominator; a
+`:format` the command does not print is left out) and whose name the line uses (its expression, claim,
+`--wrt`, `--at`, `--let`, and the session's lets it uses), so an unused declaration does not make every
+line warn. A command's own options win for its line. An error with a column is followed by the text it is
+about and a caret under the column. Ctrl-C abandons the line (or stops the command) and keeps the session;
+Ctrl-D or `:quit` leaves with status 0. Each line has the whole time budget (MCALC_TIME_LIMIT).
+
+With standard input not a terminal, `mcalc repl` runs its lines as a script: no prompt and no caret, blank
+lines and `#` lines skipped, and the exit status is the largest of its lines' (0 when every line
+succeeded). Plain `mcalc` with standard input or output not a terminal prints the usage (exit 2).
+"""
+
 EXAMPLES: list[tuple[str, list[str]]] = [
     ("The gradient of a trace (the main job):", ['mcalc diff "tr(A B A^T C)" --wrt A']),
     ("A least-squares gradient, checked numerically:", ['mcalc diff "||y - Φ θ||^2" --wrt θ --check']),
@@ -208,10 +233,17 @@ ENVIRONMENT: list[tuple[str, str]] = [
         "LC_ALL, PYTHONIOENCODING",
         "When standard output cannot encode Unicode, results are printed in ASCII, as with `--ascii`.",
     ),
+    ("XDG_STATE_HOME", "Where the session keeps its history (see FILES); `~/.local/state` when unset."),
     ("_MCALC_COMPLETE", "Set by the shell completion scripts when they call mcalc; not for direct use."),
 ]
 
 FILES: list[tuple[str, str]] = [
+    (
+        "$XDG_STATE_HOME/mcalc/history",
+        "The interactive session's history (`~/.local/state/mcalc/history` by default): the last 1,000 lines, "
+        "trimmed when a session starts. When it cannot be written the session keeps its history in memory "
+        "and says so in one line.",
+    ),
     ("share/man/man1/mcalc.1", "This page, installed under the environment's prefix (a venv, pipx, /usr/local)."),
     (
         "share/bash-completion/completions/mcalc",
@@ -466,6 +498,7 @@ def render() -> str:
         ".SH EXPRESSION SYNTAX",
         *_prose(EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions()).replace("FUNCTIONS", _functions())),
     ]
+    out += [".SH INTERACTIVE SESSION", *_prose(SESSION)]
     out += [".SH CONVENTIONS", *_prose(CONVENTIONS)]
     out += [".SH OUTPUT", *_prose(OUTPUT)]
     out += [".SH SHELL COMPLETION", *_prose(COMPLETION)]

@@ -7,6 +7,7 @@ imported inside each command so that `mcalc --help` and tab completion never loa
 import enum
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
@@ -119,6 +120,8 @@ class _McalcGroup(TyperGroup):
         argv = program.protect_leading_minus(
             self.commands, streams.utf8_argv(list(sys.argv[1:] if args is None else args))
         )
+        if not argv and args is None and _on_a_terminal():  # plain `mcalc` typed at a terminal: the session
+            argv = ["repl"]
 
         def command() -> Any:
             return super(_McalcGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)
@@ -128,6 +131,12 @@ class _McalcGroup(TyperGroup):
         finally:  # --ascii is this run's choice: a later API call in the same process prints Unicode again
             spelling.use_ascii(False)
         program.end(streams.finish(code), real_run=args is None)
+
+
+def _on_a_terminal() -> bool:
+    """Standard input and output are a terminal, and no shell is asking for completions."""
+    streams = (sys.stdin, sys.stdout)
+    return all(s is not None and s.isatty() for s in streams) and not os.environ.get("_MCALC_COMPLETE")
 
 
 def _run(main: Any, argv: list[str]) -> int:
@@ -183,7 +192,7 @@ class _McalcTyper(typer.Typer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         everything = self.registered_commands
-        if not args:
+        if not args and sys.argv[1:2] != ["repl"]:  # the session runs every command
             self.registered_commands = program.commands_to_build(everything, sys.argv[1:2])
         try:
             return super().__call__(*args, **kwargs)
@@ -487,3 +496,23 @@ def identities(
     from mcalc.cli import commands
 
     raise typer.Exit(commands.run_identities(search, verify, _format(Command.identities, fmt), seed))
+
+
+@app.command("repl", cls=_McalcCommand)
+def repl(ctx: typer.Context) -> None:
+    """An interactive session (also plain mcalc on a terminal).
+
+    Type any command without the word mcalc; :symmetric S, :scalar c, :shape A=3x4, :let e = y - X w,
+    :layout numerator, :format json and the other session commands (:help) declare once for every later
+    command. With standard input not a terminal, runs its lines as a script; exit status: the largest of
+    its lines' (0 if all succeeded).
+
+    \b
+    Examples:
+      mcalc repl
+      printf ':symmetric S\\ndiff "logdet(S)" --wrt S\\n' | mcalc repl
+    """
+    from mcalc.cli import repl as session
+
+    formats = {command.value: [f.value for f in shown] for command, shown in FORMATS.items()}
+    raise typer.Exit(session.main(ctx.find_root().command, formats))

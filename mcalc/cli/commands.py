@@ -78,8 +78,11 @@ def _run_diff_batch(args: DiffArgs) -> int:
     from mcalc.syntax.parser import MAX_LENGTH
 
     stdin = source.stdin_binary()
-    if stdin.isatty():
-        console.error_line("reading expressions from standard input, one per line (Ctrl-D to end)")
+    if stdin.isatty():  # typed at a terminal: what to do, not an error
+        from mcalc.render.streams import say
+
+        say("reading expressions from the terminal, one per line (EXPR ; VAR), Ctrl-D to end; "
+            "for an interactive session run mcalc repl")  # fmt: skip
     worst = EXIT_OK
     lines = source.read_lines(stdin, MAX_LENGTH + source.MAX_LINE_SLACK)
     printed = console.batch_start(args.fmt)  # what the batch printed once (a NumPy module's import, helpers)
