@@ -296,3 +296,13 @@ def test_sympy_numbers_are_rationals_and_indices_keep_clear_of_variables() -> No
     namespace = sympy_program(["X^k i", "--wrt", "X", "--scalar", "k"])  # Lambda((i, j), …) beside a vector i
     assert same(namespace["derivative"], mcalc.diff("X^k i", "X", scalar="k").to_sympy())
     assert isinstance(namespace["i"], sympy.MatrixSymbol) and namespace["i_"].is_integer
+
+
+@pytest.mark.parametrize("expr", ["x^T x tr(I_k)", "x^T x sum(ones)"])
+def test_a_size_no_variable_fixes_is_refused_not_written_as_an_undefined_name(expr: str) -> None:
+    """It was written as its name, `np.eye(n)`: a NameError when called, after exit 0 (--at refuses it too)."""
+    run = cli("diff", expr, "--wrt", "x", "--format", "numpy")
+    assert run.code == 2 and run.stdout == "", run.stdout
+    assert run.stderr.startswith("error: no numpy code: the size n is fixed by no variable"), run.stderr
+    at = cli("diff", expr, "--wrt", "x", "--at", "x=[1,2]", "--format", "json")
+    assert at.code != 0 and "the size of n is not fixed" in at.json["error"], at.stdout

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from mcalc.errors import InputError
 from mcalc.render.python_names import spelled
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
@@ -90,7 +91,12 @@ class NumpyWriter:
             return str(d)
         if isinstance(d, tuple):
             return " * ".join(self.dim(x) for x in d)
-        return self.dims.get(d, d)
+        if d not in self.dims:  # written as its name it would be an undefined name (np.eye(n)): refused
+            raise InputError(
+                f"no numpy code: the size {d} is fixed by no variable of the expression (as --at would say); "
+                "give it as a number (such as I_3 for I_k)"
+            )
+        return self.dims[d]
 
     def rows(self, n: Node) -> Dim:
         return self.env.shape(n)[0]
