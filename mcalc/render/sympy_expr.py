@@ -124,6 +124,11 @@ def _SourcePrinter(names: Mapping[Any, str]) -> Any:  # noqa: N802 - a class mad
         def _print_Rational(self, expr: Any) -> str:
             return str(expr.p) if expr.q == 1 else f"Rational({expr.p}, {expr.q})"
 
+        def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+            if isinstance(item, sympy.Rational) and item.q != 1:
+                return self._print_Rational(item)  # a call, Rational(1, 3)*A: never (Rational(1, 3))*A
+            return str(super().parenthesize(item, level, strict))
+
         def _print_MatrixSymbol(self, expr: Any) -> str:
             return names.get(expr) or _identifier(expr.name)
 
