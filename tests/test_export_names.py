@@ -13,7 +13,9 @@ sizes from the arrays). SymPy's own one-letter names `S`, `E`, `N`, `O`, `Q` (an
 variables.
 
 Each reachable name is exported as a scalar, a vector and a matrix, the module run at random values (by
-the API's own `_compile_generated` and by `to_function()`) and compared with `--at` (1e-10 relative).
+the API's own `_compile_generated` and by `to_function()`) and compared with `--at` (1e-10 relative); every
+keyword, soft keyword and builtin of the sample typed in an expression (`if θᵀΣθ`, read as i·f·θᵀΣθ) is
+exported and run the same way.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import mcalc
 from mcalc.api import _compile_generated
 from mcalc.declare import greek
 from mcalc.render.python_names import PYTHON_WORDS, identifiers, numpy_reserved
-from mcalc.syntax.lexer import Tok, tokenize
+from mcalc.syntax.lexer import Tok, is_function_word, tokenize
 
 KEYWORDS = [*keyword.kwlist, *keyword.softkwlist]
 BUILTINS = [
@@ -306,3 +308,33 @@ def test_a_size_no_variable_fixes_is_refused_not_written_as_an_undefined_name(ex
     assert run.stderr.startswith("error: no numpy code: the size n is fixed by no variable"), run.stderr
     at = cli("diff", expr, "--wrt", "x", "--at", "x=[1,2]", "--format", "json")
     assert at.code != 0 and "the size of n is not fixed" in at.json["error"], at.stdout
+
+
+def typed_words() -> list[str]:
+    """The keywords, builtins and module names as one might type them in an expression: those mcalc reads
+    as a product of one-letter names (`if` is i·f, `print` p·r·i·n·t), not as a function word."""
+    words = sorted({*KEYWORDS, *BUILTINS, *MODULE_NAMES} - {"_"})
+    return [
+        w
+        for w in words
+        if w.isalpha()
+        and w.isascii()
+        and not is_function_word(w)
+        and one_variable(w) is None
+        and all(one_variable(ch) == ch for ch in w)
+    ]
+
+
+@pytest.mark.parametrize("word", typed_words())
+def test_a_keyword_typed_in_an_expression_exports_as_its_letters(word: str, tmp_path: Path) -> None:
+    """`if θᵀΣθ` is i·f·θᵀΣθ: exported over i and f (f renamed f_), run against --at."""
+    letters = sorted(set(word))
+    args = [f"{word} θ^T Σ θ", "--wrt", "θ", "--scalar", ",".join(letters)]
+    source = numpy_module(args)
+    _, fn = exported_function(source)
+    table = renamed(source)
+    values = {**{ch: np.asarray(0.5 + 0.1 * i) for i, ch in enumerate(letters)}, "θ": np.linspace(0.5, 1.5, 3)}
+    values["Σ"] = np.eye(3) + 0.1
+    kwargs = {p: values[variable_of(p, table)] for p in inspect.signature(fn).parameters}
+    assert set(kwargs) == {"theta", "Sigma", *("f_" if ch == "f" else ch for ch in letters)}, source
+    np.testing.assert_allclose(fn(**kwargs), at_value(args, values, tmp_path), rtol=1e-10, err_msg=source)
