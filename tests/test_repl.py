@@ -147,12 +147,13 @@ def test_an_unwritable_history_is_not_fatal(home: Path) -> None:
 def test_tab_completes_a_declared_name_and_a_function(session: Session, home: Path) -> None:
     assert session.line(":matrix W_hidden") == ""
     session.child.send('shape "W_h\t')
-    session.child.expect_exact("W_hidden")  # the completion is shown (it comes a moment after the TAB)
+    # the completion is drawn a moment after the TAB, after what was typed or with it: wait for its end
+    session.child.expect_exact("idden")
     answer = session.type('"')
     assert answer == cli(environment(home), ["shape", "W_hidden", "--matrix", "W_hidden"])
     assert answer.startswith("W_hidden : m×n")
     session.child.send('shape "sigm\t')
-    session.child.expect_exact("oid")  # the rest of the name, written after what was typed
+    session.child.expect_exact("oid")
     assert session.type('(x)"').startswith("sigmoid(x) : m×1")
 
 
