@@ -1,6 +1,8 @@
 """Issue 14's house rules, measured: no import cycle anywhere under mcalc/ (the graph of every import,
-at module level or inside a function), no module over 600 lines, no function over 60 lines, and a
-command-line package (which only parses flags, calls the library and renders) under 1,000 lines in all."""
+at module level or inside a function), no module over 800 lines, no function over 60 lines, and a
+command-line package (which only parses flags, calls the library and renders) under 1,000 lines in all.
+The caps are a prompt to look, not a reason to move code into the wrong room (issue 22: at 600 and 800 they
+had pushed the parser's sums into syntax/sums.py and the program's exit out of cli/)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "mcalc"
-MAX_MODULE_LINES = 600
+MAX_MODULE_LINES = 800
 MAX_CLI_LINES = 1000  # issue 22: a prompt to look, not a reason to push code into the wrong rooms
 
 
@@ -85,7 +87,7 @@ def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MODULES), ids=str)
-def test_no_module_is_over_600_lines(name: str) -> None:
+def test_no_module_is_over_800_lines(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].relative_to(ROOT.parent)} has {lines} lines"
 
