@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mcalc import reading
 from mcalc.declare import Decl, greek, line_options
 from mcalc.errors import InputError
+from mcalc.view import Format, Layout, View
 
 if TYPE_CHECKING:
     from mcalc.pipeline import Result
@@ -82,21 +83,31 @@ def numeric_check(result: Result, seed: int | None) -> Any:
     return pipeline.check(result, seed)
 
 
+# the formats that show LaTeX: the payload carries its LaTeX fields only for them (a 3,000-term input and its
+# derivative were printed in LaTeX for nothing)
+SHOWS_LATEX = frozenset({Format.JSON, Format.LATEX})
+
+
 def diff_payload(
-    result: Result, layout: str, fmt: str | None, *, at: dict[str, Any] | None, check: bool, seed: int | None,
-    steps: bool, line: int | None = None,
-) -> tuple[dict[str, Any], bool]:  # fmt: skip
-    """The payload of `mcalc diff`, with the value at the values `at` (loaded), a numeric check and the
-    steps when asked; and whether the check failed (an inconclusive one has not). `line`: the input line
-    of a batch, whose number exported code carries in its names (`grad_3`, `derivative_3`)."""
+    result: Result,
+    view: View,
+    *,
+    at: dict[str, Any] | None,
+    check: bool,
+    seed: int | None,
+    steps: bool,
+    line: int | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The payload of `mcalc diff` in `view`, with the value at the values `at` (loaded), a numeric check
+    and the steps when asked; and whether the check failed (an inconclusive one has not). `line`: the input
+    line of a batch, whose number exported code carries in its names (`grad_3`, `derivative_3`)."""
     from mcalc import pipeline
     from mcalc.numeric.values import json_value
     from mcalc.render import report
 
-    lay = pipeline.Layout(layout)
     # values first: they fix the sizes that `shape` and `variables` then report
     value = json_value(pipeline.value_at(result, at, rename=greek)) if at is not None else None
-    payload = report.to_json(result, lay, latex=fmt in ("json", "latex"))  # the formats that show LaTeX
+    payload = report.to_json(result, view.layout, latex=view.format in SHOWS_LATEX)
     failed = False
     if value is not None:
         payload["value"] = value
@@ -110,46 +121,50 @@ def diff_payload(
         from mcalc.render.index_higher import index_steps
         from mcalc.render.steps import render_steps
 
-        payload["steps"] = render_steps(result, latex=False, layout=lay) + index_steps(result)
-        if fmt == "latex":
-            payload["steps_latex"] = render_steps(result, latex=True, layout=lay) + index_steps(result, latex=True)
-    _extras(result, payload, fmt, line)
+        payload["steps"] = render_steps(result, latex=False, layout=view.layout) + index_steps(result)
+        if view.format is Format.LATEX:
+            latex_steps = render_steps(result, latex=True, layout=view.layout) + index_steps(result, latex=True)
+            payload["steps_latex"] = latex_steps
+    _extras(result, payload, view, line)
     return payload, failed
 
 
-def _extras(result: Result, payload: dict[str, Any], fmt: str | None, line: int | None) -> None:
+def _numpy_source(result: Result, layout: Layout, line: int | None) -> str:
+    from mcalc.render.numpy_code import render_numpy
+
+    return render_numpy(result, line)  # the layout-free value: the same numbers as --at, whatever the layout
+
+
+def _sympy_source(result: Result, layout: Layout, line: int | None) -> str:
+    from mcalc.render.sympy_expr import sympy_source
+
+    return sympy_source(result, layout, "derivative" if line is None else f"derivative_{line}")
+
+
+# The formats whose answer is program source, each under its format's name in the payload; a batch line's
+# functions carry its number.
+_SOURCES: dict[Format, Callable[[Result, Layout, int | None], str]] = {
+    Format.NUMPY: _numpy_source,
+    Format.SYMPY: _sympy_source,
+}
+
+
+def _extras(result: Result, payload: dict[str, Any], view: View, line: int | None) -> None:
     """Index and vec notation (a tensor, or asked for), NumPy or SymPy source (asked for)."""
     from mcalc.pipeline import DerivKind
 
-    if result.final.kind is DerivKind.TENSOR or fmt in ("index", "vec"):
+    if result.final.kind is DerivKind.TENSOR or view.format in (Format.INDEX, Format.VEC):
         from mcalc.render.index_higher import render_any_index
 
         payload["index"] = render_any_index(result)
-        if fmt == "latex":
+        if view.format is Format.LATEX:
             payload["index_latex"] = render_any_index(result, latex=True)
         payload["vec"] = payload["equation"]
-    if fmt == "numpy":
-        from mcalc.render.numpy_code import render_numpy
-
-        payload["numpy"] = render_numpy(result, line)
-    if fmt == "sympy":
-        from mcalc.pipeline import Layout
-        from mcalc.render.sympy_expr import sympy_source
-
-        name = "derivative" if line is None else f"derivative_{line}"
-        payload["sympy"] = sympy_source(result, Layout(payload["layout"]), name)
+    if view.format in _SOURCES:
+        payload[str(view.format)] = _SOURCES[view.format](result, view.layout, line)
 
 
 # --- check --at, eval, shape ---
-
-
-def strict_layout(layout: str | None) -> Any:
-    """`check --layout`: the pipeline's Layout for strict verdicts (imported only when asked for), or None."""
-    if layout is None:
-        return None
-    from mcalc.pipeline import Layout
-
-    return Layout(layout)
 
 
 def claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str]) -> tuple[bool, float]:

@@ -18,9 +18,10 @@ from mcalc import declare, pipeline
 from mcalc.claims.diagnosis import Verdict, diagnose
 from mcalc.errors import InputError
 from mcalc.formulas import declared_functions
-from mcalc.pipeline import Layout, Result
+from mcalc.pipeline import Result
 from mcalc.reading import Reading
 from mcalc.shapes import Declarations
+from mcalc.view import Layout
 
 if TYPE_CHECKING:
     import numpy as np

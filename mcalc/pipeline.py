@@ -22,14 +22,9 @@ from mcalc.simplify.textbook import textbook
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.parser import parse, parse_with_notes
+from mcalc.view import Layout
 
 Array = Any
-
-
-class Layout(enum.StrEnum):
-    MIXED = "mixed"
-    NUMERATOR = "numerator"
-    DENOMINATOR = "denominator"
 
 
 class DerivKind(enum.StrEnum):

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import load_tool
 
+from mcalc.cli.app import FORMATS, LAYOUTS, Command
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: `mcalc` is there, next to python
 
@@ -61,6 +63,8 @@ CASES: dict[str, tuple[str, ...]] = {
     "half-typed": ("mcalc", "diff", '"tr(A B"', "--wrt", ""),
     "at": ("mcalc", "diff", "x", "--at", ""),
     "file": ("mcalc", "check", "--file", ""),
+    "check-layout": ("mcalc", "check", "x", "--layout", ""),
+    **{f"format-{c}": ("mcalc", c.value, "--format", "") for c in Command},
 }
 
 
@@ -110,6 +114,13 @@ def test_bash_completes_options(bash: dict[str, list[str]]) -> None:
 def test_bash_completes_format_and_layout_values(bash: dict[str, list[str]]) -> None:
     assert bash["format"] == ["text", "latex", "json", "numpy", "index", "vec", "sympy"]
     assert bash["layout"] == ["mixed", "numerator", "denominator"]
+
+
+def test_each_command_completes_exactly_the_formats_it_prints(bash: dict[str, list[str]]) -> None:
+    """From the one table (mcalc.cli.app.FORMATS): check, eval, shape and identities once offered all seven."""
+    for command in Command:
+        assert bash[f"format-{command.value}"] == [f.value for f in FORMATS[command]], command
+    assert bash["check-layout"] == [layout.value for layout in LAYOUTS[Command.check]] == ["numerator", "denominator"]
 
 
 def test_bash_completes_wrt_with_the_expressions_variables(bash: dict[str, list[str]]) -> None:

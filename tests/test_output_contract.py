@@ -11,7 +11,8 @@ import pytest
 from helpers import cli
 from jsonschema import Draft202012Validator
 
-from mcalc.cli.app import FORMATS, Command, OutputFormat
+from mcalc.cli.app import FORMATS, Command
+from mcalc.view import Format
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "output-schema.json").read_text(encoding="utf-8"))
@@ -28,13 +29,13 @@ INVOCATION: dict[Command, list[str]] = {
 
 def test_every_command_is_in_the_table() -> None:
     assert set(FORMATS) == set(Command) == set(INVOCATION)
-    assert all(OutputFormat.text in f and OutputFormat.json in f for f in FORMATS.values())
+    assert all(Format.TEXT in f and Format.JSON in f for f in FORMATS.values())
 
 
 @pytest.mark.parametrize(
-    ("command", "fmt"), [(c, f) for c in Command for f in OutputFormat], ids=lambda v: getattr(v, "value", v)
+    ("command", "fmt"), [(c, f) for c in Command for f in Format], ids=lambda v: getattr(v, "value", v)
 )
-def test_a_format_is_printed_or_refused(command: Command, fmt: OutputFormat) -> None:
+def test_a_format_is_printed_or_refused(command: Command, fmt: Format) -> None:
     run = cli(*INVOCATION[command], "--format", fmt.value)
     if fmt in FORMATS[command]:
         assert run.code == 0, run.stdout + run.stderr
@@ -46,6 +47,15 @@ def test_a_format_is_printed_or_refused(command: Command, fmt: OutputFormat) -> 
         f"error: Invalid value for --format: mcalc {command.value} does not print {fmt.value}; it prints "
         f"{supported} (see 'mcalc {command.value} --help')"
     ]
+
+
+@pytest.mark.parametrize("command", list(Command), ids=str)
+def test_help_lists_exactly_the_formats_a_command_prints(command: Command) -> None:
+    """check, eval, shape and identities once advertised all seven formats and accepted two."""
+    run = cli(command.value, "--help")
+    assert run.code == 0
+    listed = "<" + "|".join(f.value for f in FORMATS[command]) + ">"
+    assert f"--format {listed}" in " ".join(run.stdout.split()), run.stdout
 
 
 @pytest.mark.parametrize(

@@ -341,24 +341,54 @@ def _synopsis_word(word: str) -> str:
     return lead.group() + styled + trail.group()
 
 
+def _choice_tables() -> dict[str, tuple[str, dict[Any, tuple[Any, ...]]]]:
+    """The options whose values each command lists in a table of the app (--format: FORMATS, --layout:
+    LAYOUTS): parameter name -> (metavar, command -> its choices)."""
+    from mcalc.cli.app import FORMATS, LAYOUTS
+
+    return {"fmt": ("FORMAT", dict(FORMATS)), "layout": ("LAYOUT", dict(LAYOUTS))}
+
+
 def _option_label(param: Any) -> str:
     names = sorted(param.opts + param.secondary_opts, key=lambda o: (o.startswith("--"), o))
     label = ", ".join(f"\\fB{_escape(n, code=True)}\\fR" for n in names)
     if not param.is_flag:
         metavar = param.metavar or param.name.upper()
-        if param.type_descriptor.is_choice:
-            metavar = param.name.upper() if param.name != "fmt" else "FORMAT"
+        if param.name in _choice_tables():
+            metavar = _choice_tables()[param.name][0]
+        elif param.type_descriptor.is_choice:
+            metavar = param.name.upper()
         label += f" \\fI{_escape(metavar, code=True)}\\fR"
     return label
 
 
-def _option_details(param: Any) -> str:
+def _bold_list(values: Any) -> str:
+    return ", ".join(f"\\fB{_escape(str(getattr(v, 'value', v)), code=True)}\\fR" for v in values)
+
+
+def _table_choices(param: Any, used_by: list[str]) -> str | None:
+    """`One of …` for an option whose choices come from the app's tables, per command when they differ."""
+    if param.name not in _choice_tables():
+        return None
+    table = {str(k): v for k, v in _choice_tables()[param.name][1].items()}
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for command in used_by:
+        groups.setdefault(table[command], []).append(command)
+    if len(groups) == 1:
+        return f"One of {_bold_list(next(iter(groups)))}."
+    parts = [f"{_bold_list(choices)} ({', '.join(commands)})" for choices, commands in groups.items()]
+    return f"One of {'; '.join(parts)}."
+
+
+def _option_details(param: Any, used_by: list[str] | None = None) -> str:
     text = _inline(param.help or "")
     extra = []
     desc = param.type_descriptor
-    if desc.is_choice and desc.choices:
-        choices = ", ".join(f"\\fB{_escape(str(getattr(c, 'value', c)), code=True)}\\fR" for c in desc.choices)
-        extra.append(f"One of {choices}.")
+    listed = _table_choices(param, used_by or [])
+    if listed is not None:
+        extra.append(listed)
+    elif desc.is_choice and desc.choices:
+        extra.append(f"One of {_bold_list(desc.choices)}.")
     default = param.default
     if param.multiple:
         if "repeatable" not in (param.help or "").lower():
@@ -492,7 +522,7 @@ def render() -> str:
     out += [".SS Command options"]
     for _, (p, used_by) in options.items():
         where = ", ".join(f"\\fB{c}\\fR" for c in used_by)
-        out += [".TP", _option_label(p), f"{_option_details(p)} Used by {where}."]
+        out += [".TP", _option_label(p), f"{_option_details(p, used_by)} Used by {where}."]
 
     out += [
         ".SH EXPRESSION SYNTAX",

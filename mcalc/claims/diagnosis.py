@@ -44,8 +44,8 @@ from mcalc.claims.wording import (
     shape_words,
 )
 from mcalc.errors import InputError, McalcError
-from mcalc.pipeline import Layout
 from mcalc.records import Record
+from mcalc.view import Layout
 
 __all__ = ["LABELS", "Verdict", "diagnose", "expand_terms"]
 

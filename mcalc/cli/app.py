@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import typer._coercion
@@ -19,16 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from mcalc import __version__, program
 from mcalc.render import spelling
-
-
-class OutputFormat(enum.StrEnum):
-    text = "text"
-    latex = "latex"
-    json = "json"
-    numpy = "numpy"
-    index = "index"  # type: ignore[assignment]  # shadows str.index, on purpose
-    vec = "vec"
-    sympy = "sympy"
+from mcalc.view import Format, Layout
 
 
 class Command(enum.StrEnum):
@@ -39,35 +30,58 @@ class Command(enum.StrEnum):
     identities = "identities"
 
 
-# The one table of which command prints which --format; any other is refused (exit 2), never ignored.
-FORMATS: dict[Command, tuple[OutputFormat, ...]] = {
-    Command.diff: tuple(OutputFormat),
-    Command.check: (OutputFormat.text, OutputFormat.json),
-    Command.eval: (OutputFormat.text, OutputFormat.json),
-    Command.shape: (OutputFormat.text, OutputFormat.json),
-    Command.identities: (OutputFormat.text, OutputFormat.json),
+# The one table of which command prints which --format: each command's help, its tab completion, the man
+# page (tools/gen_man.py) and the refusal of any other format (exit 2) are made from it.
+FORMATS: dict[Command, tuple[Format, ...]] = {
+    Command.diff: tuple(Format),
+    Command.check: (Format.TEXT, Format.JSON),
+    Command.eval: (Format.TEXT, Format.JSON),
+    Command.shape: (Format.TEXT, Format.JSON),
+    Command.identities: (Format.TEXT, Format.JSON),
+}
+# The layouts each command takes: `check --layout` asks for strict verdicts in a course's convention.
+LAYOUTS: dict[Command, tuple[Layout, ...]] = {
+    Command.diff: tuple(Layout),
+    Command.check: (Layout.NUMERATOR, Layout.DENOMINATOR),
 }
 
 
-def _format(command: Command, fmt: OutputFormat | None) -> str | None:
-    """The format's name, or a usage error (exit 2) when `command` does not print it."""
-    if fmt is None or fmt in FORMATS[command]:
-        return None if fmt is None else fmt.value
-    supported = ", ".join(f.value for f in FORMATS[command])
-    raise typer.BadParameter(
-        f"mcalc {command.value} does not print {fmt.value}; it prints {supported}", param_hint="--format"
-    )
+E = TypeVar("E", bound=enum.StrEnum)
 
 
-class LayoutChoice(enum.StrEnum):
-    mixed = "mixed"
-    numerator = "numerator"
-    denominator = "denominator"
+def _choices(command: Command, flag: str, allowed: tuple[E, ...], what: str) -> Callable[[str], E]:
+    """The parser of an option that takes one of `allowed`: anything else is refused in one line naming what
+    `command` does take (exit 2)."""
+    by_name = {a.value: a for a in allowed}
+
+    def parse(value: str) -> E:
+        if value in by_name:  # a name typed, or the default itself (a StrEnum is its name)
+            return by_name[value]
+        taken = ", ".join(by_name)
+        raise typer.BadParameter(f"mcalc {command.value} does not {what} {value}; it {what}s {taken}", param_hint=flag)
+
+    return parse
 
 
-class StrictLayoutChoice(enum.StrEnum):  # check --layout: a course's convention
-    numerator = "numerator"
-    denominator = "denominator"
+def _choice_option(
+    command: Command, flag: str, allowed: tuple[enum.StrEnum, ...], what: str, help: str, *short: str
+) -> Any:
+    """A typer option taking one of `allowed`: help lists them, tab completion offers them, the parser refuses
+    any other (typer's own Enum choices would offer a subset enum per command, which a type checker cannot name)."""
+    names = [a.value for a in allowed]
+
+    def complete(incomplete: str) -> list[str]:
+        return [n for n in names if n.startswith(incomplete)]
+
+    return typer.Option(
+        flag, *short, parser=_choices(command, flag, allowed, what), metavar="<" + "|".join(names) + ">",
+        autocompletion=complete, help=help,
+    )  # fmt: skip
+
+
+def _format_option(command: Command) -> Any:
+    help = "Output format (default: rich text on a terminal, plain text otherwise)."
+    return _choice_option(command, "--format", FORMATS[command], "print", help, "-f")
 
 
 HELP = """mcalc: a matrix-calculus calculator. Type an expression in matrix notation, get its derivative in
@@ -292,18 +306,17 @@ At = Annotated[
     list[str],
     typer.Option("--at", help="Values: FILE.npz or NAME=JSON (repeatable).", metavar="FILE.npz|NAME=JSON"),
 ]
-Fmt = Annotated[
-    OutputFormat | None,
-    typer.Option("--format", "-f", help="Output format (default: rich text on a terminal, plain text otherwise)."),
+DiffLayout = Annotated[
+    Layout,
+    _choice_option(Command.diff, "--layout", LAYOUTS[Command.diff], "take", "Orientation of matrix-notation results."),
 ]
-Layout = Annotated[LayoutChoice, typer.Option("--layout", help="Orientation of matrix-notation results.")]
 StrictLayout = Annotated[
-    StrictLayoutChoice | None,
-    typer.Option(
-        "--layout",
-        help="Strict verdicts in this layout; without it, a transposed answer is 'correct up to layout'.",
+    Layout | None,
+    _choice_option(
+        Command.check, "--layout", LAYOUTS[Command.check], "take",
+        "Strict verdicts in this layout; without it, a transposed answer is 'correct up to layout'.",
     ),
-]
+]  # fmt: skip
 
 
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
@@ -334,8 +347,8 @@ def diff(
     expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
     wrt: Wrt = [],  # noqa: B006 - typer reads the default, never mutates it
     decl: Any = None,  # the declaration options (DECLARATIONS)
-    fmt: Fmt = None,
-    layout: Layout = LayoutChoice.mixed,
+    fmt: Annotated[Format | None, _format_option(Command.diff)] = None,
+    layout: DiffLayout = Layout.MIXED,
     check: Annotated[bool, typer.Option("--check", help="Check numerically against finite differences.")] = False,
     seed: Seed = None,
     at: At = [],  # noqa: B006
@@ -364,8 +377,8 @@ def diff(
                 expr=expr,
                 wrt=wrt,
                 decl=decl,
-                fmt=_format(Command.diff, fmt),
-                layout=layout.value,
+                fmt=fmt,
+                layout=layout,
                 check=check,
                 seed=seed,
                 at=at,
@@ -389,7 +402,7 @@ def check_claim(
     ] = None,
     decl: Any = None,  # the declaration options (DECLARATIONS)
     at: At = [],  # noqa: B006
-    fmt: Fmt = None,
+    fmt: Annotated[Format | None, _format_option(Command.check)] = None,
     seed: Seed = None,
     layout: StrictLayout = None,
     debug: Debug = False,
@@ -413,11 +426,11 @@ def check_claim(
                 claim=claim,
                 file=file,
                 decl=decl,
-                fmt=_format(Command.check, fmt),
+                fmt=fmt,
                 seed=seed,
                 debug=debug,
                 at=at,
-                layout=None if layout is None else layout.value,
+                layout=layout,
             )
         )
     )
@@ -429,7 +442,7 @@ def eval_(
     expr: Annotated[str, typer.Argument(help="The expression to evaluate.", metavar="EXPR")],
     at: At = [],  # noqa: B006
     decl: Any = None,  # the declaration options (DECLARATIONS)
-    fmt: Fmt = None,
+    fmt: Annotated[Format | None, _format_option(Command.eval)] = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
@@ -445,7 +458,7 @@ def eval_(
     raise typer.Exit(
         commands.run_eval(
             expr, at, decl,
-            _format(Command.eval, fmt), debug,
+            fmt, debug,
         )
     )  # fmt: skip
 
@@ -456,7 +469,7 @@ def shape_(
     expr: Annotated[str, typer.Argument(help="The expression.", metavar="EXPR")],
     decl: Any = None,  # the declaration options (DECLARATIONS)
     at: At = [],  # noqa: B006
-    fmt: Fmt = None,
+    fmt: Annotated[Format | None, _format_option(Command.shape)] = None,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
@@ -472,7 +485,7 @@ def shape_(
     raise typer.Exit(
         commands.run_shape(
             expr, decl,
-            _format(Command.shape, fmt), debug, at,
+            fmt, debug, at,
         )
     )  # fmt: skip
 
@@ -481,7 +494,7 @@ def shape_(
 def identities(
     search: Annotated[str | None, typer.Argument(help="Show only rules mentioning this word.", metavar="WORD")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check every identity numerically.")] = False,
-    fmt: Fmt = None,
+    fmt: Annotated[Format | None, _format_option(Command.identities)] = None,
     seed: Seed = None,
     ascii_: AsciiOpt = False,
 ) -> None:
@@ -495,7 +508,7 @@ def identities(
     """
     from mcalc.cli import commands
 
-    raise typer.Exit(commands.run_identities(search, verify, _format(Command.identities, fmt), seed))
+    raise typer.Exit(commands.run_identities(search, verify, fmt, seed))
 
 
 @app.command("repl", cls=_McalcCommand)

@@ -18,6 +18,7 @@ from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
 from mcalc.records import Record
 from mcalc.render import console
 from mcalc.render.failures import guarded, report_error, show_line_failure
+from mcalc.view import Format, Layout, View
 
 __all__ = [
     "CheckArgs",
@@ -37,8 +38,8 @@ class DiffArgs(Record):
     expr: str
     wrt: list[str]
     decl: Decl
-    fmt: str | None
-    layout: str
+    fmt: Format | None
+    layout: Layout
     check: bool = False
     seed: int | None = None
     at: list[str] = field(default_factory=list)
@@ -53,11 +54,11 @@ class CheckArgs(Record):
     claim: str | None
     file: str | None
     decl: Decl
-    fmt: str | None
+    fmt: Format | None
     seed: int | None = None
     debug: bool = False
     at: list[str] = field(default_factory=list)
-    layout: str | None = None  # strict verdicts in this layout
+    layout: Layout | None = None  # strict verdicts in this layout
 
 
 # --- diff ---
@@ -117,10 +118,12 @@ def _diff_one(args: DiffArgs, expr: str, wrt: list[str], batch: console.BatchLin
             raise
         report_error(exc, args.fmt, source=expr)
         return exc.exit_code
+    view = View(args.layout, args.fmt)
+    at = loaded if args.at else None
+    line = None if batch is None else batch.number
     payload, failed = answers.diff_payload(
-        result, args.layout, args.fmt, at=loaded if args.at else None, check=args.check, seed=args.seed,
-        steps=args.steps, line=None if batch is None else batch.number,
-    )  # fmt: skip
+        result, view, at=at, check=args.check, seed=args.seed, steps=args.steps, line=line
+    )
     console.show_diff(payload, args.fmt, result, batch)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -135,14 +138,14 @@ def run_check(args: CheckArgs) -> int:
         if args.file:
             if args.expr or args.claim or args.wrt:
                 raise InputError("give either EXPR --wrt VAR --claim ANSWER or --file SHEET, not both")
-            return check_file(args.file, args.decl, args.fmt, args.seed, answers.strict_layout(args.layout))
+            return check_file(args.file, args.decl, args.fmt, args.seed, args.layout)
         needed = (("EXPR", args.expr), ("--wrt VAR", args.wrt), ("--claim ANSWER", args.claim))
         missing = [what for what, given in needed if not given]
         if missing or args.expr is None or args.claim is None:
             raise InputError(
                 f"mcalc check needs {', '.join(missing)}: mcalc check EXPR --wrt VAR --claim ANSWER (or --file SHEET)"
             )
-        strict = answers.strict_layout(args.layout)
+        strict = args.layout
         code = check_one(args.expr, names(args.wrt), args.claim, args.decl.build(), args.fmt, args.seed, strict)
         if args.at:
             code = max(code, _claim_at(args.expr, names(args.wrt), args.claim, args.decl.build(), args.at, args.fmt))
@@ -151,10 +154,10 @@ def run_check(args: CheckArgs) -> int:
     return guarded(args.fmt, args.debug, answers.scoped(args.decl, body))
 
 
-def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], fmt: str | None) -> int:
+def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], fmt: Format | None) -> int:
     """`check --at`: the claim and the derivative compared once more, at the point given."""
     agree, gap = answers.claim_at(expr, wrt, claim, decl, at)
-    if fmt == "json":
+    if fmt is Format.JSON:
         console.print_json({"at": at, "agree": agree, "max_abs_difference": gap})
     else:
         print(
@@ -164,7 +167,7 @@ def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], f
     return EXIT_OK if agree else EXIT_FAILED
 
 
-def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool) -> int:
+def run_eval(expr: str, at: list[str], decl: Decl, fmt: Format | None, debug: bool) -> int:
     def body() -> int:
         console.show_value(answers.eval_payload(expr, at, decl), fmt)
         return EXIT_OK
@@ -172,7 +175,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: str | None, debug: bool)
     return guarded(fmt, debug, answers.scoped(decl, body))
 
 
-def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str] | None = None) -> int:
+def run_shape(expr: str, decl: Decl, fmt: Format | None, debug: bool, at: list[str] | None = None) -> int:
     def body() -> int:
         console.show_shape(answers.shape_payload(expr, decl, at or []), fmt)
         return EXIT_OK
@@ -180,7 +183,7 @@ def run_shape(expr: str, decl: Decl, fmt: str | None, debug: bool, at: list[str]
     return guarded(fmt, debug, answers.scoped(decl, body))
 
 
-def run_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:
+def run_identities(search: str | None, verify: bool, fmt: Format | None, seed: int | None) -> int:
     def body() -> int:
         from mcalc.cli.identities import list_identities
 

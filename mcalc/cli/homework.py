@@ -14,26 +14,27 @@ from mcalc.claims.sheet import SheetAnswer, answer_sheet, parse_sheet_line
 from mcalc.declare import Decl
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from mcalc.render import console
+from mcalc.view import Format
 
 __all__ = ["LABELS", "Verdict", "check_file", "check_one", "diagnose", "expand_terms", "parse_sheet_line"]
 
 
 def check_one(
-    expr: str, wrt: list[str], claim: str, decl: Any, fmt: str | None, seed: int | None, layout: Any = None
+    expr: str, wrt: list[str], claim: str, decl: Any, fmt: Format | None, seed: int | None, layout: Any = None
 ) -> int:
     v = diagnose(expr, wrt, claim, decl, seed, layout)
-    if fmt == "json":
+    if fmt is Format.JSON:
         console.print_json(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim))
     else:
         console.show_verdict(v.verdict, v.label, f"{v.explanation} [{v.method_text()}]")
     return EXIT_OK if v.ok else EXIT_FAILED
 
 
-def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None, layout: Any = None) -> int:
+def check_file(path: str, decl: Decl, fmt: Format | None, seed: int | None, layout: Any = None) -> int:
     """A homework sheet: one verdict per line; exit 1 if a claim is wrong, 2 if a line is unusable."""
     rows: list[list[str]] = []
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
-    streamed = fmt == "json" or console.tsv_rows(fmt)
+    streamed = fmt is Format.JSON or console.tsv_rows(fmt)
     worst = EXIT_OK
     from mcalc.formulas import declared_functions
 
@@ -51,13 +52,13 @@ def check_file(path: str, decl: Decl, fmt: str | None, seed: int | None, layout:
     return worst
 
 
-def _show(a: SheetAnswer, fmt: str | None) -> tuple[int, list[str] | None]:
+def _show(a: SheetAnswer, fmt: Format | None) -> tuple[int, list[str] | None]:
     """One line's answer: printed now as a JSON object, or a row for the table; and its exit code."""
     number = str(a.number)
     if a.nested:
         return EXIT_USAGE, [number, a.expr, "", "", "error", "expression nested too deeply"]
     if a.error is not None:
-        if fmt == "json":
+        if fmt is Format.JSON:
             console.print_json({"line": a.number, "expression": a.expr, "error": a.error.one_line(),
                                 "position": a.error.position, "category": a.error.category})  # fmt: skip
             return a.error.exit_code, None
@@ -67,7 +68,7 @@ def _show(a: SheetAnswer, fmt: str | None) -> tuple[int, list[str] | None]:
     assert v is not None
     code = EXIT_OK if v.ok else EXIT_FAILED
     var_text = ", ".join(a.wrt)
-    if fmt == "json":
+    if fmt is Format.JSON:
         console.print_json(v.to_json(a.expr, var_text if len(a.wrt) == 1 else a.wrt, a.claim) | {"line": a.number})
         return code, None
     declared = " ".join(f"--{k} {x}" for k, xs in a.options.items() for x in xs)

@@ -10,18 +10,19 @@ from typing import Any
 from mcalc.errors import EXIT_FAILED, EXIT_OK
 from mcalc.identities import STEP_CHECKS, WITNESSES, find, verify_row
 from mcalc.render import console
+from mcalc.view import Format
 
 __all__ = ["STEP_CHECKS", "WITNESSES", "list_identities"]
 
 
-def list_identities(search: str | None, verify: bool, fmt: str | None, seed: int | None) -> int:
+def list_identities(search: str | None, verify: bool, fmt: Format | None, seed: int | None) -> int:
     rows = find(search)
     if not rows:
         print(f"no identity mentions {search!r} (try a rule name, an operator or MC)", file=sys.stderr)
         return EXIT_OK
     results: list[dict[str, Any]] = [verify_row(row, seed) for row in rows] if verify else []
     code = EXIT_FAILED if any(not r["passed"] for r in results) else EXIT_OK
-    if fmt == "json":
+    if fmt is Format.JSON:
         for i, row in enumerate(rows):
             obj = row.to_json() | ({"verify": results[i]} if verify else {})
             print(json.dumps(obj, ensure_ascii=False))

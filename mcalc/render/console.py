@@ -27,6 +27,7 @@ from mcalc.errors import Span
 from mcalc.reading import line_from_json
 from mcalc.render.lets_text import let_lines
 from mcalc.render.spelling import ascii_output, clean, clean_lines, json_safe
+from mcalc.view import Format
 
 
 def _dumps(obj: Any, ensure_ascii: bool = True) -> str:
@@ -135,26 +136,27 @@ class BatchLine:
         self.number, self.source, self.printed = number, source, printed
 
 
-def show_diff(payload: dict[str, Any], fmt: str | None, result: Any, batch: BatchLine | None = None) -> None:
+def show_diff(payload: dict[str, Any], fmt: Format | None, result: Any, batch: BatchLine | None = None) -> None:
     """One result. In batch mode (EXPR of -) a JSON object carries its `line`, plain text is one block per
     input line (`line N: EXPR`, the lines of the single-expression output, a blank line), and NumPy code
     goes into the batch's one module (README § Output, Batch)."""
-    if fmt == "json":
+    if fmt is Format.JSON:  # JSON carries the warnings as data
         print_json(payload if batch is None else payload | {"line": batch.number})
         return
     warn(payload.get("warnings", []), None if batch is None else batch.number)
-    show = _DIFF_FORMATS.get(fmt or "")
-    if batch is not None and fmt == "numpy":
+    if batch is not None and fmt is Format.NUMPY:
         _numpy_part(payload["numpy"], batch.printed)
-    elif show is not None:
-        show(payload)
     elif batch is not None and plain_text(fmt):
         batch_block(batch.number, batch.source, plain_diff_lines(payload))
-    elif fmt == "text" or not _styled():
-        for line in plain_diff_lines(payload):
-            out(line)
+    elif fmt is None:
+        (_rich_diff if _styled() else _plain_diff)(payload)
     else:
-        _rich_diff(payload)
+        DIFF_RENDERERS[fmt](payload)
+
+
+def _plain_diff(payload: dict[str, Any]) -> None:
+    for line in plain_diff_lines(payload):
+        out(line)
 
 
 def _latex_diff(payload: dict[str, Any]) -> None:
@@ -177,20 +179,23 @@ def _field(key: str) -> Callable[[dict[str, Any]], None]:
     return lambda payload: out(payload[key])
 
 
-# The formats that print fields of the payload and nothing else (LaTeX: the equation, lets, index notation, steps)
-_DIFF_FORMATS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "latex": _latex_diff,
-    **{fmt: _field(fmt) for fmt in ("numpy", "sympy", "index", "vec")},
+# The one table from --format to what `mcalc diff` prints (no format: rich text on a terminal, plain otherwise).
+# LaTeX prints the equation, lets, index notation and steps; the code and tensor formats one field each.
+DIFF_RENDERERS: dict[Format, Callable[[dict[str, Any]], None]] = {
+    Format.TEXT: _plain_diff,
+    Format.JSON: print_json,
+    Format.LATEX: _latex_diff,
+    **{fmt: _field(fmt.value) for fmt in (Format.NUMPY, Format.SYMPY, Format.INDEX, Format.VEC)},
 }
 
 
 NUMPY_HEADER = "import numpy as np"
 
 
-def batch_start(fmt: str | None) -> set[str]:
+def batch_start(fmt: Format | None) -> set[str]:
     """A NumPy batch writes one module: its import first, once (each line's functions follow as answered).
     The blocks printed once so far, for `BatchLine.printed`."""
-    if fmt == "numpy":
+    if fmt is Format.NUMPY:
         print(NUMPY_HEADER, flush=True)
     return set()
 
@@ -207,14 +212,14 @@ def _numpy_part(module: str, printed: set[str]) -> None:
     sys.stdout.flush()
 
 
-def batch_error(number: int, fmt: str | None, message: str) -> bool:
+def batch_error(number: int, fmt: Format | None, message: str) -> bool:
     """A batch's failed line in its place on stdout, in the format's own comment syntax, so that output
     still joins back to input; also on stderr when stdout is code (usually redirected to a file). False
     when the format has no such place (JSON and plain text have their own, a styled terminal none)."""
-    comment = _IN_PLACE.get(fmt or "")
+    comment = None if fmt is None else _IN_PLACE.get(fmt)
     if comment is None:
         return False
-    if fmt == "numpy":  # a top-level block of the module, after two blank lines as the functions are
+    if fmt is Format.NUMPY:  # a top-level block of the module, after two blank lines as the functions are
         print("\n")
     print(clean(f"{comment}line {number}: error: {message}"), flush=True)  # one line, whatever the message holds
     if fmt in _CODE_FORMATS:
@@ -223,16 +228,24 @@ def batch_error(number: int, fmt: str | None, message: str) -> bool:
 
 
 # how an error sits in a batch's output: a LaTeX or Python comment, or a plain `line N: error: …` line
-_IN_PLACE: dict[str, str] = {"latex": "% ", "numpy": "# ", "sympy": "# ", "index": "", "vec": ""}
-_CODE_FORMATS = frozenset({"latex", "numpy", "sympy"})  # the error also on stderr: stdout is usually a file
+_IN_PLACE: dict[Format, str] = {
+    Format.LATEX: "% ",
+    Format.NUMPY: "# ",
+    Format.SYMPY: "# ",
+    Format.INDEX: "",
+    Format.VEC: "",
+}
+_CODE_FORMATS = frozenset(
+    {Format.LATEX, Format.NUMPY, Format.SYMPY}
+)  # the error also on stderr: stdout is usually a file
 
 
 BATCH_ECHO = 200  # characters of a batch line's expression repeated in its block's header
 
 
-def plain_text(fmt: str | None) -> bool:
+def plain_text(fmt: Format | None) -> bool:
     """Plain lines: `--format text`, or no format and stdout not a styled terminal."""
-    return fmt == "text" or (fmt is None and not _styled())
+    return fmt is Format.TEXT or (fmt is None and not _styled())
 
 
 def batch_block(number: int, source: str, lines: list[str]) -> None:
@@ -269,16 +282,16 @@ def _rich_diff(payload: dict[str, Any]) -> None:
         con.print(f"[dim]{_escape(line_from_json(payload['reading']))}[/]")
 
 
-def show_value(payload: dict[str, Any], fmt: str | None) -> None:
-    if fmt == "json":
+def show_value(payload: dict[str, Any], fmt: Format | None) -> None:
+    if fmt is Format.JSON:
         print_json(payload)
         return
     warn(payload.get("warnings", []))
     out(_dumps(payload["value"]))
 
 
-def show_shape(payload: dict[str, Any], fmt: str | None) -> None:
-    if fmt == "json":
+def show_shape(payload: dict[str, Any], fmt: Format | None) -> None:
+    if fmt is Format.JSON:
         print_json(payload)
         return
     warn(payload.get("warnings", []))
@@ -303,7 +316,7 @@ def show_verdict(verdict: str, label: str, rest: str) -> None:
     _console().print(f"[bold {colour}]{_escape(label)}:[/] {_escape(rest)}", soft_wrap=False)
 
 
-def tsv_rows(fmt: str | None) -> bool:
+def tsv_rows(fmt: Format | None) -> bool:
     """Whether a table goes out as tab-separated rows (piped, or --format text), so row by row."""
     return not (fmt is None and _styled())
 
@@ -314,9 +327,9 @@ def show_row(row: list[str]) -> None:
     print("\t".join(clean(cell) for cell in row), flush=True)
 
 
-def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: str | None) -> None:
+def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: Format | None) -> None:
     """A table on a terminal, tab-separated lines otherwise."""
-    if fmt in (None,) and _styled():
+    if fmt is None and _styled():
         from rich.table import Table
 
         table = Table(title=_escape(title), show_lines=False)  # the title holds a file name

@@ -12,11 +12,12 @@ from mcalc import budget
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
 from mcalc.render import console
 from mcalc.render.spelling import clean, json_safe
+from mcalc.view import Format
 
 EXIT_INTERRUPTED = 130
 
 
-def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
+def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
     """Run a command body; turn every failure into one line and an exit code."""
     # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
@@ -40,7 +41,7 @@ def guarded(fmt: str | None, debug: bool, body: Callable[[], int]) -> int:
         budget.stop()  # the deadline is this command's: a library call later in the process has none
 
 
-def show_bad_input(exc: BaseException, fmt: str | None, source: str | None, line: int | None = None) -> int | None:
+def show_bad_input(exc: BaseException, fmt: Format | None, source: str | None, line: int | None = None) -> int | None:
     """Report a failure caused by the input (an McalcError, nesting too deep, a number too long for
     Python's int to text); its exit code. None when `exc` is something else (not reported)."""
     if isinstance(exc, McalcError):
@@ -58,7 +59,7 @@ def show_bad_input(exc: BaseException, fmt: str | None, source: str | None, line
     return None
 
 
-def show_line_failure(exc: Exception, fmt: str | None, source: str, line: int, debug: bool) -> int:
+def show_line_failure(exc: Exception, fmt: Format | None, source: str, line: int, debug: bool) -> int:
     """A batch line that failed, in its place (README § Output, Batch), and its exit code: bad input as
     `show_bad_input`, a bug as an internal error of that line, so that the lines after it are still
     answered. A broken output still ends the batch (app.py says so, exit 74)."""
@@ -79,26 +80,26 @@ def _internal_message(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc} (please report; --debug shows more)"
 
 
-def _internal_error(exc: BaseException, fmt: str | None, debug: bool) -> int:
+def _internal_error(exc: BaseException, fmt: Format | None, debug: bool) -> int:
     if debug:
         traceback.print_exc()
     message = _internal_message(exc)
-    if fmt == "json":
+    if fmt is Format.JSON:
         console.print_json({"error": message, "position": None, "category": "internal error"})
     else:
         console.error_line(message)
     return EXIT_FAILED
 
 
-def report_error(exc: McalcError, fmt: str | None, source: str | None, line: int | None = None) -> None:
+def report_error(exc: McalcError, fmt: Format | None, source: str | None, line: int | None = None) -> None:
     _report(exc.one_line(), exc.position, exc.category, fmt, source, line)
 
 
 def _report(
-    message: str, position: int | None, category: str, fmt: str | None, source: str | None, line: int | None
+    message: str, position: int | None, category: str, fmt: Format | None, source: str | None, line: int | None
 ) -> None:
     budget.stop()  # the answer is this error: printing it is not timed (a budget error would trip again)
-    if fmt == "json":
+    if fmt is Format.JSON:
         obj: dict[str, Any] = {"error": message, "position": position, "category": category}
         if line is not None:
             obj["line"] = line

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from mcalc import collector
-from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Layout, Result, displayed, flipped, reading
+from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Result, displayed, flipped, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Dim, Node
+from mcalc.view import Layout
 
 
 def _expr(printer: Printer, node: Node) -> str:

@@ -24,11 +24,12 @@ from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError, NoRuleError
-from mcalc.pipeline import Layout, Result, displayed
+from mcalc.pipeline import Result, displayed
 from mcalc.render.python_names import identifiers
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
+from mcalc.view import Layout
 
 Expr = Any  # a sympy expression; loose so that this module imports without sympy
 

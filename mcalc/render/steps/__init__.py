@@ -23,7 +23,7 @@ from fractions import Fraction
 from mcalc.budget import BudgetError
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
-from mcalc.pipeline import DerivKind, Layout, Result, displayed
+from mcalc.pipeline import DerivKind, Result, displayed
 from mcalc.render.printer import TEXT
 from mcalc.render.steps.algebra import Algebra, add_terms
 from mcalc.render.steps.gradient import gradient
@@ -31,6 +31,7 @@ from mcalc.render.steps.lines import REWRITES, Conclusion, DOf, Line, StepPrinte
 from mcalc.render.steps.vectors import by_scalar, jacobian, tensor
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
+from mcalc.view import Layout
 
 
 def render_steps(result: Result, latex: bool = False, layout: Layout = Layout.MIXED) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from mcalc.pipeline import DerivKind, Layout, Stage
+from mcalc.pipeline import DerivKind, Stage
 from mcalc.records import Record
 from mcalc.render.printer import LATEX, TEXT
 from mcalc.render.steps.lines import DOf, StepPrinter, has_d
@@ -14,6 +14,7 @@ from mcalc.shapes import Kind, ShapeEnv
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
+from mcalc.view import Layout
 
 
 def add_terms(terms: list[Node]) -> Node:

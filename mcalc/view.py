@@ -1,0 +1,41 @@
+"""How an answer is shown: its layout and its output format. On mcalc.records alone (value semantics),
+below every other layer: the pipeline, the renderers, the CLI and the API all name these values.
+
+The spellings (`mixed`, `latex`, ...) are the CLI contract's (/work/shared/CONTRACT.md): typer offers each
+enum's values as the option's choices.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from mcalc.records import Record
+
+
+class Layout(enum.StrEnum):
+    """The orientation of a matrix-notation result (the numeric value never depends on it)."""
+
+    MIXED = "mixed"
+    NUMERATOR = "numerator"
+    DENOMINATOR = "denominator"
+
+
+class Format(enum.StrEnum):
+    """`--format`: what a command prints. No format (None) is rich text on a terminal, plain text otherwise."""
+
+    TEXT = "text"
+    LATEX = "latex"
+    JSON = "json"
+    NUMPY = "numpy"
+    INDEX = "index"
+    VEC = "vec"
+    SYMPY = "sympy"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class View(Record):
+    """One answer's presentation: everything a renderer needs besides the answer itself."""
+
+    layout: Layout
+    format: Format | None
