@@ -153,7 +153,8 @@ def _leading_minus_hint(argv: list[str]) -> str:
 
 def _wants_json(argv: list[str]) -> bool:
     for i, arg in enumerate(argv):
-        if arg in ("--format=json", "-fjson") or (arg in ("--format", "-f") and argv[i + 1 : i + 2] == ["json"]):
+        json = Format.JSON.value
+        if arg in (f"--format={json}", f"-f{json}") or (arg in ("--format", "-f") and argv[i + 1 : i + 2] == [json]):
             return True
     return False
 
