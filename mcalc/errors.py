@@ -23,11 +23,18 @@ class Span(Record):
     end: int
 
 
+CLAIM = "claim"  # `where` of an error in the claim of `mcalc check` (its span counts in the claim's text)
+EXPRESSION = "expression"
+
+
 class McalcError(Exception):
     """Base of every error mcalc reports to a user."""
 
     exit_code: int = EXIT_USAGE
     category: str = "error"
+    # which input the span counts in: None for the expression (every span is in it unless said otherwise:
+    # a --let or --function formula's error drops its span), CLAIM for the claim of `mcalc check`
+    where: str | None = None
 
     def __init__(self, message: str, span: Span | None = None, hint: str | None = None) -> None:
         super().__init__(message)
@@ -38,6 +45,18 @@ class McalcError(Exception):
     @property
     def position(self) -> int | None:
         return None if self.span is None else self.span.start
+
+    @property
+    def input_name(self) -> str | None:
+        """The input `position` counts in ("expression" or "claim"), None when there is no position."""
+        return None if self.span is None else (self.where or EXPRESSION)
+
+    def in_claim(self) -> McalcError:
+        """This error, said to be in the claim: `in the claim at col 5: …` (the column is the claim's)."""
+        if self.where != CLAIM:
+            self.where = CLAIM
+            self.message = f"in the claim: {self.message}"
+        return self
 
     def one_line(self) -> str:
         """`dimension mismatch at col 7: A is m×n, B is p×q`: the position goes after the headline."""

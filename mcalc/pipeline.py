@@ -85,9 +85,9 @@ def prepare(
     tree, notes = parse_with_notes(source, params)
     extra_trees = [_parse_extra(e, params) for e in extra]
     if decl.lets:
-        env, tree = _infer_with_lets(tree, decl, source, extra_trees, wrt, declared, value_shapes or {})
+        env, tree = _infer_with_lets(tree, decl, (source, *extra), extra_trees, wrt, declared, value_shapes or {})
     else:
-        env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt)
+        env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt, extra_sources=extra)
     env.notes = [n.message for n in notes] + env.notes + _unused(declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
@@ -109,7 +109,7 @@ def _unused(declared: frozenset[str], values: Mapping[str, object], env: ShapeEn
 def _infer_with_lets(
     tree: Node,
     decl: Declarations,
-    source: str,
+    sources: tuple[str, ...],
     extra: list[Node],
     wrt: tuple[str, ...],
     declared: frozenset[str],
@@ -126,7 +126,7 @@ def _infer_with_lets(
     expand = L.Expander(used)
     written, written_extra = expand(tree), [expand(t) for t in extra]
     L.check_size([written, *written_extra])
-    env, _ = infer_shapes(written, decl, source, extra=written_extra, variables=wrt)
+    env, _ = infer_shapes(written, decl, sources[0], extra=written_extra, variables=wrt, extra_sources=sources[1:])
     L.attach(env, used, expand)
     env.notes = L.unused_note(every, used)
     return env, fix_identities(env, tree)
@@ -161,8 +161,7 @@ def _parse_extra(src: str, params: frozenset[str]) -> Node:
     try:
         return parse(src, params)
     except McalcError as exc:
-        exc.message = f"in the claim: {exc.message}"
-        raise
+        raise exc.in_claim() from None
 
 
 def differentiate(source: str, wrt: list[str], decl: Declarations | None = None) -> Result:

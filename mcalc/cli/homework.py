@@ -59,8 +59,11 @@ def _show(a: SheetAnswer, fmt: Format | None) -> tuple[int, list[str] | None]:
         return EXIT_USAGE, [number, a.expr, "", "", "error", "expression nested too deeply"]
     if a.error is not None:
         if fmt is Format.JSON:
-            console.print_json({"line": a.number, "expression": a.expr, "error": a.error.one_line(),
-                                "position": a.error.position, "category": a.error.category})  # fmt: skip
+            obj = {"line": a.number, "expression": a.expr, "error": a.error.one_line(),
+                   "position": a.error.position, "category": a.error.category}  # fmt: skip
+            if a.error.input_name is not None:  # which input `position` counts in: "expression" or "claim"
+                obj["in"] = a.error.input_name
+            console.print_json(obj)
             return a.error.exit_code, None
         parts = [p.strip() for p in a.line.split(";")] + ["", "", ""]
         return a.error.exit_code, [number, parts[0], parts[1], parts[2], "error", a.error.one_line()]

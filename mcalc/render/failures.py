@@ -92,15 +92,23 @@ def _internal_error(exc: BaseException, fmt: Format | None, debug: bool) -> int:
 
 
 def report_error(exc: McalcError, fmt: Format | None, source: str | None, line: int | None = None) -> None:
-    _report(exc.one_line(), exc.position, exc.category, fmt, source, line)
+    _report(exc.one_line(), exc.position, exc.category, fmt, source, line, exc.input_name)
 
 
 def _report(
-    message: str, position: int | None, category: str, fmt: Format | None, source: str | None, line: int | None
+    message: str,
+    position: int | None,
+    category: str,
+    fmt: Format | None,
+    source: str | None,
+    line: int | None,
+    within: str | None = None,
 ) -> None:
     budget.stop()  # the answer is this error: printing it is not timed (a budget error would trip again)
     if fmt is Format.JSON:
         obj: dict[str, Any] = {"error": message, "position": position, "category": category}
+        if within is not None:  # which input `position` counts in: "expression" or "claim"
+            obj["in"] = within
         if line is not None:
             obj["line"] = line
         if source is not None:

@@ -5,10 +5,11 @@ user names with `--shape` are rigid: `--shape A=m×n,B=p×q` and `A B` is a mism
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 
-from mcalc.errors import InputError, ShapeError
+from mcalc.errors import InputError, McalcError, ShapeError
 from mcalc.shapes.by_use import scalars_by_use
 from mcalc.shapes.env import ShapeEnv, _infer, name_dims
 from mcalc.shapes.kinds import SCALAR_SHAPE, Declarations, Kind, Shape, dim_text, kind_of
@@ -53,6 +54,7 @@ def infer_shapes(
     source: str = "",
     extra: Iterable[Node] = (),
     variables: Iterable[str] = (),
+    extra_sources: Iterable[str] = (),
 ) -> tuple[ShapeEnv, Node]:
     """Kinds and symbolic shapes of every variable in `tree` (and in `extra` trees, such as a
     claimed answer), unified across all of them. Returns the environment and the tree with each
@@ -62,14 +64,18 @@ def infer_shapes(
     by how the expression uses it. An undeclared lowercase name is a vector by convention, but one that
     only scales scalar-valued factors or is added to scalars is read as a scalar (`x^T A x + c`,
     `alpha x^T x`): broadcasting never makes an undeclared name a vector (README § Kinds and shapes).
+
+    `extra_sources` are the texts of the `extra` trees (the claim of `mcalc check`): an error met in one
+    of them quotes that text and says it is in the claim (its span counts in the claim).
     """
     decl = decl or Declarations()
     extra, variables = tuple(extra), tuple(variables)
+    sources = (source, *extra_sources)
     trees = [tree, *extra]
     last: list[tuple[Declarations, tuple[ShapeEnv, Node]]] = []
 
     def trial(d: Declarations) -> tuple[ShapeEnv, Node]:
-        last[:] = [(d, _infer_kinds(tree, d, source, extra, variables))]
+        last[:] = [(d, _infer_kinds(tree, d, sources, extra, variables))]
         return last[0][1]
 
     scalars = scalars_by_use(trees, decl, trial)
@@ -78,25 +84,26 @@ def infer_shapes(
         # the reading that held is the last one tried, as a rule: its inference is not done again (each
         # is a pass over the whole input, and a long sum of c_i x_iᵀ A x_i has thousands of such names)
         env, fixed = (
-            last[0][1] if last and last[0][0] == widened else _infer_kinds(tree, widened, source, extra, variables)
+            last[0][1] if last and last[0][0] == widened else _infer_kinds(tree, widened, sources, extra, variables)
         )
         env.inferred_scalars = scalars
         return env, fixed
-    return _infer_kinds(tree, decl, source, extra, variables)
+    return _infer_kinds(tree, decl, sources, extra, variables)
 
 
 def _infer_kinds(
-    tree: Node, decl: Declarations, source: str, extra: tuple[Node, ...], variables: tuple[str, ...]
+    tree: Node, decl: Declarations, sources: tuple[str, ...], extra: tuple[Node, ...], variables: tuple[str, ...]
 ) -> tuple[ShapeEnv, Node]:
-    env = ShapeEnv(source)
+    env = ShapeEnv(sources[0])
     trees = [tree, *extra]
     functions: dict[str, str] = {}
     for t in trees:
         for name, param in _function_params(t).items():
             if functions.setdefault(name, param) != param:
                 raise ShapeError(f"{name} is used as a function of both {functions[name]} and {param}")
-    for t in trees if functions else ():  # a name both A(t) and A: only where some A(t) is
-        _check_function_use(t, functions)
+    for i, t in enumerate(trees) if functions else ():  # a name both A(t) and A: only where some A(t) is
+        with _in_text(env, sources, i):
+            _check_function_use(t, functions)
     env.functions = functions
     # in order of first appearance; a dict, not a list, for the membership test (a 3,000-term sum has
     # thousands of names: `in` on a list was quadratic)
@@ -117,13 +124,29 @@ def _infer_kinds(
     for name in names:
         env.var_dims[name] = _initial_dims(env, name, decl, rigid)
     env._order, env._rigid = names, rigid
-    for t in trees:
-        _infer(env, t, unify=True)
+    for i, t in enumerate(trees):
+        with _in_text(env, sources, i):
+            _infer(env, t, unify=True)
     env._order = None
     name_dims(env, names, rigid)
     env._memo.clear()
     env._memo_by_id.clear()
     return env, _fix_identities(env, tree)
+
+
+@contextmanager
+def _in_text(env: ShapeEnv, sources: tuple[str, ...], i: int) -> Iterator[None]:
+    """Tree i is read: an error there quotes its own text; past the expression (i > 0: the claim) it says so."""
+    if i == 0:
+        yield
+        return
+    env.source = sources[i] if i < len(sources) else ""  # no text: name the pieces, never cut another text
+    try:
+        yield
+    except McalcError as exc:
+        raise exc.in_claim() from None
+    finally:
+        env.source = sources[0]
 
 
 def _initial_dims(env: ShapeEnv, name: str, decl: Declarations, rigid: set[str]) -> Shape:
