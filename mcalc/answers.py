@@ -121,9 +121,9 @@ def diff_payload(
         from mcalc.render.index_higher import index_steps
         from mcalc.render.steps import render_steps
 
-        payload["steps"] = render_steps(result, latex=False, layout=view.layout) + index_steps(result)
+        payload["steps"] = render_steps(result, view.layout) + index_steps(result)
         if view.format is Format.LATEX:
-            latex_steps = render_steps(result, latex=True, layout=view.layout) + index_steps(result, latex=True)
+            latex_steps = render_steps(result, view.layout, latex=True) + index_steps(result, latex=True)
             payload["steps_latex"] = latex_steps
     _extras(result, payload, view, line)
     return payload, failed

@@ -21,10 +21,10 @@ from mcalc import pipeline
 from mcalc.calculus.rules import DERIVATIVE_RULES
 from mcalc.cli.app import app
 from mcalc.numeric.evaluate import differential_key, evaluate, function_key
-from mcalc.pipeline import Layout
 from mcalc.render.steps import REWRITES, DOf, Line, derivation, render_line
 from mcalc.shapes import Declarations, Kind, bind_sizes
 from mcalc.syntax import nodes as N
+from mcalc.view import Layout
 
 RULE_NAMES = {r.name for r in DERIVATIVE_RULES.values()} | set(REWRITES)
 SIZES = (3, 2, 4, 5, 6, 7)
@@ -271,7 +271,7 @@ def test_every_step_is_a_true_equation(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_the_first_line_differentiates_the_expression_as_typed(case: Case) -> None:
     result = pipeline.differentiate(case.input, case.all("wrt"), _declarations(case))
-    first = derivation(result, strict=True)[0]
+    first = derivation(result, Layout.MIXED, strict=True)[0]
     assert isinstance(first.sides[0], DOf)
     assert first.name in {r.name for r in DERIVATIVE_RULES.values()} | {"identify-gradient", "identify-jacobian"}
 
@@ -297,4 +297,4 @@ def test_steps_never_take_the_derivative_down(monkeypatch: pytest.MonkeyPatch) -
         REWRITES["substitute"].identity + "]"
     )
     with pytest.raises(RuntimeError):
-        derivation(pipeline.differentiate("tr(A B)", ["A"]), strict=True)
+        derivation(pipeline.differentiate("tr(A B)", ["A"]), Layout.MIXED, strict=True)

@@ -19,6 +19,7 @@ from test_numpy_format import at_value, run
 import mcalc
 from mcalc.api import Derivative
 from mcalc.render.sympy_expr import sympy_source
+from mcalc.view import Layout
 
 
 def derivative_of(case: Case) -> Derivative:
@@ -95,7 +96,7 @@ def test_the_sympy_expression_evaluates_to_the_at_value(case: Case, tmp_path: Pa
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10, err_msg=str(expr))
     # and the Python that --format sympy prints runs and builds an expression of the same value
     namespace: dict[str, Any] = {}
-    source = sympy_source(d._result)
+    source = sympy_source(d._result, Layout.MIXED)
     exec(compile(source, "<mcalc --format sympy>", "exec"), namespace)  # noqa: S102 - mcalc's output, in a test
     printed = evaluate(namespace["derivative"], values, sizes_of(variables, values)).reshape(expected.shape, order="F")
     np.testing.assert_allclose(printed, expected, rtol=1e-8, atol=1e-10, err_msg=source)

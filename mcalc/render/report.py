@@ -38,7 +38,7 @@ def higher_operator(names: list[str], scalar: bool, latex: bool = False, sp: Spe
     return f"{d}{sup}/" + ("" if sp.compact else " ").join(f"{d}{v}" for v in names)
 
 
-def lhs(result: Result, latex: bool = False, printer: Printer | None = None, layout: Layout = Layout.MIXED) -> str:
+def lhs(result: Result, layout: Layout, latex: bool = False, printer: Printer | None = None) -> str:
     """∂/∂A tr(ABAᵀC), ∂(Ax)/∂x, d/dt (A(t)B(t)), ∂vec(RᵀR)/∂vec(R), ∂²/∂x² (xᵀAx), ∂²/∂x∂y; in a layout
     that shows the transpose of mcalc's result, the label says so: ∂/∂Aᵀ tr(AB) (numerator layout),
     ∂(Ax)ᵀ/∂x and ∂vec(RᵀR)ᵀ/∂vec(R) (denominator layout)."""
@@ -74,7 +74,8 @@ def _lhs_transposed(result: Result, latex: bool, pr: Printer) -> str:
     expr = _expr(pr, flatten(result.tree))
     inner = pr.p(flatten(result.tree))
     if len(result.wrt) > 1:
-        return f"\\left({lhs(result, latex, pr)}\\right){t}" if latex else f"({lhs(result, latex, pr)}){t}"
+        plain = lhs(result, Layout.MIXED, latex, pr)  # the label of mcalc's own orientation, transposed
+        return f"\\left({plain}\\right){t}" if latex else f"({plain}){t}"
     kind = result.final.kind
     if kind is DerivKind.GRADIENT:
         return f"\\frac{{{d}}}{{{d} {v}{t}}} {expr}" if latex else f"{d}/{d}{v}{t} {expr}"
@@ -89,7 +90,7 @@ def _lhs_transposed(result: Result, latex: bool, pr: Printer) -> str:
 
 def equation(result: Result, layout: Layout, latex: bool = False) -> str:
     pr = Printer(LATEX if latex else TEXT)
-    return f"{lhs(result, latex, layout=layout)} = {pr(displayed(result.final, layout, result.env))}"
+    return f"{lhs(result, layout, latex)} = {pr(displayed(result.final, layout, result.env))}"
 
 
 def derivative_text(result: Result, layout: Layout) -> str:
@@ -174,13 +175,13 @@ def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any
     shown = displayed(stage, layout, env)
     text, tex = Printer(TEXT), Printer(LATEX) if latex else None
     derivative = text(shown)
-    head = lhs(result, printer=text, layout=layout)
+    head = lhs(result, layout, printer=text)
     out: dict[str, Any] = {"expression": result.source, "wrt": wrt, "derivative": derivative}
     if tex is not None:
         out["latex"] = tex(shown)
     out["equation"] = f"{head} = {derivative}"
     if tex is not None:
-        out["equation_latex"] = f"{lhs(result, latex=True, printer=tex, layout=layout)} = {out['latex']}"
+        out["equation_latex"] = f"{lhs(result, layout, latex=True, printer=tex)} = {out['latex']}"
     out |= {
         "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
         "display_shape": shape_line(result, layout, shown),
@@ -195,7 +196,7 @@ def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any
         out["symmetric"] = sorted(env.symmetric)
     if env.lets:
         out["let"] = lets_json(env)
-    shared = _shared(result, shown, derivative, head, text, tex)
+    shared = _shared(result, layout, shown, derivative, head, text, tex)
     if shared is not None:
         out["shared"] = shared
     return out
@@ -220,11 +221,11 @@ def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
     """The derivative with repeated sub-expressions named, when that is clearly shorter."""
     shown = displayed(result.final, layout, result.env)
     pr = Printer(TEXT)
-    return _shared(result, shown, pr(shown), lhs(result, printer=pr, layout=layout), pr)
+    return _shared(result, layout, shown, pr(shown), lhs(result, layout, printer=pr), pr)
 
 
 def _shared(
-    result: Result, shown: Node, full: str, head: str, pr: Printer, tex: Printer | None = None
+    result: Result, layout: Layout, shown: Node, full: str, head: str, pr: Printer, tex: Printer | None = None
 ) -> dict[str, Any] | None:
     """The `where` form as text, and in LaTeX too when `tex` is given (--format latex shows it)."""
     if len(full) < 60:
@@ -238,7 +239,8 @@ def _shared(
         return None
     out: dict[str, Any] = {"equation": f"{head} = {text}", "derivative": text, "where": where}
     if tex is not None:
-        out["equation_latex"] = f"{lhs(result, latex=True, printer=tex)} = {tex(main)}"
+        # the label in the layout shown, as the text's `head` (it was mixed: ∂/∂W₁ beside the text's ∂/∂W1ᵀ)
+        out["equation_latex"] = f"{lhs(result, layout, latex=True, printer=tex)} = {tex(main)}"
         out["where_latex"] = [f"{tex(name)} = {tex(body)}" for name, body in defs]
     return out
 

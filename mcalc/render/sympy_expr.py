@@ -34,7 +34,7 @@ from mcalc.view import Layout
 Expr = Any  # a sympy expression; loose so that this module imports without sympy
 
 
-def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
+def to_sympy(result: Result, layout: Layout) -> Expr:
     """The derivative of `result` in `layout` as a SymPy expression (`--let` names written out: SymPy has
     no names for them)."""
     from mcalc.lets import expand
@@ -44,7 +44,7 @@ def to_sympy(result: Result, layout: Layout = Layout.MIXED) -> Expr:
     return SympyBuilder(result.env)(expand(result.env.lets, displayed(result.final, layout, result.env)))
 
 
-def sympy_source(result: Result, layout: Layout = Layout.MIXED, name: str = "derivative") -> str:
+def sympy_source(result: Result, layout: Layout, name: str = "derivative") -> str:
     """Python that rebuilds the expression in SymPy: the symbols it uses, then `derivative = …` (`name`:
     `derivative_3` for line 3 of a batch). Each symbol is bound to an identifier of its own
     (python_names.identifiers): `if_ = Symbol('if', …)` for a dimension named `if`, `S_` for a matrix S

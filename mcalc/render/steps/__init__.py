@@ -34,7 +34,7 @@ from mcalc.syntax.nodes import Node
 from mcalc.view import Layout
 
 
-def render_steps(result: Result, latex: bool = False, layout: Layout = Layout.MIXED) -> list[str]:
+def render_steps(result: Result, layout: Layout, latex: bool = False) -> list[str]:
     """The derivation, one string per identity applied (`--steps`, JSON `steps`); through `--let` names,
     the chain rule first (mcalc.render.chain)."""
     from mcalc.render.chain import chain_lines
@@ -42,7 +42,7 @@ def render_steps(result: Result, latex: bool = False, layout: Layout = Layout.MI
     return chain_lines(result, latex) + [render_line(line, latex) for line in derivation(result, layout)]
 
 
-def derivation(result: Result, layout: Layout = Layout.MIXED, strict: bool = False) -> list[Line]:
+def derivation(result: Result, layout: Layout, strict: bool = False) -> list[Line]:
     """The lines of every stage (two for a second derivative). The first stage starts from the
     expression as typed; if that fails (`strict=False`) it starts from mcalc's canonical form."""
     lines: list[Line] = []
