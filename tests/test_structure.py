@@ -25,7 +25,10 @@ MODULES = {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
 
 
 def imported(name: str, path: Path) -> set[str]:
-    """The mcalc modules a module imports (relative and `from mcalc import x` spellings resolved)."""
+    """The mcalc modules a module imports (relative and `from mcalc import x` spellings resolved), with the
+    packages whose `__init__` each import runs: importing mcalc.render.steps.lines runs mcalc/render/steps/
+    __init__.py first (mcalc.render.chain did, and steps/__init__ imported chain: a cycle the graph of modules
+    alone missed). A module's own packages are already being imported when it runs, so they add no edge."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -41,9 +44,16 @@ def imported(name: str, path: Path) -> set[str]:
         for t in targets:
             while t and t not in MODULES:
                 t = t.rpartition(".")[0]
-            if t and t != name and not name.startswith(t + "."):  # a package importing its own parent is not a cycle
-                found.add(t)
+            found.update(_run_by_import(name, t) if t else ())
     return found
+
+
+def _run_by_import(name: str, target: str) -> set[str]:
+    """The mcalc modules that `import target` runs from module `name`: the target and each package above it,
+    but not `name` itself nor its own packages (a package importing its own parent is not a cycle)."""
+    parts = target.split(".")
+    chain = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return {m for m in chain if m in MODULES and m != name and not name.startswith(m + ".")}
 
 
 def cycles() -> list[list[str]]:
@@ -81,6 +91,11 @@ def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
         assert "mcalc.errors" in imported("mcalc.fake_a", a)
         b.write_text("def f():\n    from mcalc.cli import app\n")
         assert "mcalc.cli.app" in imported("mcalc.fake_b", b)  # imports inside functions count too
+        # importing a.b.c runs a/__init__ and a/b/__init__: a module outside a package reaches its __init__
+        b.write_text("from mcalc.render.steps.lines import Line\n")
+        assert {"mcalc.render.steps", "mcalc.render.steps.lines"} <= imported("mcalc.render.fake_c", b)
+        assert "mcalc.render" not in imported("mcalc.render.fake_c", b)  # its own package: already running
+        assert "mcalc.render.steps" not in imported("mcalc.render.steps.fake_d", b)
     finally:
         MODULES.clear()
         MODULES.update(graph_modules)
@@ -137,3 +152,29 @@ def test_the_cli_package_is_under_its_line_caps() -> None:
     assert session, "the session's modules moved: update SESSION_MODULES"
     total = sum(sizes[name] for name in session)
     assert total < MAX_SESSION_LINES, f"the interactive session has {total} lines: {sizes}"
+
+
+TOOLS = ROOT.parent / "tools"
+
+
+def tool_imports() -> dict[str, set[str]]:
+    """tools/*.py: which other tool each imports (they import each other by bare name, from sys.path)."""
+    names = {p.stem for p in TOOLS.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in TOOLS.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name in names)
+            elif isinstance(node, ast.ImportFrom) and node.module in names:
+                found.add(node.module)
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def test_no_tool_imports_a_tool_that_imports_it() -> None:
+    """gen_completions.py ran regen.py, which imports gen_completions (issue 22): a generator imports no other tool."""
+    graph = tool_imports()
+    assert graph["regen"] >= {"gen_completions", "gen_man"}
+    mutual = sorted(f"{a} ⇄ {b}" for a, bs in graph.items() for b in bs if a in graph.get(b, set()))
+    assert not mutual, mutual

@@ -3,13 +3,15 @@
 The scripts are thin shims that call `mcalc` again on every TAB, so they change only when the program
 name or typer's templates change; the sync test (tests/test_completions.py) regenerates them in-process.
 
-    python tools/gen_completions.py          # rewrite completions/
-    python tools/gen_completions.py --check  # exit 1 if a committed file is stale
+    python tools/regen.py          # rewrite completions/ (and everything else derived from the app)
+    python tools/regen.py --check  # exit 1 if a committed file is stale
+
+A generator only: regen.py imports it, writes and checks (this module imports no other tool, so the two no
+longer import each other).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,10 +55,3 @@ def _zsh_autoload(text: str) -> str:
 def generate() -> dict[str, str]:
     """Relative path -> content, for every completion file."""
     return {path: completion_script(shell) for shell, path in FILES.items()}
-
-
-if __name__ == "__main__":  # writing and --check live in regen.py, which regenerates everything
-    sys.path.insert(0, str(ROOT / "tools"))
-    import regen
-
-    raise SystemExit(regen.main(sys.argv[1:]))

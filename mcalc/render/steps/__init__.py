@@ -26,6 +26,7 @@ from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.pipeline import DerivKind, Result, displayed
 from mcalc.render.printer import TEXT
 from mcalc.render.steps.algebra import Algebra, add_terms
+from mcalc.render.steps.chain import chain_lines
 from mcalc.render.steps.gradient import gradient
 from mcalc.render.steps.lines import REWRITES, Conclusion, DOf, Line, StepPrinter, render_line, rewrite_line, rule_line
 from mcalc.render.steps.vectors import by_scalar, jacobian, tensor
@@ -36,9 +37,7 @@ from mcalc.view import Layout
 
 def render_steps(result: Result, layout: Layout, latex: bool = False) -> list[str]:
     """The derivation, one string per identity applied (`--steps`, JSON `steps`); through `--let` names,
-    the chain rule first (mcalc.render.chain)."""
-    from mcalc.render.chain import chain_lines
-
+    the chain rule first (mcalc.render.steps.chain)."""
     return chain_lines(result, latex) + [render_line(line, latex) for line in derivation(result, layout)]
 
 
