@@ -662,7 +662,7 @@ NOT_INPUT = pytest.mark.xfail(
         ("sum(x.^t)", "t", "t", ".^t"),
         ("(x^T x)^p", "x", "p", "^(p − 1)"),
         ("tr(X^k)", "X", "k", "^(k − 1)"),
-        ("a^T X^k b", "X", "k", "∑"),  # a sum over an index reads back (mcalc/syntax/sums.py)
+        ("a^T X^k b", "X", "k", "∑"),  # a sum over an index reads back (Parser.index_sum)
     ],
 )
 def test_regression_derivative_text_is_valid_input(source: str, var: str, scalars: str, token: str) -> None:

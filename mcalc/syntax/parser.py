@@ -15,12 +15,14 @@ from fractions import Fraction
 from mcalc.errors import ParseError, Span
 from mcalc.records import Record
 from mcalc.syntax import functions
+from mcalc.syntax.build import add, num
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
     BY_CONTEXT,
     MINUS_ONE,
     Add,
     Apply,
+    Bound,
     Columnwise,
     Det,
     Diag,
@@ -40,12 +42,13 @@ from mcalc.syntax.nodes import (
     Power,
     PowerOf,
     Sum,
+    SumOver,
     Symbol,
     Trace,
     Transpose,
     Vec,
+    substitute,
 )
-from mcalc.syntax.sums import index_sum
 from mcalc.syntax.trees import Flat, check_tree_depth
 
 SUM_POWER = 10
@@ -362,7 +365,7 @@ class Parser:
         if word == "eye" or word == "ones":
             return self.sized_constant(tok)
         if word == "sum" and self.peek().kind is Tok.INDEX:  # ∑_{r=0}^{k−1} …, as mcalc prints it
-            return index_sum(self, tok, ELEMENTWISE_POWER - 1)  # the body runs over products, ⊙ and ⊗
+            return self.index_sum(tok, ELEMENTWISE_POWER - 1)  # the body runs over products, ⊙ and ⊗
         if self.peek().kind is Tok.LPAREN:
             open_tok = self.advance()
             args = [self.expression(0)]
@@ -383,6 +386,25 @@ class Parser:
                 arg = self.src[args[0].span.start : args[0].span.end]
                 self.notes.append(ReadingNote(f"read {word} {arg} as {word}({arg})", span))
         return self.apply_function(tok, word, args, span)
+
+    def index_sum(self, tok: Token, body_power: int) -> Node:
+        """`∑_{r=0}^{k−1} body` (ASCII `sum_{r=0}^{k-1} body`) read back as input: the finite sum over an index
+        that mcalc prints for the derivatives of Xᵏ (`a^T X^k b` by X is ∑_{r=0}^{k−1} (Xʳ)ᵀ a bᵀ (X^(k−1−r))ᵀ),
+        so a printed result is a claim or an `eval` expression. After the word `sum` and its index token:
+        `^{TOP}` (or `^TOP` for a name or number), then the body: the product that follows, as for a function
+        written without parentheses; the index is bound in it (r is no variable there)."""
+        index = self.advance().text
+        self.expect(Tok.CARET, f"after the sum's index {index}=0 (∑_{{{index}=0}}^{{k−1}})")
+        if self.peek().kind is Tok.LBRACE:
+            self.advance()
+            top = self.expression(0)
+            self.expect(Tok.RBRACE, "to close the sum's upper bound")
+        else:
+            top = self.expression(POSTFIX_POWER)  # ∑_{r=0}^k: a name or a number, before the body
+        body = self.expression(body_power)
+        bound = substitute(body, {Symbol(index): Bound(index)})
+        span = Span(tok.span.start, body.span.end) if body.span is not None else tok.span
+        return SumOver(index, add(top, num(1)), bound, span=span)
 
     def sized_constant(self, tok: Token) -> Node:
         """eye / ones alone (sized by context), or eye(3), eye(n), ones(3) (a number fixes the size)."""
