@@ -103,6 +103,7 @@ def test_lines_that_cannot_run_say_why_with_a_column() -> None:
     with pytest.raises(LineError, match="the interactive session already"):
         argv("repl", State())
     assert argv('mcalc shape "x"', State()) == ["shape", "x"]  # the word mcalc, typed out of habit
+    assert command_argv(["identities"], State(), SPECS, ("--ascii",)) == ["identities", "--ascii"]
 
 
 def test_completion_candidates() -> None:
@@ -126,17 +127,23 @@ def test_completion_candidates() -> None:
 ENV = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "LC_ALL": "C.UTF-8"}
 
 
-def run_script(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_script(
+    tmp_path: Path, text: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "session.txt"
     script.write_text(text, encoding="utf-8")
     with script.open(encoding="utf-8") as stdin:
         command = [sys.executable, "-m", "mcalc", *args]
-        return subprocess.run(command, stdin=stdin, capture_output=True, text=True, timeout=60, env=ENV)
+        return subprocess.run(
+            command, stdin=stdin, capture_output=True, text=True, timeout=60, env={**ENV, **(env or {})}
+        )
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "mcalc", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=ENV)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env={**ENV, **(env or {})}
+    )
 
 
 def test_repl_from_a_file_runs_it_as_a_script(tmp_path: Path) -> None:
@@ -159,6 +166,15 @@ def test_a_script_exits_with_its_worst_line(tmp_path: Path) -> None:
     ]
     assert "never" not in done.stdout
     assert run_script(tmp_path, "", "repl").returncode == 0
+
+
+def test_a_session_in_ascii_tells_every_line(tmp_path: Path) -> None:
+    """Standard output that cannot encode Unicode: each line prints what the command line prints there."""
+    lines = 'diff "tr(A B)" --wrt A\n:scalar theta\ndiff "theta x^T x" --wrt x\n'
+    done = run_script(tmp_path, lines, "repl", env={"PYTHONIOENCODING": "ascii"})
+    one = cli("diff", "tr(A B)", "--wrt", "A", env={"PYTHONIOENCODING": "ascii"})
+    two = cli("diff", "theta x^T x", "--wrt", "x", "--scalar", "theta", env={"PYTHONIOENCODING": "ascii"})
+    assert done.stdout == one.stdout + two.stdout and done.stdout.isascii() and "d/dA tr(A B) = B^T" in done.stdout
 
 
 def test_plain_mcalc_with_stdin_not_a_terminal_prints_usage_as_before(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
 
@@ -36,6 +37,8 @@ from mcalc.cli.repl_lines import (
     split,
 )
 from mcalc.errors import EXIT_OK, EXIT_USAGE, McalcError
+from mcalc.records import Record
+from mcalc.render import spelling
 
 EXIT_INTERRUPTED = 130
 HISTORY_ENTRIES = 1000  # the history file keeps the last 1,000 lines, trimmed when a session starts
@@ -44,6 +47,9 @@ BANNER = (
     f'mcalc {__version__}: type a command without the word mcalc (diff "tr(A B)" --wrt A); '
     ":help for more; Ctrl-D leaves"
 )
+# Output in ASCII is decided once, when the session starts (from the encoding of standard output); each run of
+# the app decides afresh, so every line is told.
+_FLAGS = {True: ("--ascii",), False: ()}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COLUMN = re.compile(r"^error: (?P<claim>in the claim)?.*? at col (?P<col>\d+)", re.MULTILINE)
 
@@ -51,10 +57,10 @@ _COLUMN = re.compile(r"^error: (?P<claim>in the claim)?.*? at col (?P<col>\d+)",
 def main(group: Any, formats: Mapping[str, Sequence[str]]) -> int:
     """The session over `group` (the typer app's click group; `formats`: the formats each command prints): on
     a terminal, or a script from standard input."""
-    specs = command_specs(group, formats)
+    app = App(group, command_specs(group, formats), _FLAGS[spelling.ascii_output()])
     if sys.stdin is not None and sys.stdin.isatty() and _terminal_output() is not None:
-        return _interactive(group, specs)
-    return _script(group, specs)
+        return _interactive(app)
+    return _script(app)
 
 
 def _terminal_output() -> TextIO | None:
@@ -65,13 +71,23 @@ def _terminal_output() -> TextIO | None:
 # --- one line ---
 
 
-def handle(text: str, state: State, group: Any, specs: Mapping[str, CommandSpec], caret: bool) -> tuple[State, int]:
-    """Run one line; the session value after it and the line's exit code (-1: leave the session)."""
+@dataclass(frozen=True, eq=False, repr=False)
+class App(Record):
+    """What runs the lines: the app's click group, what each command accepts, the flags every line gets."""
+
+    group: Any
+    specs: Mapping[str, CommandSpec]
+    flags: tuple[str, ...] = ()
+
+
+def handle(text: str, state: State, app: App, caret: bool) -> tuple[State, int]:
+    """Run one line; the session value after it and the line's exit code (-1: leave the session). `caret`: a
+    person at a terminal reads the errors."""
     text = text.strip()
     if not text or text.startswith("#"):
         return state, EXIT_OK
     if is_session_command(text):
-        outcome = session_command(state, text, specs, lambda options: _probe(group, options))
+        outcome = session_command(state, text, app.specs, lambda options: _probe(app.group, options))
         for line in outcome.out:
             print(line, flush=True)
         if outcome.error:
@@ -79,14 +95,14 @@ def handle(text: str, state: State, group: Any, specs: Mapping[str, CommandSpec]
         return outcome.state, (-1 if outcome.leave else EXIT_USAGE if outcome.error else EXIT_OK)
     try:
         words = split(text)
-        argv = command_argv(words, state, specs)
+        argv = command_argv(words, state, app.specs, app.flags)
     except LineError as exc:
         _say(f"error: {exc.message}")
         if caret and exc.column is not None:
             _caret(text, exc.column)
         return state, EXIT_USAGE
-    code, errors = run(group, argv, tee=caret)
-    spec = specs.get(argv[0]) if argv else None
+    code, errors = run(app.group, argv, tee=caret)
+    spec = app.specs.get(argv[0]) if argv else None
     if spec is None:
         return state, code
     if caret:
@@ -107,11 +123,12 @@ def run(group: Any, argv: list[str], tee: bool = False) -> tuple[int, str]:
     except SystemExit as exc:  # how every in-process run ends (mcalc.program.end)
         code = exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else 1
     except KeyboardInterrupt:  # Ctrl-C while the command worked: the command stops, the session goes on
-        _say("interrupted")
         code = EXIT_INTERRUPTED
     finally:
         sys.stderr = saved
         _flush(sys.stdout)
+    if code == EXIT_INTERRUPTED:  # the command ends quietly, as on the command line: say why it ended
+        _say("interrupted (Ctrl-C)")
     return code, "" if copy is None else copy.text()
 
 
@@ -208,12 +225,12 @@ def _flush(stream: IO[str] | None) -> None:
 # --- a script: standard input not a terminal ---
 
 
-def _script(group: Any, specs: Mapping[str, CommandSpec]) -> int:
+def _script(app: App) -> int:
     """Every line of standard input, in order; the largest exit status of its lines."""
     state, worst = State(), EXIT_OK
     try:
         for text in _lines():
-            state, code = handle(text, state, group, specs, caret=False)
+            state, code = handle(text, state, app, caret=False)
             if code < 0:
                 break
             worst = max(worst, code)
@@ -234,7 +251,7 @@ def _lines() -> Iterator[str]:
 # --- a session on a terminal ---
 
 
-def _interactive(group: Any, specs: Mapping[str, CommandSpec]) -> int:
+def _interactive(app: App) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.output import create_output
 
@@ -244,7 +261,7 @@ def _interactive(group: Any, specs: Mapping[str, CommandSpec]) -> int:
     output = _terminal_output()
     prompt: PromptSession[str] = PromptSession(
         history=_history(),
-        completer=Completer(specs, lambda: state),
+        completer=Completer(app.specs, lambda: state),
         complete_while_typing=False,
         bottom_toolbar=lambda: toolbar(state),
         output=None if output is sys.stdout else create_output(stdout=output),
@@ -260,9 +277,8 @@ def _interactive(group: Any, specs: Mapping[str, CommandSpec]) -> int:
         except EOFError:  # Ctrl-D
             return EXIT_OK
         try:
-            state, code = handle(text, state, group, specs, caret=True)
-        except KeyboardInterrupt:
-            _say("interrupted")
+            state, code = handle(text, state, app, caret=True)
+        except KeyboardInterrupt:  # between the command and the prompt
             continue
         if code < 0:
             return EXIT_OK

@@ -273,9 +273,12 @@ def open_quote(text: str) -> int | None:
     return start
 
 
-def command_argv(words: list[str], state: State, specs: Mapping[str, CommandSpec]) -> list[str]:
+def command_argv(
+    words: list[str], state: State, specs: Mapping[str, CommandSpec], flags: Sequence[str] = ()
+) -> list[str]:
     """The argv that runs a command line: the declarations in force that its command accepts, put before the
-    line's own words (a later --let may use an earlier one), except those the line's own options replace."""
+    line's own words (a later --let may use an earlier one), except those the line's own options replace;
+    and `flags` (--ascii) that the command takes."""
     if words[:1] == ["mcalc"]:
         words = words[1:]
     spec = specs.get(words[0]) if words else None
@@ -296,7 +299,7 @@ def command_argv(words: list[str], state: State, specs: Mapping[str, CommandSpec
         and not any(_replaces(pair, (option, value)) for pair in own)
         for word in (option, value)
     ]
-    return [words[0], *added, *words[1:]]
+    return [words[0], *(f for f in flags if f in spec.canonical), *added, *words[1:]]
 
 
 def used_names(words: list[str], spec: CommandSpec, state: State) -> set[str] | None:
