@@ -93,7 +93,17 @@ def test_a_plain_diff_loads_neither_numpy_nor_pydantic_plugins() -> None:
     assert out.returncode == 0 and out.stdout.startswith("∂/∂A tr(ABAᵀC) = "), out.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "typer" in imported and "mcalc.pipeline" in imported
-    assert not imported & (HEAVY | {"importlib.metadata"}), sorted(imported & (HEAVY | {"importlib.metadata"}))
+    unwanted = HEAVY | {"importlib.metadata", "prompt_toolkit"}  # prompt_toolkit: the interactive session's only
+    assert not imported & unwanted, sorted(imported & unwanted)
+
+
+def test_the_session_imports_prompt_toolkit_only_at_a_terminal() -> None:
+    """`mcalc repl < file` is a script: it answers its lines without loading the terminal library."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "mcalc", "repl"], input='shape "x"\n',
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("x : m×1"), done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "mcalc.cli.repl" in imported and "prompt_toolkit" not in imported
 
 
 def test_only_the_named_command_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
