@@ -99,7 +99,13 @@ class _Claim(Record):
 def diagnose(
     expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Layout | None = None
 ) -> Verdict:
-    """The verdict on `claim`; with `layout`, strict in that layout (a transposed claim is wrong)."""
+    """The verdict on `claim`; with `layout`, strict in that layout (a transposed claim is wrong). A claim in
+    index notation (`δ_ik C_lj`, `∂L/∂W_ij = …`) is judged as a tensor (claims.index_verdict)."""
+    from mcalc.claims.index_verdict import index_verdict
+
+    by_index = index_verdict(expr, wrt, claim, decl, seed, layout)
+    if by_index is not None:
+        return by_index
     c = _read(expr, wrt, claim, decl, seed, layout)
     verdict = _judge(c)
     forced = _sizes_the_claim_forces(expr, wrt, decl, c)

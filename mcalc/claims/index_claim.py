@@ -1,0 +1,228 @@
+"""A claim in index notation (`δ_ik C_lj`, `∂L/∂W_ij = ((W x)_i − t_i) x_j`), read and set up for judging.
+
+The claim is a tensor with the contract's layout-free convention: axes shape(EXPR) + shape(VAR), entry
+[i…, k…] = ∂EXPR[i…]/∂VAR[k…]. Which free index is which axis: an equation says it (`∂K_ij/∂R_kl = …`,
+`J_ijkl = …`, `∂L/∂W_ij = …`); in a bare claim the free indices in alphabetical order are the axes, the
+expression's first (`δ_ik C_lj`: i, j | k, l). Each index ranges over the dimension of the names it
+indexes. The claim is compared with mcalc's derivative at random points (claims.index_verdict).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcalc.claims import index_tensor as T
+from mcalc.errors import InputError, McalcError, Span
+from mcalc.records import Record
+from mcalc.syntax import index_reader as R
+
+MAX_ENTRIES = 400  # entries, deltas and scalars in one index claim (README § Limits)
+_MARKS = ("_", "∂", "δ", "∑", *"ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+@dataclass(eq=False, repr=False)
+class Setup(Record):
+    """The claim read against the expression: everything the verdict needs."""
+
+    expr: str
+    claim: str
+    wrt: list[str]
+    read: R.IndexClaim
+    tree: Any
+    env: Any
+    result: Any
+    reading: T.Reading
+    order: tuple[str, ...]  # the free indices, axis by axis
+    split: int  # how many of `order` are the expression's (the rest are the variables')
+    bare: bool
+    sizes_of: dict[str, Any] = field(default_factory=dict)  # index → its dimension
+
+
+def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
+    """The claim read as index notation, or None when it is an ordinary claim (read as before)."""
+    from mcalc.syntax.index_tokens import is_index_notation, tokens
+
+    if not any(m in claim for m in _MARKS):
+        return None
+    names = _expression_names(expr, decl)
+    if names is None:
+        return None
+    toks = tokens(claim, names)
+    if not is_index_notation(toks):
+        return None
+    parsed = R.read_index_claim(claim, toks)
+    return _set_up(expr, wrt, claim, parsed, decl)
+
+
+def _expression_names(expr: str, decl: Any) -> set[str] | None:
+    from mcalc.syntax.lexer import Tok, tokenize
+
+    try:
+        toks = tokenize(expr)
+    except McalcError:
+        return None  # the expression's own error is reported by the ordinary path
+    return {t.text for t in toks if t.kind is Tok.NAME} | {name for name, _ in getattr(decl, "lets", ())}
+
+
+def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: Any) -> Setup:
+    from mcalc import pipeline
+
+    entries = [n for n in T.walk(parsed.body) if isinstance(n, R.Entry)]
+    if len(entries) > MAX_ENTRIES:
+        raise InputError(f"in the claim: {len(entries)} entries; an index claim has at most {MAX_ENTRIES}")
+    _parse_pieces(entries)
+    texts = tuple(e.text for e in entries)
+    tree, env, trees = pipeline.prepare(expr, decl, extra=texts, wrt=tuple(wrt))
+    _known_names(expr, tree, env, wrt, entries, trees)
+    result = pipeline.differentiate_tree(expr, tree, env, wrt)
+    rd = T.Reading(frozenset(), {id(e): t for e, t in zip(entries, trees, strict=True)}, T.Ranges(env))
+    s = Setup(expr, claim, wrt, parsed, tree, env, result, rd, (), 0, parsed.side is None)
+    _order(s)
+    return s
+
+
+def _parse_pieces(entries: list[R.Entry]) -> None:
+    """Each piece of mcalc text alone first, so that a syntax error points into the claim."""
+    from mcalc.syntax.parser import parse
+
+    for e in entries:
+        try:
+            parse(e.text)
+        except McalcError as err:
+            span = None if err.span is None else Span(err.span.start + e.offset, err.span.end + e.offset)
+            raise type(err)(f"in the claim: {err.message}", span, err.hint) from None
+
+
+def _known_names(expr: str, tree: Any, env: Any, wrt: list[str], entries: list[R.Entry], trees: list[Any]) -> None:
+    from mcalc.lets import expand
+    from mcalc.syntax import nodes as N
+
+    known = set(N.free_symbols(expand(env.lets, tree))) | set(env.lets) | set(wrt)
+    for e, t in zip(entries, trees, strict=True):
+        unknown = [n for n in N.free_symbols(t) if n not in known]
+        if unknown:
+            raise InputError(f"in the claim: {unknown[0]} does not occur in {expr}", e.span)
+
+
+def axes_of_expression(env: Any, node: Any) -> list[Any]:
+    r, c = env.shape(node)
+    return [] if (r, c) == (1, 1) else [r] if c == 1 else [c] if r == 1 else [r, c]
+
+
+def axes_of_variable(env: Any, var: str) -> list[Any]:
+    from mcalc.shapes import Kind
+
+    r, c = env.shape_of_var(var)
+    kind = env.kind(var)
+    return [] if kind is Kind.SCALAR else [r] if kind is Kind.VECTOR else [r, c]
+
+
+def _order(s: Setup) -> None:
+    """The axes: stated by the left side, or the free indices in alphabetical order; ranges joined."""
+    env, side = s.env, s.read.side
+    f_axes = axes_of_expression(env, s.tree)
+    v_axes = [axes_of_variable(env, v) for v in s.wrt]
+    if side is None:
+        free = T.free_indices(s.read.body, s.reading)
+        order = tuple(sorted(free))
+        want = f_axes + [d for axes in v_axes for d in axes]
+        if len(order) != len(want):
+            raise _count_error(s, order, len(f_axes), v_axes)
+        dims = want
+        s.split = len(f_axes)
+    else:
+        order, dims = _stated(s, side, f_axes, v_axes)
+        s.reading.stated = frozenset(order)
+    labels = _axis_labels(s, f_axes, v_axes, len(dims))
+    for x, d, label in zip(order, dims, labels, strict=True):
+        rule = "the alphabetical order of a bare claim's free indices" if side is None else "the left side"
+        s.reading.ranges.join(x, d, None if side is None else side.span, f"by {rule}, {x} is {label}")
+    if side is not None:
+        free = T.free_indices(s.read.body, s.reading)
+        extra = [x for x in free if x not in order]
+        if extra:
+            raise InputError(f"in the claim: index {extra[0]} is free on the right side but not on the left", None)
+    s.order = order
+    for n in T.walk(s.read.body):
+        for x in _indices_of(n):
+            if s.reading.ranges.dim_of(x) is None:
+                raise InputError(f"in the claim: the range of index {x} is not known (it indexes no name)", None)
+            s.sizes_of[x] = s.reading.ranges.dim_of(x)
+    for x in order:
+        s.sizes_of[x] = s.reading.ranges.dim_of(x)
+
+
+def _axis_labels(s: Setup, f_axes: list[Any], v_axes: list[list[Any]], count: int) -> list[str]:
+    """What each axis indexes, in words: "the row of BC", "the column of B"."""
+    from mcalc.render.printer import render_text
+    from mcalc.syntax.build import flatten
+
+    def words(what: str, n: int) -> list[str]:
+        return [f"the entry of {what}"] if n == 1 else [f"the row of {what}", f"the column of {what}"][:n]
+
+    out = words(render_text(flatten(s.tree)), len(f_axes))
+    for var, axes in zip(s.wrt, v_axes, strict=True):
+        out += words(var, len(axes))
+    return (out + [f"an entry of {s.wrt[-1]}"] * count)[:count]
+
+
+def _indices_of(n: R.IndexNode) -> tuple[str, ...]:
+    if isinstance(n, R.Entry):
+        return n.indices
+    if isinstance(n, R.Delta):
+        return (n.a, n.b)
+    if isinstance(n, R.SumOver):
+        return n.indices
+    return ()
+
+
+def _count_error(s: Setup, order: tuple[str, ...], n_f: int, v_axes: list[list[Any]]) -> InputError:
+    from mcalc.claims.wording import d_text
+
+    n_v = sum(len(a) for a in v_axes)
+    have = ", ".join(order) if order else "none"
+    letters = "ijklmnpq"
+    example = f"∂f{('_' + letters[:n_f]) if n_f else ''}/∂{s.wrt[-1]}{('_' + letters[n_f : n_f + n_v]) if n_v else ''}"
+    return InputError(
+        f"in the claim: its free indices are {have}, but {d_text(s.wrt, s.env)} of {s.expr} has {n_f + n_v} "
+        f"({n_f} of the expression, {n_v} of the variable); state them as an equation, {example} = …",
+        None,
+    )
+
+
+def _stated(s: Setup, side: R.Side, f_axes: list[Any], v_axes: list[list[Any]]) -> tuple[tuple[str, ...], list[Any]]:
+    """The free indices and their dimensions as the left side states them."""
+    order = side.indices
+    twice = [x for x in order if order.count(x) > 1]
+    if twice:
+        raise InputError(f"in the claim: index {twice[0]} is stated twice on the left side", side.span)
+    if not side.slots:  # J_ijkl
+        dims = f_axes + [d for axes in v_axes for d in axes]
+        s.split = len(f_axes)
+        if len(order) != len(dims):
+            raise InputError(
+                f"in the claim: {side.f_text} has {len(order)} indices; the derivative has {len(dims)} axes", side.span
+            )
+        return order, dims
+    n = len(side.slots)
+    if n > len(s.wrt):
+        told = f"the left side differentiates {n} times; --wrt is given {len(s.wrt)} times"
+        raise InputError(f"in the claim: {told}", side.span)
+    earlier = f_axes + [d for axes in v_axes[: len(s.wrt) - n] for d in axes]
+    if len(side.f_indices) != len(earlier):
+        what = side.f_text or "the expression"
+        told = f"{what} takes {len(earlier)} indices on the left side, not {len(side.f_indices)}"
+        raise InputError(f"in the claim: {told}", side.span)
+    dims = list(earlier)
+    s.split = len(f_axes)
+    for (name, idx), var, axes in zip(side.slots, s.wrt[len(s.wrt) - n :], v_axes[len(s.wrt) - n :], strict=True):
+        if name != var:
+            raise InputError(f"in the claim: the left side differentiates by {name}, but --wrt is {var}", side.span)
+        if not axes and len(idx) == 1:
+            axes = [1]  # ∂(A(t) B(t))ᵢⱼ/∂tₖ: mcalc's own form names the scalar's one entry
+        if len(idx) != len(axes):
+            told = f"{var} takes {len(axes)} indices on the left side, not {len(idx)}"
+            raise InputError(f"in the claim: {told}", side.span)
+        dims += axes
+    return order, dims
