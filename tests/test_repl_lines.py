@@ -69,6 +69,23 @@ def test_a_later_declaration_replaces_what_it_contradicts() -> None:
     assert state.declared == (("--vector", "x"), ("--shape", "A=2x2"), ("--let", "e = z"), ("--elementwise", "f"))
     assert declare(":symmetric S", ":matrix S").declared == (("--symmetric", "S"), ("--matrix", "S"))
     assert declare(":scalar theta", ":vector θ").declared == (("--vector", "θ"),)  # one name, two spellings
+    assert declare(':let "e = y - X w"', ":function 'f(u) = sum(u)'").declared == (
+        ("--let", "e = y - X w"), ("--function", "f(u) = sum(u)")
+    )  # quoted as on a command line  # fmt: skip
+
+
+def test_a_history_that_stops_being_writable_goes_on_in_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prompt_toolkit.history import FileHistory
+
+    from mcalc.cli.repl import _kept_history
+
+    history = _kept_history(FileHistory)(str(tmp_path))  # a directory: every write fails
+    history.append_string('shape "x"')
+    history.append_string('shape "y"')
+    assert history.get_strings() == ['shape "x"', 'shape "y"']
+    assert capsys.readouterr().err.count("note: history is no longer saved") == 1
 
 
 def test_session_commands_answer_or_refuse_in_one_line() -> None:

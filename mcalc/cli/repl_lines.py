@@ -158,6 +158,8 @@ def _items(option: str, text: str) -> list[str]:
     from mcalc.declare import split_shapes
 
     text = text.strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":  # quoted as on a command line
+        text = text[1:-1].strip()
     if option == "--let" or (option in ("--function", "--elementwise") and "=" in text):
         return [text] if text else []
     if option == "--shape":
