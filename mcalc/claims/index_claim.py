@@ -18,6 +18,7 @@ from mcalc.records import Record
 from mcalc.syntax import index_reader as R
 
 MAX_ENTRIES = 400  # entries, deltas and scalars in one index claim (README § Limits)
+MAX_PADDING = 2_000_000  # characters of the pieces placed at their columns (else their errors have no column)
 _MARKS = ("_", "∂", "δ", "∑", *"ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
@@ -48,10 +49,13 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
     names = _expression_names(expr, decl)
     if names is None:
         return None
-    toks = tokens(claim, names)
-    if not is_index_notation(toks):
-        return None
-    parsed = R.read_index_claim(claim, toks)
+    try:
+        toks = tokens(claim, names)
+        if not is_index_notation(toks):
+            return None
+        parsed = R.read_index_claim(claim, toks)
+    except McalcError as err:
+        raise err.in_claim() from None
     return _set_up(expr, wrt, claim, parsed, decl)
 
 
@@ -70,9 +74,11 @@ def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: A
 
     entries = [n for n in T.walk(parsed.body) if isinstance(n, R.Entry)]
     if len(entries) > MAX_ENTRIES:
-        raise InputError(f"in the claim: {len(entries)} entries; an index claim has at most {MAX_ENTRIES}")
-    _parse_pieces(entries)
-    texts = tuple(e.text for e in entries)
+        raise T.refuse(f"{len(entries)} entries; an index claim has at most {MAX_ENTRIES}")
+    # each piece at its own column of the claim (spaces before it), so that an error's column is the claim's
+    pad = len(claim) * len(entries) <= MAX_PADDING
+    texts = tuple(" " * e.offset * pad + e.text for e in entries)
+    _parse_pieces(entries, texts, pad)
     tree, env, trees = pipeline.prepare(expr, decl, extra=texts, wrt=tuple(wrt))
     _known_names(expr, tree, env, wrt, entries, trees)
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
@@ -82,16 +88,17 @@ def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: A
     return s
 
 
-def _parse_pieces(entries: list[R.Entry]) -> None:
+def _parse_pieces(entries: list[R.Entry], texts: tuple[str, ...], padded: bool) -> None:
     """Each piece of mcalc text alone first, so that a syntax error points into the claim."""
     from mcalc.syntax.parser import parse
 
-    for e in entries:
+    for e, text in zip(entries, texts, strict=True):
         try:
-            parse(e.text)
+            parse(text)
         except McalcError as err:
-            span = None if err.span is None else Span(err.span.start + e.offset, err.span.end + e.offset)
-            raise type(err)(f"in the claim: {err.message}", span, err.hint) from None
+            shift = 0 if padded else e.offset
+            span = None if err.span is None else Span(err.span.start + shift, err.span.end + shift)
+            raise type(err)(err.message, span, err.hint).in_claim() from None
 
 
 def _known_names(expr: str, tree: Any, env: Any, wrt: list[str], entries: list[R.Entry], trees: list[Any]) -> None:
@@ -102,7 +109,7 @@ def _known_names(expr: str, tree: Any, env: Any, wrt: list[str], entries: list[R
     for e, t in zip(entries, trees, strict=True):
         unknown = [n for n in N.free_symbols(t) if n not in known]
         if unknown:
-            raise InputError(f"in the claim: {unknown[0]} does not occur in {expr}", e.span)
+            raise T.refuse(f"{unknown[0]} does not occur in {expr}", e.span)
 
 
 def axes_of_expression(env: Any, node: Any) -> list[Any]:
@@ -142,12 +149,12 @@ def _order(s: Setup) -> None:
         free = T.free_indices(s.read.body, s.reading)
         extra = [x for x in free if x not in order]
         if extra:
-            raise InputError(f"in the claim: index {extra[0]} is free on the right side but not on the left", None)
+            raise T.refuse(f"index {extra[0]} is free on the right side but not on the left", None)
     s.order = order
     for n in T.walk(s.read.body):
         for x in _indices_of(n):
             if s.reading.ranges.dim_of(x) is None:
-                raise InputError(f"in the claim: the range of index {x} is not known (it indexes no name)", None)
+                raise T.refuse(f"the range of index {x} is not known (it indexes no name)", None)
             s.sizes_of[x] = s.reading.ranges.dim_of(x)
     for x in order:
         s.sizes_of[x] = s.reading.ranges.dim_of(x)
@@ -184,10 +191,9 @@ def _count_error(s: Setup, order: tuple[str, ...], n_f: int, v_axes: list[list[A
     have = ", ".join(order) if order else "none"
     letters = "ijklmnpq"
     example = f"∂f{('_' + letters[:n_f]) if n_f else ''}/∂{s.wrt[-1]}{('_' + letters[n_f : n_f + n_v]) if n_v else ''}"
-    return InputError(
-        f"in the claim: its free indices are {have}, but {d_text(s.wrt, s.env)} of {s.expr} has {n_f + n_v} "
-        f"({n_f} of the expression, {n_v} of the variable); state them as an equation, {example} = …",
-        None,
+    return T.refuse(
+        f"its free indices are {have}, but {d_text(s.wrt, s.env)} of {s.expr} has {n_f + n_v} "
+        f"({n_f} of the expression, {n_v} of the variable); state them as an equation, {example} = …"
     )
 
 
@@ -196,33 +202,31 @@ def _stated(s: Setup, side: R.Side, f_axes: list[Any], v_axes: list[list[Any]]) 
     order = side.indices
     twice = [x for x in order if order.count(x) > 1]
     if twice:
-        raise InputError(f"in the claim: index {twice[0]} is stated twice on the left side", side.span)
+        raise T.refuse(f"index {twice[0]} is stated twice on the left side", side.span)
     if not side.slots:  # J_ijkl
         dims = f_axes + [d for axes in v_axes for d in axes]
         s.split = len(f_axes)
         if len(order) != len(dims):
-            raise InputError(
-                f"in the claim: {side.f_text} has {len(order)} indices; the derivative has {len(dims)} axes", side.span
-            )
+            raise T.refuse(f"{side.f_text} has {len(order)} indices; the derivative has {len(dims)} axes", side.span)
         return order, dims
     n = len(side.slots)
     if n > len(s.wrt):
         told = f"the left side differentiates {n} times; --wrt is given {len(s.wrt)} times"
-        raise InputError(f"in the claim: {told}", side.span)
+        raise T.refuse(told, side.span)
     earlier = f_axes + [d for axes in v_axes[: len(s.wrt) - n] for d in axes]
     if len(side.f_indices) != len(earlier):
         what = side.f_text or "the expression"
         told = f"{what} takes {len(earlier)} indices on the left side, not {len(side.f_indices)}"
-        raise InputError(f"in the claim: {told}", side.span)
+        raise T.refuse(told, side.span)
     dims = list(earlier)
     s.split = len(f_axes)
     for (name, idx), var, axes in zip(side.slots, s.wrt[len(s.wrt) - n :], v_axes[len(s.wrt) - n :], strict=True):
         if name != var:
-            raise InputError(f"in the claim: the left side differentiates by {name}, but --wrt is {var}", side.span)
+            raise T.refuse(f"the left side differentiates by {name}, but --wrt is {var}", side.span)
         if not axes and len(idx) == 1:
             axes = [1]  # ∂(A(t) B(t))ᵢⱼ/∂tₖ: mcalc's own form names the scalar's one entry
         if len(idx) != len(axes):
             told = f"{var} takes {len(axes)} indices on the left side, not {len(idx)}"
-            raise InputError(f"in the claim: {told}", side.span)
+            raise T.refuse(told, side.span)
         dims += axes
     return order, dims

@@ -20,8 +20,11 @@ from mcalc.syntax import index_reader as R
 Array = Any
 
 
-def _refuse(message: str, span: Span | None) -> InputError:
-    return InputError(f"in the claim: {message}", span)
+def refuse(message: str, span: Span | None = None) -> InputError:
+    """Bad input in the claim: `in the claim at col N: …`, JSON `"in": "claim"`."""
+    err = InputError(message, span).in_claim()
+    assert isinstance(err, InputError)
+    return err
 
 
 @dataclass(eq=False, repr=False)
@@ -50,7 +53,7 @@ class Ranges(Record):
         if a[0] == "dim" and b[0] == "dim":
             from mcalc.shapes import dim_text
 
-            raise _refuse(
+            raise refuse(
                 f"index {index} ranges over two different dimensions, {dim_text(a[1])} and {dim_text(b[1])} ({where})",
                 span,
             )
@@ -88,7 +91,7 @@ def _entry(node: R.Entry, rd: Reading) -> tuple[str, ...]:
     what = node.text.strip()
     if dims is None or (len(node.indices) == 2 and (r == 1 or c == 1)) or (not node.indices and (r, c) != (1, 1)):
         need = "no index" if (r, c) == (1, 1) else "one index" if 1 in (r, c) else "two indices"
-        raise _refuse(f"{what} is {shape_text((r, c))}: its entries take {need}", node.span)
+        raise refuse(f"{what} is {shape_text((r, c))}: its entries take {need}", node.span)
     for x, d in zip(node.indices, dims, strict=True):
         rd.ranges.join(x, d, node.span, f"{what} is {shape_text((r, c))}")
     if len(node.indices) == 2 and node.indices[0] == node.indices[1]:  # Aᵢᵢ: the trace, or the diagonal
@@ -111,7 +114,7 @@ def _product(node: R.Product, rd: Reading) -> tuple[str, ...]:
     for x, n in counts.items():
         if n > 2 and x not in rd.stated:
             told = f"index {x} is used {n} times in one product (at most twice: once free, twice summed)"
-            raise _refuse(told, node.span)
+            raise refuse(told, node.span)
     return tuple(x for x, n in counts.items() if n == 1 or x in rd.stated)
 
 
@@ -123,7 +126,7 @@ def _sum(node: R.Sum, rd: Reading) -> tuple[str, ...]:
         if odd:
             span = getattr(term, "span", node.span)
             told = f"index {odd[0]} is free in one term and not in another (every term needs the same free indices)"
-            raise _refuse(told, span)
+            raise refuse(told, span)
     return first
 
 
@@ -137,7 +140,7 @@ def _apply(node: R.Apply, rd: Reading) -> tuple[str, ...]:
     f = functions.lookup(node.function)
     if f is None or not f.elementwise or f.abstract or f.arity != 1:
         told = f"{node.function} of an index expression: only elementwise functions (exp, log, …) apply to entries"
-        raise _refuse(told, node.span)
+        raise refuse(told, node.span)
     return free_indices(node.arg, rd)
 
 
@@ -145,9 +148,9 @@ def _sum_over(node: R.SumOver, rd: Reading) -> tuple[str, ...]:
     inner = free_indices(node.body, rd)
     for x in node.indices:
         if x not in inner and not _mentions(node.body, x):
-            raise _refuse(f"∑_{x}: the index {x} does not occur in the sum", node.span)
+            raise refuse(f"∑_{x}: the index {x} does not occur in the sum", node.span)
         if x in rd.stated:
-            raise _refuse(f"∑_{x}: {x} is a free index of the left side; it cannot also be summed", node.span)
+            raise refuse(f"∑_{x}: {x} is a free index of the left side; it cannot also be summed", node.span)
     return tuple(x for x in inner if x not in node.indices)
 
 

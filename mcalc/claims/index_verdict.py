@@ -38,13 +38,19 @@ def index_verdict(
     expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Any = None
 ) -> Verdict | None:
     """The verdict on an index-notation claim, or None when the claim is not in index notation."""
+    from mcalc.render.report import dims_json
+    from mcalc.shapes import shape_text
+
     s = read(expr, wrt, claim, decl)
     if s is None:
         return None
     points, truths, sizes = _points(s, seed)
     vals = [_claim_value(s, s.read.body, pt, t.shape) for pt, t in zip(points, truths, strict=True)]
+    shape = s.env.shape(s.result.final.result)
+    shown, dims = shape_text(shape), dims_json(s.env, shape)
     base = Verdict(
         "wrong", "", "numeric", _expected(s), claim=claim, points=len(points), sizes=sizes,
+        shape=shown, claim_shape=shown, dims=dims, claim_dims=dims,
         details={"notation": "index", "free_indices": list(s.order), "expression_indices": list(s.order[: s.split])},
     )  # fmt: skip
     j = _Judged(s, points, truths, vals, base, layout)

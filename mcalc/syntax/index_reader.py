@@ -296,10 +296,10 @@ def _partners(src: str, toks: list[Tok]) -> dict[int, int]:
             stack.append(k)
         elif t.kind is K.RP:
             if not stack:
-                raise ParseError("unmatched ')' in the claim", t.span)
+                raise ParseError("unmatched ')'", t.span)
             out[stack.pop()] = k
     if stack:
-        raise ParseError("unmatched '(' in the claim", toks[stack[-1]].span)
+        raise ParseError("unmatched '('", toks[stack[-1]].span)
     return out
 
 
