@@ -17,11 +17,13 @@ from mcalc.errors import InputError, MathError, McalcError
 from mcalc.reading import Reading, Source, read
 from mcalc.records import Record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
+from mcalc.shapes.ones import ones_for_one
 from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
 from mcalc.syntax import nodes as N
+from mcalc.syntax.application import judge
 from mcalc.syntax.nodes import Node
-from mcalc.syntax.parser import parse, parse_with_notes
+from mcalc.syntax.parser import parse, parse_read
 from mcalc.view import Layout
 
 Array = Any
@@ -82,13 +84,25 @@ def prepare(
     declared = decl.declared
     decl = with_value_kinds(decl, value_shapes or {})
     params = frozenset(decl.scalars)
-    tree, notes = parse_with_notes(source, params)
+    tree, parser = parse_read(source, params)
+    # F(x), f(x): a product with a warning, or refused (mcalc.syntax.application)
+    applied = judge(parser.applied, tree, decl.declared | set(wrt) | {name for name, _ in decl.lets})
     extra_trees = [_parse_extra(e, params) for e in extra]
-    if decl.lets:
-        env, tree = _infer_with_lets(tree, decl, (source, *extra), extra_trees, wrt, declared, value_shapes or {})
-    else:
-        env, tree = infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt, extra_sources=extra)
-    env.notes = [n.message for n in notes] + env.notes + _unused(declared, value_shapes or {}, env)
+
+    def infer(tree: Node) -> tuple[ShapeEnv, Node]:
+        if decl.lets:
+            return _infer_with_lets(tree, decl, (source, *extra), extra_trees, wrt, declared, value_shapes or {})
+        return infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt, extra_sources=extra)
+
+    parsed = tree
+    env, tree = infer(parsed)
+    ones: list[str] = []
+    if parser.ones:  # X 1, x^T 1: the 1 is 𝟙 where it multiplies an array (mcalc.shapes.ones); read again so
+        with_ones, ones = ones_for_one(env, parsed, parser.ones)
+        if ones:
+            env, tree = infer(with_ones)
+    notes = [n.message for n in parser.notes] + applied + ones
+    env.notes = notes + env.notes + _unused(declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
 

@@ -16,6 +16,7 @@ from mcalc.errors import ParseError, Span
 from mcalc.records import Record
 from mcalc.syntax import functions
 from mcalc.syntax.build import add, num
+from mcalc.syntax.application import Applied
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
     BY_CONTEXT,
@@ -120,6 +121,10 @@ class Parser:
         self.scalar_params = scalar_params | {"t"}
         # readings a person could have meant otherwise, said to them with the result (the reading line)
         self.notes: list[ReadingNote] = []
+        # names written directly before '(' (F(x)) and the 1s multiplying an array (X 1): judged once the
+        # declarations (mcalc.syntax.application) and the shapes (mcalc.shapes.ones) are known
+        self.applied: list[Applied] = []
+        self.ones: list[Span] = []
 
     # -- token helpers --
     def peek(self, ahead: int = 0) -> Token:
@@ -176,12 +181,25 @@ class Parser:
                         break
                     if tok.kind is Tok.NUMBER and isinstance(flat.single(), Number):
                         raise ParseError("two numbers in a row: write an operator between them", tok.span)
-                    flat.extend(Mul, self.expression(PRODUCT_POWER))
+                    flat.extend(Mul, self._one(self.expression(PRODUCT_POWER)))
                 else:
                     break
             return flat.node()
         finally:
             self.depth -= 1
+
+    def _one(self, factor: Node) -> Node:
+        """A `1` written as a later factor of a product (X 1, x^T 1): maybe the ones vector 𝟙, which the
+        shapes decide (mcalc.shapes.ones); noted here."""
+        span = factor.span
+        if (
+            isinstance(factor, Number)
+            and factor.value == 1
+            and span is not None
+            and self.src[span.start : span.end] == "1"
+        ):
+            self.ones.append(span)
+        return factor
 
     def _closes_norm(self, tok: Token) -> bool:
         return tok.kind is Tok.NORM and self.norm_depth > 0
@@ -193,7 +211,7 @@ class Parser:
         if kind in (Tok.PLUS, Tok.MINUS):
             flat.extend(Add, right if kind is Tok.PLUS else Mul((MINUS_ONE, right), span=right.span), right)
         elif kind is Tok.STAR:
-            flat.extend(Mul, right)
+            flat.extend(Mul, self._one(right))
         elif kind in (Tok.DOTSTAR, Tok.HADAMARD):
             flat.extend(Hadamard, right)
         else:
@@ -280,7 +298,23 @@ class Parser:
         if primes:
             raise ParseError(f"{tok.text}′ is a derivative: write it with its parameter, {tok.text}′(t)", tok.span)
         self._note_prime_of_undeclared(tok)
+        if nxt.kind is Tok.LPAREN and not nxt.spaced:  # F(x): judged by mcalc.syntax.application
+            self.applied.append(self._applied(tok))
         return Symbol(tok.text, span=tok.span)
+
+    def _applied(self, tok: Token) -> Applied:
+        """The name at `tok` and the parenthesis right after it (up to its matching ')', or the end)."""
+        depth, k = 0, 0
+        while True:
+            t = self.peek(k)
+            depth += {Tok.LPAREN: 1, Tok.RPAREN: -1}.get(t.kind, 0)
+            if t.kind is Tok.EOF or (depth == 0 and t.kind is Tok.RPAREN):
+                break
+            k += 1
+        opening, end = self.peek().span.end, self.peek(k).span.end
+        closing = self.peek(k).span.start if self.peek(k).kind is Tok.RPAREN else end
+        text = self.src[tok.span.start : end]
+        return Applied(tok.text, tok.span, text, self.src[opening:closing].strip())
 
     def _note_prime_of_undeclared(self, tok: Token) -> None:
         """`A'(s)` with s not a declared parameter reads as Aᵀ s; say so, and how to mean A′(s)."""
@@ -610,3 +644,9 @@ def parse_with_notes(src: str, scalar_params: frozenset[str] = frozenset()) -> t
     """Parse one expression and say how its ambiguous spellings were read."""
     parser = Parser(src, scalar_params)
     return parser.parse(), parser.notes
+
+
+def parse_read(src: str, scalar_params: frozenset[str] = frozenset()) -> tuple[Node, Parser]:
+    """Parse one expression; the parser holds what is judged later (`notes`, `applied`, `ones`)."""
+    parser = Parser(src, scalar_params)
+    return parser.parse(), parser
