@@ -15,8 +15,8 @@ from fractions import Fraction
 from mcalc.errors import ParseError, Span
 from mcalc.records import Record
 from mcalc.syntax import functions
-from mcalc.syntax.build import add, num
 from mcalc.syntax.application import Applied
+from mcalc.syntax.build import add, num
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
     BY_CONTEXT,
