@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.main import get_command
 
-from mcalc.cli.app import FORMATS, app
+from mcalc.cli.app import app
 from mcalc.cli.repl_complete import candidates, function_words, toolbar, words_before
 from mcalc.cli.repl_lines import LineError, State, command_argv, command_specs, session_command, split
 
-SPECS = command_specs(get_command(app), FORMATS)  # type: ignore[arg-type]
+SPECS = command_specs(get_command(app))
 
 
 def declare(*lines: str, state: State | None = None) -> State:

@@ -527,5 +527,4 @@ def repl(ctx: typer.Context) -> None:
     """
     from mcalc.cli import repl as session
 
-    formats = {command.value: [f.value for f in shown] for command, shown in FORMATS.items()}
-    raise typer.Exit(session.main(ctx.find_root().command, formats))
+    raise typer.Exit(session.main(ctx.find_root().command))

@@ -18,7 +18,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
@@ -54,10 +54,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COLUMN = re.compile(r"^error: (?P<claim>in the claim)?.*? at col (?P<col>\d+)", re.MULTILINE)
 
 
-def main(group: Any, formats: Mapping[str, Sequence[str]]) -> int:
-    """The session over `group` (the typer app's click group; `formats`: the formats each command prints): on
-    a terminal, or a script from standard input."""
-    app = App(group, command_specs(group, formats), _FLAGS[spelling.ascii_output()])
+def main(group: Any) -> int:
+    """The session over `group` (the typer app's click group): on a terminal, or a script from standard input."""
+    app = App(group, command_specs(group), _FLAGS[spelling.ascii_output()])
     if sys.stdin is not None and sys.stdin.isatty() and _terminal_output() is not None:
         return _interactive(app)
     return _script(app)

@@ -75,9 +75,10 @@ class CommandSpec(Record):
     helps: Mapping[str, str]  # long name → its help, for completion
 
 
-def command_specs(group: Any, formats: Mapping[str, Sequence[str]]) -> dict[str, CommandSpec]:
-    """Every command of the click group (but the session itself), as the session needs to know it; `formats`:
-    the formats each command prints (app.FORMATS, the one table of them)."""
+def command_specs(group: Any) -> dict[str, CommandSpec]:
+    """Every command of the click group (but the session itself), as the session needs to know it. The values
+    of --format and --layout are what the option offers to complete: what the command accepts (app.FORMATS
+    and app.LAYOUTS, the tables help, completion and the refusal all read)."""
     import typer
 
     specs: dict[str, CommandSpec] = {}
@@ -97,8 +98,6 @@ def command_specs(group: Any, formats: Mapping[str, Sequence[str]]) -> dict[str,
                 values = [c.value for c in p.shell_complete(ctx, "")] if long != "--wrt" else []
                 if values:
                     choices[long] = tuple(values)
-        if name in formats:
-            choices["--format"] = tuple(str(f) for f in formats[name])
         specs[name] = CommandSpec(name, canonical, frozenset(takes), choices, helps)
     return specs
 
