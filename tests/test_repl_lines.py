@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
 from typer.main import get_command
 
 from mcalc.cli.app import app
-from mcalc.cli.repl_complete import candidates, function_words, toolbar, words_before
+from mcalc.cli.repl_complete import Completer, candidates, function_words, toolbar, words_before
 from mcalc.cli.repl_lines import LineError, State, command_argv, command_specs, session_command, split
 
 SPECS = command_specs(get_command(app))
@@ -137,6 +139,9 @@ def test_completion_candidates() -> None:
     assert candidates('diff "tr(A sigm', SPECS, state, functions) == ("sigm", ["sigmoid"])
     assert candidates('diff "x^T B y" --wrt ', SPECS, state, functions)[1][-3:] == ["x", "B", "y"]
     assert words_before('diff "a b" --wrt x') == (["diff", "a b", "--wrt"], "x", False)
+    shown = Completer(SPECS, lambda: state).get_completions(Document("check x --lay"), CompleteEvent())
+    assert [(c.text, c.display_meta_text) for c in shown] == [("--layout", SPECS["check"].helps["--layout"])]
+    assert SPECS["check"].helps["--layout"] != SPECS["diff"].helps["--layout"]  # each command's own help
     assert toolbar(state) == " matrix W_hidden · scalar lam"
     assert toolbar(State()).startswith(" no declarations")
 

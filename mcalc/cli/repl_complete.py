@@ -115,13 +115,18 @@ class Completer(_Completer):
         self._specs = specs
         self._state = state
         self._functions: list[str] | None = None
+        # shown beside a candidate in the menu: a session command's job, an option's help for this command
+        self._meta = {name: what for name, _, _, what in SESSION_COMMANDS}
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
         if self._functions is None:
             self._functions = function_words()
-        typed, found = candidates(document.text_before_cursor, self._specs, self._state(), self._functions)
+        text = document.text_before_cursor
+        typed, found = candidates(text, self._specs, self._state(), self._functions)
+        spec = self._specs.get(text.split(maxsplit=1)[0] if text.strip() else "")
+        meta = {**self._meta, **(spec.helps if spec else {})}
         for word in found:
-            yield Completion(word, start_position=-len(typed))
+            yield Completion(word, start_position=-len(typed), display_meta=meta.get(word, ""))
 
 
 def toolbar(state: State) -> str:
