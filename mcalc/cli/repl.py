@@ -41,6 +41,7 @@ from mcalc.records import Record
 from mcalc.render import spelling
 
 EXIT_INTERRUPTED = 130
+LEAVE = -1  # what `handle` returns for :quit (no exit status is negative)
 HISTORY_ENTRIES = 1000  # the history file keeps the last 1,000 lines, trimmed when a session starts
 PROMPT = "mcalc> "
 BANNER = (
@@ -80,7 +81,7 @@ class App(Record):
 
 
 def handle(text: str, state: State, app: App, caret: bool) -> tuple[State, int]:
-    """Run one line; the session value after it and the line's exit code (-1: leave the session). `caret`: a
+    """Run one line; the session value after it and the line's exit code (LEAVE: the session ends). `caret`: a
     person at a terminal reads the errors."""
     text = text.strip()
     if not text or text.startswith("#"):
@@ -91,7 +92,7 @@ def handle(text: str, state: State, app: App, caret: bool) -> tuple[State, int]:
             print(line, flush=True)
         if outcome.error:
             _say(f"error: {outcome.error}")
-        return outcome.state, (-1 if outcome.leave else EXIT_USAGE if outcome.error else EXIT_OK)
+        return outcome.state, (LEAVE if outcome.leave else EXIT_USAGE if outcome.error else EXIT_OK)
     try:
         words = split(text)
         argv = command_argv(words, state, app.specs, app.flags)
@@ -230,7 +231,7 @@ def _script(app: App) -> int:
     try:
         for text in _lines():
             state, code = handle(text, state, app, caret=False)
-            if code < 0:
+            if code == LEAVE:
                 break
             worst = max(worst, code)
     except McalcError as exc:  # a line too long to read, a closed stdin
@@ -279,7 +280,7 @@ def _interactive(app: App) -> int:
             state, code = handle(text, state, app, caret=True)
         except KeyboardInterrupt:  # between the command and the prompt
             continue
-        if code < 0:
+        if code == LEAVE:
             return EXIT_OK
 
 
