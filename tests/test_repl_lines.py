@@ -117,8 +117,9 @@ def test_lines_that_cannot_run_say_why_with_a_column() -> None:
     with pytest.raises(LineError) as exc:
         split('diff "tr(A B) --wrt A')
     assert (exc.value.message, exc.value.column) == ("no closing quotation in this line", 5)
-    with pytest.raises(LineError, match="reads standard input"):
-        argv("diff - --wrt x", State())
+    for line in ("diff - --wrt x", "check --file -", "eval -"):
+        with pytest.raises(LineError, match="reads standard input, which is the session's own"):
+            argv(line, State())
     with pytest.raises(LineError, match="the interactive session already"):
         argv("repl", State())
     assert argv('mcalc shape "x"', State()) == ["shape", "x"]  # the word mcalc, typed out of habit

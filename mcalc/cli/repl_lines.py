@@ -287,8 +287,9 @@ def command_argv(
         raise LineError("this is the interactive session already: type a command, or :help")
     if spec is None:
         return words  # the command line says what is wrong (a mistyped command, --help, --version)
-    if words[0] == "diff" and positional(words, spec) == "-":
-        raise LineError("diff - reads standard input; in the session, type each expression as its own command")
+    if positional(words, spec) == "-" or option_value(words, spec, "--file") == "-":
+        raise LineError(f"{words[0]} with - reads standard input, which is the session's own: type each expression "
+                        "as its own command, or give a file")  # fmt: skip
     own = given(words[1:], spec)
     used = used_names(words, spec, state)
     added = [
