@@ -364,10 +364,18 @@ def test_index_claim_agrees_with_independent_numpy(case: Case, claim: str, tenso
         ("B C", "-δ_ik C_lj", {}, "factor", "the sign is wrong"),
         ("B C", "δ_ik C_jl", {"shape": {"B": "n×n", "C": "n×n"}}, "layout", "the variable's indices first"),
         ("B C", "∂A_ij/∂B_kl = δ_ik C_jl", {"shape": {"B": "n×n", "C": "n×n"}}, "wrong", "exchanged"),
+        # B m×n, C n×p: the only order the dimensions allow is k, l exchanged
+        ("B C", "δ_il C_kj", {}, "wrong", "right up to the order of k and l: that is the transposed tensor (the only"),
+        ("B C", "δ_ik C_jl", {}, "layout", "the variable's indices first (denominator layout: i, j are the variable's"),
+        ("R^T R", "δᵢₗ Rₖⱼ + Rₖᵢ δₗₖ", {}, "wrong", "δ_lk pairs the wrong indices: with δ_jl in its place"),
+        ("R^T R", "δᵢₗ Rₖⱼ", {}, "missing-term", "a term of a symmetric pair is missing"),
+        ("R^T R", "∂K_ij/∂R_kl = δ_il R_kj + R_ki δ_jk", {}, "wrong", "pairs the wrong indices"),
+        ("R^T R", "∂K_ij/∂R_kl = δ_il R_kj + R_kj δ_lj", {}, "wrong", "R_kj should be R_ki: with it the claim"),
+        ("B C", "∂A_ij/∂B_kl = δ_ik C_rj", {}, "wrong", "C_rj should be C_lj"),
     ],
 )
 def test_index_diagnoses(expr: str, claim: str, options: dict[str, Any], verdict: str, words: str) -> None:
-    wrt = "B" if "B" in expr else "R"
+    wrt = "B" if "B" in expr else "R" if "R" in expr else "W"
     v = mcalc.check_claim(expr, wrt, claim, seed=3, **options)
     assert v.verdict == verdict, v.line()
     assert words in v.explanation, v.line()
@@ -381,12 +389,12 @@ def test_index_diagnoses(expr: str, claim: str, options: dict[str, Any], verdict
     [
         ("B C", "B", "δ_ik C_lj + C_lj", "index i is free in one term and not in another"),
         ("B C", "B", "δ_ik C_lj C_lj C_lj", "index l is used 3 times"),
-        ("B C", "B", "δ_il C_kj", "index k ranges over two different dimensions"),
+        ("B C", "B", "δ_ij C_kl", "index j ranges over two different dimensions, m and p"),
         ("B C", "B", "B_ir C_rj", "its free indices are i, j"),
         ("B C", "B", "∂A_ij/∂C_kl = δ_ik C_lj", "differentiates by C, but --wrt is B"),
         ("B C", "B", "δ_ik K_lj", "K does not occur in B C"),
         ("B C", "B", "δ_ik C_l", "its entries take two indices"),
-        ("B C", "B", "∂A_ij/∂B_kl = δ_ik C_rj", "index r is free on the right side but not on the left"),
+        ("B C", "B", "∂A_ij/∂B_kl = 2 δ_ik C_rj", "index r is free on the right side but not on the left"),
         ("B C", "B", "∑_r δ_ik C_lj", "the index r does not occur in the sum"),
         ("B C", "B", "δ_ikl C_lj", "δ takes two indices"),
     ],
@@ -396,6 +404,21 @@ def test_index_refusals(expr: str, wrt: str, claim: str, words: str) -> None:
         mcalc.check_claim(expr, wrt, claim, seed=1)
     assert words in err.value.one_line()
     assert err.value.exit_code == 2
+
+
+def test_a_sum_over_an_index_that_should_be_free() -> None:
+    v = mcalc.check_claim("1/2 ||W x - t||^2", "W", "((W x)_i - t_i) x_i", seed=2)
+    assert v.verdict == "wrong" and not v.ok
+    assert "x_i should be x_j (as written, the claim sums over i, which should be free)" in v.explanation
+    assert v.details["index"] == {"written": "x_i", "right": "x_j"}
+
+
+def test_a_diagnosis_is_stated_only_when_verified() -> None:
+    """Two things wrong at once: no single change fixes the claim, so it is plain wrong (or refused)."""
+    v = mcalc.check_claim("B C", "B", "2 δ_il C_kj", shape={"B": "n×n", "C": "n×n"}, seed=4)
+    assert v.verdict == "wrong" and "could not say where" in v.explanation
+    with pytest.raises(mcalc.McalcError):
+        mcalc.check_claim("B C", "B", "δ_ik C_lj + C_lj", seed=4)
 
 
 def test_the_three_seed_claims_on_the_command_line() -> None:

@@ -24,7 +24,8 @@ _MARKS = ("_", "∂", "δ", "∑", *"ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜ�
 
 @dataclass(eq=False, repr=False)
 class Setup(Record):
-    """The claim read against the expression: everything the verdict needs."""
+    """The claim read against the expression: its pieces of mcalc text parsed with the expression's
+    shapes, the derivative, and the axes it has (the expression's, then each variable's)."""
 
     expr: str
     claim: str
@@ -33,10 +34,28 @@ class Setup(Record):
     tree: Any
     env: Any
     result: Any
+    trees: dict[str, Any]  # an entry's mcalc text → its tree
+    f_axes: list[Any]  # the dimensions of the expression's axes
+    v_axes: list[list[Any]]  # the dimensions of each variable's axes
+
+    @property
+    def bare(self) -> bool:
+        return self.read.side is None
+
+    @property
+    def split(self) -> int:
+        """How many axes are the expression's (the rest are the variables')."""
+        return len(self.f_axes)
+
+
+@dataclass(eq=False, repr=False)
+class Oriented(Record):
+    """A claim's body with its free indices ordered as the derivative's axes, and the ranges checked."""
+
+    body: R.IndexNode
     reading: T.Reading
     order: tuple[str, ...]  # the free indices, axis by axis
-    split: int  # how many of `order` are the expression's (the rest are the variables')
-    bare: bool
+    kind: str  # stated (an equation), alphabetical (a bare claim), layout (the variable's indices first), swapped
     sizes_of: dict[str, Any] = field(default_factory=dict)  # index → its dimension
 
 
@@ -82,10 +101,10 @@ def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: A
     tree, env, trees = pipeline.prepare(expr, decl, extra=texts, wrt=tuple(wrt))
     _known_names(expr, tree, env, wrt, entries, trees)
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
-    rd = T.Reading(frozenset(), {id(e): t for e, t in zip(entries, trees, strict=True)}, T.Ranges(env))
-    s = Setup(expr, claim, wrt, parsed, tree, env, result, rd, (), 0, parsed.side is None)
-    _order(s)
-    return s
+    by_text = {e.text: t for e, t in zip(entries, trees, strict=True)}
+    f_axes = axes_of_expression(env, tree)
+    v_axes = [axes_of_variable(env, v) for v in wrt]
+    return Setup(expr, claim, wrt, parsed, tree, env, result, by_text, f_axes, v_axes)
 
 
 def _parse_pieces(entries: list[R.Entry], texts: tuple[str, ...], padded: bool) -> None:
@@ -125,42 +144,71 @@ def axes_of_variable(env: Any, var: str) -> list[Any]:
     return [] if kind is Kind.SCALAR else [r] if kind is Kind.VECTOR else [r, c]
 
 
-def _order(s: Setup) -> None:
-    """The axes: stated by the left side, or the free indices in alphabetical order; ranges joined."""
-    env, side = s.env, s.read.side
-    f_axes = axes_of_expression(env, s.tree)
-    v_axes = [axes_of_variable(env, v) for v in s.wrt]
+def orient(s: Setup, body: R.IndexNode) -> Oriented:
+    """The axes: stated by the left side, or the free indices in alphabetical order (the expression's
+    first); for a bare claim whose dimensions allow only another order, that order (the variable's indices
+    first, or the variable's two in the other order), and the verdict says so. Ranges joined and checked."""
+    side = s.read.side
+    rd = T.Reading(frozenset(), s.trees, T.Ranges(s.env))
+    want = s.f_axes + [d for axes in s.v_axes for d in axes]
     if side is None:
-        free = T.free_indices(s.read.body, s.reading)
-        order = tuple(sorted(free))
-        want = f_axes + [d for axes in v_axes for d in axes]
-        if len(order) != len(want):
-            raise _count_error(s, order, len(f_axes), v_axes)
-        dims = want
-        s.split = len(f_axes)
+        letters = tuple(sorted(T.free_indices(body, rd)))
+        if len(letters) != len(want):
+            raise _count_error(s, letters)
+        o = _first_consistent(s, rd, body, _bare_readings(s, letters), want)
     else:
-        order, dims = _stated(s, side, f_axes, v_axes)
-        s.reading.stated = frozenset(order)
-    labels = _axis_labels(s, f_axes, v_axes, len(dims))
-    for x, d, label in zip(order, dims, labels, strict=True):
-        rule = "the alphabetical order of a bare claim's free indices" if side is None else "the left side"
-        s.reading.ranges.join(x, d, None if side is None else side.span, f"by {rule}, {x} is {label}")
-    if side is not None:
-        free = T.free_indices(s.read.body, s.reading)
+        order, dims = _stated(s, side, s.f_axes, s.v_axes)
+        rd.stated = frozenset(order)
+        _join_axes(s, rd.ranges, order, dims)
+        free = T.free_indices(body, rd)
         extra = [x for x in free if x not in order]
         if extra:
             raise T.refuse(f"index {extra[0]} is free on the right side but not on the left", None)
-    s.order = order
-    for n in T.walk(s.read.body):
-        for x in _indices_of(n):
-            if s.reading.ranges.dim_of(x) is None:
+        o = Oriented(body, rd, order, "stated")
+    for n in T.walk(body):
+        for x in (*_indices_of(n), *o.order):
+            if o.reading.ranges.dim_of(x) is None:
                 raise T.refuse(f"the range of index {x} is not known (it indexes no name)", None)
-            s.sizes_of[x] = s.reading.ranges.dim_of(x)
-    for x in order:
-        s.sizes_of[x] = s.reading.ranges.dim_of(x)
+            o.sizes_of[x] = o.reading.ranges.dim_of(x)
+    return o
 
 
-def _axis_labels(s: Setup, f_axes: list[Any], v_axes: list[list[Any]], count: int) -> list[str]:
+def _bare_readings(s: Setup, letters: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """A bare claim's orders of the free indices, the convention's first."""
+    out = [("alphabetical", letters)]
+    n_v = len(letters) - s.split
+    if 0 < s.split < len(letters):
+        out.append(("layout", letters[n_v:] + letters[:n_v]))
+    if s.v_axes and len(s.v_axes[-1]) == 2:
+        out.append(("swapped", letters[:-2] + (letters[-1], letters[-2])))
+    return out
+
+
+def _first_consistent(
+    s: Setup, rd: T.Reading, body: R.IndexNode, readings: list[tuple[str, tuple[str, ...]]], dims: list[Any]
+) -> Oriented:
+    first: InputError | None = None
+    for kind, order in readings:
+        ranges = rd.ranges.copy()
+        try:
+            _join_axes(s, ranges, order, dims)
+        except InputError as err:
+            first = first or err
+            continue
+        return Oriented(body, T.Reading(rd.stated, rd.trees, ranges, rd.free), order, kind)
+    assert first is not None
+    raise first
+
+
+def _join_axes(s: Setup, ranges: T.Ranges, order: tuple[str, ...], dims: list[Any]) -> None:
+    side = s.read.side
+    labels = _axis_labels(s, len(dims))
+    rule = "the alphabetical order of a bare claim's free indices" if side is None else "the left side"
+    for x, d, label in zip(order, dims, labels, strict=True):
+        ranges.join(x, d, None if side is None else side.span, f"by {rule}, {x} is {label}")
+
+
+def _axis_labels(s: Setup, count: int) -> list[str]:
     """What each axis indexes, in words: "the row of BC", "the column of B"."""
     from mcalc.render.printer import render_text
     from mcalc.syntax.build import flatten
@@ -168,8 +216,8 @@ def _axis_labels(s: Setup, f_axes: list[Any], v_axes: list[list[Any]], count: in
     def words(what: str, n: int) -> list[str]:
         return [f"the entry of {what}"] if n == 1 else [f"the row of {what}", f"the column of {what}"][:n]
 
-    out = words(render_text(flatten(s.tree)), len(f_axes))
-    for var, axes in zip(s.wrt, v_axes, strict=True):
+    out = words(render_text(flatten(s.tree)), len(s.f_axes))
+    for var, axes in zip(s.wrt, s.v_axes, strict=True):
         out += words(var, len(axes))
     return (out + [f"an entry of {s.wrt[-1]}"] * count)[:count]
 
@@ -184,10 +232,11 @@ def _indices_of(n: R.IndexNode) -> tuple[str, ...]:
     return ()
 
 
-def _count_error(s: Setup, order: tuple[str, ...], n_f: int, v_axes: list[list[Any]]) -> InputError:
+def _count_error(s: Setup, order: tuple[str, ...]) -> InputError:
     from mcalc.claims.wording import d_text
 
-    n_v = sum(len(a) for a in v_axes)
+    n_f = s.split
+    n_v = sum(len(a) for a in s.v_axes)
     have = ", ".join(order) if order else "none"
     letters = "ijklmnpq"
     example = f"∂f{('_' + letters[:n_f]) if n_f else ''}/∂{s.wrt[-1]}{('_' + letters[n_f : n_f + n_v]) if n_v else ''}"
@@ -205,7 +254,6 @@ def _stated(s: Setup, side: R.Side, f_axes: list[Any], v_axes: list[list[Any]]) 
         raise T.refuse(f"index {twice[0]} is stated twice on the left side", side.span)
     if not side.slots:  # J_ijkl
         dims = f_axes + [d for axes in v_axes for d in axes]
-        s.split = len(f_axes)
         if len(order) != len(dims):
             raise T.refuse(f"{side.f_text} has {len(order)} indices; the derivative has {len(dims)} axes", side.span)
         return order, dims
@@ -219,7 +267,6 @@ def _stated(s: Setup, side: R.Side, f_axes: list[Any], v_axes: list[list[Any]]) 
         told = f"{what} takes {len(earlier)} indices on the left side, not {len(side.f_indices)}"
         raise T.refuse(told, side.span)
     dims = list(earlier)
-    s.split = len(f_axes)
     for (name, idx), var, axes in zip(side.slots, s.wrt[len(s.wrt) - n :], v_axes[len(s.wrt) - n :], strict=True):
         if name != var:
             raise T.refuse(f"the left side differentiates by {name}, but --wrt is {var}", side.span)

@@ -2,102 +2,170 @@
 tensor) at random points of random sizes (claims.sampling, as for matrix claims).
 
 Verdicts: `correct`; `layout` (a bare claim whose indices read the variable's first: the denominator
-layout); `factor` (a constant multiple); `wrong`, with a diagnosis only when it is verified, that is when
-the claim corrected as the diagnosis says equals the derivative at every point: the variable's indices
-in the other order (the transposed tensor), a δ pairing the wrong indices, the expression's and the
-variable's indices exchanged. Otherwise plain "wrong".
+layout); `factor` (a constant multiple); `missing-term` (one term of a symmetric pair); `wrong`, with a
+diagnosis only when it is verified, that is when the claim corrected as the diagnosis says equals the
+derivative at every point: the variable's indices in the other order (the transposed tensor), the
+expression's and the variable's indices exchanged, a δ pairing the wrong indices, an index written where
+another belongs (a sum over an index that should be free). Otherwise plain "wrong". A claim whose indices
+do not fit together (claims.index_tensor refuses it) is wrong with a diagnosis when one such correction
+makes it right, else the refusal stands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mcalc.claims import index_repairs
 from mcalc.claims import index_tensor as T
-from mcalc.claims.index_claim import Setup, read
+from mcalc.claims.index_claim import Oriented, Setup, orient, read
 from mcalc.claims.sampling import POINTS, Problem, close, ratio, sample
 from mcalc.claims.verdict import Verdict
+from mcalc.errors import InputError
 from mcalc.records import Record
 from mcalc.syntax import index_reader as R
 
-MAX_REPAIRS = 200  # corrected claims tried for a diagnosis (δ re-pairings)
+
+@dataclass(eq=False, repr=False)
+class Sample(Record):
+    """One random point: the derivative's value, each piece's value, and the dimensions' sizes."""
+
+    truth: Any
+    pieces: dict[str, Any]
+    dims: dict[Any, int]
 
 
 @dataclass(eq=False, repr=False)
-class _Judged(Record):
+class Judged(Record):
     s: Setup
-    points: list[T.Point]
-    truths: list[Any]
+    o: Oriented
+    samples: list[Sample]
     vals: list[Any]
     base: Verdict
     layout: Any
+
+    @property
+    def truths(self) -> list[Any]:
+        return [smp.truth for smp in self.samples]
 
 
 def index_verdict(
     expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, layout: Any = None
 ) -> Verdict | None:
     """The verdict on an index-notation claim, or None when the claim is not in index notation."""
-    from mcalc.render.report import dims_json
-    from mcalc.shapes import shape_text
-
     s = read(expr, wrt, claim, decl)
     if s is None:
         return None
-    points, truths, sizes = _points(s, seed)
-    vals = [_claim_value(s, s.read.body, pt, t.shape) for pt, t in zip(points, truths, strict=True)]
-    shape = s.env.shape(s.result.final.result)
-    shown, dims = shape_text(shape), dims_json(s.env, shape)
-    base = Verdict(
-        "wrong", "", "numeric", _expected(s), claim=claim, points=len(points), sizes=sizes,
-        shape=shown, claim_shape=shown, dims=dims, claim_dims=dims,
-        details={"notation": "index", "free_indices": list(s.order), "expression_indices": list(s.order[: s.split])},
-    )  # fmt: skip
-    j = _Judged(s, points, truths, vals, base, layout)
-    if _all_close(vals, truths):
-        base.verdict = "correct"
-        base.explanation = f"{claim} is {_about(s)} entry by entry (free indices {_axes(s, s.order)})"
-        return base
+    try:
+        o = orient(s, s.read.body)
+    except InputError:
+        found = _repaired(s, s.read.body, _samples(s, seed), layout)
+        if found is None:
+            raise
+        return found
+    j = _judged(s, o, _samples(s, seed), layout)
+    if _all_close(j.vals, j.truths):
+        return _right(j)
     return _diagnose(j)
 
 
-def _points(s: Setup, seed: int | None) -> tuple[list[T.Point], list[Any], dict[str, list[int]]]:
+def _judged(s: Setup, o: Oriented, samples: list[Sample], layout: Any) -> Judged:
+    from mcalc.render.report import dims_json
+    from mcalc.shapes import shape_text
+
+    vals = [claim_value(s, o, o.body, smp) for smp in samples]
+    shape = s.env.shape(s.result.final.result)
+    shown, dims = shape_text(shape), dims_json(s.env, shape)
+    sizes: dict[str, list[int]] = {}
+    for smp in samples:
+        for d, n in smp.dims.items():
+            sizes.setdefault(str(d), []).append(n)
+    base = Verdict(
+        "wrong", "", "numeric", _expected(s), claim=s.claim, points=len(samples), sizes=sizes,
+        shape=shown, claim_shape=shown, dims=dims, claim_dims=dims,
+        details={"notation": "index", "free_indices": list(o.order), "expression_indices": list(o.order[: s.split])},
+    )  # fmt: skip
+    return Judged(s, o, samples, vals, base, layout)
+
+
+def _right(j: Judged) -> Verdict:
+    s, o, base = j.s, j.o, j.base
+    if o.kind == "layout":
+        base.details["read"] = "variable's indices first"
+        if j.layout is None:
+            base.verdict = "layout"
+            base.explanation = (
+                f"{s.claim} is {about(s)} read with the variable's indices first (denominator layout: "
+                f"{_are(o.order[s.split :])} the variable's, the only order its dimensions allow); "
+                f"mcalc orders them the expression's first: {base.expected}"
+            )
+        else:
+            base.explanation = f"{s.claim} is {about(s)} only read with the variable's indices first"
+        return base
+    if o.kind == "swapped":
+        k, l_ = o.order[-1], o.order[-2]
+        base.details["swapped"] = [k, l_]
+        base.explanation = (
+            f"right up to the order of {k} and {l_}: that is the transposed tensor (the only order its "
+            f"dimensions allow); {about(s)} = {base.expected}"
+        )
+        return base
+    base.verdict = "correct"
+    base.explanation = f"{s.claim} is {about(s)} entry by entry (free indices {axes_text(s, o.order)})"
+    return base
+
+
+def _samples(s: Setup, seed: int | None) -> list[Sample]:
     import numpy as np
 
     from mcalc import pipeline
     from mcalc.numeric.points import domain_of
 
     env, result = s.env, s.result
-    pieces = list(dict.fromkeys(s.reading.trees.values()))
+    pieces = list(dict.fromkeys(s.trees.values()))
     truth = result.final.result
     p = Problem(s.expr, s.wrt[-1], env, None, s.tree, truth, None, result.final.kind, [], seed)
     p.domain = domain_of([s.tree, truth, *pieces], env)
     saved = dict(env.sizes)
+    out = []
     try:
         sample(p, [truth, *pieces], POINTS)
-        points, truths = [], []
         for k, smp in enumerate(p.samples):
             env.sizes.clear()
             env.sizes.update({d: sizes[k] for d, sizes in p.sizes.items()})
             with np.errstate(all="ignore"):
-                truths.append(np.asarray(pipeline.evaluate_value(result, smp["values"]), dtype=float))
+                value = np.asarray(pipeline.evaluate_value(result, smp["values"]), dtype=float)
             values = {}
-            for key, tree in s.reading.trees.items():
+            for text, tree in s.trees.items():
                 r, c = env.shape(tree)
-                values[key] = np.asarray(smp[tree], dtype=float).reshape(env.size(r), env.size(c))
-            index_sizes = {x: env.size(d) for x, d in s.sizes_of.items()}
-            points.append(T.Point(s.reading, values, index_sizes))
+                values[text] = np.asarray(smp[tree], dtype=float).reshape(env.size(r), env.size(c))
+            out.append(Sample(value, values, dict(env.sizes)))
     finally:
         env.sizes.clear()
         env.sizes.update(saved)
-    return points, truths, p.sizes
+    return out
 
 
-def _claim_value(s: Setup, body: R.IndexNode, pt: T.Point, shape: tuple[int, ...]) -> Any:
+def claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
+    """The claim's tensor at the sample, shaped as the derivative's value."""
     import numpy as np
 
+    env = s.env
+    saved = dict(env.sizes)
+    env.sizes.clear()
+    env.sizes.update(smp.dims)
+    try:
+        sizes = {x: env.size(d) for x, d in o.sizes_of.items()}
+    finally:
+        env.sizes.clear()
+        env.sizes.update(saved)
     with np.errstate(all="ignore"):
-        return np.asarray(T.tensor(body, pt, s.order), dtype=float).reshape(shape)
+        arr = np.asarray(T.tensor(body, T.Point(o.reading, smp.pieces, sizes), o.order), dtype=float)
+    return arr.reshape(smp.truth.shape)
+
+
+def all_close_to(vals: list[Any], samples: list[Sample]) -> bool:
+    return _all_close(vals, [smp.truth for smp in samples])
 
 
 def _all_close(vals: list[Any], truths: list[Any]) -> bool:
@@ -119,7 +187,7 @@ def _expected(s: Setup) -> str:
     return line if line and "no index form" not in line else render_text(s.result.final.result)
 
 
-def _about(s: Setup) -> str:
+def about(s: Setup) -> str:
     from mcalc.claims.wording import d_text, of
     from mcalc.render.printer import render_text
     from mcalc.syntax import nodes as N
@@ -132,22 +200,23 @@ def _about(s: Setup) -> str:
     return f"{d_text(s.wrt, s.env)} {of(shown)}"
 
 
-def _axes(s: Setup, order: tuple[str, ...]) -> str:
+def axes_text(s: Setup, order: tuple[str, ...]) -> str:
     head, tail = ", ".join(order[: s.split]), ", ".join(order[s.split :])
     return f"{head} | {tail}" if head and tail else head or tail or "none"
 
 
-def _diagnose(j: _Judged) -> Verdict:
-    for step in (_factor, _exchanged, _swapped, _delta_pairs):
+def _diagnose(j: Judged) -> Verdict:
+    for step in (_factor, _exchanged, _swapped, _symmetric_pair, _one_change):
         found = step(j)
         if found is not None:
             return found
-    about = f"{_about(j.s)} = {j.base.expected}"
-    j.base.explanation = f"{j.s.claim} differs from {about} at random points; mcalc could not say where"
+    about_it = f"{about(j.s)} = {j.base.expected}"
+    read = "" if j.o.kind in ("stated", "alphabetical") else " (read in the only order its dimensions allow)"
+    j.base.explanation = f"{j.s.claim} differs from {about_it} at random points{read}; mcalc could not say where"
     return j.base
 
 
-def _factor(j: _Judged) -> Verdict | None:
+def _factor(j: Judged) -> Verdict | None:
     from fractions import Fraction
 
     from mcalc.claims.terms import fraction_text
@@ -161,136 +230,126 @@ def _factor(j: _Judged) -> Verdict | None:
     j.base.verdict = "factor"
     j.base.details["factor"] = fraction_text(f)
     if f == -1:
-        j.base.explanation = f"the sign is wrong: {_about(j.s)} = {j.base.expected}, and {j.s.claim} is its negative"
+        j.base.explanation = f"the sign is wrong: {about(j.s)} = {j.base.expected}, and {j.s.claim} is its negative"
     else:
-        j.base.explanation = f"{j.s.claim} is {fraction_text(f)} × {_about(j.s)} = {j.base.expected}"
+        j.base.explanation = f"{j.s.claim} is {fraction_text(f)} × {about(j.s)} = {j.base.expected}"
     return j.base
 
 
-def _permuted(j: _Judged, axes: list[int]) -> bool:
+def _permuted(j: Judged, axes: list[int]) -> bool:
     import numpy as np
 
     return _all_close([np.transpose(v, axes) for v in j.vals], j.truths)
 
 
-def _value_axes(j: _Judged) -> list[int] | None:
-    """The claim's axes as the value's (None when unit axes make them differ: a row, a scalar's entry)."""
-    if any(v.ndim != len(j.s.order) for v in j.vals):
-        return None
-    return list(range(len(j.s.order)))
+def _full_rank(j: Judged) -> bool:
+    """The claim's axes are the value's (no unit axis of a row or of a scalar's entry between them)."""
+    return all(v.ndim == len(j.o.order) for v in j.vals) and j.o.kind in ("stated", "alphabetical")
 
 
-def _swapped(j: _Judged) -> Verdict | None:
+def _swapped(j: Judged) -> Verdict | None:
     """The variable's two indices in the other order: the transposed tensor."""
-    axes = _value_axes(j)
-    last = _last_variable_axes(j)
-    if axes is None or last is None:
+    if not _full_rank(j) or not j.s.v_axes or len(j.s.v_axes[-1]) != 2:
         return None
-    a, b = last
-    axes[a], axes[b] = axes[b], axes[a]
+    n = len(j.o.order)
+    axes = list(range(n - 2)) + [n - 1, n - 2]
     if not _permuted(j, axes):
         return None
-    k, l_ = j.s.order[a], j.s.order[b]
+    k, l_ = j.o.order[-2], j.o.order[-1]
     j.base.details["swapped"] = [k, l_]
     j.base.explanation = (
-        f"right up to the order of {k} and {l_}: that is the transposed tensor; {_about(j.s)} = {j.base.expected}"
+        f"right up to the order of {k} and {l_}: that is the transposed tensor; {about(j.s)} = {j.base.expected}"
     )
     return j.base
 
 
-def _last_variable_axes(j: _Judged) -> tuple[int, int] | None:
-    from mcalc.claims.index_claim import axes_of_variable
-
-    if len(axes_of_variable(j.s.env, j.s.wrt[-1])) != 2:
-        return None
-    n = len(j.s.order)
-    return n - 2, n - 1
-
-
-def _exchanged(j: _Judged) -> Verdict | None:
+def _exchanged(j: Judged) -> Verdict | None:
     """The variable's indices first and the expression's last: the other layout for a bare claim."""
-    axes = _value_axes(j)
-    n, split = len(j.s.order), j.s.split
-    if axes is None or split == 0 or split == n:
+    n, split = len(j.o.order), j.s.split
+    if not _full_rank(j) or split == 0 or split == n:
         return None
     n_v = n - split
     if not _permuted(j, list(range(n_v, n)) + list(range(n_v))):
         return None
-    var_first = _axes(j.s, j.s.order[n_v:] + j.s.order[:n_v])
+    var_first = axes_text(j.s, j.o.order[n_v:] + j.o.order[:n_v])
     if j.s.bare and j.layout is None:
         j.base.verdict = "layout"
         j.base.explanation = (
-            f"{j.s.claim} is {_about(j.s)} read with the variable's indices first (denominator layout: "
-            f"{', '.join(j.s.order[:n_v])} are the variable's); mcalc orders them the expression's first, "
-            f"{_axes(j.s, j.s.order)}: {j.base.expected}"
+            f"{j.s.claim} is {about(j.s)} read with the variable's indices first (denominator layout: "
+            f"{_are(j.o.order[:n_v])} the variable's); mcalc orders them the expression's first, "
+            f"{axes_text(j.s, j.o.order)}: {j.base.expected}"
         )
     else:
         j.base.explanation = (
             f"right with the expression's and the variable's indices exchanged ({var_first}); "
-            f"{_about(j.s)} = {j.base.expected}"
+            f"{about(j.s)} = {j.base.expected}"
         )
     j.base.details["exchanged"] = True
     return j.base
 
 
-def _delta_pairs(j: _Judged) -> Verdict | None:
-    """A δ pairing the wrong indices: the claim with one δ re-paired equals the derivative."""
-    deltas = [n for n in T.walk(j.s.read.body) if isinstance(n, R.Delta)]
-    letters = sorted({x for n in T.walk(j.s.read.body) for x in _letters(n)} | set(j.s.order))
-    tried = 0
-    for d in deltas:
-        for a in letters:
-            for b in letters:
-                if a >= b or {a, b} == {d.a, d.b} or tried >= MAX_REPAIRS:
-                    continue
-                tried += 1
-                fixed = _replace(j.s.read.body, d, R.Delta(a, b, d.span))
-                if _fixes(j, fixed):
-                    j.base.details["delta"] = {"written": f"δ{d.a}{d.b}", "right": f"δ{a}{b}"}
-                    j.base.explanation = (
-                        f"δ_{d.a}{d.b} pairs the wrong indices: with δ_{a}{b} in its place the claim is right; "
-                        f"{_about(j.s)} = {j.base.expected}"
-                    )
-                    return j.base
-    return None
+def _symmetric_pair(j: Judged) -> Verdict | None:
+    """A term of a symmetric pair missing: the claim plus itself with the expression's two indices
+    exchanged is the derivative (RᵀR by R claimed δᵢₗ Rₖⱼ alone)."""
+    import numpy as np
+
+    if not _full_rank(j) or j.s.split != 2 or j.s.env.resolve(j.s.f_axes[0]) != j.s.env.resolve(j.s.f_axes[1]):
+        return None
+    n = len(j.o.order)
+    axes = [1, 0, *range(2, n)]
+    if not _all_close([v + np.transpose(v, axes) for v in j.vals], j.truths):
+        return None
+    i, jj = j.o.order[0], j.o.order[1]
+    j.base.verdict = "missing-term"
+    j.base.details["missing_partner"] = [i, jj]
+    j.base.explanation = (
+        f"a term of a symmetric pair is missing: {j.s.claim} plus itself with {i} and {jj} exchanged is "
+        f"{about(j.s)} = {j.base.expected}"
+    )
+    return j.base
 
 
-def _letters(n: R.IndexNode) -> tuple[str, ...]:
-    if isinstance(n, R.Entry):
-        return n.indices
-    if isinstance(n, R.Delta):
-        return (n.a, n.b)
-    return ()
+def _are(letters: tuple[str, ...]) -> str:
+    return f"{', '.join(letters)} {'is' if len(letters) == 1 else 'are'}"
 
 
-def _fixes(j: _Judged, body: R.IndexNode) -> bool:
-    from mcalc.errors import McalcError
+def _one_change(j: Judged) -> Verdict | None:
+    if j.o.kind not in ("stated", "alphabetical"):
+        return None
+    return _repaired(j.s, j.o.body, j.samples, j.layout, j.o.order)
 
-    ranges = T.Ranges(j.s.env, dict(j.s.reading.ranges.parent))
-    rd = T.Reading(j.s.reading.stated, j.s.reading.trees, ranges)
+
+def _free_as_written(s: Setup, body: R.IndexNode) -> tuple[str, ...] | None:
+    """The claim's free indices as written (None when they do not fit together)."""
     try:
-        free = T.free_indices(body, rd)
-    except McalcError:
-        return False
-    if not set(free) <= set(j.s.order) or (j.s.bare and tuple(sorted(free)) != j.s.order):
-        return False
-    vals = []
-    for pt, t in zip(j.points, j.truths, strict=True):
-        vals.append(_claim_value(j.s, body, T.Point(rd, pt.pieces, pt.sizes), t.shape))
-    return _all_close(vals, j.truths)
+        stated = frozenset(s.read.side.indices if s.read.side is not None else ())
+        return T.free_indices(body, T.Reading(stated, s.trees, T.Ranges(s.env, strict=False)))
+    except InputError:
+        return None
 
 
-def _replace(node: R.IndexNode, old: R.IndexNode, new: R.IndexNode) -> R.IndexNode:
-    if node is old:
-        return new
-    rebuild = _REBUILD.get(type(node))
-    return node if rebuild is None else rebuild(node, lambda k: _replace(k, old, new))
-
-
-_REBUILD: dict[type, Callable[[Any, Callable[[Any], Any]], Any]] = {
-    R.Product: lambda n, f: R.Product(tuple(f(x) for x in n.factors), n.span),
-    R.Sum: lambda n, f: R.Sum(tuple(f(x) for x in n.terms), n.span),
-    R.Power: lambda n, f: R.Power(f(n.base), n.exponent),
-    R.Apply: lambda n, f: R.Apply(n.function, f(n.arg), n.span),
-    R.SumOver: lambda n, f: R.SumOver(n.indices, f(n.body), n.span),
-}
+def _repaired(
+    s: Setup, body: R.IndexNode, samples: list[Sample], layout: Any, free: tuple[str, ...] = ()
+) -> Verdict | None:
+    """The first one-change correction of the claim (index_repairs) that equals the derivative, as a
+    verdict `wrong` that says what to change; None when none does."""
+    written = _free_as_written(s, body)
+    for fixed, details, text in index_repairs.candidates(body, free):
+        try:
+            o = orient(s, fixed)
+        except InputError:
+            continue
+        if o.kind not in ("stated", "alphabetical"):
+            continue
+        j = _judged(s, o, samples, layout)
+        if _all_close(j.vals, j.truths):
+            old = details.pop("old", None)
+            if written is not None and old is not None and old in o.order and old not in written:
+                text = text.replace(
+                    ": with it", f" (as written, the claim sums over {old}, which should be free): with it"
+                )
+            j.base.details.update(details)
+            j.base.details["free_indices"] = list(o.order)
+            j.base.explanation = f"{text}; {about(s)} = {j.base.expected}"
+            return j.base
+    return None
