@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from mcalc import declare, pipeline
+from mcalc import declare, pipeline, stack
 from mcalc.claims.diagnosis import Verdict, diagnose
 from mcalc.errors import InputError
 from mcalc.formulas import declared_functions
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 Names = str | Iterable[str]
 ShapeSpec = str | Mapping[str, str | int | Sequence[str | int]] | Iterable[str] | None
 LetSpec = str | Mapping[str, str] | Iterable[str] | None
-
-# derivative trees nest deeper than their input (the parser caps input nesting at 200 levels); the CLI
-# raises the limit the same way for the whole run
-RECURSION_LIMIT = 20_000
 
 
 class Derivative:
@@ -283,7 +279,7 @@ def _sizes_restored(result: Result) -> Iterator[None]:
 def _as_mcalc_errors() -> Iterator[None]:
     """Failures that input can cause, as the mcalc errors the CLI reports for them."""
     old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
+    sys.setrecursionlimit(stack.recursion_limit())  # what this thread's real stack can take
     try:
         yield
     except RecursionError:

@@ -22,6 +22,7 @@ from mcalc.errors import InputError, McalcError
 from mcalc.records import Record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
+from mcalc.syntax.trees import depth_limit, too_deep_message
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -121,6 +122,30 @@ def check_size(trees: Iterable[Node]) -> None:
             f"with every --let name written out the expression has {size:,} nodes; mcalc works with at most "
             f"{MAX_EXPANDED:,} (a let used twice in the next one doubles it): use each name fewer times"
         )
+
+
+def check_depth(trees: Iterable[Node], lets: Sequence[Let]) -> None:
+    """Refuse an expression nested too deeply once its --let names are written out (each let adds the depth
+    of its definition), before writing it out: that recursion would overflow the stack itself."""
+    limit = depth_limit()
+    depth_of: dict[str, int] = {}
+    for let in lets:  # in definition order: a let uses the lets before it
+        depth_of[let.name] = _written_depth(let.tree, depth_of)
+    for tree in trees:
+        if _written_depth(tree, depth_of) > limit:
+            raise InputError(f"with every --let name written out, {too_deep_message(limit)}")
+
+
+def _written_depth(root: Node, depth_of: Mapping[str, int]) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, N.Symbol) and node.name in depth_of:
+            depth += depth_of[node.name] - 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    return deepest
 
 
 def used_lets(trees: Iterable[Node], lets: Sequence[Let]) -> list[Let]:

@@ -137,6 +137,7 @@ def _infer_with_lets(
     L.refuse_values(every, values)
     L.refuse_declared(every, declared, wrt)
     used = L.used_lets([tree, *extra], every)
+    L.check_depth([tree, *extra], used)
     expand = L.Expander(used)
     written, written_extra = expand(tree), [expand(t) for t in extra]
     L.check_size([written, *written_extra])

@@ -19,6 +19,7 @@ BELOW_RENDER = {
     "errors",
     "budget",
     "collector",
+    "stack",
     "syntax",
     "shapes",
     "lets",
@@ -37,7 +38,9 @@ ALLOWED: dict[str, set[str]] = {
     # the program's Ctrl-C handler and the paused garbage collector: standard library only, below everything
     "interrupt": set(),
     "collector": set(),
-    "syntax": {"records", "errors", "syntax"},
+    # how deep this thread's real stack lets mcalc recurse: standard library only, below everything
+    "stack": set(),
+    "syntax": {"records", "errors", "stack", "syntax"},
     "budget": {"records", "errors", "interrupt"},
     "shapes": {"records", "errors", "syntax", "shapes"},
     "calculus": {"records", "errors", "budget", "syntax", "shapes", "calculus"},

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from mcalc import budget
+from mcalc import budget, stack
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
 from mcalc.render import console
 from mcalc.render.spelling import clean, json_safe
@@ -19,8 +19,9 @@ EXIT_INTERRUPTED = 130
 
 def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
     """Run a command body; turn every failure into one line and an exit code."""
-    # derivative trees nest deeper than the input (the parser caps input nesting at 200 levels)
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    # derivative trees nest deeper than the input: as deep as this thread's real stack can take (mcalc.stack;
+    # a fixed 20,000 overflowed a 1 MiB stack, a segfault), the parser refusing what is deeper
+    sys.setrecursionlimit(stack.recursion_limit())
     try:
         budget.start(from_program_start=True)  # the time budget (README § Limits): MCALC_TIME_LIMIT
         return body()

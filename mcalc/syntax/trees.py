@@ -3,6 +3,7 @@ depth (chains of binary operators nest without limit otherwise)."""
 
 from __future__ import annotations
 
+from mcalc import stack as call_stack
 from mcalc.errors import ParseError, Span
 from mcalc.syntax.nodes import Add, Hadamard, Mul, Node
 
@@ -12,17 +13,27 @@ MAX_TREE_DEPTH = 2_000
 
 
 def check_tree_depth(root: Node) -> None:
-    """Refuse a tree deeper than MAX_TREE_DEPTH (walked without recursion, in time linear in its size)."""
+    """Refuse a tree deeper than MAX_TREE_DEPTH, or than this thread's stack can take (mcalc.stack), before
+    anything recurses through it (walked without recursion, in time linear in its size)."""
+    limit = depth_limit()
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_TREE_DEPTH:
-            raise ParseError(
-                f"expression nested too deeply: more than {MAX_TREE_DEPTH:,} levels, counting one for each "
-                "/ ./ .* ⊙ ⊗ in a chain (each nests what is before it)",
-                node.span,
-            )
+        if depth > limit:
+            raise ParseError(too_deep_message(limit), node.span)
         stack.extend((child, depth + 1) for child in node.children())
+
+
+def depth_limit() -> int:
+    """The deepest tree mcalc takes here: the fixed cap, or less when this thread's stack is small."""
+    return min(MAX_TREE_DEPTH, call_stack.levels_allowed())
+
+
+def too_deep_message(limit: int) -> str:
+    chains = "counting one for each / ./ .* ⊙ ⊗ in a chain (each nests what is before it)"
+    if limit < MAX_TREE_DEPTH:
+        return call_stack.too_deep(limit, f", {chains}")
+    return f"expression nested too deeply: more than {MAX_TREE_DEPTH:,} levels, {chains}"
 
 
 class Flat:
