@@ -189,6 +189,13 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("Many expressions in one process:", ["printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json"]),
     ("Is a hand-derived answer right?", ['mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A']),
     (
+        "A result written in index notation (the free indices ordered expression first: i, j | k, l):",
+        [
+            'mcalc check "B C" --wrt B --claim "δ_ik C_lj"',
+            'mcalc check "1/2 ||W x - t||^2" --wrt W --claim "∂L/∂W_ij = ((W x)_i - t_i) x_j"',
+        ],
+    ),
+    (
         "Strictly in the numerator layout (the transpose is wrong, exit 1):",
         ['mcalc check "A x" --wrt x --claim "A^T" --layout numerator'],
     ),

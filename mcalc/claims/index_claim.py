@@ -16,6 +16,7 @@ from mcalc.claims import index_tensor as T
 from mcalc.errors import InputError, McalcError, Span
 from mcalc.records import Record
 from mcalc.syntax import index_reader as R
+from mcalc.syntax.lexer import GREEK
 
 MAX_ENTRIES = 400  # entries, deltas and scalars in one index claim (README § Limits)
 MAX_PADDING = 2_000_000  # characters of the pieces placed at their columns (else their errors have no column)
@@ -268,7 +269,7 @@ def _stated(s: Setup, side: R.Side, f_axes: list[Any], v_axes: list[list[Any]]) 
         raise T.refuse(told, side.span)
     dims = list(earlier)
     for (name, idx), var, axes in zip(side.slots, s.wrt[len(s.wrt) - n :], v_axes[len(s.wrt) - n :], strict=True):
-        if name != var:
+        if GREEK.get(name, name) != GREEK.get(var, var):  # theta is θ
             raise T.refuse(f"the left side differentiates by {name}, but --wrt is {var}", side.span)
         if not axes and len(idx) == 1:
             axes = [1]  # ∂(A(t) B(t))ᵢⱼ/∂tₖ: mcalc's own form names the scalar's one entry

@@ -155,6 +155,9 @@ class _Scanner:
                     return end
             if word in GREEK or word in DELTAS:
                 return self.name(i, j, GREEK.get(word, word))
+            if word[0] == "d" and word[1:] in GREEK:  # dtheta_k: the d of a derivative, as --ascii prints it
+                self.add(K.NAME, "d", i, i + 1)
+                return self.name(i + 1, j, GREEK[word[1:]])
             for p in range(i, j - 1):
                 self.add(K.NAME, src[p], p, p + 1)
             return self.name(j - 1, j, src[j - 1])
@@ -174,7 +177,7 @@ class _Scanner:
             if end > j + 1:
                 text, j = src[i:end], end
         is_delta = letter == "δ" and text in DELTAS and indices is not None and text not in self.names
-        if text == "Σ" and indices is not None and text not in self.names:  # Σᵢ, as mcalc prints a sum
+        if letter == "Σ" and indices is not None and text not in self.names:  # Σᵢ, Sigma_i: a sum, as mcalc prints
             self.add(K.SUM, "".join(indices), i, end)
             return end
         self.add(K.DELTA if is_delta else K.NAME, text, i, j)
