@@ -2,24 +2,21 @@
 the CLI imports typer, pydantic and rich; `start()` is called by mcalc/cli/__init__.py.
 
 - pydantic's plugin discovery is turned off (see `_without_pydantic_plugins`).
-- `commands_to_build()`: typer builds only the command being run.
-- `share_option_adapters()`: options of one plain type share one pydantic adapter.
 - `protect_leading_minus()`: an expression that starts with - is not taken for an option.
-- `end()`: a real run leaves without the interpreter's teardown.
 - `default_sigpipe()` (a real run, not a test's CliRunner): `mcalc … | head` ends quietly, like other
   Unix tools.
 Imported as a library (the test suite, `import mcalc`), pydantic stays as it is. Ctrl-C is
-mcalc.interrupt's, the package's first import.
+mcalc.interrupt's, the package's first import. What reaches into typer's internals is mcalc/cli/typer_adapter.py;
+how a run leaves (os._exit, without the interpreter's teardown) is mcalc.cli.app.leave.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import types
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping
+from typing import Any
 
 from mcalc.interrupt import _running_as_program
 
@@ -53,18 +50,6 @@ def default_sigpipe() -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
-def commands_to_build(registered: Sequence[Any], first: list[str]) -> list[Any]:
-    """Of typer's registered commands, the ones to build: only the one the first argument names exactly
-    (`mcalc diff …`). Typer makes every command's options from its signature before it parses anything,
-    and the other four commands' were about 5 % of a whole `mcalc diff` run. Anything else (`mcalc --help`,
-    a mistyped command, tab completion) gets them all, so listings and suggestions stay complete."""
-    if first and not os.environ.get("_MCALC_COMPLETE"):
-        for info in registered:
-            if info.callback is not None and (info.name or info.callback.__name__).replace("_", "-") == first[0]:
-                return [info]
-    return list(registered)
-
-
 def protect_leading_minus(commands: Mapping[str, Any], argv: list[str]) -> list[str]:
     """`mcalc diff "-x^T A x" --wrt x`: an expression that starts with '-' is not an option. Move it
     behind `--` so the parser takes it as the EXPR argument (each command has one positional)."""
@@ -95,53 +80,3 @@ def protect_leading_minus(commands: Mapping[str, Any], argv: list[str]) -> list[
             return argv[:i] + argv[i + 1 :] + ["--", tok]
         i += 1
     return argv
-
-
-# Option types whose pydantic adapter typer builds the same whatever the option's other settings (no
-# parser, no choices, no bounds, no path checks apply to them): one adapter can serve every such option.
-_SHAREABLE: frozenset[Any] = frozenset({str, bool, list[str]})
-
-
-def share_option_adapters(core: Any, coercion: Any) -> None:
-    """typer builds a pydantic TypeAdapter for every option of the command it runs, given or not (two for
-    a list); `mcalc diff`'s 18 options made 28, about 20 ms of CPU and a tenth of the run, though ten of
-    them are the same `list[str]`. Options of a `_SHAREABLE` type get one adapter per type, each wrapped in
-    its own typer runtime parameter. `core` and `coercion` are typer.core and typer._coercion (typer
-    belongs to the cli layer); a typer without them is left as it is."""
-    build = getattr(core, "build_runtime_param", None)
-    adapter_param = getattr(coercion, "AdapterRuntimeParam", None)
-    if build is None or adapter_param is None or getattr(build, "shares_adapters", False):
-        return
-    made: dict[Any, Any] = {}
-
-    def build_runtime_param(descriptor: Any) -> Any:
-        info = descriptor.parameter_info
-        key = descriptor.annotation
-        if descriptor.file_annotation is not None or info.parser is not None or key not in _SHAREABLE:
-            return build(descriptor)
-        first = made.get(key)
-        if first is None:
-            first = made[key] = build(descriptor)
-        if not isinstance(first, adapter_param):
-            return build(descriptor)
-        return adapter_param(parameter_info=info, annotation=key, adapter=first.adapter)
-
-    build_runtime_param.shares_adapters = True  # type: ignore[attr-defined]
-    core.build_runtime_param = build_runtime_param
-
-
-def end(code: int, real_run: bool) -> NoReturn:
-    """Leave with `code`: an in-process run (CliRunner, the tests) by SystemExit; a real run by os._exit once
-    its output is flushed. os._exit skips the interpreter's teardown, which frees every module, cached tree
-    and interned node one by one: about 12 ms of a 200 ms `mcalc diff`, and 0.05 s after a 3,000-term sum.
-    mcalc registers no atexit hook and writes no file that a finaliser would close; Ctrl-C leaves the same
-    way (mcalc.interrupt)."""
-    if not real_run:
-        sys.exit(code)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # already reported by streams.finish, or a closed stream
-            pass
-    os._exit(code)

@@ -181,3 +181,20 @@ def test_the_numeric_oracle_is_independent_of_the_derivative_engine() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for name, _ in imports(tree, path):
             assert not name.startswith(("mcalc.calculus", "mcalc.simplify")), f"{path.name} imports {name}"
+
+
+TYPER_ADAPTER = "cli/typer_adapter.py"
+TYPER_PRIVATES = ("registered_commands", "build_runtime_param", "AdapterRuntimeParam")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_typer_adapter_reaches_into_typer_internals(path: Path) -> None:
+    """typer's private modules (typer._coercion, typer._click, …) and the attributes mcalc patches or swaps
+    are named in mcalc/cli/typer_adapter.py alone (issue 22), which says what each reach buys."""
+    if path.relative_to(ROOT).as_posix() == TYPER_ADAPTER:
+        return
+    source = path.read_text(encoding="utf-8")
+    private = [name for name, _ in imports(ast.parse(source), path) if name.startswith("typer._")]
+    assert not private, f"{path.relative_to(ROOT)} imports {private}: go through {TYPER_ADAPTER}"
+    named = [word for word in TYPER_PRIVATES if word in source]
+    assert not named, f"{path.relative_to(ROOT)} names typer's {named}: go through {TYPER_ADAPTER}"

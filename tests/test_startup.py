@@ -17,8 +17,8 @@ HEAVY = {"numpy", "sympy", "matplotlib"}
 # Runs the app the way the console script does and reports what got imported (even on SystemExit).
 WRAPPER = """
 import sys
-import mcalc.program
-mcalc.program.end = lambda code, real_run: sys.exit(code)  # os._exit would skip the report below
+import mcalc.cli.app
+mcalc.cli.app.leave = lambda code, real_run: sys.exit(code)  # os._exit would skip the report below
 from mcalc.cli.app import app
 try:
     app(prog_name="mcalc")
@@ -110,29 +110,27 @@ def test_only_the_named_command_is_built(monkeypatch: pytest.MonkeyPatch) -> Non
     """`mcalc diff …` builds diff's options alone; whatever else the command line holds (no command, a
     mistyped one, an option, tab completion) builds them all, so help and suggestions list every command."""
     from mcalc.cli.app import app
-    from mcalc.program import commands_to_build
+    from mcalc.cli.typer_adapter import commands_to_build
 
     everything = app.registered_commands
     names = [info.callback.__name__ for info in everything if info.callback is not None]
     assert [i.callback.__name__ for i in commands_to_build(everything, ["diff"]) if i.callback] == ["diff"]
     assert [i.name for i in commands_to_build(everything, ["check"])] == ["check"]
-    for first in ([], ["dif"], ["--help"], ["-V"], ["DIFF"]):
+    for first in ([], ["dif"], ["--help"], ["-V"], ["DIFF"], ["repl"]):  # the session runs every command
         assert [i.callback.__name__ for i in commands_to_build(everything, first) if i.callback] == names
     monkeypatch.setenv("_MCALC_COMPLETE", "bash_complete")
     assert len(commands_to_build(everything, ["diff"])) == len(everything)
 
 
-def test_options_of_one_plain_type_share_one_adapter() -> None:
-    """typer builds a pydantic adapter per option; diff's ten `list[str]` options (and its str and bool
-    ones) now share one per type, each in its own runtime parameter; an enum option keeps its own."""
+def test_format_and_layout_parse_to_the_one_enums() -> None:
+    """--format and --layout arrive as mcalc.view's Format and Layout (each command's choices from its table)."""
     import typer.main
 
     from mcalc.cli.app import app
+    from mcalc.view import Format, Layout
 
     diff = typer.main.get_command(app).commands["diff"]  # type: ignore[attr-defined]
     params = {p.name: p.get_runtime_param() for p in diff.params}
-    assert params["wrt"].adapter is params["scalar"].adapter is params["at"].adapter
-    assert params["wrt"] is not params["scalar"] and params["scalar"].parameter_info is not params["at"].parameter_info
-    assert params["fmt"].adapter is not params["layout"].adapter
-    assert params["fmt"].adapter.validate_python("json").value == "json"
+    assert params["fmt"].adapter.validate_python("json") is Format.JSON
+    assert params["layout"].adapter.validate_python("numerator") is Layout.NUMERATOR
     assert params["at"].adapter.validate_python(("x=[1]",)) == ["x=[1]"]

@@ -10,14 +10,13 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-import typer._coercion
-import typer.core
 from typer.core import TyperCommand, TyperGroup
 
 from mcalc import __version__, program
+from mcalc.cli import typer_adapter
 from mcalc.render import spelling
 from mcalc.view import Format, Layout
 
@@ -144,7 +143,25 @@ class _McalcGroup(TyperGroup):
             code = _run(command, argv)
         finally:  # --ascii is this run's choice: a later API call in the same process prints Unicode again
             spelling.use_ascii(False)
-        program.end(streams.finish(code), real_run=args is None)
+        leave(streams.finish(code), real_run=args is None)
+
+
+def leave(code: int, real_run: bool) -> NoReturn:
+    """Leave with `code`: an in-process run (CliRunner, the tests, the interactive session's lines) by
+    SystemExit; a real run by os._exit once its output is flushed. os._exit skips the interpreter's teardown,
+    which frees every module, cached tree and interned node one by one: about 12 ms of a 200 ms `mcalc diff`,
+    and 0.05 s after a 3,000-term sum. mcalc registers no atexit hook and writes no file that a finaliser
+    would close; Ctrl-C leaves the same way (mcalc.interrupt). The program's path only: a library call never
+    ends the process."""
+    if not real_run:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # already reported by streams.finish, or a closed stream
+            pass
+    os._exit(code)
 
 
 def _on_a_terminal() -> bool:
@@ -176,20 +193,17 @@ def _run(main: Any, argv: list[str]) -> int:
 
 
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
-    from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption
-
     from mcalc.render.failures import show_usage_error
 
-    if isinstance(exc, NoArgsIsHelpError):  # bare `mcalc`: the help, on stderr
-        exc.show()
+    kind = typer_adapter.usage_error_kind(exc)
+    if kind == "no-args":  # bare `mcalc`: the help, on stderr
+        exc.show()  # type: ignore[attr-defined]  # click's UsageError
         return
-    if isinstance(exc, NoSuchOption) and exc.possibilities:
+    if kind == "no-such-option":
         import difflib
 
-        best = max(
-            sorted(exc.possibilities),
-            key=lambda p: difflib.SequenceMatcher(None, exc.option_name, p).ratio(),
-        )
+        typed: str = exc.option_name  # type: ignore[attr-defined]  # click's NoSuchOption
+        best = max(sorted(exc.possibilities), key=lambda p: difflib.SequenceMatcher(None, typed, p).ratio())  # type: ignore[attr-defined]
         message = f"{exc.message}; did you mean {best}?"
     else:
         message = exc.format_message().replace("Value error, ", "")
@@ -198,23 +212,7 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     show_usage_error(message, argv, ctx.command_path if ctx is not None else None)
 
 
-program.share_option_adapters(typer.core, typer._coercion)
-
-
-class _McalcTyper(typer.Typer):
-    """Typer, building only the command that the command line names (see program.commands_to_build)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        everything = self.registered_commands
-        if not args and sys.argv[1:2] != ["repl"]:  # the session runs every command
-            self.registered_commands = program.commands_to_build(everything, sys.argv[1:2])
-        try:
-            return super().__call__(*args, **kwargs)
-        finally:
-            self.registered_commands = everything
-
-
-app = _McalcTyper(
+app = typer_adapter.McalcTyper(
     name="mcalc",
     help=HELP,
     cls=_McalcGroup,
