@@ -396,6 +396,13 @@ def test_index_diagnoses(expr: str, claim: str, options: dict[str, Any], verdict
         ("B C", "B", "∂A_ij/∂B_kl = 2 δ_ik C_rj", "index r is free on the right side but not on the left"),
         ("B C", "B", "∑_r δ_ik C_lj", "the index r does not occur in the sum"),
         ("B C", "B", "δ_ikl C_lj", "δ takes two indices"),
+        (
+            "B C",
+            "B",
+            "∂(C B)_ij/∂B_kl = δ_ik C_lj",
+            "the left side differentiates (C B), which is not the expression BC",
+        ),
+        ("B C", "B", "∂(B^T C)_ij/∂B_kl = δ_ik C_lj", "which is not the expression BC"),
     ],
 )
 def test_index_refusals(expr: str, wrt: str, claim: str, words: str) -> None:
@@ -432,6 +439,16 @@ def test_the_three_seed_claims_on_the_command_line() -> None:
         )  # fmt: skip
         assert run.returncode == 0, run.stdout + run.stderr
         assert run.stdout.startswith("correct: "), run.stdout
+
+
+def test_the_left_side_may_name_the_expression_in_any_spelling() -> None:
+    for claim in (
+        "∂(B C)_ij/∂B_kl = δ_ik C_lj",
+        "∂(BC)ᵢⱼ/∂Bₖₗ = δᵢₖ Cₗⱼ",
+        "∂A_ij/∂B_kl = δ_ik C_lj",
+        "∂f_ij/∂B_kl = δ_ik C_lj",
+    ):
+        assert mcalc.check_claim("B C", "B", claim, seed=1).verdict == "correct", claim
 
 
 def test_api_check_claim_reads_index_notation() -> None:

@@ -38,6 +38,7 @@ class Setup(Record):
     trees: dict[str, Any]  # an entry's mcalc text → its tree
     f_axes: list[Any]  # the dimensions of the expression's axes
     v_axes: list[list[Any]]  # the dimensions of each variable's axes
+    lhs: Any = None  # what the left side differentiates, when written as an expression (`∂(BC)ᵢⱼ/∂Bₖₗ`)
 
     @property
     def bare(self) -> bool:
@@ -76,7 +77,7 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
         parsed = R.read_index_claim(claim, toks)
     except McalcError as err:
         raise err.in_claim() from None
-    return _set_up(expr, wrt, claim, parsed, decl)
+    return _set_up(expr, wrt, claim, parsed, decl, _left_text(parsed, wrt, names))
 
 
 def _expression_names(expr: str, decl: Any) -> set[str] | None:
@@ -89,7 +90,25 @@ def _expression_names(expr: str, decl: Any) -> set[str] | None:
     return {t.text for t in toks if t.kind is Tok.NAME} | {name for name, _ in getattr(decl, "lets", ())}
 
 
-def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: Any) -> Setup:
+def _left_text(parsed: R.IndexClaim, wrt: list[str], names: set[str]) -> str | None:
+    """The left side's function as mcalc text when it is an expression of the expression's names
+    (`(RᵀR)` in `∂(RᵀR)ᵢⱼ/∂Rₖₗ`), to be checked against the expression; None for a name (K, L, y, J)."""
+    from mcalc.syntax import nodes as N
+    from mcalc.syntax.parser import parse
+
+    side = parsed.side
+    if side is None or len(side.slots) != len(wrt) or not side.f_text:
+        return None
+    try:
+        tree = parse(side.f_text)
+    except McalcError:
+        return None
+    if isinstance(tree, N.Symbol) or not set(N.free_symbols(tree)) <= names:
+        return None
+    return side.f_text
+
+
+def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: Any, lhs: str | None) -> Setup:
     from mcalc import pipeline
 
     entries = [n for n in T.walk(parsed.body) if isinstance(n, R.Entry)]
@@ -99,13 +118,20 @@ def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: A
     pad = len(claim) * len(entries) <= MAX_PADDING
     texts = tuple(" " * e.offset * pad + e.text for e in entries)
     _parse_pieces(entries, texts, pad)
-    tree, env, trees = pipeline.prepare(expr, decl, extra=texts, wrt=tuple(wrt))
+    try:
+        tree, env, trees = pipeline.prepare(expr, decl, extra=texts + ((lhs,) if lhs else ()), wrt=tuple(wrt))
+    except McalcError:
+        if lhs is None:
+            raise
+        lhs = None  # the left side does not fit the expression's shapes: judged by the difference below
+        tree, env, trees = pipeline.prepare(expr, decl, extra=texts, wrt=tuple(wrt))
+    lhs_tree = trees.pop() if lhs else None
     _known_names(expr, tree, env, wrt, entries, trees)
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
     by_text = {e.text: t for e, t in zip(entries, trees, strict=True)}
     f_axes = axes_of_expression(env, tree)
     v_axes = [axes_of_variable(env, v) for v in wrt]
-    return Setup(expr, claim, wrt, parsed, tree, env, result, by_text, f_axes, v_axes)
+    return Setup(expr, claim, wrt, parsed, tree, env, result, by_text, f_axes, v_axes, lhs_tree)
 
 
 def _parse_pieces(entries: list[R.Entry], texts: tuple[str, ...], padded: bool) -> None:

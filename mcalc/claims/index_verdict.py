@@ -128,8 +128,11 @@ def _samples(s: Setup, seed: int | None) -> list[Sample]:
     p.domain = domain_of([s.tree, truth, *pieces], env)
     saved = dict(env.sizes)
     out = []
+    checked = [s.tree, s.lhs] if s.lhs is not None else []
     try:
-        sample(p, [truth, *pieces], POINTS)
+        sample(p, [truth, *pieces, *checked], POINTS)
+        if checked and not all(close(smp[s.tree].reshape(-1), smp[s.lhs].reshape(-1)) for smp in p.samples):
+            _refuse_left_side(s)
         for k, smp in enumerate(p.samples):
             env.sizes.clear()
             env.sizes.update({d: sizes[k] for d, sizes in p.sizes.items()})
@@ -144,6 +147,15 @@ def _samples(s: Setup, seed: int | None) -> list[Sample]:
         env.sizes.clear()
         env.sizes.update(saved)
     return out
+
+
+def _refuse_left_side(s: Setup) -> None:
+    from mcalc.render.printer import render_text
+
+    side = s.read.side
+    assert side is not None
+    told = f"the left side differentiates {side.f_text}, which is not the expression {render_text(s.tree)}"
+    raise T.refuse(told, side.span)
 
 
 def claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
