@@ -8,6 +8,7 @@ from typing import Any
 
 from mcalc.claims.sampling import Problem
 from mcalc.claims.terms import fraction_text, sum_text, walk
+from mcalc.view import Layout
 
 
 def expected_sum(p: Problem) -> str:
@@ -100,11 +101,15 @@ def layout_names(kind: Any) -> dict[str, str]:
     return {"mcalc": "numerator layout", "claim": "denominator layout"}
 
 
-def other_layout(asked: Any, kind: Any) -> str:
+# the layout in which the transpose of a derivative shown in numerator or denominator layout is right
+_OTHER = {Layout.NUMERATOR: Layout.DENOMINATOR, Layout.DENOMINATOR: Layout.NUMERATOR}
+
+
+def other_layout(asked: Layout, kind: Any) -> str:
     """The layout in which the transpose of the derivative in layout `asked` is right."""
-    if asked.value == "mixed":  # mcalc's default: its other reading is the claim's in layout_names
+    if asked is Layout.MIXED:  # mcalc's default: its other reading is the claim's in layout_names
         return layout_names(kind)["claim"].removesuffix(" layout")
-    return "denominator" if asked.value == "numerator" else "numerator"
+    return _OTHER[asked].value
 
 
 def layout_text(claim: str, expected: str, kind: Any, var: str, env: Any, square: bool) -> str:
