@@ -1,13 +1,12 @@
 """Kinds, symbolic dimensions and shape inference by unification.
 
 - `kinds`: what a name is (scalar, vector, matrix), declarations, how shapes are written;
-- `env`: the shape environment, union-find over dimensions, one shape rule per node type;
+- `env`: the shape environment, union-find over dimensions, one shape rule per node type (powers with an
+  expression exponent and sums over an index included);
 - `infer`: inference over whole expressions (and sizes bound from values);
-- `powers`: shape rules of powers with an expression exponent and of sums over an index;
 - `by_use`: undeclared lowercase names read as scalars from how the expression uses them.
 """
 
-from mcalc.shapes import powers as _powers  # noqa: F401 - registers the shape rules of x.^t, Xᵏ, ∑
 from mcalc.shapes.env import _SHAPE_RULES, ShapeEnv
 from mcalc.shapes.infer import bind_sizes, fix_identities, infer_shapes, unbound_dims
 from mcalc.shapes.kinds import (
