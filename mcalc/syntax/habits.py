@@ -77,3 +77,79 @@ def module_prefix(src: str, i: int, is_function: Callable[[str], bool]) -> tuple
     name = after.group(1)
     fix = f"write {name}(…)" if is_function(name) else "write the function by its mcalc name (mcalc identities)"
     return f"{src[before.start(1) : after.end()]} is not mcalc syntax: {fix}", before.start(1), after.end()
+
+
+# Function names from numpy, MATLAB, PyTorch and LaTeX → how mcalc writes what they mean: an unknown
+# function's hint is chosen here by meaning before any spelling distance (edit distance offered `det` for
+# dot, `softmax` for max and `tan` for mean).
+_NOT_BUILT = "is not a function mcalc knows yet"
+FUNCTION_MEANINGS = {
+    "dot": "write the inner product a^T b (aᵀb)",
+    "inner": "write the inner product a^T b (aᵀb)",
+    "vdot": "write the inner product a^T b (aᵀb)",
+    "outer": "write the outer product a b^T (abᵀ)",
+    "matmul": "write the product A B (or A*B)",
+    "mm": "write the product A B (or A*B)",
+    "mul": "write the product A B, or x .* y entry by entry",
+    "multiply": "write x .* y (⊙) for the entrywise product",
+    "hadamard": "write x .* y (⊙) for the entrywise product",
+    "mean": "write sum(x)/n for the mean of x's n entries, and declare --scalar n",
+    "avg": "write sum(x)/n for the mean of x's n entries, and declare --scalar n",
+    "average": "write sum(x)/n for the mean of x's n entries, and declare --scalar n",
+    "max": f"max {_NOT_BUILT}: relu(x) is max(x, 0) entry by entry, logsumexp(x) a smooth maximum",
+    "min": f"min {_NOT_BUILT}: -relu(-x) is min(x, 0) entry by entry, -logsumexp(-x) a smooth minimum",
+    "maximum": f"maximum {_NOT_BUILT}: relu(x) is max(x, 0) entry by entry",
+    "minimum": f"minimum {_NOT_BUILT}: -relu(-x) is min(x, 0) entry by entry",
+    "argmax": f"argmax {_NOT_BUILT} (it has no derivative); softmax(x) is its smooth version",
+    "amax": f"amax {_NOT_BUILT}: logsumexp(x) is a smooth maximum",
+    "square": "write x.^2 for the entrywise square, x^T x for the squared length",
+    "power": "write x.^p for an entrywise power, X^k for a matrix power",
+    "pow": "write x.^p for an entrywise power, X^k for a matrix power",
+    "transpose": "write A^T (or Aᵀ, A')",
+    "inverse": "write inv(A) or A^-1",
+    "determinant": "write det(A)",
+    "frob": "write norm2(A) (the Frobenius norm, ||A||_F)",
+    "fro": "write norm2(A) (the Frobenius norm, ||A||_F)",
+    "frobenius": "write norm2(A) (the Frobenius norm, ||A||_F)",
+    "vecnorm": "write norm2(x) (or ||x||)",
+    "trace": "write tr(A)",
+    "diagonal": "write diag(A)",
+    "logistic": "write sigmoid(x)",
+    "expit": "write sigmoid(x)",
+    "softplus": "write log(1 + exp(x))",
+    "logdeterminant": "write logdet(A)",
+    "slogdet": "write logdet(A) (log det A for a positive determinant)",
+    "log2": "write log(x)/log(2)",
+    "log10": "write log(x)/log(10)",
+    "log1p": "write log(1 + x)",
+    "expm1": "write exp(x) - 1",
+    "pinv": f"pinv {_NOT_BUILT}: for full column rank write (A^T A)^-1 A^T",
+    "expm": f"the matrix exponential expm {_NOT_BUILT} (exp(A) is entry by entry)",
+    "logm": f"the matrix logarithm logm {_NOT_BUILT} (log(A) is entry by entry; logdet(A) = tr(logm(A)))",
+    "sqrtm": f"the matrix square root sqrtm {_NOT_BUILT} (sqrt(A) is entry by entry)",
+    "eig": f"eig {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, logdet(A) the "
+    "sum of their logs",
+    "eigvals": f"eigvals {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, "
+    "logdet(A) the sum of their logs",
+    "svd": f"svd {_NOT_BUILT}: norm2(A) is the root of the sum of the squared singular values",
+    "prod": f"prod {_NOT_BUILT}: exp(sum(log(x))) is the product of positive entries",
+    "sgn": "write abs(x) for |x| (its derivative is sign(x))",
+    "norm2sq": "write x^T x or ||x||^2",
+    "sumsq": "write x^T x or ||x||^2",
+}
+
+
+def function_hint(word: str) -> str | None:
+    """The hint for an unknown function `word` chosen by what it means, or None when the table has none."""
+    return FUNCTION_MEANINGS.get(word.lower())
+
+
+# A run of letters that starts with a function's name (`trAB`, `detX`, `logdetS`) is a product of one-letter
+# names by the contract (ABA^TC), but not what its writer meant: refused with the function applied.
+def glued_function(word: str, is_function: Callable[[str], bool]) -> tuple[str, str] | None:
+    """(the function, the rest) when `word` is a function name of 2 or more letters glued to more letters;
+    the longest such name (`logdetS` is logdet, S), or None."""
+    for k in range(len(word) - 1, 1, -1):
+        if is_function(word[:k]):
+            return word[:k], word[k:]
+    return None

@@ -175,15 +175,19 @@ def _digits_ok(count: int, start: int, end: int) -> None:
 
 
 def _suggest(word: str) -> str | None:
+    """An unknown function's hint: by meaning first (mcalc.syntax.habits: dot → aᵀb, mean → sum(x)/n),
+    then a close spelling of a known function (Tr → tr), else how to declare one."""
     import difflib
 
-    aliases = {"determinant": "det", "inverse": "inv", "transpose": "^T", "frob": "norm2"}
-    if word in aliases:
-        return f"did you mean {aliases[word]}?"
-    close = difflib.get_close_matches(word, function_words(), n=1, cutoff=0.5)
+    from mcalc.syntax.habits import function_hint
+
+    meant = function_hint(word)
+    if meant is not None:
+        return meant
+    close = difflib.get_close_matches(word, function_words(), n=1, cutoff=0.75)
     if close:
         return f"did you mean {close[0]}?"
-    return "write a product of one-letter names with spaces, such as a b (x)"
+    return f"mcalc identities lists the functions mcalc knows; --function {word} declares an abstract one"
 
 
 @dataclass(eq=False, repr=False)
@@ -374,6 +378,8 @@ def _latin(lx: _Lexer, i: int) -> int | None:
     if j - i >= 2 and j < len(src) and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
         # tan(x), Tr(AB): a word before '(' is meant as a function, never as a product of letters
         raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower()))
+    if j - i >= 3:
+        _refuse_glued_function(src, i, j)
     for p in range(i, j - 1):  # all letters but the last are one-letter names
         lx.add(Tok.NAME, src[p], p, p + 1)
     end = _subscript(src, j)
@@ -381,7 +387,27 @@ def _latin(lx: _Lexer, i: int) -> int | None:
     return end
 
 
-PRIMES = {"′": 1, "'": 1, "″": 2}
+def _refuse_glued_function(src: str, i: int, j: int) -> None:
+    """`trAB`, `detX`: a function's name glued to the letters after it. By the letter rule it is the product
+    t·r·A·B, which nobody writing trAB means: refused with the function applied (did you mean tr(AB)?)."""
+    from mcalc.syntax.habits import glued_function
+
+    glued = glued_function(src[i:j], is_function_word)
+    if glued is not None:
+        word, rest = glued
+        end = j
+        while end < len(src) and not src[end].isspace() and src[end] not in "+-−),=":
+            end += 1  # trA^TB: the argument runs on to the next space or sum (tr(A^TB))
+        rest += src[j:end]
+        letters = " ".join(src[i:j])
+        raise ParseError(
+            f"{src[i:j]!r} starts with the function {word}",
+            Span(i, j),
+            hint=f"did you mean {word}({rest})? (for the product of the letters write {letters})",
+        )
+
+
+PRIMES = {"′": 1, "'": 1, "″": 2, "’": 1}
 
 
 def _function_word(lx: _Lexer, i: int, end: int) -> int:
