@@ -147,9 +147,10 @@ def function_hint(word: str) -> str | None:
 # A run of letters that starts with a function's name (`trAB`, `detX`, `logdetS`) is a product of one-letter
 # names by the contract (ABA^TC), but not what its writer meant: refused with the function applied.
 def glued_function(word: str, is_function: Callable[[str], bool]) -> tuple[str, str] | None:
-    """(the function, the rest) when `word` is a function name of 2 or more letters glued to more letters;
-    the longest such name (`logdetS` is logdet, S), or None."""
+    """(the function, the rest) when `word` is a function name of 2 or more letters glued to a matrix name
+    (an uppercase letter: trAB, detX); the longest such name (`logdetS` is logdet, S), or None. Lowercase
+    letters after one stay a product (`try` is t·r·y, as typed in tests of exported names)."""
     for k in range(len(word) - 1, 1, -1):
-        if is_function(word[:k]):
+        if word[k].isupper() and is_function(word[:k]):
             return word[:k], word[k:]
     return None
