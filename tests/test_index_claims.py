@@ -451,6 +451,17 @@ def test_the_left_side_may_name_the_expression_in_any_spelling() -> None:
         assert mcalc.check_claim("B C", "B", claim, seed=1).verdict == "correct", claim
 
 
+def test_an_index_claim_is_sized_before_it_is_evaluated() -> None:
+    claim = "2 x_k (1 + 0 x_a x_a x_b x_b x_c x_c x_d x_d x_e x_e x_h x_h)"
+    assert mcalc.check_claim("x^T x", "x", claim.replace(" x_h x_h", ""), seed=1).verdict == "correct"
+    with pytest.raises(mcalc.McalcError) as err:
+        mcalc.check_claim("x^T x", "x", claim, shape={"x": "50"}, seed=1)
+    assert "a product of the claim runs over 15,625,000,000 combinations" in err.value.message
+    with pytest.raises(mcalc.McalcError) as err:
+        mcalc.check_claim("x x^T", "x", "δ_ik x_j + x_i δ_jk", shape={"x": "300"}, seed=1)
+    assert "too large" in err.value.message
+
+
 def test_api_check_claim_reads_index_notation() -> None:
     assert mcalc.check_claim("B C", "B", "δ_ik C_lj").ok
     assert not mcalc.check_claim("B C", "B", "2 δ_ik C_lj").ok

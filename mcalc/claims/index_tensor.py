@@ -9,7 +9,7 @@ of a sum has the same free indices; an index ranges over one dimension (the name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from mcalc.records import Record
 from mcalc.syntax import index_reader as R
 
 Array = Any
+ITERATIONS = 100  # a product's einsum may run over this many times the element budget (README § Limits)
 
 
 def refuse(message: str, span: Span | None = None) -> InputError:
@@ -295,8 +296,35 @@ def _einsum(arrays: list[Array], labels: list[tuple[str, ...]], out: tuple[str, 
     not allowed here: the callers' free indices always come from the arrays)."""
     import numpy as np
 
+    from mcalc.numeric.budget import max_elements
+
     spec = ",".join("".join(lab) for lab in labels) + "->" + "".join(out)
-    return np.einsum(spec, *[np.asarray(a, dtype=float) for a in arrays], optimize="greedy")
+    return np.einsum(spec, *[np.asarray(a, dtype=float) for a in arrays], optimize=("greedy", max_elements()))
+
+
+def within_budget(body: R.IndexNode, rd: Reading, sizes: Mapping[str, int], order: tuple[str, ...]) -> None:
+    """Refuse before evaluating: a node's tensor over the element budget (numeric.budget), or a product
+    whose indices together span over ITERATIONS × the budget entries (einsum's work)."""
+    from mcalc.numeric import budget
+
+    def span(indices: Collection[str]) -> int:
+        total = 1
+        for x in indices:
+            total *= sizes[x]
+        return total
+
+    budget.require("the claim's tensor", span(order))
+    for n in walk(body):
+        budget.require("a tensor of the claim", span(set(rd.free.get(id(n), ()))))
+        if isinstance(n, R.Product):
+            every = {x for f in n.factors for x in rd.free.get(id(f), ())}
+            work, limit = span(every), ITERATIONS * budget.max_elements()
+            if work > limit:
+                raise InputError(
+                    f"too large: a product of the claim runs over {work:,} combinations of its indices; the limit is "
+                    f"{limit:,} ({ITERATIONS} × the element budget; raise it with {budget.ENV_VAR}=N)"
+                )
+    # einsum keeps its intermediates within the budget too (optimize="greedy" with a memory limit)
 
 
 def tensor(body: R.IndexNode, pt: Point, order: tuple[str, ...]) -> Array:

@@ -171,6 +171,7 @@ def claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
     finally:
         env.sizes.clear()
         env.sizes.update(saved)
+    T.within_budget(body, o.reading, sizes, o.order)
     with np.errstate(all="ignore"):
         arr = np.asarray(T.tensor(body, T.Point(o.reading, smp.pieces, sizes), o.order), dtype=float)
     return arr.reshape(smp.truth.shape)

@@ -169,6 +169,8 @@ class _Reader:
         return factors[0] if len(factors) == 1 else Product(tuple(factors), Span(start, self.here()))
 
     def factor(self, end: int) -> IndexNode:
+        if self.pos >= end:
+            raise self.fail("a term is missing in the index claim", self.peek())
         t = self.toks[self.pos]
         if t.kind is K.OP and t.text == "-":
             self.take()
