@@ -462,6 +462,19 @@ def test_an_index_claim_is_sized_before_it_is_evaluated() -> None:
     assert "too large" in err.value.message
 
 
+def test_entries_of_applied_functions() -> None:
+    """`A(t)_ik`, `A'(t)_ik`, `exp(x)_i`: an entry of a function's value."""
+    assert mcalc.check_claim("A(t) B(t)", "t", "A'(t)_ik B(t)_kj + A(t)_ik B'(t)_kj", seed=1).verdict == "correct"
+    assert mcalc.check_claim("exp(x)", "x", "∂f_i/∂x_k = exp(x)_i δ_ik", seed=1).verdict == "correct"
+
+
+def test_a_symmetric_variable_is_averaged_over_its_two_indices() -> None:
+    v = mcalc.check_claim("tr(A S)", "S", "A_lk", symmetric="S", seed=1)
+    assert v.verdict == "wrong" and "sym(G) = ½(G_kl + G_lk)" in v.explanation
+    assert mcalc.check_claim("tr(A S)", "S", "(A_kl + A_lk)/2", symmetric="S", seed=1).verdict == "correct"
+    assert mcalc.check_claim("x^T S x", "S", "x_k x_l", symmetric="S", seed=1).verdict == "correct"
+
+
 def test_api_check_claim_reads_index_notation() -> None:
     assert mcalc.check_claim("B C", "B", "δ_ik C_lj").ok
     assert not mcalc.check_claim("B C", "B", "2 δ_ik C_lj").ok

@@ -219,7 +219,7 @@ def axes_text(s: Setup, order: tuple[str, ...]) -> str:
 
 
 def _diagnose(j: Judged) -> Verdict:
-    for step in (_factor, _exchanged, _swapped, _symmetric_pair, _one_change):
+    for step in (_factor, _exchanged, _swapped, _symmetric_pair, _symmetric_variable, _one_change):
         found = step(j)
         if found is not None:
             return found
@@ -366,3 +366,25 @@ def _repaired(
             j.base.explanation = f"{text}; {about(s)} = {j.base.expected}"
             return j.base
     return None
+
+
+def _symmetric_variable(j: Judged) -> Verdict | None:
+    """For a variable declared symmetric: the claim is the derivative by independent entries, and its
+    average over the variable's two indices is mcalc's (sym(G), README § Conventions)."""
+    import numpy as np
+
+    var = j.s.wrt[-1]
+    if not _full_rank(j) or var not in j.s.env.symmetric or len(j.s.v_axes[-1]) != 2:
+        return None
+    n = len(j.o.order)
+    axes = [*range(n - 2), n - 1, n - 2]
+    if not _all_close([(v + np.transpose(v, axes)) / 2 for v in j.vals], j.truths):
+        return None
+    k, l_ = j.o.order[-2], j.o.order[-1]
+    j.base.details["symmetrised"] = [k, l_]
+    j.base.explanation = (
+        f"{j.s.claim} is the derivative by {var}'s entries taken as independent; for a symmetric {var} mcalc's "
+        f"derivative is its average over {k} and {l_}, sym(G) = ½(G_{k}{l_} + G_{l_}{k}): "
+        f"{about(j.s)} = {j.base.expected}"
+    )
+    return j.base

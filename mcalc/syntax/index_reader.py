@@ -211,9 +211,30 @@ class _Reader:
             return Entry(t.text, t.span.start, tuple(sub.text), Span(t.span.start, sub.span.end))
         if t.kind is K.LP:
             return self.group(end)
+        applied = self._applied_entry()
+        if applied is not None:
+            return applied
         if t.kind is K.WORD and self._call_with_indices():
             return self.call(end)
         return self.plain(end)
+
+    def _applied_entry(self) -> Entry | None:
+        """`A(t)_ij`, `A′(t)_ik`, `exp(x)_i`: an entry of a function's value (no space before the parenthesis)."""
+        t = self.toks[self.pos]
+        if t.kind not in (K.NAME, K.WORD):
+            return None
+        k = self.pos + 1
+        while k < len(self.toks) and self.toks[k].kind is K.MARK and self.toks[k].text in "′'″":
+            k += 1
+        if k >= len(self.toks) or self.toks[k].kind is not K.LP or self.toks[k].spaced:
+            return None
+        close = self.partner[k]
+        if not self._sub_at(close + 1) or self._has_indices(k + 1, close):
+            return None
+        sub = self.toks[close + 1]
+        self.pos = close + 2
+        text = self.src[t.span.start : self.toks[close].span.end]
+        return Entry(text, t.span.start, tuple(sub.text), Span(t.span.start, sub.span.end))
 
     def _sub_at(self, k: int) -> bool:
         return k < len(self.toks) and self.toks[k].kind is K.SUB

@@ -169,7 +169,7 @@ class _Scanner:
         while j < len(src) and ((src[j].isascii() and src[j].isdigit()) or src[j] in NAME_DIGITS):
             j += 1
         text = src[i:j]
-        indices, end = self.indices(j, name=text)
+        indices, end = self.indices(j, name=text, delta=letter == "δ")
         if indices is None and src.startswith("_", j):  # a name subscript: x_0, W_1, x_ij of the expression
             end = j + 1
             while end < len(src) and src[end].isascii() and src[end].isalnum():
@@ -193,7 +193,7 @@ class _Scanner:
             self.add(K.SUB, "".join(indices), j, end)
         return end
 
-    def indices(self, j: int, name: str = "") -> tuple[list[str] | None, int]:
+    def indices(self, j: int, name: str = "", delta: bool = False) -> tuple[list[str] | None, int]:
         """The index letters at j (`_ij`, `_{i,j}`, `_{i j}`, `ᵢⱼ`) and where they end, or (None, j)."""
         src = self.src
         if j < len(src) and src[j] in UNICODE_INDEX:
@@ -218,7 +218,8 @@ class _Scanner:
             end += 1
         letters = list(src[j + 1 : end])
         after = src[end : end + 1]
-        if not letters or (after.isascii() and after.isdigit()) or any(ch not in INDEX_LETTERS for ch in letters):
+        allowed = INDEX_LETTERS if not delta else frozenset("abcdefghijklmnopqrstuvwxyz")  # δ_fg: any two
+        if not letters or (after.isascii() and after.isdigit()) or any(ch not in allowed for ch in letters):
             return None, j
         if f"{name}_{''.join(letters)}" in self.names:
             return None, j
