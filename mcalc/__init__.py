@@ -4,8 +4,9 @@
     >>> mcalc.diff("x^T A x", "x").text
     '(A + Aᵀ)x'
 
-`diff`, `check_claim` and `Derivative` come from `mcalc.api` on first use, so `import mcalc` (and with it
-`mcalc --help` and every TAB completion) loads neither the engine nor numpy nor sympy.
+`Session`, `diff`, `check_claim` and the answers come from `mcalc.api` on first use, so `import mcalc` (and
+with it `mcalc --help` and every TAB completion) loads neither the engine nor numpy nor sympy. `__all__` is
+the public API, and `dir(mcalc)` shows it and nothing else.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from mcalc.errors import (
     McalcError,
     NoRuleError,
     ParseError,
+    ReadingWarning,
     ShapeError,
     UnknownNameError,
 )
 
 if TYPE_CHECKING:
-    from mcalc.api import Derivative, check_claim, diff
-    from mcalc.claims.verdict import Verdict
+    from mcalc.api import Derivative, Outcome, Session, ShapeAnswer, Verdict, check_claim, diff
 
 __version__ = "0.1.0"
 
@@ -38,15 +39,20 @@ __all__ = [
     "MathError",
     "McalcError",
     "NoRuleError",
+    "Outcome",
     "ParseError",
+    "ReadingWarning",
+    "Session",
+    "ShapeAnswer",
     "ShapeError",
     "UnknownNameError",
     "Verdict",
+    "__version__",
     "check_claim",
     "diff",
 ]
 
-_LAZY = {"diff": "mcalc.api", "check_claim": "mcalc.api", "Derivative": "mcalc.api", "Verdict": "mcalc.api"}
+_LAZY = frozenset({"Derivative", "Outcome", "Session", "ShapeAnswer", "Verdict", "check_claim", "diff"})
 
 
 def __getattr__(name: str) -> Any:
@@ -54,9 +60,10 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module("mcalc.api"), name)
     raise AttributeError(f"module 'mcalc' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    """The public API only: not the imports and helpers a module's namespace also holds."""
+    return sorted(__all__)

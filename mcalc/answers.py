@@ -17,6 +17,7 @@ from mcalc.view import Format, Layout, View
 
 if TYPE_CHECKING:
     from mcalc.pipeline import Result
+    from mcalc.shapes import Declarations
 
 
 def scoped(decl: Decl, body: Callable[[], int]) -> Callable[[], int]:
@@ -192,29 +193,11 @@ def claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str]) ->
 
 def eval_payload(expr: str, at: list[str], decl: Decl) -> dict[str, Any]:
     """`mcalc eval`: the value of EXPR at the values given (refused without values, or where undefined)."""
-    import numpy as np
-
-    from mcalc import pipeline
-    from mcalc.numeric.budget import check_trees
-    from mcalc.numeric.given import bind_values, explain_nonfinite
     from mcalc.numeric.values import json_value
     from mcalc.render.report import variables_json
-    from mcalc.syntax.declared import refuse_numbers
 
-    loaded = load(at)
-    tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=value_shapes(loaded))
-    refuse_numbers([tree], "values")
-    if not at and env.kinds:
-        names = ", ".join(env.kinds)
-        raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
-    values = bind_values(env, loaded, list(env.kinds), [tree], rename=greek)
-    check_trees(env, [tree], free=1)
-    with np.errstate(all="ignore"):
-        value = pipeline.evaluate_expression(tree, env, values)
-    problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
-    if problem is not None:
-        raise problem
-    read = reading.read(env, tree)
+    value, read, env = evaluate_at(expr, load(at), decl.build())
+
     payload = {
         "expression": expr,
         "value": json_value(value),
@@ -225,15 +208,44 @@ def eval_payload(expr: str, at: list[str], decl: Decl) -> dict[str, Any]:
     return _with_lets(env, payload)
 
 
+def evaluate_at(expr: str, loaded: dict[str, Any], decl: Declarations, standing: bool = False) -> tuple[Any, Any, Any]:
+    """The value of EXPR at `loaded` (name → array), what was read, and the shapes: `mcalc eval` and
+    `Session.eval`. Refused without values for its names, where a function has none, or where undefined."""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.budget import check_trees
+    from mcalc.numeric.given import bind_values, explain_nonfinite
+    from mcalc.syntax.declared import refuse_numbers
+
+    tree, env, _ = pipeline.prepare(expr, decl, value_shapes=value_shapes(loaded), standing=standing)
+    refuse_numbers([tree], "values")
+    if not loaded and env.kinds:
+        names = ", ".join(env.kinds)
+        raise InputError(f"mcalc eval needs values: --at NAME=JSON or --at FILE.npz (variables: {names})")
+    values = bind_values(env, loaded, list(env.kinds), [tree], rename=greek)
+    check_trees(env, [tree], free=1)
+    with np.errstate(all="ignore"):
+        value = pipeline.evaluate_expression(tree, env, values)
+    problem = explain_nonfinite(tree, env, values) if not np.all(np.isfinite(value)) else None
+    if problem is not None:
+        raise problem
+    return value, reading.read(env, tree), env
+
+
 def shape_payload(expr: str, decl: Decl, at: list[str]) -> dict[str, Any]:
     """`mcalc shape`: the shape of EXPR and of each name (sizes from --at values, if given)."""
+    return shape_payload_of(expr, decl.build(), load(at))
+
+
+def shape_payload_of(expr: str, decl: Declarations, raw: dict[str, Any], standing: bool = False) -> dict[str, Any]:
+    """The shape of EXPR and of each name, sizes from the values in `raw` (`mcalc shape`, `Session.shape`)."""
     from mcalc import pipeline
     from mcalc.render.report import dims_json, variables_json
     from mcalc.shapes import bind_sizes, shape_text
 
-    raw = load(at)
-    tree, env, _ = pipeline.prepare(expr, decl.build(), value_shapes=value_shapes(raw))
-    if at:  # sizes from the values given (some may stay symbolic)
+    tree, env, _ = pipeline.prepare(expr, decl, value_shapes=value_shapes(raw), standing=standing)
+    if raw:  # sizes from the values given (some may stay symbolic)
         bind_sizes(env, {n: tuple(v.shape) for n, v in raw.items() if n in env.kinds})
     read = reading.read(env, tree)
     payload = {

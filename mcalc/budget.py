@@ -3,13 +3,16 @@
 The engine's loops (differentiation, simplification) call `tick()`; one call in 1,024 reads the
 clock, so the cost is a counter increment. The CLI starts the budget for each command (default
 `DEFAULT_SECONDS`, `MCALC_TIME_LIMIT=SECONDS` to raise it, 0 for none); library callers have none
-unless they call `start`. Past the deadline the work stops with a one-line refusal (exit 2).
+unless their session sets a limit (`running`). Past the deadline the work stops with a one-line refusal (exit 2).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from mcalc.errors import InputError
 from mcalc.interrupt import PROGRAM_STARTED
@@ -22,11 +25,24 @@ RESERVE_MAX_SECONDS = 0.5
 ENVIRONMENT = "MCALC_TIME_LIMIT"
 _CHECK_EVERY = 1024
 
-_deadline: float | None = None
-_seconds = 0.0
-_ticks = 0
-_next_check = _CHECK_EVERY
-_last_checkpoint: float | None = None
+
+class Clock:
+    """One command's deadline and its tick counter: the state of a run, not of the module. The clock in
+    force is a context variable (`_CLOCK`), so threads and sessions each have their own, and a library
+    call has none unless its session asks for a limit."""
+
+    __slots__ = ("seconds", "deadline", "ticks", "next_check", "last_checkpoint")
+
+    def __init__(self, seconds: float, origin: float) -> None:
+        reserve = min(RESERVE_FRACTION * seconds, RESERVE_MAX_SECONDS)
+        self.seconds = seconds
+        self.deadline: float | None = origin + seconds - reserve if seconds > 0 else None
+        self.ticks = 0
+        self.next_check = _CHECK_EVERY
+        self.last_checkpoint: float | None = None
+
+
+_CLOCK: ContextVar[Clock | None] = ContextVar("mcalc_clock", default=None)
 
 
 class BudgetError(InputError):
@@ -43,23 +59,42 @@ def seconds_from_environment() -> float:
         raise InputError(f"{ENVIRONMENT}={raw!r} is not a number of seconds") from None
 
 
-def start(seconds: float | None = None, from_program_start: bool = False) -> None:
-    """Start the clock: `seconds` from now (None: from the environment, else the default; 0: no limit).
-    `from_program_start`: from when the program started instead (a command's first answer is due within
-    the budget of the process's start, its imports and parsing included), when mcalc runs as the program."""
-    global _deadline, _seconds, _ticks, _next_check, _last_checkpoint
-    _seconds = seconds_from_environment() if seconds is None else seconds
+def _clock(seconds: float | None, from_program_start: bool) -> Clock:
+    seconds = seconds_from_environment() if seconds is None else seconds
     origin = PROGRAM_STARTED if from_program_start and PROGRAM_STARTED is not None else time.monotonic()
-    reserve = min(RESERVE_FRACTION * _seconds, RESERVE_MAX_SECONDS)
-    _deadline = origin + _seconds - reserve if _seconds > 0 else None
-    _ticks = 0
-    _next_check = _CHECK_EVERY
-    _last_checkpoint = None
+    return Clock(seconds, origin)
+
+
+def start(seconds: float | None = None, from_program_start: bool = False) -> None:
+    """Start the clock of the command being run (the CLI): `seconds` from now (None: from the environment,
+    else the default; 0: no limit). `from_program_start`: from when the program started instead (a
+    command's first answer is due within the budget of the process's start, its imports and parsing
+    included), when mcalc runs as the program."""
+    _CLOCK.set(_clock(seconds, from_program_start))
 
 
 def stop() -> None:
-    global _deadline
-    _deadline = None
+    _CLOCK.set(None)
+
+
+@contextmanager
+def running(seconds: float | None) -> Iterator[None]:
+    """A clock of `seconds` for the `with` block (a session's call), in this thread; None or 0 keeps the clock
+    already in force, if any (a library call inside a timed command stays timed)."""
+    if not seconds:
+        yield
+        return
+    token = _CLOCK.set(_clock(seconds, False))
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
+
+
+def deadline() -> float | None:
+    """When the clock in force runs out (monotonic seconds), or None."""
+    clock = _CLOCK.get()
+    return None if clock is None else clock.deadline
 
 
 def checkpoint(doing: str) -> None:
@@ -67,12 +102,14 @@ def checkpoint(doing: str) -> None:
     expression; 60 points of a 3,000-factor product took 12 s past a budget of 10 s). A step may take
     seconds on its own (det and its adjugate of a 3,000×3,000 matrix), so the next is refused now when one
     as long as the last would end past the deadline (the refusal came at 11.3 s of a 10 s budget)."""
-    global _last_checkpoint
+    clock = _CLOCK.get()
+    if clock is None:
+        return
     tick(doing, _CHECK_EVERY)
     now = time.monotonic()
-    last, _last_checkpoint = _last_checkpoint, now
-    if _deadline is not None and last is not None and now + (now - last) > _deadline:
-        raise BudgetError(_used_up(doing))
+    last, clock.last_checkpoint = clock.last_checkpoint, now
+    if clock.deadline is not None and last is not None and now + (now - last) > clock.deadline:
+        raise BudgetError(_used_up(doing, clock))
 
 
 def tick(doing: str, weight: int = 1) -> None:
@@ -80,19 +117,22 @@ def tick(doing: str, weight: int = 1) -> None:
 
     `weight` is the work the step stands for (a rule that flattens k factors counts k): a nested
     elementwise product of 3,000 factors made few, long steps and ran 17 s between clock reads."""
-    global _ticks, _next_check
-    _ticks += weight
-    if _deadline is None or _ticks < _next_check:
+    clock = _CLOCK.get()
+    if clock is None:
         return
-    _next_check = _ticks + _CHECK_EVERY
-    if time.monotonic() > _deadline:
+    clock.ticks += weight
+    if clock.deadline is None or clock.ticks < clock.next_check:
+        return
+    clock.next_check = clock.ticks + _CHECK_EVERY
+    if time.monotonic() > clock.deadline:
         # Past the deadline every later tick raises again (the clock read at once): code that catches an
         # error to try another way (the steps' fallbacks, a reading by use) must not carry on unbudgeted,
         # as it did when the first refusal stopped the clock (--steps of det(X) by X six times: 11 s).
         # Whoever reports the error stops the clock (failures.report_error), so rendering it cannot trip.
-        _next_check = _ticks
-        raise BudgetError(_used_up(doing))
+        clock.next_check = clock.ticks
+        raise BudgetError(_used_up(doing, clock))
 
 
-def _used_up(doing: str) -> str:
-    return f"time budget of {_seconds:g} s used up while {doing}; raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
+def _used_up(doing: str, clock: Clock) -> str:
+    raise_it = f"raise it with {ENVIRONMENT}=SECONDS (0 for no limit)"
+    return f"time budget of {clock.seconds:g} s used up while {doing}; {raise_it}"

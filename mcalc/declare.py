@@ -8,10 +8,10 @@ functions, so a name means the same thing on the command line and in `mcalc.diff
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from mcalc.errors import InputError, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import Declarations, parse_shape_spec
 from mcalc.syntax.nodes import Dim
 
@@ -97,7 +97,7 @@ def _check_let_name(name: str, item: str) -> None:
         raise InputError(f"bad --let {item!r}: {name} is the identity matrix; choose another name")
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Decl(Record):
     """The declaration options as typed (each a list of comma-separated items), one bundle for every command."""
 

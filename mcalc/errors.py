@@ -6,16 +6,14 @@ only describes what went wrong and where.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check or claim failed, or a mathematical error (singular matrix, ...)
 EXIT_USAGE = 2  # bad usage or bad input: syntax, shapes, unknown names, unreadable files
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record(frozen=True, slots=True)
 class Span(Record):
     """Half-open range [start, end) of 0-based code-point offsets into the source text."""
 
@@ -100,3 +98,8 @@ class MathError(McalcError):
 
     exit_code = EXIT_FAILED
     category = "math error"
+
+
+class ReadingWarning(UserWarning):
+    """How mcalc read the input when a reading could be a mistake ("y does not occur, the derivative is
+    0"), issued through Python's `warnings` by the API (the command line prints them as `warning:` lines)."""

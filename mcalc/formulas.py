@@ -17,7 +17,9 @@ from typing import Any
 from mcalc import pipeline
 from mcalc.declare import declarations, greek
 from mcalc.errors import InputError, McalcError
-from mcalc.syntax.declared import Formula, declared
+from mcalc.syntax.declared import Formula
+from mcalc.syntax.declared import catalogue as extended
+from mcalc.syntax.functions import Catalogue, current, using
 
 Array = Any
 SPEC = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*\(\s*([^()]+?)\s*\)\s*")
@@ -154,10 +156,11 @@ class ElementFormula(_Formula):
         return evaluate
 
 
-@contextmanager
-def declared_functions(function: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Iterator[None]:
-    """The `--function` and `--elementwise` items in the catalogue for the `with` block, with values for
-    those given with a formula."""
+def catalogue(
+    function: Iterable[str] = (), elementwise: Iterable[str] = (), base: Catalogue | None = None
+) -> Catalogue:
+    """`base` (the current catalogue) extended by the `--function` and `--elementwise` items, with values
+    for those given with a formula: the catalogue a session holds."""
     names: dict[str, list[str]] = {"--function": [], "--elementwise": []}
     formulas: dict[str, Formula] = {}
     kinds: dict[str, type[_Formula]] = {"--function": ArrayFormula, "--elementwise": ElementFormula}
@@ -167,5 +170,12 @@ def declared_functions(function: Iterable[str] = (), elementwise: Iterable[str] 
             names[flag].append(name)
             if param is not None and body is not None:
                 formulas[name] = kinds[flag](flag, name, param, body)
-    with declared(names["--function"], names["--elementwise"], formulas):
+    return extended(current() if base is None else base, names["--function"], names["--elementwise"], formulas)
+
+
+@contextmanager
+def declared_functions(function: Iterable[str] = (), elementwise: Iterable[str] = ()) -> Iterator[None]:
+    """The `--function` and `--elementwise` items in the current catalogue for the `with` block (this
+    thread only), with values for those given with a formula."""
+    with using(catalogue(function, elementwise)):
         yield

@@ -16,11 +16,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcalc.numeric import rewrites
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 if TYPE_CHECKING:
     from mcalc.syntax.functions import Function
@@ -66,7 +65,7 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Row(Record):
     kind: str  # rule, function or step
     name: str

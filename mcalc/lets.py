@@ -16,16 +16,15 @@ is refused with one line that names the fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from mcalc.errors import InputError, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.trees import depth_limit, too_deep_message
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Let(Record):
     name: str
     source: str  # the definition as typed

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from fractions import Fraction
 from typing import Any
 
-from mcalc import collector
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
 from mcalc.errors import InputError, MathError, McalcError
 from mcalc.reading import Reading, Source, read
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.shapes.ones import ones_for_one
 from mcalc.simplify import Simplifier, shortest
@@ -36,7 +35,7 @@ class DerivKind(enum.StrEnum):
     TENSOR = "tensor"  # matrix or vector f w.r.t. a matrix: vec form ∂vec f/∂vec X
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Stage(Record):
     var: str
     function: Node  # what was differentiated at this stage
@@ -49,7 +48,7 @@ class Stage(Record):
     simp: Simplifier | None = None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Result(Record):
     source: str
     tree: Node
@@ -68,16 +67,18 @@ class Result(Record):
         return [s.var for s in self.stages]
 
 
-@collector.paused
 def prepare(
     source: str,
     decl: Declarations | None = None,
     extra: tuple[str, ...] = (),
     wrt: tuple[str, ...] = (),
     value_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    standing: bool = False,
 ) -> tuple[Node, ShapeEnv, list[Node]]:
     """Parse and infer shapes. `value_shapes` (name → shape of its `--at` value) decides the kind of every
-    name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads a name)."""
+    name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads a name).
+    `standing`: the declarations are a kept session's, made for many expressions, so one that this
+    expression does not use is no typo (no warning)."""
     decl = decl or Declarations()
     for var in wrt:
         _check_name(var)
@@ -102,7 +103,7 @@ def prepare(
         if ones:
             env, tree = infer(with_ones)
     notes = [n.message for n in parser.notes] + applied + ones
-    env.notes = notes + env.notes + _unused(declared, value_shapes or {}, env)
+    env.notes = notes + env.notes + _unused(frozenset() if standing else declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]
 
@@ -201,7 +202,6 @@ def _check_name(var: str) -> None:
         raise InputError(f"--wrt {var!r} is not a variable name (one letter, then digits or _subscript){hint}")
 
 
-@collector.paused
 def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -> Result:
     if not wrt:
         known = ", ".join(env.kinds) or "none"

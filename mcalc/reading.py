@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import SCALAR_SHAPE, Kind, ShapeEnv, default_kind, dim_text
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -46,7 +45,7 @@ GREEK_NAMES = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class NameReading(Record):
     name: str
     kind: Kind
@@ -60,7 +59,7 @@ class NameReading(Record):
         return {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Reading(Record):
     names: tuple[NameReading, ...]
     warnings: tuple[str, ...]

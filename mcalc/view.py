@@ -8,9 +8,8 @@ enum's values as the option's choices.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 
 class Layout(enum.StrEnum):
@@ -33,7 +32,7 @@ class Format(enum.StrEnum):
     SYMPY = "sympy"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class View(Record):
     """One answer's presentation: everything a renderer needs besides the answer itself."""
 

@@ -15,6 +15,7 @@ import pytest
 from helpers import assert_close, cli, finite_difference, make_point, nontrivial, numpy_function, seeded
 
 import mcalc
+import mcalc.session
 from mcalc.numeric.check import CheckResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def test_value_and_exported_function_match_finite_differences(case: tuple[Any, .
     expr, wrt, decl, numpy_src, positive = case
     d = mcalc.diff(expr, wrt, **decl)
     rng = np.random.default_rng(seeded("api", expr, *wrt))
-    symmetric = mcalc.api._items(decl.get("symmetric", ()))
+    symmetric = mcalc.session._items(decl.get("symmetric", ()))
     point = make_point(d.variables, rng, symmetric=symmetric, positive=positive)
     expected = finite_difference(numpy_function(numpy_src), point.numpy, d.wrt, symmetric)
     assert nontrivial(expected), f"{expr}: a zero derivative at the test point checks nothing"
@@ -63,7 +64,7 @@ def test_the_api_reads_and_prints_as_the_command_line(case: tuple[Any, ...]) -> 
     expr, wrt, decl, _, _ = case
     args = ["diff", expr, *(a for w in wrt for a in ("--wrt", w)), "--format", "json"]
     for key, names in decl.items():
-        for name in mcalc.api._items(names):
+        for name in mcalc.session._items(names):
             args += [f"--{key}", name]
     want = cli(*args).json
     d = mcalc.diff(expr, wrt, **decl)

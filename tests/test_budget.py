@@ -136,7 +136,7 @@ def test_the_cyclic_collector_is_paused_for_one_call_and_restored() -> None:
     the call raises; a caller that had turned it off keeps it off."""
     import gc
 
-    from mcalc import collector
+    from mcalc.cli import collector
 
     seen: list[bool] = []
 
@@ -165,7 +165,7 @@ def test_the_collector_resumes_without_walking_what_the_call_built() -> None:
     objects stay frozen."""
     import gc
 
-    from mcalc import collector
+    from mcalc.cli import collector
 
     @collector.paused
     def build() -> list[list[int]]:
@@ -189,12 +189,12 @@ def test_a_command_is_timed_from_the_program_start_with_room_to_refuse(monkeypat
     monkeypatch.setattr(budget, "PROGRAM_STARTED", 100.0)
     try:
         budget.start(10, from_program_start=True)
-        assert budget._deadline == 100.0 + 10 - 0.5
+        assert budget.deadline() == 100.0 + 10 - 0.5
         budget.start(2, from_program_start=True)
-        assert budget._deadline == 100.0 + 2 - 0.1
+        assert budget.deadline() == 100.0 + 2 - 0.1
         monkeypatch.setattr(budget, "PROGRAM_STARTED", None)  # imported as a library: from now
         budget.start(2, from_program_start=True)
-        assert budget._deadline is not None and budget._deadline > 100.0 + 2
+        assert budget.deadline() is not None and budget.deadline() > 100.0 + 2
     finally:
         budget.stop()
 

@@ -34,8 +34,8 @@ import sympy
 from helpers import cli, save_npz, seeded
 
 import mcalc
-from mcalc.api import _compile_generated
 from mcalc.declare import greek
+from mcalc.derivative import _compile_generated
 from mcalc.render.python_names import PYTHON_WORDS, identifiers, numpy_reserved
 from mcalc.syntax.lexer import Tok, is_function_word, tokenize
 

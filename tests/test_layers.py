@@ -18,7 +18,6 @@ BELOW_RENDER = {
     "records",
     "errors",
     "budget",
-    "collector",
     "stack",
     "syntax",
     "shapes",
@@ -35,9 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     # equality, hash and repr for every dataclass (mcalc.records): standard library only, below everything
     "records": set(),
     "errors": {"records"},
-    # the program's Ctrl-C handler and the paused garbage collector: standard library only, below everything
+    # the program's Ctrl-C handler: standard library only, below everything
     "interrupt": set(),
-    "collector": set(),
     # how deep this thread's real stack lets mcalc recurse: standard library only, below everything
     "stack": set(),
     "syntax": {"records", "errors", "stack", "syntax"},
@@ -58,8 +56,23 @@ ALLOWED: dict[str, set[str]] = {
     "identities": {*BELOW_RENDER, "render", "declare", "identities"},
     # each command's answer as data, for the command line to render
     "answers": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "answers"},
-    # the Python API: everything but the command line (it must import without typer and rich)
-    "api": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "api"},
+    # the Python API: everything but the command line (it must import without typer and rich). Its session
+    # (mcalc.session) holds a run's declarations, catalogue, view and budget, and makes its answers
+    # (mcalc.derivative); messages phrased for Python (python_words) use the standard library only
+    "python_words": set(),
+    "derivative": {*BELOW_RENDER, "render", "declare", "derivative"},
+    "session": {
+        *BELOW_RENDER,
+        "render",
+        "claims",
+        "declare",
+        "formulas",
+        "answers",
+        "derivative",
+        "python_words",
+        "session",
+    },
+    "api": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "derivative", "session", "api"},
     # what the process does when it starts as the program (and mcalc.interrupt, below every layer)
     "program": {"interrupt", "program"},
     "cli": {
@@ -72,6 +85,9 @@ ALLOWED: dict[str, set[str]] = {
         "identities",
         "answers",
         "api",
+        "session",
+        "derivative",
+        "python_words",
         "program",
         "cli",
     },

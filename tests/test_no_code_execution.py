@@ -220,7 +220,7 @@ def _sources() -> list[Path]:
 
 # The one function that compiles code: `Derivative.to_function()` runs mcalc's own generated numpy module
 # (never user text; it checks the module's statements first). Every other line of mcalc stays clean.
-GENERATED_CODE_RUNNER = ("api.py", "_compile_generated")
+GENERATED_CODE_RUNNER = ("derivative.py", "_compile_generated")
 
 
 def _exempt_lines(path: Path, tree: ast.Module) -> set[int]:
@@ -281,11 +281,11 @@ def test_no_code_execution_static_check_would_catch_a_call(tmp_path: Path) -> No
 
 
 def test_no_code_execution_the_generated_code_runner_is_exempt_only_for_itself() -> None:
-    """The exemption covers `_compile_generated` and nothing else in api.py, and that function refuses a
+    """The exemption covers `_compile_generated` and nothing else in derivative.py, and that function refuses a
     module that is not the shape of mcalc's generated code (an import other than numpy, a statement)."""
-    from mcalc.api import _compile_generated
+    from mcalc.derivative import _compile_generated
 
-    path = MCALC / "api.py"
+    path = MCALC / "derivative.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     exempt = _exempt_lines(path, tree)
     assert exempt and len(exempt) < 40

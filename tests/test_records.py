@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 ROOT = Path(__file__).resolve().parents[1] / "mcalc"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Frozen(Record):
     a: int
     b: tuple[int, ...] = ()
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Mutable(Record):
     a: int
     items: list[int] = field(default_factory=list)
@@ -47,17 +47,26 @@ def test_same_semantics_as_a_generated_dataclass() -> None:
 
 
 def test_every_dataclass_in_mcalc_is_a_record() -> None:
-    """A dataclass that compiles its own methods again costs start-up time; one that forgot `Record`
-    would compare by identity."""
+    """A class of fields says so: `@record` (a dataclass compiling only __init__, with the equality, hash and
+    repr of `Record`). A bare @dataclass compiles its methods again at start-up; one that forgot `Record`
+    would compare by identity; `@dataclass(eq=False, repr=False)` read as identity equality."""
     wrong = []
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.ClassDef):
                 continue
-            decorators = [ast.unparse(d) for d in node.decorator_list if "dataclass" in ast.unparse(d)]
+            decorators = [ast.unparse(d) for d in node.decorator_list]
             bases = [ast.unparse(b) for b in node.bases]
-            if decorators and (
-                "eq=False" not in decorators[0] or "repr=False" not in decorators[0] or "Record" not in bases
-            ):
-                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+            if any("dataclass" in d for d in decorators):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: @dataclass, not @record")
+            elif any(d.startswith("record") for d in decorators) and "Record" not in bases:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: @record without Record")
     assert not wrong, wrong
+
+
+def test_a_record_must_derive_from_record() -> None:
+    with pytest.raises(TypeError, match="derives from Record"):
+
+        @record
+        class Loose:
+            a: int

@@ -8,24 +8,24 @@ the derivation in the order a textbook would write it (outermost operator first)
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from mcalc import budget
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.errors import NoRuleError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Step(Record):
     rule: DerivativeRule
     node: Node
     result: Node
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Derivation(Record):
     steps: list[Step] = field(default_factory=list)
 

@@ -12,12 +12,12 @@ reading here (NoIndexTerms).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 
 from mcalc import budget
 from mcalc.calculus.multilinear import Form, multilinear, slot_of
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -32,7 +32,7 @@ LETTERS = "ijklmnprstuvaehxo"  # letters with a Unicode subscript; q has none
 Index = str | None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Entry(Record):
     """One factor of an index term: entry (rows, cols) of `node`, or a Kronecker delta when node is None."""
 
@@ -44,7 +44,7 @@ class Entry(Record):
         return Entry(self.node, new if self.rows == old else self.rows, new if self.cols == old else self.cols)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Term(Record):
     coef: Fraction
     entries: tuple[Entry, ...] = ()
@@ -54,7 +54,7 @@ class Term(Record):
         return Term(self.coef * other.coef, self.entries + other.entries, self.slots + other.slots)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class IndexForm(Record):
     """dⁿf as a sum of index terms. Output indices: `f_indices` then each slot's (k, l); summation
     indices start with '_'. `letters` maps every index name to the letter printed."""

@@ -14,11 +14,10 @@ variable the increment is ½(dS + dSᵀ), the README's convention (½(∂F/∂S_
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.calculus.differentiate import differential
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -36,7 +35,7 @@ def slot_of(name: str) -> int | None:
     return int(number) if mark and head and number.isdigit() else None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Form(Record):
     """dⁿf: `form` is linear in each slot's increment; None when it is identically zero."""
 

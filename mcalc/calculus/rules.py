@@ -14,13 +14,12 @@ seeds' source.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
 from mcalc import budget
 from mcalc.errors import NoRuleError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -31,7 +30,7 @@ D = Callable[[Node], Node | None]
 MAX_POWER_TERMS = 64  # d(Xⁿ) is a sum of n products: larger powers are refused, not expanded
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Context(Record):
     env: ShapeEnv
     wrt: str
@@ -39,7 +38,7 @@ class Context(Record):
     hold: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DerivativeRule(Record):
     op: type[Node]
     name: str

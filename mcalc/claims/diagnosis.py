@@ -24,7 +24,6 @@ in the other layout and diagnosed as its transpose, and the explanation says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mcalc.claims.findings import Finding, analyse
@@ -32,7 +31,7 @@ from mcalc.claims.sampling import POINTS, Problem, close, sample
 from mcalc.claims.sizing import size_identities
 from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
-from mcalc.claims.verdict import LABELS, Verdict
+from mcalc.claims.verdict import LABELS, Outcome, Verdict
 from mcalc.claims.wording import (
     d_text,
     layout_capable,
@@ -44,13 +43,13 @@ from mcalc.claims.wording import (
     shape_words,
 )
 from mcalc.errors import InputError, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.view import Layout
 
 __all__ = ["LABELS", "Verdict", "diagnose", "expand_terms"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Claim(Record):
     """The claim next to the derivative: what every step of the diagnosis reads."""
 
@@ -77,7 +76,7 @@ class _Claim(Record):
     def layout(self, base: Verdict) -> Verdict:
         if self.strict is not None:
             return self.wrong_layout(base)
-        base.verdict = "layout"
+        base.verdict = Outcome.LAYOUT
         base.explanation = layout_text(
             self.typed, self.expected, self.kind, self.var, self.env, self.c_shape == self.t_shape
         )
@@ -87,7 +86,7 @@ class _Claim(Record):
     def wrong_layout(self, base: Verdict) -> Verdict:
         assert self.strict is not None
         asked = self.strict.value
-        base.verdict = "wrong-layout"
+        base.verdict = Outcome.WRONG_LAYOUT
         base.explanation = (
             f"{self.typed} is the transpose of {self.dvar} {of(self.shown)} in {asked} layout, {self.expected}: "
             f"right in {other_layout(self.strict, self.kind)} layout, not in the {asked} layout asked for"
@@ -111,7 +110,8 @@ def diagnose(
     forced = _sizes_the_claim_forces(expr, wrt, decl, c)
     if forced is None:
         return verdict
-    if verdict.verdict in ("extra-term", "missing-term", "factor"):  # specific: kept, with its assumption
+    # specific: kept, with its assumption
+    if verdict.verdict in (Outcome.EXTRA_TERM, Outcome.MISSING_TERM, Outcome.FACTOR):
         verdict.explanation += f" (read with {forced.details['assumes']}, which your answer needs)"
         return verdict
     return forced
@@ -122,7 +122,7 @@ def _judge(c: _Claim) -> Verdict:
     from mcalc.shapes import shape_text
 
     base = Verdict(
-        "wrong",
+        Outcome.WRONG,
         "",
         "symbolic",
         c.expected,
@@ -164,7 +164,7 @@ def _sizes_the_claim_forces(expr: str, wrt: list[str], decl: Any, c: _Claim) -> 
         f"{c.dvar} {of(c.shown)} is {shape_words(alone.shape(truth))}: it is {expected}"
     )
     return Verdict(
-        "wrong-shape", text, "symbolic", expected, claim=c.typed, shape=shape_text(alone.shape(truth)),
+        Outcome.WRONG_SHAPE, text, "symbolic", expected, claim=c.typed, shape=shape_text(alone.shape(truth)),
         dims=dims_json(alone, alone.shape(truth)), details={"sizes_made_equal": equal, "assumes": sizes},
     )  # fmt: skip
 
@@ -219,7 +219,7 @@ def _problem(c: _Claim, truth_terms: list[Any]) -> Problem:
 def _wrong_shape(c: _Claim, base: Verdict) -> Verdict:
     from mcalc.syntax import nodes as N
 
-    base.verdict = "wrong-shape"
+    base.verdict = Outcome.WRONG_SHAPE
     base.explanation = (
         f"your answer {c.typed} is {shape_words(c.c_shape)} but {c.dvar} {of(c.shown)} is "
         f"{shape_words(c.t_shape)}{shape_reason(c.kind, c.var, c.env)}: it is {c.expected}"
@@ -271,7 +271,7 @@ def _symbolically_equal(c: _Claim, p: Problem, readings: list[tuple[Any, bool]],
     for node, flipped in readings:
         if node == c.truth or expand_terms(node, c.simp) == truth_dict:
             if not flipped:
-                base.verdict, base.method = "correct", "symbolic"
+                base.verdict, base.method = Outcome.CORRECT, "symbolic"
                 base.explanation = f"{c.typed} is {c.dvar} {of(c.shown)} (equal as expressions)"
                 return base
             if layout_capable(c.kind, c.env, c.truth):
@@ -282,13 +282,13 @@ def _symbolically_equal(c: _Claim, p: Problem, readings: list[tuple[Any, bool]],
 
 def _numerically_equal(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Verdict | None:
     if c.c_shape == c.t_shape and all(close(s[c.node], s[c.truth]) for s in p.samples):
-        base.verdict = "correct"
+        base.verdict = Outcome.CORRECT
         base.explanation = f"{c.typed} equals {c.dvar} {of(c.shown)} = {c.expected} in value (not as written)"
         return base
     if c.c_shape == c.flipped_shape and all(close(s[transposed], s[c.truth]) for s in p.samples):
         if layout_capable(c.kind, c.env, c.truth):
             return c.layout(base)
-        base.verdict = "wrong"
+        base.verdict = Outcome.WRONG
         base.explanation = (
             f"{c.typed} is the transpose of {c.dvar} {of(c.shown)} = {c.expected}; the derivative of a "
             f"matrix by a scalar has the shape of the matrix"
@@ -319,7 +319,7 @@ def _what_is_wrong(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Ver
         base.details["right_when_symmetric"] = conditions[0]
         base.details["right_when_symmetric_any"] = conditions
         prefix = symmetric_note(c.typed, conditions) + prefix
-    elif best.verdict == "wrong" and (one := sums_to_one(p, best.node)):
+    elif best.verdict == Outcome.WRONG and (one := sums_to_one(p, best.node)):
         base.details["right_when_sum_is_one"] = one
         prefix = f"{c.typed} is right only when sum({one[0]}) = 1 (a one-hot or probability {one[0]}); " + prefix
     base.explanation = prefix + best.text

@@ -7,21 +7,22 @@ lists allow (then the verdict's method is symbolic)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
 from mcalc.claims.sampling import TOLERANCE, Problem, close, ratio, solve, value_at
 from mcalc.claims.symmetry import transposed_symbols
 from mcalc.claims.terms import expand_terms, fraction_text, sum_text, term_node, walk
+from mcalc.claims.verdict import Outcome
 from mcalc.claims.wording import expected_sum, factor_text, of
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Finding(Record):
     rank: int  # smaller is more specific
-    verdict: str
+    verdict: Outcome
     text: str
     node: Any
     flipped: bool
@@ -29,7 +30,7 @@ class Finding(Record):
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Case(Record):
     """One reading of the claim (as given, or transposed) against the derivative, at the sampled points."""
 
@@ -47,7 +48,7 @@ class _Case(Record):
         """`∂/∂x f`, the derivative this case is about."""
         return f"{self.p.dvar} {of(self.p.expr)}"
 
-    def finding(self, rank: int, verdict: str, text: str, symbolic: bool = False, **details: Any) -> Finding:
+    def finding(self, rank: int, verdict: Outcome, text: str, symbolic: bool = False, **details: Any) -> Finding:
         return Finding(rank, verdict, text, self.node, self.flipped, symbolic, details)
 
     def matches(self, want: dict[Any, Fraction]) -> bool:
@@ -81,7 +82,7 @@ def _zero_claim(c: _Case) -> Finding | None:
     import numpy as np
 
     if all(not np.any(v) for v in c.vals):
-        return c.finding(4, "wrong", f"your answer is 0, but {c.about} = {c.expected} is not")
+        return c.finding(4, Outcome.WRONG, f"your answer is 0, but {c.about} = {c.expected} is not")
     return None
 
 
@@ -93,15 +94,15 @@ def _constant_factor(c: _Case) -> Finding | None:
     if all(close(v, float(f) * t) for v, t in zip(c.vals, c.truths, strict=True)):
         text = factor_text(f, c.claim_text, c.expected, c.p.var, c.p.expr, c.p)
         sym = c.matches({t: k * f for k, t in c.p.truth_terms})
-        return c.finding(1, "factor", text, sym, factor=fraction_text(f))
-    return c.finding(1, "factor", f"{c.claim_text} is {r:.6g} × {c.about} = {c.expected}", False, factor=r)
+        return c.finding(1, Outcome.FACTOR, text, sym, factor=fraction_text(f))
+    return c.finding(1, Outcome.FACTOR, f"{c.claim_text} is {r:.6g} × {c.about} = {c.expected}", False, factor=r)
 
 
 def _zero_derivative(c: _Case) -> Finding | None:
     import numpy as np
 
     if all(np.allclose(t, 0) for t in c.truths):
-        return c.finding(5, "wrong", f"{c.about} is 0 (it does not change with {c.p.var}), not {c.claim_text}")
+        return c.finding(5, Outcome.WRONG, f"{c.about} is 0 (it does not change with {c.p.var}), not {c.claim_text}")
     return None
 
 
@@ -130,7 +131,7 @@ def _scalar_factor(c: _Case) -> Finding | None:
         for how, want in (("an extra", fs), ("a missing", [1 / f if f else np.inf for f in fs])):
             if np.allclose(ratios, want, rtol=1e-7, atol=0):
                 text = f"{how} factor {render_text(factor)}: {c.about} = {c.expected}"
-                return c.finding(1, "factor", text, factor=render_text(factor))
+                return c.finding(1, Outcome.FACTOR, text, factor=render_text(factor))
     return None
 
 
@@ -154,7 +155,7 @@ def _transposed(c: _Case) -> Finding | None:
     where = " and ".join(names)
     what = " and ".join(f"{n}ᵀ" for n in names)
     text = f"{c.claim_text} has {where} where the derivative has {what}: {c.about} = {c.expected}"
-    return c.finding(3, "wrong", text, c.p.simp(fixed) == c.p.truth, transposed=names)
+    return c.finding(3, Outcome.WRONG, text, c.p.simp(fixed) == c.p.truth, transposed=names)
 
 
 def _terms(c: _Case) -> Finding:
@@ -171,7 +172,8 @@ def _terms(c: _Case) -> Finding:
         if foreign:
             alpha, residual = _without(c, columns, foreign)
     if residual > TOLERANCE:
-        return c.finding(6, "wrong", f"{c.claim_text} is not {c.about} = {c.expected} (they differ at random points)")
+        text = f"{c.claim_text} is not {c.about} = {c.expected} (they differ at random points)"
+        return c.finding(6, Outcome.WRONG, text)
     return _classify(c, [Fraction(a).limit_denominator(1000) for a in alpha], foreign)
 
 
@@ -202,7 +204,7 @@ def _without(c: _Case, columns: list[list[Any]], foreign: list[tuple[Fraction, A
     return alpha, residual
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Terms(Record):
     """The derivative's terms sorted by the coefficient the claim gives each, and the claim's foreign terms."""
 
@@ -250,38 +252,39 @@ def _term_details(terms: list[Any], coefs: list[Fraction], groups: dict[str, lis
 
 # --- one verdict per combination of what is off: (rank, verdict, explanation) ---
 
-_Verdict = tuple[int, str, str]
+_Verdict = tuple[int, Outcome, str]
 
 
 def _missing(c: _Case, t: _Terms) -> _Verdict:
-    return 2, "missing-term", f"missing {t.text('missing')}: {t.full}"
+    return 2, Outcome.MISSING_TERM, f"missing {t.text('missing')}: {t.full}"
 
 
 def _extra(c: _Case, t: _Terms) -> _Verdict:
-    return 2, "extra-term", f"{t.text('foreign')} does not belong: without it your answer is {t.full}"
+    return 2, Outcome.EXTRA_TERM, f"{t.text('foreign')} does not belong: without it your answer is {t.full}"
 
 
 def _doubled(c: _Case, t: _Terms) -> _Verdict:
-    return 2, "extra-term", f"an extra {t.text('doubled')} (a term counted twice): {t.full}"
+    return 2, Outcome.EXTRA_TERM, f"an extra {t.text('doubled')} (a term counted twice): {t.full}"
 
 
 def _doubled_in_place(c: _Case, t: _Terms) -> _Verdict:
     t.details["in_place_of"] = {"missing": t.details["missing"], "instead": t.details["doubled"]}
     return (
         2,
-        "missing-term",
+        Outcome.MISSING_TERM,
         f"missing {t.text('missing')} (your answer has {t.text('doubled')} in its place): {t.full}",
     )
 
 
 def _replaced(c: _Case, t: _Terms) -> _Verdict:
     t.details["in_place_of"] = {"missing": t.details["missing"], "instead": t.details["extra"]}
-    return 3, "wrong", f"your answer has {t.text('foreign')} where the derivative has {t.text('missing')}: {t.full}"
+    text = f"your answer has {t.text('foreign')} where the derivative has {t.text('missing')}: {t.full}"
+    return 3, Outcome.WRONG, text
 
 
 def _sign(c: _Case, t: _Terms) -> _Verdict:
     plural = "s have" if len(t.groups["negated"]) > 1 else " has"
-    return 3, "wrong", f"the term{plural} the wrong sign: {t.text('negated')}: {t.full}"
+    return 3, Outcome.WRONG, f"the term{plural} the wrong sign: {t.text('negated')}: {t.full}"
 
 
 def _scaled(c: _Case, t: _Terms) -> _Verdict:
@@ -289,7 +292,7 @@ def _scaled(c: _Case, t: _Terms) -> _Verdict:
     for a, (k, term) in t.groups["scaled"]:
         hint = " (a missing factor 2)" if a == Fraction(1, 2) else ""
         parts.append(f"{sum_text([(k, term)])} appears as {sum_text([(a * k, term)])}{hint}")
-    return 3, "wrong", f"the term {'; the term '.join(parts)}: {t.full}"
+    return 3, Outcome.WRONG, f"the term {'; the term '.join(parts)}: {t.full}"
 
 
 def _mixed(c: _Case, t: _Terms) -> _Verdict:
@@ -297,7 +300,7 @@ def _mixed(c: _Case, t: _Terms) -> _Verdict:
     mine = sum_text(
         [(a * k, term) for a, (k, term) in zip(t.coefs, terms, strict=True) if a != 0] + t.groups["foreign"]
     )
-    return 4, "wrong", f"your answer is {mine}, but {t.full}"
+    return 4, Outcome.WRONG, f"your answer is {mine}, but {t.full}"
 
 
 _BY_KINDS: dict[frozenset[str], Callable[[_Case, _Terms], _Verdict]] = {

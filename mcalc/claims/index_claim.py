@@ -9,12 +9,12 @@ indexes. The claim is compared with mcalc's derivative at random points (claims.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mcalc.claims import index_tensor as T
 from mcalc.errors import InputError, McalcError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
 from mcalc.syntax.lexer import GREEK
 
@@ -23,7 +23,7 @@ MAX_PADDING = 2_000_000  # characters of the pieces placed at their columns (els
 _MARKS = ("_", "∂", "δ", "∑", *"ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Setup(Record):
     """The claim read against the expression: its pieces of mcalc text parsed with the expression's
     shapes, the derivative, and the axes it has (the expression's, then each variable's)."""
@@ -50,7 +50,7 @@ class Setup(Record):
         return len(self.f_axes)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Oriented(Record):
     """A claim's body with its free indices ordered as the derivative's axes, and the ranges checked."""
 

@@ -10,11 +10,11 @@ of a sum has the same free indices; an index ranges over one dimension (the name
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mcalc.errors import InputError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
 
 Array = Any
@@ -28,7 +28,7 @@ def refuse(message: str, span: Span | None = None) -> InputError:
     return err
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Ranges(Record):
     """Which dimension each index ranges over: a union of indices and dimensions (δᵢₖ joins i and k)."""
 
@@ -68,7 +68,7 @@ class Ranges(Record):
         self.parent[a] = b
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Reading(Record):
     """The claim checked: the free indices of every node, the pieces of mcalc text with their trees."""
 
@@ -205,7 +205,7 @@ def _mentions(node: R.IndexNode, x: str) -> bool:
 Labelled = tuple[Array, tuple[str, ...]]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Point(Record):
     """One random point: the pieces' values and each index's size."""
 

@@ -13,20 +13,19 @@ makes it right, else the refusal stands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mcalc.claims import index_repairs
 from mcalc.claims import index_tensor as T
 from mcalc.claims.index_claim import Oriented, Setup, orient, read
 from mcalc.claims.sampling import POINTS, Problem, close, ratio, sample
-from mcalc.claims.verdict import Verdict
+from mcalc.claims.verdict import Outcome, Verdict
 from mcalc.errors import InputError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Sample(Record):
     """One random point: the derivative's value, each piece's value, and the dimensions' sizes."""
 
@@ -35,7 +34,7 @@ class Sample(Record):
     dims: dict[Any, int]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Judged(Record):
     s: Setup
     o: Oriented
@@ -81,7 +80,7 @@ def _judged(s: Setup, o: Oriented, samples: list[Sample], layout: Any) -> Judged
         for d, n in smp.dims.items():
             sizes.setdefault(str(d), []).append(n)
     base = Verdict(
-        "wrong", "", "numeric", _expected(s), claim=s.claim, points=len(samples), sizes=sizes,
+        Outcome.WRONG, "", "numeric", _expected(s), claim=s.claim, points=len(samples), sizes=sizes,
         shape=shown, claim_shape=shown, dims=dims, claim_dims=dims,
         details={"notation": "index", "free_indices": list(o.order), "expression_indices": list(o.order[: s.split])},
     )  # fmt: skip
@@ -93,7 +92,7 @@ def _right(j: Judged) -> Verdict:
     if o.kind == "layout":
         base.details["read"] = "variable's indices first"
         if j.layout is None:
-            base.verdict = "layout"
+            base.verdict = Outcome.LAYOUT
             base.explanation = (
                 f"{s.claim} is {about(s)} read with the variable's indices first (denominator layout: "
                 f"{_are(o.order[s.split :])} the variable's, the only order its dimensions allow); "
@@ -110,7 +109,7 @@ def _right(j: Judged) -> Verdict:
             f"dimensions allow); {about(s)} = {base.expected}"
         )
         return base
-    base.verdict = "correct"
+    base.verdict = Outcome.CORRECT
     base.explanation = f"{s.claim} is {about(s)} entry by entry (free indices {axes_text(s, o.order)})"
     return base
 
@@ -240,7 +239,7 @@ def _factor(j: Judged) -> Verdict | None:
     f = Fraction(c).limit_denominator(1000)
     if abs(float(f) - c) > 1e-9 * max(1.0, abs(c)):
         return None
-    j.base.verdict = "factor"
+    j.base.verdict = Outcome.FACTOR
     j.base.details["factor"] = fraction_text(f)
     if f == -1:
         j.base.explanation = f"the sign is wrong: {about(j.s)} = {j.base.expected}, and {j.s.claim} is its negative"
@@ -286,7 +285,7 @@ def _exchanged(j: Judged) -> Verdict | None:
         return None
     var_first = axes_text(j.s, j.o.order[n_v:] + j.o.order[:n_v])
     if j.s.bare and j.layout is None:
-        j.base.verdict = "layout"
+        j.base.verdict = Outcome.LAYOUT
         j.base.explanation = (
             f"{j.s.claim} is {about(j.s)} read with the variable's indices first (denominator layout: "
             f"{_are(j.o.order[:n_v])} the variable's); mcalc orders them the expression's first, "
@@ -313,7 +312,7 @@ def _symmetric_pair(j: Judged) -> Verdict | None:
     if not _all_close([v + np.transpose(v, axes) for v in j.vals], j.truths):
         return None
     i, jj = j.o.order[0], j.o.order[1]
-    j.base.verdict = "missing-term"
+    j.base.verdict = Outcome.MISSING_TERM
     j.base.details["missing_partner"] = [i, jj]
     j.base.explanation = (
         f"a term of a symmetric pair is missing: {j.s.claim} plus itself with {i} and {jj} exchanged is "

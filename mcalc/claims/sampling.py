@@ -4,18 +4,18 @@ terms (which combination of them is the claim?)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import MathError
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 POINTS = 3
 TOLERANCE = 1e-7
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Problem(Record):
     """Everything the diagnosis needs, shared by the steps below."""
 

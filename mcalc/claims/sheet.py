@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mcalc.claims.diagnosis import diagnose
 from mcalc.claims.verdict import Verdict
 from mcalc.declare import Decl, line_options, names
 from mcalc.errors import InputError, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 # The declared functions of a line (`--function f`, `--elementwise "g(t) = sin(t)"`) in the catalogue for a
 # `with` block: mcalc.formulas.declared_functions, passed in by the command (a layer above claims)
@@ -32,7 +32,7 @@ def parse_sheet_line(line: str) -> tuple[str, list[str], str, dict[str, list[str
     return expr, wrt, claim, options
 
 
-@dataclass(eq=False, repr=False)
+@record
 class SheetAnswer(Record):
     """One line's answer: its verdict, or the error that stopped it (`nested`: too deeply to parse)."""
 

@@ -3,26 +3,45 @@ the API present it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from enum import StrEnum
 from typing import Any
 
-from mcalc.records import Record
+from mcalc.records import Record, record
+
+
+class Outcome(StrEnum):
+    """What a claim was found to be. A string enum: JSON and text print its value."""
+
+    CORRECT = "correct"
+    LAYOUT = "layout"  # correct in the other layout convention
+    FACTOR = "factor"  # a constant, or a scalar expression such as det(X)
+    MISSING_TERM = "missing-term"
+    EXTRA_TERM = "extra-term"
+    WRONG_SHAPE = "wrong-shape"
+    WRONG_LAYOUT = "wrong-layout"
+    WRONG = "wrong"
+
+    def __repr__(self) -> str:
+        return repr(self.value)  # `(False, 'missing-term')` in a REPL, as the JSON writes it
+
 
 LABELS = {
-    "correct": "correct",
-    "layout": "correct up to layout",
-    "factor": "wrong (factor)",  # a constant, or a scalar expression such as det(X)
-    "missing-term": "wrong (missing term)",
-    "extra-term": "wrong (extra term)",
-    "wrong-shape": "wrong (shape)",
-    "wrong-layout": "wrong (layout)",
-    "wrong": "wrong",
+    Outcome.CORRECT: "correct",
+    Outcome.LAYOUT: "correct up to layout",
+    Outcome.FACTOR: "wrong (factor)",
+    Outcome.MISSING_TERM: "wrong (missing term)",
+    Outcome.EXTRA_TERM: "wrong (extra term)",
+    Outcome.WRONG_SHAPE: "wrong (shape)",
+    Outcome.WRONG_LAYOUT: "wrong (layout)",
+    Outcome.WRONG: "wrong",
 }
+RIGHT = frozenset({Outcome.CORRECT, Outcome.LAYOUT})  # the outcomes that accept the claim
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Verdict(Record):
-    verdict: str  # one of LABELS
+    verdict: Outcome
     explanation: str
     method: str  # symbolic | numeric
     expected: str
@@ -37,7 +56,21 @@ class Verdict(Record):
 
     @property
     def ok(self) -> bool:
-        return self.verdict in ("correct", "layout")
+        return self.verdict in RIGHT
+
+    def __bool__(self) -> bool:
+        """`assert mcalc.check_claim(...)` passes only a right claim (a dataclass was always true)."""
+        return self.ok
+
+    def __str__(self) -> str:
+        return self.line()
+
+    def __repr__(self) -> str:
+        return f"<Verdict {self.line()}>"
+
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the one-line sentence (its text escaped for LaTeX), not a dataclass dump."""
+        return rf"$\text{{{_latex_text(self.line())}}}$"
 
     @property
     def label(self) -> str:
@@ -72,3 +105,11 @@ class Verdict(Record):
             "points": self.points,
             "sizes": self.sizes,
         }
+
+
+def _latex_text(text: str) -> str:
+    """Plain text inside LaTeX's \\text{}: its special characters escaped."""
+    for ch, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("^", r"\^{}"),
+                        ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#")):  # fmt: skip
+        text = text.replace(ch, escaped)
+    return text

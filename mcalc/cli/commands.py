@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from mcalc import answers, budget
 from mcalc.answers import numeric_check as _check
+from mcalc.cli import collector
 from mcalc.declare import Decl, names
 from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render import console
 from mcalc.render.failures import guarded, report_error, show_line_failure
 from mcalc.view import Format, Layout, View
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DiffArgs(Record):
     expr: str
     wrt: list[str]
@@ -47,7 +48,7 @@ class DiffArgs(Record):
     debug: bool = False
 
 
-@dataclass(eq=False, repr=False)
+@record
 class CheckArgs(Record):
     expr: str | None
     wrt: list[str]
@@ -109,6 +110,7 @@ def _diff_line(args: DiffArgs, batch: console.BatchLine, line: str) -> int:
     return answers.scoped(own.decl, body)() if "function" in options or "elementwise" in options else body()
 
 
+@collector.paused
 def _diff_one(args: DiffArgs, expr: str, wrt: list[str], batch: console.BatchLine | None) -> int:
     try:
         loaded = answers.load(args.at)  # before the shapes: an undeclared name takes its kind from its value
@@ -151,7 +153,7 @@ def run_check(args: CheckArgs) -> int:
             code = max(code, _claim_at(args.expr, names(args.wrt), args.claim, args.decl.build(), args.at, args.fmt))
         return code
 
-    return guarded(args.fmt, args.debug, answers.scoped(args.decl, body))
+    return guarded(args.fmt, args.debug, answers.scoped(args.decl, collector.paused(body)))
 
 
 def _claim_at(expr: str, wrt: list[str], claim: str, decl: Any, at: list[str], fmt: Format | None) -> int:
@@ -172,7 +174,7 @@ def run_eval(expr: str, at: list[str], decl: Decl, fmt: Format | None, debug: bo
         console.show_value(answers.eval_payload(expr, at, decl), fmt)
         return EXIT_OK
 
-    return guarded(fmt, debug, answers.scoped(decl, body))
+    return guarded(fmt, debug, answers.scoped(decl, collector.paused(body)))
 
 
 def run_shape(expr: str, decl: Decl, fmt: Format | None, debug: bool, at: list[str] | None = None) -> int:
@@ -180,7 +182,7 @@ def run_shape(expr: str, decl: Decl, fmt: Format | None, debug: bool, at: list[s
         console.show_shape(answers.shape_payload(expr, decl, at or []), fmt)
         return EXIT_OK
 
-    return guarded(fmt, debug, answers.scoped(decl, body))
+    return guarded(fmt, debug, answers.scoped(decl, collector.paused(body)))
 
 
 def run_identities(search: str | None, verify: bool, fmt: Format | None, seed: int | None) -> int:

@@ -19,7 +19,6 @@ import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
 
@@ -37,7 +36,7 @@ from mcalc.cli.repl_lines import (
     split,
 )
 from mcalc.errors import EXIT_OK, EXIT_USAGE, McalcError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render import spelling
 
 EXIT_INTERRUPTED = 130
@@ -71,7 +70,7 @@ def _terminal_output() -> TextIO | None:
 # --- one line ---
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class App(Record):
     """What runs the lines: the app's click group, what each command accepts, the flags every line gets."""
 

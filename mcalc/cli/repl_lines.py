@@ -11,10 +11,10 @@ import difflib
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 
 # Declaration options whose values are names, one per item (`:scalar c,t` or `:scalar c t`)
 NAME_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric")
@@ -66,7 +66,7 @@ class LineError(Exception):
 # --- what each command accepts, read from the typer app's command tree ---
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class CommandSpec(Record):
     name: str
     canonical: Mapping[str, str]  # every spelling of an option (-f, --format) → its long name
@@ -113,7 +113,7 @@ def accepted_values(specs: Mapping[str, CommandSpec], option: str) -> tuple[str,
 # --- the session's declarations ---
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class State(Record):
     """Everything the session remembers between lines; a `:` command makes a new one."""
 
@@ -169,7 +169,7 @@ def _items(option: str, text: str) -> list[str]:
 # --- `:` commands ---
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Outcome(Record):
     state: State
     out: tuple[str, ...] = ()  # lines for stdout

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mcalc import budget
@@ -42,7 +42,7 @@ from mcalc.numeric.points import (
     refresh_functions,
     worst_guard,
 )
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import Kind, ShapeEnv
 
 RELATIVE_TOLERANCE = 1e-6
@@ -53,7 +53,7 @@ EPS = 2.220446049250313e-16
 VANISHING = 1e-8  # a function value this small at a unit-scale point is its terms cancelling
 
 
-@dataclass(eq=False, repr=False)
+@record
 class CheckResult(Record):
     passed: bool
     max_rel_error: float
@@ -82,7 +82,7 @@ class CheckResult(Record):
         }
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Probe(Record):
     """What every point of one check reads: the functions compared, the variable, the random stream."""
 
@@ -104,7 +104,7 @@ class _Probe(Record):
         return _point_error(self.env, self.var, values, self.f_value, self.d_value, self.rng, self.directions, cond)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Tally(Record):
     """The points checked so far, those redrawn (by culprit), and the ill-conditioned ones kept in reserve."""
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from mcalc.errors import InputError, MathError
 from mcalc.numeric.evaluate import FUNCTION_ORDERS, condition
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import Kind, ShapeEnv, unbound_dims
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -46,7 +45,7 @@ def beyond_float_range(array: Array) -> bool:
     return bool(np.size(array)) and float(np.abs(array).max()) > FLOAT_RANGE
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Domain(Record):
     positive: frozenset[str]
     spd: frozenset[str]

@@ -20,10 +20,9 @@ Kronecker or commutation matrix; the result is returned as a view, never copied.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from mcalc.pipeline import DerivKind, Result
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render import numpy_tensor
 from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, strip
 from mcalc.render.python_names import identifiers, numpy_reserved, spelled, why
@@ -121,7 +120,7 @@ def _max_order(result: Result, name: str) -> int:
     return max(orders, default=0)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class _Output(Record):
     """One returned array: `name` computed from `tree`, returned with `dims` (the contract's shape)."""
 

@@ -18,11 +18,11 @@ becomes the output (`out = np.einsum(...)`) when it comes first.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from itertools import product as cartesian
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
@@ -31,14 +31,14 @@ MAX_TERMS = 64  # a product of sums expands into at most this many terms; beyond
 ONE: Dim = 1
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Operand(Record):
     node: Node
     labels: tuple[int, ...]  # () for a scalar; 4 labels for a dense factor reshaped
     dense_split: bool = False
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Term(Record):
     coef: Fraction
     operands: list[Operand]
@@ -46,7 +46,7 @@ class Term(Record):
     sizes: dict[int, Dim] = field(default_factory=dict)  # the size of each axis of a dense factor
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Builder(Record):
     """Labels with a union-find (a delta joins two labels) and the size each label is known to have."""
 
@@ -85,7 +85,7 @@ class _Builder(Record):
 Pair = tuple[int, int]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Factor(Record):
     rows: Pair
     cols: Pair
@@ -283,7 +283,7 @@ def _letters(t: Term) -> dict[int, str]:
     return names
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Spelled(Record):
     """One term as code: the einsum over its operands and where it goes in the output."""
 

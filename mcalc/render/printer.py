@@ -8,12 +8,11 @@ ASCII (`C^T A B^T`, for `--ascii` and terminals without Unicode): the table rows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
-from mcalc import budget, collector
+from mcalc import budget
 from mcalc.errors import InputError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render import spelling
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -78,7 +77,7 @@ def precedence(node: Node) -> int:
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Style(Record):
     latex: bool
 
@@ -414,7 +413,6 @@ def _is_compact(node: Node) -> bool:
     return isinstance(node, (N.Add,))
 
 
-@collector.paused
 def render_text(node: Node) -> str:
     return Printer(TEXT)(node)
 

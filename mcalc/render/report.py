@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcalc import collector
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Result, displayed, flipped, reading
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
@@ -163,7 +162,6 @@ def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
     return {name: [_json_dim(env, d) for d in var_dims(env, name)] for name in env.kinds}
 
 
-@collector.paused
 def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any]:
     """The contract's JSON object; `latex=False` leaves out the LaTeX fields, for outputs that show none
     (plain and rich text: a 3,000-term input and its derivative were printed in LaTeX for nothing)."""

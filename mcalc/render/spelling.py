@@ -13,13 +13,15 @@ ESC sequences, OSC titles or bidi overrides cannot act on the terminal that show
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax.lexer import GREEK
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Spelling(Record):
     """One row of the spelling table: the text of each construct the printer writes."""
 
@@ -61,16 +63,28 @@ ASCII = Spelling(
     power="^{n}", compact=False, spell_greek=True, sigma="sum",
 )  # fmt: skip
 
-_state = {"ascii": False}
+# ASCII or Unicode output for the run in progress in this thread (or task): a context variable, set by the
+# CLI once per run from `--ascii` or the encoding of standard output, and by a session for its calls.
+_ASCII: ContextVar[bool] = ContextVar("mcalc_ascii", default=False)
 
 
 def use_ascii(on: bool) -> None:
     """Set once per run by the CLI (from `--ascii` or the encoding of standard output)."""
-    _state["ascii"] = on
+    _ASCII.set(on)
+
+
+@contextmanager
+def spelled(ascii_out: bool) -> Iterator[None]:
+    """ASCII (or Unicode) output for the `with` block, in this thread only: a session's calls."""
+    token = _ASCII.set(ascii_out)
+    try:
+        yield
+    finally:
+        _ASCII.reset(token)
 
 
 def ascii_output() -> bool:
-    return _state["ascii"]
+    return _ASCII.get()
 
 
 def shown(text: str) -> str:
@@ -80,7 +94,7 @@ def shown(text: str) -> str:
 
 
 def current() -> Spelling:
-    return ASCII if _state["ascii"] else UNICODE
+    return ASCII if _ASCII.get() else UNICODE
 
 
 GREEK_NAMES = {letter: word for word, letter in GREEK.items()}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from mcalc.errors import InputError
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax.nodes import Dim
 
 Shape = tuple[Dim, Dim]
@@ -25,7 +25,7 @@ class Kind(enum.Enum):
     MATRIX = "matrix"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Declarations(Record):
     """What the user declared on the command line; everything else follows the naming convention."""
 

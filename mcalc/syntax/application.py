@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from mcalc.errors import ParseError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record(frozen=True, slots=True)
 class Applied(Record):
     """A name written directly before a parenthesis, as the parser met it."""
 

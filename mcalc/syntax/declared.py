@@ -9,16 +9,15 @@ They are abstract: no formula, so no values. An entry's evaluation refuses with 
 `--check`, `--format numpy` and SymPy export refuse before any work (`refuse_numbers`). ∇f is not
 differentiated again (its Hessian is not built); g′ is, as g″, g‴, ... (entries made when first needed).
 
-`declared(...)` registers the entries in the catalogue for a `with` block (one command, one API call) and
-removes them afterwards, with every derivative entry made meanwhile; the lexer then reads `f` and `g` as
-function words, so `f(A x)` is f applied to Ax, not the product f·(Ax).
+`catalogue(...)` extends a catalogue by the entries (a new value: a session holds it); `declared(...)` makes
+such an extension current for a `with` block (one command), in this thread only. The lexer then reads `f`
+and `g` as function words, so `f(A x)` is f applied to Ax, not the product f·(Ax).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError, NoRuleError
@@ -89,10 +88,7 @@ def elementwise_function(name: str, order: int = 0, formula: Formula | None = No
     spelled = name + _primes(order)
 
     def derivative(x: Node) -> Node:
-        nxt = name + _primes(order + 1)
-        if functions.lookup(nxt) is None:
-            _register(elementwise_function(name, order + 1, formula))
-        return N.Apply(nxt, x)
+        return N.Apply(name + _primes(order + 1), x)  # the entry comes from g's family (_derivatives)
 
     latex_name = name + "'" * order
     return Function(
@@ -108,13 +104,30 @@ def _primes(order: int) -> str:
     return "′" * order if order <= 3 else f"⁽{order}⁾"
 
 
-_MADE: list[list[str]] = []  # the entries registered by each open `declared` block, innermost last
+def _order(suffix: str) -> int | None:
+    """The order `_primes` spelled as `suffix` (′′ → 2, ⁽⁴⁾ → 4), or None."""
+    if suffix and set(suffix) == {"′"} and len(suffix) <= 3:
+        return len(suffix)
+    digits = suffix.removeprefix("⁽").removesuffix("⁾")
+    if (
+        suffix.startswith("⁽")
+        and digits.isdigit()
+        and digits.isascii()
+        and int(digits) > 3
+        and _primes(int(digits)) == suffix
+    ):
+        return int(digits)
+    return None
 
 
-def _register(entry: Function) -> None:
-    functions.register(entry)
-    if _MADE:
-        _MADE[-1].append(entry.name)
+def _derivatives(name: str, formula: Formula | None) -> functions.Family:
+    """The family of g′, g″, g⁽⁴⁾, ... of `--elementwise g`, each entry made when first looked up."""
+
+    def entry(spelling: str) -> Function | None:
+        order = _order(spelling.removeprefix(name)) if spelling.startswith(name) else None
+        return None if order is None else elementwise_function(name, order, formula)
+
+    return entry
 
 
 def check_names(scalar: Iterable[str], elementwise: Iterable[str]) -> None:
@@ -129,29 +142,32 @@ def check_names(scalar: Iterable[str], elementwise: Iterable[str]) -> None:
             seen.add(name)
 
 
+def catalogue(
+    base: functions.Catalogue,
+    scalar: Iterable[str] = (),
+    elementwise: Iterable[str] = (),
+    formulas: Mapping[str, Formula] | None = None,
+) -> functions.Catalogue:
+    """`base` extended by the declared functions (those with a formula, in `formulas` by name, have values)."""
+    formulas = formulas or {}
+    scalar, elementwise = list(scalar), list(elementwise)
+    if not scalar and not elementwise:
+        return base
+    with functions.using(base):
+        check_names(scalar, elementwise)
+    entries = [e for name in scalar for e in scalar_function(name, formulas.get(name))]
+    entries += [elementwise_function(name, 0, formulas.get(name)) for name in elementwise]
+    families = tuple(_derivatives(name, formulas.get(name)) for name in elementwise)
+    return base.extended(tuple(entries), families)
+
+
 @contextmanager
 def declared(
     scalar: Iterable[str] = (), elementwise: Iterable[str] = (), formulas: Mapping[str, Formula] | None = None
 ) -> Iterator[None]:
-    """The declared functions in the catalogue for the `with` block, removed afterwards; those with a
-    formula (`formulas`, by name) have values."""
-    formulas = formulas or {}
-    scalar, elementwise = list(scalar), list(elementwise)
-    if not scalar and not elementwise:
+    """The current catalogue extended by the declared functions for the `with` block, in this thread only."""
+    with functions.using(catalogue(functions.current(), scalar, elementwise, formulas)):
         yield
-        return
-    check_names(scalar, elementwise)
-    _MADE.append([])
-    try:
-        for name in scalar:
-            for entry in scalar_function(name, formulas.get(name)):
-                _register(entry)
-        for name in elementwise:
-            _register(elementwise_function(name, 0, formulas.get(name)))
-        yield
-    finally:
-        for made in reversed(_MADE.pop()):
-            functions.unregister(made)
 
 
 def abstract_in(trees: Iterable[Node], with_formula: bool = False) -> str | None:
@@ -183,7 +199,7 @@ def refuse_code(trees: Iterable[Node], what: str) -> None:
     if found is not None:
         flag, name = found.split(" ", 1)
         raise InputError(
-            f"{name} is declared with {flag} and has no {what}: write the function out in the expression instead"
+            f"{name} is declared ({flag} {name}) and has no {what}: write the function out in the expression instead"
         )
 
 
@@ -196,7 +212,4 @@ def typed_entry(name: str, primes: int = 0, gradient: bool = False) -> str | Non
     entry = functions.lookup(name)
     if entry is None or entry.internal or not entry.reference.startswith("declared with --elementwise"):
         return None
-    for order in range(primes):
-        if functions.lookup(name + _primes(order + 1)) is None:
-            functions.lookup(name + _primes(order)).derivative(N.Number(Fraction(0)))  # type: ignore[union-attr]
     return name + _primes(primes)

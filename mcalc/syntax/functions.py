@@ -10,7 +10,7 @@ and what `--at` refuses), its derivative as a tree builder x ↦ f′(x) with th
 (for `mcalc identities` and `--steps`), its numeric evaluation (numpy, imported only when called),
 and its LaTeX and NumPy spellings (its text spelling is its name: text output is valid input).
 
-Adding a function is adding one entry to `CATALOGUE` (or `register` in a test): the lexer, parser,
+Adding a function is adding one entry to `CATALOGUE` (or `registered` in a test): the lexer, parser,
 shape rule (an elementwise function keeps its argument's shape), derivative rule, evaluator, printers,
 `--format numpy` and `mcalc identities` all look it up here.
 
@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
 from enum import Enum
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Dim, Node
@@ -35,7 +36,7 @@ from mcalc.syntax.nodes import Dim, Node
 Array = Any  # numpy.ndarray; loose so that this module imports without numpy
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Domain(Record):
     """Where a function is differentiable, as an open interval (None: unbounded on that side)."""
 
@@ -84,7 +85,7 @@ class Kind(Enum):
 Differential = Callable[[Node, Node, Node, Dim, bool], Node]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Function(Record):
     """One function of the catalogue. Elementwise: `derivative(x)` builds the tree of f′(x) (a slope
     multiplied entry by entry with dX by the chain rule). Column functions (`kind` not ELEMENTWISE):
@@ -304,57 +305,107 @@ CATALOGUE: tuple[Function, ...] = (
 )  # fmt: skip
 
 
-# --- the registry: the catalogue above, plus what a test registers for a while -----------------------
-
-_BY_NAME: dict[str, Function] = {}
-_BY_SPELLING: dict[str, Function] = {}
+# --- the catalogue as a value: the entries above, extended per session, never mutated ------------------
 
 
-def register(entry: Function) -> None:
-    """Add an entry (a name or alias already taken is an error: one spelling, one function)."""
-    taken = [s for s in entry.spellings() if s in _BY_SPELLING]
-    if taken:
-        raise ValueError(f"function spelling already in the catalogue: {', '.join(taken)}")
-    _BY_NAME[entry.name] = entry
-    for spelling in entry.spellings():
-        _BY_SPELLING[spelling] = entry
+# A family of entries made on demand: given a spelling, its entry or None. `--elementwise g` has one
+# (g′, g″, g⁽⁴⁾, ...: any order differentiation reaches), so a catalogue need not list them ahead.
+Family = Callable[[str], "Function | None"]
 
 
-def unregister(name: str) -> None:
-    entry = _BY_NAME.pop(name)
-    for spelling in entry.spellings():
-        del _BY_SPELLING[spelling]
+class Catalogue:
+    """The functions one run knows: the built-in entries plus what its session declared (`--function f`,
+    `--elementwise g`). Immutable: `extended` makes a new catalogue; the built-in one is shared by every
+    run and thread. A family's entries are remembered once made (a cache of a pure function: the same
+    spelling always gives an equal entry)."""
+
+    __slots__ = ("_by_name", "_by_spelling", "_families", "_made")
+
+    def __init__(self, entries: tuple[Function, ...] = (), families: tuple[Family, ...] = ()) -> None:
+        by_name: dict[str, Function] = {}
+        by_spelling: dict[str, Function] = {}
+        for entry in entries:
+            taken = [s for s in entry.spellings() if s in by_spelling]
+            if taken:
+                raise ValueError(f"function spelling already in the catalogue: {', '.join(taken)}")
+            by_name[entry.name] = entry
+            by_spelling.update(dict.fromkeys(entry.spellings(), entry))
+        self._by_name = MappingProxyType(by_name)
+        self._by_spelling = MappingProxyType(by_spelling)
+        self._families = families
+        self._made: dict[str, Function | None] = {}
+
+    def extended(self, entries: tuple[Function, ...] = (), families: tuple[Family, ...] = ()) -> Catalogue:
+        """This catalogue with more entries (a spelling already taken is an error: one spelling, one function)."""
+        return Catalogue((*self._by_name.values(), *entries), (*self._families, *families))
+
+    def lookup(self, spelling: str) -> Function | None:
+        """The function a word names (`ln` → log, `asin` → arcsin), or None."""
+        entry = self._by_spelling.get(spelling)
+        if entry is not None or not self._families:
+            return entry
+        if spelling not in self._made:
+            self._made[spelling] = next((e for f in self._families if (e := f(spelling)) is not None), None)
+        return self._made[spelling]
+
+    def get(self, name: str) -> Function:
+        """The entry of a function name as it appears in trees (KeyError if there is none)."""
+        entry = self.lookup(name)
+        if entry is None or entry.name != name:
+            raise KeyError(name)
+        return entry
+
+    def entries(self) -> tuple[Function, ...]:
+        """Every listed entry, in catalogue order (extensions last; a family's entries are not listed)."""
+        return tuple(self._by_name.values())
+
+    def spellings(self) -> frozenset[str]:
+        return frozenset(self._by_spelling)
+
+
+BUILT_IN = Catalogue(CATALOGUE)
+
+# The catalogue of the run in progress in this thread (or asyncio task): the built-in one unless a session
+# made its own current (`using`). A context variable, not a module global that runs assign: threads never
+# see each other's declarations (4 threads declaring `f` at once failed with "f is already a function").
+_CURRENT: ContextVar[Catalogue] = ContextVar("mcalc_catalogue", default=BUILT_IN)
+
+
+def current() -> Catalogue:
+    return _CURRENT.get()
+
+
+@contextmanager
+def using(catalogue: Catalogue) -> Iterator[Catalogue]:
+    """`catalogue` is the current one for the `with` block (in this thread or task only)."""
+    token = _CURRENT.set(catalogue)
+    try:
+        yield catalogue
+    finally:
+        _CURRENT.reset(token)
 
 
 @contextmanager
 def registered(entry: Function) -> Iterator[Function]:
-    """`entry` in the catalogue for the duration of a `with` block (tests), removed afterwards."""
-    register(entry)
-    try:
+    """The current catalogue extended by `entry` for a `with` block (tests)."""
+    with using(current().extended((entry,))):
         yield entry
-    finally:
-        unregister(entry.name)
 
 
 def lookup(spelling: str) -> Function | None:
-    """The function a word names (`ln` → log, `asin` → arcsin), or None."""
-    return _BY_SPELLING.get(spelling)
+    """The function a word names in the current catalogue (`ln` → log, `asin` → arcsin), or None."""
+    return _CURRENT.get().lookup(spelling)
 
 
 def get(name: str) -> Function:
     """The entry of a function name as it appears in trees (KeyError if there is none)."""
-    return _BY_NAME[name]
+    return _CURRENT.get().get(name)
 
 
 def entries() -> tuple[Function, ...]:
-    """Every entry, in catalogue order (registered ones last)."""
-    return tuple(_BY_NAME.values())
+    """Every entry of the current catalogue, in catalogue order (declared ones last)."""
+    return _CURRENT.get().entries()
 
 
 def spellings() -> frozenset[str]:
-    return frozenset(_BY_SPELLING)
-
-
-for _entry in CATALOGUE:
-    register(_entry)
-del _entry
+    return _CURRENT.get().spellings()

@@ -8,23 +8,22 @@ ordinary mcalc text (a scalar such as `c`, `tr(X)`, `(xᵀAx)`) kept as text for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax.index_tokens import K, Tok
 
 SUPERSCRIPT_POWERS = {"²": 2, "³": 3, "⁴": 4}
 FRACTIONS = {"½": Fraction(1, 2), "¼": Fraction(1, 4), "¾": Fraction(3, 4), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3)}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Num(Record):
     value: Fraction
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Entry(Record):
     """The entry `indices` of the mcalc expression `text` (which starts at column `offset` of the claim);
     no indices: a scalar written in mcalc syntax (`c`, `tr(X)`, `(xᵀAx)`)."""
@@ -35,32 +34,32 @@ class Entry(Record):
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Delta(Record):
     a: str
     b: str
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Product(Record):
     factors: tuple[IndexNode, ...]
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Sum(Record):
     terms: tuple[IndexNode, ...]
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Power(Record):
     base: IndexNode
     exponent: Fraction
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Apply(Record):
     """An elementwise function of an index expression: `exp(x_k)`."""
 
@@ -69,7 +68,7 @@ class Apply(Record):
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class SumOver(Record):
     indices: tuple[str, ...]
     body: IndexNode
@@ -79,7 +78,7 @@ class SumOver(Record):
 IndexNode = Num | Entry | Delta | Product | Sum | Power | Apply | SumOver
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Side(Record):
     """The left side of an equation claim: what is differentiated (its text and indices) and by what
     (one slot per derivative: the variable's text and indices); a tensor `J_ijkl` has only `indices`."""
@@ -91,7 +90,7 @@ class Side(Record):
     span: Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class IndexClaim(Record):
     side: Side | None
     body: IndexNode

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from mcalc.errors import ParseError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax.lexer import GREEK, is_function_word
 
 # the brief's index letters, and every letter mcalc prints as an index (calculus.index_terms.LETTERS)
@@ -47,7 +46,7 @@ class K(enum.Enum):
     OTHER = "character"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record(frozen=True, slots=True)
 class Tok(Record):
     kind: K
     text: str  # the text as typed (SUB: the index letters, one per index)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from mcalc.errors import ParseError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import declared, functions
 
 
@@ -47,7 +47,7 @@ class Tok(enum.Enum):
     EOF = "end of input"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record(frozen=True, slots=True)
 class Token(Record):
     kind: Tok
     text: str
@@ -190,7 +190,7 @@ def _suggest(word: str) -> str | None:
     return f"mcalc identities lists the functions mcalc knows; --function {word} declares an abstract one"
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Lexer(Record):
     """The text being read and the tokens read so far (a scanner appends to them)."""
 

@@ -9,11 +9,10 @@ logdet X, `inv(X)` → X⁻¹.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.syntax import functions
 from mcalc.syntax.application import Applied
 from mcalc.syntax.build import add, num
@@ -88,7 +87,7 @@ def _sized_identity(name: str) -> bool:
 NORM_SUBSCRIPTS = {"F": 2, "2": 2, "1": 1, "inf": 0}  # p = 0 stands for ∞; the shape layer checks the kind
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class ReadingNote(Record):
     """A reading of the input that a person could have meant otherwise, shown with parentheses."""
 

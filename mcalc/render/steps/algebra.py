@@ -3,11 +3,11 @@ sub-product kept whole), for the lines of `--steps`. `Algebra` is what every ste
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 
 from mcalc.pipeline import DerivKind, Stage
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render.printer import LATEX, TEXT
 from mcalc.render.steps.lines import DOf, StepPrinter, has_d
 from mcalc.shapes import Kind, ShapeEnv
@@ -43,7 +43,7 @@ def env_scalar(env: ShapeEnv, factors: list[Node]) -> bool:
         return False
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Algebra(Record):
     env: ShapeEnv
     stage: Stage

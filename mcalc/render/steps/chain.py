@@ -11,10 +11,8 @@ whose definition uses further names is expanded the same way, one line group per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mcalc.pipeline import DerivKind, Result, derive_partial
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render.printer import LATEX, TEXT, Printer
 from mcalc.render.steps.lines import REWRITES
 from mcalc.shapes import ShapeEnv, dim_text
@@ -26,7 +24,7 @@ from mcalc.syntax.nodes import Node
 RULE = "chain-rule"  # its identity and source: REWRITES (listed and verified by `mcalc identities`)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Factor(Record):
     """∂top/∂bottom in numerator layout, with its numel(top) × numel(bottom) shape."""
 

@@ -4,17 +4,15 @@ as a textbook does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mcalc.calculus.rules import DerivativeRule
-from mcalc.records import Record
+from mcalc.records import Record, record
 from mcalc.render.printer import LATEX, PREC_MUL, TEXT, Printer, _is_compact
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Rewrite(Record):
     name: str
     identity: str
@@ -87,7 +85,7 @@ class DOf(N.Unary):
     __slots__ = ()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Conclusion(Record):
     """`⇒ label = values[0] = values[1] …`: the derivative read off the differential."""
 
@@ -96,7 +94,7 @@ class Conclusion(Record):
     values: tuple[Node, ...]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Line(Record):
     """sides[0] = sides[1] = …, by the identity `name` (a row of the rule table or of REWRITES)."""
 

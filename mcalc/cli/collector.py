@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector, paused while mcalc builds trees.
+"""Python's cyclic garbage collector, paused while the mcalc program builds trees (never in a library call).
 
 The engine allocates hundreds of thousands of small tree nodes on a long input, none of them in a reference
 cycle (they are freed by reference counting alone). Each allocation counts towards the collector's next

@@ -1,0 +1,225 @@
+"""What the Python API answers: a `Derivative` (the fields of `mcalc diff --format json`, with values,
+generated code and SymPy on request) and a `ShapeAnswer` (`mcalc shape`). A `Session` makes them; each
+keeps its session, whose catalogue, spelling and budget are current again for every later call."""
+
+from __future__ import annotations
+
+import ast
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mcalc import declare, pipeline
+from mcalc.declare import greek
+from mcalc.errors import InputError
+from mcalc.pipeline import Result
+from mcalc.reading import Reading
+from mcalc.view import Layout
+
+
+class Scope(Protocol):
+    """What an answer needs of the session that made it: its state made current for a call (mcalc.session)."""
+
+    def active(self) -> AbstractContextManager[None]: ...
+
+    def derived(self, expr: str, names: list[str], layout: Layout) -> Derivative: ...
+
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    from mcalc.numeric.check import CheckResult
+
+
+class Derivative:
+    """A derivative as mcalc computed it: the same fields as `mcalc diff --format json`.
+
+    `text`, `equation`, `latex` and `equation_latex` follow the layout asked for; `shape` (the JSON
+    `shape`: shape(EXPR) + shape(VAR), dimension names or sizes), `kind` and `value()` never depend on it.
+    """
+
+    def __init__(self, result: Result, layout: Layout, session: Scope) -> None:
+        from mcalc.render.report import to_json
+
+        self._result = result
+        self._layout = layout
+        self._session = session  # its catalogue, spelling and budget are current for each later call
+        # value() binds the symbolic sizes of the shared result for its call (m = 3): one call at a time
+        # per answer, so threads sharing a Derivative never see each other's sizes
+        self._binding = threading.Lock()
+        payload = to_json(result, layout)
+        self.expression: str = payload["expression"]
+        self.wrt: tuple[str, ...] = tuple(result.wrt)
+        self.text: str = payload["derivative"]
+        self.latex: str = payload["latex"]
+        self.equation: str = payload["equation"]
+        self.equation_latex: str = payload["equation_latex"]
+        self.shape: tuple[str | int, ...] = tuple(payload["shape"])
+        self.display_shape: str = payload["display_shape"]
+        self.kind: str = payload["kind"]
+        self.layout: str = layout.value
+        self.variables: dict[str, tuple[str | int, ...]] = {k: tuple(v) for k, v in payload["variables"].items()}
+        self.reading: Reading = pipeline.reading(result)
+        self.warnings: tuple[str, ...] = self.reading.warnings
+
+    def __repr__(self) -> str:
+        return f"<Derivative {self.equation}, shape {self.display_shape}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the question (its session, the expression, the variables, the layout) and answered
+        again when loaded: the engine's trees hold closures that do not pickle, and an answer is cheaper to
+        recompute than to ship. The same question gives the same answer (the engine is deterministic)."""
+        return _answered_again, (self._session, self.expression, list(self.wrt), self._layout.value)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Derivative:
+        return self  # every field is read-only
+
+    def __str__(self) -> str:
+        return self.equation
+
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the equation and its shape, typeset."""
+        return rf"$$ {self.equation_latex} \qquad \text{{shape: }} {_shape_latex(self.display_shape)} $$"
+
+    def value(self, **arrays: ArrayLike) -> NDArray[np.float64]:
+        """The derivative at these values: the contract's layout-free tensor (README § Numeric values).
+
+        Scalars as numbers or 0-d arrays, vectors 1-d, matrices 2-d; sizes come from the arrays. Greek names
+        may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`; the keywords
+        of `to_function()` work too (`lambda_=...`, `dA_dt=...`). The shape is shape(EXPR) + shape(VAR) and
+        the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
+        from mcalc.render.numpy_code import python_names
+
+        exported = {py: name for name, py in python_names(self._result).items()}
+        loaded = {exported.get(k, value_name(k)): as_array(k, v) for k, v in arrays.items()}
+        with self._binding, _sizes_restored(self._result), self._session.active():
+            value: NDArray[np.float64] = pipeline.value_at(self._result, loaded, rename=greek)
+        return value
+
+    def check(self, seed: int | None = None) -> CheckResult:
+        """The derivative against central finite differences at random points (as `--check`)."""
+        from mcalc.numeric.budget import CHECK_FREE_SIZE
+
+        with self._session.active():
+            pipeline.within_budget(self._result, free=CHECK_FREE_SIZE)
+            return pipeline.check(self._result, seed)  # type: ignore[no-any-return]
+
+    @property
+    def numpy_source(self) -> str:
+        """A self-contained Python module, numpy only (`--format numpy`): `f` (the expression's value), the
+        derivative as `value()` computes it (`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_…`
+        (both, shared sub-expressions computed once)."""
+        from mcalc.render.numpy_code import render_numpy
+
+        with self._session.active():
+            return render_numpy(self._result)
+
+    def to_sympy(self) -> Any:
+        """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this
+        layout, built from mcalc's result; in the mixed layout its entries, unfolded column-major, are
+        `value()`. Imports sympy."""
+        from mcalc.render.sympy_expr import to_sympy
+
+        with self._session.active():
+            return to_sympy(self._result, self._layout)
+
+    def to_function(self) -> Callable[..., NDArray[np.float64]]:
+        """The derivative function of `numpy_source`: parameters are the variables in order of appearance,
+        named as `numpy_source` names them (θ is `theta`; a keyword, builtin or name of the module gets a
+        `_`: λ is `lambda_`, f is `f_`; its docstring lists them)."""
+        from mcalc.render.numpy_code import function_name
+
+        return _compile_generated(self.numpy_source, function_name(self._result))
+
+
+def _answered_again(session: Scope, expr: str, wrt: list[str], layout: str) -> Derivative:
+    return session.derived(expr, wrt, Layout(layout))
+
+
+def _shape_latex(shape: str) -> str:
+    """`m×n` → `m\\times n`; the words of `m (vector)` and `scalar` upright, as text."""
+    if shape == "scalar":
+        return r"\text{scalar}"
+    return shape.replace("×", r"\times ").replace(" (vector)", r"\ \text{(vector)}")
+
+
+class ShapeAnswer:
+    """The shape of an expression and of each of its names (`mcalc shape`, `Session.shape`)."""
+
+    __slots__ = ("expression", "shape", "display_shape", "variables", "kinds", "warnings")
+
+    def __init__(
+        self,
+        expression: str,
+        shape: tuple[str | int, ...],
+        display_shape: str,
+        variables: dict[str, tuple[str | int, ...]],
+        kinds: dict[str, str],
+        warnings: tuple[str, ...],
+    ) -> None:
+        self.expression, self.shape, self.display_shape = expression, shape, display_shape
+        self.variables, self.kinds, self.warnings = variables, kinds, warnings
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> ShapeAnswer:
+        variables = {k: tuple(v) for k, v in payload["variables"].items()}
+        return cls(payload["expression"], tuple(payload["shape"]), payload["display_shape"], variables,
+                   dict(payload["kinds"]), tuple(payload["warnings"]))  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<ShapeAnswer {self.expression} : {self.display_shape}>"
+
+    def __str__(self) -> str:
+        return self.display_shape
+
+
+@contextmanager
+def _sizes_restored(result: Result) -> Iterator[None]:
+    """Values bind the symbolic sizes (m = 3); the Derivative stays symbolic for the next call."""
+    saved = dict(result.env.sizes)
+    try:
+        yield
+    finally:
+        result.env.sizes.clear()
+        result.env.sizes.update(saved)
+
+
+# --- the exported code, as a function ---
+
+GENERATED = "<mcalc numpy export>"
+
+
+def _compile_generated(source: str, name: str) -> Callable[..., Any]:
+    """Run mcalc's own generated numpy module (render_numpy) in a fresh namespace and return `name`.
+
+    This is the one place mcalc compiles code, and it never compiles user text: the source is built from
+    mcalc's result tree; user text reaches it only inside the docstring, and the lexer admits neither quotes
+    nor backslashes, so it cannot end the string. As a second guard the module must consist of
+    `import numpy as np` and function definitions only."""
+    module = ast.parse(source, GENERATED)
+    for node in module.body:
+        is_numpy = isinstance(node, ast.Import) and [(a.name, a.asname) for a in node.names] == [("numpy", "np")]
+        if not (is_numpy or isinstance(node, ast.FunctionDef)):
+            raise RuntimeError(f"generated code has an unexpected statement at line {node.lineno}")
+    namespace: dict[str, Any] = {"__name__": "mcalc_generated"}
+    exec(compile(module, GENERATED, "exec"), namespace)  # noqa: S102 - our generated code, checked above
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+def value_name(key: str) -> str:
+    """`A'` or `A′` (the derivative of A(t)) → `A′`; Greek spelled out → the letter (`theta` → `θ`)."""
+    base = key.strip().rstrip("'′")
+    return declare.greek(base) + "′" * (len(key.strip()) - len(base))
+
+
+def as_array(name: str, raw: ArrayLike) -> NDArray[np.float64]:
+    # the same checks as --at values (real, finite, at most 2-d, not empty)
+    from mcalc.numeric.values import _check_array
+
+    if isinstance(raw, (str, bytes)):
+        raise InputError(f"{name}: give numbers (a number, a list, a numpy array), not {type(raw).__name__}")
+    checked: NDArray[np.float64] = _check_array(name, raw)
+    return checked
