@@ -6,11 +6,13 @@ only describes what went wrong and where.
 
 from __future__ import annotations
 
+from mcalc.exits import Exit
 from mcalc.records import Record, record
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # a check or claim failed, or a mathematical error (singular matrix, ...)
-EXIT_USAGE = 2  # bad usage or bad input: syntax, shapes, unknown names, unreadable files
+# the codes an error carries, from the one table (mcalc.exits); plain ints where codes are compared and combined
+EXIT_OK: int = Exit.OK
+EXIT_FAILED: int = Exit.FAILED
+EXIT_USAGE: int = Exit.USAGE
 
 
 @record(frozen=True, slots=True)

@@ -11,7 +11,9 @@ import signal
 import sys
 import time
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for an interrupted command
+from mcalc.exits import Exit
+
+EXIT_INTERRUPTED: int = Exit.INTERRUPTED  # mcalc.exits
 # When the program started (this is its first import), for the time budget; None when imported as a library
 PROGRAM_STARTED: float | None = None
 

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "mcalc"
 
 BELOW_RENDER = {
+    "exits",
     "view",
     "records",
     "errors",
@@ -33,9 +34,11 @@ ALLOWED: dict[str, set[str]] = {
     "view": {"records"},
     # equality, hash and repr for every dataclass (mcalc.records): standard library only, below everything
     "records": set(),
-    "errors": {"records"},
+    # the exit codes, one table: standard library only, below everything
+    "exits": set(),
+    "errors": {"records", "exits"},
     # the program's Ctrl-C handler: standard library only, below everything
-    "interrupt": set(),
+    "interrupt": {"exits"},
     # how deep this thread's real stack lets mcalc recurse: standard library only, below everything
     "stack": set(),
     "syntax": {"records", "errors", "stack", "syntax"},
@@ -214,3 +217,13 @@ def test_only_the_typer_adapter_reaches_into_typer_internals(path: Path) -> None
     assert not private, f"{path.relative_to(ROOT)} imports {private}: go through {TYPER_ADAPTER}"
     named = [word for word in TYPER_PRIVATES if word in source]
     assert not named, f"{path.relative_to(ROOT)} names typer's {named}: go through {TYPER_ADAPTER}"
+
+
+def test_exit_codes_are_defined_in_one_table() -> None:
+    """Issue 22: exit codes were defined in four modules; every code is a member of mcalc.exits.Exit, and
+    a module names one by an alias of that member, never by a number."""
+    import re
+
+    numbered = re.compile(r"^\s*EXIT_\w+(?::\s*int)?\s*=\s*\d", re.M)
+    found = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if numbered.search(p.read_text(encoding="utf-8"))]
+    assert found == []

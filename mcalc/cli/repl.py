@@ -36,10 +36,11 @@ from mcalc.cli.repl_lines import (
     split,
 )
 from mcalc.errors import EXIT_OK, EXIT_USAGE, McalcError
+from mcalc.exits import Exit
 from mcalc.records import Record, record
 from mcalc.render import spelling
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED: int = Exit.INTERRUPTED  # mcalc.exits
 LEAVE = -1  # what `handle` returns for :quit (no exit status is negative)
 HISTORY_ENTRIES = 1000  # the history file keeps the last 1,000 lines, trimmed when a session starts
 PROMPT = "mcalc> "

@@ -10,11 +10,12 @@ from typing import Any
 
 from mcalc import budget, stack
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
+from mcalc.exits import Exit
 from mcalc.render import console
 from mcalc.render.spelling import clean, json_safe
 from mcalc.view import Format
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED: int = Exit.INTERRUPTED  # mcalc.exits
 
 
 def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:

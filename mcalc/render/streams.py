@@ -19,9 +19,11 @@ import os
 import sys
 from typing import IO
 
-EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of a pipe went away
-EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+from mcalc.exits import Exit
+
+EXIT_IO: int = Exit.IO  # mcalc.exits
+EXIT_BROKEN_PIPE: int = Exit.BROKEN_PIPE
+EXIT_INTERRUPTED: int = Exit.INTERRUPTED
 
 # errno values that mean "the output stream is gone or full", not "a file we read is bad"
 _OUTPUT_ERRNOS = frozenset(
