@@ -543,3 +543,39 @@ def test_round_trip_every_printed_index_line(ascii_form: list[str]) -> None:
         assert run.exit_code == 0 and run.stdout.startswith("correct"), f"{expr} {wrt} {flags}\n{line}\n{run.stdout}"
         seen += 1
     assert seen >= 100
+
+
+@pytest.mark.parametrize(
+    ("claim", "code"),
+    [("δ_ik C_lj", 0), ("2 δ_ik C_lj", 1), ("δ_ik C_lj + C_lj", 2), ("∂(C B)_ij/∂B_kl = δ_ik C_lj", 2)],
+)
+def test_index_verdicts_and_refusals_as_json_follow_the_schema(claim: str, code: int) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+    from typer.testing import CliRunner
+
+    from mcalc.cli.app import app
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "docs" / "output-schema.json").read_text("utf-8"))
+    run = CliRunner().invoke(app, ["check", "B C", "--wrt", "B", "--claim", claim, "--seed", "1", "--format", "json"])
+    assert run.exit_code == code, run.stdout
+    obj = json.loads(run.stdout.strip().splitlines()[-1])
+    assert Draft202012Validator(schema).is_valid(obj), obj
+    if code == 2:
+        assert obj["in"] == "claim" and obj["error"].startswith("in the claim")
+    else:
+        assert obj["details"]["notation"] == "index" and obj["details"]["free_indices"] == ["i", "j", "k", "l"]
+
+
+def test_a_homework_sheet_takes_index_claims(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mcalc.cli.app import app
+
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_text("B C ; B ; δ_ik C_lj\nR^T R ; R ; δᵢₗ Rₖⱼ\n", encoding="utf-8")
+    run = CliRunner().invoke(app, ["check", "--file", str(sheet), "--seed", "1"])
+    lines = run.stdout.splitlines()
+    assert "\tcorrect\t" in lines[0] and "\tmissing-term\t" in lines[1], run.stdout
+    assert run.exit_code == 1

@@ -6,7 +6,8 @@ layout); `factor` (a constant multiple); `missing-term` (one term of a symmetric
 diagnosis only when it is verified, that is when the claim corrected as the diagnosis says equals the
 derivative at every point: the variable's indices in the other order (the transposed tensor), the
 expression's and the variable's indices exchanged, a δ pairing the wrong indices, an index written where
-another belongs (a sum over an index that should be free). Otherwise plain "wrong". A claim whose indices
+another belongs (a sum over an index that should be free), the derivative by a symmetric variable's
+entries taken as independent (mcalc reports sym(G)). Otherwise plain "wrong". A claim whose indices
 do not fit together (claims.index_tensor refuses it) is wrong with a diagnosis when one such correction
 makes it right, else the refusal stands.
 """
@@ -72,7 +73,7 @@ def _judged(s: Setup, o: Oriented, samples: list[Sample], layout: Any) -> Judged
     from mcalc.render.report import dims_json
     from mcalc.shapes import shape_text
 
-    vals = [claim_value(s, o, o.body, smp) for smp in samples]
+    vals = [_claim_value(s, o, o.body, smp) for smp in samples]
     shape = s.env.shape(s.result.final.result)
     shown, dims = shape_text(shape), dims_json(s.env, shape)
     sizes: dict[str, list[int]] = {}
@@ -94,23 +95,23 @@ def _right(j: Judged) -> Verdict:
         if j.layout is None:
             base.verdict = Outcome.LAYOUT
             base.explanation = (
-                f"{s.claim} is {about(s)} read with the variable's indices first (denominator layout: "
+                f"{s.claim} is {_about(s)} read with the variable's indices first (denominator layout: "
                 f"{_are(o.order[s.split :])} the variable's, the only order its dimensions allow); "
                 f"mcalc orders them the expression's first: {base.expected}"
             )
         else:
-            base.explanation = f"{s.claim} is {about(s)} only read with the variable's indices first"
+            base.explanation = f"{s.claim} is {_about(s)} only read with the variable's indices first"
         return base
     if o.kind == "swapped":
         k, l_ = o.order[-1], o.order[-2]
         base.details["swapped"] = [k, l_]
         base.explanation = (
             f"right up to the order of {k} and {l_}: that is the transposed tensor (the only order its "
-            f"dimensions allow); {about(s)} = {base.expected}"
+            f"dimensions allow); {_about(s)} = {base.expected}"
         )
         return base
     base.verdict = Outcome.CORRECT
-    base.explanation = f"{s.claim} is {about(s)} entry by entry (free indices {axes_text(s, o.order)})"
+    base.explanation = f"{s.claim} is {_about(s)} entry by entry (free indices {_axes_text(s, o.order)})"
     return base
 
 
@@ -157,7 +158,7 @@ def _refuse_left_side(s: Setup) -> None:
     raise T.refuse(told, side.span)
 
 
-def claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
+def _claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
     """The claim's tensor at the sample, shaped as the derivative's value."""
     import numpy as np
 
@@ -174,10 +175,6 @@ def claim_value(s: Setup, o: Oriented, body: R.IndexNode, smp: Sample) -> Any:
     with np.errstate(all="ignore"):
         arr = np.asarray(T.tensor(body, T.Point(o.reading, smp.pieces, sizes), o.order), dtype=float)
     return arr.reshape(smp.truth.shape)
-
-
-def all_close_to(vals: list[Any], samples: list[Sample]) -> bool:
-    return _all_close(vals, [smp.truth for smp in samples])
 
 
 def _all_close(vals: list[Any], truths: list[Any]) -> bool:
@@ -199,7 +196,7 @@ def _expected(s: Setup) -> str:
     return line if line and "no index form" not in line else render_text(s.result.final.result)
 
 
-def about(s: Setup) -> str:
+def _about(s: Setup) -> str:
     from mcalc.claims.wording import d_text, of
     from mcalc.render.printer import render_text
     from mcalc.syntax import nodes as N
@@ -212,7 +209,7 @@ def about(s: Setup) -> str:
     return f"{d_text(s.wrt, s.env)} {of(shown)}"
 
 
-def axes_text(s: Setup, order: tuple[str, ...]) -> str:
+def _axes_text(s: Setup, order: tuple[str, ...]) -> str:
     head, tail = ", ".join(order[: s.split]), ", ".join(order[s.split :])
     return f"{head} | {tail}" if head and tail else head or tail or "none"
 
@@ -222,7 +219,7 @@ def _diagnose(j: Judged) -> Verdict:
         found = step(j)
         if found is not None:
             return found
-    about_it = f"{about(j.s)} = {j.base.expected}"
+    about_it = f"{_about(j.s)} = {j.base.expected}"
     read = "" if j.o.kind in ("stated", "alphabetical") else " (read in the only order its dimensions allow)"
     j.base.explanation = f"{j.s.claim} differs from {about_it} at random points{read}; mcalc could not say where"
     return j.base
@@ -242,9 +239,9 @@ def _factor(j: Judged) -> Verdict | None:
     j.base.verdict = Outcome.FACTOR
     j.base.details["factor"] = fraction_text(f)
     if f == -1:
-        j.base.explanation = f"the sign is wrong: {about(j.s)} = {j.base.expected}, and {j.s.claim} is its negative"
+        j.base.explanation = f"the sign is wrong: {_about(j.s)} = {j.base.expected}, and {j.s.claim} is its negative"
     else:
-        j.base.explanation = f"{j.s.claim} is {fraction_text(f)} × {about(j.s)} = {j.base.expected}"
+        j.base.explanation = f"{j.s.claim} is {fraction_text(f)} × {_about(j.s)} = {j.base.expected}"
     return j.base
 
 
@@ -270,7 +267,7 @@ def _swapped(j: Judged) -> Verdict | None:
     k, l_ = j.o.order[-2], j.o.order[-1]
     j.base.details["swapped"] = [k, l_]
     j.base.explanation = (
-        f"right up to the order of {k} and {l_}: that is the transposed tensor; {about(j.s)} = {j.base.expected}"
+        f"right up to the order of {k} and {l_}: that is the transposed tensor; {_about(j.s)} = {j.base.expected}"
     )
     return j.base
 
@@ -283,18 +280,18 @@ def _exchanged(j: Judged) -> Verdict | None:
     n_v = n - split
     if not _permuted(j, list(range(n_v, n)) + list(range(n_v))):
         return None
-    var_first = axes_text(j.s, j.o.order[n_v:] + j.o.order[:n_v])
+    var_first = _axes_text(j.s, j.o.order[n_v:] + j.o.order[:n_v])
     if j.s.bare and j.layout is None:
         j.base.verdict = Outcome.LAYOUT
         j.base.explanation = (
-            f"{j.s.claim} is {about(j.s)} read with the variable's indices first (denominator layout: "
+            f"{j.s.claim} is {_about(j.s)} read with the variable's indices first (denominator layout: "
             f"{_are(j.o.order[:n_v])} the variable's); mcalc orders them the expression's first, "
-            f"{axes_text(j.s, j.o.order)}: {j.base.expected}"
+            f"{_axes_text(j.s, j.o.order)}: {j.base.expected}"
         )
     else:
         j.base.explanation = (
             f"right with the expression's and the variable's indices exchanged ({var_first}); "
-            f"{about(j.s)} = {j.base.expected}"
+            f"{_about(j.s)} = {j.base.expected}"
         )
     j.base.details["exchanged"] = True
     return j.base
@@ -316,7 +313,7 @@ def _symmetric_pair(j: Judged) -> Verdict | None:
     j.base.details["missing_partner"] = [i, jj]
     j.base.explanation = (
         f"a term of a symmetric pair is missing: {j.s.claim} plus itself with {i} and {jj} exchanged is "
-        f"{about(j.s)} = {j.base.expected}"
+        f"{_about(j.s)} = {j.base.expected}"
     )
     return j.base
 
@@ -362,7 +359,7 @@ def _repaired(
                 )
             j.base.details.update(details)
             j.base.details["free_indices"] = list(o.order)
-            j.base.explanation = f"{text}; {about(s)} = {j.base.expected}"
+            j.base.explanation = f"{text}; {_about(s)} = {j.base.expected}"
             return j.base
     return None
 
@@ -384,6 +381,6 @@ def _symmetric_variable(j: Judged) -> Verdict | None:
     j.base.explanation = (
         f"{j.s.claim} is the derivative by {var}'s entries taken as independent; for a symmetric {var} mcalc's "
         f"derivative is its average over {k} and {l_}, sym(G) = ½(G_{k}{l_} + G_{l_}{k}): "
-        f"{about(j.s)} = {j.base.expected}"
+        f"{_about(j.s)} = {j.base.expected}"
     )
     return j.base
