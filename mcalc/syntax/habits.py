@@ -154,3 +154,22 @@ def glued_function(word: str, is_function: Callable[[str], bool]) -> tuple[str, 
         if word[k].isupper() and is_function(word[:k]):
             return word[:k], word[k:]
     return None
+
+
+_DERIVATIVE = re.compile(
+    r"\s*([d∂])\s*/\s*([d∂])\s*([A-Za-z\u0391-\u03a9\u03b1-\u03c9](?:_?[A-Za-z0-9]*)?)(?:\s+|(?=[(\[])|$)(.*)", re.S
+)
+
+
+def derivative_prefix(src: str) -> tuple[str, int] | None:
+    """`d/dx EXPR`, `∂/∂x EXPR`: a derivative typed as the expression (the message and the end of the
+    d/dx), or None. mcalc takes the variable as --wrt."""
+    hit = _DERIVATIVE.match(src)
+    if hit is None or hit.group(1) != hit.group(2):
+        return None
+    var, rest = hit.group(3), hit.group(4).strip()
+    expr = f'"{rest}"' if rest else "EXPR"
+    return (
+        f"{src[hit.start(1) : hit.end(3)]} is not mcalc syntax: run mcalc diff {expr} --wrt {var}",
+        hit.end(3),
+    )

@@ -88,7 +88,7 @@ SINGLE = {
     "(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA,
     "+": Tok.PLUS, "-": Tok.MINUS, "−": Tok.MINUS, "*": Tok.STAR, "·": Tok.STAR, "⋅": Tok.STAR, "/": Tok.SLASH,
     "^": Tok.CARET, "⊙": Tok.HADAMARD, "∘": Tok.HADAMARD, "⊗": Tok.KRON, "'": Tok.TRANSPOSE,
-    "ᵀ": Tok.TRANSPOSE, "⊤": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE, "′": Tok.PRIME, "″": Tok.PRIME,
+    "ᵀ": Tok.TRANSPOSE, "⊤": Tok.TRANSPOSE, "‖": Tok.NORM, "_": Tok.UNDERSCORE,
 }  # fmt: skip
 
 
@@ -198,6 +198,9 @@ class _Lexer(Record):
     tokens: list[Token] = field(default_factory=list)
     # True when whitespace separates the next token from the previous one (A(t) vs A (t)).
     spaced: bool = False
+    # LaTeX braces read as other tokens (\\frac{a}{b} is ((a)/(b))): the position of a `}` → where reading
+    # goes on after it and the tokens it stands for (mcalc.syntax.latex)
+    rewrites: dict[int, tuple[int, tuple[tuple[Tok, str], ...]]] = field(default_factory=dict)
 
     def add(self, kind: Tok, text: str, start: int, end: int) -> None:
         self.tokens.append(Token(kind, text, Span(start, end), self.spaced))
@@ -457,8 +460,98 @@ def _refuse_word_with_digits(lx: _Lexer, i: int, j: int) -> None:
 OPERAND_END = frozenset({Tok.NAME, Tok.NUMBER, Tok.RPAREN, Tok.TRANSPOSE, Tok.NORM, Tok.SUPERSCRIPT})
 
 
+def _prime(lx: _Lexer, i: int) -> int | None:
+    """′ ″ and the curly quote ’ (a PDF's spellings) read as ' and '': a transpose, or a derivative before
+    (t) as `A'(t)` is."""
+    count = {"′": 1, "’": 1, "″": 2}.get(lx.src[i])
+    if count is None:
+        return None
+    for _ in range(count):
+        lx.add(Tok.TRANSPOSE, "'", i, i + 1)
+    return i + 1
+
+
+def _rewrite(lx: _Lexer, i: int) -> int | None:
+    """A `}` that LaTeX reading gave other tokens (the `}{` of \\frac{a}{b} is `)/(`)."""
+    hit = lx.rewrites.pop(i, None)
+    if hit is None:
+        return None
+    stop, tokens = hit
+    for kind, text in tokens:
+        lx.add(kind, text, i, i + 1)
+    return stop
+
+
+def _latex(lx: _Lexer, i: int) -> int | None:
+    """A LaTeX spelling of what mcalc reads (x^\\top, \\mathrm{tr}, \\det, \\otimes, \\frac{1}{2}, \\alpha), read
+    as that; None for any other backslash (refused by `_unexpected` with the mcalc spelling)."""
+    from mcalc.syntax import latex
+
+    src = lx.src
+    if i + 1 < len(src) and src[i + 1] in latex.SPACING:
+        lx.spaced = True
+        return i + 2
+    found = latex.command(src, i)
+    if found is None:
+        return None
+    name, end = found
+    if name in latex.TOKENS:
+        for kind, text in latex.TOKENS[name]:
+            lx.add(kind, text, i, end)
+        return end
+    if name in latex.WRAPPERS:
+        hit = latex.wrapped(src, end)
+        if hit is None:
+            return None
+        (kind, text), stop = hit
+        if kind is Tok.NAME:  # \mathbf{x}_1
+            sub = _subscript(src, stop)
+            text, stop = name_text(text + src[stop:sub]), sub
+        lx.add(kind, text, i, stop)
+        return stop
+    if name in ("frac", "dfrac", "tfrac", "sqrt"):
+        return _latex_braces(lx, i, name, end)
+    if name in GREEK:
+        stop = _subscript(src, end)
+        lx.add(Tok.NAME, name_text(GREEK[name] + src[end:stop]), i, stop)
+        return stop
+    if is_function_word(name):  # \det, \log, \exp, \tr
+        lx.add(Tok.WORD, name, i, end)
+        return end
+    return None
+
+
+def _latex_braces(lx: _Lexer, i: int, name: str, end: int) -> int | None:
+    """\\frac{a}{b} → ((a)/(b)), \\sqrt{x} → sqrt(x): the braces become parentheses as they are met."""
+    from mcalc.syntax.latex import braced_group
+
+    src = lx.src
+    close = braced_group(src, end)
+    if close is None:
+        return None
+    if name == "sqrt":
+        lx.add(Tok.WORD, "sqrt", i, end)
+        lx.add(Tok.LPAREN, "(", end, end + 1)
+        lx.rewrites[close] = (close + 1, ((Tok.RPAREN, ")"),))
+        return end + 1
+    k = close + 1
+    while k < len(src) and src[k].isspace():
+        k += 1
+    close2 = braced_group(src, k)
+    if close2 is None:
+        return None
+    lx.add(Tok.LPAREN, "(", i, end)
+    lx.add(Tok.LPAREN, "(", i, end)
+    lx.rewrites[close] = (k + 1, ((Tok.RPAREN, ")"), (Tok.SLASH, "/"), (Tok.LPAREN, "(")))
+    lx.rewrites[close2] = (close2 + 1, ((Tok.RPAREN, ")"), (Tok.RPAREN, ")")))
+    return end + 1
+
+
 def _unexpected(lx: _Lexer, i: int) -> int | None:
     ch = lx.src[i]
+    if ch == "∂":
+        message = "unexpected character '∂': for a derivative run mcalc diff EXPR --wrt x (mcalc check for a claim)"
+        raise ParseError(message, Span(i, i + 1))
     if ch in "\\=":
         from mcalc.syntax import habits  # LaTeX, Matlab, an equation: only on the way to an error
 
@@ -475,7 +568,7 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
 
 SCANNERS: tuple[Scanner, ...] = (
     _space, _number, _dot, _double_bar, _superscript, _sum_index, _norm_subscript, _gradient, _symbol, _habit,
-    _single, _greek, _latin, _unexpected,
+    _rewrite, _prime, _single, _greek, _latin, _latex, _unexpected,
 )  # fmt: skip
 
 
@@ -493,7 +586,10 @@ _STARTS: dict[Scanner, Callable[[str], bool]] = {
     _gradient: lambda ch: ch in ("∇", "g"),
     _symbol: lambda ch: ch in SYMBOLS,
     _habit: lambda ch: ch in HABITS,
+    _rewrite: lambda ch: ch == "}",
+    _prime: lambda ch: ch in "′″’",
     _single: lambda ch: ch in SINGLE,
+    _latex: lambda ch: ch == "\\",
     _greek: _is_greek,
     _latin: _is_latin,
 }

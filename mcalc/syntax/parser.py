@@ -111,6 +111,12 @@ class Parser:
         self.src = src
         if len(src) > MAX_LENGTH:
             raise ParseError(f"expression too long: {len(src):,} characters, at most {MAX_LENGTH:,}", Span(0, 0))
+        if src.lstrip()[:1] in ("d", "∂"):  # d/dx EXPR: the derivative asked in the expression
+            from mcalc.syntax.habits import derivative_prefix
+
+            asked = derivative_prefix(src)
+            if asked is not None:
+                raise ParseError(asked[0], Span(len(src) - len(src.lstrip()), asked[1]))
         self.tokens = tokenize(src)
         self.last = len(self.tokens) - 1  # the EOF token, where peeking past the end stays
         self.pos = 0
