@@ -10,21 +10,21 @@ The lexer asks here when it meets a backslash; nothing here runs for input witho
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
-from mcalc.syntax.lexer import GREEK, Tok, is_function_word
-
-# command → the tokens it stands for (kind, text as mcalc's own spelling)
-TOKENS: dict[str, tuple[tuple[Tok, str], ...]] = {
-    "top": ((Tok.TRANSPOSE, "⊤"),),
-    "intercal": ((Tok.TRANSPOSE, "⊤"),),
-    "otimes": ((Tok.KRON, "⊗"),),
-    "odot": ((Tok.HADAMARD, "⊙"),),
-    "circ": ((Tok.HADAMARD, "⊙"),),
-    "cdot": ((Tok.STAR, "·"),),
-    "|": ((Tok.NORM, "‖"),),
-    "Vert": ((Tok.NORM, "‖"),),
-    "lVert": ((Tok.NORM, "‖"),),
-    "rVert": ((Tok.NORM, "‖"),),
+# command → the tokens it stands for: (the lexer's token kind, by its name in `Tok`; the text, as mcalc's own
+# spelling). Names, not the enum: the lexer imports this module, so this one cannot import the lexer.
+TOKENS: dict[str, tuple[tuple[str, str], ...]] = {
+    "top": (("TRANSPOSE", "⊤"),),
+    "intercal": (("TRANSPOSE", "⊤"),),
+    "otimes": (("KRON", "⊗"),),
+    "odot": (("HADAMARD", "⊙"),),
+    "circ": (("HADAMARD", "⊙"),),
+    "cdot": (("STAR", "·"),),
+    "|": (("NORM", "‖"),),
+    "Vert": (("NORM", "‖"),),
+    "lVert": (("NORM", "‖"),),
+    "rVert": (("NORM", "‖"),),
     "left": (),  # \left( … \right): the parenthesis that follows is the one read
     "right": (),
     "big": (),
@@ -61,19 +61,22 @@ def command(src: str, i: int) -> tuple[str, int] | None:
     return (hit.group(1), hit.end()) if hit else None
 
 
-def wrapped(src: str, end: int) -> tuple[tuple[Tok, str], int] | None:
+def wrapped(
+    src: str, end: int, is_function: Callable[[str], bool], greek: Mapping[str, str]
+) -> tuple[tuple[str, str], int] | None:
     """`\\mathrm{tr}`, `\\mathbf{x}`, `\\mathbf{1}` (from `end`, after the command): the token the braced word
-    stands for and the end of the group; None when it is not one word mcalc reads."""
+    stands for (a kind's name, "WORD" or "NAME", and its text) and the end of the group; None when it is not
+    one word mcalc reads."""
     hit = _BRACED.match(src, end)
     if hit is None:
         return None
     word = hit.group(1).removeprefix("\\")
     if word == "1":
-        return (Tok.WORD, "ones"), hit.end()
-    if is_function_word(word):
-        return (Tok.WORD, word), hit.end()
-    if word in GREEK:
-        return (Tok.NAME, GREEK[word]), hit.end()
+        return ("WORD", "ones"), hit.end()
+    if is_function(word):
+        return ("WORD", word), hit.end()
+    if word in greek:
+        return ("NAME", greek[word]), hit.end()
     if len(word) == 1:
-        return (Tok.NAME, word), hit.end()
+        return ("NAME", word), hit.end()
     return None

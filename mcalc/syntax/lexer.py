@@ -496,14 +496,15 @@ def _latex(lx: _Lexer, i: int) -> int | None:
         return None
     name, end = found
     if name in latex.TOKENS:
-        for kind, text in latex.TOKENS[name]:
-            lx.add(kind, text, i, end)
+        for kind_name, text in latex.TOKENS[name]:
+            lx.add(Tok[kind_name], text, i, end)
         return end
     if name in latex.WRAPPERS:
-        hit = latex.wrapped(src, end)
+        hit = latex.wrapped(src, end, is_function_word, GREEK)
         if hit is None:
             return None
-        (kind, text), stop = hit
+        (kind_name, text), stop = hit
+        kind = Tok[kind_name]
         if kind is Tok.NAME:  # \mathbf{x}_1
             sub = _subscript(src, stop)
             text, stop = name_text(text + src[stop:sub]), sub
