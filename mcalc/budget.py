@@ -8,11 +8,13 @@ unless their session sets a limit (`running`). Past the deadline the work stops 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import FrameType
 
 from mcalc.errors import InputError
 from mcalc.interrupt import PROGRAM_STARTED
@@ -52,11 +54,21 @@ class BudgetError(InputError):
 
 
 def seconds_from_environment() -> float:
-    raw = os.environ.get(ENVIRONMENT, "")
+    """MCALC_TIME_LIMIT in seconds (unset: the default). Anything but a finite number ≥ 0 is refused: `nan`,
+    `-1` and `inf` turned the budget off without a word (a comparison with NaN is never true)."""
+    raw = os.environ.get(ENVIRONMENT)
+    if raw is None:
+        return DEFAULT_SECONDS
     try:
-        return float(raw) if raw.strip() else DEFAULT_SECONDS
+        seconds = float(raw)
     except ValueError:
-        raise InputError(f"{ENVIRONMENT}={raw!r} is not a number of seconds") from None
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise InputError(
+            f"{ENVIRONMENT}={raw[:40]!r} is not a number of seconds: give a finite number ≥ 0 (0 for no limit), "
+            f"or unset it for the default of {DEFAULT_SECONDS:g} s"
+        )
+    return seconds
 
 
 def _clock(seconds: float | None, from_program_start: bool) -> Clock:
@@ -131,6 +143,38 @@ def tick(doing: str, weight: int = 1) -> None:
         # Whoever reports the error stops the clock (failures.report_error), so rendering it cannot trip.
         clock.next_check = clock.ticks
         raise BudgetError(_used_up(doing, clock))
+
+
+@contextmanager
+def interruptible(doing: str) -> Iterator[None]:
+    """A step that runs long inside a library that cannot tick (SymPy ordering the terms of a 6,000-term
+    sum: 7 s in one call; `--format sympy` of it answered after 20 s of a 10 s budget): on the main thread,
+    with a deadline, an interval timer raises BudgetError at the deadline wherever the step is. The step
+    must only compute (no output, no state of mcalc's half-changed by an exception); elsewhere it runs
+    under its ticks alone."""
+    import signal
+    import threading
+
+    clock = _CLOCK.get()
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if clock is None or clock.deadline is None or not usable:
+        yield
+        return
+    left = clock.deadline - time.monotonic()
+    if left <= 0:
+        raise BudgetError(_used_up(doing, clock))
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        clock.next_check = clock.ticks  # every later tick refuses too, as past the deadline
+        raise BudgetError(_used_up(doing, clock))
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, left)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _used_up(doing: str, clock: Clock) -> str:

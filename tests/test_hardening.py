@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import mcalc
 from tests.helpers import cli
 
 PYTHON = sys.executable
@@ -110,3 +111,95 @@ def test_lets_written_out_too_deep_are_refused_before_writing_them_out() -> None
     res = cli("diff", "L3", *lets, "--wrt", "x")
     assert res.code == 2 and res.stderr.count("\n") == 1
     assert "with every --let name written out, expression nested too deeply: more than 2,000 levels" in res.stderr
+
+
+# --- item 4: every path under the budget, every environment setting validated ---
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "1e400", "abc", "", " ", "-0.5"])
+def test_a_bad_time_limit_is_a_one_line_usage_error(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """nan and -1 turned the budget off without a word (a comparison with NaN is never true)."""
+    monkeypatch.setenv("MCALC_TIME_LIMIT", value)
+    res = cli("diff", "x^T x", "--wrt", "x")
+    assert res.code == 2 and res.stdout == "" and res.stderr.count("\n") == 1, res
+    assert res.stderr.startswith(f"error: MCALC_TIME_LIMIT={value!r} is not a number of seconds"), res.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "2.5", "1_000"])
+def test_a_good_time_limit_is_taken(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcalc import budget
+
+    monkeypatch.setenv("MCALC_TIME_LIMIT", value)
+    assert budget.seconds_from_environment() == float(value)  # 0: no limit (README § Limits)
+    assert cli("diff", "x^T x", "--wrt", "x").code == 0
+
+
+@pytest.mark.parametrize("value", ["abc", "", "0", "-5", "1e5", "１０", "9" * 5000])
+def test_a_bad_element_budget_is_refused_by_every_command(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MCALC_MAX_ELEMENTS was read only by numeric work: `diff` without --at took any value silently."""
+    monkeypatch.setenv("MCALC_MAX_ELEMENTS", value)
+    res = cli("diff", "x^T x", "--wrt", "x")
+    assert res.code == 2 and res.stderr.count("\n") == 1, res
+    assert res.stderr.startswith("error: MCALC_MAX_ELEMENTS=") and "positive whole number" in res.stderr
+
+
+def test_every_environment_variable_mcalc_reads_is_in_the_readme() -> None:
+    """`grep -rn environ mcalc`: each variable read is documented in README § Limits."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    read: set[str] = set()
+    for path in (root / "mcalc").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        read |= set(re.findall(r"environ(?:\.get)?\(\s*\"([A-Z_]+)\"", text))
+        read |= set(re.findall(r"environ\[\"([A-Z_]+)\"\]", text))
+        for constant in re.findall(r"environ\.get\(([A-Z_]+)", text):
+            read |= set(re.findall(rf"^{constant} = \"([A-Z_]+)\"", text, re.M))
+    assert {"MCALC_TIME_LIMIT", "MCALC_MAX_ELEMENTS", "NO_COLOR"} <= read, read
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Environment variables") :]
+    assert all(f"`{name}`" in section for name in read), sorted(n for n in read if f"`{n}`" not in section)
+
+
+def _sum_of_quadratic_forms(terms: int) -> str:
+    return " + ".join(f"x^T A_{i} x" for i in range(terms))
+
+
+@pytest.mark.parametrize("where", ["main thread", "thread"])
+def test_the_sympy_form_is_written_under_the_budget(where: str) -> None:
+    """`--format sympy` never read the clock: a 6,000-term sum answered after 20 s of a 10 s budget
+    (SymPy's ordering of the terms: 7 s in one call). On the main thread a timer stops it at the
+    deadline; elsewhere the builder's and printer's ticks do."""
+    import threading
+    import time
+
+    import sympy  # noqa: F401 - its import (1 s) is not what is timed
+
+    from mcalc import budget
+    from mcalc.render.sympy_expr import sympy_source
+
+    derivative = mcalc.diff(_sum_of_quadratic_forms(1500), "x")  # the SymPy form of it takes about 2 s
+    outcome: list[tuple[str, float]] = []
+
+    def export() -> None:
+        budget.start(0.3)
+        t0 = time.monotonic()
+        try:
+            sympy_source(derivative._result, derivative._layout)
+            outcome.append(("answered", time.monotonic() - t0))
+        except budget.BudgetError as exc:
+            outcome.append((str(exc), time.monotonic() - t0))
+        finally:
+            budget.stop()
+
+    if where == "thread":
+        thread = threading.Thread(target=export)
+        thread.start()
+        thread.join()
+    else:
+        export()
+    message, seconds = outcome[0]
+    assert message.startswith("time budget of 0.3 s used up while writing the SymPy form"), message
+    if where == "main thread":  # in a thread, one long step of SymPy's may still run past the deadline
+        assert seconds < 0.5, seconds

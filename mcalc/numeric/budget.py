@@ -25,12 +25,18 @@ POINT_ARRAYS = 4
 
 
 def max_elements() -> int:
-    raw = os.environ.get(ENV_VAR, "").strip().replace("_", "")
-    if not raw:
+    """MCALC_MAX_ELEMENTS (unset: the default); anything but a whole number ≥ 1 is refused, an empty value
+    too (as MCALC_TIME_LIMIT's: an empty setting is a mistake more often than a wish for the default)."""
+    raw = os.environ.get(ENV_VAR)
+    if raw is None:
         return DEFAULT_MAX_ELEMENTS
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError(f"{ENV_VAR}={raw[:40]!r} is not a positive whole number")
-    return int(raw)
+    digits = raw.strip().replace("_", "")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18 or int(digits) < 1:
+        raise InputError(
+            f"{ENV_VAR}={raw[:40]!r} is not a positive whole number; "
+            f"unset it for the default of {DEFAULT_MAX_ELEMENTS:,}"
+        )
+    return int(digits)
 
 
 def refuse(what: str, count: int) -> InputError:

@@ -11,6 +11,7 @@ from typing import Any
 from mcalc import budget, stack
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
 from mcalc.exits import Exit
+from mcalc.numeric.budget import max_elements
 from mcalc.render import console
 from mcalc.render.spelling import clean, json_safe
 from mcalc.view import Format
@@ -25,6 +26,7 @@ def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
     sys.setrecursionlimit(stack.recursion_limit())
     try:
         budget.start(from_program_start=True)  # the time budget (README § Limits): MCALC_TIME_LIMIT
+        max_elements()  # a bad MCALC_MAX_ELEMENTS is refused by every command, not only by those that use it
         return body()
     except (McalcError, RecursionError, ValueError) as exc:
         code = show_bad_input(exc, fmt, source=None)

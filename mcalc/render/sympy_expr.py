@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from mcalc import budget
 from mcalc.errors import InputError, NoRuleError
 from mcalc.pipeline import Result, displayed
 from mcalc.render.python_names import identifiers
@@ -49,6 +50,16 @@ def sympy_source(result: Result, layout: Layout, name: str = "derivative") -> st
     `derivative_3` for line 3 of a batch). Each symbol is bound to an identifier of its own
     (python_names.identifiers): `if_ = Symbol('if', …)` for a dimension named `if`, `S_` for a matrix S
     (SymPy's `S` stays SymPy's)."""
+    # imported before the timer is set: an import stopped halfway would leave SymPy broken for the next line
+    import sympy  # noqa: F401
+    import sympy.matrices.expressions.applyfunc
+    import sympy.printing.str  # noqa: F401
+
+    with budget.interruptible(DOING):  # SymPy's own steps run seconds without a tick
+        return _sympy_source(result, layout, name)
+
+
+def _sympy_source(result: Result, layout: Layout, name: str) -> str:
     import sympy
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
@@ -87,6 +98,7 @@ def sympy_source(result: Result, layout: Layout, name: str = "derivative") -> st
 
 
 ENTRY = "_d"
+DOING = "writing the SymPy form"
 
 
 def _sympy_reserved() -> Callable[[str], bool]:
@@ -98,6 +110,14 @@ def _sympy_reserved() -> Callable[[str], bool]:
     return lambda name: name in taken or re.fullmatch(r"derivative_\d+", name) is not None
 
 
+class _Ticking:
+    """A printer that reads the clock at each sub-expression it prints (printing a 6,000-term sum: 7 s)."""
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        budget.tick(DOING)
+        return str(super()._print(expr, **kwargs))  # type: ignore[misc]
+
+
 def _SourcePrinter(names: Mapping[Any, str]) -> Any:  # noqa: N802 - a class made on first use: sympy is imported lazily
     """SymPy's str printer, but printing what runs: `ElementwiseApplyFunction(Lambda(_d, tanh(_d)), A*x)`
     where sstr gives `Lambda(_d, tanh(_d)).(A*x)`, `Rational(1, 3)` where it gives 1/3 (a float in Python),
@@ -105,7 +125,7 @@ def _SourcePrinter(names: Mapping[Any, str]) -> Any:  # noqa: N802 - a class mad
     import sympy
     from sympy.printing.str import StrPrinter
 
-    class SourcePrinter(StrPrinter):  # type: ignore[misc]
+    class SourcePrinter(_Ticking, StrPrinter):  # type: ignore[misc]
         def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
             (var,), body = expr.function.variables, expr.function.expr
             entry = body.xreplace({var: sympy.Symbol(ENTRY, real=True)})
@@ -235,6 +255,7 @@ class SympyBuilder:
         return value
 
     def build(self, node: Node) -> Expr:
+        budget.tick(DOING, len(node.children()) + 1)
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise NoRuleError(f"{type(node).__name__} has no SymPy form in mcalc's export")
