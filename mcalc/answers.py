@@ -57,7 +57,7 @@ def load(specs: list[str]) -> dict[str, Any]:
         return {}
     from mcalc.numeric.values import load_values
 
-    return {greek(k): v for k, v in load_values(specs).items()}
+    return load_values(specs, spell=greek)
 
 
 def value_shapes(values: dict[str, Any]) -> dict[str, tuple[int, ...]]:

@@ -44,13 +44,48 @@ def split_shapes(item: str) -> list[str]:
 
 
 def shapes(items: Iterable[str]) -> dict[str, tuple[Dim, ...]]:
-    """`--shape` items → name → dimensions (a later spec for a name wins, as on the command line)."""
+    """`--shape` items → name → dimensions. The same shape twice is one; two shapes for one name (Greek
+    and spelled out alike: theta=3 and θ=4) are refused, naming both (a later one won without a word)."""
     out: dict[str, tuple[Dim, ...]] = {}
+    typed: dict[str, str] = {}
     for item in items:
         for spec in split_shapes(item):
             name, dims = parse_shape_spec(spec)
-            out[greek(name)] = dims
+            key = greek(name)
+            if key in out and out[key] != dims:
+                raise InputError(
+                    f"{key} is given two shapes: --shape {typed[key]} and --shape {spec.strip()}; keep one"
+                )
+            out[key] = dims
+            typed.setdefault(key, spec.strip())
     return out
+
+
+# The kind options, each of which gives a name one kind; --symmetric is a kind of matrix, so the two agree
+KIND_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric")
+AGREEING = frozenset({"--matrix", "--symmetric"})
+
+
+def kinds(by_option: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """The names each kind option declares (`--scalar` → {c, θ}); a name given two kinds (`--scalar S
+    --symmetric S`, `--scalar theta --vector θ`) is refused with one line naming both (one silently won;
+    `--symmetric A --vector A` was an internal AssertionError)."""
+    first: dict[str, tuple[str, str]] = {}  # name → (option, the name as typed)
+    out: dict[str, set[str]] = {option: set() for option in by_option}
+    for option, items in by_option.items():
+        for item in items:
+            for typed in (part.strip() for part in item.split(",")):
+                if not typed:
+                    continue
+                name = greek(typed)
+                before, as_typed = first.setdefault(name, (option, typed))
+                if before != option and {before, option} != AGREEING:
+                    raise InputError(
+                        f"{name} is declared two ways: {before} {as_typed} and {option} {typed}; a name has one "
+                        "kind: keep one"
+                    )
+                out[option].add(name)
+    return {option: frozenset(found) for option, found in out.items()}
 
 
 def declarations(
@@ -62,39 +97,44 @@ def declarations(
     let: Iterable[str] = (),
 ) -> Declarations:
     """The declarations of `--scalar`, `--vector`, `--matrix`, `--symmetric`, `--shape` and `--let` items."""
+    kind = kinds(dict(zip(KIND_OPTIONS, (scalar, vector, matrix, symmetric), strict=True)))
     return Declarations(
-        scalars=frozenset(names(scalar)),
-        vectors=frozenset(names(vector)),
-        matrices=frozenset(names(matrix)),
-        symmetric=frozenset(names(symmetric)),
+        scalars=kind["--scalar"],
+        vectors=kind["--vector"],
+        matrices=kind["--matrix"],
+        symmetric=kind["--symmetric"],
         shapes=shapes(shape),
         lets=tuple(let_spec(item) for item in let),
     )
 
 
 def let_spec(item: str) -> tuple[str, str]:
-    """`"e = y - Phi theta"` → ("e", "y - Phi theta"), Greek spelled out read as the letter (Phi_1 → Φ_1)."""
+    """`"e = y - Phi theta"` → ("e", "y - Phi theta"); a name spelled out is read as the expression reads it
+    (`phi` → φ, `Phi_1` → Φ_1), as --wrt, --scalar and --at read it."""
     name, sep, body = item.partition("=")
     name = name.strip()
     if not sep or not name or not body.strip():
         raise InputError(f'bad --let {item!r}: write NAME = EXPR, such as --let "e = y - Phi theta"')
-    _check_let_name(name, item)
-    return greek(name), body.strip()
+    return _let_name(name, item), body.strip()
 
 
-def _check_let_name(name: str, item: str) -> None:
+def _let_name(name: str, item: str) -> str:
+    """The one name `name` reads as (the lexer's reading: `phi` is φ); refused when it is not one name."""
     from mcalc.syntax.lexer import Tok, tokenize
 
     try:
         tokens = tokenize(name)
     except McalcError:
         tokens = []
-    if len(tokens) != 2 or tokens[0].kind is not Tok.NAME or tokens[0].text != name:
+    whole = len(tokens) == 2 and tokens[0].kind is Tok.NAME and tokens[0].span.end == len(name)
+    if not whole or tokens[0].span.start != 0:
         raise InputError(
             f"bad --let {item!r}: {name!r} is not one name (a letter, then digits or _subscript, such as e or W1)"
         )
-    if name == "I" or name.startswith("I_"):  # I, I_3, I_n: the identity, never a name
+    read = tokens[0].text
+    if read == "I" or read.startswith("I_"):  # I, I_3, I_n: the identity, never a name
         raise InputError(f"bad --let {item!r}: {name} is the identity matrix; choose another name")
+    return read
 
 
 @record

@@ -203,3 +203,77 @@ def test_the_sympy_form_is_written_under_the_budget(where: str) -> None:
     assert message.startswith("time budget of 0.3 s used up while writing the SymPy form"), message
     if where == "main thread":  # in a thread, one long step of SymPy's may still run past the deadline
         assert seconds < 0.5, seconds
+
+
+# --- item 5: conflicting input refused with one line naming both sides ---
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--scalar", "S", "--symmetric", "S"], "S is declared two ways: --scalar S and --symmetric S"),
+        (["--scalar", "c", "--vector", "c"], "c is declared two ways: --scalar c and --vector c"),
+        (["--symmetric", "A", "--vector", "A"], "A is declared two ways: --vector A and --symmetric A"),
+        (["--scalar", "theta", "--vector", "θ"], "θ is declared two ways: --scalar theta and --vector θ"),
+        (["--shape", "x=3", "--shape", "x=4"], "x is given two shapes: --shape x=3 and --shape x=4"),
+        (["--shape", "x=3,A=3x3", "--shape", "theta=2", "--shape", "θ=5"], "--shape theta=2 and --shape θ=5"),
+        (["--at", "λ=1", "--at", "lambda=2"], "--at gives λ twice (--at λ=… and --at lambda=…)"),
+        (["--at", "x=[1,2]", "--at", "x = [3,4]"], "--at gives x twice"),
+    ],
+    ids=["scalar+symmetric", "scalar+vector", "symmetric+vector", "greek-kinds", "shapes", "greek-shapes", "at-greek",
+         "at-twice"],
+)  # fmt: skip
+def test_conflicting_declarations_are_refused_naming_both(options: list[str], says: str) -> None:
+    res = cli("diff", "x^T A x + S + c + λ + θ^T θ", "--wrt", "x", *options)
+    assert res.code == 2 and res.stdout == "" and res.stderr.count("\n") == 1, res
+    assert says in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--matrix", "A", "--symmetric", "A"], ["--shape", "x=3", "--shape", "x=3"], ["--scalar", "c,c", "--scalar", "c"]],
+    ids=["matrix+symmetric", "same-shape-twice", "same-kind-twice"],
+)
+def test_agreeing_declarations_stay_accepted(options: list[str]) -> None:
+    assert cli("diff", "x^T A x + c", "--wrt", "x", *options).code == 0
+
+
+def test_the_api_refuses_the_same_conflicts() -> None:
+    """The API builds its declarations with the same functions as the command line."""
+    with pytest.raises(mcalc.InputError, match="S is declared two ways: --scalar S and --symmetric S"):
+        mcalc.diff("x^T S x", "x", scalar="S", symmetric="S")
+    with pytest.raises(mcalc.InputError, match="x is given two shapes"):
+        mcalc.diff("x^T x", "x", shape=["x=3", "x=4"])
+
+
+def test_an_npz_holding_one_name_in_two_spellings_is_refused(tmp_path: Any) -> None:
+    """theta and θ in one file: the duplicate check ran before the spellings were merged, so one won."""
+    import numpy as np
+
+    both = tmp_path / "both.npz"
+    np.savez(both, theta=np.ones(2), **{"θ": np.zeros(2)})
+    res = cli("eval", "θ^T θ", "--at", str(both))
+    assert res.code == 2 and res.stderr.count("\n") == 1 and f"{both} holds θ twice, as theta and θ" in res.stderr
+
+
+def test_a_value_in_two_places_is_refused_unless_json_overrides_an_earlier_npz(tmp_path: Any) -> None:
+    import numpy as np
+
+    ones, twos = tmp_path / "ones.npz", tmp_path / "twos.npz"
+    np.savez(ones, x=np.ones(2), theta=np.ones(2))
+    np.savez(twos, x=2 * np.ones(2))
+    override = cli("eval", "x^T x + θ^T θ", "--at", str(ones), "--at", "x=[3,4]")  # README § Values: it stays
+    assert override.code == 0 and override.stdout.startswith("27"), override  # 9 + 16 + 1 + 1
+    greek_override = cli("eval", "θ^T θ", "--at", str(ones), "--at", "θ=[2,2]")
+    assert greek_override.code == 0 and greek_override.stdout.startswith("8"), greek_override
+    for at in ([str(ones), str(twos)], ["x=[3,4]", str(ones)]):
+        res = cli("eval", "x^T x + θ^T θ", *(arg for a in at for arg in ("--at", a)))
+        assert res.code == 2 and res.stderr.count("\n") == 1 and "--at gives x twice" in res.stderr, res
+
+
+@pytest.mark.parametrize("spelled", ["phi", "phi_1", "Phi1"])
+def test_a_let_name_may_be_spelled_out_as_wrt_and_at_accept(spelled: str) -> None:
+    """--let "phi = …" was refused ('not one name') although --wrt phi, --scalar phi and --at phi=… read φ."""
+    res = cli("diff", f"{spelled} + 1", "--let", f"{spelled} = x^T x", "--wrt", "x")
+    assert res.code == 0 and res.stdout.startswith("∂/∂x ("), res
+    assert " = 2x\n" in res.stdout.splitlines()[0] + "\n", res.stdout

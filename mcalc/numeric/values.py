@@ -6,7 +6,7 @@ array (vector → n×1, scalar → 1×1). A function of t takes its derivatives 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -197,20 +197,36 @@ def _check_number(name: str, x: Any) -> None:
         raise InputError(f"value of {name} must contain only numbers, found {type(x).__name__}")
 
 
-def load_values(specs: Iterable[str]) -> dict[str, Array]:
-    """All --at arguments merged: a NAME=JSON value overrides the same name from an earlier .npz file, but
-    one name given twice as NAME=JSON is refused (which of the two was meant?)."""
+def load_values(specs: Iterable[str], spell: Callable[[str], str] = str) -> dict[str, Array]:
+    """All --at arguments merged, each name as `spell` reads it (`theta` → θ, from mcalc.declare). A
+    NAME=JSON value overrides the same name from an earlier .npz file (README § Values); any other name
+    given twice is refused, naming both places: twice as NAME=JSON, in two .npz files, in an .npz file
+    after NAME=JSON, or under two spellings (λ=1 and lambda=2; an .npz holding theta and θ): which was
+    meant? (One silently won: the spellings were merged after the check.)"""
     out: dict[str, Array] = {}
-    literal: set[str] = set()
+    given: dict[str, str] = {}  # name → where its value came from, as the user wrote it
     for spec in specs:
         if "=" in spec and not spec.lower().endswith(".npz"):
-            name, arr = parse_literal(spec)
-            if name in literal:
-                raise InputError(f"--at gives {name} twice; give each value once")
-            literal.add(name)
+            typed, arr = parse_literal(spec)
+            name, here = spell(typed), f"--at {spec.partition('=')[0].strip()}=…"
+            if name in given and not given[name].endswith(".npz"):
+                raise InputError(f"--at gives {name} twice ({given[name]} and {here}); give each value once")
+            given[name] = here
             out[name] = arr
-        else:
-            out.update(load_npz(spec))
+            continue
+        in_file: dict[str, str] = {}
+        for typed, arr in load_npz(spec).items():
+            name = spell(typed)
+            if name in in_file:
+                raise InputError(f"{spec} holds {name} twice, as {in_file[name]} and {typed}; keep one")
+            if name in given:
+                raise InputError(
+                    f"--at gives {name} twice ({given[name]} and {typed} in {spec}); give each value once "
+                    "(a NAME=JSON after an .npz file overrides its value)"
+                )
+            in_file[name] = typed
+            out[name] = arr
+        given.update(dict.fromkeys(in_file, spec))
     return out
 
 
