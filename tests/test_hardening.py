@@ -240,7 +240,7 @@ def test_agreeing_declarations_stay_accepted(options: list[str]) -> None:
 
 def test_the_api_refuses_the_same_conflicts() -> None:
     """The API builds its declarations with the same functions as the command line."""
-    with pytest.raises(mcalc.InputError, match="S is declared two ways: --scalar S and --symmetric S"):
+    with pytest.raises(mcalc.InputError, match='S is declared two ways: scalar="S" and symmetric="S"'):
         mcalc.diff("x^T S x", "x", scalar="S", symmetric="S")
     with pytest.raises(mcalc.InputError, match="x is given two shapes"):
         mcalc.diff("x^T x", "x", shape=["x=3", "x=4"])
