@@ -476,6 +476,28 @@ def test_a_symmetric_variable_is_averaged_over_its_two_indices() -> None:
     assert mcalc.check_claim("x^T S x", "S", "x_k x_l", symmetric="S", seed=SEED).verdict == "correct"
 
 
+@pytest.mark.parametrize(
+    ("expr", "wrt", "claim"),
+    [
+        ("B C", "B", "\\delta_{ik} C_{lj}"),
+        ("B C", "B", "\\frac{\\partial A_{ij}}{\\partial B_{kl}} = \\sum_{r} \\delta_{ik} \\delta_{rl} C_{rj}"),
+        ("A x", "A", "\\frac{\\partial y_i}{\\partial A_{kl}} = \\delta_{ik} x_l"),
+        ("1/2 ||W x - t||^2", "W", "\\frac{1}{2} \\cdot 2 \\left( (W x)_i - t_i \\right) x_j"),
+        ("c A", "A", "\\frac{c}{2} 2 δ_ik δ_jl"),
+    ],
+)
+def test_the_seeds_latex_spelling(expr: str, wrt: str, claim: str) -> None:
+    """The seeds' own LaTeX (seed 002): \\delta, \\partial, \\sum, \\frac, \\cdot, \\left( \\right)."""
+    scalar = ["c"] if "c" in expr else []
+    assert mcalc.check_claim(expr, wrt, claim, scalar=scalar, seed=SEED).verdict == "correct"
+
+
+def test_a_latex_command_not_read_is_named() -> None:
+    with pytest.raises(mcalc.McalcError) as err:
+        mcalc.check_claim("B C", "B", "\\frac{δ_ik}{2} C_lj", seed=SEED)
+    assert err.value.one_line().startswith("in the claim at col 1: \\frac is not read in an index claim")
+
+
 def test_api_check_claim_reads_index_notation() -> None:
     assert mcalc.check_claim("B C", "B", "δ_ik C_lj").ok
     assert not mcalc.check_claim("B C", "B", "2 δ_ik C_lj").ok

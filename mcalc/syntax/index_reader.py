@@ -196,7 +196,7 @@ class _Reader:
         t = self.toks[self.pos]
         if t.kind is K.NUM:
             self.take()
-            return Num(FRACTIONS.get(t.text) or Fraction(t.text))
+            return Num(FRACTIONS.get(t.text) or Fraction(t.text))  # 2, 0.5, ½, 1/2 (from \\frac{1}{2})
         if t.kind is K.DELTA:
             self.take()
             sub = self.take() if self.peek() is not None else None
@@ -295,6 +295,12 @@ class _Reader:
                 break
         if self.pos == start:
             t = self.toks[start]
+            if t.text.startswith("\\"):  # a LaTeX command the index reader does not take
+                told = (
+                    "read: \\delta, \\partial, \\sum, \\cdot, \\left, \\right; "
+                    "\\frac without indices inside, or as ∂A_{ij}/∂B_{kl}"
+                )
+                raise self.fail(f"{t.text} is not read in an index claim ({told})", t)
             raise self.fail(f"unexpected {t.text!r} in the index claim", t)
         self.pos = min(self.pos, len(self.toks))
         a, b = self.toks[start].span.start, self.toks[self.pos - 1].span.end

@@ -74,6 +74,7 @@ class _Scanner:
         self.names = names
         self.out: list[Tok] = []
         self.spaced = False
+        self.frac: dict[int, str] = {}  # a \\frac's braces: position → what they read as
 
     def add(self, kind: K, text: str, start: int, end: int) -> None:
         self.out.append(Tok(kind, text, Span(start, end), self.spaced))
@@ -83,7 +84,9 @@ class _Scanner:
         src, i = self.src, 0
         while i < len(src):
             ch = src[i]
-            if ch.isspace():
+            if i in self.frac:
+                i = self.frac_brace(i)
+            elif ch.isspace():
                 self.spaced, i = True, i + 1
             elif _digit(ch) or (ch == "." and _digit(src[i + 1 : i + 2])):
                 i = self.number(i)
@@ -101,6 +104,8 @@ class _Scanner:
                 i += 1
             elif ch in ("∑",):
                 i = self.summation(i, i + 1, ch)
+            elif ch == "\\":
+                i = self.latex(i)
             elif ch == "^":
                 self.add(K.CARET, ch, i, i + 1)
                 i += 1
@@ -124,6 +129,62 @@ class _Scanner:
             j += 1
         self.add(K.NUM, src[i:j], i, j)
         return j
+
+    def latex(self, i: int) -> int:
+        """`\\delta_{ik}`, `\\partial`, `\\sum_r`, `\\cdot`, `\\left(` as a LaTeX source writes them (copied
+        from the seed documents); any other command is left to the ordinary reading (and its error)."""
+        src, j = self.src, i + 1
+        while j < len(src) and _is_letter(src[j]):
+            j += 1
+        command = src[i + 1 : j]
+        if command == "delta":
+            indices, end = self.indices(j, delta=True)
+            if indices is not None:
+                self.add(K.DELTA, "δ", i, j)
+                self.add(K.SUB, "".join(indices), j, end)
+                return end
+        elif command == "partial":
+            self.add(K.PARTIAL, "∂", i, j)
+            return j
+        elif command == "sum":
+            return self.summation(i, j, "∑")
+        elif command == "cdot":
+            self.add(K.OP, "*", i, j)
+            return j
+        elif command == "frac" and src.startswith("{", j):
+            return self.fraction(i, j)
+        elif command in ("left", "right"):
+            self.spaced = True
+            return j
+        self.add(K.OTHER, src[i:j], i, j)
+        return j
+
+    def fraction(self, i: int, j: int) -> int:
+        """`\\frac{∂A_{ij}}{∂B_{kl}}` read as `∂A_{ij}/∂B_{kl}`: its outer braces dropped, `}{` a '/'."""
+        mid = _closing(self.src, j)
+        if mid < 0 or not self.src.startswith("{", mid + 1) or (end := _closing(self.src, mid + 1)) < 0:
+            self.add(K.OTHER, "\\frac", i, j)
+            return j
+        top, bottom = self.src[j + 1 : mid].strip(), self.src[mid + 2 : end].strip()
+        if top.isascii() and top.isdigit() and bottom.isascii() and bottom.isdigit() and int(bottom) != 0:
+            self.add(K.NUM, f"{top}/{bottom}", i, end + 1)  # \\frac{1}{2}
+            return end + 1
+        if not self.src[j + 1 :].lstrip().startswith(("\\partial", "∂", "d")):
+            inside = self.src[j : end + 1]
+            if any(m in inside for m in ("_", "δ", "∑", "\\delta", "\\sum", *UNICODE_INDEX)):
+                self.add(K.OTHER, "\\frac", i, j)  # a fraction of index expressions: write a / b
+                return j
+            self.add(K.WORD, self.src[i : end + 1], i, end + 1)  # mcalc text: the ordinary reading's \\frac
+            return end + 1
+        self.frac.update({j: "", mid: "/", end: ""})
+        return j
+
+    def frac_brace(self, i: int) -> int:
+        """A brace of the left side's \\frac: dropped, or `}{`, the fraction bar."""
+        if self.frac.pop(i):
+            self.add(K.OP, "/", i, i + 2)
+            return i + 2
+        return i + 1
 
     def summation(self, i: int, j: int, text: str) -> int:
         """`∑_r`, `∑_{r,s}`, `∑ᵣ`, `sum_r`: an index sum; `∑_{r=0}^{k−1}` (mcalc's finite sum) is mcalc text."""
@@ -223,6 +284,16 @@ class _Scanner:
         if f"{name}_{''.join(letters)}" in self.names:
             return None, j
         return letters, end
+
+
+def _closing(src: str, j: int) -> int:
+    """The position of the brace that closes the one at j, or -1."""
+    depth = 0
+    for k in range(j, len(src)):
+        depth += {"{": 1, "}": -1}.get(src[k], 0)
+        if depth == 0:
+            return k
+    return -1
 
 
 def tokens(src: str, names: Collection[str]) -> list[Tok]:
