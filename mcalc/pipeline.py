@@ -12,7 +12,7 @@ from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
-from mcalc.errors import InputError, MathError, McalcError
+from mcalc.errors import InputError, MathError, McalcError, Span
 from mcalc.reading import Reading, Source, read
 from mcalc.records import Record, record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
@@ -22,7 +22,7 @@ from mcalc.simplify.textbook import textbook
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import judge
 from mcalc.syntax.nodes import Node
-from mcalc.syntax.parser import parse, parse_read
+from mcalc.syntax.parser import parse_read
 from mcalc.view import Layout
 
 Array = Any
@@ -88,7 +88,8 @@ def prepare(
     tree, parser = parse_read(source, params)
     # F(x), f(x): a product with a warning, or refused (mcalc.syntax.application)
     applied = judge(parser.applied, tree, decl.declared | set(wrt) | {name for name, _ in decl.lets})
-    extra_trees = [_parse_extra(e, params) for e in extra]
+    extras = [_parse_extra(e, params) for e in extra]
+    extra_trees = [t for t, _ in extras]
 
     def infer(tree: Node) -> tuple[ShapeEnv, Node]:
         if decl.lets:
@@ -98,9 +99,13 @@ def prepare(
     parsed = tree
     env, tree = infer(parsed)
     ones: list[str] = []
-    if parser.ones:  # X 1, x^T 1: the 1 is 𝟙 where it multiplies an array (mcalc.shapes.ones); read again so
-        with_ones, ones = ones_for_one(env, parsed, parser.ones)
+    if parser.ones or any(spans for _, spans in extras):
+        # X 1, x^T 1: the 1 is 𝟙 where it multiplies an array (mcalc.shapes.ones), in the claim too; read again so
+        with_ones, ones = ones_for_one(env, parsed, parser.ones, source)
+        claims = [ones_for_one(env, t, spans, text) for (t, spans), text in zip(extras, extra, strict=True)]
+        ones += [f"in the claim: {note}" for _, notes in claims for note in notes]
         if ones:
+            extra_trees[:] = [t for t, _ in claims]
             env, tree = infer(with_ones)
     notes = [n.message for n in parser.notes] + applied + ones
     env.notes = notes + env.notes + _unused(frozenset() if standing else declared, value_shapes or {}, env)
@@ -173,11 +178,13 @@ def reading(result: Result) -> Reading:
     return read(result.env, expand(result.env.lets, result.tree), result.wrt)
 
 
-def _parse_extra(src: str, params: frozenset[str]) -> Node:
+def _parse_extra(src: str, params: frozenset[str]) -> tuple[Node, list[Span]]:
+    """A claim's tree, and the 1s in it that may be 𝟙 (mcalc.shapes.ones)."""
     try:
-        return parse(src, params)
+        tree, parser = parse_read(src, params)
     except McalcError as exc:
         raise exc.in_claim() from None
+    return tree, parser.ones
 
 
 def differentiate(source: str, wrt: list[str], decl: Declarations | None = None) -> Result:

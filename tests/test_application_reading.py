@@ -184,3 +184,23 @@ def test_a_one_after_a_scalar_or_a_column_stays_the_number(expr: str) -> None:
         "1.0 x^T x": lambda v: v["x"] @ v["x"],
     }[expr]
     _fd_check([expr], "x", values, numpy)
+
+
+# --- mcalc check says the same reading --------------------------------------------------------------
+
+
+def test_check_warns_as_diff_does() -> None:
+    run = cli("check", "F(x)", "--wrt", "x", "--claim", "F")
+    assert run.code == 0 and run.stdout.startswith("correct:")
+    assert run.stderr.startswith("warning: F(x) is read as the product F (x)"), run.stderr
+    run = cli("check", "x^T X 1", "--wrt", "x", "--claim", "X 1", "--format", "json")
+    assert run.code == 0 and json.loads(run.stdout)["warnings"] == [
+        f"read the 1 in x^T X 1 {ONES_NOTE}",
+        f"in the claim: read the 1 in X 1 {ONES_NOTE}",
+    ]
+    run = cli("check", "x^T X 1", "--wrt", "x", "--claim", "X", "--format", "json")
+    assert run.code == 1 and json.loads(run.stdout)["verdict"] == "wrong-shape"  # X 1 by x is X𝟙, not X
+    run = cli("check", "f(x)^T g(x)", "--wrt", "x", "--claim", "2 f g x")
+    assert run.code == 2 and "--function f" in run.stderr and run.stdout == ""
+    run = cli("check", "tr(A B)", "--wrt", "A", "--claim", "B^T", "--format", "json")
+    assert "warnings" not in json.loads(run.stdout)

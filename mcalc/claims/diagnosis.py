@@ -106,7 +106,7 @@ def diagnose(
     if by_index is not None:
         return by_index
     c = _read(expr, wrt, claim, decl, seed, layout)
-    verdict = _judge(c)
+    verdict = _with_warnings(_judge(c), c, wrt)
     forced = _sizes_the_claim_forces(expr, wrt, decl, c)
     if forced is None:
         return verdict
@@ -115,6 +115,15 @@ def diagnose(
         verdict.explanation += f" (read with {forced.details['assumes']}, which your answer needs)"
         return verdict
     return forced
+
+
+def _with_warnings(verdict: Verdict, c: _Claim, wrt: list[str]) -> Verdict:
+    """The verdict with the warnings on how the expression was read (README § How mcalc reads a name)."""
+    from mcalc.lets import expand
+    from mcalc.reading import read
+
+    verdict.warnings = list(read(c.env, expand(c.env.lets, c.tree), wrt).warnings)
+    return verdict
 
 
 def _judge(c: _Claim) -> Verdict:

@@ -53,6 +53,9 @@ class Verdict(Record):
     sizes: dict[str, list[int]] = field(default_factory=dict)
     dims: list[str | int] = field(default_factory=list)  # `shape` as JSON gives it: [] scalar, [m] column
     claim_dims: list[str | int] = field(default_factory=list)
+    # how the expression was read where a reader could take it otherwise (F(x) as a product, 1 as 𝟙, c a
+    # scalar by use): the warnings `mcalc diff` prints for the same expression
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +89,12 @@ class Verdict(Record):
         return f"{self.label}: {self.explanation} [{self.method_text()}]"
 
     def to_json(self, expr: str, var: str | list[str], claim: str) -> dict[str, Any]:
+        out = self._json(expr, var, claim)
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+    def _json(self, expr: str, var: str | list[str], claim: str) -> dict[str, Any]:
         return {
             "expression": expr,
             "wrt": var,

@@ -26,6 +26,7 @@ def check_one(
     if fmt is Format.JSON:
         console.print_json(v.to_json(expr, wrt[-1] if len(wrt) == 1 else wrt, claim))
     else:
+        console.warn(v.warnings)
         console.show_verdict(v.verdict, v.label, f"{v.explanation} [{v.method_text()}]")
     return EXIT_OK if v.ok else EXIT_FAILED
 

@@ -16,9 +16,9 @@ from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
 
-def ones_for_one(env: ShapeEnv, tree: Node, spans: Iterable[Span]) -> tuple[Node, list[str]]:
-    """`tree` with each written `1` at one of `spans` that multiplies an array with columns replaced by 𝟙
-    (sized by context), and one warning per product changed; the tree itself when none is."""
+def ones_for_one(env: ShapeEnv, tree: Node, spans: Iterable[Span], source: str) -> tuple[Node, list[str]]:
+    """`tree` (read from `source`) with each written `1` at one of `spans` that multiplies an array with
+    columns replaced by 𝟙 (sized by context), and one warning per product changed; the tree itself when none is."""
     targets = {(s.start, s.end) for s in spans}
     notes: list[str] = []
 
@@ -31,7 +31,7 @@ def ones_for_one(env: ShapeEnv, tree: Node, spans: Iterable[Span]) -> tuple[Node
         cols = env.resolve(env.shape(before[0] if len(before) == 1 else N.Mul(before))[1])
         if cols == 1:
             return f
-        shown = env.text_of(mul)
+        shown = source[mul.span.start : mul.span.end].strip() if mul.span is not None else "a product"
         notes.append(f"read the 1 in {shown} as the ones vector 𝟙 (it multiplies an array); write 𝟙 or ones to say so")
         return N.Ones(N.BY_CONTEXT, 1, span=f.span)
 
