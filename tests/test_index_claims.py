@@ -503,6 +503,17 @@ def test_api_check_claim_reads_index_notation() -> None:
     assert not mcalc.check_claim("B C", "B", "2 δ_ik C_lj").ok
 
 
+def test_a_claim_without_indices_on_the_expressions_names_is_an_ordinary_claim() -> None:
+    """`K_{m,n}` (another name's subscript) or a `∂` alone: the ordinary reading and its own message."""
+    from mcalc.claims.index_claim import read
+    from mcalc.shapes import Declarations
+
+    for claim in ("(R^T ⊗ I) K_{m,n} + I ⊗ R^T", "2 R", "R_1"):
+        assert read("R^T R", ["R"], claim, Declarations()) is None, claim
+    for claim in ("δ_il R_kj", "R_kl", "(R^T R)_ij", "∑_r R_rk", "Rₖₗ"):
+        assert read("R^T R", ["R"], claim, Declarations()) is not None, claim
+
+
 def test_names_with_subscripts_keep_their_meaning() -> None:
     """The contract's names: `x_0`, `W1`, and a name `x_ij` the expression has, are names, not entries."""
     assert mcalc.check_claim("W1 x_0", "x_0", "W1").ok

@@ -301,6 +301,20 @@ def tokens(src: str, names: Collection[str]) -> list[Tok]:
     return _Scanner(src, names).run()
 
 
-def is_index_notation(toks: list[Tok]) -> bool:
-    """Whether the claim uses index notation at all (else it is an ordinary claim, read as before)."""
-    return any(t.kind in (K.SUB, K.DELTA, K.SUM, K.PARTIAL) for t in toks)
+def is_index_notation(toks: list[Tok], names: Collection[str]) -> bool:
+    """Whether the claim uses index notation (else it is an ordinary claim, read as before): a δ, an index
+    sum, or indices on a name of the expression or on a parenthesis. Indices on another name alone do not
+    make it one (`K_{m,n}`, the commutation matrix, is ordinary syntax), nor does a `∂` alone (`∂f/∂x = …`)."""
+    for k, t in enumerate(toks):
+        if t.kind in (K.DELTA, K.SUM):
+            return True
+        if t.kind is K.SUB and k > 0:
+            before = toks[k - 1]
+            if before.kind in (K.RP, K.WORD) or (before.kind is K.NAME and _name_of(before.text) in names):
+                return True
+    return False
+
+
+def _name_of(text: str) -> str:
+    """A name as the expression's lexer spells it: `theta` is θ."""
+    return GREEK.get(text, text)
