@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from mcalc import reading
 from mcalc.declare import Decl, greek, line_options
 from mcalc.errors import InputError
-from mcalc.view import Format, Layout, View
+from mcalc.export import SOURCES
+from mcalc.view import Format, View
 
 if TYPE_CHECKING:
     from mcalc.pipeline import Result
@@ -119,8 +120,8 @@ def diff_payload(
         payload["check"] = outcome.to_json()
         failed = not outcome.passed and not outcome.inconclusive  # inconclusive is said, not failed
     if steps:
-        from mcalc.render.index_higher import index_steps
-        from mcalc.render.steps import render_steps
+        from mcalc.steps import render_steps
+        from mcalc.steps.index import index_steps
 
         payload["steps"] = render_steps(result, view.layout) + index_steps(result)
         if view.format is Format.LATEX:
@@ -128,26 +129,6 @@ def diff_payload(
             payload["steps_latex"] = latex_steps
     _extras(result, payload, view, line)
     return payload, failed
-
-
-def _numpy_source(result: Result, layout: Layout, line: int | None) -> str:
-    from mcalc.render.numpy_code import render_numpy
-
-    return render_numpy(result, line)  # the layout-free value: the same numbers as --at, whatever the layout
-
-
-def _sympy_source(result: Result, layout: Layout, line: int | None) -> str:
-    from mcalc.render.sympy_expr import sympy_source
-
-    return sympy_source(result, layout, "derivative" if line is None else f"derivative_{line}")
-
-
-# The formats whose answer is program source, each under its format's name in the payload; a batch line's
-# functions carry its number.
-_SOURCES: dict[Format, Callable[[Result, Layout, int | None], str]] = {
-    Format.NUMPY: _numpy_source,
-    Format.SYMPY: _sympy_source,
-}
 
 
 def _extras(result: Result, payload: dict[str, Any], view: View, line: int | None) -> None:
@@ -161,8 +142,8 @@ def _extras(result: Result, payload: dict[str, Any], view: View, line: int | Non
         if view.format is Format.LATEX:
             payload["index_latex"] = render_any_index(result, latex=True)
         payload["vec"] = payload["equation"]
-    if view.format in _SOURCES:
-        payload[str(view.format)] = _SOURCES[view.format](result, view.layout, line)
+    if view.format in SOURCES:
+        payload[str(view.format)] = SOURCES[view.format](result, view.layout, line)
 
 
 # --- check --at, eval, shape ---

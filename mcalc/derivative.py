@@ -90,7 +90,7 @@ class Derivative:
         may be spelled out (`theta=...`); the derivatives of A(t) are passed as `**{"A'": ...}`; the keywords
         of `to_function()` work too (`lambda_=...`, `dA_dt=...`). The shape is shape(EXPR) + shape(VAR) and
         the entry [i…, k…] is ∂EXPR[i…]/∂VAR[k…]."""
-        from mcalc.render.numpy_code import python_names
+        from mcalc.export.numpy_code import python_names
 
         exported = {py: name for name, py in python_names(self._result).items()}
         loaded = {exported.get(k, value_name(k)): as_array(k, v) for k, v in arrays.items()}
@@ -111,7 +111,7 @@ class Derivative:
         """A self-contained Python module, numpy only (`--format numpy`): `f` (the expression's value), the
         derivative as `value()` computes it (`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_…`
         (both, shared sub-expressions computed once)."""
-        from mcalc.render.numpy_code import render_numpy
+        from mcalc.export.numpy_code import render_numpy
 
         with self._session.active():
             return render_numpy(self._result)
@@ -120,7 +120,7 @@ class Derivative:
         """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this
         layout, built from mcalc's result; in the mixed layout its entries, unfolded column-major, are
         `value()`. Imports sympy."""
-        from mcalc.render.sympy_expr import to_sympy
+        from mcalc.export.sympy_expr import to_sympy
 
         with self._session.active():
             return to_sympy(self._result, self._layout)
@@ -129,7 +129,7 @@ class Derivative:
         """The derivative function of `numpy_source`: parameters are the variables in order of appearance,
         named as `numpy_source` names them (θ is `theta`; a keyword, builtin or name of the module gets a
         `_`: λ is `lambda_`, f is `f_`; its docstring lists them)."""
-        from mcalc.render.numpy_code import function_name
+        from mcalc.export.numpy_code import function_name
 
         return _compile_generated(self.numpy_source, function_name(self._result))
 

@@ -90,7 +90,7 @@ class Row(Record):
 
 def all_rows() -> list[Row]:
     from mcalc.calculus.rules import DERIVATIVE_RULES
-    from mcalc.render.steps import REWRITES
+    from mcalc.steps import REWRITES
     from mcalc.syntax import functions
 
     rows = [Row("rule", r.name, op.__name__, r.identity, r.latex, r.reference) for op, r in DERIVATIVE_RULES.items()]

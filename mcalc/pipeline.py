@@ -232,7 +232,7 @@ def differentiate_tree(source: str, tree: Node, env: ShapeEnv, wrt: list[str]) -
 
 def derive_partial(function: Node, var: str, env: ShapeEnv, hold: frozenset[str]) -> Stage:
     """∂function/∂var with the `--let` names in `hold` as constants (`var` may be a let name): the
-    factors of the chain rule that `--steps` shows (mcalc.render.steps.chain)."""
+    factors of the chain rule that `--steps` shows (mcalc.steps.chain)."""
     simp = Simplifier(env)
     return _derive(simp(function), var, env, simp, hold)
 

@@ -214,8 +214,8 @@ class Session:
 
     def steps(self, expr: str, wrt: Names, *, layout: str | Layout | None = None) -> tuple[str, ...]:
         """The derivation of `expr` by `wrt`, one identity per line (as `mcalc diff --steps`)."""
-        from mcalc.render.index_higher import index_steps
-        from mcalc.render.steps import render_steps
+        from mcalc.steps import render_steps
+        from mcalc.steps.index import index_steps
 
         answer = self.diff(expr, wrt, layout=layout)
         chosen = self.layout if layout is None else as_layout(layout)

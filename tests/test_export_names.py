@@ -1,6 +1,6 @@
 """Issue 22 item 6: exported code uses legal, non-shadowing names. `--format numpy`, `to_function()` and
 `--format sympy` write every variable, --let name, sum index and dimension through one mapping
-(mcalc.render.python_names.identifiers): a keyword, soft keyword, builtin or name of the generated code
+(mcalc.export.python_names.identifiers): a keyword, soft keyword, builtin or name of the generated code
 itself gets a `_` (λ → `lambda_`, f → `f_`, a dimension `if` → `if_`, a matrix S in SymPy → `S_`), and the
 docstring says which parameter is which variable.
 
@@ -36,7 +36,7 @@ from helpers import cli, save_npz, seeded
 import mcalc
 from mcalc.declare import greek
 from mcalc.derivative import _compile_generated
-from mcalc.render.python_names import PYTHON_WORDS, identifiers, numpy_reserved
+from mcalc.export.python_names import PYTHON_WORDS, identifiers, numpy_reserved
 from mcalc.syntax.lexer import Tok, is_function_word, tokenize
 
 KEYWORDS = [*keyword.kwlist, *keyword.softkwlist]

@@ -177,7 +177,7 @@ def test_the_sympy_form_is_written_under_the_budget(where: str) -> None:
     import sympy  # noqa: F401 - its import (1 s) is not what is timed
 
     from mcalc import budget
-    from mcalc.render.sympy_expr import sympy_source
+    from mcalc.export.sympy_expr import sympy_source
 
     derivative = mcalc.diff(_sum_of_quadratic_forms(1500), "x")  # the SymPy form of it takes about 2 s
     outcome: list[tuple[str, float]] = []

@@ -17,7 +17,7 @@ from mcalc.calculus import differentiate as engine
 from mcalc.calculus.rules import DERIVATIVE_RULES, DerivativeRule
 from mcalc.cli import identities
 from mcalc.cli.app import app
-from mcalc.render.steps import REWRITES
+from mcalc.steps import REWRITES
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 

@@ -1,7 +1,7 @@
 """The import layers of README § Architecture, checked by reading every module with `ast`.
 
 A module may import only from its own layer or the layers below it; numpy, sympy and rich are never
-imported at module level (so `mcalc --help` stays fast), rich only in render/console.py and typer
+imported at module level (so `mcalc --help` stays fast), rich only in cli/console.py and typer
 only in the cli package."""
 
 from __future__ import annotations
@@ -55,16 +55,22 @@ ALLOWED: dict[str, set[str]] = {
     # declared functions with a formula: evaluated and differentiated by the pipeline itself
     "formulas": {*BELOW_RENDER, "declare", "formulas"},
     "render": {*BELOW_RENDER, "render"},
+    # code generators, one module per backend (NumPy in three, SymPy), and the names they write
+    "export": {*BELOW_RENDER, "render", "export"},
+    # the --steps derivation, which re-derives a gradient by trace rewriting, printed with render's printers
+    "steps": {*BELOW_RENDER, "render", "steps"},
     "claims": {*BELOW_RENDER, "render", "declare", "claims"},
-    "identities": {*BELOW_RENDER, "render", "declare", "identities"},
+    "identities": {*BELOW_RENDER, "render", "steps", "declare", "identities"},
     # each command's answer as data, for the command line to render
-    "answers": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "answers"},
+    "answers": {*BELOW_RENDER, "render", "export", "steps", "claims", "declare", "formulas", "answers"},
     # the Python API: everything but the command line (it must import without typer and rich). Its session
     # (mcalc.session) holds a run's declarations, catalogue, view and budget, and makes its answers
     # (mcalc.derivative); messages phrased for Python (python_words) use the standard library only
     "python_words": set(),
-    "derivative": {*BELOW_RENDER, "render", "declare", "derivative"},
+    "derivative": {*BELOW_RENDER, "render", "export", "declare", "derivative"},
     "session": {
+        "steps",
+        "export",
         *BELOW_RENDER,
         "render",
         "claims",
@@ -75,10 +81,12 @@ ALLOWED: dict[str, set[str]] = {
         "python_words",
         "session",
     },
-    "api": {*BELOW_RENDER, "render", "claims", "declare", "formulas", "derivative", "session", "api"},
+    "api": {*BELOW_RENDER, "render", "export", "claims", "declare", "formulas", "derivative", "session", "api"},
     # what the process does when it starts as the program (and mcalc.interrupt, below every layer)
     "program": {"interrupt", "program"},
     "cli": {
+        "steps",
+        "export",
         *BELOW_RENDER,
         "interrupt",
         "render",
@@ -190,7 +198,7 @@ def test_heavy_libraries_are_imported_lazily(path: Path) -> None:
         if root in HEAVY:
             assert not at_top, f"{path.relative_to(ROOT)} imports {name} at module level"
         if root == "rich":
-            assert path.relative_to(ROOT).as_posix() == "render/console.py", f"rich outside console: {path}"
+            assert path.relative_to(ROOT).as_posix() == "cli/console.py", f"rich outside console: {path}"
         if root == "typer":
             assert layer_of(path) == "cli", f"typer outside the cli package: {path}"
 

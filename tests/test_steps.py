@@ -21,8 +21,8 @@ from mcalc import pipeline
 from mcalc.calculus.rules import DERIVATIVE_RULES
 from mcalc.cli.app import app
 from mcalc.numeric.evaluate import differential_key, evaluate, function_key
-from mcalc.render.steps import REWRITES, DOf, Line, derivation, render_line
 from mcalc.shapes import Declarations, Kind, bind_sizes
+from mcalc.steps import REWRITES, DOf, Line, derivation, render_line
 from mcalc.syntax import nodes as N
 from mcalc.view import Layout
 
@@ -284,7 +284,7 @@ def test_a_zero_derivative_has_one_line() -> None:
 def test_steps_never_take_the_derivative_down(monkeypatch: pytest.MonkeyPatch) -> None:
     """If the textbook derivation fails on some input, --steps still prints the differential and the
     result (and the derivative itself is printed as always)."""
-    from mcalc.render import steps as module
+    from mcalc import steps as module
 
     def broken(self: Any, function: N.Node) -> list[Line]:
         raise RuntimeError("no textbook form")

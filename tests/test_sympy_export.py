@@ -18,7 +18,7 @@ from test_numpy_format import at_value, run
 
 import mcalc
 from mcalc.api import Derivative
-from mcalc.render.sympy_expr import sympy_source
+from mcalc.export.sympy_expr import sympy_source
 from mcalc.view import Layout
 
 

@@ -122,7 +122,7 @@ class _McalcGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from mcalc.render import streams
+        from mcalc.cli import streams
 
         spelling.use_ascii(False)  # each run decides afresh (the test suite runs many in one process)
         if args is None:  # a real run (not CliRunner): `mcalc … | head` ends quietly, like other Unix tools
@@ -172,8 +172,8 @@ def _on_a_terminal() -> bool:
 
 def _run(main: Any, argv: list[str]) -> int:
     """The command, with every failure that escapes it turned into one line and an exit code."""
-    from mcalc.render import streams
-    from mcalc.render.failures import show_internal
+    from mcalc.cli import streams
+    from mcalc.cli.failures import show_internal
 
     try:
         code = main()
@@ -193,7 +193,7 @@ def _run(main: Any, argv: list[str]) -> int:
 
 
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
-    from mcalc.render.failures import show_usage_error
+    from mcalc.cli.failures import show_usage_error
 
     kind = typer_adapter.usage_error_kind(exc)
     if kind == "no-args":  # bare `mcalc`: the help, on stderr
@@ -323,7 +323,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on intern
 
 def _ascii(value: bool) -> None:
     if value:
-        from mcalc.render import streams
+        from mcalc.cli import streams
 
         streams.use_ascii()
 

@@ -13,12 +13,11 @@ from typing import Any
 
 from mcalc import answers, budget
 from mcalc.answers import numeric_check as _check
-from mcalc.cli import collector
+from mcalc.cli import collector, console
+from mcalc.cli.failures import guarded, report_error, show_line_failure
 from mcalc.declare import Decl, names
 from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
 from mcalc.records import Record, record
-from mcalc.render import console
-from mcalc.render.failures import guarded, report_error, show_line_failure
 from mcalc.view import Format, Layout, View
 
 __all__ = [
@@ -81,7 +80,7 @@ def _run_diff_batch(args: DiffArgs) -> int:
 
     stdin = source.stdin_binary()
     if stdin.isatty():  # typed at a terminal: what to do, not an error
-        from mcalc.render.streams import say
+        from mcalc.cli.streams import say
 
         say("reading expressions from the terminal, one per line (EXPR ; VAR), Ctrl-D to end; "
             "for an interactive session run mcalc repl")  # fmt: skip

@@ -11,9 +11,9 @@ from typing import Any
 from mcalc import budget
 from mcalc.claims.diagnosis import LABELS, Verdict, diagnose, expand_terms
 from mcalc.claims.sheet import SheetAnswer, answer_sheet, parse_sheet_line
+from mcalc.cli import console
 from mcalc.declare import Decl
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from mcalc.render import console
 from mcalc.view import Format
 
 __all__ = ["LABELS", "Verdict", "check_file", "check_one", "diagnose", "expand_terms", "parse_sheet_line"]

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
+from mcalc.cli import console
 from mcalc.errors import EXIT_FAILED, EXIT_OK
 from mcalc.identities import STEP_CHECKS, WITNESSES, find, verify_row
-from mcalc.render import console
 from mcalc.view import Format
 
 __all__ = ["STEP_CHECKS", "WITNESSES", "list_identities"]

@@ -12,18 +12,16 @@ import itertools
 from fractions import Fraction
 
 from mcalc.calculus.index_terms import LETTERS, Entry, Index, IndexForm, NoIndexTerms, Term, index_form, skeleton
-from mcalc.calculus.multilinear import multilinear, slot_name
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render.index import IndexWriter, NoIndexForm, render_index
-from mcalc.render.printer import LATEX, TEXT, Printer, subscript
-from mcalc.render.steps.lines import REWRITES
+from mcalc.render.printer import TEXT, Printer, subscript
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Node
 
-_BARE = (N.Symbol, N.Power, N.Norm)  # and every function call, det(X), lse(x) (_is_call)
+BARE = (N.Symbol, N.Power, N.Norm)  # and every function call, det(X), lse(x) (is_call)
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -66,7 +64,7 @@ def _entry_text(writer: IndexWriter, e: Entry, letters: dict[str, str]) -> str:
     return writer.entry(e.node, a, b)
 
 
-def _by_differential(result: Result) -> bool:
+def by_differential(result: Result) -> bool:
     """Whether the index form is read off the n-th differential: not for a first derivative, nor for a
     second one whose first stage is a gradient (those are ∂(F)ᵢⱼ/∂Xₖₗ of the last stage, render.index)."""
     first = result.stages[0]
@@ -78,40 +76,13 @@ def render_any_index(result: Result, latex: bool = False) -> str:
     gradient-then-second) derivative whose differential render.index cannot read term by term (a
     Hadamard product: A.^2, sum(exp(Ax)) by x twice) is read off its differential here instead."""
     function = result.stages[0].function
-    if _by_differential(result):
+    if by_differential(result):
         return render_index_higher(function, result.wrt, result.env, latex)
     try:
         return render_index(result, latex, strict=True)
     except NoIndexForm:
         text = _index_text(function, result.wrt, result.env, latex)
         return text if text is not None else render_index(result, latex)
-
-
-def index_steps(result: Result, latex: bool = False) -> list[str]:
-    """`--steps` for an index form read off the n-th differential: that differential with numbered
-    increments, then the index form; nothing for the derivatives render.index reads."""
-    if not _by_differential(result):
-        return []
-    env, wrt, function = result.env, result.wrt, result.stages[0].function
-    pr = Printer(LATEX if latex else TEXT)
-    increments: dict[Node, Node] = {}
-    for slot, var in enumerate(wrt, start=1):
-        name = f"d{var}_{slot}" if latex else f"d{pr.s.name(var)}{subscript(str(slot)) or slot}"
-        increments[N.Differential(slot_name(var, slot))] = N.Symbol(name)
-    form = multilinear(function, wrt, env, Simplifier(env)).form
-    shown = "0" if form is None else pr.p(flatten(N.substitute(form, increments)))
-    order = f"^{{{len(wrt)}}}" if latex else str(len(wrt)).translate(SUPERSCRIPT)
-    slots = ", ".join(pr.p(x) for x in increments.values())
-    f_text = pr.p(flatten(function))
-    if not (_is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, _BARE)):
-        f_text = pr.paren(f_text)
-    lines = [
-        (f"d{order} {f_text}[{slots}] = {shown}", REWRITES["nth-differential"]),
-        (render_index_higher(function, wrt, env, latex), REWRITES["index-form"]),
-    ]
-    if latex:
-        return [rf"{body} \qquad \left[\text{{{r.name}: }} {r.latex}\right]" for body, r in lines]
-    return [f"{body}    [{r.name}: {r.identity}]" for body, r in lines]
 
 
 def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bool = False) -> str:
@@ -145,7 +116,7 @@ def _index_text(function: Node, wrt: list[str], env: ShapeEnv, latex: bool) -> s
 def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, latex: bool) -> str:
     pr = writer.pr
     f_text = pr.p(flatten(function))
-    bare = _is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, _BARE)
+    bare = is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, BARE)
     if not bare or form.f_indices != (None, None):
         f_text = pr.paren(f_text)  # (XᵀX)ᵢⱼ, (sin(Ax))ᵢ; a scalar det(X), (xᵀx)² as printed
     f_idx = _sub(form, form.f_indices, latex)
@@ -163,7 +134,7 @@ def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, l
     return f"∂{power}{f_text}{f_idx}/{''.join(parts)}"
 
 
-def _is_call(text: str) -> bool:
+def is_call(text: str) -> bool:
     """`name(…)` with the parenthesis that opens after the name closing at the end: det(X), lse(x)."""
     head, paren, _ = text.partition("(")
     if not (paren and head.isalpha() and text.endswith(")")):

@@ -25,11 +25,11 @@ from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.rules import DERIVATIVE_RULES, Context, DerivativeRule
 from mcalc.pipeline import DerivKind, Result, displayed
 from mcalc.render.printer import TEXT
-from mcalc.render.steps.algebra import Algebra, add_terms
-from mcalc.render.steps.chain import chain_lines
-from mcalc.render.steps.gradient import gradient
-from mcalc.render.steps.lines import REWRITES, Conclusion, DOf, Line, StepPrinter, render_line, rewrite_line, rule_line
-from mcalc.render.steps.vectors import by_scalar, jacobian, tensor
+from mcalc.steps.algebra import Algebra, add_terms
+from mcalc.steps.chain import chain_lines
+from mcalc.steps.gradient import gradient
+from mcalc.steps.lines import REWRITES, Conclusion, DOf, Line, StepPrinter, render_line, rewrite_line, rule_line
+from mcalc.steps.vectors import by_scalar, jacobian, tensor
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.view import Layout
@@ -37,7 +37,7 @@ from mcalc.view import Layout
 
 def render_steps(result: Result, layout: Layout, latex: bool = False) -> list[str]:
     """The derivation, one string per identity applied (`--steps`, JSON `steps`); through `--let` names,
-    the chain rule first (mcalc.render.steps.chain)."""
+    the chain rule first (mcalc.steps.chain)."""
     return chain_lines(result, latex) + [render_line(line, latex) for line in derivation(result, layout)]
 
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError
-from mcalc.render.python_names import spelled
+from mcalc.export.python_names import spelled
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 from mcalc.calculus.identify import vec_jacobian
 from mcalc.pipeline import displayed
-from mcalc.render.steps.algebra import Algebra, add_terms, env_scalar, factors_of
-from mcalc.render.steps.lines import REWRITES, Conclusion, Line, has_d, rewrite_line
+from mcalc.steps.algebra import Algebra, add_terms, env_scalar, factors_of
+from mcalc.steps.lines import REWRITES, Conclusion, Line, has_d, rewrite_line
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
 from mcalc.view import Layout

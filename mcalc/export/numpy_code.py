@@ -10,10 +10,10 @@ its value and its derivatives `A, dA_dt, d2A_dt2`) and made 2-D inside. `f` retu
 expression, a 1-d array for a vector, a 2-d array for a matrix; the derivative is the contract's
 layout-free `value` (shape(EXPR) + shape(VAR), the same numbers as `--at`).
 
-Efficiency: the expression writer (mcalc.render.numpy_expr) picks the product order and solves instead of
+Efficiency: the expression writer (mcalc.export.numpy_expr) picks the product order and solves instead of
 inverses; a sub-expression used more than once in the trees a function computes is computed once (in
 `f_and_grad`, across the function and its derivative); a tensor derivative (a matrix by a matrix) is
-built with `np.einsum` from the factors of the vec form (mcalc.render.numpy_tensor), never as a dense
+built with `np.einsum` from the factors of the vec form (mcalc.export.numpy_tensor), never as a dense
 Kronecker or commutation matrix; the result is returned as a view, never copied.
 """
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 
+from mcalc.export import numpy_tensor
+from mcalc.export.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, strip
+from mcalc.export.python_names import identifiers, numpy_reserved, spelled, why
 from mcalc.pipeline import DerivKind, Result
 from mcalc.records import Record, record
-from mcalc.render import numpy_tensor
-from mcalc.render.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, strip
-from mcalc.render.python_names import identifiers, numpy_reserved, spelled, why
 from mcalc.render.report import layout_free_dims
 from mcalc.shapes import Kind
 from mcalc.syntax import functions

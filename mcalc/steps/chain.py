@@ -14,9 +14,9 @@ from __future__ import annotations
 from mcalc.pipeline import DerivKind, Result, derive_partial
 from mcalc.records import Record, record
 from mcalc.render.printer import LATEX, TEXT, Printer
-from mcalc.render.steps.lines import REWRITES
 from mcalc.shapes import ShapeEnv, dim_text
 from mcalc.simplify import Simplifier
+from mcalc.steps.lines import REWRITES
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul
 from mcalc.syntax.nodes import Node

@@ -25,8 +25,8 @@ from typing import Any
 
 from mcalc import budget
 from mcalc.errors import InputError, NoRuleError
+from mcalc.export.python_names import identifiers
 from mcalc.pipeline import Result, displayed
-from mcalc.render.python_names import identifiers
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mcalc import budget, stack
+from mcalc.cli import console
 from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
 from mcalc.exits import Exit
 from mcalc.numeric.budget import max_elements
-from mcalc.render import console
 from mcalc.render.spelling import clean, json_safe
 from mcalc.view import Format
 
@@ -34,7 +34,7 @@ def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except OSError as exc:
-        from mcalc.render.streams import is_output_error
+        from mcalc.cli.streams import is_output_error
 
         if is_output_error(exc):
             raise  # stdout is full or gone: app.py says so on stderr, exit 74
@@ -70,7 +70,7 @@ def show_line_failure(exc: Exception, fmt: Format | None, source: str, line: int
     code = show_bad_input(exc, fmt, source, line)
     if code is not None:
         return code
-    from mcalc.render.streams import is_output_error
+    from mcalc.cli.streams import is_output_error
 
     if isinstance(exc, OSError) and is_output_error(exc):
         raise exc
@@ -140,7 +140,7 @@ def show_usage_error(message: str, argv: list[str], command_path: str | None) ->
     if _wants_json(argv):
         import json
 
-        from mcalc.render import streams
+        from mcalc.cli import streams
 
         try:
             print(json_safe(json.dumps({"error": message, "position": None, "category": "usage"}, ensure_ascii=False)))
@@ -175,7 +175,7 @@ def show_internal(exc: Exception, argv: list[str]) -> int:
     """An error that escaped a command: one line and exit 1 (the traceback itself with --debug)."""
     if "--debug" in argv:
         raise exc
-    from mcalc.render.streams import say
+    from mcalc.cli.streams import say
 
     say(f"error: internal error: {type(exc).__name__}: {clean(str(exc))} (--debug shows more)")
     return 1

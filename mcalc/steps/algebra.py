@@ -9,9 +9,9 @@ from fractions import Fraction
 from mcalc.pipeline import DerivKind, Stage
 from mcalc.records import Record, record
 from mcalc.render.printer import LATEX, TEXT
-from mcalc.render.steps.lines import DOf, StepPrinter, has_d
 from mcalc.shapes import Kind, ShapeEnv
 from mcalc.simplify import Simplifier
+from mcalc.steps.lines import DOf, StepPrinter, has_d
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import ONE, Node
 from mcalc.view import Layout

@@ -1,0 +1,41 @@
+"""`--steps` for a derivative whose index form is read off the n-th differential (mcalc.render.index_higher):
+that differential with numbered increments, then the index form, each with its rewrite."""
+
+from __future__ import annotations
+
+from mcalc.calculus.multilinear import multilinear, slot_name
+from mcalc.pipeline import Result
+from mcalc.render.index_higher import BARE, SUPERSCRIPT, by_differential, is_call, render_index_higher
+from mcalc.render.printer import LATEX, TEXT, Printer, subscript
+from mcalc.simplify import Simplifier
+from mcalc.steps.lines import REWRITES
+from mcalc.syntax import nodes as N
+from mcalc.syntax.build import flatten
+from mcalc.syntax.nodes import Node
+
+
+def index_steps(result: Result, latex: bool = False) -> list[str]:
+    """`--steps` for an index form read off the n-th differential: that differential with numbered
+    increments, then the index form; nothing for the derivatives render.index reads."""
+    if not by_differential(result):
+        return []
+    env, wrt, function = result.env, result.wrt, result.stages[0].function
+    pr = Printer(LATEX if latex else TEXT)
+    increments: dict[Node, Node] = {}
+    for slot, var in enumerate(wrt, start=1):
+        name = f"d{var}_{slot}" if latex else f"d{pr.s.name(var)}{subscript(str(slot)) or slot}"
+        increments[N.Differential(slot_name(var, slot))] = N.Symbol(name)
+    form = multilinear(function, wrt, env, Simplifier(env)).form
+    shown = "0" if form is None else pr.p(flatten(N.substitute(form, increments)))
+    order = f"^{{{len(wrt)}}}" if latex else str(len(wrt)).translate(SUPERSCRIPT)
+    slots = ", ".join(pr.p(x) for x in increments.values())
+    f_text = pr.p(flatten(function))
+    if not (is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, BARE)):
+        f_text = pr.paren(f_text)
+    lines = [
+        (f"d{order} {f_text}[{slots}] = {shown}", REWRITES["nth-differential"]),
+        (render_index_higher(function, wrt, env, latex), REWRITES["index-form"]),
+    ]
+    if latex:
+        return [rf"{body} \qquad \left[\text{{{r.name}: }} {r.latex}\right]" for body, r in lines]
+    return [f"{body}    [{r.name}: {r.identity}]" for body, r in lines]
