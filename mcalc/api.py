@@ -8,9 +8,11 @@ rich, and without numpy or sympy until a number or a SymPy expression is asked f
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from mcalc.claims.verdict import Outcome, Verdict
 from mcalc.derivative import Derivative, ShapeAnswer
-from mcalc.session import LetSpec, Names, Session, ShapeSpec
+from mcalc.session import DeclarationArgs, Names, Session
 from mcalc.view import Layout
 
 __all__ = ["Derivative", "Outcome", "Session", "ShapeAnswer", "Verdict", "check_claim", "diff"]
@@ -20,15 +22,8 @@ def diff(
     expr: str,
     wrt: Names,
     *,
-    scalar: Names = (),
-    vector: Names = (),
-    matrix: Names = (),
-    symmetric: Names = (),
-    shape: ShapeSpec = None,
-    let: LetSpec = None,
-    function: Names = (),
-    elementwise: Names = (),
     layout: str | Layout = "mixed",
+    **declarations: Unpack[DeclarationArgs],
 ) -> Derivative:
     """Differentiate `expr` by `wrt` (a name, or a list of names for a second derivative): a one-call
     `Session(...).diff(expr, wrt)`.
@@ -45,9 +40,7 @@ def diff(
     Raises `mcalc.McalcError` (a subclass naming the kind of error) with `.position`; warnings are issued
     as `mcalc.ReadingWarning` and kept on `.warnings`.
     """
-    session = Session(scalar=scalar, vector=vector, matrix=matrix, symmetric=symmetric, shape=shape, let=let,
-                      function=function, elementwise=elementwise, layout=layout)  # fmt: skip
-    return session.one_call().diff(expr, wrt)
+    return Session(layout=layout, **declarations).one_call().diff(expr, wrt)
 
 
 def check_claim(
@@ -55,16 +48,9 @@ def check_claim(
     wrt: Names,
     claim: str,
     *,
-    scalar: Names = (),
-    vector: Names = (),
-    matrix: Names = (),
-    symmetric: Names = (),
-    shape: ShapeSpec = None,
-    let: LetSpec = None,
-    function: Names = (),
-    elementwise: Names = (),
     seed: int | None = None,
     layout: str | Layout | None = None,
+    **declarations: Unpack[DeclarationArgs],
 ) -> Verdict:
     """Is `claim` the derivative of `expr` by `wrt`? The verdict of `mcalc check`: `.ok` (also its truth
     value: `assert mcalc.check_claim(...)`), `.verdict` (an `Outcome`: `correct`, `layout`, `factor`,
@@ -74,6 +60,4 @@ def check_claim(
     with `layout="numerator"` or `"denominator"` the claim must be the derivative in that layout, and its
     transpose is `wrong-layout` (not `.ok`).
     """
-    session = Session(scalar=scalar, vector=vector, matrix=matrix, symmetric=symmetric, shape=shape, let=let,
-                      function=function, elementwise=elementwise)  # fmt: skip
-    return session.one_call().check(expr, wrt, claim, seed=seed, layout=layout)
+    return Session(**declarations).one_call().check(expr, wrt, claim, seed=seed, layout=layout)

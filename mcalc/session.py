@@ -19,14 +19,14 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from mcalc import budget, declare, stack
 from mcalc.declare import Decl
 from mcalc.derivative import Derivative, ShapeAnswer, as_array, value_name
 from mcalc.errors import InputError, McalcError, ReadingWarning
 from mcalc.python_words import python_phrasing
-from mcalc.shapes import Declarations
+from mcalc.shapes import Declarations as ShapeDeclarations
 from mcalc.view import Layout
 
 if TYPE_CHECKING:
@@ -41,8 +41,37 @@ ShapeSpec = str | Mapping[str, str | int | Sequence[str | int]] | Iterable[str] 
 LetSpec = str | Mapping[str, str] | Iterable[str] | None
 
 
+class DeclarationArgs(TypedDict, total=False):
+    """The declarations every call takes, as the command line's options: `scalar="c,t"` or a list of names,
+    `shape={"A": "m×n", "x": 3}` or `"A=3x4"`, `let={"e": "y - Phi theta"}`, `function="f"`, ..."""
+
+    scalar: Names
+    vector: Names
+    matrix: Names
+    symmetric: Names
+    shape: ShapeSpec
+    let: LetSpec
+    function: Names
+    elementwise: Names
+
+
+def decl_of(declarations: DeclarationArgs) -> Decl:
+    """The declarations as the command line's option items (a misspelt keyword is a TypeError, as it would
+    be in a signature that listed them)."""
+    unknown = sorted(set(declarations) - set(DeclarationArgs.__annotations__))
+    if unknown:
+        known = ", ".join(DeclarationArgs.__annotations__)
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r} (declarations: {known})")
+    d = declarations
+    return Decl(
+        _items(d.get("scalar", ())), _items(d.get("vector", ())), _items(d.get("matrix", ())),
+        _items(d.get("symmetric", ())), _shape_items(d.get("shape")), _let_items(d.get("let")),
+        _items(d.get("function", ())), _items(d.get("elementwise", ())),
+    )  # fmt: skip
+
+
 class Session:
-    """Declarations, the catalogue they make, the view and the budget: an immutable value (README § Python).
+    """DeclarationArgs, the catalogue they make, the view and the budget: an immutable value (README § Python).
 
     `Session(scalar="c", symmetric="S", shape={"x": 3}, let={"e": "y - X w"}, function="f", layout="numerator")`;
     `time_limit` (seconds, None: none) bounds each call. Greek may be spelled out (`scalar="lambda"`)."""
@@ -50,7 +79,7 @@ class Session:
     __slots__ = ("_decl", "_declarations", "_catalogue", "layout", "ascii", "time_limit", "_standing")
 
     _decl: Decl
-    _declarations: Declarations
+    _declarations: ShapeDeclarations
     _catalogue: Catalogue
     layout: Layout
     ascii: bool
@@ -60,23 +89,12 @@ class Session:
     def __init__(
         self,
         *,
-        scalar: Names = (),
-        vector: Names = (),
-        matrix: Names = (),
-        symmetric: Names = (),
-        shape: ShapeSpec = None,
-        let: LetSpec = None,
-        function: Names = (),
-        elementwise: Names = (),
         layout: str | Layout = Layout.MIXED,
         ascii: bool = False,
         time_limit: float | None = None,
+        **declarations: Unpack[DeclarationArgs],
     ) -> None:
-        decl = Decl(
-            _items(scalar), _items(vector), _items(matrix), _items(symmetric), _shape_items(shape), _let_items(let),
-            _items(function), _items(elementwise),
-        )  # fmt: skip
-        self._set(decl, as_layout(layout), bool(ascii), _seconds(time_limit), standing=True)
+        self._set(decl_of(declarations), as_layout(layout), bool(ascii), _seconds(time_limit), standing=True)
 
     @classmethod
     def _of(cls, decl: Decl, layout: Layout, ascii_out: bool, time_limit: float | None, standing: bool) -> Session:
@@ -129,24 +147,13 @@ class Session:
     def declare(
         self,
         *,
-        scalar: Names = (),
-        vector: Names = (),
-        matrix: Names = (),
-        symmetric: Names = (),
-        shape: ShapeSpec = None,
-        let: LetSpec = None,
-        function: Names = (),
-        elementwise: Names = (),
         layout: str | Layout | None = None,
         ascii: bool | None = None,
         time_limit: float | None = None,
+        **declarations: Unpack[DeclarationArgs],
     ) -> Session:
         """A new session: these declarations added to this one's (a later shape of a name wins)."""
-        more = {
-            "scalar": _items(scalar), "vector": _items(vector), "matrix": _items(matrix),
-            "symmetric": _items(symmetric), "shape": _shape_items(shape), "let": _let_items(let),
-            "function": _items(function), "elementwise": _items(elementwise),
-        }  # fmt: skip
+        more = vars_of(decl_of(declarations))
         return Session._of(
             self._decl.adding({k: v for k, v in more.items() if v}),
             self.layout if layout is None else as_layout(layout),

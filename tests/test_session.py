@@ -319,3 +319,10 @@ def test_threads_sharing_one_derivative_get_their_own_values() -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(value, [2, 3, 4, 5] * 10))
+
+
+def test_a_misspelt_declaration_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'scalars'"):
+        mcalc.diff("c x", "x", scalars="c")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'symetric'"):
+        mcalc.Session().declare(symetric="S")  # type: ignore[call-arg]
