@@ -1,7 +1,7 @@
 """What each command does, behind the typer declarations in `app.py`: call the library (`mcalc.answers`,
 `mcalc.claims`, `mcalc.identities`) and render the answer.
 
-Every command returns its exit code; a failure is one line (mcalc/render/failures.py).
+Every command returns its exit code; a failure is one line (mcalc/cli/failures.py).
 """
 
 from __future__ import annotations
