@@ -498,6 +498,12 @@ def test_a_latex_command_not_read_is_named() -> None:
     assert err.value.one_line().startswith("in the claim at col 1: \\frac is not read in an index claim")
 
 
+def test_an_index_verdict_says_how_the_expression_was_read() -> None:
+    v = mcalc.check_claim("x^T X 1", "x", "(X 1)_k", seed=SEED)
+    assert v.verdict == "correct"
+    assert any("the ones vector 𝟙" in w for w in v.warnings), v.warnings
+
+
 def test_api_check_claim_reads_index_notation() -> None:
     assert mcalc.check_claim("B C", "B", "δ_ik C_lj").ok
     assert not mcalc.check_claim("B C", "B", "2 δ_ik C_lj").ok

@@ -62,11 +62,18 @@ def index_verdict(
         found = _repaired(s, s.read.body, _samples(s, seed), layout)
         if found is None:
             raise
-        return found
+        return _with_reading(s, found)
     j = _judged(s, o, _samples(s, seed), layout)
-    if _all_close(j.vals, j.truths):
-        return _right(j)
-    return _diagnose(j)
+    return _with_reading(s, _right(j) if _all_close(j.vals, j.truths) else _diagnose(j))
+
+
+def _with_reading(s: Setup, verdict: Verdict) -> Verdict:
+    """The warnings on how the expression was read, as for every claim (README § How mcalc reads a name)."""
+    from mcalc.lets import expand
+    from mcalc.reading import read as reading
+
+    verdict.warnings = list(reading(s.env, expand(s.env.lets, s.tree), s.wrt).warnings)
+    return verdict
 
 
 def _judged(s: Setup, o: Oriented, samples: list[Sample], layout: Any) -> Judged:
