@@ -202,7 +202,7 @@ def test_the_sympy_form_is_written_under_the_budget(where: str) -> None:
     message, seconds = outcome[0]
     assert message.startswith("time budget of 0.3 s used up while writing the SymPy form"), message
     if where == "main thread":  # in a thread, one long step of SymPy's may still run past the deadline
-        assert seconds < 0.5, seconds
+        assert seconds < 1.2, seconds  # the export takes 2 s; the timer fires at 0.29 s, load may delay it
 
 
 # --- item 5: conflicting input refused with one line naming both sides ---
@@ -277,3 +277,65 @@ def test_a_let_name_may_be_spelled_out_as_wrt_and_at_accept(spelled: str) -> Non
     res = cli("diff", f"{spelled} + 1", "--let", f"{spelled} = x^T x", "--wrt", "x")
     assert res.code == 0 and res.stdout.startswith("∂/∂x ("), res
     assert " = 2x\n" in res.stdout.splitlines()[0] + "\n", res.stdout
+
+
+# --- item 11: completion installed only under a usable HOME; help without docstrings ---
+
+
+def _install(home: str | None, cwd: Any) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HOME"}
+    if home is not None:
+        env["HOME"] = home
+    return subprocess.run(
+        [*MCALC, "--install-completion", "bash"], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
+    )
+
+
+@pytest.mark.parametrize("home", [None, "", "missing/home", "a-file", "relative"])
+def test_install_completion_without_a_usable_home_is_refused(home: str | None, tmp_path: Any) -> None:
+    """HOME unset, empty, missing or a file: an internal error, or typer made the missing directories
+    (HOME=/nonexistent/x created /nonexistent/x/.bashrc)."""
+    (tmp_path / "a-file").write_text("x")
+    given = home if home in (None, "", "relative") else str(tmp_path / home)
+    res = _install(given, tmp_path)
+    assert res.returncode == 2 and res.stdout == "" and res.stderr.count("\n") == 1, res
+    assert res.stderr.startswith("error: cannot install completion: HOME"), res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing made (relative: under cwd)
+
+
+def test_install_completion_that_fails_to_write_is_one_line(tmp_path: Any) -> None:
+    """A ~/.bashrc that cannot be written (here a directory; root writes past permissions)."""
+    (tmp_path / ".bashrc").mkdir()
+    res = _install(str(tmp_path), tmp_path)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res
+    assert res.stderr.startswith(f"error: cannot install completion: Is a directory: {tmp_path / '.bashrc'}")
+
+
+def test_install_completion_into_an_unwritable_home_is_refused(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcalc.cli import install
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(install.os, "access", lambda path, mode: False)  # as for a user other than root
+    assert install.home_refusal() == (
+        f"cannot install completion: HOME={str(tmp_path)!r} is not writable, {install.BY_HAND}"
+    )
+
+
+def test_install_completion_into_a_good_home_still_works(tmp_path: Any) -> None:
+    res = _install(str(tmp_path), tmp_path)
+    assert res.returncode == 0, res
+    assert (tmp_path / ".bash_completions" / "mcalc.sh").is_file()
+    assert "source" in (tmp_path / ".bashrc").read_text()
+
+
+def test_the_help_survives_python_minus_oo() -> None:
+    """typer read each command's help from its docstring, which PYTHONOPTIMIZE=2 strips."""
+    from mcalc.cli import help_text
+
+    env = {"PYTHONOPTIMIZE": "2", "COLUMNS": "200"}
+    top = run([*MCALC, "--help"], env=env)
+    for command, text in [("diff", help_text.DIFF), ("check", help_text.CHECK), ("repl", help_text.REPL)]:
+        headline = text.splitlines()[0]
+        assert headline.split("?")[0] in top.stdout, top.stdout
+        res = run([*MCALC, command, "--help"], env=env)
+        assert res.returncode == 0 and headline[:30] in res.stdout and "Examples:" in res.stdout, res.stdout[:400]

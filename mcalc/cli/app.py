@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mcalc import __version__, program
-from mcalc.cli import typer_adapter
+from mcalc.cli import help_text, install, typer_adapter
 from mcalc.render import spelling
 from mcalc.view import Format, Layout
 
@@ -176,7 +176,7 @@ def _run(main: Any, argv: list[str]) -> int:
     from mcalc.cli.failures import show_internal
 
     try:
-        code = main()
+        code = install.checked(main, argv)
     except typer.TyperException as exc:  # click's usage errors and friends
         _report_usage_error(exc, argv)
         return exc.exit_code
@@ -339,7 +339,7 @@ AsciiOpt = Annotated[
 ]
 
 
-@app.command(cls=_McalcCommand)
+@app.command(cls=_McalcCommand, help=help_text.DIFF)
 @_declared
 def diff(
     expr: Annotated[str, typer.Argument(help="The expression, or - to read one per line from stdin.", metavar="EXPR")],
@@ -354,19 +354,6 @@ def diff(
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
-    """Differentiate EXPR by each --wrt variable.
-
-    Prints the derivative in matrix notation and its shape; a derivative of a matrix by a matrix also in
-    index notation. With EXPR of -, reads lines of EXPR ; VAR from standard input.
-
-    \b
-    Examples:
-      mcalc diff "tr(A B A^T C)" --wrt A
-      mcalc diff "||y - Φ θ||^2" --wrt θ --check
-      mcalc diff "x^T A x" --wrt x --wrt x                 # the Hessian
-      mcalc diff "x^T A x" --wrt x --at x=[1,2] --at A='[[1,0],[0,2]]' --format json
-      printf 'tr(A B) ; A\\nlogdet(X) ; X\\n' | mcalc diff - --format json
-    """
     from mcalc.cli import commands
 
     raise typer.Exit(
@@ -387,7 +374,7 @@ def diff(
     )
 
 
-@app.command("check", short_help="Is a hand-derived derivative right?", cls=_McalcCommand)
+@app.command("check", short_help="Is a hand-derived derivative right?", cls=_McalcCommand, help=help_text.CHECK)
 @_declared
 def check_claim(
     expr: Annotated[
@@ -406,14 +393,6 @@ def check_claim(
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
-    """Is a hand-derived derivative right? Exit 0 if right, 1 if wrong, with a diagnosis.
-
-    \b
-    Examples:
-      mcalc check "tr(A B)" --wrt A --claim "B^T"
-      mcalc check "x^T A x" --wrt x --claim "2 A x" --symmetric A
-      mcalc check --file sheet.txt
-    """
     from mcalc.cli import commands
 
     raise typer.Exit(
@@ -434,7 +413,7 @@ def check_claim(
     )
 
 
-@app.command("eval", cls=_McalcCommand)
+@app.command("eval", cls=_McalcCommand, help=help_text.EVAL)
 @_declared
 def eval_(
     expr: Annotated[str, typer.Argument(help="The expression to evaluate.", metavar="EXPR")],
@@ -444,13 +423,6 @@ def eval_(
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
-    """Evaluate EXPR at the values given with --at.
-
-    \b
-    Examples:
-      mcalc eval "x^T A x" --at x=[1,2] --at A='[[1,0],[0,2]]'
-      mcalc eval "logdet(X)" --at values.npz
-    """
     from mcalc.cli import commands
 
     raise typer.Exit(
@@ -461,7 +433,7 @@ def eval_(
     )  # fmt: skip
 
 
-@app.command("shape", cls=_McalcCommand)
+@app.command("shape", cls=_McalcCommand, help=help_text.SHAPE)
 @_declared
 def shape_(
     expr: Annotated[str, typer.Argument(help="The expression.", metavar="EXPR")],
@@ -471,13 +443,6 @@ def shape_(
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
-    """Infer the shape of EXPR and of each variable (sizes from --at values, if given).
-
-    \b
-    Examples:
-      mcalc shape "a^T X b"
-      mcalc shape "A x" --shape A=3x4
-    """
     from mcalc.cli import commands
 
     raise typer.Exit(
@@ -488,7 +453,7 @@ def shape_(
     )  # fmt: skip
 
 
-@app.command("identities", cls=_McalcCommand)
+@app.command("identities", cls=_McalcCommand, help=help_text.IDENTITIES)
 def identities(
     search: Annotated[str | None, typer.Argument(help="Show only rules mentioning this word.", metavar="WORD")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check every identity numerically.")] = False,
@@ -496,33 +461,13 @@ def identities(
     seed: Seed = None,
     ascii_: AsciiOpt = False,
 ) -> None:
-    """The derivative rules the engine uses, with their sources.
-
-    \b
-    Examples:
-      mcalc identities
-      mcalc identities det
-      mcalc identities --verify
-    """
     from mcalc.cli import commands
 
     raise typer.Exit(commands.run_identities(search, verify, fmt, seed))
 
 
-@app.command("repl", cls=_McalcCommand)
+@app.command("repl", cls=_McalcCommand, help=help_text.REPL)
 def repl(ctx: typer.Context) -> None:
-    """An interactive session (also plain mcalc on a terminal).
-
-    Type any command without the word mcalc; :symmetric S, :scalar c, :shape A=3x4, :let e = y - X w,
-    :layout numerator, :format json and the other session commands (:help) declare once for every later
-    command. With standard input not a terminal, runs its lines as a script; exit status: the largest of
-    its lines' (0 if all succeeded).
-
-    \b
-    Examples:
-      mcalc repl
-      printf ':symmetric S\\ndiff "logdet(S)" --wrt S\\n' | mcalc repl
-    """
     from mcalc.cli import repl as session
 
     raise typer.Exit(session.main(ctx.find_root().command))
