@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from mcalc.cli import streams
 from mcalc.exits import Exit
-from mcalc.render import streams
 
 BY_HAND = "or install the script by hand (README § Shell completion and man page)"
 
