@@ -19,7 +19,7 @@ def list_identities(search: str | None, verify: bool, fmt: Format | None, seed: 
     rows = find(search)
     if not rows:
         print(f"no identity mentions {search!r} (try a rule name, an operator or MC)", file=sys.stderr)
-        return EXIT_OK
+        return EXIT_FAILED  # as grep: a search that finds nothing is a failure a script can test
     results: list[dict[str, Any]] = [verify_row(row, seed) for row in rows] if verify else []
     code = EXIT_FAILED if any(not r["passed"] for r in results) else EXIT_OK
     if fmt is Format.JSON:
