@@ -22,7 +22,10 @@ EXIT_INTERRUPTED: int = Exit.INTERRUPTED  # mcalc.exits
 def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
     """Run a command body; turn every failure into one line and an exit code."""
     # derivative trees nest deeper than the input: as deep as this thread's real stack can take (mcalc.stack;
-    # a fixed 20,000 overflowed a 1 MiB stack, a segfault), the parser refusing what is deeper
+    # a fixed 20,000 overflowed a 1 MiB stack, a segfault), the parser refusing what is deeper. Restored after:
+    # the figure counts the environment's size, so in-process runs (tests, the interactive session) would
+    # otherwise leave a limit that moves by a frame from one run to the next (hypothesis refuses that)
+    old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(stack.recursion_limit())
     try:
         budget.start(from_program_start=True)  # the time budget (README § Limits): MCALC_TIME_LIMIT
@@ -43,6 +46,7 @@ def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
         return _internal_error(exc, fmt, debug)
     finally:
         budget.stop()  # the deadline is this command's: a library call later in the process has none
+        sys.setrecursionlimit(old_limit)
 
 
 def show_bad_input(exc: BaseException, fmt: Format | None, source: str | None, line: int | None = None) -> int | None:
