@@ -204,3 +204,11 @@ def test_check_warns_as_diff_does() -> None:
     assert run.code == 2 and "--function f" in run.stderr and run.stdout == ""
     run = cli("check", "tr(A B)", "--wrt", "A", "--claim", "B^T", "--format", "json")
     assert "warnings" not in json.loads(run.stdout)
+
+
+@pytest.mark.parametrize("expr", ["f(x, y)", "F(x, y)", "x^T g(x, A)"])
+def test_a_list_of_arguments_after_a_name_says_the_name_is_no_function(expr: str) -> None:
+    err = refused("diff", expr, "--wrt", "x")
+    name = expr.split("(")[0][-1]
+    assert f"{name} is not a function mcalc knows at col {expr.index('(')}:" in err, err
+    assert f"--function {name} takes one argument" in err

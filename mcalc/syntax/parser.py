@@ -265,9 +265,16 @@ class Parser:
         if tok.kind is Tok.WORD:
             return self.function()
         if tok.kind is Tok.LPAREN:
+            before = self.tokens[self.pos - 1] if self.pos > 0 else None
             self.advance()
             inner = self.expression(0)
             close = self.peek()
+            if close.kind is Tok.COMMA and before is not None and before.kind is Tok.NAME and not tok.spaced:
+                raise ParseError(  # F(x, y): arguments of a function mcalc does not know
+                    f"{before.text} is not a function mcalc knows: {before.text}(…, …) reads as {before.text} applied "
+                    f"to a list of arguments; a function declared with --function {before.text} takes one argument",
+                    before.span,
+                )
             if close.kind is not Tok.RPAREN:
                 raise self.error(f"expected ')' to close '(' opened at col {tok.span.start + 1}", close)
             self.advance()
