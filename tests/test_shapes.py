@@ -196,3 +196,21 @@ def test_symmetric_value_must_be_square() -> None:
     run = cli("diff", "tr(S)", "--wrt", "S", "--symmetric", "S", "--at", "S=[[1,2,3],[4,5,6]]", "--format", "json")
     assert run.code == 2
     assert "error" in run.json
+
+
+def test_kronecker_factors_are_sized_by_the_vec_they_meet() -> None:
+    """Magnus & Neudecker's vec(X)ᵀ(A ⊗ B)vec(X) with A n×n, B m×m, X m×n: (A ⊗ B)vec(X) = vec(B X Aᵀ), so A
+    meets X's columns and B its rows. Sizes from values were matched the wrong way round ("dimension m is
+    2 elsewhere but A has size 3"); the value is checked against numpy's own Kronecker product."""
+    import numpy as np
+
+    import mcalc
+
+    rng = np.random.default_rng(24)
+    a, b, x = rng.normal(size=(3, 3)), rng.normal(size=(2, 2)), rng.normal(size=(2, 3))
+    d = mcalc.diff("vec(X)^T kron(A, B) vec(X)", "X")
+    v = x.reshape(-1, order="F")
+    k = np.kron(a, b)
+    want = ((k + k.T) @ v).reshape(x.shape, order="F")
+    np.testing.assert_allclose(d.value(A=a, B=b, X=x), want, rtol=1e-10)
+    assert np.isclose(mcalc.Session().eval("vec(X)^T kron(A, B) vec(X)", A=a, B=b, X=x), v @ k @ v)

@@ -531,7 +531,10 @@ def _diag(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 def _vec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     r, c = _sub(env, node.arg, unify)
-    return (_product(r, c), 1)
+    # the column index is the slow one (vec stacks columns): n·m, outer factor first, as A ⊗ B has the
+    # factors of A outer. (A ⊗ B) vec(X) = vec(B X Aᵀ) then pairs A with n and B with m by unification alone:
+    # read as m·n, sizes from --at were matched the wrong way round (A n×n, B m×m refused)
+    return (_product(c, r), 1)
 
 
 def _unvec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
