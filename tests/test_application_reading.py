@@ -212,3 +212,13 @@ def test_a_list_of_arguments_after_a_name_says_the_name_is_no_function(expr: str
     name = expr.split("(")[0][-1]
     assert f"{name} is not a function mcalc knows at col {expr.index('(')}:" in err, err
     assert f"--function {name} takes one argument" in err
+
+
+def test_a_scalar_before_the_ones_keeps_each_ones_its_own_size() -> None:
+    """`α 1^T X 1`: the two 𝟙 are equal trees of different sizes; the shape memo took one for the other when
+    α's kind was tried by use (a dimension mismatch, also for `c ones^T X ones` before 𝟙 was read from 1)."""
+    rng = np.random.default_rng(seeded("alpha 1^T X 1"))
+    values = {"X": rng.normal(size=(3, 4)), "α": np.asarray(1.7)}
+    _fd_check(["alpha 1^T X 1"], "X", values, lambda v: v["α"] * np.sum(v["X"]))
+    run = cli("shape", "c ones^T X ones")
+    assert run.code == 0 and "X: matrix m×n" in run.stdout, run

@@ -111,6 +111,9 @@ class ShapeEnv:
         self._memo: dict[Node, Shape] = {}
         self._memo_by_id: dict[int, tuple[Node, Shape]] = {}
         self._identity_dims: dict[int, Dim] = {}
+        # how many times a context-sized I or 𝟙 was looked up by identity: a shape that depends on one is
+        # memoised by identity only (two equal trees `𝟙` in 𝟙ᵀX𝟙 have different sizes)
+        self._by_identity = 0
         self._order: list[str] | None = None
         self._rigid: set[str] = set()
         # undeclared lowercase names read as scalars from how the expression uses them (said in the output)
@@ -217,9 +220,11 @@ class ShapeEnv:
             return seen[1]
         cached = self._memo.get(node)
         if cached is None:
+            looked_up = self._by_identity
             r, c = _infer(self, node, unify=False)
             cached = (self.resolve(r), self.resolve(c))
-            self._memo[node] = cached
+            if self._by_identity == looked_up:
+                self._memo[node] = cached
         self._memo_by_id[id(node)] = (node, cached)  # holds the node: its id cannot be reused meanwhile
         return cached
 
@@ -309,6 +314,7 @@ def _leaf_number(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if node.dim is not None:
         return (node.dim, node.dim)
+    env._by_identity += 1
     d = env._identity_dims.get(id(node))
     if d is None:
         d = env._identity_dims[id(node)] = env.uf.fresh()
@@ -317,6 +323,7 @@ def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if node.rows == N.BY_CONTEXT:  # an input 𝟙: sized by its context, like a bare I
+        env._by_identity += 1
         d = env._identity_dims.get(id(node))
         if d is None:
             d = env._identity_dims[id(node)] = env.uf.fresh()
