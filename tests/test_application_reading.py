@@ -222,3 +222,9 @@ def test_a_scalar_before_the_ones_keeps_each_ones_its_own_size() -> None:
     _fd_check(["alpha 1^T X 1"], "X", values, lambda v: v["α"] * np.sum(v["X"]))
     run = cli("shape", "c ones^T X ones")
     assert run.code == 0 and "X: matrix m×n" in run.stdout, run
+
+
+@pytest.mark.parametrize("expr", ["lambda_max (S)", "λ_max S", "λ_min*(S)"])
+def test_a_name_with_a_known_meaning_written_as_a_product_gets_no_scalar_hint(expr: str) -> None:
+    err = refused("diff", expr, "--wrt", "S")
+    assert "--scalar" not in err and "eigenvalue functions are not built yet" in err, err

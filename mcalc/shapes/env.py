@@ -18,6 +18,7 @@ from mcalc.shapes.kinds import (
 )
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
+from mcalc.syntax.application import MEANINGS
 from mcalc.syntax.nodes import Dim, Node
 
 
@@ -420,6 +421,9 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
                         exc.hint += f"; for the inner product write {left.name}^T {env.text_of(f)}"
                     if left.name == "σ":  # σ(W x): the logistic function is spelled out
                         exc.hint = "write sigmoid(…) for the logistic function; or --scalar σ to scale by σ"
+                    elif left.name in MEANINGS:  # λ_max S: never a declaration that makes a function a factor
+                        meaning, fix = MEANINGS[left.name]
+                        exc.hint = f"{left.name} reads as {meaning}, which is not a function mcalc knows: {fix}"
                 raise
         acc = (acc[0], s[1])
         acc_parts.append(f)
