@@ -166,7 +166,13 @@ def interruptible(doing: str) -> Iterator[None]:
 
     def expire(signum: int, frame: FrameType | None) -> None:
         clock.next_check = clock.ticks  # every later tick refuses too, as past the deadline
-        raise BudgetError(_used_up(doing, clock))
+        # The timer goes off again in 10 ms until the error reaches the step (the `finally` below disarms it
+        # once it has): raised in a place whose exceptions Python swallows (a gc callback, a __del__: seen
+        # under hypothesis's gc callback, which reported it and let the step run on), it would be lost, so
+        # in such a place the handler waits for the next shot instead.
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        if not _swallowing(frame):
+            raise BudgetError(_used_up(doing, clock))
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, left)
@@ -175,6 +181,18 @@ def interruptible(doing: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _swallowing(frame: FrameType | None) -> bool:
+    """Is `frame` inside a gc callback or a finaliser, where a raised exception is printed and dropped?"""
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _used_up(doing: str, clock: Clock) -> str:

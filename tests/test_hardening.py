@@ -339,3 +339,34 @@ def test_the_help_survives_python_minus_oo() -> None:
         assert headline.split("?")[0] in top.stdout, top.stdout
         res = run([*MCALC, command, "--help"], env=env)
         assert res.returncode == 0 and headline[:30] in res.stdout and "Examples:" in res.stdout, res.stdout[:400]
+
+
+def test_the_timer_never_fires_into_a_gc_callback() -> None:
+    """The timer that stops `--format sympy` at the deadline fired inside hypothesis's gc callback: Python
+    printed the BudgetError as unraisable and the step ran on (a fresh-clone failure of the test above).
+    With a slow gc callback installed, the step is still refused near the deadline, and nothing is lost."""
+    import gc
+    import time
+
+    import sympy  # noqa: F401 - its import is not what is timed
+
+    from mcalc import budget
+    from mcalc.export.sympy_expr import sympy_source
+
+    def slow_callback(phase: str, info: dict[str, int]) -> None:
+        time.sleep(0.002)  # collections take a while: a timer shot lands in here now and then
+
+    derivative = mcalc.diff(_sum_of_quadratic_forms(1500), "x")
+    gc.callbacks.append(slow_callback)
+    try:
+        for _ in range(3):
+            budget.start(0.3)
+            t0 = time.monotonic()
+            try:
+                with pytest.raises(budget.BudgetError, match="writing the SymPy form"):
+                    sympy_source(derivative._result, derivative._layout)
+            finally:
+                budget.stop()
+            assert time.monotonic() - t0 < 3.0
+    finally:
+        gc.callbacks.remove(slow_callback)
