@@ -102,6 +102,37 @@ class MathError(McalcError):
     category = "math error"
 
 
+class OutOfMemory(McalcError):
+    """A MemoryError: the input is answerable in principle, not within the memory this process may use."""
+
+    exit_code = Exit.MEMORY
+    category = "out of memory"
+
+
+def out_of_memory(exc: MemoryError) -> OutOfMemory:
+    """`out of memory while answering: Unable to allocate 2.98 GiB …; the limit is …` (one line)."""
+    what = f": {str(exc)[:160]}" if str(exc) else ""
+    return OutOfMemory(f"out of memory while answering{what}; the limit is {_memory_limit()}")
+
+
+def _memory_limit() -> str:
+    import os
+
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            return f"this process's address space, {soft / 2**20:,.0f} MiB (raise it with ulimit -v)"
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return "this machine's memory"
+    return f"this machine's memory, {total / 2**30:.1f} GiB"
+
+
 class ReadingWarning(UserWarning):
     """How mcalc read the input when a reading could be a mistake ("y does not occur, the derivative is
     0"), issued through Python's `warnings` by the API (the command line prints them as `warning:` lines)."""

@@ -370,3 +370,41 @@ def test_the_timer_never_fires_into_a_gc_callback() -> None:
             assert time.monotonic() - t0 < 3.0
     finally:
         gc.callbacks.remove(slow_callback)
+
+
+# --- item 2: memory exhaustion is a refusal of that answer, with its own exit code ---
+
+EXIT_MEMORY = 71
+HUGE = ["--shape", "x=20000", "--check"]  # x xᵀ at the check's points: 20,000² numbers, 3 GB
+
+
+def _limited(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """mcalc under a 500 MB address-space limit (the element budget raised so that the array is tried)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (500 * 2**20, 500 * 2**20))
+
+    env = {**os.environ, "MCALC_MAX_ELEMENTS": "1000000000", "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run(
+        [*MCALC, *args], input=stdin, capture_output=True, text=True, env=env, preexec_fn=limit, timeout=60
+    )
+
+
+def test_out_of_memory_is_one_line_with_its_own_exit_code() -> None:
+    """Under a 300 MB limit a MemoryError was an internal error (exit 1, 'please report')."""
+    res = _limited(["diff", "sum(x x^T)", "--wrt", "x", *HUGE])
+    assert res.returncode == EXIT_MEMORY and res.stdout == "" and res.stderr.count("\n") == 1, res
+    assert res.stderr.startswith("error: out of memory while answering: Unable to allocate"), res.stderr
+    assert "the limit is this process's address space, 500 MiB (raise it with ulimit -v)" in res.stderr
+    as_json = _limited(["diff", "sum(x x^T)", "--wrt", "x", *HUGE, "--format", "json"])
+    assert as_json.returncode == EXIT_MEMORY and '"category": "out of memory"' in as_json.stdout
+
+
+def test_out_of_memory_fails_only_its_line_of_a_batch() -> None:
+    """In a batch it ended the run: the later lines were never answered."""
+    res = _limited(["diff", "-", "--check"], stdin="sum(x x^T) ; x ; --shape x=20000\nx^T x ; x\n")
+    assert res.returncode == EXIT_MEMORY, res
+    first, second = res.stdout.split("line 2: ")
+    assert first.startswith("line 1: sum(x x^T)\nerror: out of memory while answering"), res.stdout
+    assert "∂/∂x (xᵀx) = 2x" in second and "check: passed" in second, res.stdout

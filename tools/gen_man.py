@@ -215,6 +215,11 @@ EXIT_STATUS: list[tuple[str, str]] = [
         "Bad usage or bad input: an unknown command or option, a syntax error, a shape mismatch, an unknown "
         "function, an unreadable file.",
     ),
+    (
+        "71",
+        "Out of memory: one line naming the limit (`ulimit -v`, or the machine's memory); in a batch or on a "
+        "sheet only that line fails.",
+    ),
     ("74", "The output could not be written (a full disk, a closed standard output); one line on stderr."),
     ("130", "Interrupted (Ctrl-C), at any moment, without a traceback."),
     (

@@ -96,8 +96,8 @@ Examples:
   mcalc shape "a^T X b"
 
 Run 'mcalc COMMAND --help' for a command's options; 'man mcalc' for the manual. Exit status: 0 success,
-1 a check or claim failed or a mathematical error, 2 bad usage or bad input, 74 the output could not be
-written, 130 interrupted (Ctrl-C).
+1 a check or claim failed or a mathematical error, 2 bad usage or bad input, 71 out of memory, 74 the
+output could not be written, 130 interrupted (Ctrl-C).
 """
 
 

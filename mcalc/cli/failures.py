@@ -10,7 +10,7 @@ from typing import Any
 
 from mcalc import budget, stack
 from mcalc.cli import console
-from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError
+from mcalc.errors import EXIT_FAILED, EXIT_USAGE, InputError, McalcError, out_of_memory
 from mcalc.exits import Exit
 from mcalc.numeric.budget import max_elements
 from mcalc.render.spelling import clean, json_safe
@@ -31,7 +31,7 @@ def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
         budget.start(from_program_start=True)  # the time budget (README § Limits): MCALC_TIME_LIMIT
         max_elements()  # a bad MCALC_MAX_ELEMENTS is refused by every command, not only by those that use it
         return body()
-    except (McalcError, RecursionError, ValueError) as exc:
+    except (McalcError, RecursionError, ValueError, MemoryError) as exc:
         code = show_bad_input(exc, fmt, source=None)
         return code if code is not None else _internal_error(exc, fmt, debug)
     except KeyboardInterrupt:
@@ -51,13 +51,17 @@ def guarded(fmt: Format | None, debug: bool, body: Callable[[], int]) -> int:
 
 def show_bad_input(exc: BaseException, fmt: Format | None, source: str | None, line: int | None = None) -> int | None:
     """Report a failure caused by the input (an McalcError, nesting too deep, a number too long for
-    Python's int to text); its exit code. None when `exc` is something else (not reported)."""
+    Python's int to text, memory run out); its exit code. None when `exc` is something else (not reported)."""
     if isinstance(exc, McalcError):
         report_error(exc, fmt, source, line)
         return exc.exit_code
     if isinstance(exc, RecursionError):
         report_error(InputError("expression nested too deeply"), fmt, source, line)
         return EXIT_USAGE
+    if isinstance(exc, MemoryError):  # of one answer: the process goes on (a batch's next line is answered)
+        memory = out_of_memory(exc)
+        report_error(memory, fmt, source, line)
+        return memory.exit_code
     # Python refuses to turn an int of more than 4,300 digits into text (CVE-2020-10735); a number
     # that long can only come from the input (5,000 superscript digits), so it is bad input.
     if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
