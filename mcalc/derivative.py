@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -93,7 +93,7 @@ class Derivative:
         from mcalc.export.numpy_code import python_names
 
         exported = {py: name for name, py in python_names(self._result).items()}
-        loaded = {exported.get(k, value_name(k)): as_array(k, v) for k, v in arrays.items()}
+        loaded = values_by_name(arrays, lambda k: exported.get(k, value_name(k)))
         with self._binding, _sizes_restored(self._result), self._session.active():
             value: NDArray[np.float64] = pipeline.value_at(self._result, loaded, rename=greek)
         return value
@@ -223,3 +223,17 @@ def as_array(name: str, raw: ArrayLike) -> NDArray[np.float64]:
         raise InputError(f"{name}: give numbers (a number, a list, a numpy array), not {type(raw).__name__}")
     checked: NDArray[np.float64] = _check_array(name, raw)
     return checked
+
+
+def values_by_name(arrays: Mapping[str, ArrayLike], name_of: Callable[[str], str]) -> dict[str, NDArray[np.float64]]:
+    """Keyword values by the name the expression reads (`theta=` and `θ=` are both θ); one name given twice
+    under two spellings is refused naming both, as `--at λ=1 --at lambda=2` is."""
+    out: dict[str, NDArray[np.float64]] = {}
+    spelled: dict[str, str] = {}
+    for key, raw in arrays.items():
+        name = name_of(key)
+        if name in spelled:
+            raise InputError(f"{name} is given twice: {spelled[name]}= and {key}=; give one")
+        spelled[name] = key
+        out[name] = as_array(key, raw)
+    return out

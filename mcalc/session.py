@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from mcalc import budget, declare, stack
 from mcalc.declare import Decl
-from mcalc.derivative import Derivative, ShapeAnswer, as_array, value_name
-from mcalc.errors import InputError, McalcError, ReadingWarning
+from mcalc.derivative import Derivative, ShapeAnswer, value_name, values_by_name
+from mcalc.errors import InputError, McalcError, ReadingWarning, out_of_memory
 from mcalc.python_words import python_phrasing
 from mcalc.shapes import Declarations as ShapeDeclarations
 from mcalc.view import Layout
@@ -199,7 +199,7 @@ class Session:
         from mcalc.answers import evaluate_at
         from mcalc.numeric.values import json_value
 
-        loaded = {value_name(k): as_array(k, v) for k, v in values.items()}
+        loaded = values_by_name(values, value_name)
         with self.active():
             value, read, _ = evaluate_at(expr, loaded, self._declarations, self._standing)
             out = _array(json_value(value))
@@ -212,7 +212,7 @@ class Session:
         """The shape of `expr` and of each of its names (sizes from `values`, if given)."""
         from mcalc.answers import shape_payload_of
 
-        loaded = {value_name(k): as_array(k, v) for k, v in values.items()}
+        loaded = values_by_name(values, value_name)
         with self.active():
             payload = shape_payload_of(expr, self._declarations, loaded, self._standing)
         answer = ShapeAnswer.from_json(payload)
@@ -353,6 +353,8 @@ def _as_mcalc_errors() -> Iterator[None]:
         raise
     except RecursionError:
         raise InputError("expression nested too deeply") from None
+    except MemoryError as exc:
+        raise out_of_memory(exc) from None
     except ValueError as exc:
         if "integer string conversion" not in str(exc):  # Python's 4,300-digit limit on int → text
             raise

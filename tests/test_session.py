@@ -326,3 +326,22 @@ def test_a_misspelt_declaration_is_a_type_error() -> None:
         mcalc.diff("c x", "x", scalars="c")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="'symetric'"):
         mcalc.Session().declare(symetric="S")  # type: ignore[call-arg]
+
+
+def test_one_value_under_two_spellings_is_refused() -> None:
+    d = mcalc.diff("lambda theta^T theta", "theta", scalar="lambda")
+    with pytest.raises(mcalc.InputError, match="θ is given twice: theta= and θ="):
+        d.value(theta=[1.0, 2.0], **{"θ": [3.0, 4.0]}, lambda_=1.0)
+    with pytest.raises(mcalc.InputError, match="λ is given twice"):
+        mcalc.Session(scalar="lambda").eval("lambda", **{"lambda": 1.0, "λ": 2.0})
+
+
+def test_out_of_memory_in_a_library_call_is_an_mcalc_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcalc import pipeline
+
+    def exhausted(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError("Unable to allocate 8.00 GiB")
+
+    monkeypatch.setattr(pipeline, "differentiate_tree", exhausted)
+    with pytest.raises(mcalc.OutOfMemory, match="out of memory"):
+        mcalc.diff("x^T x", "x")
