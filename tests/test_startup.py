@@ -1,4 +1,4 @@
-"""Start-up: help, usage errors and tab completion never load numpy, sympy or matplotlib.
+"""Start-up: help, usage errors and tab completion never load numpy, sympy, scipy or matplotlib.
 
 Every TAB in a shell starts mcalc once, so this is what keeps completion and `--help` fast. Wall-clock
 numbers are in bench/startup.py, not here (timings are flaky on shared CI machines).
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-HEAVY = {"numpy", "sympy", "matplotlib"}
+HEAVY = {"numpy", "sympy", "matplotlib", "scipy"}
 
 # Runs the app the way the console script does and reports what got imported (even on SystemExit).
 WRAPPER = """
