@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcalc.numeric import rewrites
 from mcalc.records import Record, record
+from mcalc.sources import SOURCES, cited, legend
 
 if TYPE_CHECKING:
     from mcalc.syntax.functions import Function
@@ -85,6 +86,7 @@ class Row(Record):
             "identity": self.identity,
             "latex": self.latex,
             "reference": self.reference,
+            "sources": [SOURCES[short] for short in cited(self.reference)],  # the works' titles, for a reader
         }
 
 
@@ -132,6 +134,11 @@ def find(search: str | None) -> list[Row]:
     """The rows that mention `search` (a rule name, an operator, a source such as MC), or all of them."""
     needle = (search or "").lower()
     return [r for r in all_rows() if needle in r.text()]
+
+
+def legend_of(rows: list[Row]) -> str:
+    """The titles of the works these rows cite, one line each (under the table on a terminal)."""
+    return legend([row.reference for row in rows])
 
 
 def verify_row(row: Row, seed: int | None) -> dict[str, Any]:

@@ -41,6 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "interrupt": {"exits"},
     # how deep this thread's real stack lets mcalc recurse: standard library only, below everything
     "stack": set(),
+    # the works the rules cite, by short name: standard library only, below everything
+    "sources": set(),
     "syntax": {"records", "errors", "stack", "syntax"},
     "budget": {"records", "errors", "interrupt"},
     "shapes": {"records", "errors", "syntax", "shapes"},
@@ -60,7 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     # the --steps derivation, which re-derives a gradient by trace rewriting, printed with render's printers
     "steps": {*BELOW_RENDER, "render", "steps"},
     "claims": {*BELOW_RENDER, "render", "declare", "claims"},
-    "identities": {*BELOW_RENDER, "render", "steps", "declare", "identities"},
+    "identities": {*BELOW_RENDER, "render", "steps", "declare", "sources", "identities"},
     # each command's answer as data, for the command line to render
     "answers": {*BELOW_RENDER, "render", "export", "steps", "claims", "declare", "formulas", "answers"},
     # the Python API: everything but the command line (it must import without typer and rich). Its session

@@ -280,8 +280,10 @@ shell's start-up files, and `mcalc --show-completion` prints it.
 
 SEE_ALSO = [("python3", "1"), ("bash", "1"), ("zsh", "1"), ("fish", "1")]
 SEE_ALSO_TEXT = """
-K. B. Petersen and M. S. Pedersen, The Matrix Cookbook (cited as MC by `mcalc identities`). The README
-and CONTRACT.md of the source distribution.
+K. B. Petersen and M. S. Pedersen, The Matrix Cookbook (cited as MC by `mcalc identities`); M. P.
+Deisenroth, A. A. Faisal and C. S. Ong, Mathematics for Machine Learning, chapter 5 (cited as MML); the
+other works `mcalc identities` cites are listed in the README's section Sources. The README of the source
+distribution, whose section Command-line contract states the interface scripts may rely on.
 """
 
 

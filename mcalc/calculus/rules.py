@@ -6,9 +6,8 @@ and tensors are read off the differential afterwards (`identify.py`), so one rul
 serves every kind of variable. Every row names the identity it implements and where it is from;
 `mcalc identities` prints this table and `--steps` cites the `name` of each row it applies.
 
-References: "MC" is The Matrix Cookbook (Petersen & Pedersen, version of 2012-11-15); "MML" is
-Deisenroth, Faisal & Ong, Mathematics for Machine Learning (2020), §5.4 and Exercise 5.24, the
-seeds' source.
+References: short names ("MC eq. 37", "MML §5.4") of the works in `mcalc/sources.py` (The Matrix Cookbook;
+Deisenroth, Faisal & Ong, Mathematics for Machine Learning, §5.4 and Exercise 5.24; …).
 """
 
 from __future__ import annotations

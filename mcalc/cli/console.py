@@ -327,12 +327,16 @@ def show_row(row: list[str]) -> None:
     print("\t".join(clean(cell) for cell in row), flush=True)
 
 
-def show_table(title: str, columns: list[str], rows: list[list[str]], fmt: Format | None) -> None:
-    """A table on a terminal, tab-separated lines otherwise."""
+def show_table(
+    title: str, columns: list[str], rows: list[list[str]], fmt: Format | None, caption: str | None = None
+) -> None:
+    """A table on a terminal (with its caption under it), tab-separated lines otherwise (no caption: the
+    lines are for scripts)."""
     if fmt is None and _styled():
         from rich.table import Table
 
-        table = Table(title=_escape(title), show_lines=False)  # the title holds a file name
+        # the title holds a file name
+        table = Table(title=_escape(title), show_lines=False, caption=caption, caption_justify="left")
         for col in columns:
             table.add_column(col)
         for row in rows:

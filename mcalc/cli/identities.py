@@ -9,7 +9,7 @@ from typing import Any
 
 from mcalc.cli import console
 from mcalc.errors import EXIT_FAILED, EXIT_OK
-from mcalc.identities import STEP_CHECKS, WITNESSES, find, verify_row
+from mcalc.identities import STEP_CHECKS, WITNESSES, find, legend_of, verify_row
 from mcalc.view import Format
 
 __all__ = ["STEP_CHECKS", "WITNESSES", "list_identities"]
@@ -35,5 +35,5 @@ def list_identities(search: str | None, verify: bool, fmt: Format | None, seed: 
             cells.append(f"{'ok' if r['passed'] else 'FAILED'} {r['max_rel_error']:.1e} {r['witness']}")
         table.append(cells)
     columns = ["identity", "for", "formula", "source"] + (["verified"] if verify else [])
-    console.show_table("identities mcalc uses", columns, table, fmt)
+    console.show_table("identities mcalc uses", columns, table, fmt, caption=legend_of(rows) or None)
     return code

@@ -1,10 +1,10 @@
-"""`--steps` through `--let` names: the chain rule written as the seed writes it for least squares.
+"""`--steps` through `--let` names: the chain rule written as MML Example 5.11 writes it for least squares.
 
     L = ‖e‖², e = y − Φθ:   ∂L/∂θ = ∂L/∂e ∂e/∂θ,  (1×n) = (1×m)(m×n)
                             ∂L/∂e = 2eᵀ (1×m),  ∂e/∂θ = −Φ (m×n),  ∂L/∂θ = 2eᵀ(−Φ) = −2eᵀΦ (1×n)
 
 Every factor is in numerator layout over the entries (∂vec f/∂vec x: numel(f) × numel(x) — for vectors
-exactly the seed's Jacobians), so the chain rule is one matrix product whatever the shapes. ∂f/∂e holds
+exactly MML Example 5.11's Jacobians), so the chain rule is one matrix product whatever the shapes. ∂f/∂e holds
 every other name fixed; where f also uses the variable directly, that term is added (∂f/∂θ|ₑ). A name
 whose definition uses further names is expanded the same way, one line group per name.
 """

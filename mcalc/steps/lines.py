@@ -51,7 +51,7 @@ REWRITES: dict[str, Rewrite] = {
                 r"\operatorname{vec}(L(dX)) = J \operatorname{vec}(dX)", "MC eq. 520"),
         Rewrite("identify-gradient", "df = tr(G dX) ⇔ ∂f/∂X = Gᵀ (the shape of X)",
                 r"df = \operatorname{tr}(G\,dX) \Leftrightarrow \frac{\partial f}{\partial X} = G^{\top}",
-                "seed 003 (⟨∇f, H⟩ = tr(∇fᵀ H)); MML §5.4"),
+                "MML §5.4; Duchi, Properties of the Trace and Matrix Derivatives (⟨∇f, H⟩ = tr(∇fᵀ H))"),
         Rewrite("identify-jacobian", "df = J dx ⇔ ∂f/∂x = J (rows follow f)",
                 r"df = J\,dx \Leftrightarrow \frac{\partial f}{\partial x} = J", "MML §5.3"),
         Rewrite("identify-vec", "vec(dF) = J vec(dX) ⇔ ∂vec(F)/∂vec(X) = J",
@@ -61,7 +61,7 @@ REWRITES: dict[str, Rewrite] = {
                 r"\frac{dF}{dt} = F'", "MML Exercise 5.24"),
         Rewrite("chain-rule", "∂f/∂x = ∂f/∂e ∂e/∂x for f(e(x)), factors in numerator layout",
                 r"\frac{\partial f}{\partial x} = \frac{\partial f}{\partial e}\frac{\partial e}{\partial x}",
-                "MML §5.2.2; seed 001's least-squares example (--let names)"),
+                "MML §5.2.2; MML Example 5.11 (least-squares loss in a linear model, through --let names)"),
         Rewrite("nth-differential", "dⁿf[dX₁, …, dXₙ] = d(dⁿ⁻¹f[dX₁, …, dXₙ₋₁]), the increments before held "
                 "constant (by a symmetric S, dS is ½(dS + dSᵀ))",
                 r"d^n f[dX_1, \ldots, dX_n] = d\left(d^{n-1} f[dX_1, \ldots, dX_{n-1}]\right)",
@@ -69,7 +69,7 @@ REWRITES: dict[str, Rewrite] = {
         Rewrite("index-form", "dⁿf = Σ T dX₁ … dXₙ entry by entry: L dXₐ R gives Lᵢₖ Rₗⱼ (k, l the "
                 "indices of Xₐ), tr closes the chain, Σ sums a repeated index",
                 r"L\,dX_a R \mapsto L_{ik} R_{lj},\ \operatorname{tr}(L\,dX_a R\,dX_b) \mapsto L_{li} R_{jk}",
-                "seed 000, MML §5.4 (J_ijkl = ∂A_ij/∂B_kl)"),
+                "MML §5.4, Definition 5.10 (J_ijkl = ∂A_ij/∂B_kl)"),
     ]
 }  # fmt: skip
 
