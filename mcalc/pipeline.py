@@ -21,6 +21,7 @@ from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import judge
+from mcalc.syntax.index_expression import read as read_index_expression
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.parser import parse_read
 from mcalc.view import Layout
@@ -78,8 +79,30 @@ def prepare(
     """Parse and infer shapes. `value_shapes` (name → shape of its `--at` value) decides the kind of every
     name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads a name).
     `standing`: the declarations are a kept session's, made for many expressions, so one that this
-    expression does not use is no typo (no warning)."""
+    expression does not use is no typo (no warning). An expression in index notation (`x_i A_ij x_j`) is
+    read as its matrix form (`x^T A x`), which the notes say (mcalc.syntax.index_expression)."""
     decl = decl or Declarations()
+    index = read_index_expression(source, {*wrt, *(value_shapes or {}), *decl.declared})
+    if index is None:
+        return _prepare(source, decl, extra, wrt, value_shapes, standing)
+    try:
+        tree, env, extra_trees = _prepare(index.text, decl, extra, wrt, value_shapes, standing)
+    except McalcError as err:
+        # its span counts in the matrix form, which the user did not type: the message names that form
+        err.message, err.span = f"{err.message} (in {index.text}, the matrix form of the index expression)", None
+        raise
+    env.notes = [index.note, *env.notes]
+    return tree, env, extra_trees
+
+
+def _prepare(
+    source: str,
+    decl: Declarations,
+    extra: tuple[str, ...],
+    wrt: tuple[str, ...],
+    value_shapes: Mapping[str, tuple[int, ...]] | None,
+    standing: bool,
+) -> tuple[Node, ShapeEnv, list[Node]]:
     for var in wrt:
         _check_name(var)
     declared = decl.declared

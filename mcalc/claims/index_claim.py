@@ -67,7 +67,7 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
 
     if not any(m in claim for m in _MARKS):
         return None
-    names = _expression_names(expr, decl)
+    names = _expression_names(expr, wrt, decl)
     if names is None:
         return None
     try:
@@ -80,11 +80,14 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
     return _set_up(expr, wrt, claim, parsed, decl, _left_text(parsed, wrt, names))
 
 
-def _expression_names(expr: str, decl: Any) -> set[str] | None:
+def _expression_names(expr: str, wrt: list[str], decl: Any) -> set[str] | None:
+    from mcalc.syntax.index_expression import read as read_index_expression
     from mcalc.syntax.lexer import Tok, tokenize
 
     try:
-        toks = tokenize(expr)
+        # an expression in index notation has the names of its matrix form (x_i A_ij x_j: x and A)
+        index = read_index_expression(expr, {*wrt, *getattr(decl, "declared", ())})
+        toks = tokenize(expr if index is None else index.text)
     except McalcError:
         return None  # the expression's own error is reported by the ordinary path
     return {t.text for t in toks if t.kind is Tok.NAME} | {name for name, _ in getattr(decl, "lets", ())}
