@@ -105,6 +105,9 @@ class _McalcCommand(TyperCommand):
     def get_help(self, ctx: Any) -> str:
         return spelling.shown(super().get_help(ctx))
 
+    def get_short_help_str(self, limit: int = 45) -> str:  # `mcalc --help` lists whole sentences at any width
+        return super().get_short_help_str(limit=1 << 16)  # (click cut them to fit: "Infer the shape of...")
+
 
 class _McalcGroup(TyperGroup):
     """Typer's group, with every usage error reported as one line (`error: …`) instead of a usage block."""
@@ -425,12 +428,7 @@ def eval_(
 ) -> None:
     from mcalc.cli import commands
 
-    raise typer.Exit(
-        commands.run_eval(
-            expr, at, decl,
-            fmt, debug,
-        )
-    )  # fmt: skip
+    raise typer.Exit(commands.run_eval(expr, at, decl, fmt, debug))
 
 
 @app.command("shape", cls=_McalcCommand, help=help_text.SHAPE)

@@ -46,14 +46,41 @@ def print_json(obj: Any) -> None:
     print(json_safe(_dumps(obj, ensure_ascii=ascii_output())), flush=True)  # batch: each as it comes
 
 
+# Below this many columns (or when the terminal does not say its width: COLUMNS=0, a size of 0) a terminal gets
+# the plain lines a pipe gets: rich given 0 columns printed nothing, and at 20 a table cut every verdict to "…".
+MIN_STYLED_WIDTH = 40
+
+
+def terminal_width(stream: Any) -> int:
+    """The width rich would use for `stream`: COLUMNS when it is a number, else the terminal's own size;
+    0 when neither says (rich would guess 80; a guess could cut a table, plain lines cannot)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # not a terminal, or a stream without a descriptor
+        return 0
+
+
+def _styled_stream(stream: Any) -> bool:
+    return (
+        stream.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+        and terminal_width(stream) >= MIN_STYLED_WIDTH
+    )
+
+
 def _styled() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return _styled_stream(sys.stdout)
 
 
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    width = terminal_width(sys.stderr if stderr else sys.stdout) or None  # the width the styling was decided on
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 MAX_MESSAGE = 500  # characters of an error or warning line (JSON carries the whole message)
@@ -69,7 +96,7 @@ def _clipped(message: str) -> str:
 
 def error_line(message: str, source: str | None = None, span: Span | None = None) -> None:
     """Every error is exactly one line on stderr (red on a terminal); the column is in the message."""
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+    if _styled_stream(sys.stderr):
         _console(stderr=True).print(f"[bold red]error:[/] {_escape(_clipped(message))}")
         return
     try:
@@ -330,18 +357,29 @@ def show_row(row: list[str]) -> None:
 def show_table(
     title: str, columns: list[str], rows: list[list[str]], fmt: Format | None, caption: str | None = None
 ) -> None:
-    """A table on a terminal (with its caption under it), tab-separated lines otherwise (no caption: the
-    lines are for scripts)."""
-    if fmt is None and _styled():
-        from rich.table import Table
-
-        # the title holds a file name
-        table = Table(title=_escape(title), show_lines=False, caption=caption, caption_justify="left")
-        for col in columns:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(_escape(c) for c in row))  # _escape cleans
-        _console().print(table)
+    """A table on a terminal wide enough for it (with its caption under it), tab-separated lines otherwise
+    (no caption: the lines are for scripts)."""
+    if fmt is None and _styled() and _fitted(title, columns, rows, caption):
         return
     for row in rows:
         show_row(row)
+
+
+def _fitted(title: str, columns: list[str], rows: list[list[str]], caption: str | None) -> bool:
+    """Print the table if each column can be as wide as its longest word: rich would otherwise cut cells
+    to "…" (a verdict, a formula). Cells fold rather than cut if rich still narrows one."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    # the title holds a file name
+    table = Table(title=_escape(title), show_lines=False, caption=caption, caption_justify="left")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(_escape(c) for c in row))  # _escape cleans
+    con = _console()
+    unbounded = con.options.update_width(1 << 20)  # measured as if the terminal had no edge: each word whole
+    if Measurement.get(con, unbounded, table).minimum > con.width:
+        return False
+    con.print(table)
+    return True
