@@ -125,7 +125,8 @@ def diff_payload(
 
         payload["steps"] = render_steps(result, view.layout) + index_steps(result)
         if view.format is Format.LATEX:
-            latex_steps = render_steps(result, view.layout, latex=True) + index_steps(result, latex=True)
+            with report.names_apart(result):
+                latex_steps = render_steps(result, view.layout, latex=True) + index_steps(result, latex=True)
             payload["steps_latex"] = latex_steps
     _extras(result, payload, view, line)
     return payload, failed
@@ -140,7 +141,10 @@ def _extras(result: Result, payload: dict[str, Any], view: View, line: int | Non
 
         payload["index"] = render_any_index(result)
         if view.format is Format.LATEX:
-            payload["index_latex"] = render_any_index(result, latex=True)
+            from mcalc.render.report import names_apart
+
+            with names_apart(result):
+                payload["index_latex"] = render_any_index(result, latex=True)
         payload["vec"] = payload["equation"]
     if view.format in SOURCES:
         payload[str(view.format)] = SOURCES[view.format](result, view.layout, line)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from mcalc import budget
 from mcalc.errors import InputError
 from mcalc.records import Record, record
-from mcalc.render import spelling
+from mcalc.render import latex_names, spelling
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
@@ -84,6 +84,8 @@ class Style(Record):
     def name(self, name: str) -> str:
         base, _, sub = name.partition("_")
         if not sub and len(name) > 1 and name[1:].isdigit():
+            if self.latex and (apart := latex_names.typed(name, GREEK_LATEX)) is not None:
+                return apart  # x0 beside x_0 in one answer: \mathit{x0}, never x_{0} for both
             base, sub = name[0], name[1:]
         if self.latex:
             head = GREEK_LATEX.get(base, base)

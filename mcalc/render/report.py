@@ -3,9 +3,11 @@ and the JSON object of the contract. No rich, no typer here: plain data and stri
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Result, displayed, flipped, reading
+from mcalc.render import latex_names
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv
@@ -162,9 +164,19 @@ def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
     return {name: [_json_dim(env, d) for d in var_dims(env, name)] for name in env.kinds}
 
 
+def names_apart(result: Result) -> AbstractContextManager[None]:
+    """LaTeX printed in the block tells the result's names apart (x0 beside x_0: mcalc.render.latex_names)."""
+    return latex_names.apart([*result.env.kinds, *result.env.lets, *result.wrt])
+
+
 def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any]:
     """The contract's JSON object; `latex=False` leaves out the LaTeX fields, for outputs that show none
     (plain and rich text: a 3,000-term input and its derivative were printed in LaTeX for nothing)."""
+    with names_apart(result):
+        return _to_json(result, layout, latex)
+
+
+def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     env = result.env
     stage = result.final
     wrt: str | list[str] = result.wrt[0] if len(result.wrt) == 1 else list(result.wrt)
@@ -246,7 +258,7 @@ def _shared(
 def _share(result: Result, shown: Node) -> tuple[Node, list[tuple[Node, Node]]]:
     from mcalc.render.share import share
 
-    return share(shown, set(result.env.kinds))
+    return share(shown, {*result.env.kinds, *result.env.lets})
 
 
 def is_zero(node: Node) -> bool:

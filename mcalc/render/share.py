@@ -49,6 +49,16 @@ def _uses(node: Node, names: set[Node]) -> dict[Node, int]:
     return out
 
 
+# the letters of `where` names, in order of preference: u₁, u₂, … unless the input has a u-name
+LETTERS = "uvwzhgqsabcdefkprt"
+
+
+def _spelled_alike(letter: str, name: str) -> bool:
+    """Whether the input's `name` could print as a `where` name u₁: u₁ reads back as u_1 in text, and u_1 and
+    u1 print u_{1} in LaTeX (issue 26: a user's u_1 beside the where-name u₁ was one name in print)."""
+    return name == letter or (name[:1] == letter and name[1:].lstrip("_").isdigit())
+
+
 def share(root: Node, taken: set[str]) -> tuple[Node, list[tuple[Node, Node]]]:
     """(main expression, [(name, definition), ...] in dependency order). Names avoid `taken`."""
     sizes, counts = _sizes_and_counts(root)
@@ -59,7 +69,9 @@ def share(root: Node, taken: set[str]) -> tuple[Node, list[tuple[Node, Node]]]:
     if not candidates:
         return root, []
     candidates.sort(key=lambda n: sizes[n])
-    letter = next((x for x in "uvwzhgqs" if x not in taken), "u")
+    letter = next((x for x in LETTERS if not any(_spelled_alike(x, t) for t in taken)), None)
+    if letter is None:  # every letter taken: the full form, never a name that reads as one of the input's
+        return root, []
     names: dict[Node, Node] = {}
     defs: dict[Node, Node] = {}
     number: dict[Node, int] = {}  # creation order of each name, which is dependency order
