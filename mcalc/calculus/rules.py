@@ -142,7 +142,14 @@ def _d_transpose(node: Node, d: D, ctx: Context) -> Node | None:
 
 def _d_trace(node: Node, d: D, ctx: Context) -> Node | None:
     assert isinstance(node, N.Trace)
-    da = d(node.arg)
+    arg = node.arg
+    if isinstance(arg, N.Power) and arg.exponent.denominator == 1 and arg.exponent > 1:
+        # d tr(Xⁿ) = n tr(Xⁿ⁻¹ dX): the n terms of d(Xⁿ) are equal under the trace (cyclic), so one term,
+        # for any n (a long periodic chain is such a power: simplify.products.PERIODIC_FROM)
+        dx = d(arg.base)
+        n = arg.exponent
+        return None if dx is None else mul(num(n), N.Trace(mul(_power(arg.base, n - 1), dx)))
+    da = d(arg)
     return None if da is None else N.Trace(da)
 
 
@@ -384,8 +391,9 @@ DERIVATIVE_RULES = MappingProxyType(dict([
           r"d\sum_{r=0}^{k-1} f_r = \sum_{r=0}^{k-1} df_r", "linearity", _d_sum_over),
     _rule(N.Bound, "d-const", "d(r) = 0 for the index r of a sum", r"d(r) = 0", "r is a whole number",
           _d_const),
-    _rule(N.Trace, "d-trace", "d tr(X) = tr(dX)", r"d\operatorname{tr}(X) = \operatorname{tr}(dX)",
-          "MC eq. 36", _d_trace),
+    _rule(N.Trace, "d-trace", "d tr(X) = tr(dX); d tr(Xⁿ) = n tr(Xⁿ⁻¹ dX)",
+          r"d\operatorname{tr}(X) = \operatorname{tr}(dX)",
+          "MC eq. 36; for powers MC §2.5.2 (∂tr(Xᵏ)/∂X = k(Xᵏ⁻¹)ᵀ)", _d_trace),
     _rule(N.Det, "d-det", "d det(X) = det(X) tr(X⁻¹ dX)",
           r"d\det(X) = \det(X)\operatorname{tr}(X^{-1}dX)", "MC eq. 42; gradient det(X) X⁻ᵀ, MC eq. 49",
           _d_det),

@@ -1,0 +1,56 @@
+"""Long inputs a user can type in a line, answered rather than refused at the budget (issue 25 item 4),
+each checked against finite differences of independent numpy code at a size that runs in a moment here;
+bench/slow_inputs.py times the issue's full sizes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import mcalc
+from tests.helpers import seeded
+
+
+def _central(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:  # type: ignore[no-untyped-def]
+    out = np.zeros(x.shape)
+    for k in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        out[k] = (f(up) - f(down)) / (2 * h)
+    return out
+
+
+def test_a_product_of_many_equal_scalar_products_is_a_power() -> None:
+    n = 300
+    expr = " ".join(["(x^T x)"] * n)
+    d = mcalc.diff(expr, "x")
+    assert d.text == f"{2 * n} (xᵀx)²⁹⁹ x"
+    rng = np.random.default_rng(seeded("power", n))
+    x = rng.standard_normal(3)
+    x /= np.linalg.norm(x) * 1.001  # xᵀx near 1: the 300th power stays finite
+    np.testing.assert_allclose(d.value(x=x), _central(lambda v: (v @ v) ** n, x), rtol=1e-5)
+
+
+def test_a_long_periodic_trace_is_a_power_under_the_trace() -> None:
+    k = 40  # 80 factors: over the 64 written out
+    expr = "tr(" + " ".join(["A B"] * k) + ")"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = mcalc.diff(expr, "A")
+    assert d.text == f"{k} (BᵀAᵀ)³⁹ Bᵀ"
+    rng = np.random.default_rng(seeded("trace", k))
+    a, b = rng.standard_normal((3, 2)), rng.standard_normal((2, 3))
+    scale = np.abs(np.linalg.eigvals(a @ b)).max() ** 0.5
+    a, b = a / scale, b / scale  # spectral radius of AB is 1: (AB)⁴⁰ stays of order one
+
+    def f(m: np.ndarray) -> float:
+        return float(np.trace(np.linalg.matrix_power(m @ b, k)))
+
+    np.testing.assert_allclose(d.value(A=a, B=b), _central(f, a), rtol=1e-5, atol=1e-8)
+
+
+def test_a_short_periodic_chain_stays_written_out() -> None:
+    d = mcalc.diff("tr(A B A B A B)", "A")
+    assert d.text == "3BᵀAᵀBᵀAᵀBᵀ"
