@@ -366,7 +366,9 @@ def test_the_timer_never_fires_into_a_gc_callback() -> None:
             budget.start(0.3)
             t0 = time.monotonic()
             try:
-                with pytest.raises(budget.BudgetError, match="writing the SymPy form"):
+                # the step the deadline lands in depends on the machine's load (simplifying, or writing the
+                # SymPy form): what matters is that it is refused, near the deadline, and not lost
+                with pytest.raises(budget.BudgetError, match="time budget of 0.3 s used up while"):
                     sympy_source(derivative._result, derivative._layout)
             finally:
                 budget.stop()
