@@ -19,7 +19,8 @@ from mcalc.declare import declarations, greek
 from mcalc.errors import InputError, McalcError
 from mcalc.syntax.declared import Formula
 from mcalc.syntax.declared import catalogue as extended
-from mcalc.syntax.functions import Catalogue, current, using
+from mcalc.syntax.functions import Catalogue, Signature, current, using
+from mcalc.syntax.vector_functions import signature
 
 Array = Any
 SPEC = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*\(\s*([^()]+?)\s*\)\s*")
@@ -88,20 +89,56 @@ class _Formula:
 
 
 class ArrayFormula(_Formula):
-    """f of `--function`: order 0 the value of the formula at X (1×1), order 1 its gradient (X's shape)."""
+    """f of `--function`: order 0 the value of the formula at X (1×1, or a column for a vector-valued f),
+    order 1 its gradient (X's shape) or Jacobian (f's length × X's), order 2 its Hessian (a vector X)."""
+
+    def __init__(self, flag: str, name: str, param: str, body: str) -> None:
+        super().__init__(flag, name, param, body)
+        self.signature = self._signature()
+
+    def _signature(self) -> Signature:
+        """Scalar- or vector-valued, and how long, from the formula's shape with its parameter read by the
+        naming convention (u a vector, U a matrix): sin(u) is as long as u, sum(u .* u) a number."""
+        from mcalc.shapes import SCALAR_SHAPE
+
+        try:
+            tree, env, _ = pipeline.prepare(self.body, declarations(), wrt=(self.param,))
+        except McalcError as exc:
+            exc.message, exc.span = f"in {self.where()}: {exc.message}", None
+            raise
+        argument = env.kinds[self.param].value if self.param in env.kinds else "vector"
+        shape = env.shape(tree)
+        if shape == SCALAR_SHAPE:
+            return Signature(argument, "scalar")
+        rows, cols = shape
+        if cols != 1 or argument != "vector":
+            raise InputError(
+                f"in {self.where()}: its value {env.describe(tree)}; a --function's value is a number, or a "
+                "vector for a function of a vector"
+            )
+        if rows == env.shape_of_var(self.param)[0]:
+            return Signature(argument, "vector", same_length=True)
+        if isinstance(rows, int):
+            return Signature(argument, "vector", rows)
+        raise InputError(
+            f"in {self.where()}: its length, {env.size_text(rows)}, is neither its argument's length nor a number, "
+            f"so its value cannot be sized for --at and --check; write the formula out in the expression, or declare "
+            f'{self.name} by name with its length, --function "{self.name}: vector -> vector[k]" (no values)'
+        )
 
     def __call__(self, order: int) -> Callable[[Array], Array]:
-        return self.value if order == 0 else self.gradient
+        return (self.value, self.gradient, self.hessian)[order]
 
-    def _result(self, x: Array) -> tuple[Any, dict[str, Array]]:
+    def _result(self, x: Array, order: int = 1) -> tuple[Any, dict[str, Array]]:
         arr = x.reshape(()) if x.shape == (1, 1) else x[:, 0] if x.shape[1] == 1 else x
-        result = self.prepared(arr.shape, declarations(), {self.param: arr.shape}, 1)
+        result = self.prepared((arr.shape, order), declarations(), {self.param: arr.shape}, order)
         return result, {self.param: arr}
 
     def value(self, x: Array) -> Array:
         import numpy as np
 
         from mcalc.numeric.given import bind_values
+        from mcalc.numeric.values import to_internal
 
         result, loaded = self._result(x)
         saved = dict(result.env.sizes)
@@ -113,12 +150,22 @@ class ArrayFormula(_Formula):
         finally:
             result.env.sizes.clear()
             result.env.sizes.update(saved)
+        if self.signature.value == "vector":
+            return to_internal(np.asarray(out, dtype=float))
         return np.full((1, 1), float(out))
 
     def gradient(self, x: Array) -> Array:
+        return self._derivative(x, 1)
+
+    def hessian(self, x: Array) -> Array:
+        return self._derivative(x, 2)
+
+    def _derivative(self, x: Array, order: int) -> Array:
+        """∇f or J_f (order 1), ∇²f (order 2) at x: mcalc's own derivative of the formula, its contract value
+        (entry [i, j] = ∂f_i/∂u_j for the Jacobian)."""
         from mcalc.numeric.values import to_internal
 
-        result, loaded = self._result(x)
+        result, loaded = self._result(x, order)
         saved = dict(result.env.sizes)
         try:
             return to_internal(pipeline.value_at(result, loaded))
@@ -163,14 +210,23 @@ def catalogue(
     for those given with a formula: the catalogue a session holds."""
     names: dict[str, list[str]] = {"--function": [], "--elementwise": []}
     formulas: dict[str, Formula] = {}
+    signatures: dict[str, Signature] = {}
     kinds: dict[str, type[_Formula]] = {"--function": ArrayFormula, "--elementwise": ElementFormula}
     for flag, items in (("--function", function), ("--elementwise", elementwise)):
         for item in split_items(items):
+            typed = signature(item) if flag == "--function" else None
+            if typed is not None:
+                names[flag].append(typed[0])
+                signatures[typed[0]] = typed[1]
+                continue
             name, param, body = split_spec(item, flag)
             names[flag].append(name)
             if param is not None and body is not None:
-                formulas[name] = kinds[flag](flag, name, param, body)
-    return extended(current() if base is None else base, names["--function"], names["--elementwise"], formulas)
+                made = formulas[name] = kinds[flag](flag, name, param, body)
+                if isinstance(made, ArrayFormula):
+                    signatures[name] = made.signature
+    base = current() if base is None else base
+    return extended(base, names["--function"], names["--elementwise"], formulas, signatures)
 
 
 @contextmanager

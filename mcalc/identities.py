@@ -117,6 +117,10 @@ DECLARED: dict[str, tuple[str, str, str, str]] = {
                      "d f(X) = ⟨∇f(X), dX⟩ (f declared abstract: a scalar function of an array, gradient ∇f)",
                      r"d\,f(X) = \langle \nabla f(X), dX \rangle",
                      "the chain rule (MML §5.2.2); abstract functions as in tensorgrad"),
+    '--function "f: vector -> vector"': ("d-columnwise",
+                     "d f(u) = J_f(u) du (f declared abstract and vector-valued, by its signature or by use: "
+                     "its Jacobian J_f, entries ∂fᵢ/∂uⱼ)",
+                     r"d\,f(u) = \mathbf{J}_f(u)\,du", "the chain rule (MML §5.2.2, Jacobians §5.3)"),
     "--elementwise g": ("chain-elementwise", "d g(X) = g′(X) ⊙ dX (g declared abstract: entry by entry, derivative g′)",
                         r"d\,g(X) = g'(X) \odot dX", "the chain rule, entry by entry"),
 }  # fmt: skip
@@ -177,6 +181,8 @@ def _verify_declared(flag: str, seed: int | None) -> dict[str, Any]:
     from mcalc.syntax import nodes as N
     from mcalc.syntax.declared import declared
 
+    if flag.endswith('vector"'):
+        return _verify_vector(seed)
     scalar = flag.startswith("--function")
     expr, abstract, concrete = ("f(A x)", "∇f", "exp") if scalar else ("sum(g(A x))", "g′", "cos")
     rng = generator(1 if seed is None else seed)
@@ -191,6 +197,29 @@ def _verify_declared(flag: str, seed: int | None) -> dict[str, Any]:
     expected = rewrites.gradient_fd(oracle, x0)
     err = float(np.abs(value - expected).max()) / max(1.0, float(np.abs(expected).max()))
     return {"passed": err < 1e-6, "max_rel_error": err, "witness": f"∂/∂x {expr}, {abstract} → {concrete}"}
+
+
+def _verify_vector(seed: int | None) -> dict[str, Any]:
+    """mcalc's derivative of bᵀ f(A x), f declared vector-valued, with numpy's sin put in for f and
+    diag(cos(·)) for J_f, against differences of numpy's b·sin(A x)."""
+    import numpy as np
+
+    from mcalc import pipeline
+    from mcalc.numeric.points import generator
+    from mcalc.syntax.declared import declared
+    from mcalc.syntax.functions import Signature
+
+    def concrete(order: int) -> Any:
+        return (lambda u: np.sin(u)) if order == 0 else (lambda u: np.diag(np.cos(u[:, 0])))
+
+    rng = generator(1 if seed is None else seed)
+    a, x0, b = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal(3)
+    with declared(["f"], formulas={"f": concrete}, signatures={"f": Signature("vector", "vector", same_length=True)}):
+        result = pipeline.differentiate("b^T f(A x)", ["x"])
+        value = pipeline.value_at(result, {"A": a, "x": x0, "b": b})
+    expected = rewrites.gradient_fd(lambda x: float(b @ np.sin(a @ x)), x0)
+    err = float(np.abs(np.ravel(value) - np.ravel(expected)).max()) / max(1.0, float(np.abs(expected).max()))
+    return {"passed": err < 1e-6, "max_rel_error": err, "witness": "∂/∂x bᵀ f(A x), f → sin, J_f → diag(cos)"}
 
 
 def _calls(tree: Any, func: str) -> list[Any]:

@@ -102,13 +102,18 @@ def test_python_api() -> None:
         (["--at", "x=[1,2]", "--at", "A=[[1,2],[3,4]]"], "f is an abstract function (--function f) and has no values"),
         (["--format", "numpy"], "f is declared (--function f) and has no numpy code"),
         (["--format", "sympy"], "f is declared (--function f) and has no SymPy form"),
-        (["--wrt", "x"], "the second derivative of f (its Hessian ∇²f) is not built"),
     ],
 )
 def test_no_values_one_line(args: list[str], message: str) -> None:
     run = cli("diff", "f(A x)", "--function", "f", "--wrt", "x", *args)
     assert run.code == 2, run.stdout + run.stderr
     assert message in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_the_hessian_by_a_matrix_is_refused_one_line() -> None:
+    run = cli("diff", "f(X W)", "--function", "f", "--wrt", "W", "--wrt", "W")
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stdout + run.stderr
+    assert "the second derivative of f by a matrix (a tensor) is not built" in run.stderr
 
 
 def test_bad_declarations_one_line() -> None:

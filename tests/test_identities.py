@@ -47,7 +47,8 @@ def test_every_identity_is_listed_and_verified() -> None:
     found = rows("--verify", "--seed", "3")
     listed_ops = {r["operator"] for r in found if r["kind"] == "rule"}
     assert listed_ops == {op.__name__ for op in DERIVATIVE_RULES}
-    declared = {"--function f", "--elementwise g"}  # the rules of functions declared on the command line
+    # the rules of functions declared on the command line
+    declared = {"--function f", '--function "f: vector -> vector"', "--elementwise g"}
     assert {r["operator"] for r in found if r["kind"] == "function"} == {f.name for f in functions.entries()} | declared
     steps = {r["name"] for r in found if r["kind"] == "step"}
     assert steps == set(REWRITES) - {"substitute"}  # every identity --steps cites (substitute is algebra)

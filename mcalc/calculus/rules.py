@@ -24,6 +24,7 @@ from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Node
+from mcalc.syntax.vector_functions import jacobian_differential
 
 D = Callable[[Node], Node | None]
 MAX_POWER_TERMS = 64  # d(Xⁿ) is a sum of n products: larger powers are refused, not expanded
@@ -338,6 +339,8 @@ def _d_columnwise(node: Node, d: D, ctx: Context) -> Node | None:
         return None
     entry = functions.get(node.func)  # softmax, logsumexp: the catalogue's differential
     assert entry.differential is not None
+    if node.func in ctx.env.vector_valued:  # a --function f read as vector-valued by use: d f(u) = J_f(u) du
+        return jacobian_differential(node, dx)
     rows, _ = ctx.env.shape(node.arg)
     return entry.differential(node, node.arg, dx, rows, ctx.env.is_vector(node.arg))
 

@@ -273,8 +273,8 @@ DECLARATIONS = [
     ("shape", "--shape", "Fix a shape: A=m×n, A=3x4, x=n.", "NAME=DIMS", False),
     ("let", "--let", 'Name an intermediate: --let "e = y - Phi theta" (repeatable; a let may use earlier ones).',
      "NAME=EXPR", False),
-    ("function", "--function", "Abstract scalar functions of a vector or matrix: f(A x) by x is Aᵀ∇f(Ax) "
-     '(comma-separated, repeatable); "f(u) = EXPR" gives f values.', "NAMES", False),
+    ("function", "--function", 'Abstract functions: f(A x) by x is Aᵀ∇f(Ax), or J_f(Ax) A if "f: vector -> vector" '
+     '(or so by use); comma-separated, repeatable; "f(u) = EXPR" gives f values.', "NAMES", False),
     ("elementwise", "--elementwise", "Abstract elementwise functions: sum(g(X w)) by w is Xᵀg′(Xw) "
      '(comma-separated, repeatable); "g(t) = EXPR" gives g values.', "NAMES", False),
 ]  # fmt: skip

@@ -41,7 +41,7 @@ SESSION_COMMANDS: tuple[tuple[str, str | None, str, str], ...] = (
     (":symmetric", "--symmetric", "NAMES", "names of symmetric matrices"),
     (":shape", "--shape", "NAME=DIMS", "fix a shape: A=3x4, x=n"),
     (":let", "--let", "NAME = EXPR", "name an intermediate: :let e = y - X w"),
-    (":function", "--function", "NAMES", 'abstract scalar functions (f, or "f(u) = EXPR")'),
+    (":function", "--function", "NAMES", 'abstract functions (f, "f: vector -> vector", or "f(u) = EXPR")'),
     (":elementwise", "--elementwise", "NAMES", 'abstract elementwise functions (g, or "g(t) = EXPR")'),
     (":layout", "--layout", "LAYOUT", "layout of every later command (no argument: each command's default)"),
     (":format", "--format", "FORMAT", "output format of every later command that prints it (no argument: default)"),

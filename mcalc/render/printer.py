@@ -314,6 +314,7 @@ class Printer:
             named = {"det": "\\det", "logdet": "\\log\\det"}.get(name, f"\\operatorname{{{name}}}")
             return f"{named}\\left({inner}\\right)"
         # a declared function's derivative (g′, ∇f: mcalc.syntax.declared) in the style's spelling
+        name = name.replace("∇²", "∇²" if self.sp.gradient == "∇" else "hess_")  # the Hessian of a --function
         return f"{name.replace('∇', self.sp.gradient).replace('′', self.sp.prime)}({inner})"
 
     def p_Trace(self, n: N.Trace) -> str:

@@ -127,6 +127,10 @@ class ShapeEnv:
         # its definition's shape in `var_dims` but is no variable (not in `kinds`): mcalc.lets
         self.lets: dict[str, Node] = {}
         self.let_kinds: dict[str, Kind] = {}
+        # --function names read as vector-valued by use in this expression (f(x)ᵀ g(x)), and each vector-valued
+        # function's (value length, argument length): mcalc.shapes.vector_valued
+        self.vector_valued: frozenset[str] = frozenset()
+        self.function_dims: dict[str, tuple[Dim, Dim]] = {}
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:
@@ -506,7 +510,14 @@ def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     """softmax keeps the shape, logsumexp gives one number per column; a row (1×n) would be n columns of
     one entry each (softmax all ones), never what is meant: refused with the transposed spelling."""
     r, c = _sub(env, node.arg, unify)
-    kind = functions.get(node.func).kind
+    entry = functions.get(node.func)
+    kind = entry.kind
+    if entry.reference.startswith("declared with --function"):  # vector-valued, Jacobians, Hessians
+        from mcalc.shapes.vector_valued import shape
+
+        found = shape(env, node, entry, (r, c), unify)
+        if found is not None:
+            return found
     if kind in _WHOLE_ARRAY:  # f(X) of --function f is a number, its gradient ∇f(X) shaped like X
         return _WHOLE_ARRAY[kind]((r, c))
     keeps_shape = kind is functions.Kind.COLUMN_MAP
@@ -655,3 +666,6 @@ def name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
             visit(d)
     for d in list(env._identity_dims.values()):
         visit(d)
+    for dims in list(env.function_dims.values()):
+        for d in dims:
+            visit(d)

@@ -14,6 +14,7 @@ from mcalc.shapes.by_use import scalars_by_use
 from mcalc.shapes.env import ShapeEnv, _infer, name_dims
 from mcalc.shapes.kinds import SCALAR_SHAPE, Declarations, Kind, Shape, dim_text, kind_of
 from mcalc.syntax import nodes as N
+from mcalc.syntax import vector_functions
 from mcalc.syntax.nodes import Dim, Node
 
 
@@ -72,10 +73,41 @@ def infer_shapes(
     extra, variables = tuple(extra), tuple(variables)
     sources = (source, *extra_sources)
     trees = [tree, *extra]
+    by_use = vector_functions.read_by_use(trees)
+    try:
+        env, fixed = _read(tree, decl, sources, extra, variables, frozenset(by_use))
+    except ShapeError:
+        # f(x) read as a number does not fit (A f(x) + b): read every --function declared by name as
+        # vector-valued, and keep that reading if it fits
+        more = [f for f in vector_functions.applied_undecided(trees) if f not in by_use]
+        if not more:
+            raise
+        try:
+            env, fixed = _read(tree, decl, sources, extra, variables, frozenset([*by_use, *more]))
+        except ShapeError:
+            pass
+        else:
+            by_use.update(dict.fromkeys(more, "read as a number it does not fit the expression"))
+        if not set(more) <= set(by_use):
+            raise
+    env.notes += [vector_functions.by_use_note(f, why) for f, why in by_use.items()]
+    return env, fixed
+
+
+def _read(
+    tree: Node,
+    decl: Declarations,
+    sources: tuple[str, ...],
+    extra: tuple[Node, ...],
+    variables: tuple[str, ...],
+    vector_valued: frozenset[str],
+) -> tuple[ShapeEnv, Node]:
+    """Shapes with the --function names in `vector_valued` read as vector-valued (infer_shapes)."""
+    trees = [tree, *extra]
     last: list[tuple[Declarations, tuple[ShapeEnv, Node]]] = []
 
     def trial(d: Declarations) -> tuple[ShapeEnv, Node]:
-        last[:] = [(d, _infer_kinds(tree, d, sources, extra, variables))]
+        last[:] = [(d, _infer_kinds(tree, d, sources, extra, variables, vector_valued))]
         return last[0][1]
 
     scalars = scalars_by_use(trees, decl, trial)
@@ -84,17 +116,25 @@ def infer_shapes(
         # the reading that held is the last one tried, as a rule: its inference is not done again (each
         # is a pass over the whole input, and a long sum of c_i x_iᵀ A x_i has thousands of such names)
         env, fixed = (
-            last[0][1] if last and last[0][0] == widened else _infer_kinds(tree, widened, sources, extra, variables)
+            last[0][1]
+            if last and last[0][0] == widened
+            else _infer_kinds(tree, widened, sources, extra, variables, vector_valued)
         )
         env.inferred_scalars = scalars
         return env, fixed
-    return _infer_kinds(tree, decl, sources, extra, variables)
+    return _infer_kinds(tree, decl, sources, extra, variables, vector_valued)
 
 
 def _infer_kinds(
-    tree: Node, decl: Declarations, sources: tuple[str, ...], extra: tuple[Node, ...], variables: tuple[str, ...]
+    tree: Node,
+    decl: Declarations,
+    sources: tuple[str, ...],
+    extra: tuple[Node, ...],
+    variables: tuple[str, ...],
+    vector_valued: frozenset[str] = frozenset(),
 ) -> tuple[ShapeEnv, Node]:
     env = ShapeEnv(sources[0])
+    env.vector_valued = vector_valued
     trees = [tree, *extra]
     functions: dict[str, str] = {}
     for t in trees:
@@ -120,7 +160,7 @@ def _infer_kinds(
     env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)
     # the names whose kind was given (declared or an --at value), for error hints; the caller says which
     env.kind_sources = dict.fromkeys((n for n in names if n in decl.declared), "declared")
-    rigid: set[str] = set()
+    rigid: set[str] = {str(d) for d in vector_functions.declared_lengths(trees) if isinstance(d, str)}
     for name in names:
         env.var_dims[name] = _initial_dims(env, name, decl, rigid)
     env._order, env._rigid = names, rigid
@@ -275,7 +315,7 @@ def unbound_dims(env: ShapeEnv) -> list[str]:
             for x in d if isinstance(d, tuple) else (d,):
                 if isinstance(x, str) and x not in env.sizes and x not in out:
                     out.append(x)
-    for d in env._identity_dims.values():
+    for d in [*env._identity_dims.values(), *(d for dims in env.function_dims.values() for d in dims)]:
         r = env.resolve(d)
         for x in r if isinstance(r, tuple) else (r,):
             if isinstance(x, str) and x not in env.sizes and x not in out:

@@ -6,8 +6,10 @@ entry, derivative g′).
     sum(g(X w)) by w  Xᵀg′(Xw)          d g(u) = g′(u) ⊙ du
 
 They are abstract: no formula, so no values. An entry's evaluation refuses with one line, and `--at`,
-`--check`, `--format numpy` and SymPy export refuse before any work (`refuse_numbers`). ∇f is not
-differentiated again (its Hessian is not built); g′ is, as g″, g‴, ... (entries made when first needed).
+`--check`, `--format numpy` and SymPy export refuse before any work (`refuse_numbers`). ∇f differentiates
+again by a vector to the Hessian ∇²f; a vector-valued f (declared `f: vector -> vector`, or so by use) has
+the Jacobian J_f instead (mcalc.syntax.vector_functions). g′ differentiates again, as g″, g‴, ... (entries
+made when first needed).
 
 `catalogue(...)` extends a catalogue by the entries (a new value: a session holds it); `declared(...)` makes
 such an extension current for a `with` block (one command), in this thread only. The lexer then reads `f`
@@ -23,8 +25,9 @@ from typing import Any
 from mcalc.errors import InputError, NoRuleError
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
+from mcalc.syntax import vector_functions as vf
 from mcalc.syntax.build import mul
-from mcalc.syntax.functions import Function, Kind
+from mcalc.syntax.functions import Function, Kind, Signature
 from mcalc.syntax.nodes import Dim, Node
 
 GRADIENT = "∇"
@@ -35,7 +38,10 @@ Formula = Callable[[int], Callable[[Any], Any]]
 
 def base_name(func: str) -> str:
     """`∇f` → f, `g″` → g: the declared function an entry name belongs to."""
-    return func.removeprefix(GRADIENT).rstrip("′⁽⁾0123456789")
+    for prefix in (vf.HESSIAN, GRADIENT, vf.JACOBIAN):
+        if func.startswith(prefix) and functions.lookup(func.removeprefix(prefix)) is not None:
+            return func.removeprefix(prefix)
+    return func.rstrip("′⁽⁾0123456789")
 
 
 def _no_values(name: str, flag: str) -> Any:
@@ -52,31 +58,77 @@ def no_values_message(name: str, flag: str, what: str = "values") -> str:
     )
 
 
-def scalar_function(name: str, formula: Formula | None = None) -> tuple[Function, Function]:
-    """f and ∇f for `--function f` (with values when a formula is given)."""
-    grad = GRADIENT + name
-    values = [_no_values(name, "--function")] * 2 if formula is None else [formula(0), formula(1)]
+def scalar_function(
+    name: str, formula: Formula | None = None, signature: Signature | None = None
+) -> tuple[Function, ...]:
+    """f, ∇f, ∇²f and J_f for `--function f` (with values when a formula is given): f scalar-valued (its
+    gradient ∇f, its Hessian ∇²f) or vector-valued (its Jacobian J_f), as its signature or use says."""
+    grad, hessian, jacobian = GRADIENT + name, vf.HESSIAN + name, vf.JACOBIAN + name
+    vector = signature is not None and signature.value == "vector"
+    values = [_no_values(name, "--function")] * 3 if formula is None else [formula(k) for k in range(3)]
+    d_f, d_grad, d_hessian, d_jacobian, d_vector = _differentials(name)
+    declared = "declared with --function"
+    f = Function(
+        name, _slope_refused,
+        f"d {name}(u) = J_{name}(u) du (J_{name}: the Jacobian of the declared {name}, entries ∂{name}ᵢ/∂uⱼ)"
+        if vector else f"d {name}(X) = ⟨∇{name}(X), dX⟩ (∇{name}: the gradient of the declared {name})",
+        rf"d\,{name}(u) = \mathbf{{J}}_{name}(u)\,du" if vector
+        else rf"d\,{name}(X) = \langle \nabla {name}(X), dX \rangle", values[0], "",
+        rf"{name}\left({{}}\right)", reference=f"{declared}; the chain rule (MML §5.2.2)",
+        kind=Kind.VECTOR_MAP if vector else Kind.ARRAY_REDUCE, differential=d_vector if vector else d_f,
+        abstract=formula is None, signature=signature,
+    )  # fmt: skip
+    entries = [
+        (grad, f"∇{name}: the gradient of the declared {name}", rf"\nabla {name}", Kind.ARRAY_MAP, d_grad, 1),
+        (hessian, f"∇²{name}: the Hessian of the declared {name}, entries ∂²{name}/∂uᵢ∂uⱼ", rf"\nabla^2 {name}",
+         Kind.HESSIAN, d_hessian, 2),
+        (jacobian, f"J_{name}: the Jacobian of the declared vector-valued {name}, entries ∂{name}ᵢ/∂uⱼ",
+         rf"\mathbf{{J}}_{{{name}}}", Kind.JACOBIAN, d_jacobian, 1),
+    ]  # fmt: skip
+    made = tuple(
+        Function(
+            spelled,
+            _slope_refused,
+            identity,
+            latex,
+            values[order],
+            "",
+            latex + r"\left({}\right)",
+            reference=declared,
+            kind=kind,
+            differential=differential,
+            internal=True,
+            abstract=formula is None,
+        )  # fmt: skip
+        for spelled, identity, latex, kind, differential, order in entries
+    )
+    return (f, *made)
 
-    def d_f(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
+
+def _differentials(name: str) -> tuple[functions.Differential, ...]:
+    """d f, d ∇f, d ∇²f, d J_f of a scalar-valued f, and d f of a vector-valued one."""
+    grad, hessian = GRADIENT + name, vf.HESSIAN + name
+
+    def d_f(value: Node, x: Node, dx: Node, rows: Dim, is_vector: bool) -> Node:
         g = N.Columnwise(grad, x)
         # ⟨∇f(x), dx⟩: ∇f(x)ᵀdx for a vector, tr(∇f(X)ᵀdX) for a matrix (or a scalar)
-        return mul(N.Transpose(g), dx) if vector else N.Trace(mul(N.Transpose(g), dx))
+        return mul(N.Transpose(g), dx) if is_vector else N.Trace(mul(N.Transpose(g), dx))
 
-    def d_grad(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
-        raise NoRuleError(f"the second derivative of {name} (its Hessian ∇²{name}) is not built for a --function")
+    def d_grad(value: Node, x: Node, dx: Node, rows: Dim, is_vector: bool) -> Node:
+        if rows != 1 and not is_vector:
+            raise NoRuleError(f"the second derivative of {name} by a matrix (a tensor) is not built for a --function")
+        return mul(N.Columnwise(hessian, x), dx)  # d ∇f(u) = ∇²f(u) du
 
-    f = Function(
-        name, _slope_refused, f"d {name}(X) = ⟨∇{name}(X), dX⟩ (∇{name}: the gradient of the declared {name})",
-        rf"d\,{name}(X) = \langle \nabla {name}(X), dX \rangle", values[0], "",
-        rf"{name}\left({{}}\right)", reference="declared with --function; the chain rule (MML §5.2.2)",
-        kind=Kind.ARRAY_REDUCE, differential=d_f, abstract=formula is None,
-    )  # fmt: skip
-    g = Function(
-        grad, _slope_refused, f"∇{name}: the gradient of the declared {name}", rf"\nabla {name}",
-        values[1], "", rf"\nabla {name}\left({{}}\right)", reference="declared with --function",
-        kind=Kind.ARRAY_MAP, differential=d_grad, internal=True, abstract=formula is None,
-    )  # fmt: skip
-    return f, g
+    def d_hessian(value: Node, x: Node, dx: Node, rows: Dim, is_vector: bool) -> Node:
+        raise NoRuleError(f"the third derivative of {name} is not built for a --function")
+
+    def d_jacobian(value: Node, x: Node, dx: Node, rows: Dim, is_vector: bool) -> Node:
+        raise vf.no_second_derivative(name)
+
+    def d_vector(value: Node, x: Node, dx: Node, rows: Dim, is_vector: bool) -> Node:
+        return vf.jacobian_differential(value, dx)
+
+    return d_f, d_grad, d_hessian, d_jacobian, d_vector
 
 
 def _slope_refused(x: Node) -> Node:
@@ -147,15 +199,17 @@ def catalogue(
     scalar: Iterable[str] = (),
     elementwise: Iterable[str] = (),
     formulas: Mapping[str, Formula] | None = None,
+    signatures: Mapping[str, Signature] | None = None,
 ) -> functions.Catalogue:
-    """`base` extended by the declared functions (those with a formula, in `formulas` by name, have values)."""
-    formulas = formulas or {}
+    """`base` extended by the declared functions (those with a formula, in `formulas` by name, have values;
+    a --function's signature, declared or read from its formula, is in `signatures`)."""
+    formulas, signatures = formulas or {}, signatures or {}
     scalar, elementwise = list(scalar), list(elementwise)
     if not scalar and not elementwise:
         return base
     with functions.using(base):
         check_names(scalar, elementwise)
-    entries = [e for name in scalar for e in scalar_function(name, formulas.get(name))]
+    entries = [e for name in scalar for e in scalar_function(name, formulas.get(name), signatures.get(name))]
     entries += [elementwise_function(name, 0, formulas.get(name)) for name in elementwise]
     families = tuple(_derivatives(name, formulas.get(name)) for name in elementwise)
     return base.extended(tuple(entries), families)
@@ -163,10 +217,13 @@ def catalogue(
 
 @contextmanager
 def declared(
-    scalar: Iterable[str] = (), elementwise: Iterable[str] = (), formulas: Mapping[str, Formula] | None = None
+    scalar: Iterable[str] = (),
+    elementwise: Iterable[str] = (),
+    formulas: Mapping[str, Formula] | None = None,
+    signatures: Mapping[str, Signature] | None = None,
 ) -> Iterator[None]:
     """The current catalogue extended by the declared functions for the `with` block, in this thread only."""
-    with functions.using(catalogue(functions.current(), scalar, elementwise, formulas)):
+    with functions.using(catalogue(functions.current(), scalar, elementwise, formulas, signatures)):
         yield
 
 
@@ -213,3 +270,13 @@ def typed_entry(name: str, primes: int = 0, gradient: bool = False) -> str | Non
     if entry is None or entry.internal or not entry.reference.startswith("declared with --elementwise"):
         return None
     return name + _primes(primes)
+
+
+def derivative_entry(prefix: str, name: str) -> str | None:
+    """The catalogue entry a typed `J_f(…)` (prefix J_) or `∇²f(…)` (∇², ASCII hess_) names, as mcalc prints
+    them, so a printed Jacobian or Hessian reads back; None unless f is a --function."""
+    spelled = {"hess_": vf.HESSIAN}.get(prefix, prefix) + name
+    entry = functions.lookup(name)
+    if entry is None or entry.internal or not entry.reference.startswith("declared with --function"):
+        return None
+    return spelled if functions.lookup(spelled) is not None else None

@@ -79,6 +79,25 @@ class Kind(Enum):
     # number, its gradient ∇f has the argument's shape (both `Columnwise` nodes, never entry by entry)
     ARRAY_REDUCE = "array to number"
     ARRAY_MAP = "array to array"
+    # --function f read as vector-valued (declared `f: vector -> vector`, or by use: f(x)ᵀ g(x)): f(x) is a
+    # column, its Jacobian J_f(x) is (f's length)×(x's length); ∇²f(x), the Hessian of a scalar-valued f of a
+    # vector, is square (mcalc.syntax.vector_functions)
+    VECTOR_MAP = "vector to vector"
+    JACOBIAN = "vector to its Jacobian"
+    HESSIAN = "vector to its Hessian"
+
+
+@record(frozen=True)
+class Signature(Record):
+    """What a --function takes and gives, declared (`f: vector -> vector[m]`) or read from its formula:
+    argument and value are "scalar", "vector" or "matrix"; `length` is a vector value's declared length
+    (a name or a size; None: read from use); `same_length` says the value is as long as the argument
+    (a formula such as sin(u)). mcalc.syntax.vector_functions."""
+
+    argument: str
+    value: str
+    length: Dim | None = None
+    same_length: bool = False
 
 
 # d f(X) of a column function: (f(X) itself, X, dX, the number of rows of X, is X a vector) ↦ the tree
@@ -117,6 +136,8 @@ class Function(Record):
     # declared on the command line (--function f, --elementwise g) without a formula: no values, so no
     # --at, --check or generated code (mcalc.syntax.declared)
     abstract: bool = False
+    # a --function's signature, declared or read from its formula; None: declared by name, read from use
+    signature: Signature | None = None
 
     @property
     def elementwise(self) -> bool:

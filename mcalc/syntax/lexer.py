@@ -432,6 +432,13 @@ def _function_word(lx: _Lexer, i: int, end: int) -> int:
 def _gradient(lx: _Lexer, i: int) -> int | None:
     """`∇f(…)` (ASCII `grad_f(…)`): the gradient of a --function f, as mcalc prints it."""
     src = lx.src
+    for prefix in ("∇²", "hess_", "J_"):  # the Hessian ∇²f, the Jacobian J_f of a --function f
+        if src.startswith(prefix, i):
+            j = lx.run(i + len(prefix), lambda ch: ch.isascii() and ch.isalnum())
+            spelled = declared.derivative_entry(prefix, src[i + len(prefix) : j]) if src.startswith("(", j) else None
+            if spelled is not None:
+                lx.add(Tok.WORD, spelled, i, j)
+                return j
     start = i + 1 if src[i] == "∇" else i + 5 if src.startswith("grad_", i) else None
     if start is None:
         return None
@@ -584,7 +591,7 @@ _STARTS: dict[Scanner, Callable[[str], bool]] = {
     _superscript: lambda ch: ch == "⁻" or ch in SUPERSCRIPT_DIGITS,
     _sum_index: lambda ch: ch == "_",
     _norm_subscript: lambda ch: ch in ("₁", "₂", "_"),
-    _gradient: lambda ch: ch in ("∇", "g"),
+    _gradient: lambda ch: ch in ("∇", "g", "h", "J"),
     _symbol: lambda ch: ch in SYMBOLS,
     _habit: lambda ch: ch in HABITS,
     _rewrite: lambda ch: ch == "}",
