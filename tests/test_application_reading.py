@@ -74,8 +74,12 @@ def test_a_name_with_a_known_meaning_says_what_it_means_and_no_scalar_declaratio
 
 
 def test_following_the_function_hint_gives_the_application() -> None:
+    # f(x)ᵀ g(x): both vector-valued by use (issue 23 item 4), said in a warning each
     obj, warnings = answered("diff", "f(x)^T g(x)", "--function", "f,g", "--wrt", "x")
-    assert obj["derivative"] == "g(x) ∇f(x) + f(x) ∇g(x)" and warnings == []
+    assert obj["derivative"] == "J_f(x)ᵀ g(x) + J_g(x)ᵀ f(x)"
+    assert [w.split(" (")[0] for w in warnings] == ["f is read as vector-valued", "g is read as vector-valued"]
+    scalar = answered("diff", "f(x) g(x)", "--function", "f,g", "--wrt", "x")
+    assert scalar == ({**scalar[0], "derivative": "g(x) ∇f(x) + f(x) ∇g(x)"}, [])
 
 
 # --- declared, spaced, starred, or used elsewhere: a product as before, without a word ---------------
