@@ -243,3 +243,19 @@ def test_a_claim_that_only_fits_square_sizes_does_not_make_them_square() -> None
     np.testing.assert_allclose(grad, np.outer(w @ x - t, x), rtol=1e-6)
     ok = cli("check", "1/2 ||W x - t||^2", "--wrt", "W", "--claim", "(W x - t) x^T", "--format", "json")
     assert ok.code == 0 and ok.json["verdict"] == "correct"
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt", "declarations", "derivative"),
+    [
+        ("log(abs(det(X)))", "X", [], "X⁻ᵀ"),  # the book's answer, not det(X) |det X|⁻¹ sign(det X) X⁻ᵀ
+        ("x abs(x)", "x", ["--scalar", "x"], "2 abs(x)"),
+    ],
+)
+def test_a_quantity_times_its_sign_is_its_absolute_value(
+    expr: str, wrt: str, declarations: list[str], derivative: str
+) -> None:
+    r = cli("diff", expr, "--wrt", wrt, *declarations, "--check", "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json["derivative"] == derivative
+    assert r.json["check"]["passed"]

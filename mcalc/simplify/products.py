@@ -362,8 +362,22 @@ def _merge_powers(
 
 
 def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
-    merged = _merge_powers(scalars, N.Power, lambda b, p: s.simp(N.Power(b, p)))
+    merged = _merge_powers(_sign_times_itself(scalars), N.Power, lambda b, p: s.simp(N.Power(b, p)))
     return _logistic(merged, N.Power)
+
+
+def _sign_times_itself(factors: list[Node]) -> list[Node]:
+    """u sign(u) → |u| (then |u| |u|⁻¹ cancels): d log|det X| = det(X) sign(det X) |det X|⁻¹ tr(X⁻¹dX) is
+    tr(X⁻¹dX), as the books print it (∂/∂X log|det X| = X⁻ᵀ)."""
+    signs = {f.arg: k for k, f in enumerate(factors) if isinstance(f, N.Apply) and f.func == "sign"}
+    if not signs:
+        return factors
+    for k, f in enumerate(factors):
+        j = signs.get(f, -1)
+        if j >= 0:
+            rest = [g for m, g in enumerate(factors) if m not in (j, k)]
+            return [N.Apply("abs", f), *_sign_times_itself(rest)]
+    return factors
 
 
 def _logistic(factors: list[Node], power_type: type[N.Power] | type[N.ElementPower]) -> list[Node]:
