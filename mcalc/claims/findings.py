@@ -11,10 +11,11 @@ from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
-from mcalc.claims.sampling import TOLERANCE, Problem, close, ratio, solve, value_at
+from mcalc.claims.sampling import TOLERANCE, Problem, close, fit, ratio, solve, value_at
 from mcalc.claims.symmetry import transposed_symbols
 from mcalc.claims.terms import expand_terms, fraction_text, sum_text, term_node, walk
 from mcalc.claims.verdict import Outcome
+from mcalc.claims.verify import by_term_names, verified
 from mcalc.claims.wording import expected_sum, factor_text, of
 from mcalc.records import Record, record
 
@@ -159,10 +160,13 @@ def _transposed(c: _Case) -> Finding | None:
 
 
 def _terms(c: _Case) -> Finding:
-    """node = Σ αᵢ tᵢ over the derivative's terms tᵢ (+ terms foreign to it): which αᵢ are off?"""
+    """node = Σ αᵢ tᵢ over the derivative's terms tᵢ (+ terms foreign to it): which αᵢ are off? Stated only
+    when the claim corrected as it says is the derivative at points the fit never saw (claims/verify.py):
+    first the fit's answer, when the sampled values are enough to determine it, then the claim's terms
+    matched to the derivative's by name."""
     p = c.p
     columns = [[s[term_node(k, t)] for s in p.samples] for k, t in p.truth_terms]
-    alpha, residual = solve(columns, c.vals)
+    alpha, residual, enough = fit(columns, c.vals)
     foreign: list[tuple[Fraction, Any]] = []
     if residual > TOLERANCE:
         found = _transposed(c)
@@ -171,10 +175,18 @@ def _terms(c: _Case) -> Finding:
         foreign = _foreign_terms(c, columns)
         if foreign:
             alpha, residual = _without(c, columns, foreign)
-    if residual > TOLERANCE:
-        text = f"{c.claim_text} is not {c.about} = {c.expected} (they differ at random points)"
-        return c.finding(6, Outcome.WRONG, text)
-    return _classify(c, [Fraction(a).limit_denominator(1000) for a in alpha], foreign)
+    candidates = []
+    if residual <= TOLERANCE and enough:
+        candidates.append(([Fraction(a).limit_denominator(1000) for a in alpha], foreign))
+    named = by_term_names(c.claim_terms, p.truth_terms)
+    if named is not None and named not in candidates:
+        candidates.append(named)
+    for coefs, extra in candidates:
+        if verified(p, c.node, coefs, extra):
+            return _classify(c, coefs, extra)
+    where = "; mcalc could not say where" if candidates or residual <= TOLERANCE else ""
+    text = f"{c.claim_text} is not {c.about} = {c.expected} (they differ at random points{where})"
+    return c.finding(6, Outcome.WRONG, text)
 
 
 def _foreign_terms(c: _Case, columns: list[list[Any]]) -> list[tuple[Fraction, Any]]:

@@ -129,11 +129,19 @@ def ratio(vals: list[Any], truths: list[Any]) -> float | None:
 def solve(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], float]:
     """Least squares target ≈ Σ αᵢ columnsᵢ over all points (each point weighted by its size);
     returns α and the relative residual."""
+    alpha, residual, _ = fit(columns, target)
+    return alpha, residual
+
+
+def fit(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], float, bool]:
+    """`solve`, and whether there are enough sampled values to determine α (at least one equation per term,
+    the terms being independent): a 3,000-term sum sampled at a few hundred numbers has many exact fits, and
+    the one lstsq gives is none of them in particular."""
     import numpy as np
 
     if not columns:
         norm = sum(float(np.linalg.norm(t)) for t in target)
-        return [], 0.0 if norm < 1e-12 else 1.0
+        return [], 0.0 if norm < 1e-12 else 1.0, True
     rows_a, rows_b = [], []
     for k, tgt in enumerate(target):
         w = max(float(np.linalg.norm(tgt)), max(float(np.linalg.norm(col[k])) for col in columns), 1e-12)
@@ -141,7 +149,7 @@ def solve(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], flo
         try:
             shape = np.broadcast_shapes(np.shape(tgt), *(np.shape(col[k]) for col in columns))
         except ValueError:
-            return [], 1.0  # shapes that cannot be compared: no combination of the terms fits
+            return [], 1.0, True  # shapes that cannot be compared: no combination of the terms fits
         rows_a.append(np.stack([np.broadcast_to(col[k], shape).ravel() / w for col in columns], axis=1))
         rows_b.append(np.broadcast_to(tgt, shape).ravel() / w)
     a = np.concatenate(rows_a)
@@ -154,4 +162,4 @@ def solve(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], flo
     scale = max(float(np.linalg.norm(b)), 1e-12)
     if res_s <= TOLERANCE * scale:
         best, res_a = snapped, res_s
-    return [float(x) for x in best], res_a / scale
+    return [float(x) for x in best], res_a / scale, a.shape[0] >= a.shape[1]
