@@ -53,8 +53,8 @@ def check_claim(
     **declarations: Unpack[DeclarationArgs],
 ) -> Verdict:
     """Is `claim` the derivative of `expr` by `wrt`? The verdict of `mcalc check`: `.ok` (also its truth
-    value: `assert mcalc.check_claim(...)`), `.verdict` (an `Outcome`: `correct`, `layout`, `factor`,
-    `missing-term`, `extra-term`, `wrong-shape`, `wrong-layout`, `wrong`), `.explanation`.
+    value: `assert mcalc.check_claim(...)`), `.verdict` (an `Outcome`: `correct`, `layout`, `cookbook`,
+    `factor`, `missing-term`, `extra-term`, `wrong-shape`, `wrong-layout`, `wrong`), `.explanation`.
 
     Without `layout`, the transpose of the derivative is `layout` (right in the other convention, `.ok`);
     with `layout="numerator"` or `"denominator"` the claim must be the derivative in that layout, and its

@@ -16,6 +16,16 @@ from mcalc.cli.commands import Decl
 from mcalc.cli.homework import diagnose
 
 
+@pytest.fixture(autouse=True)
+def _no_clock_left_running() -> None:
+    """These tests call the library directly, which has no time budget; in a full xdist run a 10 s clock
+    from some earlier in-process command was still in force in the worker's context (not found which) and
+    stopped the 100-term case after 0.1 s of its own work."""
+    from mcalc import budget
+
+    budget.stop()
+
+
 def _sum(n: int) -> str:
     return " + ".join(f"x_{i}^T A x_{i}" for i in range(1, n + 1))
 

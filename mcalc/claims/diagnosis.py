@@ -11,6 +11,8 @@ Verdicts, tried in this order:
 - `correct`: equal to the derivative;
 - `layout`: the transpose of the derivative: right in the other layout convention (exit 0; the
   explanation names the convention of each);
+- `cookbook`: for a variable declared symmetric, G + Gᵀ − diag(G) where mcalc reports sym(G): right in the
+  Matrix Cookbook's convention (exit 0; claims/cookbook.py);
 - `factor`: a constant multiple of the derivative (the factor is named: a missing 2 from a square);
 - `missing-term` / `extra-term`: the claim is the derivative with terms of it missing, doubled or
   replaced by another term, or with a term that does not belong (each named); with the note "right
@@ -26,6 +28,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcalc.claims.cookbook import applies as cookbook_applies
+from mcalc.claims.cookbook import cookbook_form
+from mcalc.claims.cookbook import details as cookbook_details
+from mcalc.claims.cookbook import explanation as cookbook_text
 from mcalc.claims.findings import Finding, analyse
 from mcalc.claims.sampling import POINTS, Problem, close, sample
 from mcalc.claims.sizing import size_identities
@@ -266,13 +272,26 @@ def _compare(c: _Claim, base: Verdict) -> Verdict:
     found = _symbolically_equal(c, p, readings, base)
     if found is not None:
         return found
+    cook = cookbook_form(c.truth, c.simp) if cookbook_applies(c.kind, c.var, c.env) else None
+    if cook is not None and expand_terms(c.node, c.simp) == expand_terms(cook, c.simp):
+        return _in_cookbook_convention(c, base)
     nodes = [c.truth, c.node, transposed] + [term_node(k, t) for k, t in p.truth_terms]
-    sample(p, nodes, POINTS)
+    sample(p, nodes + ([cook] if cook is not None else []), POINTS)
     base.points, base.sizes, base.method = len(p.samples), p.sizes, "numeric"
     found = _numerically_equal(c, p, transposed, base)
     if found is not None:
         return found
+    if cook is not None and c.c_shape == c.t_shape and all(close(s[c.node], s[cook]) for s in p.samples):
+        return _in_cookbook_convention(c, base)
     return _what_is_wrong(c, p, transposed, base)
+
+
+def _in_cookbook_convention(c: _Claim, base: Verdict) -> Verdict:
+    """Right as the Matrix Cookbook writes the gradient by a symmetric matrix (claims/cookbook.py)."""
+    base.verdict = Outcome.COOKBOOK
+    base.explanation = cookbook_text(c.typed, c.var, c.dvar, of(c.shown), c.expected)
+    base.details = cookbook_details()
+    return base
 
 
 def _symbolically_equal(c: _Claim, p: Problem, readings: list[tuple[Any, bool]], base: Verdict) -> Verdict | None:

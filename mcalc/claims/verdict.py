@@ -15,6 +15,7 @@ class Outcome(StrEnum):
 
     CORRECT = "correct"
     LAYOUT = "layout"  # correct in the other layout convention
+    COOKBOOK = "cookbook"  # correct in the Matrix Cookbook's convention for a symmetric variable
     FACTOR = "factor"  # a constant, or a scalar expression such as det(X)
     MISSING_TERM = "missing-term"
     EXTRA_TERM = "extra-term"
@@ -29,6 +30,7 @@ class Outcome(StrEnum):
 LABELS = {
     Outcome.CORRECT: "correct",
     Outcome.LAYOUT: "correct up to layout",
+    Outcome.COOKBOOK: "correct in the Matrix Cookbook's convention",
     Outcome.FACTOR: "wrong (factor)",
     Outcome.MISSING_TERM: "wrong (missing term)",
     Outcome.EXTRA_TERM: "wrong (extra term)",
@@ -36,7 +38,7 @@ LABELS = {
     Outcome.WRONG_LAYOUT: "wrong (layout)",
     Outcome.WRONG: "wrong",
 }
-RIGHT = frozenset({Outcome.CORRECT, Outcome.LAYOUT})  # the outcomes that accept the claim
+RIGHT = frozenset({Outcome.CORRECT, Outcome.LAYOUT, Outcome.COOKBOOK})  # the outcomes that accept the claim
 
 
 @record

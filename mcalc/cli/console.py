@@ -331,7 +331,8 @@ def show_shape(payload: dict[str, Any], fmt: Format | None) -> None:
         out(f"  {line}")
 
 
-VERDICT_COLOURS = {"correct": "green", "layout": "yellow"}  # every other verdict is a wrong answer: red
+# every other verdict is a wrong answer: red
+VERDICT_COLOURS = {"correct": "green", "layout": "yellow", "cookbook": "yellow"}
 
 
 def show_verdict(verdict: str, label: str, rest: str) -> None:
