@@ -19,6 +19,7 @@ from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identit
 from mcalc.shapes.ones import ones_for_one
 from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
+from mcalc.syntax import commutation
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import judge
 from mcalc.syntax.index_expression import read as read_index_expression
@@ -75,18 +76,21 @@ def prepare(
     wrt: tuple[str, ...] = (),
     value_shapes: Mapping[str, tuple[int, ...]] | None = None,
     standing: bool = False,
+    claim_k: bool = False,
 ) -> tuple[Node, ShapeEnv, list[Node]]:
     """Parse and infer shapes. `value_shapes` (name → shape of its `--at` value) decides the kind of every
     name that is not declared: 0-d scalar, 1-d vector, 2-d matrix (README § How mcalc reads a name).
     `standing`: the declarations are a kept session's, made for many expressions, so one that this
     expression does not use is no typo (no warning). An expression in index notation (`x_i A_ij x_j`) is
-    read as its matrix form (`x^T A x`), which the notes say (mcalc.syntax.index_expression)."""
+    read as its matrix form (`x^T A x`), which the notes say (mcalc.syntax.index_expression). `claim_k`: the
+    extra texts are claims of `mcalc check`, whose K_mn and bare K are the commutation matrix where the
+    expression has no such name."""
     decl = decl or Declarations()
     index = read_index_expression(source, {*wrt, *(value_shapes or {}), *decl.declared})
     if index is None:
-        return _prepare(source, decl, extra, wrt, value_shapes, standing)
+        return _prepare(source, decl, extra, wrt, value_shapes, standing, claim_k)
     try:
-        tree, env, extra_trees = _prepare(index.text, decl, extra, wrt, value_shapes, standing)
+        tree, env, extra_trees = _prepare(index.text, decl, extra, wrt, value_shapes, standing, claim_k)
     except McalcError as err:
         # its span counts in the matrix form, which the user did not type: the message names that form
         err.message, err.span = f"{err.message} (in {index.text}, the matrix form of the index expression)", None
@@ -102,6 +106,7 @@ def _prepare(
     wrt: tuple[str, ...],
     value_shapes: Mapping[str, tuple[int, ...]] | None,
     standing: bool,
+    claim_k: bool,
 ) -> tuple[Node, ShapeEnv, list[Node]]:
     for var in wrt:
         _check_name(var)
@@ -112,6 +117,13 @@ def _prepare(
     # F(x), f(x): a product with a warning, or refused (mcalc.syntax.application)
     applied = judge(parser.applied, tree, decl.declared | set(wrt) | {name for name, _ in decl.lets})
     extras = [_parse_extra(e, params) for e in extra]
+    # K_mn and a bare K in a claim: the commutation matrix where the expression has no such name
+    commuted: list[list[str]] = []
+    if claim_k and any("K" in e for e in extra):
+        in_expr = set(N.free_symbols(tree)) | decl.declared | set(wrt) | {name for name, _ in decl.lets}
+        read_k = [commutation.in_claim(t, in_expr) for t, _ in extras]
+        extras = [(t, spans) for (t, _), (_, spans) in zip(read_k, extras, strict=True)]
+        commuted = [notes for _, notes in read_k]
     extra_trees = [t for t, _ in extras]
 
     def infer(tree: Node) -> tuple[ShapeEnv, Node]:
@@ -130,7 +142,7 @@ def _prepare(
         if ones:
             extra_trees[:] = [t for t, _ in claims]
             env, tree = infer(with_ones)
-    notes = [n.message for n in parser.notes] + applied + ones
+    notes = [n.message for n in parser.notes] + applied + ones + [note for ns in commuted for note in ns]
     env.notes = notes + env.notes + _unused(frozenset() if standing else declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     return tree, env, [fix_identities(env, t) for t in extra_trees]

@@ -290,12 +290,6 @@ def test_sheet_is_a_rich_table_on_a_terminal(
     assert "correct" in out and "layout" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (syntax): mcalc prints the commutation matrix as Kₘₙ, which the lexer rejects "
-    "('unexpected character ₘ'), so a vec-form derivative with K is not valid input (README § JSON says "
-    "`derivative` is) and a student cannot claim it",
-)
 def test_a_claim_may_be_written_as_mcalc_prints_a_tensor_derivative() -> None:
     v = verdict("R^T R", ["R"], "(Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ")
     assert v.verdict == "correct"

@@ -34,7 +34,7 @@ from mcalc.claims.cookbook import details as cookbook_details
 from mcalc.claims.cookbook import explanation as cookbook_text
 from mcalc.claims.findings import Finding, analyse
 from mcalc.claims.sampling import POINTS, Problem, close, sample
-from mcalc.claims.sizing import size_identities
+from mcalc.claims.sizing import bare_k_notes, size_identities
 from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
 from mcalc.claims.verdict import LABELS, Outcome, Verdict
@@ -200,7 +200,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, la
 
     if not claim.strip():
         raise InputError('the claim is empty: give the derivative you found, e.g. --claim "2 A x"')
-    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt))
+    tree, env, (claim_tree,) = pipeline.prepare(expr, decl, extra=(claim,), wrt=tuple(wrt), claim_k=True)
     in_expr = set(N.free_symbols(expand(env.lets, tree))) | set(env.lets) | set(wrt)
     unknown = [n for n in N.free_symbols(claim_tree) if n not in in_expr]
     if unknown:
@@ -212,11 +212,13 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, la
         shown = f"({shown})"  # d/dt (A(t) B(t)), ∂/∂θ (‖y − Φθ‖² + λθᵀθ)
     truth = result.final.result if layout is None else pipeline.displayed(result.final, layout, env)
     simp = Simplifier(env)
-    claim_s = simp(size_identities(env, claim_tree, truth))
+    sized = size_identities(env, claim_tree, truth)
+    env.notes = env.notes + bare_k_notes(env, sized, claim)  # the reading line says which K was read
+    claim_s = simp(sized)
     t_shape = env.shape(truth)
     if isinstance(claim_s, N.Number) and claim_s.value == 0 and t_shape != (1, 1):
         claim_s = N.Zero(*t_shape)
-    typed = _render(flatten(claim_tree))
+    typed = _render(flatten(sized))
     return _Claim(
         typed, shown, d_text(wrt, env), wrt[-1], env, simp, tree, truth, result.final.kind, _render(truth),
         claim_s, t_shape, env.shape(claim_s), seed, layout,

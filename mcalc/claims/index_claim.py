@@ -21,6 +21,9 @@ from mcalc.syntax.lexer import GREEK
 MAX_ENTRIES = 400  # entries, deltas and scalars in one index claim (README § Limits)
 MAX_PADDING = 2_000_000  # characters of the pieces placed at their columns (else their errors have no column)
 _MARKS = ("_", "∂", "δ", "∑", *"ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+# a claim in the vec form is a matrix claim, its K_{m,n} the commutation matrix, even where the expression has a
+# matrix K (`(Kᵀ ⊗ I) K_{m,n} + I ⊗ Kᵀ` for ∂vec(KᵀK)/∂vec(K))
+_MATRIX_FORMS = ("⊗", "kron(", "vec(", "\\otimes")
 
 
 @record
@@ -65,7 +68,7 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
     """The claim read as index notation, or None when it is an ordinary claim (read as before)."""
     from mcalc.syntax.index_tokens import is_index_notation, tokens
 
-    if not any(m in claim for m in _MARKS):
+    if not any(m in claim for m in _MARKS) or any(w in claim for w in _MATRIX_FORMS):
         return None
     names = _expression_names(expr, wrt, decl)
     if names is None:

@@ -75,6 +75,7 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
             continue
         if all(np.all(np.isfinite(v)) and not beyond_float_range(v) for v in got.values()):
             got["values"] = values
+            got["sizes"] = dict(sizes)  # value_at evaluates at this point later: with its own sizes
             p.samples.append(got)
             for d, s in sizes.items():
                 p.sizes.setdefault(d, []).append(s)
@@ -92,6 +93,10 @@ def value_at(p: Problem, node: Any, sample: dict[Any, Any]) -> Any:
     hit = sample.get(node)
     if hit is not None:
         return hit
+    # the sizes are this point's, not the last point drawn's (each point draws its own: a K or I of another
+    # point's size made numpy's matmul fail, an internal error)
+    p.env.sizes.clear()
+    p.env.sizes.update(sample["sizes"])
     try:
         with np.errstate(all="ignore"):
             v = np.asarray(Evaluator(p.env, sample["values"])(node), dtype=float)

@@ -1,5 +1,5 @@
-"""An `I` in a claim takes the size its context gives it, or else the size that gives the claim the
-derivative's shape."""
+"""An `I` or a `𝟙` in a claim takes the size its context gives it, or else the size that gives the claim the
+derivative's shape (`sum(x)` by x claimed `𝟙`: the ones vector of x's length)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from mcalc.errors import McalcError
 
 
 def size_identities(env: Any, claim: Any, truth: Any) -> Any:
-    """An `I` in the claim takes the size its context gives it; where the context leaves it free
-    (`2 I`, `C ⊗ I`), the size that gives the claim the derivative's shape (or its transpose)."""
+    """An `I` (or `𝟙`) in the claim takes the size its context gives it; where the context leaves it free
+    (`2 I`, `C ⊗ I`, `𝟙`), the size that gives the claim the derivative's shape (or its transpose)."""
     known = _known_sizes(env)
     free = _free_identity_sizes(env, claim, known)
     if not free or not known:
@@ -44,24 +44,66 @@ def _known_sizes(env: Any) -> list[Any]:
     return known
 
 
-def _free_identity_sizes(env: Any, claim: Any, known: list[Any]) -> list[Any]:
-    """The sizes of the claim's identities that no context fixes."""
+def _sized_dims(n: Any) -> list[Any]:
+    """The sizes a claim's I, 𝟙 or commutation matrix K was given (a product's factors each)."""
     from mcalc.syntax import nodes as N
 
+    if isinstance(n, N.Identity):
+        dims = [n.dim]
+    elif isinstance(n, N.Ones) and n.cols == 1:
+        dims = [n.rows]
+    elif isinstance(n, N.Commutation):
+        dims = [n.rows, n.cols]
+    else:
+        return []
+    return [x for d in dims for x in (d if isinstance(d, tuple) else (d,))]
+
+
+def _free_identity_sizes(env: Any, claim: Any, known: list[Any]) -> list[Any]:
+    """The sizes of the claim's identities (and 𝟙, K) that no context fixes."""
     free: list[Any] = []
     for n in walk(claim):
-        if isinstance(n, N.Identity):
-            d = env.resolve(n.dim) if n.dim is not None else None
-            if (d is None or (isinstance(d, str) and d not in known)) and n.dim not in free:
-                free.append(n.dim)
+        for dim in _sized_dims(n):
+            d = env.resolve(dim) if dim is not None else None
+            if (d is None or (isinstance(d, str) and d not in known)) and dim not in free:
+                free.append(dim)
     return free
 
 
 def _sized(node: Any, table: dict[Any, Any]) -> Any:
-    """`node` with each identity whose size is in `table` given that size."""
+    """`node` with each identity (𝟙, K) whose size is in `table` given that size."""
     from mcalc.syntax import nodes as N
+
+    def dim(d: Any) -> Any:
+        return tuple(dim(x) for x in d) if isinstance(d, tuple) else table.get(d, d)
 
     if isinstance(node, N.Identity) and node.dim in table:
         return N.Identity(table[node.dim], span=node.span)
+    if isinstance(node, N.Ones) and node.cols == 1 and node.rows in table:
+        return N.Ones(table[node.rows], 1, span=node.span)
+    if isinstance(node, N.Commutation):
+        return N.Commutation(dim(node.rows), dim(node.cols), span=node.span)
     kids = node.children()
     return node if not kids else N.rebuild(node, tuple(_sized(k, table) for k in kids))
+
+
+def bare_k_notes(env: Any, claim: Any, text: str) -> list[str]:
+    """How each bare K of the claim (`K` as typed: the commutation matrix, the expression having no K) was
+    sized, with the other reading named where the sizes differ (K_{m,n} and K_{n,m} are both mn×mn)."""
+    from mcalc.shapes import dim_text
+    from mcalc.syntax import nodes as N
+    from mcalc.syntax.commutation import article
+
+    out: list[str] = []
+    for n in walk(claim):
+        if not (isinstance(n, N.Commutation) and n.span is not None and text[n.span.start : n.span.end] == "K"):
+            continue
+        r, c = dim_text(env.resolve(n.rows)), dim_text(env.resolve(n.cols))
+        note = (
+            f"in the claim: K is read as the commutation matrix K_{{{r},{c}}} (K vec(M) = vec(Mᵀ) for {article(r)} "
+            f"{r}×{c} M), sized by its context: K does not occur in the expression"
+        )
+        if r != c:
+            note += f"; K_{{{c},{r}}} has the same size: write K_{{{c},{r}}} if you meant that one"
+        out.append(note)
+    return list(dict.fromkeys(out))

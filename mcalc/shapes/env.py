@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcalc.errors import ShapeError, Span
+from mcalc.shapes import letters
 from mcalc.shapes.kinds import (
     DIM_LETTERS,
     SCALAR_SHAPE,
@@ -66,7 +67,16 @@ class _UnionFind:
             self.parent[b] = a
             return True
         if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-            return all(self.unify(x, y) for x, y in zip(a, b, strict=True))
+            # a product's size does not depend on its order: factors already equal on both sides cancel, and
+            # the rest pair in order (Rᵀ ⊗ I + I ⊗ Rᵀ, n·n + n·n, kept R m×n instead of making it square)
+            rest_b = list(b)
+            rest_a = []
+            for x in a:
+                if x in rest_b:
+                    rest_b.remove(x)
+                else:
+                    rest_a.append(x)
+            return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
         sa, sb = _size(a), _size(b)
         return sa is not None and sa == sb
 
@@ -112,6 +122,11 @@ class ShapeEnv:
         self._memo: dict[Node, Shape] = {}
         self._memo_by_id: dict[int, tuple[Node, Shape]] = {}
         self._identity_dims: dict[int, Dim] = {}
+        # the commutation matrix's subscript letters (K_{m,n}) → their dimensions, and where each letter is
+        # bound (a variable's axis) when inferred again: mcalc.shapes.letters
+        self.letters: dict[str, Dim] = {}
+        self.letter_bindings: dict[str, tuple[str, int] | None] = {}
+        self.dimension_names: tuple[str, ...] = ()
         # how many times a context-sized I or 𝟙 was looked up by identity: a shape that depends on one is
         # memoised by identity only (two equal trees `𝟙` in 𝟙ᵀX𝟙 have different sizes)
         self._by_identity = 0
@@ -362,7 +377,7 @@ def _norm(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 
 def _leaf_commutation(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    n = _product(node.rows, node.cols)
+    n = _product(*letters.commutation_shape(env, node))  # K_{m,n} of the input: its letters' dimensions
     return (n, n)
 
 
@@ -560,7 +575,9 @@ def _vec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 
 def _unvec(env: ShapeEnv, node: Any, unify: bool) -> Shape:
-    _sub(env, node.arg, unify)
+    s = _sub(env, node.arg, unify)
+    if node.rows == N.BY_ARGUMENT:  # unvec(v) of the input: its shape from v's length
+        return letters.unvec_shape(env, node, s[0], unify)
     return (node.rows, node.cols)
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from mcalc.errors import InputError, McalcError, ShapeError
+from mcalc.shapes import letters
 from mcalc.shapes.by_use import scalars_by_use
 from mcalc.shapes.env import ShapeEnv, _infer, name_dims
 from mcalc.shapes.kinds import SCALAR_SHAPE, Declarations, Kind, Shape, dim_text, kind_of
@@ -133,8 +134,29 @@ def _infer_kinds(
     variables: tuple[str, ...],
     vector_valued: frozenset[str] = frozenset(),
 ) -> tuple[ShapeEnv, Node]:
+    """Inference; again with K's subscript letters bound to the dimensions they name, when inference left
+    a letter on a dimension of another name (mcalc.shapes.letters)."""
+    env, fixed = _infer_once(tree, decl, sources, extra, variables, vector_valued, {}, ())
+    bound = letters.bindings(env)
+    if bound is not None:
+        names = letters.dimension_names(env)
+        env, fixed = _infer_once(tree, decl, sources, extra, variables, vector_valued, bound, names)
+    return env, fixed
+
+
+def _infer_once(
+    tree: Node,
+    decl: Declarations,
+    sources: tuple[str, ...],
+    extra: tuple[Node, ...],
+    variables: tuple[str, ...],
+    vector_valued: frozenset[str],
+    bindings: dict[str, tuple[str, int] | None],
+    dimension_names: tuple[str, ...],
+) -> tuple[ShapeEnv, Node]:
     env = ShapeEnv(sources[0])
     env.vector_valued = vector_valued
+    env.letter_bindings, env.dimension_names = bindings, dimension_names
     trees = [tree, *extra]
     functions: dict[str, str] = {}
     for t in trees:
@@ -220,10 +242,14 @@ def fix_identities(env: ShapeEnv, tree: Node) -> Node:
 
 
 def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
-    if not env._identity_dims:
+    if not env._identity_dims and not env.letters:
         return tree
 
     def walk(n: Node) -> Node:
+        if isinstance(n, N.Commutation):
+            return letters.fixed_commutation(env, n) or n
+        if isinstance(n, N.Unvec) and (rc := letters.unvec_dims(env, n)) is not None:
+            return N.Unvec(walk(n.arg), rc[0], rc[1], span=n.span)
         if isinstance(n, N.Identity) and n.dim is None:
             d = env._identity_dims.get(id(n))
             if d is None:

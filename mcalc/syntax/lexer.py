@@ -44,6 +44,7 @@ class Tok(enum.Enum):
     PRIME = "'′'"
     UNDERSCORE = "'_'"
     INDEX = "a sum's index _{r=0}"
+    COMMUTATION = "the commutation matrix K[m,n]"
     EOF = "end of input"
 
 
@@ -69,7 +70,7 @@ GREEK = {
 # (`functions.py`, which adds its names and aliases); everything else made of letters is a product of names.
 OTHER_WORDS = frozenset({
     "tr", "det", "logdet", "sum", "norm", "norm1", "norm2", "diag", "vec", "inv", "eye", "kron", "trace",
-    "ones",
+    "ones", "unvec",
 })  # fmt: skip
 
 
@@ -574,9 +575,20 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
     raise ParseError(f"unexpected character {shown}", Span(i, i + 1))
 
 
+def _commutation(lx: _Lexer, i: int) -> int | None:
+    """Kₘₙ, K[m,n], K_{m,n}, K_{mn}: the commutation matrix (mcalc.syntax.commutation)."""
+    from mcalc.syntax import commutation
+
+    hit = commutation.scan(lx.src, i)
+    if hit is None:
+        return None
+    lx.add(Tok.COMMUTATION, hit[1], i, hit[0])
+    return hit[0]
+
+
 SCANNERS: tuple[Scanner, ...] = (
     _space, _number, _dot, _double_bar, _superscript, _sum_index, _norm_subscript, _gradient, _symbol, _habit,
-    _rewrite, _prime, _single, _greek, _latin, _latex, _unexpected,
+    _rewrite, _prime, _single, _greek, _commutation, _latin, _latex, _unexpected,
 )  # fmt: skip
 
 
@@ -596,6 +608,7 @@ _STARTS: dict[Scanner, Callable[[str], bool]] = {
     _habit: lambda ch: ch in HABITS,
     _rewrite: lambda ch: ch == "}",
     _prime: lambda ch: ch in "′″’",
+    _commutation: lambda ch: ch == "K",
     _single: lambda ch: ch in SINGLE,
     _latex: lambda ch: ch == "\\",
     _greek: _is_greek,

@@ -23,6 +23,8 @@ from mcalc.errors import Span
 Dim: TypeAlias = int | str | tuple["Dim", ...]
 # The size of an input `𝟙` / `ones` / `1ᵀ`: fixed by shape inference from the context (like a bare I).
 BY_CONTEXT = "·context"
+# The size of an input `unvec(v)`: fixed by shape inference from v's length (a product, as vec(X)'s is).
+BY_ARGUMENT = "·argument"
 
 # Nodes are frozen: their own __setattr__ refuses, so construction and the cached hash go around it.
 _set = object.__setattr__

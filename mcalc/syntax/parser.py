@@ -18,12 +18,14 @@ from mcalc.syntax.application import Applied
 from mcalc.syntax.build import add, num
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
 from mcalc.syntax.nodes import (
+    BY_ARGUMENT,
     BY_CONTEXT,
     MINUS_ONE,
     Add,
     Apply,
     Bound,
     Columnwise,
+    Commutation,
     Det,
     Diag,
     ElementPower,
@@ -46,6 +48,7 @@ from mcalc.syntax.nodes import (
     Symbol,
     Trace,
     Transpose,
+    Unvec,
     Vec,
     substitute,
 )
@@ -71,7 +74,7 @@ INFIX_POWER: dict[Tok, int] = {
     Tok.HADAMARD: ELEMENTWISE_POWER,
     Tok.KRON: ELEMENTWISE_POWER,
 }
-OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM}
+OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM, Tok.COMMUTATION}
 MAX_DEPTH = 200
 MAX_LENGTH = 100_000  # characters: bounded time for any input (a 1 MB paste is refused at once)
 MAX_POSTFIX = 64
@@ -281,6 +284,11 @@ class Parser:
             return _with_span(inner, Span(tok.span.start, close.span.end))
         if tok.kind is Tok.NORM:
             return self.norm()
+        if tok.kind is Tok.COMMUTATION:  # Kₘₙ, K[m,n], K_{m,n} (mcalc.syntax.commutation)
+            from mcalc.syntax.commutation import dims
+
+            self.advance()
+            return Commutation(*dims(tok.text), span=tok.span)
         if tok.kind is Tok.EOF:
             raise self.error("expected an operand", tok)
         raise self.error("expected an operand", tok)
@@ -487,6 +495,7 @@ class Parser:
             "norm1": lambda: Norm(a, 1, span=span),
             "diag": lambda: Diag(a, span=span),
             "vec": lambda: Vec(a, span=span),
+            "unvec": lambda: Unvec(a, BY_ARGUMENT, BY_ARGUMENT, span=span),  # its shape: mcalc.shapes.env._unvec
             "kron": lambda: Kron(a, args[-1], span=span),
         }
         if word == "log" and isinstance(a, Det):

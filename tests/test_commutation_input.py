@@ -1,0 +1,133 @@
+"""Issue 23 item 3: the commutation matrix, unvec and 𝟙 as input. K is written as mcalc prints it (`Kₘₙ`,
+`K[m,n]` with --ascii) or as books do (`K_{m,n}`, `K_{mn}`, and in a claim `K_mn` or a bare `K` where the
+expression has no such name), sized by the dimensions its subscripts name; `unvec(v)` takes its shape from v's
+length; and every derivative mcalc prints with K, vec, unvec, ⊗ or 𝟙 reads back as a claim judged correct."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import cli, golden_cases, seeded
+
+import mcalc
+from mcalc import pipeline
+from mcalc.shapes import Declarations, bind_sizes
+
+TOKENS = ("K", "vec", "unvec", "⊗", "𝟙")
+DECLARATIONS = ("scalar", "vector", "matrix", "symmetric", "shape")
+
+
+def _vec(m: np.ndarray) -> np.ndarray:
+    return m.reshape(-1, order="F")
+
+
+def _commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(M) = vec(Mᵀ) for an m×n M, built entry by entry."""
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0  # vec(Mᵀ)[i·n + j] = M[i, j] = vec(M)[j·m + i]
+    return k
+
+
+@pytest.mark.parametrize("spelling", ["Kₘₙ", "K[m,n]", "K_{m,n}", "K_{mn}", "K_mn", "K"])
+def test_every_spelling_of_the_commutation_matrix_is_read_in_a_claim(spelling: str) -> None:
+    claim = f"(R^T ⊗ I) {spelling} + I ⊗ R^T"
+    v = mcalc.check_claim("R^T R", "R", claim, seed=seeded("K spelling", spelling))
+    assert v.verdict == "correct", v.line()
+    if spelling in ("K_mn", "K"):  # names today: the reading is said
+        assert any("commutation matrix K_{m,n}" in w for w in v.warnings), v.warnings
+
+
+def test_the_commutation_matrix_of_the_other_order_is_wrong_and_a_bare_k_names_its_reading() -> None:
+    wrong = mcalc.check_claim("R^T R", "R", "(R^T ⊗ I) K_{n,m} + I ⊗ R^T", seed=seeded("K order"))
+    assert wrong.verdict == "wrong" and "Kₙₘ" in wrong.explanation and "Kₘₙ" in wrong.explanation
+    run = cli("check", "R^T R", "--wrt", "R", "--claim", "(R^T ⊗ I) K + I ⊗ R^T")
+    assert run.code == 0 and run.stdout.startswith("correct: (Rᵀ ⊗ I) Kₘₙ + I ⊗ Rᵀ is ∂/∂R RᵀR")
+    assert "K is read as the commutation matrix K_{m,n}" in run.stderr
+    assert "K_{n,m} has the same size: write K_{n,m} if you meant that one" in run.stderr
+
+
+def test_a_matrix_named_k_stays_a_matrix_and_a_subscript_that_is_no_dimension_is_refused() -> None:
+    mine = mcalc.check_claim("K^T K", "K", "(K^T ⊗ I) K_{m,n} + I ⊗ K^T", seed=seeded("user K"))
+    assert mine.verdict == "correct"
+    assert any("though the expression has a matrix K" in w for w in mine.warnings), mine.warnings
+    assert mcalc.check_claim("x^T K x", "x", "(K + K^T) x").verdict == "correct"  # K the user's matrix
+    run = cli("check", "R^T R", "--wrt", "R", "--claim", "(R^T ⊗ I) K_{m,q} + I ⊗ R^T")
+    assert run.code == 2
+    assert run.stderr.startswith("error: in the claim at col 11: K with the subscript q: q is not a dimension")
+    assert "(its dimensions are m, n)" in run.stderr
+
+
+def test_the_commutation_matrix_read_as_input_has_the_value_of_independent_numpy_code() -> None:
+    """`K[m,n] vec(X)` is vec(Xᵀ) (the defining property), with K sized by X's dimensions."""
+    tree, env, _ = pipeline.prepare("K[m,n] vec(X)", Declarations())
+    x = np.random.default_rng(seeded("K value")).standard_normal((3, 5))
+    bind_sizes(env, {"X": x.shape})
+    got = np.asarray(pipeline.evaluate_expression(tree, env, {"X": x}), dtype=float).reshape(-1)
+    np.testing.assert_allclose(got, _vec(x.T), rtol=1e-12)
+    np.testing.assert_allclose(_commutation(3, 5) @ _vec(x), _vec(x.T), rtol=1e-12)  # the oracle itself
+    np.testing.assert_allclose(got, _commutation(3, 5) @ _vec(x), rtol=1e-12)
+
+
+def test_unvec_takes_its_shape_from_its_argument_or_is_refused_naming_what_is_missing() -> None:
+    right = mcalc.check_claim("vec(P)^T B vec(P)", "P", "unvec(B vec(P)) + unvec(B^T vec(P))")
+    assert right.verdict == "correct", right.line()
+    half = mcalc.check_claim("vec(P)^T B vec(P)", "P", "unvec(B vec(P))", seed=seeded("unvec half"))
+    assert half.verdict == "missing-term" and "unvec(Bᵀ vec(P))" in half.explanation
+    run = cli("check", "x^T x", "--wrt", "x", "--claim", "unvec(x)")
+    assert run.code == 2
+    assert "unvec(x): the shape of the matrix is not known: the length of x is not a product" in run.stderr
+    assert "in the claim" in run.stderr
+    # its value: unvec(vec(P)) is P, against numpy
+    tree, env, _ = pipeline.prepare("unvec(2 vec(P))", Declarations())
+    p = np.random.default_rng(seeded("unvec value")).standard_normal((2, 4))
+    bind_sizes(env, {"P": p.shape})
+    np.testing.assert_allclose(pipeline.evaluate_expression(tree, env, {"P": p}), 2 * p, rtol=1e-12)
+
+
+def test_a_bare_ones_vector_claimed_takes_the_derivative_s_size() -> None:
+    assert mcalc.check_claim("sum(x)", "x", "𝟙").verdict == "correct"
+    assert mcalc.check_claim("x^T A x + sum(x)", "x", "(A + A^T) x + 𝟙").verdict == "correct"
+    assert mcalc.check_claim("sum(x)", "x", "2 𝟙").verdict == "factor"
+
+
+def _golden_with_tokens() -> list[tuple[str, list[str], list[str]]]:
+    out = []
+    for name in ("diff.txt", "textbook.txt"):
+        for case in golden_cases(name):
+            if case.input is None or case.get("xfail") is not None or not case.all("wrt"):
+                continue
+            if not any(tok in line for line in case.expected for tok in TOKENS):
+                continue
+            flags = []
+            for key in DECLARATIONS:
+                for value in case.all(key):
+                    for item in value.split(";"):
+                        flags += [f"--{key}", item.strip()]
+            out.append((case.input, case.all("wrt"), flags))
+    return out
+
+
+GOLDEN = _golden_with_tokens()
+
+
+@pytest.mark.parametrize("ascii_form", [[], ["--ascii"]], ids=["unicode", "ascii"])
+def test_every_golden_derivative_with_k_vec_unvec_kron_or_ones_reads_back_as_a_correct_claim(
+    ascii_form: list[str],
+) -> None:
+    assert len(GOLDEN) >= 20, len(GOLDEN)
+    derivatives = []
+    for expr, wrt, flags in GOLDEN:
+        by = [a for w in wrt for a in ("--wrt", w)]
+        printed = cli("diff", expr, *by, *flags, *ascii_form, "--format", "json")
+        assert printed.code == 0, printed.stderr
+        derivative = json.loads(printed.stdout)["derivative"]
+        run = cli("check", expr, *by, *flags, "--claim", derivative, "--seed", str(seeded("golden K", expr)))
+        assert run.code == 0 and run.stdout.startswith("correct"), f"{expr} {wrt} {flags}\n{derivative}\n{run.stdout}"
+        derivatives.append(derivative)
+    # the cases cover the printed forms (unvec, vec(…) and 𝟙 in a derivative: test_properties' regression test)
+    for tok in ("K[m,n]", "kron(") if ascii_form else ("Kₘₙ", "⊗"):
+        assert any(tok in d for d in derivatives), tok
