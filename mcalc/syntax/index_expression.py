@@ -54,7 +54,11 @@ def read(source: str, referred: Collection[str]) -> IndexReading | None:
     if toks is None or not _is_index_expression(source, toks, referred):
         return None
     _no_transposed_entries(toks)
-    claim = R.read_index_claim(source, toks)
+    try:
+        claim = R.read_index_claim(source, toks)
+    except ParseError:
+        return None  # not index notation the reader knows (`∑_{i=1}^n`): the ordinary reading, and its error
+
     if claim.side is not None:
         raise ParseError(
             "an expression in index notation has no left side: write the right side alone", claim.side.span
