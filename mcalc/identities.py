@@ -53,6 +53,8 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Sum": ("sum(A X)", ("X",)),
     "Diag": ("a^T diag(X) + tr(diag(X a) B)", ("X",)),
     "Vec": ("vec(X)^T vec(A)", ("X",)),
+    # the Hessian differentiates L_expm(X, A) of the gradient: d L = L2(X, dX, A) (Higham & Relton 2014)
+    "Frechet": ("tr(A expm(X))", ("X", "X")),
 }
 
 
@@ -60,7 +62,10 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     """sum(f(x)) by x for every function of the catalogue (`--check` draws x inside f's domain)."""
     from mcalc.syntax import functions
 
-    out: dict[str, tuple[str, tuple[str, ...]]] = {f.name: (f.witness_expr(), ("x",)) for f in functions.entries()}
+    out: dict[str, tuple[str, tuple[str, ...]]] = {
+        f.name: (f.witness_expr(), ("X",) if f.kind is functions.Kind.MATRIX_MAP else ("x",))
+        for f in functions.entries()
+    }
     # sign and step are the derivatives of abs and relu: their own derivative shows in the Hessian
     out.update({"sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x"))})
     return out
@@ -252,6 +257,7 @@ def _verify_constant(row: Row) -> dict[str, Any]:
         "Zero": N.Zero(2, 3),
         "Commutation": N.Commutation(2, 3),
         "Differential": N.Differential("X"),
+        "FrechetMatrix": N.FrechetMatrix("expm", (N.Symbol("A"),)),  # K_expm(A) at a constant A
     }
     node = samples[row.operator]
     rule = DERIVATIVE_RULES[type(node)]

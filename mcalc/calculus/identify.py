@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from mcalc import budget
+from mcalc.calculus import frechet
 from mcalc.calculus.rules import inner
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
@@ -143,6 +144,11 @@ class _Adjoint:
         r, c = self.env.shape(node.arg)
         self.push(node.arg, N.Unvec(cot, r, c))
 
+    def _frechet(self, node: N.Frechet, cot: Node) -> None:
+        for i, e in enumerate(node.args):
+            if i > 0 and self.has_d(e):  # ⟨C, L_f(A, E)⟩ = ⟨L_f(Aᵀ, C), E⟩ (mcalc.calculus.frechet)
+                self.push(e, frechet.adjoint(node, i, cot))
+
     def _sum_over(self, node: N.SumOver, cot: Node) -> None:
         """⟨C, ∑ᵣ Lᵣ(dX)⟩ = ⟨∑ᵣ Lᵣ*(C), dX⟩: the body's gradient, summed over the same index."""
         inner = _Adjoint(self.env, self.var)
@@ -164,6 +170,7 @@ _PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
     N.Vec: _Adjoint._vec,
     N.Unvec: lambda adj, node, cot: adj.push(node.arg, N.Vec(cot)),
     N.SumOver: _Adjoint._sum_over,
+    N.Frechet: _Adjoint._frechet,
 }
 
 
@@ -261,6 +268,11 @@ class _VecJacobian:
             return mul(mask, spread, self.jac(x.arg))
         return mul(N.Transpose(spread), mask, self.jac(x.arg))
 
+    def _frechet(self, x: N.Frechet) -> Node:
+        """vec L_f(A, E) = K_f(A) vec(E) (K: a FrechetMatrix node, evaluated column by column)."""
+        parts = [mul(frechet.matrix(x, i), self.jac(e)) for i, e in enumerate(x.args) if i > 0 and self.has_d(e)]
+        return add(*parts)
+
     def _kron(self, x: N.Kron) -> Node:
         """vec(A ⊗ B) = (I_n ⊗ K_{q,m} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus-Neudecker 3.10)."""
         env = self.env
@@ -288,4 +300,5 @@ _VEC: dict[type, Callable[[_VecJacobian, Any], Node]] = {
     N.Diag: _VecJacobian._diag,
     N.Kron: _VecJacobian._kron,
     N.SumOver: lambda vj, x: N.SumOver(x.index, x.count, vj.jac(x.body)),
+    N.Frechet: lambda vj, x: vj._frechet(x),
 }

@@ -17,6 +17,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from mcalc import budget
+from mcalc.calculus import frechet
 from mcalc.errors import NoRuleError
 from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
@@ -405,9 +406,12 @@ DERIVATIVE_RULES = MappingProxyType(dict([
           _d_logdet),
     _rule(N.Apply, "chain-elementwise", "d f(X) = f′(X) ⊙ dX", r"d f(X) = f'(X) \odot dX",
           "chain rule, entry by entry", _d_apply),
-    _rule(N.Columnwise, "d-columnwise", "d f(x) = f′(x) dx, each column x of X",
-          r"d f(x) = f'(x)\,dx \text{ for each column } x",
-          "softmax: Bishop PRML eq. 4.106; logsumexp: Boyd & Vandenberghe §3.1.5", _d_columnwise),
+    _rule(N.Columnwise, "d-columnwise", "d f(x) = f′(x) dx, each column x of X; d F(X) = L_F(X, dX) for expm, logm, …",
+          r"d f(x) = f'(x)\,dx \text{ for each column } x;\ dF(X) = L_F(X, dX)",
+          "softmax: Bishop PRML eq. 4.106; logsumexp: Boyd & Vandenberghe §3.1.5; matrix functions: Higham, "
+          "Functions of Matrices (2008), §3.1", _d_columnwise),
+    _rule(N.Frechet, "d-frechet", frechet.IDENTITY, frechet.LATEX, frechet.REFERENCE, frechet.d_frechet),
+    _rule(N.FrechetMatrix, "d-frechet", frechet.IDENTITY, frechet.LATEX, frechet.REFERENCE, frechet.d_frechet),
     _rule(N.Norm, "d-norm", "d‖X‖ = tr(Xᵀ dX) / ‖X‖; d‖X‖₁ = tr(sign(X)ᵀ dX)",
           r"d\|X\| = \operatorname{tr}(X^\top dX)/\|X\|",
           "MC §2.6-2.7 (d‖x‖² = 2xᵀdx, d‖X‖²_F = 2 tr(Xᵀ dX)) and the chain rule", _d_norm),

@@ -5,6 +5,7 @@ are plain lines with no colour and no box drawing, in the documented order:
 
     <equation>
     [where: u₁ = …; u₂ = …]        when naming repeated sub-expressions makes it much shorter
+    [where: L_expm(A, E) is …]     each operator the derivative names (a matrix function's Fréchet derivative)
     [let: e = … (shape)]           each --let name the expression uses, one per line
     shape: <shape>
     [index: <index form>]          tensors only
@@ -127,6 +128,7 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
         lines = [shared["equation"], "where: " + "; ".join(shared["where"])]
     else:
         lines = [payload["equation"]]
+    lines += [f"where: {w}" for w in payload.get("operators", [])]
     lines += let_lines(payload)
     lines.append(f"shape: {payload['display_shape']}")
     if "index" in payload:
@@ -292,6 +294,8 @@ def _rich_diff(payload: dict[str, Any]) -> None:
     if shared:
         for w in shared["where"]:
             con.print(f"  [dim]where[/] {_escape(w)}")
+    for w in payload.get("operators", []):
+        con.print(f"  [dim]where[/] {_escape(w)}", soft_wrap=False)
     for line in let_lines(payload):
         con.print(f"  [dim]let[/] {_escape(line.removeprefix('let: '))}")
     if "index" in payload:

@@ -288,7 +288,7 @@ def _helpers(trees: list[Node]) -> list[tuple[str, ...]]:
         if n in seen:
             continue  # a shared sub-tree is walked once
         seen.add(n)
-        if isinstance(n, (N.Apply, N.Columnwise)):
+        if isinstance(n, (N.Apply, N.Columnwise, N.Frechet)):  # a Frechet node calls its function's helper
             used.setdefault(n.func)
         stack.extend(n.children())
     helpers = [functions.get(name).numpy_helper for name in used]

@@ -20,7 +20,7 @@ from typing import Any
 from mcalc.errors import InputError
 from mcalc.export.python_names import spelled
 from mcalc.shapes import ShapeEnv
-from mcalc.syntax import functions
+from mcalc.syntax import functions, matrix_functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
 
@@ -360,6 +360,13 @@ def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
     return functions.get(n.func).numpy_of(strip(wr.w(n.arg)))  # the catalogue's spelling
 
 
+def _frechet(wr: NumpyWriter, n: N.Frechet) -> str:
+    """L_f(A, E, …) as `_matfun(f, A, E, …)`, its matrix K as `_matfun_matrix(f, A, …)` (the catalogue's helper)."""
+    helper = "_matfun_matrix" if isinstance(n, N.FrechetMatrix) else "_matfun"
+    args = ", ".join(strip(wr.w(a)) for a in n.args)
+    return f"{helper}({matrix_functions.numpy_name(n.func)}, {args})"
+
+
 _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
     N.Symbol: lambda wr, n: wr.name(n.name),
     N.FunctionOf: lambda wr, n: wr.name(n.name + "′" * n.order),
@@ -381,6 +388,8 @@ _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
     N.LogDet: lambda wr, n: f"np.linalg.slogdet({wr.w(n.arg)})[1]",
     N.Apply: _function,
     N.Columnwise: _function,
+    N.Frechet: _frechet,
+    N.FrechetMatrix: _frechet,
     N.Norm: _norm,
     N.Sum: lambda wr, n: f"np.sum({wr.w(n.arg)})",
     N.Diag: _diag,

@@ -445,6 +445,8 @@ class SympyBuilder:
         """softmax(X) = exp(X) ⊙ (𝟙 (1 ./ 𝟙ᵀexp(X))), logsumexp(X) = log(𝟙ᵀexp(X)): column by column."""
         import sympy
 
+        if node.func not in ("softmax", "logsumexp"):  # expm, logm, ...: SymPy's exp(X) is not a matrix
+            raise NoRuleError(f"{node.func} has no SymPy form: SymPy 1.14 has no matrix function of a MatrixSymbol")
         m, n = self.shape(node.arg)
         e = _elementwise(sympy.exp, self(node.arg))
         sums = sympy.OneMatrix(1, m) * e

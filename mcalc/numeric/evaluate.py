@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import InputError, MathError
 from mcalc.shapes import ShapeEnv
-from mcalc.syntax import functions
+from mcalc.syntax import functions, matrix_values
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
@@ -419,6 +419,27 @@ def _apply(e: Evaluator, n: Any) -> Array:
     return entry.evaluate(e.ev(n.arg))
 
 
+def _columnwise(e: Evaluator, n: Any) -> Array:
+    entry = functions.lookup(n.func)
+    if entry is None or entry.kind is not functions.Kind.MATRIX_MAP:
+        return _apply(e, n)
+    try:  # expm, logm, ...: refused outside the domain with the argument's own text
+        return matrix_values.value(n.func, e.ev(n.arg), e.env.text_of(n.arg))
+    except MathError as err:
+        raise MathError(err.message, n.span) from None
+
+
+def _frechet(e: Evaluator, n: Any) -> Array:
+    """L_f(A, E, …) (or its matrix K), applied numerically: mcalc.syntax.matrix_values."""
+    a, *directions = (e.ev(x) for x in n.args)
+    try:
+        if isinstance(n, N.FrechetMatrix):
+            return matrix_values.frechet_matrix(n.func, a, tuple(directions))
+        return matrix_values.frechet(n.func, a, tuple(directions), e.env.text_of(n.at))
+    except MathError as err:
+        raise MathError(err.message, n.span) from None
+
+
 def _norm(e: Evaluator, n: Any) -> Array:
     x = e.ev(n.arg)
     value = e.np.abs(x).sum() if n.p == 1 else e.np.sqrt((x * x).sum())
@@ -469,7 +490,9 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], Array]] = {
     N.Det: _det,
     N.LogDet: _logdet,
     N.Apply: _apply,
-    N.Columnwise: _apply,
+    N.Columnwise: _columnwise,
+    N.Frechet: _frechet,
+    N.FrechetMatrix: _frechet,
     N.Norm: _norm,
     N.Sum: _sum,
     N.Diag: _diag,

@@ -14,7 +14,7 @@ from mcalc import budget
 from mcalc.errors import InputError
 from mcalc.records import Record, record
 from mcalc.render import latex_names, spelling
-from mcalc.syntax import functions
+from mcalc.syntax import functions, matrix_functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
 from mcalc.syntax.nodes import Dim, Node
@@ -333,9 +333,21 @@ class Printer:
         return self._func(n.func, n.arg)
 
     def p_Columnwise(self, n: N.Columnwise) -> str:
+        p = matrix_functions.power_of(n.func)
+        if p is not None:  # S^p of a symmetric positive definite S, written as typed
+            return self.p_Power(N.Power(n.arg, p))
         if self.latex:
             return functions.get(n.func).latex_of(self.p(n.arg))
         return self._func(n.func, n.arg)
+
+    def p_Frechet(self, n: N.Frechet) -> str:
+        """L_expm(X, dX), the Fréchet derivative (L2_expm(X, E1, E2) the second); K_expm(X) its matrix."""
+        matrix = isinstance(n, N.FrechetMatrix)
+        text, tex = matrix_functions.operator_names(n.func, len(n.args) - 1 + matrix, matrix)
+        inner = ", ".join(self.p(a) for a in n.args)
+        return f"{tex}\\left({inner}\\right)" if self.latex else f"{text}({inner})"
+
+    p_FrechetMatrix = p_Frechet
 
     def p_Norm(self, n: N.Norm) -> str:
         inner = self.p(n.arg)

@@ -199,6 +199,9 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
         "layout": layout.value,
         "variables": variables_json(env),
     }
+    operators = operator_lines(shown, env)
+    if operators:
+        out["operators"] = operators
     read = reading(result)
     out["reading"] = read.to_json()
     out["warnings"] = list(read.warnings)
@@ -210,6 +213,27 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     if shared is not None:
         out["shared"] = shared
     return out
+
+
+def operator_lines(shown: Node, env: ShapeEnv) -> list[str]:
+    """What each operator the derivative names is (L_expm, the Fréchet derivative of expm; K_expm, its matrix):
+    not closed matrix expressions, so the answer says what they are and how they are computed."""
+    from mcalc.syntax.matrix_functions import where_lines
+
+    found: dict[tuple[str, int, bool, bool], None] = {}
+    stack, seen = [shown], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if isinstance(n, N.Frechet):
+            matrix = isinstance(n, N.FrechetMatrix)
+            symmetric = all(name in env.symmetric for name in N.free_symbols(n.at))
+            found.setdefault((n.func, len(n.args) - 1 + matrix, matrix, symmetric))
+        stack.extend(n.children())
+    lines = [line for key in found for line in where_lines(*key)]
+    return list(dict.fromkeys(lines))
 
 
 def lets_json(env: ShapeEnv) -> dict[str, dict[str, Any]]:

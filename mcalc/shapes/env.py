@@ -533,6 +533,8 @@ def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         found = shape(env, node, entry, (r, c), unify)
         if found is not None:
             return found
+    if kind is functions.Kind.MATRIX_MAP:  # expm, logm, ...: a square matrix to one of its size
+        return _square(env, node, node.arg, (r, c), unify, node.func)
     if kind in _WHOLE_ARRAY:  # f(X) of --function f is a number, its gradient ∇f(X) shaped like X
         return _WHOLE_ARRAY[kind]((r, c))
     keeps_shape = kind is functions.Kind.COLUMN_MAP
@@ -542,6 +544,19 @@ def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         fix = f"{node.func}({column})" + ("ᵀ" if keeps_shape else "")
         raise ShapeError(f"{node.func} acts on each column, and {env.text_of(arg)} is a row: write {fix}", node.span)
     return (r, c) if keeps_shape else (1, c)
+
+
+def _frechet(env: ShapeEnv, node: Any, unify: bool) -> Shape:
+    """L_f(A, E, …) is shaped like A (square), and so is each direction; its matrix K_f is n²×n²."""
+    s = _square(env, node, node.at, _sub(env, node.at, unify), unify, node.func)
+    for e in node.directions:
+        d = _sub(env, e, unify)
+        ok = all(env.uf.unify(a, b) if unify else env.resolve(a) == env.resolve(b) for a, b in zip(s, d, strict=True))
+        if not ok:
+            raise ShapeError(f"a direction of L_{node.func} has another shape: {env.describe(e, d)}", node.span)
+    if isinstance(node, N.FrechetMatrix):
+        return (_product(s[0], s[0]), _product(s[0], s[0]))
+    return s
 
 
 def _to_scalar(env: ShapeEnv, node: Any, unify: bool) -> Shape:
@@ -647,6 +662,8 @@ _SHAPE_RULES: dict[type, Any] = {
     N.ElementPower: _same,
     N.Apply: _same,
     N.Columnwise: _columnwise,
+    N.Frechet: _frechet,
+    N.FrechetMatrix: _frechet,
     N.Trace: _square_to_scalar("the trace"),
     N.Det: _square_to_scalar("det"),
     N.LogDet: _square_to_scalar("logdet"),

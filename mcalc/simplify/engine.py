@@ -11,6 +11,7 @@ from operator import is_not
 from mcalc import budget
 from mcalc.errors import McalcError
 from mcalc.shapes import ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.sexpr import to_sexpr
@@ -203,6 +204,8 @@ class Simplifier:
             return flipped == chain
         if isinstance(node, N.Kron):
             return self.is_symmetric(node.left) and self.is_symmetric(node.right)
+        if isinstance(node, N.Frechet) and type(node) is N.Frechet or _matrix_map(node):
+            return all(self.is_symmetric(a) for a in node.children())  # f(S), L_f(S, E) with E symmetric
         return False
 
     def make_mul(self, coef: Fraction, factors: list[Node], like: Node) -> Node:
@@ -215,6 +218,14 @@ class Simplifier:
         if len(out) == 1:
             return out[0]
         return N.Mul(tuple(out))
+
+
+def _matrix_map(node: Node) -> bool:
+    """expm(X), logm(X), ...: a matrix function, symmetric at a symmetric argument."""
+    if not isinstance(node, N.Columnwise):
+        return False
+    entry = functions.lookup(node.func)
+    return entry is not None and entry.kind is functions.Kind.MATRIX_MAP
 
 
 def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:

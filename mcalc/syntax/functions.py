@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mcalc.records import Record, record
+from mcalc.syntax import matrix_functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Dim, Node
@@ -85,6 +86,9 @@ class Kind(Enum):
     VECTOR_MAP = "vector to vector"
     JACOBIAN = "vector to its Jacobian"
     HESSIAN = "vector to its Hessian"
+    # expm, logm, sqrtm, sinm, cosm, S^p: a square matrix to one of its size, through its eigenvalues
+    # (mcalc.syntax.matrix_functions); d f(X) = L_f(X, dX), a Frechet node
+    MATRIX_MAP = "square matrix to square matrix"
 
 
 @record(frozen=True)
@@ -384,7 +388,33 @@ class Catalogue:
         return frozenset(self._by_spelling)
 
 
-BUILT_IN = Catalogue(CATALOGUE)
+# --- matrix functions (expm, logm, sqrtm, sinm, cosm, S^p): their rows live in mcalc.syntax.matrix_functions --
+
+
+# logm, sqrtm, S^p: differentiable where no eigenvalue lies on the closed negative real axis (checked on the
+# matrix's eigenvalues when it is evaluated, not entry by entry: no interval)
+OFF_NEGATIVE_AXIS = Domain(
+    "no eigenvalue in (−∞, 0]",
+    "no eigenvalue on the closed negative real axis (positive definite, if symmetric)",
+    "no eigenvalue on the closed negative real axis",
+)
+
+
+def _matrix_entry(spec: matrix_functions.Spec) -> Function:
+    return Function(
+        spec.name, spec.derivative, spec.identity, spec.identity_latex, spec.evaluate, spec.numpy, spec.latex,
+        reference=spec.reference, domain=OFF_NEGATIVE_AXIS if spec.off_axis else ANY, latex_delimited=False,
+        numpy_helper=matrix_functions.NUMPY_HELPER, kind=Kind.MATRIX_MAP, differential=matrix_functions.differential,
+        witness=spec.witness, internal=spec.internal,
+    )  # fmt: skip
+
+
+def _power_family(spelling: str) -> Function | None:
+    spec = matrix_functions.power_spec(spelling)
+    return None if spec is None else _matrix_entry(spec)
+
+
+BUILT_IN = Catalogue((*CATALOGUE, *map(_matrix_entry, matrix_functions.SPECS)), (_power_family,))
 
 # The catalogue of the run in progress in this thread (or asyncio task): the built-in one unless a session
 # made its own current (`using`). A context variable, not a module global that runs assign: threads never

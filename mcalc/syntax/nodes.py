@@ -428,6 +428,41 @@ class Columnwise(_Applied):
     __slots__ = ()
 
 
+class Frechet(Node):
+    """L^(k)_f(A, E₁, …, E_k): the k-th Fréchet derivative of the matrix function `func` (expm, logm, ...: a
+    catalogue entry) at the square matrix A = args[0], in the directions E₁ … E_k = args[1:]; k = 1 is
+    L_f(A, E), with f(A + E) = f(A) + L_f(A, E) + o(‖E‖), so d f(X) = L_f(X, dX). Linear in each direction
+    and symmetric in them. Not a closed matrix expression in general: evaluated numerically
+    (mcalc.syntax.matrix_values) and named in the printed answer's `where` lines (Higham 2008, §3.1)."""
+
+    __slots__ = ("func", "args")
+    func: str
+    args: tuple[Node, ...]
+    FIELDS = ("func", "args")
+    CHILDREN = ("args",)
+    TUPLE_CHILD = True
+
+    def __init__(self, func: str, args: tuple[Node, ...], *, span: Span | None = None) -> None:
+        _set(self, "func", func)
+        _set(self, "args", args)
+        _located(self, span)
+
+    @property
+    def at(self) -> Node:
+        return self.args[0]
+
+    @property
+    def directions(self) -> tuple[Node, ...]:
+        return self.args[1:]
+
+
+class FrechetMatrix(Frechet):
+    """K_f(A, E₂, …, E_k): the n²×n² matrix of the linear map E ↦ L^(k)_f(A, E, E₂, …, E_k), vec(L) = K vec(E)
+    (the vec Jacobian of a Frechet node, for Jacobians and Hessians); args = (A, E₂, …, E_k)."""
+
+    __slots__ = ()
+
+
 class Norm(Node):
     """‖X‖: p = 2 is the Euclidean / Frobenius norm, p = 1 the sum of absolute values.
 
@@ -487,7 +522,7 @@ class Unvec(Node):
 
 OPERATORS: tuple[type[Node], ...] = (
     Add, Mul, Hadamard, Kron, Transpose, Inverse, Power, ElementPower, ElementPowerOf, PowerOf, SumOver,
-    Trace, Det, LogDet, Apply, Columnwise, Norm, Sum, Diag, Vec, Unvec,
+    Trace, Det, LogDet, Apply, Columnwise, Frechet, FrechetMatrix, Norm, Sum, Diag, Vec, Unvec,
 )  # fmt: skip
 LEAVES: tuple[type[Node], ...] = (
     Symbol, Number, Identity, Ones, Zero, Commutation, Differential, FunctionOf, Bound,
