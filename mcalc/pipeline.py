@@ -17,6 +17,7 @@ from mcalc.reading import Reading, Source, read
 from mcalc.records import Record, record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
 from mcalc.shapes.ones import ones_for_one
+from mcalc.shapes.powers import matrix_powers
 from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
 from mcalc.syntax import commutation
@@ -145,6 +146,7 @@ def _prepare(
     notes = [n.message for n in parser.notes] + applied + ones + [note for ns in commuted for note in ns]
     env.notes = notes + env.notes + _unused(frozenset() if standing else declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
+    tree, extra_trees = matrix_powers(tree, env), [matrix_powers(t, env) for t in extra_trees]
     return tree, env, [fix_identities(env, t) for t in extra_trees]
 
 

@@ -101,6 +101,8 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
                     guards.setdefault(n.children()[0])
             elif isinstance(n, N.LogDet) and not isinstance(n.arg, N.Symbol):
                 spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
+            elif isinstance(n, N.Columnwise) and functions.get(n.func).domain is functions.OFF_NEGATIVE_AXIS:
+                spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}  # logm, sqrtm, S^p
             if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
                 guards.setdefault(n.arg)
             stack.extend(n.children())

@@ -498,7 +498,27 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             hint=f"to divide by {text}, declare it a scalar: --scalar {text}; for the inverse write {text}^-1",
         )
     if node.exponent.denominator != 1:
-        raise ShapeError("a matrix power needs an integer exponent", node.span)
+        return _spd_power(env, node, s, unify)
+    return _square(env, node, node.base, s, unify, "a matrix power")
+
+
+def _spd_power(env: ShapeEnv, node: Any, s: Shape, unify: bool) -> Shape:
+    """S^(1/2), S^(-1/3): a non-integer power of a matrix is read as the power of a symmetric positive definite
+    S, U diag(λᵖ) Uᵀ (mcalc.syntax.matrix_functions), and only of a name declared --symmetric; said in the
+    reading (a note), refused for any other matrix."""
+    text, p = env.text_of(node.base), node.exponent
+    if not (isinstance(node.base, N.Symbol) and node.base.name in env.symmetric):
+        raise ShapeError(
+            f"a non-integer power of a matrix ({text}^({p})) is read only for a symmetric positive definite "
+            f"matrix: declare it with --symmetric {text}, or write sqrtm({text}), or {text}.^({p}) entry by entry",
+            node.span,
+        )
+    note = (
+        f"{text}^({p}) is read as the power of the symmetric positive definite matrix {text}, "
+        f"U diag(λ^({p})) Uᵀ ({text}.^({p}) is the entrywise power)"
+    )
+    if note not in env.notes:
+        env.notes.append(note)
     return _square(env, node, node.base, s, unify, "a matrix power")
 
 

@@ -122,17 +122,29 @@ def power_spec(spelling: str) -> Spec | None:
 NUMPY_HELPER = (
     "def _matfun(f, a, *es):",
     '    """f(A) (f: "expm", "logm", "sqrtm", "sinm", "cosm", or a power p of a symmetric positive definite A), or',
-    "    with directions E1, ..., Ek its k-th Frechet derivative L_f(A, E1, ..., Ek): the top right block of",
-    '    f([[A, E], [0, A]]) (for k = 1; nested for k > 1: Higham & Relton 2014, Thm 3.5)."""',
+    "    with directions E1, ..., Ek its k-th Frechet derivative L_f(A, E1, ..., Ek): for k = 1 at a symmetric A",
+    "    U (F * (U^T E U)) U^T, F the divided differences of f at the eigenvalues (Daleckii-Krein); otherwise the",
+    '    top right block of f([[A, E], [0, A]]) (nested for k > 1: Higham & Relton 2014, Thm 3.5)."""',
     "    import scipy.linalg",
+    "    scalar = (lambda x: x ** f) if isinstance(f, float) else getattr(np, f[:-1])",
+    "    if len(es) < 2 and np.array_equal(a, a.T):",
+    "        lam, u = np.linalg.eigh(a)",
+    "        if not es:",
+    "            return (u * scalar(lam)) @ u.T",
+    "        d = lam[:, None] - lam[None, :]",
+    "        h = 1e-7 * np.maximum(1.0, np.abs(lam)[:, None])",
+    "        near = np.abs(d) < h  # f' as the limit, by a central difference of f on the scale of the gap",
+    "        mid = (lam[:, None] + lam[None, :]) / 2",
+    "        with np.errstate(all='ignore'):",
+    "            dd = np.where(near, (scalar(mid + h) - scalar(mid - h)) / (2 * h),",
+    "                          (scalar(lam)[:, None] - scalar(lam)[None, :]) / np.where(near, 1.0, d))",
+    "        return u @ (dd * (u.T @ es[0] @ u)) @ u.T",
+    "    if len(es) == 1 and f == 'expm':",
+    "        return scipy.linalg.expm_frechet(a, es[0], compute_expm=False)",
     "    n = a.shape[0]",
     "    for e in es:",
     "        m = a.shape[0] // n",
     "        a = np.kron(np.eye(2), a) + np.kron(np.array([[0.0, 1.0], [0.0, 0.0]]), np.kron(np.eye(m), e))",
-    "    if not es and np.array_equal(a, a.T):  # symmetric: U f(L) U^T from eigh",
-    "        lam, u = np.linalg.eigh(a)",
-    "        fl = lam ** f if isinstance(f, float) else getattr(np, f[:-1])(lam)",
-    "        return (u * fl) @ u.T",
     "    if isinstance(f, float):",
     "        fa = scipy.linalg.fractional_matrix_power(a, f)",
     "    else:",
@@ -182,19 +194,23 @@ def operator_names(func: str, order: int, matrix: bool = False) -> tuple[str, st
 
 def where_lines(func: str, order: int, matrix: bool, symmetric: bool) -> list[str]:
     """What L_f (or K_f) of the printed answer is, in one line each (text)."""
+    p = power_of(func)
+    f = f"f = {func}" if p is None else f"f(S) = S^({p})"
     name = operator_names(func, order, matrix)[0]
-    f = func if power_of(func) is None else f"S ↦ S^({power_of(func)})"
-    args = "A, E" if order == 1 else "A, " + ", ".join(f"E{i}" for i in range(1, order + 1))
     if order == 1:
+        how = _FIRST.get(func, "") if p is None else ""
+        if not how and p is None and not symmetric:
+            how = _BLOCK
         lines = [
             f"{operator_names(func, 1)[0]}(A, E) is the Fréchet derivative of {f} at A in the direction E: "
-            f"{f}(A + E) = {f}(A) + L(A, E) + o(‖E‖) (Higham 2008, §3.1); " + _FIRST.get(func, _BLOCK)
+            f"f(A + E) = f(A) + L(A, E) + o(‖E‖) (Higham 2008, §3.1)" + (f"; {how}" if how else "")
         ]
-        if symmetric or power_of(func) is not None:
+        if symmetric or p is not None:
             lines.append(_DALECKII_KREIN)
     else:
+        args = ", ".join(f"E{i}" for i in range(1, order + 1))
         lines = [
-            f"{operator_names(func, order)[0]}({args}) is the Fréchet derivative of order {order} of {f}: "
+            f"{operator_names(func, order)[0]}(A, {args}) is the Fréchet derivative of order {order} of {f}: "
             "the top right block of f of the block matrix X_k = I₂ ⊗ X_{k−1} + [[0, 1], [0, 0]] ⊗ I ⊗ E_k, "
             "X₀ = A (Higham & Relton 2014, Thm 3.5)"
         ]
