@@ -409,7 +409,7 @@ DERIVATIVE_RULES = MappingProxyType(dict([
     _rule(N.Columnwise, "d-columnwise", "d f(x) = f′(x) dx, each column x of X; d F(X) = L_F(X, dX) for expm, logm, …",
           r"d f(x) = f'(x)\,dx \text{ for each column } x;\ dF(X) = L_F(X, dX)",
           "softmax: Bishop PRML eq. 4.106; logsumexp: Boyd & Vandenberghe §3.1.5; matrix functions: Higham, "
-          "Functions of Matrices (2008), §3.1", _d_columnwise),
+          "Functions of Matrices (2008), ch. 3", _d_columnwise),
     _rule(N.Frechet, "d-frechet", frechet.IDENTITY, frechet.LATEX, frechet.REFERENCE, frechet.d_frechet),
     _rule(N.FrechetMatrix, "d-frechet", frechet.IDENTITY, frechet.LATEX, frechet.REFERENCE, frechet.d_frechet),
     _rule(N.Norm, "d-norm", "d‖X‖ = tr(Xᵀ dX) / ‖X‖; d‖X‖₁ = tr(sign(X)ᵀ dX)",

@@ -1,9 +1,9 @@
 """Normalisers of the matrix functions (expm(X), ...: `Columnwise` nodes of kind MATRIX_MAP) and of their
 Fréchet derivatives L_f(A, E) (`Frechet` nodes):
 
-- f(Xᵀ) = f(X)ᵀ, and L_f(Aᵀ, Eᵀ) = L_f(A, E)ᵀ (f has a real power series: Higham 2008, Thm 1.13);
+- f(Xᵀ) = f(X)ᵀ, and L_f(Aᵀ, Eᵀ) = L_f(A, E)ᵀ (f has a real power series: Higham 2008, ch. 1);
 - L is linear in each direction: L_f(A, c E) = c L_f(A, E) for a scalar c (dt of d expm(tA) = L(tA, dt A));
-- a direction that commutes with A: L_f(A, I) = f′(A), L_f(c B, B) = f′(c B) B (Higham 2008, Thm 3.6 with
+- a direction that commutes with A: L_f(A, I) = f′(A), L_f(c B, B) = f′(c B) B (Higham 2008, ch. 3, with
   commuting A and E: the integral ∫₀¹ e^{sA} E e^{(1−s)A} ds is e^A E). So d tr(f(X)) = tr(f′(X) dX), the
   Matrix Cookbook's ∂tr(F(X))/∂X = F′(X)ᵀ (§2.5), and d expm(tA)/dt = A expm(tA).
 """

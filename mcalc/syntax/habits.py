@@ -124,9 +124,6 @@ FUNCTION_MEANINGS = {
     "log1p": "write log(1 + x)",
     "expm1": "write exp(x) - 1",
     "pinv": f"pinv {_NOT_BUILT}: for full column rank write (A^T A)^-1 A^T",
-    "expm": f"the matrix exponential expm {_NOT_BUILT} (exp(A) is entry by entry)",
-    "logm": f"the matrix logarithm logm {_NOT_BUILT} (log(A) is entry by entry; logdet(A) = tr(logm(A)))",
-    "sqrtm": f"the matrix square root sqrtm {_NOT_BUILT} (sqrt(A) is entry by entry)",
     "eig": f"eig {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, logdet(A) the "
     "sum of their logs",
     "eigvals": f"eigvals {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, "

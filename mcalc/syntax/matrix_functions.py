@@ -70,23 +70,25 @@ COOKBOOK = (
 SPECS: tuple[Spec, ...] = (
     Spec("expm", _f("expm"), "expm′(X) = expm(X); d expm(X) = L_expm(X, dX) = ∫₀¹ e^{sX} dX e^{(1−s)X} ds",
          r"d\,e^{X} = \int_0^1 e^{sX}\,dX\,e^{(1-s)X}\,ds",
-         _values("expm"), "_matfun('expm', {})", "e^{{}}", f"{COOKBOOK}, eq. 10.15", False,
+         _values("expm"), "_matfun('expm', {})", "e^{{}}", f"{COOKBOOK}, ch. 10", False,
          witness="tr(A expm(X)) + tr(expm(X))"),
     Spec("logm", lambda x: N.Inverse(x), "logm′(X) = X⁻¹; d logm(X) = L_logm(X, dX), ∂tr(logm(X))/∂X = X⁻ᵀ",
          r"d\log(X) = \int_0^1 (t(X - I) + I)^{-1}\,dX\,(t(X - I) + I)^{-1}\,dt",
-         _values("logm"), "_matfun('logm', {})", r"\operatorname{logm}\left({}\right)", f"{COOKBOOK}, eq. 11.10",
+         _values("logm"), "_matfun('logm', {})", r"\operatorname{logm}\left({}\right)", f"{COOKBOOK}, ch. 11",
          True, witness="tr(A logm(X)) + tr(logm(X))"),
     Spec("sqrtm", lambda x: mul(num(Fraction(1, 2)), N.Inverse(N.Columnwise("sqrtm", x))),
          "sqrtm′(X) = ½ sqrtm(X)⁻¹; d sqrtm(X) = L_sqrtm(X, dX), the Z with sqrtm(X) Z + Z sqrtm(X) = dX",
          r"X^{1/2}\,dY + dY\,X^{1/2} = dX,\ Y = X^{1/2}",
-         _values("sqrtm"), "_matfun('sqrtm', {})", r"\left({}\right)^{1/2}", f"{COOKBOOK}, §6.1", True,
+         _values("sqrtm"), "_matfun('sqrtm', {})", r"\left({}\right)^{1/2}", f"{COOKBOOK}, ch. 6", True,
          witness="tr(A sqrtm(X)) + tr(sqrtm(X))"),
     Spec("sinm", _f("cosm"), "sinm′(X) = cosm(X); d sinm(X) = L_sinm(X, dX)",
          r"d\sin(X) = L_{\sin}(X, dX)", _values("sinm"), "_matfun('sinm', {})",
-         r"\operatorname{sinm}\left({}\right)", f"{COOKBOOK}, eq. 3.16", False, witness="tr(A sinm(X)) + tr(sinm(X))"),
+         r"\operatorname{sinm}\left({}\right)", f"{COOKBOOK}, ch. 3, the block formula", False,
+         witness="tr(A sinm(X)) + tr(sinm(X))"),
     Spec("cosm", lambda x: neg(N.Columnwise("sinm", x)), "cosm′(X) = −sinm(X); d cosm(X) = L_cosm(X, dX)",
          r"d\cos(X) = L_{\cos}(X, dX)", _values("cosm"), "_matfun('cosm', {})",
-         r"\operatorname{cosm}\left({}\right)", f"{COOKBOOK}, eq. 3.16", False, witness="tr(A cosm(X)) + tr(cosm(X))"),
+         r"\operatorname{cosm}\left({}\right)", f"{COOKBOOK}, ch. 3, the block formula", False,
+         witness="tr(A cosm(X)) + tr(cosm(X))"),
 )  # fmt: skip
 
 
@@ -112,19 +114,19 @@ def power_spec(spelling: str) -> Spec | None:
         f"(S^p)′ = p S^(p−1) (S symmetric positive definite, p = {p}); d S^p = L(S, dS), the Daleckii–Krein form",
         r"d\,S^{p} = U\left(F^{[1]} \odot (U^\top dS\,U)\right)U^\top", _values(spelling),
         f"_matfun({numpy_name(spelling)}, {{}})", rf"\left({{}}\right)^{{{p}}}",
-        "Higham, Functions of Matrices (2008), Thm 3.11 (Daleckii–Krein) and §3.1", True,
+        "Higham, Functions of Matrices (2008), ch. 3 (the Daleckii–Krein theorem)", True,
         witness=f"tr(A S^({p}))", internal=True,
     )  # fmt: skip
 
 
 # The exported code's helper (--format numpy): f(A), L^(k)_f(A, E₁, …, E_k) through the block matrix whose f has
-# it as its top right block (Higham & Relton 2014, Thm 3.5), and the matrix K of E ↦ L^(k)_f(A, E, …)
+# it as its top right block (Higham & Relton 2014, §3), and the matrix K of E ↦ L^(k)_f(A, E, …)
 NUMPY_HELPER = (
     "def _matfun(f, a, *es):",
     '    """f(A) (f: "expm", "logm", "sqrtm", "sinm", "cosm", or a power p of a symmetric positive definite A), or',
     "    with directions E1, ..., Ek its k-th Frechet derivative L_f(A, E1, ..., Ek): for k = 1 at a symmetric A",
     "    U (F * (U^T E U)) U^T, F the divided differences of f at the eigenvalues (Daleckii-Krein); otherwise the",
-    '    top right block of f([[A, E], [0, A]]) (nested for k > 1: Higham & Relton 2014, Thm 3.5)."""',
+    '    top right block of f([[A, E], [0, A]]) (nested for k > 1: Higham & Relton 2014, §3)."""',
     "    import scipy.linalg",
     "    scalar = (lambda x: x ** f) if isinstance(f, float) else getattr(np, f[:-1])",
     "    if len(es) < 2 and np.array_equal(a, a.T):",
@@ -203,7 +205,7 @@ def where_lines(func: str, order: int, matrix: bool, symmetric: bool) -> list[st
             how = _BLOCK
         lines = [
             f"{operator_names(func, 1)[0]}(A, E) is the Fréchet derivative of {f} at A in the direction E: "
-            f"f(A + E) = f(A) + L(A, E) + o(‖E‖) (Higham 2008, §3.1)" + (f"; {how}" if how else "")
+            f"f(A + E) = f(A) + L(A, E) + o(‖E‖) (Higham 2008, ch. 3)" + (f"; {how}" if how else "")
         ]
         if symmetric or p is not None:
             lines.append(_DALECKII_KREIN)
@@ -212,7 +214,7 @@ def where_lines(func: str, order: int, matrix: bool, symmetric: bool) -> list[st
         lines = [
             f"{operator_names(func, order)[0]}(A, {args}) is the Fréchet derivative of order {order} of {f}: "
             "the top right block of f of the block matrix X_k = I₂ ⊗ X_{k−1} + [[0, 1], [0, 0]] ⊗ I ⊗ E_k, "
-            "X₀ = A (Higham & Relton 2014, Thm 3.5)"
+            "X₀ = A (Higham & Relton 2014, §3)"
         ]
     if matrix:
         rest = "" if order == 1 else ", " + ", ".join(f"E{i}" for i in range(2, order + 1))
@@ -223,14 +225,14 @@ def where_lines(func: str, order: int, matrix: bool, symmetric: bool) -> list[st
     return lines
 
 
-_BLOCK = "computed as the top right block of f([[A, E], [0, A]]) (Higham 2008, eq. 3.16)"
+_BLOCK = "computed as the top right block of f([[A, E], [0, A]]) (Higham 2008, ch. 3, the block formula)"
 _FIRST = {
-    "expm": "L_expm(A, E) = ∫₀¹ e^{sA} E e^{(1−s)A} ds (Higham 2008, eq. 10.15; scipy.linalg.expm_frechet)",
-    "logm": "L_logm(A, E) = ∫₀¹ (t(A − I) + I)⁻¹ E (t(A − I) + I)⁻¹ dt (Higham 2008, eq. 11.10)",
+    "expm": "L_expm(A, E) = ∫₀¹ e^{sA} E e^{(1−s)A} ds (Higham 2008, ch. 10; scipy.linalg.expm_frechet)",
+    "logm": "L_logm(A, E) = ∫₀¹ (t(A − I) + I)⁻¹ E (t(A − I) + I)⁻¹ dt (Higham 2008, ch. 11)",
     "sqrtm": "L_sqrtm(A, E) is the Z solving the Sylvester equation sqrtm(A) Z + Z sqrtm(A) = E "
-    "(Higham 2008, §6.1; scipy.linalg.solve_sylvester)",
+    "(Higham 2008, ch. 6; scipy.linalg.solve_sylvester)",
 }
 _DALECKII_KREIN = (
     "for a symmetric A = U diag(λ) Uᵀ: L_f(A, E) = U (F ⊙ (Uᵀ E U)) Uᵀ, F the divided differences of f at the "
-    "eigenvalues, F_ij = (f(λᵢ) − f(λⱼ))/(λᵢ − λⱼ), f′(λᵢ) where λᵢ = λⱼ (Daleckii–Krein; Higham 2008, Thm 3.11)"
+    "eigenvalues, F_ij = (f(λᵢ) − f(λⱼ))/(λᵢ − λⱼ), f′(λᵢ) where λᵢ = λⱼ (Daleckii–Krein; Higham 2008, ch. 3)"
 )

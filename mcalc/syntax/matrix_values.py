@@ -4,12 +4,12 @@ computed with numpy and scipy (imported when a value is asked for: start-up neve
 - f(A): scipy.linalg's expm, logm, sqrtm, sinm, cosm; for a symmetric A, U diag(f(λ)) Uᵀ from eigh (exact
   symmetry, and the same eigenbasis as the derivative below).
 - L_f(A, E), the Fréchet derivative: for a symmetric A the Daleckii–Krein form U (F ⊙ (Uᵀ E U)) Uᵀ, F the
-  divided differences of f at the eigenvalues (Higham 2008, Thm 3.11), each written so that it does not cancel
+  divided differences of f at the eigenvalues (Higham 2008, ch. 3), each written so that it does not cancel
   (e^b expm1(a − b)/(a − b), 1/(√a + √b), ...); otherwise scipy.linalg.expm_frechet for expm, the Sylvester
   equation sqrtm(A) Z + Z sqrtm(A) = E for sqrtm (scipy.linalg.solve_sylvester), and for the others the
-  upper right block of f([[A, E], [0, A]]) (Higham 2008, eq. 3.16).
+  upper right block of f([[A, E], [0, A]]) (Higham 2008, ch. 3, the block formula).
 - L^(k)_f(A, E₁, …, E_k), the k-th Fréchet derivative (k ≥ 2): the top right block of f(X_k), X_k = I₂ ⊗ X_{k−1}
-  + [[0, 1], [0, 0]] ⊗ I ⊗ E_k, X_0 = A (Higham & Relton, SIAM J. Matrix Anal. Appl. 35 (2014), Thm 3.5).
+  + [[0, 1], [0, 0]] ⊗ I ⊗ E_k, X_0 = A (Higham & Relton, SIAM J. Matrix Anal. Appl. 35 (2014), §3).
 - K: the n²×n² matrix of E ↦ L^(k)_f(A, E, E₂, …), column by column, for vec Jacobians (Hessians).
 
 This module imports only mcalc.errors: the catalogue (mcalc.syntax.functions) and the evaluator read it.
@@ -256,7 +256,7 @@ def _first(name: str, a: Array, e: Array) -> Array:
         y = _general("sqrtm", a)
         return np.asarray(sl.solve_sylvester(y, y, e))
     basis = _eig_basis(name, a)
-    if basis is not None:  # A = V Λ V⁻¹: L_f(A, E) = V (F ⊙ (V⁻¹ E V)) V⁻¹ (Higham 2008, Thm 3.11)
+    if basis is not None:  # A = V Λ V⁻¹: L_f(A, E) = V (F ⊙ (V⁻¹ E V)) V⁻¹ (Higham 2008, ch. 3)
         lam, v, w = basis
         return np.asarray((v @ (divided_differences(name, lam) * (w @ e @ v)) @ w).real, dtype=float)
     n = a.shape[0]

@@ -433,7 +433,7 @@ class Frechet(Node):
     catalogue entry) at the square matrix A = args[0], in the directions E₁ … E_k = args[1:]; k = 1 is
     L_f(A, E), with f(A + E) = f(A) + L_f(A, E) + o(‖E‖), so d f(X) = L_f(X, dX). Linear in each direction
     and symmetric in them. Not a closed matrix expression in general: evaluated numerically
-    (mcalc.syntax.matrix_values) and named in the printed answer's `where` lines (Higham 2008, §3.1)."""
+    (mcalc.syntax.matrix_values) and named in the printed answer's `where` lines (Higham 2008, ch. 3)."""
 
     __slots__ = ("func", "args")
     func: str
