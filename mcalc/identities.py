@@ -150,6 +150,18 @@ def legend_of(rows: list[Row]) -> str:
     return legend([row.reference for row in rows])
 
 
+def verify_each(rows: list[Row], seed: int | None) -> list[dict[str, Any]]:
+    """`mcalc identities --verify`: each row with the whole time budget of a command, as each line of a batch
+    has (the 80 rows shared one, which a loaded machine used up)."""
+    from mcalc import budget
+
+    out = []
+    for row in rows:
+        budget.start()
+        out.append(verify_row(row, seed))
+    return out
+
+
 def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
     if row.kind == "rule":
         witness = WITNESSES.get(row.operator)

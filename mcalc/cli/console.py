@@ -291,10 +291,7 @@ def _rich_diff(payload: dict[str, Any]) -> None:
     con = _console()
     shared = payload.get("shared")
     con.print(f"[bold]{_escape(shared['equation'] if shared else payload['equation'])}[/]")
-    if shared:
-        for w in shared["where"]:
-            con.print(f"  [dim]where[/] {_escape(w)}")
-    for w in payload.get("operators", []):
+    for w in [*(shared["where"] if shared else []), *payload.get("operators", [])]:  # shared names, operators
         con.print(f"  [dim]where[/] {_escape(w)}", soft_wrap=False)
     for line in let_lines(payload):
         con.print(f"  [dim]let[/] {_escape(line.removeprefix('let: '))}")

@@ -7,18 +7,12 @@ import json
 import sys
 from typing import Any
 
-from mcalc import budget
 from mcalc.cli import console
 from mcalc.errors import EXIT_FAILED, EXIT_OK
-from mcalc.identities import STEP_CHECKS, WITNESSES, Row, find, legend_of, verify_row
+from mcalc.identities import STEP_CHECKS, WITNESSES, find, legend_of, verify_each
 from mcalc.view import Format
 
 __all__ = ["STEP_CHECKS", "WITNESSES", "list_identities"]
-
-
-def _verified(row: Row, seed: int | None) -> dict[str, Any]:
-    budget.start()  # each identity has the whole time budget, as each line of a batch has (80 rows shared one)
-    return verify_row(row, seed)
 
 
 def list_identities(search: str | None, verify: bool, fmt: Format | None, seed: int | None) -> int:
@@ -26,7 +20,7 @@ def list_identities(search: str | None, verify: bool, fmt: Format | None, seed: 
     if not rows:
         print(f"no identity mentions {search!r} (try a rule name, an operator or MC)", file=sys.stderr)
         return EXIT_FAILED  # as grep: a search that finds nothing is a failure a script can test
-    results: list[dict[str, Any]] = [_verified(row, seed) for row in rows] if verify else []
+    results: list[dict[str, Any]] = verify_each(rows, seed) if verify else []
     code = EXIT_FAILED if any(not r["passed"] for r in results) else EXIT_OK
     if fmt is Format.JSON:
         for i, row in enumerate(rows):

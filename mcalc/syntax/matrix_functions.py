@@ -63,9 +63,7 @@ def differential(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Nod
     return N.Frechet(value.func, (x, dx))
 
 
-COOKBOOK = (
-    "Matrix Cookbook §2.5 (∂Tr(F(X))/∂X = f(X)ᵀ, f the scalar derivative of F); Higham, Functions of Matrices (2008)"
-)
+COOKBOOK = "MC §2.5 (∂Tr(F(X))/∂X = f(X)ᵀ, f the scalar derivative of F); Higham, Functions of Matrices (2008)"
 
 SPECS: tuple[Spec, ...] = (
     Spec("expm", _f("expm"), "expm′(X) = expm(X); d expm(X) = L_expm(X, dX) = ∫₀¹ e^{sX} dX e^{(1−s)X} ds",
