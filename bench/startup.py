@@ -42,6 +42,8 @@ def cases() -> list[tuple[str, list[str], dict[str, str]]]:
         ("mcalc diff --help", [*mcalc, "diff", "--help"], {}),
         ("TAB: mcalc diff x --format <TAB>", mcalc, tab),
         ('mcalc diff "tr(A B A^T C)" --wrt A', [*mcalc, "diff", "tr(A B A^T C)", "--wrt", "A"], {}),
+        # a matrix function: scipy (its values) is not imported until a value is asked for
+        ('mcalc diff "tr(A expm(X))" --wrt X', [*mcalc, "diff", "tr(A expm(X))", "--wrt", "X"], {}),
         ('python -c "import numpy, sympy"  (what --help avoids)', [PY, "-c", "import numpy, sympy"], {}),
     ]
 
@@ -82,6 +84,24 @@ def first_prompt(runs: int) -> tuple[list[float], list[float]]:
         proc.wait(timeout=30)
         os.close(master)
     return times, cpu
+
+
+HEAVY = ("numpy", "sympy", "scipy")
+# what each command imports of the heavy libraries (-X importtime): a plain diff none, values numpy and scipy
+IMPORT_CASES = (
+    ["diff", "tr(A B A^T C)", "--wrt", "A"],
+    ["diff", "tr(A expm(X))", "--wrt", "X"],
+    ["diff", "tr(A expm(X))", "--wrt", "X", "--at", "X=[[1,2],[0,1]]", "--at", "A=[[1,0],[0,2]]"],
+)
+
+
+def heavy_imports(args: list[str]) -> list[str]:
+    """The heavy top-level modules `python -m mcalc ARGS` imports, read off -X importtime."""
+    out = subprocess.run([PY, "-X", "importtime", "-m", "mcalc", *args], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"mcalc {' '.join(args)} failed ({out.returncode}): {out.stderr[-500:]}")
+    names = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    return [m for m in HEAVY if m in names]
 
 
 def _cpu() -> float:
@@ -147,6 +167,9 @@ def main() -> int:
         f"× stack: to `import typer._adapters, rich.console`. mcalc diff: {diff['min_ms'] / stack:.2f}× wall, "
         f"{diff['cpu_min_ms'] / stack_cpu:.2f}× CPU (target 1.15×)"
     )
+    for import_args in IMPORT_CASES:
+        shown = " ".join(f'"{a}"' if " " in a else a for a in import_args)
+        print(f"mcalc {shown} imports: {', '.join(heavy_imports(import_args)) or 'none of ' + ', '.join(HEAVY)}")
     wall_s, cpu_s = first_prompt(runs)
     repl, repl_cpu = [t * 1000 for t in wall_s], min(cpu_s) * 1000
     print(

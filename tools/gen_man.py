@@ -81,6 +81,10 @@ parentheses. A scalar meeting a vector or matrix in `+ - .* ./` applies to every
 
 Functions of a whole column: COLUMN_FUNCTIONS. A row vector is refused: write `softmax(x)ᵀ`.
 
+Matrix functions of a square matrix: MATRIX_FUNCTIONS; `S^(1/2)` (any non-integer power) of a matrix
+declared `--symmetric`. Their derivatives are Fréchet derivatives, printed as operators (`L_expm(X, E)`)
+that a `where:` line names.
+
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
 `||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
 `eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
@@ -464,10 +468,20 @@ def _column_functions() -> str:
             "of a matrix, one number per column"}  # fmt: skip
     parts = []
     for f in functions.entries():
-        if not f.elementwise:
+        if f.kind in does:
             also = f" (also {', '.join(f'`{a}`' for a in f.aliases)})" if f.aliases else ""
             parts.append(f"`{f.name}`{also}, {does[f.kind]}")
     return "; ".join(parts)
+
+
+def _matrix_functions() -> str:
+    """expm, logm, ...: the catalogue's matrix functions, with what their argument needs."""
+    from mcalc.syntax import functions
+
+    matrix = [f for f in functions.entries() if f.kind is functions.Kind.MATRIX_MAP and not f.internal]
+    needs = [f"`{f.name}`" for f in matrix if f.domain.bounded or f.domain is functions.OFF_NEGATIVE_AXIS]
+    names = " ".join(f.name for f in matrix)
+    return f"`{names}` ({', '.join(needs)} need {functions.OFF_NEGATIVE_AXIS.text})"
 
 
 def render() -> str:
@@ -540,7 +554,11 @@ def render() -> str:
 
     out += [
         ".SH EXPRESSION SYNTAX",
-        *_prose(EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions()).replace("FUNCTIONS", _functions())),
+        *_prose(
+            EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions())
+            .replace("MATRIX_FUNCTIONS", _matrix_functions())
+            .replace("FUNCTIONS", _functions())
+        ),
     ]
     out += [".SH INTERACTIVE SESSION", *_prose(SESSION)]
     out += [".SH CONVENTIONS", *_prose(CONVENTIONS)]

@@ -124,6 +124,7 @@ ASCII_CHARS = {
     # in messages: 'condition number ∞' read 'condition number <U+221E>', 'at most e±300' 'e<U+00B1>300'
     "∞": "inf", "±": "+/-", "⋯": "...", "∘": " o ", "∏": "prod", "↦": "|->", "⌊": "floor(", "⌋": ")",
     "≲": "<~", "⊤": "^T", "⋅": "*", "§": "S", "¼": "1/4", "¾": "3/4", "⅓": "1/3", "⅔": "2/3",
+    "é": "e", "∫": "integral",  # Fréchet, ∫₀¹: the matrix functions' where: lines
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ Fréchet derivatives L_f(A, E) (`Frechet` nodes):
 
 from __future__ import annotations
 
+from mcalc.simplify import rules as _rules  # noqa: F401  (the table's own rows first: tr's is wrapped below)
 from mcalc.simplify.engine import NORMALISERS, ZERO, Simplifier
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -72,5 +73,15 @@ def _frechet(s: Simplifier, node: Node) -> Node:
     return node
 
 
+def _trace(s: Simplifier, node: Node) -> Node:
+    """tr(L_f(A, E)) = tr(f′(A) E) (the trace is cyclic under the integral), then the trace's own rules."""
+    x = node.arg  # type: ignore[attr-defined]
+    if type(x) is N.Frechet and len(x.args) == 2:
+        return s.simp(N.Trace(mul(functions.get(x.func).derivative(x.at), x.args[1])))
+    return _plain_trace(s, node)
+
+
 NORMALISERS[N.Columnwise] = _columnwise
 NORMALISERS[N.Frechet] = _frechet
+_plain_trace = NORMALISERS[N.Trace]  # mcalc.simplify.rules' own, imported above
+NORMALISERS[N.Trace] = _trace
