@@ -131,3 +131,17 @@ def test_every_golden_derivative_with_k_vec_unvec_kron_or_ones_reads_back_as_a_c
     # the cases cover the printed forms (unvec, vec(…) and 𝟙 in a derivative: test_properties' regression test)
     for tok in ("K[m,n]", "kron(") if ascii_form else ("Kₘₙ", "⊗"):
         assert any(tok in d for d in derivatives), tok
+
+
+@pytest.mark.parametrize(
+    ("expr", "var"),
+    [("kron(A, B)", "A"), ("kron(A, B)", "B"), ("vec(X)", "X"), ("A X B", "X"), ("X^T X", "X"), ("inv(A)", "A")],
+)
+@pytest.mark.parametrize("ascii_form", [False, True], ids=["unicode", "ascii"])
+def test_a_vec_form_with_identities_sized_by_context_reads_back(expr: str, var: str, ascii_form: bool) -> None:
+    """`(I ⊗ K[q,m] ⊗ I) (I ⊗ vec(B))` for ∂vec(A ⊗ B)/∂vec(A): the I's sizes come from the products they stand
+    in (a·q·m·b = u·q·p: b = p, u = a·m) and from the derivative's shape (a = n); `I` claimed for
+    ∂vec(X)/∂vec(X) is I of size m·n."""
+    text = mcalc.Session(ascii=ascii_form).diff(expr, var).text
+    v = mcalc.check_claim(expr, var, text, seed=seeded("vec form", expr, var))
+    assert v.verdict == "correct", f"{text}: {v.line()}"

@@ -20,7 +20,9 @@ def size_identities(env: Any, claim: Any, truth: Any) -> Any:
     t_shape = env.shape(truth)
     flipped = (t_shape[1], t_shape[0])
     fallback = None
-    for choice in itertools.islice(itertools.product(known, repeat=len(free)), 256):
+    # the derivative's own sides too: `I` claimed for ∂vec(X)/∂vec(X) is I of size m·n
+    candidates = known + [d for d in t_shape if isinstance(d, tuple) and d not in known]
+    for choice in itertools.islice(itertools.product(candidates, repeat=len(free)), 256):
         candidate = _sized(claim, dict(zip(free, choice, strict=True)))
         try:
             shape = env.shape(candidate)
@@ -77,10 +79,10 @@ def _sized(node: Any, table: dict[Any, Any]) -> Any:
     def dim(d: Any) -> Any:
         return tuple(dim(x) for x in d) if isinstance(d, tuple) else table.get(d, d)
 
-    if isinstance(node, N.Identity) and node.dim in table:
-        return N.Identity(table[node.dim], span=node.span)
-    if isinstance(node, N.Ones) and node.cols == 1 and node.rows in table:
-        return N.Ones(table[node.rows], 1, span=node.span)
+    if isinstance(node, N.Identity) and node.dim is not None:
+        return N.Identity(dim(node.dim), span=node.span)
+    if isinstance(node, N.Ones) and node.cols == 1:
+        return N.Ones(dim(node.rows), 1, span=node.span)
     if isinstance(node, N.Commutation):
         return N.Commutation(dim(node.rows), dim(node.cols), span=node.span)
     kids = node.children()

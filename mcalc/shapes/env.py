@@ -29,11 +29,14 @@ class _UnionFind:
     def __init__(self) -> None:
         self.parent: dict[str, Dim] = {}
         self.counter = 0
+        self.context: set[str] = set()  # the sizes of a bare I, 𝟙 or K: free until their context fixes them
 
-    def fresh(self) -> str:
+    def fresh(self, context: bool = False) -> str:
         self.counter += 1
         v = f"?{self.counter}"
         self.parent[v] = v
+        if context:
+            self.context.add(v)
         return v
 
     def find(self, d: Dim) -> Dim:
@@ -66,19 +69,50 @@ class _UnionFind:
         if isinstance(b, str) and b.startswith("?"):
             self.parent[b] = a
             return True
-        if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-            # a product's size does not depend on its order: factors already equal on both sides cancel, and
-            # the rest pair in order (Rᵀ ⊗ I + I ⊗ Rᵀ, n·n + n·n, kept R m×n instead of making it square)
-            rest_b = list(b)
-            rest_a = []
-            for x in a:
-                if x in rest_b:
-                    rest_b.remove(x)
-                else:
-                    rest_a.append(x)
-            return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            return self._unify_products(_flat(a), _flat(b))
         sa, sb = _size(a), _size(b)
         return sa is not None and sa == sb
+
+    def _unify_products(self, a: tuple[Dim, ...], b: tuple[Dim, ...]) -> bool:
+        """A product's size does not depend on its order: factors equal on both sides cancel (Rᵀ ⊗ I + I ⊗ Rᵀ,
+        n·n + n·n, kept R m×n instead of making it square), and the rest pair in order. With more factors on
+        one side, each of the other side's factors pairs with a context size (a bare I's) from the end, and
+        its one context size takes the rest as a product: (I ⊗ K_{q,m} ⊗ I)(I ⊗ vec(B)), a·q·m·b = u·q·p,
+        reads b = p and u = a·m (a factor before the context size pairs with the first free one, after it with
+        the last)."""
+        rest_b = list(b)
+        rest_a = []
+        for x in a:
+            if x in rest_b:
+                rest_b.remove(x)
+            else:
+                rest_a.append(x)
+        if len(rest_a) == len(rest_b):
+            return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
+        short, long = (rest_a, rest_b) if len(rest_a) < len(rest_b) else (rest_b, rest_a)
+        free = [x for x in short if x in self.context]
+        if len(free) != 1:
+            return False
+        slots = [x for x in long if x in self.context]
+        at = short.index(free[0])
+        before, after = short[:at], short[at + 1 :]  # Kronecker order: the factors before it pair first
+        if len(slots) < len(before) + len(after):
+            return False
+        taken = slots[: len(before)] + (slots[len(slots) - len(after) :] if after else [])
+        pairs_ok = all(self.unify(x, y) for x, y in zip(before + after, taken, strict=True))
+        remaining = list(long)
+        for y in taken:
+            remaining.remove(y)
+        return pairs_ok and self.unify(free[0], remaining[0] if len(remaining) == 1 else tuple(remaining))
+
+
+def _flat(d: tuple[Dim, ...]) -> tuple[Dim, ...]:
+    """A product's factors, nested products (a size bound to a product) written out."""
+    out: list[Dim] = []
+    for x in d:
+        out.extend(_flat(x) if isinstance(x, tuple) else (x,))
+    return tuple(out)
 
 
 def _size(d: Dim) -> int | None:
@@ -337,7 +371,7 @@ def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     env._by_identity += 1
     d = env._identity_dims.get(id(node))
     if d is None:
-        d = env._identity_dims[id(node)] = env.uf.fresh()
+        d = env._identity_dims[id(node)] = env.uf.fresh(context=True)
     return (d, d)
 
 
@@ -346,7 +380,7 @@ def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         env._by_identity += 1
         d = env._identity_dims.get(id(node))
         if d is None:
-            d = env._identity_dims[id(node)] = env.uf.fresh()
+            d = env._identity_dims[id(node)] = env.uf.fresh(context=True)
         return (d, node.cols)
     return (node.rows, node.cols)
 

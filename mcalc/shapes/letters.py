@@ -62,7 +62,7 @@ def commutation_shape(env: Any, node: Any) -> tuple[Dim, Dim]:
     env._by_identity += 1
     d = env._identity_dims.get(id(node))
     if d is None:
-        d = env._identity_dims[id(node)] = (env.uf.fresh(), env.uf.fresh())
+        d = env._identity_dims[id(node)] = (env.uf.fresh(context=True), env.uf.fresh(context=True))
     return d[0], d[1]
 
 
