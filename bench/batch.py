@@ -8,6 +8,15 @@ Measured in the same run, best of `reps`, the processes interleaved (the machine
 
 The ratio that matters is how much cheaper a line of a batch is than a process per line (`speed-up`), and how
 close the first answer comes to the cost of one process (`first answer / one answer`).
+
+Then, once each (issue 26):
+- memory: the peak resident memory of the whole process (`ru_maxrss` of that child, from os.wait4) answering
+  1,000 and 100,000 lines read from a file, with its wall time and lines per second; flat memory means the
+  second within a few MB of the first (it grew by ≈ 15 KB a line, past 1 GiB at 70,000 lines, while each
+  call's reference cycles waited for a full collection);
+- parallel: lines per second of the same batch at `--jobs 1` and `--jobs 2`;
+- refusal on time: the wall time of `mcalc diff` refusing an input past a 3 s budget (the collector is
+  paused for each answer and resumed after it: this is where a slow resume would show).
 """
 
 from __future__ import annotations
@@ -99,7 +108,93 @@ def one_batch(n: int) -> dict[str, Any]:
     }
 
 
-def run(n: int = 10_000, reps: int = 3) -> Section:
+def measured(n: int, jobs: int | None = None) -> dict[str, Any]:
+    """One `mcalc diff - --format json` of n lines from a file: wall time, lines per second and the peak
+    resident memory of that process (with --jobs, of the largest of it and its workers)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as data:
+        data.write(batch_input(n))
+        data.seek(0)
+        extra = [] if jobs is None else ["--jobs", str(jobs)]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [*_mcalc(), "diff", "-", "--format", "json", *extra],
+            stdin=data,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_env(),
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "lines": n,
+        "jobs": jobs or 1,
+        "wall_s": wall,
+        "lines_per_s": n / wall,
+        "peak_rss_kb": usage.ru_maxrss,  # Linux: the largest of the process and the children it waited for
+        "exit": proc.returncode,
+    }
+
+
+NESTED = "sum(log(" + "softmax(" * 100 + "x" + ")" * 100 + "))"  # tests/test_budget.py: seconds of work
+
+
+def refusal(limit: float = 3.0) -> dict[str, Any]:
+    """The wall time of `mcalc diff` refusing an input past a `limit`-second budget (and its exit code)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [*_mcalc(), "diff", NESTED, "--wrt", "x"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**_env(), "MCALC_TIME_LIMIT": str(limit)},
+        check=False,
+        timeout=120,
+    )
+    return {"limit_s": limit, "wall_s": time.perf_counter() - t0, "exit": proc.returncode,
+            "refused": b"time budget" in proc.stderr}  # fmt: skip
+
+
+def scaling(
+    memory_sizes: tuple[int, ...] = (1_000, 100_000),
+    jobs: tuple[int, ...] = (1, 2),
+    jobs_lines: int = 4_000,
+    refusal_limit: float = 3.0,
+) -> dict[str, Any]:
+    """Peak memory at each of `memory_sizes` lines, lines per second at each of `jobs`, one refusal."""
+    return {
+        "memory": [measured(n) for n in memory_sizes],
+        "jobs": [measured(jobs_lines, j) for j in jobs],
+        "refusal": refusal(refusal_limit),
+    }
+
+
+def scaling_text(data: dict[str, Any]) -> str:
+    rows = [
+        [f"{m['lines']:,} lines (`--jobs 1`)", f"{m['peak_rss_kb'] / 1024:.1f} MB", f"{m['wall_s']:.1f} s",
+         f"{m['lines_per_s']:.0f}"]
+        for m in data["memory"]
+    ] + [
+        [f"{m['lines']:,} lines, `--jobs {m['jobs']}`", f"{m['peak_rss_kb'] / 1024:.1f} MB (largest process)",
+         f"{m['wall_s']:.1f} s", f"{m['lines_per_s']:.0f}"]
+        for m in data["jobs"]
+    ]  # fmt: skip
+    r = data["refusal"]
+    return (
+        table(["batch (`mcalc diff - --format json`, input from a file)", "peak RSS", "wall", "lines/s"], rows)
+        + f"\n\nA refusal past a {r['limit_s']:g} s budget came after {r['wall_s']:.2f} s (exit {r['exit']})."
+    )
+
+
+def run(
+    n: int = 10_000,
+    reps: int = 3,
+    memory_sizes: tuple[int, ...] = (1_000, 100_000),
+    jobs: tuple[int, ...] = (1, 2),
+    jobs_lines: int = 4_000,
+    refusal_limit: float = 3.0,
+) -> Section:
     py = sys.executable
     floor_cmd = [py, "-c", "import typer._adapters, rich.console"]
     one_cmd = [*_mcalc(), "diff", "tr(A B A^T C)", "--wrt", "A", "--format", "json"]
@@ -137,7 +232,12 @@ def run(n: int = 10_000, reps: int = 3) -> Section:
         f"\n\nBest of {reps}, interleaved. Every line answered: {summary['all_answered']}; the first answer came "
         f"out while the input was still being written: {summary['first_before_input_end']}."
     )
-    return Section("batch", {"summary": summary, "runs": batches, "floor": floors, "one": ones}, text)
+    scaled = scaling(memory_sizes, jobs, jobs_lines, refusal_limit)
+    summary["peak_rss_kb"] = {m["lines"]: m["peak_rss_kb"] for m in scaled["memory"]}
+    summary["lines_per_s_at_jobs"] = {m["jobs"]: m["lines_per_s"] for m in scaled["jobs"]}
+    text += "\n\n" + scaling_text(scaled)
+    data = {"summary": summary, "runs": batches, "floor": floors, "one": ones, "scaling": scaled}
+    return Section("batch", data, text)
 
 
 if __name__ == "__main__":

@@ -222,7 +222,12 @@ def expand(lets: Mapping[str, Node], node: Node) -> Node:
     def table(tree: Node) -> dict[Node, Node]:
         return {N.Symbol(n): one(n) for n in N.free_symbols(tree) if n in lets}
 
-    return N.substitute(node, table(node))
+    try:
+        return N.substitute(node, table(node))
+    finally:
+        # two closures that call each other are a reference cycle: freed now, not by the collector
+        one = None  # type: ignore[assignment]
+        table = None  # type: ignore[assignment]
 
 
 def mentions(lets: Mapping[str, Node], node: Node) -> bool:

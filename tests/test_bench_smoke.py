@@ -70,9 +70,11 @@ def test_growth_runs() -> None:
 
 
 def test_batch_runs() -> None:
-    sec = batch.run(n=16, reps=1)
+    sec = batch.run(n=16, reps=1, memory_sizes=(8, 16), jobs=(), jobs_lines=8, refusal_limit=0.3)
     s = sec.data["summary"]
     assert s["all_answered"] and s["lines_per_s"] > 0 and s["first_answer_s"] > 0
+    assert set(s["peak_rss_kb"]) == {8, 16} and all(kb > 0 for kb in s["peak_rss_kb"].values())
+    assert sec.data["scaling"]["refusal"]["refused"]
     assert "batch" in run.targets({"batch": sec})
 
 

@@ -159,19 +159,21 @@ def test_the_cyclic_collector_is_paused_for_one_call_and_restored() -> None:
         gc.enable()
 
 
-def test_the_collector_resumes_without_walking_what_the_call_built() -> None:
-    """The objects a call allocated go to the oldest generation instead of being walked by the first young
-    collection (0.3 s after a few seconds of work, and past a refusal's deadline); a caller's own frozen
-    objects stay frozen."""
+def test_the_collector_resumes_without_moving_anything_to_the_oldest_generation() -> None:
+    """The collector is turned back on as it was, with nothing frozen or unfrozen: gc.freeze()/unfreeze()
+    put every object a call left, and every reference cycle among them, in the oldest generation, where the
+    cycles waited for a full collection that seldom came (issue 26: a 100,000-line batch passed 1 GiB). A
+    call's own garbage is freed by reference counting (tests/test_memory.py), so its young survivors are few
+    and the next young pass over them is short. A caller's own frozen objects stay frozen."""
     import gc
 
     from mcalc.cli import collector
 
     @collector.paused
-    def build() -> list[list[int]]:
-        return [[i] for i in range(50_000)]
+    def build() -> int:
+        return len([[i] for i in range(50_000)])  # freed when the call ends, by reference counting
 
-    kept = build()
+    assert build() == 50_000
     assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_count()[0] < 1_000
     gc.freeze()
     try:
@@ -180,7 +182,6 @@ def test_the_collector_resumes_without_walking_what_the_call_built() -> None:
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
-    assert len(kept) == 50_000
 
 
 def test_a_command_is_timed_from_the_program_start_with_room_to_refuse(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,11 @@ def differential(
             pending.append((index, Step(rule, node, result)))
         return result
 
-    out = d(tree)
+    try:
+        out = d(tree)
+    finally:
+        # a closure that calls itself is a reference cycle (holding memo, ctx, the steps): freed now
+        d = None  # type: ignore[assignment]
     if derivation is not None:
         # outermost operator first: one sort, where inserting each step before its children's was
         # quadratic in the depth of the tree

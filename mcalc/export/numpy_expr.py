@@ -154,6 +154,9 @@ class NumpyWriter:
 
         for root in roots:
             emit(root)
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        walk = None  # type: ignore[assignment]
+        emit = None  # type: ignore[assignment]
         return order
 
     # -- expressions --

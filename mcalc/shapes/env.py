@@ -749,11 +749,15 @@ def name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
             env.names[d] = letters[counter] if counter < len(letters) else f"d{counter + 1}"
             counter += 1
 
-    for name in names:
-        for d in env.var_dims[name]:
+    try:
+        for name in names:
+            for d in env.var_dims[name]:
+                visit(d)
+        for d in list(env._identity_dims.values()):
             visit(d)
-    for d in list(env._identity_dims.values()):
-        visit(d)
-    for dims in list(env.function_dims.values()):
-        for d in dims:
-            visit(d)
+        for dims in list(env.function_dims.values()):
+            for d in dims:
+                visit(d)
+    finally:
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        visit = None  # type: ignore[assignment]

@@ -264,7 +264,11 @@ def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
         new = tuple(walk(k) for k in kids)
         return n if new == kids and all(a is b for a, b in zip(new, kids, strict=True)) else N.rebuild(n, new)
 
-    return walk(tree)
+    try:
+        return walk(tree)
+    finally:
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        walk = None  # type: ignore[assignment]
 
 
 def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:

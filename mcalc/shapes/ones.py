@@ -44,5 +44,9 @@ def ones_for_one(env: ShapeEnv, tree: Node, spans: Iterable[Span], source: str) 
             new = tuple(factor(n, i, f) for i, f in enumerate(new))
         return n if all(a is b for a, b in zip(new, kids, strict=True)) else N.rebuild(n, new)
 
-    changed = walk(tree)
+    try:
+        changed = walk(tree)
+    finally:
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        walk = None  # type: ignore[assignment]
     return changed, notes

@@ -290,6 +290,10 @@ def distribute(node: Node, env: ShapeEnv, limit: int = 4 * EXPAND_LIMIT) -> Node
         return walk(node)
     except (OverflowError, RecursionError):
         return None
+    finally:
+        # closures that call themselves are reference cycles: freed now, not by the collector
+        walk = None  # type: ignore[assignment]
+        spread = None  # type: ignore[assignment]
 
 
 def _size_up_to(node: Node, limit: int) -> int | None:

@@ -36,7 +36,11 @@ def textbook(node: Node, simp: Simplifier) -> Node:
             memo[(n, factor)] = done
         return done
 
-    return walk(node)
+    try:
+        return walk(node)
+    finally:
+        # a closure that calls itself is a reference cycle (holding memo, simp): freed now
+        walk = None  # type: ignore[assignment]
 
 
 Walk = Callable[[Node, bool], Node]

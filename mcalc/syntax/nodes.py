@@ -602,7 +602,11 @@ def substitute(node: Node, mapping: dict[Node, Node]) -> Node:
         memo[n] = out
         return out
 
-    return walk(node)
+    try:
+        return walk(node)
+    finally:
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        walk = None  # type: ignore[assignment]
 
 
 def tree_size(node: Node) -> int:
