@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import cli
 
 import mcalc
-
-from helpers import cli
 
 LINES = (
     ("x^T A x", "x"),

@@ -25,11 +25,6 @@ EXIT_IO: int = Exit.IO  # mcalc.exits
 EXIT_BROKEN_PIPE: int = Exit.BROKEN_PIPE
 EXIT_INTERRUPTED: int = Exit.INTERRUPTED
 
-# errno values that mean "the output stream is gone or full", not "a file we read is bad"
-_OUTPUT_ERRNOS = frozenset(
-    getattr(errno, name) for name in ("EPIPE", "ENOSPC", "EBADF", "EIO", "EFBIG", "EDQUOT", "ECONNRESET", "EINVAL")
-    if hasattr(errno, name)
-)  # fmt: skip
 _PROBE = "∂ᵀ⁻¹⊙‖θ"  # characters every result may hold
 
 
@@ -101,8 +96,12 @@ def use_ascii() -> None:
 
 
 def is_output_error(exc: BaseException) -> bool:
-    """An OSError from writing to stdout (full, closed, broken), as opposed to one from reading a file."""
-    return isinstance(exc, OSError) and (isinstance(exc, BrokenPipeError) or exc.errno in _OUTPUT_ERRNOS)
+    """An OSError from writing to stdout (full, closed, broken: whatever the errno). Classified by where it
+    happened, not by its errno (EIO reading /proc/self/mem was "cannot write output"): every read of the
+    input (a sheet, stdin, an .npz of --at) turns its failures into an InputError where it reads, so a system
+    error (one with an errno) that reaches a command's end without a file name came from a stream it writes.
+    One with a file name is an open() gone wrong, and one without an errno is a library's complaint."""
+    return isinstance(exc, OSError) and exc.errno is not None and exc.filename is None
 
 
 def say(line: str) -> None:

@@ -84,6 +84,10 @@ def load_npz(path: str) -> dict[str, Array]:
             return _read_archive(path, loaded)
     except InputError:
         raise
+    except OSError as exc:  # the system refused a read (EIO, EACCES, ...): numpy's own complaints carry no errno
+        if exc.errno is None:
+            raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
+        raise InputError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from exc
     except not_npz as exc:
         raise InputError(f"cannot read {path}: not a valid .npz file ({type(exc).__name__})") from exc
 

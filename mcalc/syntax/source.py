@@ -29,13 +29,15 @@ def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") 
     Each line is read with a cap, so memory stays flat whatever the input (`/dev/zero` has no line
     break at all): a line longer than `max_chars` characters ends the reading with one InputError.
     Bytes that are not UTF-8 become U+FFFD, which the parser then reports at its column. A byte-order
-    mark at the start (Notepad writes one) is dropped: it is an encoding marker, not part of line 1."""
+    mark at the start (Notepad writes one) is dropped: it is an encoding marker, not part of line 1.
+    A read that fails (EIO on /proc/self/mem, EISDIR, EACCES, whatever the errno) is bad input, one
+    InputError naming `name`: an OSError escaping here was taken for a failure to write the output."""
     import io
 
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
     try:
         number = 0
-        while line := text.readline(max_chars + 1):
+        while line := _read_line(text, max_chars + 1, name):
             number += 1
             if len(line) > max_chars and not line.endswith("\n"):
                 raise InputError(
@@ -48,6 +50,13 @@ def read_lines(stream: IO[bytes], max_chars: int, name: str = "standard input") 
             text.detach()  # the caller owns the stream: release it without closing it
         except ValueError:  # already detached or closed
             pass
+
+
+def _read_line(text: IO[str], limit: int, name: str) -> str:
+    try:
+        return text.readline(limit)
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from exc
 
 
 def names_in(expr: object) -> list[str]:
