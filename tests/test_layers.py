@@ -84,6 +84,10 @@ ALLOWED: dict[str, set[str]] = {
         "session",
     },
     "api": {*BELOW_RENDER, "render", "export", "claims", "declare", "formulas", "derivative", "session", "api"},
+    # calls answered on N processes in input order (--jobs): standard library only
+    "parallel": set(),
+    # --jobs: a batch's and a sheet's lines, each a picklable call answered on a worker process
+    "jobs": {*BELOW_RENDER, "render", "answers", "claims", "declare", "formulas", "parallel", "jobs"},
     # what the process does when it starts as the program (and mcalc.interrupt, below every layer)
     "program": {"interrupt", "program"},
     "cli": {
@@ -102,6 +106,7 @@ ALLOWED: dict[str, set[str]] = {
         "derivative",
         "python_words",
         "program",
+        "jobs",
         "cli",
     },
 }

@@ -77,6 +77,13 @@ def answer_sheet(
 ) -> Iterator[SheetAnswer]:
     """Each line's answer as the line is read (`-`: the sheet arrives on standard input, as for `mcalc diff -`);
     InputError when the file cannot be read or holds no claim."""
+    for number, line in sheet_lines(path):
+        yield answer_line(number, line, decl, seed, layout, scope)
+
+
+def sheet_lines(path: str) -> Iterator[tuple[int, str]]:
+    """The lines of a sheet that hold a claim (blank lines and `#` comments skipped): (line number, the line
+    stripped), each as it is read; InputError when the file cannot be read or holds no claim."""
     from mcalc.syntax.parser import MAX_LENGTH
     from mcalc.syntax.source import MAX_LINE_SLACK, read_lines, stdin_binary
 
@@ -96,6 +103,6 @@ def answer_sheet(
             line = raw.strip()
             if line and not line.startswith("#"):
                 seen += 1
-                yield answer_line(number, line, decl, seed, layout, scope)
+                yield number, line
     if seen == 0:
         raise InputError(f"{path} has no lines of the form EXPR ; VAR ; CLAIM")

@@ -322,6 +322,7 @@ StrictLayout = Annotated[
 
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed for the random points of --check.", metavar="N")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+Jobs = Annotated[int, typer.Option("--jobs", min=1, metavar="N", help="Answer batch or sheet lines on N processes.")]
 
 
 def _ascii(value: bool) -> None:
@@ -354,27 +355,16 @@ def diff(
     seed: Seed = None,
     at: At = [],  # noqa: B006
     steps: Annotated[bool, typer.Option("--steps", help="Show the derivation, one identity per line.")] = False,
+    jobs: Jobs = 1,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
     from mcalc.cli import commands
 
-    raise typer.Exit(
-        commands.run_diff(
-            commands.DiffArgs(
-                expr=expr,
-                wrt=wrt,
-                decl=decl,
-                fmt=fmt,
-                layout=layout,
-                check=check,
-                seed=seed,
-                at=at,
-                steps=steps,
-                debug=debug,
-            )
-        )
-    )
+    raise typer.Exit(commands.run_diff(commands.DiffArgs(
+        expr=expr, wrt=wrt, decl=decl, fmt=fmt, layout=layout, check=check, seed=seed, at=at, steps=steps,
+        debug=debug, jobs=jobs,
+    )))  # fmt: skip
 
 
 @app.command("check", short_help="Is a hand-derived derivative right?", cls=_McalcCommand, help=help_text.CHECK)
@@ -393,27 +383,16 @@ def check_claim(
     fmt: Annotated[Format | None, _format_option(Command.check)] = None,
     seed: Seed = None,
     layout: StrictLayout = None,
+    jobs: Jobs = 1,
     debug: Debug = False,
     ascii_: AsciiOpt = False,
 ) -> None:
     from mcalc.cli import commands
 
-    raise typer.Exit(
-        commands.run_check(
-            commands.CheckArgs(
-                expr=expr,
-                wrt=wrt,
-                claim=claim,
-                file=file,
-                decl=decl,
-                fmt=fmt,
-                seed=seed,
-                debug=debug,
-                at=at,
-                layout=layout,
-            )
-        )
-    )
+    raise typer.Exit(commands.run_check(commands.CheckArgs(
+        expr=expr, wrt=wrt, claim=claim, file=file, decl=decl, fmt=fmt, seed=seed, debug=debug, at=at,
+        layout=layout, jobs=jobs,
+    )))  # fmt: skip
 
 
 @app.command("eval", cls=_McalcCommand, help=help_text.EVAL)

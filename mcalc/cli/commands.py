@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcalc import answers, budget
 from mcalc.answers import numeric_check as _check
@@ -19,6 +20,11 @@ from mcalc.declare import Decl, names
 from mcalc.errors import EXIT_FAILED, EXIT_OK, InputError, McalcError
 from mcalc.records import Record, record
 from mcalc.view import Format, Layout, View
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+Answer = Callable[[console.BatchLine, Any], int]  # a batch line's answer shown (given its place), and its exit code
 
 __all__ = [
     "CheckArgs",
@@ -45,6 +51,7 @@ class DiffArgs(Record):
     at: list[str] = field(default_factory=list)
     steps: bool = False
     debug: bool = False
+    jobs: int = 1
 
 
 @record
@@ -59,6 +66,7 @@ class CheckArgs(Record):
     debug: bool = False
     at: list[str] = field(default_factory=list)
     layout: Layout | None = None  # strict verdicts in this layout
+    jobs: int = 1
 
 
 # --- diff ---
@@ -84,13 +92,23 @@ def _run_diff_batch(args: DiffArgs) -> int:
 
         say("reading expressions from the terminal, one per line (EXPR ; VAR), Ctrl-D to end; "
             "for an interactive session run mcalc repl")  # fmt: skip
-    worst = EXIT_OK
-    lines = source.read_lines(stdin, MAX_LENGTH + source.MAX_LINE_SLACK)
+    lines = answers.batch_lines(source.read_lines(stdin, MAX_LENGTH + source.MAX_LINE_SLACK))
     printed = console.batch_start(args.fmt)  # what the batch printed once (a NumPy module's import, helpers)
-    for number, line, expr in answers.batch_lines(lines):
+    if args.jobs == 1:
+        return _each(args, printed, ((n, e, line) for n, line, e in lines), functools.partial(_diff_line, args))
+    from mcalc import jobs  # --jobs N: lines answered on N processes, printed here in input order
+
+    budget.stop()  # each line's clock runs where the line is answered: here the lines are read and printed
+    spec = jobs.DiffSpec(args.wrt, args.decl, View(args.layout, args.fmt), args.at, args.check, args.seed, args.steps)
+    return _each(args, printed, jobs.diff_lines(spec, lines, args.jobs), functools.partial(_shown, args))
+
+
+def _each(args: DiffArgs, printed: set[str], lines: Iterable[tuple[int, str, Any]], answer: Answer) -> int:
+    """Each line's answer printed (and flushed) as it comes; the worst exit code."""
+    worst = EXIT_OK
+    for number, expr, line in lines:
         try:
-            budget.start()  # each line has the whole time budget
-            code = _diff_line(args, console.BatchLine(number, expr, printed), line)
+            code = answer(console.BatchLine(number, expr, printed), line)
         except Exception as exc:  # noqa: BLE001 - bad input or a bug: this line's answer, and the next line
             code = show_line_failure(exc, args.fmt, expr, number, args.debug)
         worst = max(worst, code)
@@ -98,8 +116,16 @@ def _run_diff_batch(args: DiffArgs) -> int:
     return worst
 
 
+def _shown(args: DiffArgs, batch: console.BatchLine, answer: Future[tuple[dict[str, Any], bool]]) -> int:
+    """A line answered on another process (mcalc.jobs), shown as _diff_one shows it."""
+    payload, failed = answer.result()
+    console.show_diff(payload, args.fmt, None, batch)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def _diff_line(args: DiffArgs, batch: console.BatchLine, line: str) -> int:
     """One line of a batch, with its own VARs and declarations added to the command's."""
+    budget.start()  # each line has the whole time budget
     expr, wrt, options = answers.batch_line(line)
     wrt = names(wrt) or names(args.wrt)  # theta → θ, as on the command line
     if not options:
@@ -139,7 +165,7 @@ def run_check(args: CheckArgs) -> int:
         if args.file:
             if args.expr or args.claim or args.wrt:
                 raise InputError("give either EXPR --wrt VAR --claim ANSWER or --file SHEET, not both")
-            return check_file(args.file, args.decl, args.fmt, args.seed, args.layout)
+            return check_file(args.file, args.decl, args.fmt, args.seed, args.layout, args.jobs)
         needed = (("EXPR", args.expr), ("--wrt VAR", args.wrt), ("--claim ANSWER", args.claim))
         missing = [what for what, given in needed if not given]
         if missing or args.expr is None or args.claim is None:

@@ -10,10 +10,11 @@ from typing import Any
 
 from mcalc import budget
 from mcalc.claims.diagnosis import LABELS, Verdict, diagnose, expand_terms
-from mcalc.claims.sheet import SheetAnswer, answer_sheet, parse_sheet_line
+from mcalc.claims.sheet import SheetAnswer, parse_sheet_line
 from mcalc.cli import console
 from mcalc.declare import Decl
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from mcalc.jobs import SheetSpec, sheet_answers
 from mcalc.view import Format
 
 __all__ = ["LABELS", "Verdict", "check_file", "check_one", "diagnose", "expand_terms", "parse_sheet_line"]
@@ -31,15 +32,13 @@ def check_one(
     return EXIT_OK if v.ok else EXIT_FAILED
 
 
-def check_file(path: str, decl: Decl, fmt: Format | None, seed: int | None, layout: Any = None) -> int:
+def check_file(path: str, decl: Decl, fmt: Format | None, seed: int | None, layout: Any = None, jobs: int = 1) -> int:
     """A homework sheet: one verdict per line; exit 1 if a claim is wrong, 2 if a line is unusable."""
     rows: list[list[str]] = []
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
     streamed = fmt is Format.JSON or console.tsv_rows(fmt)
     worst = EXIT_OK
-    from mcalc.formulas import declared_functions
-
-    for answer in answer_sheet(path, decl, seed, layout, declared_functions):
+    for answer in sheet_answers(path, SheetSpec(decl, seed, layout), jobs):  # on `jobs` processes, in order
         budget.start()  # the next line has the whole time budget (the first had the command's)
         code, row = _show(answer, fmt)
         worst = max(worst, code)
