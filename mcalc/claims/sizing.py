@@ -76,17 +76,20 @@ def _sized(node: Any, table: dict[Any, Any]) -> Any:
     """`node` with each identity (𝟙, K) whose size is in `table` given that size."""
     from mcalc.syntax import nodes as N
 
-    def dim(d: Any) -> Any:
-        return tuple(dim(x) for x in d) if isinstance(d, tuple) else table.get(d, d)
-
     if isinstance(node, N.Identity) and node.dim is not None:
-        return N.Identity(dim(node.dim), span=node.span)
+        return N.Identity(_dim(node.dim, table), span=node.span)
     if isinstance(node, N.Ones) and node.cols == 1:
-        return N.Ones(dim(node.rows), 1, span=node.span)
+        return N.Ones(_dim(node.rows, table), 1, span=node.span)
     if isinstance(node, N.Commutation):
-        return N.Commutation(dim(node.rows), dim(node.cols), span=node.span)
+        return N.Commutation(_dim(node.rows, table), _dim(node.cols, table), span=node.span)
     kids = node.children()
     return node if not kids else N.rebuild(node, tuple(_sized(k, table) for k in kids))
+
+
+def _dim(d: Any, table: dict[Any, Any]) -> Any:
+    """A dimension (or a product of them) with each one in `table` replaced (a module function: a nested
+    one that calls itself would be a reference cycle, left to the cyclic collector)."""
+    return tuple(_dim(x, table) for x in d) if isinstance(d, tuple) else table.get(d, d)
 
 
 def bare_k_notes(env: Any, claim: Any, text: str) -> list[str]:

@@ -108,5 +108,9 @@ def in_claim(tree: Any, names: Collection[str]) -> tuple[Any, list[str]]:
         new = tuple(walk(k) for k in kids)
         return n if all(a is b for a, b in zip(new, kids, strict=True)) else N.rebuild(n, new)
 
-    out = walk(tree)
+    try:
+        out = walk(tree)
+    finally:
+        # a closure that calls itself is a reference cycle: freed now, not by the cyclic collector
+        walk = None  # type: ignore[assignment]
     return out, list(dict.fromkeys(notes))
