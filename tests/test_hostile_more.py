@@ -330,8 +330,9 @@ def test_a_refusal_by_the_time_budget_is_not_swallowed_by_a_fallback(monkeypatch
 
 def test_each_line_of_a_sheet_has_the_whole_time_budget(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sheet had one budget for all its lines (a batch has one per line): with the clock now refusing
-    every step past the deadline, the lines after a slow one must start afresh."""
-    monkeypatch.setenv("MCALC_TIME_LIMIT", "0.5")
+    every step past the deadline, the lines after a slow one must start afresh. (0.2 s: in-process, the first
+    line took 0.34-1.35 s in runs on a loaded machine, so at 0.5 s it was sometimes answered, not refused.)"""
+    monkeypatch.setenv("MCALC_TIME_LIMIT", "0.2")
     sheet = tmp_path / "sheet.txt"
     sheet.write_text("tr(" + " ".join(["A B"] * 3000) + ") ; A ; B^T\n" + "tr(A B) ; A ; B^T\n" * 3 + "\n")
     res = cli("check", "--file", str(sheet), "--format", "json")
