@@ -21,7 +21,8 @@ def greek(name: str) -> str:
     from mcalc.syntax.lexer import GREEK, name_text
 
     base, sep, sub = name_text(name).partition("_") if name else ("", "", "")
-    return GREEK.get(base, base) + sep + sub
+    letters = base.rstrip("0123456789")  # lambda0 is λ0, as the expression reads it
+    return GREEK.get(letters, letters) + base[len(letters) :] + sep + sub
 
 
 def names(items: Iterable[str]) -> list[str]:

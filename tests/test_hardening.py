@@ -413,3 +413,17 @@ def test_out_of_memory_fails_only_its_line_of_a_batch() -> None:
     first, second = res.stdout.split("line 2: ")
     assert first.startswith("line 1: sum(x x^T)\nerror: out of memory while answering"), res.stdout
     assert "∂/∂x (xᵀx) = 2x" in second and "check: passed" in second, res.stdout
+
+
+@pytest.mark.parametrize(
+    ("expr", "args", "read"),
+    [("lambda0 x", ["--wrt", "lambda0", "--scalar", "lambda0"], "λ0"), ("theta1^T x", ["--wrt", "theta1"], "θ1")],
+)
+def test_a_greek_name_with_digits_is_accepted_in_every_spelling(expr: str, args: list[str], read: str) -> None:
+    """The expression reads lambda0 as λ0; --wrt and the declarations take it spelled either way (it was
+    refused: "--wrt 'lambda0' is not a variable name")."""
+    from helpers import cli
+
+    r = cli("diff", expr, *args, "--format", "json")
+    assert r.code == 0, r.stderr
+    assert read in r.json["variables"]
