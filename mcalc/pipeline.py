@@ -12,7 +12,7 @@ from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
-from mcalc.errors import InputError, MathError, McalcError, Span
+from mcalc.errors import InputError, MathError, McalcError, ShapeError, Span
 from mcalc.reading import Reading, Source, read
 from mcalc.records import Record, record
 from mcalc.shapes import Declarations, Kind, ShapeEnv, default_kind, fix_identities, infer_shapes
@@ -20,7 +20,7 @@ from mcalc.shapes.ones import ones_for_one
 from mcalc.shapes.powers import matrix_powers
 from mcalc.simplify import Simplifier, shortest
 from mcalc.simplify.textbook import textbook
-from mcalc.syntax import commutation
+from mcalc.syntax import commutation, euler
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import judge
 from mcalc.syntax.index_expression import read as read_index_expression
@@ -116,7 +116,8 @@ def _prepare(
     params = frozenset(decl.scalars)
     tree, parser = parse_read(source, params)
     # F(x), f(x): a product with a warning, or refused (mcalc.syntax.application)
-    applied = judge(parser.applied, tree, decl.declared | set(wrt) | {name for name, _ in decl.lets})
+    variables = decl.declared | set(wrt) | {name for name, _ in decl.lets}
+    applied = judge(parser.applied, tree, variables)
     extras = [_parse_extra(e, params) for e in extra]
     # K_mn and a bare K in a claim: the commutation matrix where the expression has no such name
     commuted: list[list[str]] = []
@@ -126,6 +127,11 @@ def _prepare(
         extras = [(t, spans) for (t, _), (_, spans) in zip(read_k, extras, strict=True)]
         commuted = [notes for _, notes in read_k]
     extra_trees = [t for t, _ in extras]
+    # e^x: exp(x) unless e is a variable here (mcalc.syntax.euler)
+    constant = euler.as_constant([tree, *extra_trees], variables)
+    if constant is not None:
+        tree, extra_trees[:] = constant[0], constant[1:]
+        extras = [(t, spans) for t, (_, spans) in zip(extra_trees, extras, strict=True)]
 
     def infer(tree: Node) -> tuple[ShapeEnv, Node]:
         if decl.lets:
@@ -133,7 +139,11 @@ def _prepare(
         return infer_shapes(tree, decl, source, extra=extra_trees, variables=wrt, extra_sources=extra)
 
     parsed = tree
-    env, tree = infer(parsed)
+    try:
+        env, tree = infer(parsed)
+    except ShapeError as err:
+        said = euler.refusal(err, source, [parsed]) if constant is not None else None
+        raise (said or err) from None
     ones: list[str] = []
     if parser.ones or any(spans for _, spans in extras):
         # X 1, x^T 1: the 1 is 𝟙 where it multiplies an array (mcalc.shapes.ones), in the claim too; read again so
@@ -144,6 +154,9 @@ def _prepare(
             extra_trees[:] = [t for t, _ in claims]
             env, tree = infer(with_ones)
     notes = [n.message for n in parser.notes] + applied + ones + [note for ns in commuted for note in ns]
+    if constant is not None:
+        notes += euler.notes([tree, *extra_trees], [source, *extra])
+        tree, extra_trees[:] = euler.as_exp(tree), [euler.as_exp(t) for t in extra_trees]
     env.notes = notes + env.notes + _unused(frozenset() if standing else declared, value_shapes or {}, env)
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     tree, extra_trees = matrix_powers(tree, env), [matrix_powers(t, env) for t in extra_trees]

@@ -35,6 +35,7 @@ def scalars_by_use(
         for name, where in occurrences.items()
         if name not in decl.declared
         and default_kind(name) is Kind.VECTOR
+        and not any(ancestors and isinstance(ancestors[-1], N.Transpose) for _, ancestors in where)  # xᵀ: an array
         and (
             not any(isinstance(a, _ARRAY_CONTEXTS) for _, ancestors in where for a in ancestors)
             or any(_in_exponent(operand, ancestors) for operand, ancestors in where)  # sum(x.^p)^(1/p)

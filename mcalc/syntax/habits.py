@@ -136,9 +136,40 @@ FUNCTION_MEANINGS = {
 }
 
 
-def function_hint(word: str) -> str | None:
-    """The hint for an unknown function `word` chosen by what it means, or None when the table has none."""
-    return FUNCTION_MEANINGS.get(word.lower())
+# the hints that can be said with the call's own arguments: dot(u, v) → u^T v
+_WITH_ARGUMENTS = {
+    ("dot", 2): "write the inner product {p0}^T {p1}",
+    ("inner", 2): "write the inner product {p0}^T {p1}",
+    ("vdot", 2): "write the inner product {p0}^T {p1}",
+    ("outer", 2): "write the outer product {p0} {p1}^T",
+    ("mean", 1): "write sum({0})/n for the mean of the n entries of {0}, and declare --scalar n",
+    ("avg", 1): "write sum({0})/n for the mean of the n entries of {0}, and declare --scalar n",
+    ("average", 1): "write sum({0})/n for the mean of the n entries of {0}, and declare --scalar n",
+}
+
+
+def function_hint(word: str, arguments: list[str] | None = None) -> str | None:
+    """The hint for an unknown function `word` chosen by what it means (with the call's `arguments` where
+    the table can say it with them: dot(u, v) → u^T v), or None when the table has none."""
+    key = word.lower()
+    said = _WITH_ARGUMENTS.get((key, len(arguments or ())))
+    if said is not None and arguments and all(a and len(a) <= 40 for a in arguments):
+        wrapped = {f"p{k}": a if a.replace("_", "").isalnum() else f"({a})" for k, a in enumerate(arguments)}
+        return said.format(*arguments, **wrapped)
+    return FUNCTION_MEANINGS.get(key)
+
+
+def call_arguments(src: str, j: int) -> list[str] | None:
+    """The arguments of the call whose `(` is at j, split at top-level commas, or None when it is not closed."""
+    depth, start, out = 0, j + 1, []
+    for k in range(j, min(len(src), j + 200)):
+        depth += {"(": 1, ")": -1}.get(src[k], 0)
+        if src[k] == "," and depth == 1:
+            out.append(src[start:k].strip())
+            start = k + 1
+        if depth == 0:
+            return [*out, src[start:k].strip()]
+    return None
 
 
 # A run of letters that starts with a function's name (`trAB`, `detX`, `logdetS`) is a product of one-letter
@@ -170,3 +201,31 @@ def derivative_prefix(src: str) -> tuple[str, int] | None:
         f"{src[hit.start(1) : hit.end(3)]} is not mcalc syntax: run mcalc diff {expr} --wrt {var}",
         hit.end(3),
     )
+
+
+def bars(src: str, i: int, before: str) -> tuple[str, int, int]:
+    """A single `|` at i (a norm is `||`): `|X|` (a determinant or an absolute value) or `log|X|` (the log of
+    one), refused with both mcalc spellings (message, start, end); `before` is the function word just
+    before it, if any."""
+    close = src.find("|", i + 1)
+    inner = src[i + 1 : close].strip() if close > i + 1 else ""
+    if not inner:
+        return "unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)", i, i + 1
+    head = src.rfind(before, 0, i) if before else -1
+    start = head if head >= 0 else i
+    written = src[start : close + 1]
+    matrix = inner[:1].isupper()
+    if before in ("log", "ln"):
+        fix = (
+            f"write logdet({inner}) for log det {inner} (a positive determinant), or log(abs(det({inner}))) for "
+            f"the log of |det {inner}|"
+            if matrix
+            else f"write log(abs({inner}))"
+        )
+    else:
+        fix = (
+            f"write det({inner}) for the determinant, abs({inner}) for absolute values entry by entry"
+            if matrix
+            else f"write abs({inner}) for the absolute value, ||{inner}|| for the length"
+        )
+    return f"{written} is not mcalc syntax: {fix}", start, close + 1

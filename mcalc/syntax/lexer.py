@@ -175,14 +175,15 @@ def _digits_ok(count: int, start: int, end: int) -> None:
         raise ParseError("number too long: at most 300 digits", Span(start, end))
 
 
-def _suggest(word: str) -> str | None:
-    """An unknown function's hint: by meaning first (mcalc.syntax.habits: dot → aᵀb, mean → sum(x)/n),
-    then a close spelling of a known function (Tr → tr), else how to declare one."""
+def _suggest(word: str, src: str = "", j: int = -1) -> str | None:
+    """An unknown function's hint: by meaning first (mcalc.syntax.habits: dot(u, v) → uᵀv, mean → sum(x)/n,
+    said with the call's arguments at j when given), then a close spelling of a known function (Tr → tr),
+    else how to declare one."""
     import difflib
 
-    from mcalc.syntax.habits import function_hint
+    from mcalc.syntax.habits import call_arguments, function_hint
 
-    meant = function_hint(word)
+    meant = function_hint(word, call_arguments(src, j) if j >= 0 else None)
     if meant is not None:
         return meant
     close = difflib.get_close_matches(word, function_words(), n=1, cutoff=0.75)
@@ -381,7 +382,7 @@ def _latin(lx: _Lexer, i: int) -> int | None:
         return end
     if j - i >= 2 and j < len(src) and src[j] == "(" and (word.islower() or is_function_word(word.lower())):
         # tan(x), Tr(AB): a word before '(' is meant as a function, never as a product of letters
-        raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower()))
+        raise ParseError(f"unknown function {word!r}", Span(i, j), hint=_suggest(word.lower(), src, j))
     if j - i >= 3:
         _refuse_glued_function(src, i, j)
     for p in range(i, j - 1):  # all letters but the last are one-letter names
@@ -570,7 +571,13 @@ def _unexpected(lx: _Lexer, i: int) -> int | None:
         message, end = habits.backslash(lx.src, i, after, GREEK)
         raise ParseError(message, Span(i, end))
     if ch == "|":
-        raise ParseError("unexpected '|': write a norm as ||x|| or ‖x‖, an absolute value as abs(x)", Span(i, i + 1))
+        from mcalc.syntax.habits import bars  # |X|, log|X|: only on the way to an error
+
+        last = lx.tokens[-1] if lx.tokens else None
+        beside = last is not None and last.kind is Tok.WORD and not lx.src[last.span.end : i].strip()
+        word = last.text if last is not None and beside else ""
+        message, start, end = bars(lx.src, i, word)
+        raise ParseError(message, Span(start, end))
     shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
     raise ParseError(f"unexpected character {shown}", Span(i, i + 1))
 
