@@ -281,9 +281,14 @@ def test_sheet_is_a_rich_table_on_a_terminal(
     from mcalc.cli import console
     from mcalc.cli.homework import check_file
 
+    from mcalc import budget
+
     monkeypatch.setattr(console, "_styled", lambda: True)
     monkeypatch.setenv("COLUMNS", "200")
-    code = check_file(str(FIXTURES / "hw_all_right.txt"), Decl(), None, 0)
+    try:
+        code = check_file(str(FIXTURES / "hw_all_right.txt"), Decl(), None, 0)
+    finally:
+        budget.stop()  # check_file gives each line a clock, which the command (guarded) stops: so does the test
     out = capsys.readouterr().out
     assert code == 0
     assert "homework:" in out and "┏" in out and "│" in out and "\t" not in out

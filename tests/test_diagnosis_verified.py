@@ -18,9 +18,9 @@ from mcalc.cli.homework import diagnose
 
 @pytest.fixture(autouse=True)
 def _no_clock_left_running() -> None:
-    """These tests call the library directly, which has no time budget; in a full xdist run a 10 s clock
-    from some earlier in-process command was still in force in the worker's context (not found which) and
-    stopped the 100-term case after 0.1 s of its own work."""
+    """These tests call the library directly, which has no time budget; a test that left a command's 10 s
+    clock running in its worker (test_claims' sheet table, since fixed) stopped the 100-term case after 0.1 s
+    of its own work."""
     from mcalc import budget
 
     budget.stop()
