@@ -278,10 +278,9 @@ def test_sheet_line_parsing() -> None:
 def test_sheet_is_a_rich_table_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from mcalc import budget
     from mcalc.cli import console
     from mcalc.cli.homework import check_file
-
-    from mcalc import budget
 
     monkeypatch.setattr(console, "_styled", lambda: True)
     monkeypatch.setenv("COLUMNS", "200")
