@@ -126,12 +126,8 @@ def _prepare(
         read_k = [commutation.in_claim(t, in_expr) for t, _ in extras]
         extras = [(t, spans) for (t, _), (_, spans) in zip(read_k, extras, strict=True)]
         commuted = [notes for _, notes in read_k]
+    tree, extras, constant = _euler(tree, extras, variables)  # e^x: exp(x) unless e is a variable here
     extra_trees = [t for t, _ in extras]
-    # e^x: exp(x) unless e is a variable here (mcalc.syntax.euler)
-    constant = euler.as_constant([tree, *extra_trees], variables)
-    if constant is not None:
-        tree, extra_trees[:] = constant[0], constant[1:]
-        extras = [(t, spans) for t, (_, spans) in zip(extra_trees, extras, strict=True)]
 
     def infer(tree: Node) -> tuple[ShapeEnv, Node]:
         if decl.lets:
@@ -161,6 +157,17 @@ def _prepare(
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     tree, extra_trees = matrix_powers(tree, env), [matrix_powers(t, env) for t in extra_trees]
     return tree, env, [fix_identities(env, t) for t in extra_trees]
+
+
+def _euler(
+    tree: Node, extras: list[tuple[Node, list[Span]]], variables: frozenset[str]
+) -> tuple[Node, list[tuple[Node, list[Span]]], list[Node] | None]:
+    """The expression and claims with each power of e given the base exp(1) (mcalc.syntax.euler), and those
+    trees; unchanged (and None) when e is a variable here."""
+    constant = euler.as_constant([tree, *(t for t, _ in extras)], variables)
+    if constant is None:
+        return tree, extras, None
+    return constant[0], [(t, spans) for t, (_, spans) in zip(constant[1:], extras, strict=True)], constant
 
 
 def _unused(declared: frozenset[str], values: Mapping[str, object], env: ShapeEnv) -> list[str]:
