@@ -5,6 +5,7 @@ here (scipy.linalg.expm, sqrtm, sinm, cosm; logm and S^p by numpy's eig: never m
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -196,3 +197,16 @@ def test_a_plain_diff_of_a_matrix_function_does_not_import_scipy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+def test_the_printed_operators_read_back_as_input() -> None:
+    right = cli("check", "tr(A expm(X))", "--wrt", "X", "--claim", "L_expm(X, A)^T")
+    assert right.code == 0 and right.stdout.startswith("correct:"), right.stdout
+    hessian = cli("check", "tr(A expm(X))", "--wrt", "X", "--wrt", "X", "--claim", "K[m,m] K2_expm(X, A)")
+    assert hessian.code == 0 and hessian.stdout.startswith("correct:"), hessian.stdout + hessian.stderr
+    x, a = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[0.0, 1.0], [0.0, 0.0]])
+    value = cli("eval", "L_expm(X, A)", "--at", f"X={x.tolist()}", "--at", f"A={a.tolist()}")
+    # the divided difference (e² − e)/(2 − 1) at the off-diagonal entry, by the integral's definition
+    assert np.allclose(json.loads(value.stdout), [[0.0, np.e**2 - np.e], [0.0, 0.0]]), value.stdout
+    wrong = cli("diff", "L_expm(X, A, B)", "--wrt", "X")
+    assert wrong.code == 2 and "L_expm takes 2 arguments, not 3" in wrong.stderr

@@ -15,6 +15,7 @@ as `S^(1/3)`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -174,6 +175,15 @@ def power_of(func: str) -> Fraction | None:
     if not func.startswith(matrix_values.POWER_PREFIX):
         return None
     return Fraction(func.removeprefix(matrix_values.POWER_PREFIX))
+
+
+_OPERATOR = re.compile(r"([LK])([23]?)_(expm|logm|sqrtm|sinm|cosm)")
+
+
+def operator_of(name: str) -> tuple[str, int, bool] | None:
+    """(function, order, is it the matrix K) for a name as `operator_names` prints it (`L_expm`, `K2_sqrtm`)."""
+    m = _OPERATOR.fullmatch(name)
+    return None if m is None else (m.group(3), int(m.group(2) or 1), m.group(1) == "K")
 
 
 def numpy_name(func: str) -> str:

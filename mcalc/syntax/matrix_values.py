@@ -272,6 +272,9 @@ def frechet_matrix(name: str, a: Array, fixed: tuple[Array, ...]) -> Array:
     n = a.shape[0]
     if name == "expm" and len(fixed) <= 1:
         return _expm_matrix(a, fixed)
+    closed = None if fixed else _first_matrix(name, a)
+    if closed is not None:
+        return closed
     k = np.zeros((n * n, n * n))
     for j in range(n * n):
         e = np.zeros(n * n)
@@ -295,3 +298,24 @@ def _expm_matrix(a: Array, fixed: tuple[Array, ...]) -> Array:
     c = fixed[0]
     dm = np.block([[np.kron(c.T, i), zero], [zero, np.kron(i, c)]])
     return np.array(sl.expm_frechet(m, dm, compute_expm=False)[: n * n, n * n :])
+
+
+def _first_matrix(name: str, a: Array) -> Array | None:
+    """K_f(A) in closed form where there is one: (U ⊗ U) diag(vec F) (U ⊗ U)ᵀ at a symmetric A (Daleckii–Krein),
+    (V⁻ᵀ ⊗ V) diag(vec F) (Vᵀ ⊗ V⁻¹) for logm and S^p with a good eigenbasis, (I ⊗ Y + Yᵀ ⊗ I)⁻¹ for sqrtm
+    (Y Z + Z Y = E, vec'd); None for the others (column by column then)."""
+    import numpy as np
+
+    if is_symmetric(a):
+        lam, u = np.linalg.eigh((a + a.T) / 2)
+        w = np.kron(u, u)
+        return np.asarray((w * divided_differences(name, lam).reshape(-1, order="F")) @ w.T)
+    if name == "sqrtm":
+        y, i = _general("sqrtm", a), np.eye(a.shape[0])
+        return np.asarray(np.linalg.inv(np.kron(i, y) + np.kron(y.T, i)))
+    basis = _eig_basis(name, a)
+    if basis is None:
+        return None
+    lam, v, w = basis
+    left, right = np.kron(w.T, v), np.kron(v.T, w)
+    return np.asarray(((left * divided_differences(name, lam).reshape(-1, order="F")) @ right).real)

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
 from mcalc.records import Record, record
-from mcalc.syntax import functions
+from mcalc.syntax import functions, matrix_functions
 from mcalc.syntax.application import Applied
 from mcalc.syntax.build import add, num
 from mcalc.syntax.lexer import SUPERSCRIPT_DIGITS, Tok, Token, tokenize
@@ -30,6 +30,8 @@ from mcalc.syntax.nodes import (
     Diag,
     ElementPower,
     ElementPowerOf,
+    Frechet,
+    FrechetMatrix,
     FunctionOf,
     Hadamard,
     Identity,
@@ -315,12 +317,29 @@ class Parser:
             if param.text == tok.text:
                 raise ParseError(f"{tok.text} cannot be a function of itself", param.span)
             return FunctionOf(tok.text, param.text, primes, span=Span(tok.span.start, close.span.end))
+        operator = matrix_functions.operator_of(tok.text)  # L_expm(X, E), K_expm(X): as mcalc prints them
+        if operator is not None and nxt.kind is Tok.LPAREN and not nxt.spaced and not primes:
+            return self.frechet(tok, *operator)
         if primes:
             raise ParseError(f"{tok.text}′ is a derivative: write it with its parameter, {tok.text}′(t)", tok.span)
         self._note_prime_of_undeclared(tok)
         if nxt.kind is Tok.LPAREN and not nxt.spaced:  # F(x): judged by mcalc.syntax.application
             self.applied.append(self._applied(tok))
         return Symbol(tok.text, span=tok.span)
+
+    def frechet(self, tok: Token, func: str, order: int, matrix: bool) -> Node:
+        """L_expm(A, E) (L2_expm(A, E1, E2), K_expm(A)): a matrix function's Fréchet derivative, read back."""
+        self.advance()
+        args = [self.expression(0)]
+        while self.peek().kind is Tok.COMMA:
+            self.advance()
+            args.append(self.expression(0))
+        close = self.expect(Tok.RPAREN, f"to close {tok.text}(")
+        want = order if matrix else order + 1
+        if len(args) != want:
+            raise ParseError(f"{tok.text} takes {want} argument{'s' if want > 1 else ''}, not {len(args)}", tok.span)
+        made = FrechetMatrix if matrix else Frechet
+        return made(func, tuple(args), span=Span(tok.span.start, close.span.end))
 
     def _applied(self, tok: Token) -> Applied:
         """The name at `tok` and the parenthesis right after it (up to its matching ')', or the end)."""
