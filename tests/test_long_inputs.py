@@ -54,3 +54,27 @@ def test_a_long_periodic_trace_is_a_power_under_the_trace() -> None:
 def test_a_short_periodic_chain_stays_written_out() -> None:
     d = mcalc.diff("tr(A B A B A B)", "A")
     assert d.text == "3BᵀAᵀBᵀAᵀBᵀ"
+
+
+def _sin_tower_jet(depth: int, x: float) -> tuple[float, float, float, float]:
+    """sin∘…∘sin and its first three derivatives at x, by the chain rule one level at a time (Faà di Bruno
+    to third order): independent of mcalc's symbolic form."""
+    s, d1, d2, d3 = x, 1.0, 0.0, 0.0
+    for _ in range(depth):
+        sn, c = np.sin(s), np.cos(s)
+        s, d1, d2, d3 = sn, c * d1, c * d2 - sn * d1**2, c * d3 - 3 * sn * d1 * d2 - c * d1**3
+    return s, d1, d2, d3
+
+
+def test_the_third_derivative_of_a_sin_tower_keeps_its_powers() -> None:
+    # each term of the third derivative is a product of many cos/sin factors, some cubed or squared: a factor
+    # whose base occurs once is kept as it is (not remade), and repeated bases still merge into one power
+    depth = 6
+    d = mcalc.Session(scalar="x").diff("sin(" * depth + "x" + ")" * depth, ["x", "x", "x"])
+    rng = np.random.default_rng(seeded("sin tower", depth))
+    for x in rng.uniform(-2, 2, 3):
+        want = _sin_tower_jet(depth, float(x))
+        np.testing.assert_allclose(float(d.value(x=x)), want[3], rtol=1e-10, atol=1e-12)
+        h = 1e-3  # and the jet itself against central differences of its second derivative
+        fd = (_sin_tower_jet(depth, x + h)[2] - _sin_tower_jet(depth, x - h)[2]) / (2 * h)
+        np.testing.assert_allclose(want[3], fd, rtol=1e-4, atol=1e-6)

@@ -353,12 +353,27 @@ def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
 def _merge_powers(
     factors: list[Node], power_type: type[N.Power] | type[N.ElementPower], make: Callable[[Node, Fraction], Node]
 ) -> list[Node]:
-    """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance."""
+    """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance. A base met
+    once keeps its factor as it is: remaking and simplifying sᵏ for every factor of every product was most
+    of a deep chain's third derivative (a 40-deep sin tower: a million powers remade, none changed)."""
     exps: dict[Node, Fraction] = {}
+    alone: dict[Node, Node | None] = {}  # base → its one factor, None once the base is met again
     for x in factors:
         base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, ONE_FRACTION)
-        exps[base] = exps.get(base, Fraction(0)) + p
-    return [base if p == 1 else make(base, p) for base, p in exps.items() if p != 0]
+        old = exps.get(base)
+        if old is None:
+            exps[base] = p
+            alone[base] = x
+        else:
+            exps[base] = old + p
+            alone[base] = None
+    out: list[Node] = []
+    for base, p in exps.items():
+        if p == 0:
+            continue
+        kept = alone[base]
+        out.append(kept if kept is not None else base if p == 1 else make(base, p))
+    return out
 
 
 def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
