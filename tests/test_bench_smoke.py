@@ -97,3 +97,19 @@ def test_export_runs() -> None:
     assert len(data["hessians"]) == 3 and all("jax_ms" not in r for r in data["hessians"])
     assert data["memory"]["peak_over_output"] > 0
     assert "JAX not installed" in export.report(data)
+
+
+def test_slow_inputs_runs() -> None:
+    """bench/slow_inputs.py: its eight inputs are well formed (each named in the issue's column), and one
+    small input runs through the command line with a CPU cap; the long ones run only in the benchmark."""
+    from bench import slow_inputs
+
+    cases = slow_inputs.cases()
+    assert [c.name for c in cases] == list(slow_inputs.BEFORE)
+    claim = next(c for c in cases if c.command == "check").claim
+    assert claim.count(" - ") == 1 and "- x_1500 x_1500^T" in claim
+    small = slow_inputs.Case("small", "xᵀx", "diff", "x^T x", ("x",))
+    wall, cpu, code, head = slow_inputs.timed(small, cap=30)
+    assert code == 0 and head.startswith("∂/∂x") and wall > 0 and cpu > 0
+    assert slow_inputs._cpu([(wall, cpu, code, head)], 30) == f"{cpu:.2f}"
+    assert slow_inputs._cpu([(1.0, 1.0, -1, "stopped")], 30) == "> 30"
