@@ -111,10 +111,28 @@ class Derivative:
         """A self-contained Python module, numpy only (`--format numpy`): `f` (the expression's value), the
         derivative as `value()` computes it (`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_…`
         (both, shared sub-expressions computed once)."""
-        from mcalc.export.numpy_code import render_numpy
+        return self._source("numpy")
 
+    @property
+    def jax_source(self) -> str:
+        """The same three functions in `jax.numpy` (`--format jax`): pure, traceable by `jax.jit`, batched
+        by `jax.vmap`, dtype-preserving (float32 stays float32); a scalar value is a 0-d array."""
+        return self._source("jax")
+
+    @property
+    def torch_source(self) -> str:
+        """The same three functions in PyTorch (`--format torch`): pure, traceable by `torch.compile`, batched
+        by `torch.func.vmap`, dtype- and device-preserving; a scalar value is a 0-d tensor."""
+        return self._source("torch")
+
+    def _source(self, backend: str) -> str:
+        from mcalc.export.backends import BACKENDS
+        from mcalc.export.numpy_code import render_code
+
+        if backend not in BACKENDS:
+            raise InputError(f"no backend {backend!r}: mcalc writes code for {', '.join(BACKENDS)}")
         with self._session.active():
-            return render_numpy(self._result)
+            return render_code(self._result, None, BACKENDS[backend])
 
     def to_sympy(self) -> Any:
         """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this
@@ -125,13 +143,14 @@ class Derivative:
         with self._session.active():
             return to_sympy(self._result, self._layout)
 
-    def to_function(self) -> Callable[..., NDArray[np.float64]]:
-        """The derivative function of `numpy_source`: parameters are the variables in order of appearance,
-        named as `numpy_source` names them (θ is `theta`; a keyword, builtin or name of the module gets a
-        `_`: λ is `lambda_`, f is `f_`; its docstring lists them)."""
+    def to_function(self, backend: str = "numpy") -> Callable[..., Any]:
+        """The derivative function of `numpy_source` (`jax_source`, `torch_source` for backend="jax",
+        "torch"): parameters are the variables in order of appearance, named as the source names them (θ is
+        `theta`; a keyword, builtin or name of the module gets a `_`: λ is `lambda_`, f is `f_`; its
+        docstring lists them)."""
         from mcalc.export.numpy_code import function_name
 
-        return _compile_generated(self.numpy_source, function_name(self._result))
+        return _compile_generated(self._source(backend), function_name(self._result))
 
 
 def _answered_again(session: Scope, expr: str, wrt: list[str], layout: str) -> Derivative:
@@ -189,19 +208,27 @@ def _sizes_restored(result: Result) -> Iterator[None]:
 # --- the exported code, as a function ---
 
 GENERATED = "<mcalc numpy export>"
+# the one import a generated module may have: its library (mcalc.export.backends' headers)
+_LIBRARIES = {("numpy", "np"), ("jax.numpy", "jnp"), ("torch", None)}
 
 
 def _compile_generated(source: str, name: str) -> Callable[..., Any]:
-    """Run mcalc's own generated numpy module (render_numpy) in a fresh namespace and return `name`.
+    """Run mcalc's own generated numpy (jax, torch) module (render_code) in a fresh namespace and return `name`.
 
     This is the one place mcalc compiles code, and it never compiles user text: the source is built from
     mcalc's result tree; user text reaches it only inside the docstring, and the lexer admits neither quotes
     nor backslashes, so it cannot end the string. As a second guard the module must consist of
-    `import numpy as np` and function definitions only."""
+    one import of `_LIBRARIES` and function definitions only."""
+    import importlib.util
+
     module = ast.parse(source, GENERATED)
     for node in module.body:
-        is_numpy = isinstance(node, ast.Import) and [(a.name, a.asname) for a in node.names] == [("numpy", "np")]
-        if not (is_numpy or isinstance(node, ast.FunctionDef)):
+        imported = [(a.name, a.asname) for a in node.names] if isinstance(node, ast.Import) else []
+        if len(imported) == 1 and imported[0] in _LIBRARIES:
+            package = imported[0][0].partition(".")[0]
+            if importlib.util.find_spec(package) is None:  # the message names the fix, not a traceback
+                raise ImportError(f"this function needs {package}: pip install {package} (or mcalc[export])")
+        elif not isinstance(node, ast.FunctionDef):
             raise RuntimeError(f"generated code has an unexpected statement at line {node.lineno}")
     namespace: dict[str, Any] = {"__name__": "mcalc_generated"}
     exec(compile(module, GENERATED, "exec"), namespace)  # noqa: S102 - our generated code, checked above

@@ -30,6 +30,8 @@ class Format(enum.StrEnum):
     INDEX = "index"
     VEC = "vec"
     SYMPY = "sympy"
+    JAX = "jax"
+    TORCH = "torch"
 
 
 @record(frozen=True)

@@ -112,7 +112,7 @@ def test_bash_completes_options(bash: dict[str, list[str]]) -> None:
 
 
 def test_bash_completes_format_and_layout_values(bash: dict[str, list[str]]) -> None:
-    assert bash["format"] == ["text", "latex", "json", "numpy", "index", "vec", "sympy"]
+    assert bash["format"] == ["text", "latex", "json", "numpy", "index", "vec", "sympy", "jax", "torch"]
     assert bash["layout"] == ["mixed", "numerator", "denominator"]
 
 

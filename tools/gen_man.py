@@ -120,14 +120,16 @@ Abstract functions: `--function f` declares a scalar function of its vector or m
 sum(g(X w)) by w is X^T g′(Xw)). They have no values: `--at`, `--check` and `mcalc eval` refuse them
 with one line, unless a formula is given (`--function "f(u) = sum(u .* u)"`, `--elementwise
 "g(t) = t^3"`): the result keeps the name, and mcalc computes f, ∇f, g, g′, ... from the formula.
-`--format numpy` and `sympy` refuse any declared function.
+`--format numpy`, `jax`, `torch` and `sympy` refuse any declared function.
 """
 
 OUTPUT = """
 `--format text`: the plain lines described above. `--format latex`: the LaTeX of the whole equation.
 `--format numpy`: a self-contained Python module (numpy only) with `f` (the value), the derivative
 (`grad`, `jacobian`, `hessian` or `derivative`) and `f_and_grad` (both, shared sub-expressions computed
-once); tensor derivatives are built with `np.einsum`, never a dense Kronecker product. `--format index` and
+once); tensor derivatives are built with `np.einsum`, never a dense Kronecker product. `--format jax` and
+`--format torch`: the same three functions in `jax.numpy` or PyTorch, pure and traceable (`jax.jit`,
+`torch.compile`, `jax.vmap`, `torch.func.vmap`), float32 kept float32. `--format index` and
 `--format vec`: one tensor form. `--format json`: one JSON object per expression (per line of input in
 batch mode) with at least the keys `expression`, `wrt`, `derivative`, `latex`, `shape`, `variables`,
 and `value`, `check` and `steps` when asked for. On error, JSON output is one object

@@ -173,8 +173,8 @@ def show_diff(payload: dict[str, Any], fmt: Format | None, result: Any, batch: B
         print_json(payload if batch is None else payload | {"line": batch.number})
         return
     warn(payload.get("warnings", []), None if batch is None else batch.number)
-    if batch is not None and fmt is Format.NUMPY:
-        _numpy_part(payload["numpy"], batch.printed)
+    if batch is not None and fmt in MODULE_HEADERS:
+        _numpy_part(payload[fmt.value], batch.printed)
     elif batch is not None and plain_text(fmt):
         batch_block(batch.number, batch.source, plain_diff_lines(payload))
     elif fmt is None:
@@ -214,18 +214,24 @@ DIFF_RENDERERS: dict[Format, Callable[[dict[str, Any]], None]] = {
     Format.TEXT: _plain_diff,
     Format.JSON: print_json,
     Format.LATEX: _latex_diff,
-    **{fmt: _field(fmt.value) for fmt in (Format.NUMPY, Format.SYMPY, Format.INDEX, Format.VEC)},
+    **{fmt: _field(fmt.value) for fmt in (Format.NUMPY, Format.SYMPY, Format.INDEX, Format.VEC, Format.JAX,
+                                          Format.TORCH)},
+}  # fmt: skip
+
+
+# the formats whose batch is one module (mcalc.export.backends' headers), and its import line
+MODULE_HEADERS = {
+    Format.NUMPY: "import numpy as np",
+    Format.JAX: "import jax.numpy as jnp",
+    Format.TORCH: "import torch",
 }
 
 
-NUMPY_HEADER = "import numpy as np"
-
-
 def batch_start(fmt: Format | None) -> set[str]:
-    """A NumPy batch writes one module: its import first, once (each line's functions follow as answered).
-    The blocks printed once so far, for `BatchLine.printed`."""
-    if fmt is Format.NUMPY:
-        print(NUMPY_HEADER, flush=True)
+    """A NumPy (JAX, PyTorch) batch writes one module: its import first, once (each line's functions follow
+    as answered). The blocks printed once so far, for `BatchLine.printed`."""
+    if fmt in MODULE_HEADERS:
+        print(MODULE_HEADERS[fmt], flush=True)
     return set()
 
 
@@ -248,7 +254,7 @@ def batch_error(number: int, fmt: Format | None, message: str) -> bool:
     comment = None if fmt is None else _IN_PLACE.get(fmt)
     if comment is None:
         return False
-    if fmt is Format.NUMPY:  # a top-level block of the module, after two blank lines as the functions are
+    if fmt in MODULE_HEADERS:  # a top-level block of the module, after two blank lines as the functions are
         print("\n")
     print(clean(f"{comment}line {number}: error: {message}"), flush=True)  # one line, whatever the message holds
     if fmt in _CODE_FORMATS:
@@ -261,11 +267,13 @@ _IN_PLACE: dict[Format, str] = {
     Format.LATEX: "% ",
     Format.NUMPY: "# ",
     Format.SYMPY: "# ",
+    Format.JAX: "# ",
+    Format.TORCH: "# ",
     Format.INDEX: "",
     Format.VEC: "",
 }
 _CODE_FORMATS = frozenset(
-    {Format.LATEX, Format.NUMPY, Format.SYMPY}
+    {Format.LATEX, Format.NUMPY, Format.SYMPY, Format.JAX, Format.TORCH}
 )  # the error also on stderr: stdout is usually a file
 
 

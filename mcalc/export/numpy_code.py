@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 
+from mcalc.errors import InputError
 from mcalc.export import numpy_tensor
-from mcalc.export.numpy_expr import COMMUTATION, GRAM, SIGMOID_NEG, NumpyWriter, derivative_param, strip
+from mcalc.export.backends import NUMPY, Backend
+from mcalc.export.numpy_expr import NumpyWriter, derivative_param, strip
 from mcalc.export.python_names import identifiers, numpy_reserved, spelled, why
 from mcalc.pipeline import DerivKind, Result
 from mcalc.records import Record, record
@@ -161,11 +163,20 @@ def _derivative_output(result: Result) -> _Output:
     return _Output("out", stage.result, dims, terms=tuple(numpy_tensor.ordered(terms)), split=(r, c, vr, vc))
 
 
+# what `f` returns for a scalar expression: NumPy's code a Python float, traced code an array (jit needs one)
+SCALAR_VALUE = {"numpy": "a float", "jax": "a 0-d array", "torch": "a 0-d tensor"}
+
+
 def render_numpy(result: Result, line: int | None = None) -> str:
     """The module; in a batch (`line`, the input line number) its functions carry the number: `f_3`, `grad_3`."""
+    return render_code(result, line, NUMPY)
+
+
+def render_code(result: Result, line: int | None, backend: Backend) -> str:
+    """The module in `backend`'s spelling (NumPy, JAX or PyTorch: mcalc.export.backends)."""
     from mcalc.syntax.declared import refuse_code
 
-    refuse_code([result.tree, result.final.result], "numpy code")
+    refuse_code([result.tree, result.final.result], f"{backend.name} code")
     tag = "" if line is None else f"_{line}"
     name = function_name(result) + tag
     names = python_names(result)
@@ -173,6 +184,7 @@ def render_numpy(result: Result, line: int | None = None) -> str:
     renamed = _renamed(result, names)
     value, deriv = _value_output(result), _derivative_output(result)
     wrt = ", ".join(result.wrt)
+    scalar = SCALAR_VALUE[backend.name]
     lets = "".join(f", {name} = {text}" for name, text in _let_sources(result))
     convention = [
         "    Scalars, 1-d vectors and 2-d matrices in; out the layout-free value of shape",
@@ -180,7 +192,7 @@ def render_numpy(result: Result, line: int | None = None) -> str:
     ]
     docs = {
         f"f{tag}": [
-            f"    {result.source}{lets}: its value (a float for a scalar, a 1-d array for a vector).",
+            f"    {result.source}{lets}: its value ({scalar} for a scalar, a 1-d array for a vector).",
             *renamed,
         ],
         name: [f"    ∂/∂{wrt} of {result.source}{lets}.", "", *convention, *renamed],
@@ -191,36 +203,39 @@ def render_numpy(result: Result, line: int | None = None) -> str:
         ],  # fmt: skip
     }
     outputs = {f"f{tag}": [value], name: [deriv], f"f_and_{name}": [value, deriv]}
-    lines = ["import numpy as np"]
+    lines = list(backend.header)
     for fname, outs in outputs.items():
         doc = docs[fname]
         doc[0] = '    """' + doc[0][4:]
         doc[-1] += '"""'
-        lines += ["", "", f"def {fname}({', '.join(params)}):", *doc, *_body(result, outs, names)]
+        lines += ["", "", f"def {fname}({', '.join(params)}):", *doc, *_body(result, outs, names, backend)]
     text = "\n".join(lines)
-    for helper in _helpers([value.tree, deriv.tree]):
-        lines += ["", "", *helper]
-    if "_commutation(" in text:
-        lines += ["", "", *COMMUTATION]
-    if "_gram(" in text:
-        lines += ["", "", *GRAM]
-    if "_sigmoid_neg(" in text:
-        lines += ["", "", *SIGMOID_NEG]
+    if backend is not NUMPY and re.search(r"\bnp\.[a-z]", text):  # a node type only NumPy's table spells yet
+        raise InputError(f"no {backend.name} code for part of {result.source}: only --format numpy writes it")
+    if backend.functions is None:  # NumPy: the catalogue's helpers, in the order the trees use them
+        for helper in _helpers([value.tree, deriv.tree]):
+            lines += ["", "", *helper]
+    for helper_name, helper in backend.helpers.items():
+        if f"{helper_name}(" in text:
+            lines += ["", "", *helper]
     return "\n".join(lines)
 
 
-def _body(result: Result, outputs: list[_Output], names: dict[str, str]) -> list[str]:
+def _body(result: Result, outputs: list[_Output], names: dict[str, str], backend: Backend) -> list[str]:
     env = result.env
     dims: dict[str, str] = {}
     lines: list[str] = []
+    params = [names[key] for key in _parameter_keys(result)]
     for key in _parameter_keys(result):
         name = key.rstrip("′")
-        lines.append(f"    {names[key]} = np.asarray({names[key]}, dtype=float){_shape2(env.kind(name))}")
+        lines.append(f"    {names[key]} = {backend.op('param', names[key])}{_shape2(env.kind(name))}")
         for axis, d in enumerate(env.shape_of_var(name)):
             d = env.resolve(d)
             if isinstance(d, str) and d not in dims:
                 dims[d] = f"{names[name]}.shape[{axis}]"
-    writer = NumpyWriter(env, dims, names)
+    if backend.dtype_line:  # every constant array is made in the inputs' dtype (and device)
+        lines.append("    " + backend.dtype_line.format(", ".join(params)))
+    writer = NumpyWriter(env, dims, names, backend)
     for name, definition in env.lets.items():  # --let names, each computed once, in the order given
         lines.append(f"    {names[name]} = {strip(writer.w(definition))}")
     for temp, node in writer.plan_temps([r for o in outputs for r in o.roots()]):
@@ -242,32 +257,37 @@ def _emit(writer: NumpyWriter, out: _Output) -> tuple[list[str], str]:
         return _emit_tensor(writer, out)
     body = strip(writer.w(out.tree))
     if out.scalar_float:
-        return [f"    {out.name} = np.asarray({body}, dtype=float).item()"], out.name
+        return [f"    {out.name} = {writer.op('scalar_value', body)}"], out.name
     shape = ", ".join(writer.dim(d) for d in out.dims) + ("," if len(out.dims) == 1 else "")
-    return [f"    {out.name} = np.asarray({body}, dtype=float)"], f"{out.name}.reshape(({shape}), order='F')"
+    return [f"    {out.name} = {writer.op('value', body)}"], writer.op("reshape_f", out.name, shape)
 
 
 def _emit_tensor(writer: NumpyWriter, out: _Output) -> tuple[list[str], str]:
     assert out.terms is not None
-    split = ", ".join(writer.dim(d) for d in out.split)
+    sizes4 = (writer.dim(out.split[0]), writer.dim(out.split[1]), writer.dim(out.split[2]), writer.dim(out.split[3]))
+    split = ", ".join(sizes4)
+    in_place = writer.backend.in_place  # NumPy adds into (views of) one array; JAX and PyTorch never write
     lines: list[str] = []
     started = False
     for term in out.terms:
         code = {i: writer.atom(o.node) for i, o in enumerate(term.operands)}
         sizes = {x: writer.dim(d) for x, d in term.sizes.items()}
         coef = None if abs(term.coef) == 1 else repr(float(abs(term.coef)))
-        spelled = numpy_tensor.spell(term, code, sizes, coef)
+        spelled = numpy_tensor.spell(term, code, sizes, coef, writer.backend, sizes4)
         sign = "-" if term.coef < 0 else "+"
         if not started and spelled.fills:
             value = spelled.value if sign == "+" else f"-{spelled.value}"
             lines.append(f"    {out.name} = {value}")
         else:
             if not started:
-                lines.append(f"    {out.name} = np.zeros(({split}))")
-            lines.append(f"    {spelled.view} {sign}= {spelled.value}")
+                lines.append(f"    {out.name} = {writer.op('zeros', split)}")
+            if in_place:
+                lines.append(f"    {spelled.view} {sign}= {spelled.value}")
+            else:
+                lines.append(f"    {out.name} = {out.name} {sign} {spelled.value}")
         started = True
     if not started:
-        lines.append(f"    {out.name} = np.zeros(({split}))")
+        lines.append(f"    {out.name} = {writer.op('zeros', split)}")
     shape = ", ".join(writer.dim(d) for d in out.dims) + ("," if len(out.dims) == 1 else "")
     return lines, f"{out.name}.reshape(({shape}))"
 
@@ -317,4 +337,4 @@ def _shape2(kind: Kind) -> str:
     return {Kind.SCALAR: ".reshape(1, 1)", Kind.VECTOR: ".reshape(-1, 1)", Kind.MATRIX: ""}[kind]
 
 
-__all__ = ["derivative_param", "function_name", "parameters", "python_names", "render_numpy"]
+__all__ = ["derivative_param", "function_name", "parameters", "python_names", "render_code", "render_numpy"]

@@ -1,4 +1,6 @@
-"""NumPy spelling of one expression tree: `NumpyWriter.w(node)` is a Python expression over 2-D arrays.
+"""The spelling of one expression tree as array code: `NumpyWriter.w(node)` is a Python expression over
+2-D arrays, in NumPy, JAX or PyTorch as its backend's tables say (mcalc.export.backends: one walk, three
+spellings; the examples below are NumPy's).
 
 Efficiency:
 - products are `@`, evaluated in the cheap order: a product that ends in a vector from the right
@@ -18,36 +20,12 @@ from fractions import Fraction
 from typing import Any
 
 from mcalc.errors import InputError
+from mcalc.export.backends import NUMPY, Backend
 from mcalc.export.python_names import spelled
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions, matrix_functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
-
-COMMUTATION = [
-    "def _commutation(r, c):",
-    '    """K with K @ vec(M) = vec(M.T) for an r×c matrix M (vec stacks columns)."""',
-    "    k = np.zeros((r * c, r * c))",
-    "    i, j = np.meshgrid(np.arange(r), np.arange(c), indexing='ij')",
-    "    k[(j + i * c).ravel(), (i + j * r).ravel()] = 1.0",
-    "    return k",
-]
-
-GRAM = [
-    "def _gram(m, v):",
-    '    """mᵀ diag(v) m; for v ≥ 0 as bᵀb with b = √v m, a symmetric product (BLAS syrk: half the work)."""',
-    "    if np.all(v >= 0):",
-    "        b = np.sqrt(v) * m",
-    "        return b.T @ b",
-    "    return (m.T * v.T) @ m",
-]
-
-SIGMOID_NEG = [
-    "def _sigmoid_neg(u):",
-    '    """sigmoid(-u) = 1 / (1 + exp(u)); exp overflowing to inf gives 0, the limit."""',
-    '    with np.errstate(over="ignore"):',
-    "        return 1.0 / (1.0 + np.exp(u))",
-]
 
 _CHEAP = (N.Symbol, N.Number, N.Identity, N.Ones, N.Zero, N.Differential, N.FunctionOf, N.Commutation)
 
@@ -72,14 +50,18 @@ def _is_inverse(n: Node) -> bool:
 
 
 class NumpyWriter:
-    def __init__(self, env: ShapeEnv, dims: dict[str, str], names: Mapping[str, str]) -> None:
+    def __init__(self, env: ShapeEnv, dims: dict[str, str], names: Mapping[str, str], backend: Backend = NUMPY) -> None:
         self.env = env
+        self.backend = backend  # how each operation is spelled (mcalc.export.backends)
         self.dims = dims
         self.names = names  # mcalc name (`A′` for dA/dt) → its identifier (numpy_code.python_names)
         self.temps: dict[Node, str] = {}
 
     def name(self, name: str) -> str:
         return self.names[name]
+
+    def op(self, name: str, *args: str) -> str:
+        return self.backend.op(name, *args)
 
     # -- sizes --
 
@@ -177,12 +159,12 @@ class NumpyWriter:
         if isinstance(n, N.Bound):
             return self.name(n.name)
         if isinstance(n, N.SumOver):
-            count = f"int(round(float(np.squeeze({self.w(n.count)}))))"
-            zero = f"np.zeros(({self.dim(self.rows(n))}, {self.dim(self.cols(n))}))"
+            count = self.op("count", self.w(n.count))
+            zero = self.op("zeros", f"{self.dim(self.rows(n))}, {self.dim(self.cols(n))}")
             return f"sum(({self.w(n.body)} for {self.name(n.index)} in range({count})), {zero})"
         assert isinstance(n, (N.ElementPowerOf, N.PowerOf))
         if isinstance(n, N.PowerOf) and not self.env.is_scalar(n.base):
-            return f"np.linalg.matrix_power({self.w(n.base)}, int(round(float(np.squeeze({self.w(n.exponent)})))))"
+            return self.op("matrix_power", self.w(n.base), self.op("count", self.w(n.exponent)))
         return f"({self.atom(n.base)} ** {self.atom(n.exponent)})"
 
     def negated(self, n: Node) -> Node | None:
@@ -233,7 +215,7 @@ class NumpyWriter:
         if len(fs) == 3 and self._scales(fs[1]) and isinstance(fs[0], N.Transpose) and fs[0].arg == fs[2]:
             assert isinstance(fs[1], N.Diag)
             v = fs[1].arg
-            return f"_gram({self.atom(fs[2])}, {strip(self.w(v))})"  # Mᵀ diag(v) M: GLM Hessians
+            return self.op("gram", self.atom(fs[2]), strip(self.w(v)))  # Mᵀ diag(v) M: GLM Hessians
         for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
             if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
                 return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
@@ -280,9 +262,9 @@ class NumpyWriter:
         if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # diag(v) M scales the rows of M
             return f"{self.atom(f.arg)} * {_paren(acc)}"
         if isinstance(f, N.Inverse):
-            return f"np.linalg.solve({strip(self.w(f.arg))}, {strip(acc)})"
+            return self.op("solve", strip(self.w(f.arg)), strip(acc))
         if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):
-            return f"np.linalg.solve({self.atom(f.arg.arg)}.T, {acc})"
+            return self.op("solve", f"{self.atom(f.arg.arg)}.T", acc)
         return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
 
     def times_right(self, acc: str, f: Node) -> str:
@@ -294,9 +276,9 @@ class NumpyWriter:
         if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # M diag(v) scales the columns of M
             return f"{_paren(acc)} * {_t(self.atom(f.arg))}"
         if isinstance(f, N.Inverse):  # acc X⁻¹ = (X⁻ᵀ accᵀ)ᵀ
-            return f"np.linalg.solve({self.atom(f.arg)}.T, {_t(acc)}).T"
+            return self.op("solve", f"{self.atom(f.arg)}.T", _t(acc)) + ".T"
         if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):  # acc X⁻ᵀ = (X⁻¹ accᵀ)ᵀ
-            return f"np.linalg.solve({self.w(f.arg.arg)}, {_t(acc)}).T"
+            return self.op("solve", self.w(f.arg.arg), _t(acc)) + ".T"
         return f"{acc} @ {self.atom(f)}"
 
 
@@ -326,7 +308,7 @@ def _hadamard(wr: NumpyWriter, n: N.Hadamard) -> str:
 def _inverse(wr: NumpyWriter, n: N.Inverse) -> str:
     if wr.env.is_scalar(n.arg):
         return f"(1.0 / {wr.atom(n.arg)})"
-    return f"np.linalg.inv({wr.w(n.arg)})"
+    return wr.op("inv", wr.w(n.arg))
 
 
 def _power(wr: NumpyWriter, n: N.Power) -> str:
@@ -334,33 +316,39 @@ def _power(wr: NumpyWriter, n: N.Power) -> str:
         p = n.exponent
         exp = str(int(p)) if p.denominator == 1 else repr(float(p))
         return f"({wr.atom(n.base)} ** {exp})"
-    return f"np.linalg.matrix_power({wr.w(n.base)}, {int(n.exponent)})"
+    return wr.op("matrix_power", wr.w(n.base), str(int(n.exponent)))
 
 
 def _element_power(wr: NumpyWriter, n: N.ElementPower) -> str:
     if n.exponent == -1:
         return f"(1.0 / {wr.atom(n.base)})"
     if n.exponent == Fraction(1, 2):
-        return f"np.sqrt({strip(wr.w(n.base))})"
+        return wr.op("sqrt", strip(wr.w(n.base)))
     if n.exponent.denominator == 1:
         return f"({wr.atom(n.base)} ** {int(n.exponent)})"
     return f"({wr.atom(n.base)} ** {float(n.exponent)!r})"
 
 
 def _norm(wr: NumpyWriter, n: N.Norm) -> str:
-    return f"np.abs({wr.w(n.arg)}).sum()" if n.p == 1 else f"np.linalg.norm({wr.w(n.arg)})"
+    return wr.op("abs_sum" if n.p == 1 else "norm", wr.w(n.arg))
 
 
 def _diag(wr: NumpyWriter, n: N.Diag) -> str:
     if wr.env.is_vector(n.arg):
-        return f"np.diag({wr.atom(n.arg)}[:, 0])"
-    return f"np.diag({wr.w(n.arg)}).reshape(-1, 1)"
+        return wr.op("diag_matrix", wr.atom(n.arg))
+    return wr.op("diag_vector", wr.w(n.arg))
 
 
 def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
     if isinstance(n, N.Apply) and n.func == "sigmoid" and (u := wr.negated(n.arg)) is not None:
-        return f"_sigmoid_neg({strip(wr.w(u))})"  # σ(−u) = 1/(1 + eᵘ): two negations saved
-    return functions.get(n.func).numpy_of(strip(wr.w(n.arg)))  # the catalogue's spelling
+        return wr.op("sigmoid_neg", strip(wr.w(u)))  # σ(−u) = 1/(1 + eᵘ): two negations saved
+    spellings = wr.backend.functions
+    if spellings is None:
+        return functions.get(n.func).numpy_of(strip(wr.w(n.arg)))  # the catalogue's spelling
+    if n.func not in spellings:
+        raise InputError(f"no {wr.backend.name} code for {n.func}: it has no {wr.backend.name} spelling yet; "
+                         "--format numpy writes it")  # fmt: skip
+    return spellings[n.func].replace("{}", strip(wr.w(n.arg)), 1)
 
 
 def _frechet(wr: NumpyWriter, n: N.Frechet) -> str:
@@ -374,30 +362,30 @@ _WRITERS: dict[type, Callable[[NumpyWriter, Any], str]] = {
     N.Symbol: lambda wr, n: wr.name(n.name),
     N.FunctionOf: lambda wr, n: wr.name(n.name + "′" * n.order),
     N.Number: lambda wr, n: repr(float(n.value)),
-    N.Identity: lambda wr, n: f"np.eye({wr.dim(n.dim)})",
-    N.Ones: lambda wr, n: f"np.ones(({wr.dim(n.rows)}, {wr.dim(n.cols)}))",
-    N.Zero: lambda wr, n: f"np.zeros(({wr.dim(n.rows)}, {wr.dim(n.cols)}))",
-    N.Commutation: lambda wr, n: f"_commutation({wr.dim(n.rows)}, {wr.dim(n.cols)})",
+    N.Identity: lambda wr, n: wr.op("eye", wr.dim(n.dim)),
+    N.Ones: lambda wr, n: wr.op("ones", wr.dim(n.rows), wr.dim(n.cols)),
+    N.Zero: lambda wr, n: wr.op("zeros", f"{wr.dim(n.rows)}, {wr.dim(n.cols)}"),
+    N.Commutation: lambda wr, n: wr.op("commutation", wr.dim(n.rows), wr.dim(n.cols)),
     N.Add: _add,
     N.Mul: lambda wr, n: wr.product(list(n.factors)),
     N.Hadamard: _hadamard,
-    N.Kron: lambda wr, n: f"np.kron({wr.w(n.left)}, {wr.w(n.right)})",
+    N.Kron: lambda wr, n: wr.op("kron", wr.w(n.left), wr.w(n.right)),
     N.Transpose: lambda wr, n: _t(wr.w(n.arg)),
     N.Inverse: _inverse,
     N.Power: _power,
     N.ElementPower: _element_power,
-    N.Trace: lambda wr, n: f"np.trace({wr.w(n.arg)})",
-    N.Det: lambda wr, n: f"np.linalg.det({wr.w(n.arg)})",
-    N.LogDet: lambda wr, n: f"np.linalg.slogdet({wr.w(n.arg)})[1]",
+    N.Trace: lambda wr, n: wr.op("trace", wr.w(n.arg)),
+    N.Det: lambda wr, n: wr.op("det", wr.w(n.arg)),
+    N.LogDet: lambda wr, n: wr.op("logdet", wr.w(n.arg)),
     N.Apply: _function,
     N.Columnwise: _function,
     N.Frechet: _frechet,
     N.FrechetMatrix: _frechet,
     N.Norm: _norm,
-    N.Sum: lambda wr, n: f"np.sum({wr.w(n.arg)})",
+    N.Sum: lambda wr, n: wr.op("sum", wr.w(n.arg)),
     N.Diag: _diag,
-    N.Vec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(-1, 1, order='F')",
-    N.Unvec: lambda wr, n: f"{wr.atom(n.arg)}.reshape(({wr.dim(n.rows)}, {wr.dim(n.cols)}), order='F')",
+    N.Vec: lambda wr, n: wr.op("vec", wr.atom(n.arg)),
+    N.Unvec: lambda wr, n: wr.op("reshape_f", wr.atom(n.arg), f"{wr.dim(n.rows)}, {wr.dim(n.cols)}"),
     N.ElementPowerOf: lambda wr, n: wr.symbolic_power(n),
     N.PowerOf: lambda wr, n: wr.symbolic_power(n),
     N.Bound: lambda wr, n: wr.symbolic_power(n),

@@ -22,6 +22,7 @@ from dataclasses import field
 from fractions import Fraction
 from itertools import product as cartesian
 
+from mcalc.export.backends import NUMPY, Backend
 from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
@@ -292,41 +293,60 @@ class Spelled(Record):
     fills: bool
 
 
-def spell(t: Term, code: dict[int, str], dims: dict[int, str], coef_text: str | None) -> Spelled:
-    """`code[i]`: the Python text of operand i (already 2-D or scalar); `dims`: sizes of dense labels."""
+def spell(
+    t: Term, code: dict[int, str], dims: dict[int, str], coef_text: str | None, backend: Backend = NUMPY,
+    out_dims: tuple[str, str, str, str] = ("", "", "", ""),
+) -> Spelled:  # fmt: skip
+    """`code[i]`: the Python text of operand i (already 2-D or scalar); `dims`: sizes of dense labels.
+
+    In place (NumPy) a label the output repeats is a diagonal view of it; else (JAX, PyTorch: no writes
+    into an array) each repeat is a new label tied to the first by an identity matrix of its size
+    (`out_dims`, the output's four sizes), and the term is the whole output's einsum."""
     names = _letters(t)
-    out_unique = list(dict.fromkeys(t.out))
+    labels, eyes = list(t.out), []
+    if not backend.in_place:
+        for pos, x in enumerate(t.out):
+            if x in t.out[:pos]:
+                labels[pos] = max(names) + 1
+                names[labels[pos]] = string.ascii_letters[len(names)]
+                eyes.append(Operand(N.Identity(None), (x, labels[pos])))
+                code = {**code, len(t.operands) + len(eyes) - 1: backend.op("eye", out_dims[pos])}
+    operands = [*t.operands, *eyes]
+    out_unique = list(dict.fromkeys(labels))
     out_sub = "".join(names[x] for x in t.out)
     view_sub = "".join(names[x] for x in out_unique)
     view = "out" if len(out_unique) == 4 else f"np.einsum('{out_sub}->{view_sub}', out)[...]"
-    present = {x for o in t.operands for x in o.labels}
+    present = {x for o in operands for x in o.labels}
     kept = [x for x in out_unique if x in present]
     subs: list[str] = []
     args: list[str] = []
-    if coef_text is not None:
+    if coef_text is not None and backend.in_place:
         subs.append("")
         args.append(coef_text)
-    for i, o in enumerate(t.operands):
+    for i, o in enumerate(operands):
         subs.append("".join(names[x] for x in o.labels))
         text = code[i]
         if o.dense_split:
-            shape = ", ".join(dims[x] for x in o.labels)
-            text = f"{text}.reshape(({shape}), order='F')"
+            text = backend.op("reshape_f", text, ", ".join(dims[x] for x in o.labels))
         elif not o.labels:
-            text = f"np.reshape({text}, ())"
+            text = backend.op("scalar", text)
         args.append(text)
     if not args:
-        return Spelled(view, "1.0", False)
+        return Spelled(view, "1.0" if coef_text is None else coef_text, False)
     out_sub = "".join(names[x] for x in kept)
     if len(args) == 1 and subs[0] == out_sub:  # the operand itself, already in the output's order
         expr = args[0]
     else:
-        expr = f"np.einsum('{','.join(subs)}->{out_sub}', {', '.join(args)}"
-        expr += ", optimize=True)" if len(args) > 2 and len(present) > len(kept) else ")"
+        optimized = len(args) > 2 and len(present) > len(kept)
+        subscripts = f"{','.join(subs)}->{out_sub}"
+        expr = backend.op("einsum_optimized" if optimized else "einsum", subscripts, ", ".join(args))
     if out_sub and len(kept) < len(out_unique):
         index = ", ".join(":" if x in present else "None" for x in out_unique)
         expr = f"{expr}[{index}]"
-    return Spelled(view, expr, _fills(t))
+    if coef_text is not None and not backend.in_place:
+        expr = f"{coef_text} * {expr}"
+    fills = len(out_unique) == 4 and all(x in present for x in out_unique)
+    return Spelled(view, expr, fills)
 
 
 __all__ = ["Operand", "Spelled", "Term", "operand_nodes", "ordered", "plan", "spell"]

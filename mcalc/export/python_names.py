@@ -24,11 +24,13 @@ K = TypeVar("K", bound=Hashable)
 # (`sum`, `max`, `print`; the code calls some of them: sum, range, int, round, float)
 PYTHON_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
-# The names the NumPy module defines or uses besides its variables: numpy, the three functions (with a
-# batch's line number: f_3, grad_3, f_and_grad_3), their locals (value, out, temporaries _t1, _t2, …) and
-# helpers (_sigmoid, _gram, …: every name with a leading underscore), and `math`
+# The names the NumPy, JAX and PyTorch modules define or use besides their variables: the libraries (np, jnp,
+# torch), the three functions (with a batch's line number: f_3, grad_3, f_and_grad_3), their locals (value,
+# out, temporaries _t1, _t2, …) and helpers (_sigmoid, _gram, _dt, …: every name with a leading underscore),
+# and `math`. One set for all three, so that a variable has the same parameter name in every export.
 _NUMPY_RESERVED = re.compile(
-    r"(np|numpy|math|value|out|f|grad|jacobian|hessian|derivative|f_and_(grad|jacobian|hessian|derivative))(_\d+)?"
+    r"(np|numpy|jnp|jax|torch|math|value|out|f|grad|jacobian|hessian|derivative"
+    r"|f_and_(grad|jacobian|hessian|derivative))(_\d+)?"
     r"|_\w*"
 )
 
