@@ -216,6 +216,10 @@ class NumpyWriter:
             assert isinstance(fs[1], N.Diag)
             v = fs[1].arg
             return self.op("gram", self.atom(fs[2]), strip(self.w(v)))  # Mᵀ diag(v) M: GLM Hessians
+        for i in range(1, len(fs) - 1):  # M (diag(s) − s sᵀ) N = M diag(s) N − (M s)(sᵀ N): no dense middle
+            f = fs[i]
+            if isinstance(f, N.Add) and f not in self.temps and all(self._structured(t) for t in f.terms):
+                return _add(self, N.Add(tuple(N.Mul((*fs[:i], t, *fs[i + 1 :])) for t in f.terms)))
         for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
             if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
                 return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
@@ -244,6 +248,14 @@ class NumpyWriter:
         for f in fs[1:]:
             acc = self.times_right(acc, f)
         return acc
+
+    def _structured(self, term: Node) -> bool:
+        """diag(v) or a (scaled) outer product u vᵀ: a term that costs a vector, not a matrix, in a product
+        (the middle of a softmax or logsumexp Hessian, Aᵀ (diag(s) − s sᵀ) A)."""
+        factors = [f for f in (term.factors if isinstance(term, N.Mul) else (term,)) if not self.env.is_scalar(f)]
+        if len(factors) == 1:
+            return self._scales(factors[0])
+        return any(self.cols(a) == 1 and self.rows(b) == 1 for a, b in zip(factors, factors[1:], strict=False))
 
     def _scales(self, f: Node) -> bool:
         return isinstance(f, N.Diag) and self.env.is_vector(f.arg)
