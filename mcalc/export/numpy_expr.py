@@ -212,14 +212,9 @@ class NumpyWriter:
         """A product of matrices and vectors, in the cheap order, inverses as solves."""
         if len(fs) == 1:
             return self.w(fs[0])
-        if len(fs) == 3 and self._scales(fs[1]) and isinstance(fs[0], N.Transpose) and fs[0].arg == fs[2]:
-            assert isinstance(fs[1], N.Diag)
-            v = fs[1].arg
-            return self.op("gram", self.atom(fs[2]), strip(self.w(v)))  # Mᵀ diag(v) M: GLM Hessians
-        for i in range(1, len(fs) - 1):  # M (diag(s) − s sᵀ) N = M diag(s) N − (M s)(sᵀ N): no dense middle
-            f = fs[i]
-            if isinstance(f, N.Add) and f not in self.temps and all(self._structured(t) for t in f.terms):
-                return _add(self, N.Add(tuple(N.Mul((*fs[:i], t, *fs[i + 1 :])) for t in f.terms)))
+        structured = self._gram(fs) or self._distributed(fs)
+        if structured is not None:
+            return structured
         for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
             if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
                 return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
@@ -248,6 +243,22 @@ class NumpyWriter:
         for f in fs[1:]:
             acc = self.times_right(acc, f)
         return acc
+
+    def _gram(self, fs: list[Node]) -> str | None:
+        """Mᵀ diag(v) M (GLM Hessians) as `_gram(M, v)`, a symmetric product."""
+        if len(fs) == 3 and self._scales(fs[1]) and isinstance(fs[0], N.Transpose) and fs[0].arg == fs[2]:
+            assert isinstance(fs[1], N.Diag)
+            return self.op("gram", self.atom(fs[2]), strip(self.w(fs[1].arg)))
+        return None
+
+    def _distributed(self, fs: list[Node]) -> str | None:
+        """M (diag(s) − s sᵀ) N as M diag(s) N − (M s)(sᵀ N): a sum of structured terms inside a product is
+        never formed densely (the logsumexp Hessian: O(md²) for A of m×d, not the m×m middle's O(m²d))."""
+        for i in range(1, len(fs) - 1):
+            f = fs[i]
+            if isinstance(f, N.Add) and f not in self.temps and all(self._structured(t) for t in f.terms):
+                return _add(self, N.Add(tuple(N.Mul((*fs[:i], t, *fs[i + 1 :])) for t in f.terms)))
+        return None
 
     def _structured(self, term: Node) -> bool:
         """diag(v) or a (scaled) outer product u vᵀ: a term that costs a vector, not a matrix, in a product

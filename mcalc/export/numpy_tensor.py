@@ -336,6 +336,8 @@ def spell(
     out_sub = "".join(names[x] for x in kept)
     if len(args) == 1 and subs[0] == out_sub:  # the operand itself, already in the output's order
         expr = args[0]
+    elif not backend.in_place and present == set(kept) and all(_plain(o) for o in operands):
+        expr = " * ".join(_broadcast(o, a, kept) for o, a in zip(operands, args, strict=True))
     else:
         optimized = len(args) > 2 and len(present) > len(kept)
         subscripts = f"{','.join(subs)}->{out_sub}"
@@ -347,6 +349,23 @@ def spell(
         expr = f"{coef_text} * {expr}"
     fills = len(out_unique) == 4 and all(x in present for x in out_unique)
     return Spelled(view, expr, fills)
+
+
+def _plain(o: Operand) -> bool:
+    return not o.dense_split and len(set(o.labels)) == len(o.labels)
+
+
+def _broadcast(o: Operand, text: str, kept: list[int]) -> str:
+    """An operand of a term that sums over nothing (an outer product, 2 (VᵀV)[b, c] δ[a, d]) as a view
+    broadcast to the output's axes: XLA and PyTorch multiply these in one pass, where an einsum without a
+    contraction was 20 times slower under jax.jit (a dot_general and a transpose of the output)."""
+    if not o.labels:
+        return text
+    labels = list(o.labels)
+    if len(labels) == 2 and kept.index(labels[0]) > kept.index(labels[1]):
+        text, labels = f"{text}.T", labels[::-1]
+    index = ", ".join(":" if x in labels else "None" for x in kept)
+    return f"{text}[{index}]"
 
 
 __all__ = ["Operand", "Spelled", "Term", "operand_nodes", "ordered", "plan", "spell"]
