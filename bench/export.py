@@ -160,26 +160,28 @@ SLOW = 1.0  # seconds: a side slower than this is sampled twice in all (its firs
 
 
 def best_times(fns: list[Callable[[], Any]], reps: int) -> list[float]:
-    """Best time of each of `fns`, sampled round-robin (one sample of each per round, `reps` rounds; a fast
-    function loops to ~1 ms per sample): what one side gains from a quiet moment the others get too. A
-    side that takes seconds (JAX's and PyTorch's Hessians of matrix factorisation) is sampled twice, so
-    that the run stays a few minutes long."""
-    loops = []
-    best = []
+    """Best time of each of `fns`, sampled round-robin (`reps` rounds; in each, every side takes up to 40
+    samples of ~1 ms or more, about 50 ms of its time): what one side gains from a quiet moment the others
+    get too, and a fast side has hundreds of samples to find one. A side that takes seconds (JAX's and
+    PyTorch's Hessians of matrix factorisation) is sampled twice, its first call included, so that the
+    run stays a few minutes long."""
+    loops, inner, best = [], [], []
     for f in fns:
         start = time.perf_counter()
         f()
         once = time.perf_counter() - start
         loops.append(max(1, int(0.001 / max(once, 1e-9))))
+        inner.append(max(1, min(40, int(0.05 / max(once * loops[-1], 1e-9)))))
         best.append(once if once > SLOW else float("inf"))
     for r in range(reps):
         for i, f in enumerate(fns):
             if best[i] > SLOW and r > 0:
                 continue
-            t0 = time.perf_counter()
-            for _ in range(loops[i]):
-                f()
-            best[i] = min(best[i], (time.perf_counter() - t0) / loops[i])
+            for _ in range(inner[i]):
+                t0 = time.perf_counter()
+                for _ in range(loops[i]):
+                    f()
+                best[i] = min(best[i], (time.perf_counter() - t0) / loops[i])
     return best
 
 
@@ -436,7 +438,7 @@ def run(
     load = os.getloadavg()
     sections: dict[str, Callable[[], Any]] = {
         "gradients": lambda: gradients(n=40, d=5, reps=1) if quick else gradients(n=1000, d=100, reps=15),
-        "hessians": lambda: hessians(quick=quick, reps=1 if quick else 5, use_jax=use_jax, use_torch=use_torch),
+        "hessians": lambda: hessians(quick=quick, reps=1 if quick else 7, use_jax=use_jax, use_torch=use_torch),
         "memory": lambda: rtr_memory(30, 4) if quick else rtr_memory(300, 20),
     }
     data = {name: sections[name]() for name in only}
