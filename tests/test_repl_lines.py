@@ -100,7 +100,7 @@ def test_session_commands_answer_or_refuse_in_one_line() -> None:
     refused = {
         ":scalr c": "unknown session command :scalr; did you mean :scalar? (:help lists them)",
         ":layout sideways": "layout is one of mixed, numerator, denominator: :layout mixed",
-        ":format pdf": "format is one of text, latex, json, numpy, index, vec, sympy: :format text",
+        ":format pdf": "format is one of text, latex, json, numpy, index, vec, sympy, jax, torch: :format text",
         ":symmetric": ":symmetric needs NAMES: :symmetric NAMES",
     }
     for line, message in refused.items():
