@@ -164,3 +164,13 @@ def test_a_batch_is_one_module_with_its_import_once(fmt: str) -> None:
     assert len(defined) == len(set(defined)), defined  # a helper (_float) once
     assert out.rstrip().splitlines()[-1].startswith("# line 3: error: "), out
     ast.parse(out)
+
+
+@pytest.mark.parametrize("expr", ["tr(expm(X))", "tr(A logm(X))", "expm(X)"])
+def test_a_matrix_function_is_refused_in_one_line_naming_numpy(expr: str) -> None:
+    """expm, logm, … and their Fréchet derivatives are scipy's in the NumPy module: no JAX or PyTorch
+    spelling yet, so one line naming the format that has one (never a module calling an undefined name)."""
+    for fmt in ("jax", "torch"):
+        code, out, err = run("diff", expr, "--wrt", "X", "--format", fmt)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1, (code, out, err)
+        assert err.startswith(f"error: no {fmt} code for ") and "--format numpy" in err, err

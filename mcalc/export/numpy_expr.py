@@ -376,6 +376,8 @@ def _function(wr: NumpyWriter, n: N.Apply | N.Columnwise) -> str:
 
 def _frechet(wr: NumpyWriter, n: N.Frechet) -> str:
     """L_f(A, E, …) as `_matfun(f, A, E, …)`, its matrix K as `_matfun_matrix(f, A, …)` (the catalogue's helper)."""
+    if wr.backend.functions is not None:  # scipy's Fréchet derivatives have no JAX or PyTorch spelling here
+        raise InputError(f"no {wr.backend.name} code for the derivative of {n.func}: --format numpy writes it")
     helper = "_matfun_matrix" if isinstance(n, N.FrechetMatrix) else "_matfun"
     args = ", ".join(strip(wr.w(a)) for a in n.args)
     return f"{helper}({matrix_functions.numpy_name(n.func)}, {args})"
