@@ -63,6 +63,8 @@ CASES: list[tuple[str, list[str], list[str], str, Callable[[dict[str, Any]], Any
      lambda v: _mixed_f(_mixed_g(v["x"])), {"x": x3}),
     ("f(A x)", [MIXED_F], ["x"], "J_f(Ax) A",
      lambda v: _mixed_f(v["A"] @ v["x"]), {"A": A43, "x": x3}),
+    ("f(A x)", [MIXED_F], ["A"], "xᵀ ⊗ J_f(Ax)",
+     lambda v: _mixed_f(v["A"] @ v["x"]), {"A": A43, "x": x3}),
     ("a^T f(W x)", [MIXED_F], ["x"], "Wᵀ J_f(Wx)ᵀ a",
      lambda v: v["a"] @ _mixed_f(v["W"] @ v["x"]), {"a": a4, "W": W43, "x": x3}),
     ("f(x)^T A^T A g(x)", [MIXED_F, MIXED_G], ["x"], None,
@@ -195,3 +197,13 @@ def test_python_api() -> None:
 def test_refusals_are_one_line(args: list[str], message: str) -> None:
     run = cli("diff", *args, "--wrt", "x")
     assert run.code == 2 and message in run.stderr and run.stderr.count("\n") == 1, run.stdout + run.stderr
+
+
+def test_a_claim_not_equal_as_written_names_the_formula_it_needs() -> None:
+    # symbolically different, and f, g have no values to compare at: refused with the fix, never "correct"
+    run = cli("check", "f(x)^T g(x)", "--wrt", "x", "--function", "f,g", "--claim", "J_f(x) g(x) + J_g(x)^T f(x)")
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stdout + run.stderr
+    assert "is not ∂/∂x (f(x)ᵀ g(x)) as written, and f is an abstract function (--function f)" in run.stderr
+    assert '--function "f(u) = …", to have the claim judged' in run.stderr
+    g = cli("check", "sum(g(X w))", "--wrt", "w", "--elementwise", "g", "--claim", "X g′(X w)")
+    assert g.code == 2 and '--elementwise "g(t) = …"' in g.stderr, g.stdout + g.stderr

@@ -277,6 +277,7 @@ def _compare(c: _Claim, base: Verdict) -> Verdict:
     cook = cookbook_form(c.truth, c.simp) if cookbook_applies(c.kind, c.var, c.env) else None
     if cook is not None and expand_terms(c.node, c.simp) == expand_terms(cook, c.simp):
         return _in_cookbook_convention(c, base)
+    _refuse_unvalued(c)
     nodes = [c.truth, c.node, transposed] + [term_node(k, t) for k, t in p.truth_terms]
     sample(p, nodes + ([cook] if cook is not None else []), POINTS)
     base.points, base.sizes, base.method = len(p.samples), p.sizes, "numeric"
@@ -286,6 +287,22 @@ def _compare(c: _Claim, base: Verdict) -> Verdict:
     if cook is not None and c.c_shape == c.t_shape and all(close(s[c.node], s[cook]) for s in p.samples):
         return _in_cookbook_convention(c, base)
     return _what_is_wrong(c, p, transposed, base)
+
+
+def _refuse_unvalued(c: _Claim) -> None:
+    """Not equal as written, and a --function without a formula has no values to compare at: say so (the
+    refusal was that --at and --check need a formula, which the user of `check` never gave)."""
+    from mcalc.syntax.declared import abstract_in
+
+    found = abstract_in([c.truth, c.node])
+    if found is not None:
+        flag, name = found.split(" ", 1)
+        param = "u" if flag == "--function" else "t"
+        raise InputError(
+            f"{c.typed} is not {c.dvar} {of(c.shown)} as written, and {name} is an abstract function ({found}) "
+            f'with no values to compare them at: give it a formula, {flag} "{name}({param}) = …", to have the '
+            "claim judged"
+        )
 
 
 def _in_cookbook_convention(c: _Claim, base: Verdict) -> Verdict:
