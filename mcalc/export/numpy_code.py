@@ -15,6 +15,10 @@ inverses; a sub-expression used more than once in the trees a function computes 
 `f_and_grad`, across the function and its derivative); a tensor derivative (a matrix by a matrix) is
 built with `np.einsum` from the factors of the vec form (mcalc.export.numpy_tensor), never as a dense
 Kronecker or commutation matrix; the result is returned as a view, never copied.
+
+`--format jax` and `--format torch` (`render_code` with mcalc.export.backends' JAX or TORCH) are this
+module with another table of spellings: the same functions and parameters, pure and traceable (a scalar
+value a 0-d array, a tensor term a functional einsum or broadcast product), in the inputs' dtype.
 """
 
 from __future__ import annotations
