@@ -16,7 +16,7 @@ TREES = ["mcalc", "tests", "bench", "tools"]
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", *TREES],
+        ["ruff", "check", *TREES, "docs"],  # docs: the example notebook's code (its layout is Jupyter's)
         ["ruff", "format", "--check", *TREES],
         ["mypy"],  # files and --strict from pyproject.toml
     ],
