@@ -62,9 +62,14 @@ def shapes(items: Iterable[str]) -> dict[str, tuple[Dim, ...]]:
     return out
 
 
-# The kind options, each of which gives a name one kind; --symmetric is a kind of matrix, so the two agree
-KIND_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric")
-AGREEING = frozenset({"--matrix", "--symmetric"})
+# The kind options, each of which gives a name one kind; --symmetric, --diagonal and --toeplitz are kinds of
+# matrix, so each agrees with --matrix; a diagonal matrix is symmetric, so those two agree too (D is then
+# diagonal). A symmetric Toeplitz matrix has other free values (MC eq. 144): refused, as diagonal and Toeplitz
+KIND_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric", "--diagonal", "--toeplitz")
+AGREEING = frozenset({
+    frozenset({"--matrix", "--symmetric"}), frozenset({"--matrix", "--diagonal"}),
+    frozenset({"--matrix", "--toeplitz"}), frozenset({"--symmetric", "--diagonal"}),
+})  # fmt: skip
 
 
 def kinds(by_option: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
@@ -80,7 +85,7 @@ def kinds(by_option: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
                     continue
                 name = greek(typed)
                 before, as_typed = first.setdefault(name, (option, typed))
-                if before != option and {before, option} != AGREEING:
+                if before != option and frozenset({before, option}) not in AGREEING:
                     raise InputError(
                         f"{name} is declared two ways: {before} {as_typed} and {option} {typed}; a name has one "
                         "kind: keep one"
@@ -96,14 +101,19 @@ def declarations(
     symmetric: Iterable[str] = (),
     shape: Iterable[str] = (),
     let: Iterable[str] = (),
+    diagonal: Iterable[str] = (),
+    toeplitz: Iterable[str] = (),
 ) -> Declarations:
-    """The declarations of `--scalar`, `--vector`, `--matrix`, `--symmetric`, `--shape` and `--let` items."""
-    kind = kinds(dict(zip(KIND_OPTIONS, (scalar, vector, matrix, symmetric), strict=True)))
+    """The declarations of `--scalar`, `--vector`, `--matrix`, `--symmetric`, `--diagonal`, `--toeplitz`,
+    `--shape` and `--let` items."""
+    kind = kinds(dict(zip(KIND_OPTIONS, (scalar, vector, matrix, symmetric, diagonal, toeplitz), strict=True)))
     return Declarations(
         scalars=kind["--scalar"],
         vectors=kind["--vector"],
         matrices=kind["--matrix"],
-        symmetric=kind["--symmetric"],
+        symmetric=kind["--symmetric"] - kind["--diagonal"],
+        diagonal=kind["--diagonal"],
+        toeplitz=kind["--toeplitz"],
         shapes=shapes(shape),
         lets=tuple(let_spec(item) for item in let),
     )
@@ -150,9 +160,13 @@ class Decl(Record):
     let: list[str] = field(default_factory=list)
     function: list[str] = field(default_factory=list)
     elementwise: list[str] = field(default_factory=list)
+    diagonal: list[str] = field(default_factory=list)
+    toeplitz: list[str] = field(default_factory=list)
 
     def build(self) -> Declarations:
-        return declarations(self.scalar, self.vector, self.matrix, self.symmetric, self.shape, self.let)
+        return declarations(
+            self.scalar, self.vector, self.matrix, self.symmetric, self.shape, self.let, self.diagonal, self.toeplitz
+        )
 
     def adding(self, more: Mapping[str, list[str]]) -> Decl:
         """These declarations and more items (a homework line's own `--symmetric A`)."""
@@ -162,7 +176,7 @@ class Decl(Record):
 # The declarations one line of a batch or a homework sheet may carry after its last `;`, as on the command line
 LINE_OPTIONS = {"--scalar": "scalar", "--vector": "vector", "--matrix": "matrix", "--symmetric": "symmetric",
                 "--shape": "shape", "--let": "let", "--function": "function",
-                "--elementwise": "elementwise"}  # fmt: skip
+                "--elementwise": "elementwise", "--diagonal": "diagonal", "--toeplitz": "toeplitz"}  # fmt: skip
 
 
 def line_options(text: str) -> dict[str, list[str]]:

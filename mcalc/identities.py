@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcalc.numeric import rewrites
 from mcalc.records import Record, record
+from mcalc.shapes import Declarations
 from mcalc.sources import SOURCES, cited, legend
 
 if TYPE_CHECKING:
@@ -71,9 +72,21 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
+# The whole-matrix functions of issue 24 (mcalc.syntax.structured), each verified with the declarations
+# its witness needs: chol's argument symmetric, toeplitz's length known
+STRUCTURED_WITNESSES: dict[str, tuple[str, tuple[str, ...], Declarations | None]] = {
+    "adj": ("tr(A adj(X))", ("X",), None),
+    "chol": ("tr(A chol(S))", ("S",), Declarations(symmetric=frozenset({"S"}))),
+    "cholphi": ("tr(A cholphi(X))", ("X",), None),
+    "toeplitz": ("a^T toeplitz(t) b", ("t",), Declarations(shapes={"t": (5,)})),
+    "toepsum": ("tr(A toepsum(X))", ("X",), None),
+    "diagsums": ("a^T diagsums(X)", ("X",), Declarations(shapes={"X": (3, 3)})),
+}
+
+
 @record(frozen=True)
 class Row(Record):
-    kind: str  # rule, function or step
+    kind: str  # rule, function, structure (--diagonal, --toeplitz) or step
     name: str
     operator: str
     identity: str
@@ -108,11 +121,27 @@ def all_rows() -> list[Row]:
     ]
     rows += [Row("function", rule, flag, ident, latex, ref) for flag, (rule, ident, latex, ref) in DECLARED.items()]
     rows += [
+        Row("structure", rule, flag, ident, latex, ref) for flag, (rule, ident, latex, ref, _) in STRUCTURES.items()
+    ]
+    rows += [
         Row("step", r.name, "--steps", r.identity, r.latex, r.reference)
         for r in REWRITES.values()
         if r.name in STEP_CHECKS
     ]
     return rows
+
+
+# Derivatives by a structured matrix (mcalc.calculus.structured): G, the gradient by every entry as if free,
+# placed on the structure's free values; each verified along those values (`--check` moves only them)
+STRUCTURES: dict[str, tuple[str, str, str, str, tuple[str, tuple[str, ...], Declarations]]] = {
+    "--diagonal D": ("along-diagonal", "∂f/∂D = G ⊙ I for a diagonal D (∂tr(AD)/∂D = A ⊙ I)",
+                     r"\frac{\partial f}{\partial D} = G \odot I", "MC §2.8.3",
+                     ("tr(A D) + x^T D^2 y", ("D",), Declarations(diagonal=frozenset({"D"})))),
+    "--toeplitz T": ("along-toeplitz",
+                     "∂f/∂T = α(Gᵀ) for a Toeplitz T, entry (i, j) the sum of G's diagonal i − j (∂tr(AT)/∂T = α(A))",
+                     r"\frac{\partial f}{\partial T} = \alpha(G^\top)", "MC eq. 143",
+                     ("tr(A T B T) + x^T T y", ("T",), Declarations(toeplitz=frozenset({"T"})))),
+}  # fmt: skip
 
 
 # The rules of functions declared on the command line (mcalc.syntax.declared), for any name; verified by
@@ -163,6 +192,9 @@ def verify_each(rows: list[Row], seed: int | None) -> list[dict[str, Any]]:
 
 
 def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
+    if row.operator in STRUCTURES:
+        along = STRUCTURES[row.operator][4]
+        return _verify_witness(along[0], along[1], seed=seed, decl=along[2])
     if row.kind == "rule":
         witness = WITNESSES.get(row.operator)
         if witness is None:
@@ -170,16 +202,21 @@ def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
         return _verify_witness(*witness, seed=seed)
     if row.operator in DECLARED:
         return _verify_declared(row.operator, seed)
+    if row.kind == "function" and row.operator in STRUCTURED_WITNESSES:
+        expr, wrt, decl = STRUCTURED_WITNESSES[row.operator]
+        return _verify_witness(expr, wrt, seed=seed, decl=decl)
     if row.kind == "function":
         return _verify_witness(*function_witnesses()[row.operator], seed=seed)
     return rewrites.verify_step(STEP_CHECKS[row.name], seed)
 
 
-def _verify_witness(expr: str, wrt: tuple[str, ...], seed: int | None) -> dict[str, Any]:
+def _verify_witness(
+    expr: str, wrt: tuple[str, ...], seed: int | None, decl: Declarations | None = None
+) -> dict[str, Any]:
     from mcalc import pipeline
     from mcalc.numeric.budget import CHECK_FREE_SIZE
 
-    result = pipeline.differentiate(expr, list(wrt))
+    result = pipeline.differentiate(expr, list(wrt), decl)
     pipeline.within_budget(result, CHECK_FREE_SIZE)
     outcome = pipeline.check(result, 1 if seed is None else seed)
     order = {1: "", 2: "²", 3: "³"}.get(len(wrt), str(len(wrt)))

@@ -12,6 +12,7 @@ from typing import Any
 
 from mcalc.calculus.differentiate import Derivation, differential
 from mcalc.calculus.identify import gradient, vec_jacobian
+from mcalc.calculus.structured import along_structure, jacobian_along_structure, require_symmetric_arguments
 from mcalc.errors import InputError, MathError, McalcError, ShapeError, Span
 from mcalc.reading import Reading, Source, read
 from mcalc.records import Record, record
@@ -296,6 +297,7 @@ def derive_partial(function: Node, var: str, env: ShapeEnv, hold: frozenset[str]
 
 def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: frozenset[str] = frozenset()) -> Stage:
     derivation = Derivation()
+    require_symmetric_arguments(function, var, env, simp.is_symmetric)  # chol's (mcalc.calculus.structured)
     raw = differential(function, var, env, derivation, hold)
     r, c = env.shape(function)
     vr, vc = env.shape_of_var(var)
@@ -330,6 +332,9 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
             # the gradient on symmetric matrices: the symmetric part, sym(G) = (G + Gᵀ)/2
             half = N.Number(Fraction(1, 2))
             result = simp(N.Mul((half, N.Add((result, N.Transpose(result))))))
+        structured = along_structure(result, var, env)  # --diagonal, --toeplitz (mcalc.calculus.structured)
+        if structured is not None:
+            result = simp(structured)
     else:
         result = simp(vec_jacobian(d, var, env))
         if kind is DerivKind.TENSOR and var in env.symmetric:
@@ -337,6 +342,9 @@ def _derive(function: Node, var: str, env: ShapeEnv, simp: Simplifier, hold: fro
             n = env.resolve(vr)
             sym = N.Mul((half, N.Add((N.Identity(env.resolve((n, n))), N.Commutation(n, n)))))
             result = simp(N.Mul((result, sym)))
+        structured = jacobian_along_structure(result, var, env) if kind is DerivKind.TENSOR else None
+        if structured is not None:
+            result = simp(structured)
     result = shortest(result, simp)
     if env.lets:
         from mcalc.lets import shorter
@@ -496,7 +504,7 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
     `result.env` (the CLI then reports them); callers that reuse the result restore them."""
     import numpy as np
 
-    from mcalc.numeric.given import bind_values, explain_nonfinite
+    from mcalc.numeric.given import bind_values, explain_nonfinite, require_derivative_domain
 
     env = result.env
     _refuse_abstract(result, "values")
@@ -504,6 +512,7 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
     for name in env.functions:
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
     values = bind_values(env, loaded, required, [result.tree], rename=rename)
+    require_derivative_domain(env, result.tree, values, result.wrt)
     within_budget(result, free=1)  # every size is bound by the values now
     with np.errstate(all="ignore"):
         # the derivative is reported only where the expression itself is defined (log of a negative

@@ -21,7 +21,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"--at ([^\s=,;:`)]+)=(JSON|\.\.\.|[^\s,;:`)]+)", r"\1=<array>"),
         (r"--at (VALUES|FILE\.npz|values)", r"NAME=<array>"),
         (
-            r"--(scalar|vector|matrix|symmetric|function|elementwise|wrt|layout) (?!(?:and|or|is|has|to|the|a|of)\b)"
+            r"--(scalar|vector|matrix|symmetric|diagonal|toeplitz|function|elementwise|wrt|layout) "
+            r"(?!(?:and|or|is|has|to|the|a|of)\b)"
             r"([^\s,;:`)\"']+)",
             r'\1="\2"',
         ),
@@ -29,7 +30,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"--format sympy", "Derivative.to_sympy()"),
         (r"--check", "Derivative.check()"),
         (r"--at\b", "values (NAME=<array>)"),
-        (r"--(scalar|vector|matrix|symmetric|shape|let|function|elementwise|wrt|layout)\b", r"\1="),
+        (r"--(scalar|vector|matrix|symmetric|diagonal|toeplitz|shape|let|function|elementwise|wrt|layout)\b", r"\1="),
     )
 )
 

@@ -51,12 +51,14 @@ class NameReading(Record):
     kind: Kind
     shape: tuple[str, ...]  # dimension texts: () scalar, (m,) vector, (m, n) matrix
     source: str
+    structure: str = ""  # "diagonal", "Toeplitz": derivatives by the name are along its free values
 
     def text(self) -> str:
-        return name_text(self.name, self.kind.value, self.shape, self.source)
+        return name_text(self.name, self.kind.value, self.shape, self.source, self.structure)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
+        out = {"kind": self.kind.value, "shape": list(self.shape), "source": self.source}
+        return out | ({"structure": self.structure} if self.structure else {})
 
 
 @record(frozen=True)
@@ -72,16 +74,20 @@ class Reading(Record):
         return {n.name: n.to_json() for n in self.names}
 
 
-def name_text(name: str, kind: str, shape: Sequence[str], source: str) -> str:
-    """`A matrix (m×n)`, `x vector (m)`, `c scalar, by use`: the source only where it is not the convention."""
+def name_text(name: str, kind: str, shape: Sequence[str], source: str, structure: str = "") -> str:
+    """`A matrix (m×n)`, `x vector (m)`, `c scalar, by use`, `D diagonal matrix (m×m)`: the source only where
+    it is not the convention."""
     what = {"scalar": "scalar", "vector": f"vector ({''.join(shape)})"}.get(kind, f"matrix ({'×'.join(shape)})")
+    what = f"{structure} {what}" if structure else what
     how = "" if source in (Source.CONVENTION, Source.DECLARED) else f", {source}"
     return f"{name} {what}{how}"
 
 
 def line_from_json(reading: Mapping[str, Mapping[str, Any]]) -> str:
     """The reading line from the JSON `reading` object (what the renderers hold)."""
-    return "read: " + "; ".join(name_text(n, r["kind"], r["shape"], r["source"]) for n, r in reading.items())
+    return "read: " + "; ".join(
+        name_text(n, r["kind"], r["shape"], r["source"], r.get("structure", "")) for n, r in reading.items()
+    )
 
 
 def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:
@@ -112,7 +118,8 @@ def _name_reading(env: ShapeEnv, name: str) -> NameReading:
         name = f"{name}({env.functions[name]})"
     elif source is Source.CONVENTION and kind is not default_kind(name):
         source = Source.PARAMETER  # t in A(t)
-    return NameReading(name, kind, shape, source)
+    structure = env.structure(name)  # --symmetric is not said here: its reading line was set before these
+    return NameReading(name, kind, shape, source, "" if structure == "symmetric" else structure)
 
 
 def _exponents(tree: Node) -> set[str]:

@@ -53,6 +53,8 @@ class DeclarationArgs(TypedDict, total=False):
     let: LetSpec
     function: Names
     elementwise: Names
+    diagonal: Names
+    toeplitz: Names
 
 
 def decl_of(declarations: DeclarationArgs) -> Decl:
@@ -67,6 +69,7 @@ def decl_of(declarations: DeclarationArgs) -> Decl:
         _items(d.get("scalar", ())), _items(d.get("vector", ())), _items(d.get("matrix", ())),
         _items(d.get("symmetric", ())), _shape_items(d.get("shape")), _let_items(d.get("let")),
         _items(d.get("function", ())), _items(d.get("elementwise", ())),
+        _items(d.get("diagonal", ())), _items(d.get("toeplitz", ())),
     )  # fmt: skip
 
 

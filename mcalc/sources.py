@@ -19,6 +19,7 @@ SOURCES = MappingProxyType({
     "Boyd & Vandenberghe": "S. Boyd and L. Vandenberghe, Convex Optimization, Cambridge University Press, 2004",
     "PRML": "C. M. Bishop, Pattern Recognition and Machine Learning, Springer, 2006",
     "Higham": "N. J. Higham, Functions of Matrices: Theory and Computation, SIAM, 2008",
+    "Murray": "I. Murray, Differentiation of the Cholesky decomposition, arXiv:1602.07527, 2016",
 })  # fmt: skip
 
 # A short name is cited where it stands as a word of its own: "MC eq. 37", "(MML §5.4)", not inside "MCMC"

@@ -50,6 +50,7 @@ def test_every_identity_is_listed_and_verified() -> None:
     # the rules of functions declared on the command line
     declared = {"--function f", '--function "f: vector -> vector"', "--elementwise g"}
     assert {r["operator"] for r in found if r["kind"] == "function"} == {f.name for f in functions.entries()} | declared
+    assert {r["operator"] for r in found if r["kind"] == "structure"} == {"--diagonal D", "--toeplitz T"}
     steps = {r["name"] for r in found if r["kind"] == "step"}
     assert steps == set(REWRITES) - {"substitute"}  # every identity --steps cites (substitute is algebra)
     for r in found:
@@ -67,8 +68,8 @@ def test_every_rule_row_has_a_numeric_witness_or_is_a_constant() -> None:
 @pytest.mark.parametrize(
     ("search", "names"),
     [
-        ("det", {"d-det", "d-logdet"}),
-        ("DET", {"d-det", "d-logdet"}),
+        ("det", {"d-det", "d-logdet", "d-columnwise"}),  # d-columnwise: adj's row, d adj(X) = det(X) (…)
+        ("DET", {"d-det", "d-logdet", "d-columnwise"}),
         ("cyclic", {"trace-cyclic"}),
         ("MC eq. 520", {"vec-kron", "vec-transpose", "vec-form"}),
         ("hadamard", {"d-hadamard", "sum-hadamard", "hadamard-diag"}),

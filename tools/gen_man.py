@@ -85,6 +85,9 @@ Matrix functions of a square matrix: MATRIX_FUNCTIONS; `S^(1/2)` (any non-intege
 declared `--symmetric`. Their derivatives are Fréchet derivatives, printed as operators (`L_expm(X, E)`)
 that a `where:` line names.
 
+Functions of a whole matrix or vector: STRUCTURED_FUNCTIONS (README § Adjugate, Cholesky factor and
+Toeplitz matrices).
+
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
 `||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
 `eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
@@ -486,6 +489,15 @@ def _matrix_functions() -> str:
     return f"`{names}` ({', '.join(needs)} need {functions.OFF_NEGATIVE_AXIS.text})"
 
 
+def _structured_functions() -> str:
+    """adj, chol, toeplitz: the catalogue's other whole-matrix functions, with what each maps."""
+    from mcalc.syntax import functions
+
+    kinds = (functions.Kind.SQUARE_MAP, functions.Kind.TOEPLITZ)
+    listed = [f for f in functions.entries() if f.kind in kinds and not f.internal]
+    return ", ".join(f"`{f.name}` ({f.kind.value})" for f in listed)
+
+
 def render() -> str:
     from mcalc import __version__
 
@@ -559,6 +571,7 @@ def render() -> str:
         *_prose(
             EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions())
             .replace("MATRIX_FUNCTIONS", _matrix_functions())
+            .replace("STRUCTURED_FUNCTIONS", _structured_functions())
             .replace("FUNCTIONS", _functions())
         ),
     ]

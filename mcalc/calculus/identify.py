@@ -19,6 +19,7 @@ from mcalc.calculus import frechet
 from mcalc.calculus.rules import inner
 from mcalc.errors import NoRuleError
 from mcalc.shapes import ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import add, mul
 from mcalc.syntax.nodes import Dim, Node
@@ -149,6 +150,14 @@ class _Adjoint:
             if i > 0 and self.has_d(e):  # ⟨C, L_f(A, E)⟩ = ⟨L_f(Aᵀ, C), E⟩ (mcalc.calculus.frechet)
                 self.push(e, frechet.adjoint(node, i, cot))
 
+    def _columnwise(self, node: N.Columnwise, cot: Node) -> None:
+        """⟨C, f(dM)⟩ = ⟨f*(C), dM⟩ for a linear whole-matrix function f (Φ, α, toeplitz: its catalogue
+        adjoint); any other Columnwise (softmax) never holds dX in a differential."""
+        adjoint = functions.get(node.func).adjoint
+        if adjoint is None:
+            raise NoRuleError(f"no gradient through {node.func}(·) of a differential", node.span)
+        self.push(node.arg, adjoint(cot))
+
     def _sum_over(self, node: N.SumOver, cot: Node) -> None:
         """⟨C, ∑ᵣ Lᵣ(dX)⟩ = ⟨∑ᵣ Lᵣ*(C), dX⟩: the body's gradient, summed over the same index."""
         inner = _Adjoint(self.env, self.var)
@@ -171,6 +180,7 @@ _PUSH: dict[type, Callable[[_Adjoint, Any, Node], None]] = {
     N.Unvec: lambda adj, node, cot: adj.push(node.arg, N.Vec(cot)),
     N.SumOver: _Adjoint._sum_over,
     N.Frechet: _Adjoint._frechet,
+    N.Columnwise: _Adjoint._columnwise,
 }
 
 
@@ -287,6 +297,14 @@ class _VecJacobian:
         return mul(perm, left, self.jac(b))
 
 
+def _no_vec_form(vj: _VecJacobian, x: N.Columnwise) -> Node:
+    raise NoRuleError(
+        f"the Jacobian through {x.func}(·) is not built (a matrix by a matrix); differentiate a number made "
+        f"from it, e.g. tr(A {x.func}(…))",
+        x.span,
+    )
+
+
 _VEC: dict[type, Callable[[_VecJacobian, Any], Node]] = {
     N.Differential: lambda vj, x: N.Identity(vj.n_var),
     N.Add: _VecJacobian._add,
@@ -301,4 +319,5 @@ _VEC: dict[type, Callable[[_VecJacobian, Any], Node]] = {
     N.Kron: _VecJacobian._kron,
     N.SumOver: lambda vj, x: N.SumOver(x.index, x.count, vj.jac(x.body)),
     N.Frechet: lambda vj, x: vj._frechet(x),
+    N.Columnwise: _no_vec_form,
 }

@@ -35,6 +35,7 @@ from mcalc.claims.cookbook import explanation as cookbook_text
 from mcalc.claims.findings import Finding, analyse
 from mcalc.claims.sampling import POINTS, Problem, close, sample
 from mcalc.claims.sizing import bare_k_notes, size_identities
+from mcalc.claims.structure import MOVES, placed_on_structure
 from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
 from mcalc.claims.verdict import LABELS, Outcome, Verdict
@@ -366,6 +367,13 @@ def _what_is_wrong(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Ver
         base.details["right_when_symmetric"] = conditions[0]
         base.details["right_when_symmetric_any"] = conditions
         prefix = symmetric_note(c.typed, conditions) + prefix
+    elif best.verdict == Outcome.WRONG and (placed := placed_on_structure(p, best.node)) is not None:
+        structure = c.env.structure(c.var)
+        base.details["right_when_placed"] = _render(placed)
+        prefix = (
+            f"{c.typed} has the right values where {c.var} can move, but {c.var} is {structure} ({MOVES[structure]}): "
+            f"placed on it, the derivative is {_render(placed)}; "
+        ) + prefix
     elif best.verdict == Outcome.WRONG and (one := sums_to_one(p, best.node)):
         base.details["right_when_sum_is_one"] = one
         prefix = f"{c.typed} is right only when sum({one[0]}) = 1 (a one-hot or probability {one[0]}); " + prefix

@@ -1,6 +1,5 @@
 """The typer app: option declarations and dispatch only. The work happens in `mcalc.cli.commands`,
-imported inside each command so that `mcalc --help` and tab completion never load numpy or sympy.
-"""
+imported inside each command so that `mcalc --help` and tab completion never load numpy or sympy."""
 
 # No `from __future__ import annotations` here: typer reads every option from its annotation, and string
 # annotations made it compile and eval each one on every start.
@@ -169,8 +168,7 @@ def leave(code: int, real_run: bool) -> NoReturn:
 
 def _on_a_terminal() -> bool:
     """Standard input and output are a terminal, and no shell is asking for completions."""
-    streams = (sys.stdin, sys.stdout)
-    return all(s is not None and s.isatty() for s in streams) and not os.environ.get("_MCALC_COMPLETE")
+    return all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout)) and not os.environ.get("_MCALC_COMPLETE")
 
 
 def _run(main: Any, argv: list[str]) -> int:
@@ -270,6 +268,8 @@ DECLARATIONS = [
     ("vector", "--vector", "Names that are column vectors.", "NAMES", True),
     ("matrix", "--matrix", "Names that are matrices.", "NAMES", True),
     ("symmetric", "--symmetric", "Names of symmetric matrices.", "NAMES", True),
+    ("diagonal", "--diagonal", "Names of diagonal matrices (derivatives along the diagonal).", "NAMES", True),
+    ("toeplitz", "--toeplitz", "Names of Toeplitz matrices (derivatives along the diagonals).", "NAMES", True),
     ("shape", "--shape", "Fix a shape: A=m×n, A=3x4, x=n.", "NAME=DIMS", False),
     ("let", "--let", 'Name an intermediate: --let "e = y - Phi theta" (repeatable; a let may use earlier ones).',
      "NAME=EXPR", False),

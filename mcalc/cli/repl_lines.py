@@ -17,14 +17,16 @@ from typing import Any
 from mcalc.records import Record, record
 
 # Declaration options whose values are names, one per item (`:scalar c,t` or `:scalar c t`)
-NAME_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric")
+NAME_OPTIONS = ("--scalar", "--vector", "--matrix", "--symmetric", "--diagonal", "--toeplitz")
 # What a later declaration of the same name replaces: declaring x a vector ends `:scalar x`. A symmetric
 # matrix is a matrix, so `--matrix S` and `--symmetric S` stand together.
 _REPLACES: dict[str, frozenset[str]] = {
     "--scalar": frozenset(NAME_OPTIONS),
     "--vector": frozenset(NAME_OPTIONS),
     "--matrix": frozenset({"--scalar", "--vector", "--matrix"}),
-    "--symmetric": frozenset({"--scalar", "--vector", "--symmetric"}),
+    "--symmetric": frozenset({"--scalar", "--vector", "--symmetric", "--toeplitz"}),
+    "--diagonal": frozenset({"--scalar", "--vector", "--diagonal", "--toeplitz"}),
+    "--toeplitz": frozenset({"--scalar", "--vector", "--symmetric", "--diagonal", "--toeplitz"}),
     "--shape": frozenset({"--shape"}),
     "--let": frozenset({"--let"}),
     "--function": frozenset({"--function", "--elementwise"}),
@@ -39,6 +41,8 @@ SESSION_COMMANDS: tuple[tuple[str, str | None, str, str], ...] = (
     (":vector", "--vector", "NAMES", "names that are column vectors"),
     (":matrix", "--matrix", "NAMES", "names that are matrices"),
     (":symmetric", "--symmetric", "NAMES", "names of symmetric matrices"),
+    (":diagonal", "--diagonal", "NAMES", "names of diagonal matrices (derivatives along the diagonal)"),
+    (":toeplitz", "--toeplitz", "NAMES", "names of Toeplitz matrices (derivatives along their diagonals)"),
     (":shape", "--shape", "NAME=DIMS", "fix a shape: A=3x4, x=n"),
     (":let", "--let", "NAME = EXPR", "name an intermediate: :let e = y - X w"),
     (":function", "--function", "NAMES", 'abstract functions (f, "f: vector -> vector", or "f(u) = EXPR")'),

@@ -26,6 +26,7 @@ from typing import Any
 from mcalc import budget
 from mcalc.errors import InputError, NoRuleError
 from mcalc.export.python_names import identifiers
+from mcalc.export.sympy_structured import SYMPY_FORMS
 from mcalc.pipeline import Result, displayed
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
@@ -445,6 +446,9 @@ class SympyBuilder:
         """softmax(X) = exp(X) ⊙ (𝟙 (1 ./ 𝟙ᵀexp(X))), logsumexp(X) = log(𝟙ᵀexp(X)): column by column."""
         import sympy
 
+        structured = SYMPY_FORMS.get(node.func)  # adj, chol, toeplitz, ... (mcalc.export.sympy_structured)
+        if structured is not None:
+            return structured(self, node)
         if node.func not in ("softmax", "logsumexp"):  # expm, logm, ...: SymPy's exp(X) is not a matrix
             raise NoRuleError(f"{node.func} has no SymPy form: SymPy 1.14 has no matrix function of a MatrixSymbol")
         m, n = self.shape(node.arg)

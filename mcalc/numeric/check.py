@@ -34,12 +34,14 @@ from mcalc.numeric.points import (
     Domain,
     beyond_float_range,
     domain_of,
+    free_value_pairing,
     generator,
     layout_free,
     random_direction,
     random_point,
     random_sizes,
     refresh_functions,
+    structure_error,
     worst_guard,
 )
 from mcalc.records import Record, record
@@ -272,7 +274,7 @@ def _point_error(
     for _ in range(directions):
         budget.checkpoint("checking numerically")  # each direction evaluates the expression 2 to 4 times
         v = random_direction(env, var, rng)
-        vv = _as_var_array(env, var, v)
+        vv = _as_var_array(env, var, free_value_pairing(env, var, v))
         analytic = np.tensordot(deriv, vv, axes=vv.ndim) if vv.ndim else deriv * vv
         first = _central_difference(env, var, values, f_value, v, h)
         if first is None:
@@ -295,7 +297,7 @@ def _point_error(
         k = deriv.ndim
         asym = float(np.linalg.norm(deriv - np.swapaxes(deriv, k - 2, k - 1)))
         worst = max(worst, asym / max(float(np.linalg.norm(deriv)), 1e-8))
-    return worst
+    return max(worst, structure_error(env, var, deriv))  # --diagonal, --toeplitz: the structure kept
 
 
 def _central_difference(

@@ -80,7 +80,33 @@ def bind_values(
                     f"{_shape_words(values[name].shape)}"
                 )
     guard_values(env, trees, values, declared_symmetric=sorted(env.symmetric))
+    structured_values(env, values)
     return values
+
+
+def structured_values(env: ShapeEnv, values: Mapping[str, Array]) -> None:
+    """A value given for a --diagonal or --toeplitz name that does not have the structure: one line naming
+    the first entry that breaks it (1-based), as a declared-symmetric value that is not symmetric is."""
+    import numpy as np
+
+    for name in sorted(env.diagonal | env.toeplitz):
+        a = values.get(name)
+        if a is None or a.ndim != 2 or a.shape[0] != a.shape[1]:
+            continue
+        tolerance = 1e-12 * max(1.0, float(np.abs(a).max()))
+        if name in env.diagonal:
+            bad = np.argwhere((np.abs(a) > tolerance) & ~np.eye(a.shape[0], dtype=bool))
+            if bad.size:
+                i, j = bad[0]
+                raise InputError(
+                    f"{name} is declared diagonal but its value has the entry {a[i, j]:g} at ({i + 1}, {j + 1})"
+                )
+            continue
+        for i, j in np.argwhere(np.abs(a[1:, 1:] - a[:-1, :-1]) > tolerance):
+            raise InputError(
+                f"{name} is declared Toeplitz but its value is not constant along a diagonal: ({i + 1}, {j + 1}) "
+                f"is {a[i, j]:g} and ({i + 2}, {j + 2}) is {a[i + 1, j + 1]:g}"
+            )
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
@@ -116,6 +142,8 @@ def guard_values(
                 guards.setdefault(n.base)
             elif isinstance(n, N.PowerOf) and not env.is_scalar(n.base):
                 _whole_exponent(env, n, values)
+            elif isinstance(n, N.Columnwise):
+                _whole_matrix_domain(env, n, values)
             stack.extend(n.children())
     cond, where = worst_guard(env, Domain(frozenset(), frozenset(), tuple(guards)), values)
     if where is not None and cond > SINGULAR:
@@ -124,6 +152,45 @@ def guard_values(
         raise MathError(
             f"{what} is singular: it has no inverse at the values given (condition number {shown})"
         )  # no position: the message names the matrix, and the failure is in the values, not the text
+
+
+def _whole_matrix_domain(env: ShapeEnv, n: N.Columnwise, values: Mapping[str, Array]) -> None:
+    """A whole-matrix function outside its domain (chol of a matrix that is not symmetric positive
+    definite), refused in one line naming the function and its argument."""
+    from mcalc.numeric.evaluate import Evaluator
+
+    guard = functions.get(n.func).guard
+    if guard is None:
+        return
+    problem = guard(Evaluator(env, values)(n.arg))
+    if problem is not None:
+        text = env.text_of(n.arg)
+        raise MathError(f"{n.func}({text}) is undefined: {text} {problem} at the values given", n.span)
+
+
+def require_derivative_domain(env: ShapeEnv, tree: Node, values: Mapping[str, Array], wrt: Iterable[str]) -> None:
+    """A whole-matrix function whose derivative mcalc gives for an invertible argument (adj: det(X)(…X⁻¹…))
+    at a point where it is singular, when the argument depends on a --wrt variable: one line saying so."""
+    from mcalc.numeric.evaluate import Evaluator, condition
+
+    wrt = set(wrt)
+    ev = Evaluator(env, values)
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children())
+        if not isinstance(n, N.Columnwise) or functions.get(n.func).draw != "invertible":
+            continue
+        if wrt.isdisjoint(N.free_symbols(n.arg)):
+            continue
+        if condition(ev(n.arg)) > SINGULAR:
+            text = env.text_of(n.arg)
+            formula = functions.get(n.func).identity.partition(": ")[2]  # "d adj(X) = det(X) (…), X invertible"
+            raise MathError(
+                f"{n.func}({text}) is differentiated for an invertible {text} ({formula}); {text} is singular at "
+                f"the values given",
+                n.span,
+            )
 
 
 def _whole_exponent(env: ShapeEnv, n: N.PowerOf, values: Mapping[str, Array]) -> None:

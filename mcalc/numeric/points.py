@@ -103,6 +103,11 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
                 spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
             elif isinstance(n, N.Columnwise) and functions.get(n.func).domain is functions.OFF_NEGATIVE_AXIS:
                 spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}  # logm, sqrtm, S^p
+            elif isinstance(n, N.Columnwise) and (draw := functions.get(n.func).draw):
+                # chol's argument drawn symmetric positive definite; adj's kept invertible (its derivative)
+                if draw == "spd":
+                    spd |= {x for x in names(n.arg) if env.kinds.get(x) is Kind.MATRIX}
+                guards.setdefault(n.arg)
             if isinstance(n, (N.Inverse, N.Det, N.LogDet)) and not env.is_scalar(n.arg):
                 guards.setdefault(n.arg)
             stack.extend(n.children())
@@ -197,6 +202,8 @@ def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) 
     import numpy as np
 
     g = rng.standard_normal((r, c))
+    if r == c and (name in env.diagonal or name in env.toeplitz):
+        return structured_sample(name, r, env, domain, rng)
     interval = domain.interval(name)
     if interval is not None:
         g = rng.uniform(*interval, (r, c))
@@ -210,12 +217,67 @@ def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) 
     return g
 
 
+def structured_sample(name: str, n: int, env: ShapeEnv, domain: Domain, rng: Any) -> Array:
+    """A value with the declared structure, invertible and well conditioned: a --diagonal D's diagonal
+    drawn in [0.5, 1.5] (inside a bounded function's interval when under one), a --toeplitz T as I plus
+    0.3/√n times a Toeplitz matrix of standard normal values."""
+    import numpy as np
+
+    from mcalc.syntax.structured import toeplitz_values
+
+    if name in env.diagonal:
+        lo, hi = domain.interval(name) or (0.5, 1.5)
+        return np.diag(rng.uniform(lo, hi, n))
+    return np.eye(n) + 0.3 / math.sqrt(n) * toeplitz_values(rng.standard_normal(2 * n - 1))
+
+
 def random_direction(env: ShapeEnv, var: str, rng: Any) -> Array:
+    """A direction along `var`'s free values: symmetric, diagonal or Toeplitz as declared."""
+    import numpy as np
+
+    from mcalc.syntax.structured import toeplitz_values
+
     r, c = (env.size(d) for d in env.shape_of_var(var))
+    if var in env.diagonal:
+        return np.diag(rng.standard_normal(r))
+    if var in env.toeplitz:
+        return toeplitz_values(rng.standard_normal(2 * r - 1))
     v = rng.standard_normal((r, c))
     if var in env.symmetric:
         v = (v + v.T) / 2
     return v
+
+
+def free_value_pairing(env: ShapeEnv, var: str, v: Array) -> Array:
+    """The array W with ⟨D, W⟩ = Σ over free values of (∂f/∂value) × (the value's change along v), for D
+    the derivative placed back in the matrix: v itself, except by a --toeplitz T, whose derivative repeats
+    ∂f/∂t_k at each of the n − |k| entries of diagonal k, so each entry of v is divided by that count."""
+    import numpy as np
+
+    if var not in env.toeplitz:
+        return v
+    n = v.shape[0]
+    i, j = np.indices((n, n))
+    return v / (n - np.abs(i - j))
+
+
+def structure_error(env: ShapeEnv, var: str, deriv: Array) -> float:
+    """How far a derivative by a structured `var` is from having the structure (its last two axes): the
+    off-diagonal part by a --diagonal D, the spread along each diagonal by a --toeplitz T, relative."""
+    import numpy as np
+
+    if var not in env.diagonal and var not in env.toeplitz:
+        return 0.0
+    n = deriv.shape[-1]
+    i, j = np.indices((n, n))
+    if var in env.diagonal:
+        off = deriv * (i != j)
+    else:
+        off = np.zeros_like(deriv)
+        for k in range(1 - n, n):
+            band = i - j == k
+            off = off + np.where(band, deriv - deriv[..., band].mean(axis=-1)[..., None, None], 0.0)
+    return float(np.linalg.norm(off)) / max(float(np.linalg.norm(deriv)), 1e-8)
 
 
 def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:

@@ -76,6 +76,9 @@ def render_any_index(result: Result, latex: bool = False) -> str:
     gradient-then-second) derivative whose differential render.index cannot read term by term (a
     Hadamard product: A.^2, sum(exp(Ax)) by x twice) is read off its differential here instead."""
     function = result.stages[0].function
+    if any(result.env.structure(v) in ("diagonal", "Toeplitz") for v in result.wrt):
+        # by a structured matrix the entries are not free: no index form by ∂Xₖₗ (the vec form holds it)
+        return _no_index_form(function, result.wrt, result.env, latex)
     if by_differential(result):
         return render_index_higher(function, result.wrt, result.env, latex)
     try:
@@ -90,6 +93,10 @@ def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bo
     text = _index_text(function, wrt, env, latex)
     if text is not None:
         return text
+    return _no_index_form(function, wrt, env, latex)
+
+
+def _no_index_form(function: Node, wrt: list[str], env: ShapeEnv, latex: bool) -> str:
     lhs = _lhs(IndexWriter(env, wrt[0], latex), function, wrt, skeleton(function, wrt, env), latex)
     return (
         f"{lhs} = \\text{{no index form (see the vec form)}}" if latex else f"{lhs}: no index form (see the vec form)"

@@ -11,6 +11,7 @@ from mcalc.render import latex_names
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv
+from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Dim, Node
@@ -199,7 +200,7 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
         "layout": layout.value,
         "variables": variables_json(env),
     }
-    operators = operator_lines(shown, env)
+    operators = operator_lines(shown, env) + [text for text, _ in definitions(shown)]  # L_expm, …; Φ of chol, …
     if operators:
         out["operators"] = operators
     read = reading(result)
@@ -234,6 +235,23 @@ def operator_lines(shown: Node, env: ShapeEnv) -> list[str]:
         stack.extend(n.children())
     lines = [line for key in found for line in where_lines(*key)]
     return list(dict.fromkeys(lines))
+
+
+def definitions(node: Node) -> list[tuple[str, str]]:
+    """The definition (text, LaTeX) of each catalogue operator the derivative names and a reader cannot
+    guess (Φ of chol as cholphi, α as toepsum, diagsums: entries with a `definition`), first seen first."""
+    found: dict[str, tuple[str, str]] = {}
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if isinstance(n, (N.Apply, N.Columnwise)) and (entry := functions.lookup(n.func)) is not None:
+            if entry.definition:
+                found.setdefault(entry.name, entry.definition)
+        stack.extend(reversed(n.children()))
+    return list(found.values())
 
 
 def lets_json(env: ShapeEnv) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from mcalc.shapes.kinds import (
     Shape,
     dim_text,
 )
+from mcalc.shapes.structured import MATRIX_SHAPES
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import MEANINGS
@@ -149,6 +150,9 @@ class ShapeEnv:
         self.kinds: dict[str, Kind] = {}
         self.var_dims: dict[str, Shape] = {}
         self.symmetric: frozenset[str] = frozenset()
+        # --diagonal D, --toeplitz T: square matrices whose derivatives are taken along their free values
+        self.diagonal: frozenset[str] = frozenset()
+        self.toeplitz: frozenset[str] = frozenset()
         self.functions: dict[str, str] = {}  # A → t for A(t)
         self.uf = _UnionFind()
         self.names: dict[str, str] = {}  # representative ?k → display name
@@ -180,6 +184,13 @@ class ShapeEnv:
         # function's (value length, argument length): mcalc.shapes.vector_valued
         self.vector_valued: frozenset[str] = frozenset()
         self.function_dims: dict[str, tuple[Dim, Dim]] = {}
+
+    def structure(self, name: str) -> str:
+        """The structure declared for a square matrix ("symmetric", "diagonal", "Toeplitz"), or ""."""
+        for word, names in (("diagonal", self.diagonal), ("Toeplitz", self.toeplitz), ("symmetric", self.symmetric)):
+            if name in names:
+                return word
+        return ""
 
     # -- dims --
     def resolve(self, d: Dim) -> Dim:
@@ -589,6 +600,8 @@ def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             return found
     if kind is functions.Kind.MATRIX_MAP:  # expm, logm, ...: a square matrix to one of its size
         return _square(env, node, node.arg, (r, c), unify, node.func)
+    if kind in MATRIX_SHAPES:  # adj, chol, toeplitz (mcalc.shapes.structured)
+        return MATRIX_SHAPES[kind](env, node, (r, c), unify, _square)
     if kind in _WHOLE_ARRAY:  # f(X) of --function f is a number, its gradient ∇f(X) shaped like X
         return _WHOLE_ARRAY[kind]((r, c))
     keeps_shape = kind is functions.Kind.COLUMN_MAP

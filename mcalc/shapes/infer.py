@@ -180,6 +180,8 @@ def _infer_once(
     for name in names:
         env.kinds[name] = kind_of(name, decl, name in params, name in functions)
     env.symmetric = frozenset(n for n in decl.symmetric if n in env.kinds)
+    env.diagonal = frozenset(n for n in decl.diagonal if n in env.kinds)
+    env.toeplitz = frozenset(n for n in decl.toeplitz if n in env.kinds)
     # the names whose kind was given (declared or an --at value), for error hints; the caller says which
     env.kind_sources = dict.fromkeys((n for n in names if n in decl.declared), "declared")
     rigid: set[str] = {str(d) for d in vector_functions.declared_lengths(trees) if isinstance(d, str)}
@@ -227,13 +229,13 @@ def _initial_dims(env: ShapeEnv, name: str, decl: Declarations, rigid: set[str])
         return ((given[0] if given else env.uf.fresh()), 1)
     if given and len(given) == 2:
         r, c = given
-        if name in env.symmetric and r != c:
-            raise InputError(f"{name} is symmetric but --shape gives {dim_text(r)}×{dim_text(c)}")
+        if env.structure(name) and r != c:
+            raise InputError(f"{name} is {env.structure(name)} but --shape gives {dim_text(r)}×{dim_text(c)}")
         return (r, c)
     if given and len(given) == 1:
         return (given[0], given[0])
     r = env.uf.fresh()
-    return (r, r) if name in env.symmetric else (r, env.uf.fresh())
+    return (r, r) if env.structure(name) else (r, env.uf.fresh())
 
 
 def fix_identities(env: ShapeEnv, tree: Node) -> Node:
@@ -302,8 +304,8 @@ def bind_sizes(env: ShapeEnv, arrays: Mapping[str, tuple[int, ...]]) -> None:
                     f"dimension {r} is {known} elsewhere but {name} has size {size} there (shape {tuple(shape)})"
                 )
             env.sizes[r] = size
-        if name in env.symmetric and len(shape) == 2 and shape[0] != shape[1]:
-            raise InputError(f"{name} is declared symmetric but its value is {shape[0]}×{shape[1]}")
+        if env.structure(name) and len(shape) == 2 and shape[0] != shape[1]:
+            raise InputError(f"{name} is declared {env.structure(name)} but its value is {shape[0]}×{shape[1]}")
     _bind_products(env, products)
 
 

@@ -33,6 +33,9 @@ class Declarations(Record):
     vectors: frozenset[str] = frozenset()
     matrices: frozenset[str] = frozenset()
     symmetric: frozenset[str] = frozenset()
+    # structured matrices (issue 24 item 5): derivatives by them are taken along their free values
+    diagonal: frozenset[str] = frozenset()
+    toeplitz: frozenset[str] = frozenset()
     shapes: Mapping[str, tuple[Dim, ...]] = field(default_factory=dict)
     # `--let NAME = EXPR` items as (NAME, EXPR), in the order given (mcalc.lets reads them)
     lets: tuple[tuple[str, str], ...] = ()
@@ -41,7 +44,10 @@ class Declarations(Record):
     def declared(self) -> frozenset[str]:
         # computed once per declarations (they are frozen): kind inference asks it once per name, and a
         # 3,000-term input has thousands of names (the union rebuilt each time was quadratic)
-        return self.scalars | self.vectors | self.matrices | self.symmetric | frozenset(self.shapes)
+        return (
+            self.scalars | self.vectors | self.matrices | self.symmetric | self.diagonal | self.toeplitz
+            | frozenset(self.shapes)
+        )  # fmt: skip
 
 
 def parse_shape_spec(spec: str) -> tuple[str, tuple[Dim, ...]]:
@@ -91,7 +97,7 @@ def kind_of(name: str, decl: Declarations, is_param: bool, is_function: bool) ->
         return Kind.SCALAR
     if name in decl.vectors:
         return Kind.VECTOR
-    if name in decl.matrices or name in decl.symmetric:
+    if name in decl.matrices or name in decl.symmetric or name in decl.diagonal or name in decl.toeplitz:
         return Kind.MATRIX
     if name in decl.shapes:
         dims = decl.shapes[name]

@@ -184,7 +184,7 @@ class Simplifier:
         if env.is_scalar(node):
             return True
         if isinstance(node, N.Symbol):
-            return node.name in env.symmetric
+            return node.name in env.symmetric or node.name in env.diagonal
         if isinstance(node, (N.Identity, N.Ones)):
             r, c = env.shape(node)
             return r == c

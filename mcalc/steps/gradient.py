@@ -59,11 +59,24 @@ def gradient(w: Algebra, df: Node, terms: list[Node]) -> list[Line]:
         values = (N.Mul((half, N.Add((N.Transpose(g), g)))), shown)
         ident += "; on symmetric matrices the symmetric part, (G + Gᵀ)/2"
         ident_latex += r";\ \text{symmetric part } (G + G^{\top})/2"
+    structure = STRUCTURE_STEPS.get(env.structure(w.var))
+    if structure is not None:  # --diagonal D, --toeplitz T: along the free values (mcalc.calculus.structured)
+        ident += structure[0]
+        ident_latex += structure[1]
     if w.pr(values[0]) == w.pr(values[-1]):
         values = values[-1:]
     lines.append(Line((df, total), "identify-gradient", ident, ident_latex,
                       Conclusion(label, label_latex, values)))  # fmt: skip
     return lines
+
+
+# The last step's words by a structured matrix: the gradient G placed on the structure's free values
+STRUCTURE_STEPS = {
+    "diagonal": ("; along a diagonal matrix's free values G ⊙ I (MC §2.8.3)",
+                 r";\ \text{along the diagonal } G \odot I"),
+    "Toeplitz": ("; along a Toeplitz matrix's diagonals α(Gᵀ) = toepsum(Gᵀ) (MC eq. 143)",
+                 r";\ \text{along the diagonals } \alpha(G^{\top})"),
+}  # fmt: skip
 
 
 def identity_gradient(w: Algebra, scalars: list[Node]) -> Node:

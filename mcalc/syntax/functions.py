@@ -31,6 +31,7 @@ from typing import Any
 from mcalc.records import Record, record
 from mcalc.syntax import matrix_functions
 from mcalc.syntax import nodes as N
+from mcalc.syntax import structured as S
 from mcalc.syntax.build import add, mul, neg, num
 from mcalc.syntax.nodes import Dim, Node
 
@@ -89,6 +90,12 @@ class Kind(Enum):
     # expm, logm, sqrtm, sinm, cosm, S^p: a square matrix to one of its size, through its eigenvalues
     # (mcalc.syntax.matrix_functions); d f(X) = L_f(X, dX), a Frechet node
     MATRIX_MAP = "square matrix to square matrix"
+    # adj, chol and their helpers (mcalc.syntax.structured): a square matrix to a matrix of its size
+    SQUARE_MAP = "square matrix to matrix"
+    # toeplitz(t): a vector of 2n − 1 values to the n×n Toeplitz matrix
+    TOEPLITZ = "vector to Toeplitz matrix"
+    # diagsums(M), toeplitz's adjoint: an n×n matrix to the 2n − 1 sums of its diagonals
+    DIAG_SUMS = "matrix to its diagonal sums"
 
 
 @record(frozen=True)
@@ -142,6 +149,16 @@ class Function(Record):
     abstract: bool = False
     # a --function's signature, declared or read from its formula; None: declared by name, read from use
     signature: Signature | None = None
+    # a whole-matrix function's domain (chol: symmetric positive definite): why an argument value is outside
+    # it, or None; `--at` refuses such a value in one line
+    guard: Callable[[Array], str | None] | None = None
+    # how `--check` draws the variables of the argument: "spd" (chol), "invertible" (adj's derivative)
+    draw: str = ""
+    # an operator the derivative introduces (Φ of chol): its definition, text and LaTeX, for a `where` line
+    definition: tuple[str, str] | tuple[()] = ()
+    # a linear whole-matrix function f (Φ, α, toeplitz): C ↦ f*(C) with ⟨C, f(M)⟩ = ⟨f*(C), M⟩, through
+    # which a gradient is read off a differential holding f(dX)
+    adjoint: Callable[[Node], Node] | None = None
 
     @property
     def elementwise(self) -> bool:
@@ -283,6 +300,54 @@ _COLUMN_FUNCTIONS = (
 )  # fmt: skip
 
 
+# --- whole-matrix functions: adjugate, Cholesky factor, Toeplitz matrices (mcalc.syntax.structured) ---------
+
+_MURRAY = "Murray 2016 (the forward-mode rule dL = L Φ(L⁻¹ dΣ L⁻ᵀ))"
+_MATRIX_FUNCTIONS = (
+    Function("adj", _no_slope, "adj(X): d adj(X) = det(X) (tr(X⁻¹ dX) X⁻¹ − X⁻¹ dX X⁻¹), X invertible",
+             r"d\operatorname{adj}(X) = \det(X)\left(\operatorname{tr}(X^{-1}dX)\,X^{-1} - X^{-1}dX\,X^{-1}\right)",
+             S.adj_values, "_adj({})", _latex(r"\operatorname{adj}"),
+             reference="adj(X) = det(X) X⁻¹ and the product rule with MC eqs. 40 and 42 (d X⁻¹, d det X)",
+             numpy_helper=S.ADJ_HELPER, kind=Kind.SQUARE_MAP, differential=S.d_adj,
+             witness="tr(A adj(X))", draw="invertible"),
+    Function("chol", _no_slope,
+             "chol(S) = L: d L = L Φ(L⁻¹ dS L⁻ᵀ) (L lower triangular, S = L Lᵀ, S symmetric positive definite)",
+             r"d\operatorname{chol}(S) = L\,\Phi\left(L^{-1}dS\,L^{-\top}\right),\ L = \operatorname{chol}(S)",
+             S.chol_values, "_chol({})", _latex(r"\operatorname{chol}"), reference=_MURRAY,
+             numpy_helper=S.CHOL_HELPER, kind=Kind.SQUARE_MAP, differential=S.d_chol,
+             witness="tr(A chol(X^T X + I))", guard=S.spd_problem, draw="spd"),
+    Function(S.PHI, _no_slope, "cholphi(M) = Φ(M) is linear: d Φ(M) = Φ(dM)", r"d\,\Phi(M) = \Phi(dM)",
+             S.phi_values, "_cholphi({})", r"\Phi\left({}\right)", reference=_MURRAY,
+             numpy_helper=S.PHI_HELPER, kind=Kind.SQUARE_MAP, differential=S.d_linear(S.PHI), internal=True,
+             witness="tr(A cholphi(X))",
+             adjoint=lambda c: N.Columnwise(S.PHI, c),
+             definition=("cholphi(M) = Φ(M), the lower triangle of M with its diagonal halved",
+                         r"\Phi(M) = \text{the lower triangle of } M \text{ with its diagonal halved}")),
+    Function("toeplitz", _no_slope, "toeplitz(t)ᵢⱼ = t_{n+i−j} is linear: d toeplitz(t) = toeplitz(dt)",
+             r"d\operatorname{toeplitz}(t) = \operatorname{toeplitz}(dt),\ "
+             r"\operatorname{toeplitz}(t)_{ij} = t_{n+i-j}",
+             S.toeplitz_values, "_toeplitz({})", _latex(r"\operatorname{toeplitz}"),
+             reference="linearity; MC §2.8.4 (Toeplitz matrices)", numpy_helper=S.TOEPLITZ_HELPER,
+             kind=Kind.TOEPLITZ, differential=S.d_linear("toeplitz"), witness="a^T toeplitz(t) b",
+             adjoint=lambda c: N.Columnwise(S.DIAGSUMS, c)),
+    Function(S.DIAGSUMS, _no_slope, "diagsums(M) is linear: d diagsums(M) = diagsums(dM)",
+             r"d\operatorname{diagsums}(M) = \operatorname{diagsums}(dM)", S.diagsums_values, "_diagsums({})",
+             _latex(r"\operatorname{diagsums}"),
+             reference="the adjoint of toeplitz: ⟨C, toeplitz(t)⟩ = ⟨diagsums(C), t⟩",
+             numpy_helper=S.DIAGSUMS_HELPER, kind=Kind.DIAG_SUMS, differential=S.d_linear(S.DIAGSUMS),
+             internal=True, witness="a^T diagsums(X)", adjoint=lambda c: N.Columnwise("toeplitz", c),
+             definition=("diagsums(M) = the 2n − 1 sums of M's diagonals, entry k summing row − column = k − n",
+                         r"\operatorname{diagsums}(M)_k = \textstyle\sum_{i - j = k - n} M_{ij}")),
+    Function(S.ALPHA, _no_slope, "toepsum(M) = α(M) is linear: d α(M) = α(dM)", r"d\,\alpha(M) = \alpha(dM)",
+             S.toepsum_values, "_toepsum({})", r"\alpha\left({}\right)",
+             reference="MC eq. 143 (∂tr(AT)/∂T = α(A) for a Toeplitz T)", numpy_helper=S.TOEPSUM_HELPER,
+             kind=Kind.SQUARE_MAP, differential=S.d_linear(S.ALPHA), internal=True, witness="tr(A toepsum(X))",
+             adjoint=lambda c: N.Columnwise(S.ALPHA, c),
+             definition=("toepsum(M) = α(M), entry (i, j) the sum of the entries of Mᵀ with row − column = i − j",
+                         r"\alpha(M)_{ij} = \textstyle\sum_{p - q = i - j} (M^\top)_{pq}")),
+)  # fmt: skip
+
+
 CATALOGUE: tuple[Function, ...] = (
     Function("exp", lambda x: _f("exp", x), "exp′(x) = exp(x)", r"\exp'(x) = \exp(x)",
              _np("exp"), "np.exp({})", _latex(r"\exp")),
@@ -327,6 +392,7 @@ CATALOGUE: tuple[Function, ...] = (
     Function("step", lambda x: num(0), "step′(x) = 0 (x ≠ 0)", r"\operatorname{step}'(x) = 0\ (x \neq 0)",
              _step, "np.heaviside({}, 0.0)", _latex(r"\operatorname{step}"), internal=True),
     *_COLUMN_FUNCTIONS,
+    *_MATRIX_FUNCTIONS,
 )  # fmt: skip
 
 
