@@ -120,13 +120,7 @@ def _prepare(
     variables = decl.declared | set(wrt) | {name for name, _ in decl.lets}
     applied = judge(parser.applied, tree, variables)
     extras = [_parse_extra(e, params) for e in extra]
-    # K_mn and a bare K in a claim: the commutation matrix where the expression has no such name
-    commuted: list[list[str]] = []
-    if claim_k and any("K" in e for e in extra):
-        in_expr = set(N.free_symbols(tree)) | decl.declared | set(wrt) | {name for name, _ in decl.lets}
-        read_k = [commutation.in_claim(t, in_expr) for t, _ in extras]
-        extras = [(t, spans) for (t, _), (_, spans) in zip(read_k, extras, strict=True)]
-        commuted = [notes for _, notes in read_k]
+    extras, commuted = _claim_k(tree, extras, extra, variables) if claim_k else (extras, [])
     tree, extras, constant = _euler(tree, extras, variables)  # e^x: exp(x) unless e is a variable here
     extra_trees = [t for t, _ in extras]
 
@@ -150,7 +144,7 @@ def _prepare(
         if ones:
             extra_trees[:] = [t for t, _ in claims]
             env, tree = infer(with_ones)
-    notes = [n.message for n in parser.notes] + applied + ones + [note for ns in commuted for note in ns]
+    notes = [n.message for n in parser.notes] + applied + ones + commuted
     if constant is not None:
         notes += euler.notes([tree, *extra_trees], [source, *extra])
         tree, extra_trees[:] = euler.as_exp(tree), [euler.as_exp(t) for t in extra_trees]
@@ -158,6 +152,18 @@ def _prepare(
     env.kind_sources = {n: Source.DECLARED if n in declared else Source.AT for n in decl.declared if n in env.kinds}
     tree, extra_trees = matrix_powers(tree, env), [matrix_powers(t, env) for t in extra_trees]
     return tree, env, [fix_identities(env, t) for t in extra_trees]
+
+
+def _claim_k(
+    tree: Node, extras: list[tuple[Node, list[Span]]], texts: tuple[str, ...], variables: frozenset[str]
+) -> tuple[list[tuple[Node, list[Span]]], list[str]]:
+    """K_mn and a bare K in a claim: the commutation matrix where the expression has no such name
+    (mcalc.syntax.commutation), and the notes that say so."""
+    if not any("K" in text for text in texts):
+        return extras, []
+    in_expr = set(N.free_symbols(tree)) | variables
+    read_k = [commutation.in_claim(t, in_expr) for t, _ in extras]
+    return [(t, spans) for (t, _), (_, spans) in zip(read_k, extras, strict=True)], [n for _, ns in read_k for n in ns]
 
 
 def _euler(
