@@ -141,6 +141,8 @@ def test_the_answer_says_what_each_operator_is() -> None:
     assert any("Daleckii–Krein" in w and "divided differences" in w for w in where), where
     hessian = cli("diff", "tr(A expm(X))", "--wrt", "X", "--wrt", "X").stdout
     assert "K2_expm(X, A)" in hessian and "is the n²×n² matrix with vec L2_expm(A, E, E2)" in hessian
+    latex = cli("diff", "tr(A expm(X))", "--wrt", "X", "--format", "latex").stdout.splitlines()
+    assert latex[1] == r"\text{where } L_{\exp}(A, E) = \int_0^1 e^{sA} E\, e^{(1-s)A}\,ds", latex
 
 
 @pytest.mark.parametrize(

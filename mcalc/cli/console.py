@@ -196,6 +196,8 @@ def _latex_diff(payload: dict[str, Any]) -> None:
             out(f"\\text{{where }} {line}")
     else:
         out(payload["equation_latex"])
+    for line in payload.get("operators_latex", []):  # what L_f, K_f are (a matrix function's derivative)
+        out(f"\\text{{where }} {line}")
     for line in let_lines(payload, latex=True):
         out(line)
     if "index_latex" in payload:

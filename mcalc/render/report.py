@@ -203,6 +203,8 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     operators = operator_lines(shown, env) + [text for text, _ in definitions(shown)]  # L_expm, …; Φ of chol, …
     if operators:
         out["operators"] = operators
+        if tex is not None:
+            out["operators_latex"] = operator_lines(shown, env, latex=True)
     read = reading(result)
     out["reading"] = read.to_json()
     out["warnings"] = list(read.warnings)
@@ -216,10 +218,10 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     return out
 
 
-def operator_lines(shown: Node, env: ShapeEnv) -> list[str]:
+def operator_lines(shown: Node, env: ShapeEnv, latex: bool = False) -> list[str]:
     """What each operator the derivative names is (L_expm, the Fréchet derivative of expm; K_expm, its matrix):
     not closed matrix expressions, so the answer says what they are and how they are computed."""
-    from mcalc.syntax.matrix_functions import where_lines
+    from mcalc.syntax.matrix_functions import where_latex, where_lines
 
     found: dict[tuple[str, int, bool, bool], None] = {}
     stack, seen = [shown], set()
@@ -233,7 +235,7 @@ def operator_lines(shown: Node, env: ShapeEnv) -> list[str]:
             symmetric = all(name in env.symmetric for name in N.free_symbols(n.at))
             found.setdefault((n.func, len(n.args) - 1 + matrix, matrix, symmetric))
         stack.extend(n.children())
-    lines = [line for key in found for line in where_lines(*key)]
+    lines = [line for key in found for line in (where_latex if latex else where_lines)(*key)]
     return list(dict.fromkeys(lines))
 
 

@@ -244,3 +244,41 @@ _DALECKII_KREIN = (
     "for a symmetric A = U diag(λ) Uᵀ: L_f(A, E) = U (F ⊙ (Uᵀ E U)) Uᵀ, F the divided differences of f at the "
     "eigenvalues, F_ij = (f(λᵢ) − f(λⱼ))/(λᵢ − λⱼ), f′(λᵢ) where λᵢ = λⱼ (Daleckii–Krein; Higham 2008, ch. 3)"
 )
+
+
+_FIRST_LATEX = {
+    "expm": r"L_{\exp}(A, E) = \int_0^1 e^{sA} E\, e^{(1-s)A}\,ds",
+    "logm": r"L_{\log}(A, E) = \int_0^1 \left(t(A - I) + I\right)^{-1} E \left(t(A - I) + I\right)^{-1} dt",
+    "sqrtm": r"L_{\sqrt{\cdot}}(A, E) = Z \text{ with } A^{1/2} Z + Z A^{1/2} = E",
+}
+_BLOCK_LATEX = r"L_f(A, E) = \left[f\left(\begin{smallmatrix} A & E \\ 0 & A \end{smallmatrix}\right)\right]_{12}"
+_DALECKII_KREIN_LATEX = (
+    r"L_f(A, E) = U \left(F \odot (U^\top E\, U)\right) U^\top,\ A = U \operatorname{diag}(\lambda) U^\top,\ "
+    r"F_{ij} = \frac{f(\lambda_i) - f(\lambda_j)}{\lambda_i - \lambda_j}"
+)
+
+
+def where_latex(func: str, order: int, matrix: bool, symmetric: bool) -> list[str]:
+    """The `where_lines` as formulas (--format latex), one per line."""
+    p = power_of(func)
+    lines: list[str] = []
+    if order == 1:
+        first = _FIRST_LATEX.get(func) if p is None else None
+        if first is not None:
+            lines.append(first)
+        if symmetric or p is not None:
+            lines.append(_DALECKII_KREIN_LATEX)
+        elif first is None:
+            lines.append(_BLOCK_LATEX)
+    else:
+        lines.append(
+            rf"L^{{({order})}}_f(A, {', '.join(f'E_{i}' for i in range(1, order + 1))}) = "
+            rf"\left[f(X_{order})\right]_{{1,{2**order}}},\ "
+            r"X_k = I_2 \otimes X_{k-1} + \left(\begin{smallmatrix} 0 & 1 \\ 0 & 0 \end{smallmatrix}\right) "
+            r"\otimes I \otimes E_k,\ X_0 = A"
+        )
+    if matrix:
+        name = operator_names(func, order, matrix=True)[1]
+        rest = "" if order == 1 else ", E_2" + (r", \dots" if order > 2 else "")
+        lines.append(rf"\operatorname{{vec}} L_f(A, E{rest}) = {name}(A{rest}) \operatorname{{vec}}(E)")
+    return lines
