@@ -203,8 +203,8 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     operators = operator_lines(shown, env) + [text for text, _ in definitions(shown)]  # L_expm, …; Φ of chol, …
     if operators:
         out["operators"] = operators
-        if tex is not None:
-            out["operators_latex"] = operator_lines(shown, env, latex=True)
+        if tex is not None:  # the same, as formulas
+            out["operators_latex"] = operator_lines(shown, env, latex=True) + [t for _, t in definitions(shown)]
     read = reading(result)
     out["reading"] = read.to_json()
     out["warnings"] = list(read.warnings)
