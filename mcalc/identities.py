@@ -61,7 +61,7 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     """sum(f(x)) by x for every function of the catalogue (`--check` draws x inside f's domain)."""
-    from mcalc.syntax import functions
+    from mcalc.syntax import functions, spectral
 
     out: dict[str, tuple[str, tuple[str, ...]]] = {
         f.name: (f.witness_expr(), ("X",) if f.kind is functions.Kind.MATRIX_MAP else ("x",))
@@ -69,6 +69,7 @@ def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
     }
     # sign and step are the derivatives of abs and relu: their own derivative shows in the Hessian
     out.update({"sign": ("sum(abs(x))", ("x", "x")), "step": ("sum(relu(x))", ("x", "x"))})
+    out.update(spectral.SECOND_ORDER)  # eigenvectors' and the polar factor's rules, through Hessians
     return out
 
 

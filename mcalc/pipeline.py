@@ -510,7 +510,9 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
     `result.env` (the CLI then reports them); callers that reuse the result restore them."""
     import numpy as np
 
+    from mcalc.numeric.evaluate import SINGULAR
     from mcalc.numeric.given import bind_values, explain_nonfinite, require_derivative_domain
+    from mcalc.numeric.spectral import no_derivative
 
     env = result.env
     _refuse_abstract(result, "values")
@@ -527,6 +529,9 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
         if not np.all(np.isfinite(here)):
             problem = explain_nonfinite(result.tree, env, values)
             raise problem if problem is not None else MathError("the expression is not finite at the values given")
+        problem = no_derivative([result.tree], env, values, SINGULAR)  # λ_max at a repeated eigenvalue
+        if problem is not None:
+            raise problem
         value = evaluate_value(result, values)
     if not np.all(np.isfinite(value)):
         problem = explain_nonfinite(result.tree, env, values)

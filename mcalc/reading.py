@@ -83,11 +83,11 @@ def name_text(name: str, kind: str, shape: Sequence[str], source: str, structure
     return f"{name} {what}{how}"
 
 
-def line_from_json(reading: Mapping[str, Mapping[str, Any]]) -> str:
-    """The reading line from the JSON `reading` object (what the renderers hold)."""
-    return "read: " + "; ".join(
-        name_text(n, r["kind"], r["shape"], r["source"], r.get("structure", "")) for n, r in reading.items()
-    )
+def line_from_json(reading: Mapping[str, Mapping[str, Any]], rules: Sequence[str] = ()) -> str:
+    """The reading line from the JSON `reading` object (what the renderers hold), and the JSON `rules`: which
+    rule an eigenvalue function was differentiated by (mcalc.calculus.spectral)."""
+    names = [name_text(n, r["kind"], r["shape"], r["source"], r.get("structure", "")) for n, r in reading.items()]
+    return "read: " + "; ".join([*names, *rules])
 
 
 def read(env: ShapeEnv, tree: Node, wrt: Iterable[str] = ()) -> Reading:

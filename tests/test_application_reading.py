@@ -60,10 +60,7 @@ def test_the_refusal_names_the_parameter_form_for_a_lone_name() -> None:
 @pytest.mark.parametrize(
     ("expr", "says"),
     [
-        ("lambda_max(S)", "λ_max is not a function mcalc knows at col 1: lambda_max(S) (the largest eigenvalue)"),
-        ("λ_max(S)", "tr(S) is the sum of the eigenvalues, logdet(S) the sum of their logs, det(S) their product"),
-        ("lambda_min(S)", "the smallest eigenvalue"),
-        ("sigma_max(X)", "the largest singular value"),
+        ("λ(S)", "λ is not a function mcalc knows at col 1: λ(S) (an eigenvalue); write λ_max(S), λ_min(S)"),
         ("σ(W x)", "write sigmoid(…) for the logistic function"),
     ],
 )
@@ -228,7 +225,9 @@ def test_a_scalar_before_the_ones_keeps_each_ones_its_own_size() -> None:
     assert run.code == 0 and "X: matrix m×n" in run.stdout, run
 
 
-@pytest.mark.parametrize("expr", ["lambda_max (S)", "λ_max S", "λ_min*(S)"])
-def test_a_name_with_a_known_meaning_written_as_a_product_gets_no_scalar_hint(expr: str) -> None:
-    err = refused("diff", expr, "--wrt", "S")
-    assert "--scalar" not in err and "eigenvalue functions are not built yet" in err, err
+@pytest.mark.parametrize(("expr", "end"), [("lambda_max (S)", "max"), ("λ_max S", "max"), ("λ_min(S)", "min")])
+def test_the_eigenvalue_functions_are_functions_now_however_spaced(expr: str, end: str) -> None:
+    """Issue 24 built them: what was refused as a product is the function applied."""
+    obj, warnings = answered("diff", expr, "--wrt", "S", "--symmetric", "S")
+    assert obj["derivative"] == f"eigvec_{end}(S) eigvec_{end}(S)ᵀ", obj
+    assert warnings == []

@@ -82,8 +82,8 @@ def test_search(search: str, names: set[str]) -> None:
 
 def test_search_without_a_match_says_so_and_exits_1() -> None:
     """Field notes: it said so and exited 0, so `mcalc identities WORD && …` went on; grep's convention."""
-    code, out, err = run("identities", "eigenvalue")
-    assert code == 1 and out == "" and "no identity mentions 'eigenvalue'" in err
+    code, out, err = run("identities", "hypergeometric")
+    assert code == 1 and out == "" and "no identity mentions 'hypergeometric'" in err
 
 
 def test_plain_listing_is_tab_separated_with_formula_and_source() -> None:

@@ -113,12 +113,14 @@ MEANINGS = [
     Meaning("‖A‖_F", "A", "np.sqrt(np.sum(A ** 2))"),
     Meaning("norm(x)", "x", "np.linalg.norm(x)"),
     Meaning("||x||^2", "x", "x @ x"),
+    # of a matrix, ‖A‖₂ is the spectral norm (issue 24), ‖A‖_* the nuclear norm
+    Meaning("||A||_2", "A", "np.linalg.norm(A, 2)"),
+    Meaning("||A||_*", "A", "np.linalg.norm(A, 'nuc')"),
     # derivatives of functions of t, ASCII primes
     Meaning("A(t)^T A(t)", "t", "A(t).T @ A(t)"),
 ]
 
 REFUSALS = [
-    Refusal("||A||_2", "A", "spectral norm"),
     Refusal("||A||_1", "A", "induced 1-norm"),
     Refusal("||A||_inf", "A", "induced ∞-norm"),
     Refusal("||x||_inf", "x", "not supported"),

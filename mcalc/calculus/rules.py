@@ -339,6 +339,10 @@ def _d_columnwise(node: Node, d: D, ctx: Context) -> Node | None:
     if dx is None:
         return None
     entry = functions.get(node.func)  # softmax, logsumexp: the catalogue's differential
+    if entry.kind is functions.Kind.WHOLE_MATRIX:  # λ_max, svd, pinv, ...: rules that read the shapes
+        from mcalc.calculus.spectral import RULES
+
+        return RULES[node.func](node, dx, ctx.env)
     assert entry.differential is not None
     if node.func in ctx.env.vector_valued:  # a --function f read as vector-valued by use: d f(u) = J_f(u) du
         return jacobian_differential(node, dx)

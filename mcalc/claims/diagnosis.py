@@ -35,6 +35,7 @@ from mcalc.claims.cookbook import explanation as cookbook_text
 from mcalc.claims.findings import Finding, analyse
 from mcalc.claims.sampling import POINTS, Problem, close, sample
 from mcalc.claims.sizing import bare_k_notes, size_identities
+from mcalc.claims.spectral import spectral_note
 from mcalc.claims.structure import MOVES, placed_on_structure
 from mcalc.claims.symmetry import sums_to_one, symmetric_conditions, symmetric_note
 from mcalc.claims.terms import expand_terms, term_node
@@ -374,6 +375,9 @@ def _what_is_wrong(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Ver
             f"{c.typed} has the right values where {c.var} can move, but {c.var} is {structure} ({MOVES[structure]}): "
             f"placed on it, the derivative is {_render(placed)}; "
         ) + prefix
+    elif best.verdict == Outcome.WRONG and (said := spectral_note(p, best.node, c.typed)):
+        prefix = said[0] + prefix  # λ_max's claim vvᵀ for a general X, an eigenvector's sign, a missing (λI − S)⁺
+        base.details.update(said[1])
     elif best.verdict == Outcome.WRONG and (one := sums_to_one(p, best.node)):
         base.details["right_when_sum_is_one"] = one
         prefix = f"{c.typed} is right only when sum({one[0]}) = 1 (a one-hot or probability {one[0]}); " + prefix

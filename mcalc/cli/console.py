@@ -140,7 +140,7 @@ def plain_diff_lines(payload: dict[str, Any]) -> list[str]:
     for step in payload.get("steps", []):
         lines.append(f"step: {step}")
     if "reading" in payload:
-        lines.append(line_from_json(payload["reading"]))
+        lines.append(line_from_json(payload["reading"], payload.get("rules", ())))
     return lines
 
 
@@ -317,7 +317,7 @@ def _rich_diff(payload: dict[str, Any]) -> None:
     for step in payload.get("steps", []):  # prose: wrapped between words, not mid-word by the terminal
         con.print(f"  [dim]•[/] {_escape(step)}", soft_wrap=False)
     if "reading" in payload:
-        con.print(f"[dim]{_escape(line_from_json(payload['reading']))}[/]")
+        con.print(f"[dim]{_escape(line_from_json(payload['reading'], payload.get('rules', ())))}[/]")
 
 
 def show_value(payload: dict[str, Any], fmt: Format | None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from mcalc.errors import InputError, MathError
 from mcalc.numeric.evaluate import SINGULAR
 from mcalc.numeric.points import Domain, worst_guard
+from mcalc.numeric.spectral import EIGEN, trouble
 from mcalc.shapes import ShapeEnv, bind_sizes, unbound_dims
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
@@ -245,6 +246,10 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
                 f"{bad.flat[0]:g}",
                 culprit.span,
             )
+    if isinstance(culprit, N.Columnwise) and culprit.func in EIGEN and arg_value is not None:
+        what = trouble(culprit, arg_value)[1]  # λ_max(X) of a non-symmetric X with complex eigenvalues
+        arg_text = env.text_of(culprit.arg)
+        return MathError(f"{text} is undefined at the values given: {arg_text} has {what}", culprit.span)
     if isinstance(culprit, (N.ElementPower, N.Power)) and arg_value is not None and np.any(arg_value <= 0):
         return MathError(f"{text} is undefined: a power of a zero or negative entry at the values given", culprit.span)
     return MathError(f"{text} is not finite: overflow or division by zero at the values given", culprit.span)

@@ -10,6 +10,7 @@ from typing import Any
 
 from mcalc.errors import InputError, MathError
 from mcalc.numeric.evaluate import FUNCTION_ORDERS, condition
+from mcalc.numeric.spectral import EIGEN, spectral_nodes, trouble
 from mcalc.records import Record, record
 from mcalc.shapes import Kind, ShapeEnv, unbound_dims
 from mcalc.syntax import functions
@@ -55,6 +56,10 @@ class Domain(Record):
     intervals: tuple[tuple[str, tuple[float, float]], ...] = ()
     # scalars that are the exponent of a matrix power (Xᵏ): drawn as whole numbers 2..4
     whole: frozenset[str] = frozenset()
+    # λ_max(S), svd(X), pinv(X), ...: their eigenvalues or singular values must stay apart (numeric.spectral)
+    spectral: tuple[Node, ...] = ()
+    # non-symmetric matrices under an eigenvalue function: drawn with real, distinct eigenvalues
+    real_spectrum: frozenset[str] = frozenset()
 
     def interval(self, name: str) -> tuple[float, float] | None:
         """Where `name`'s entries are drawn: positive ones in [0.5, 1.5], narrowed by every bounded
@@ -115,7 +120,11 @@ def domain_of(trees: list[Node], env: ShapeEnv) -> Domain:
     # derivative would ask for positive entries: arcsin′(u) = (1 − u²)^(−1/2) is defined for |u| < 1
     bounded = {name for name, _ in intervals}
     positive |= powered - bounded
-    return Domain(frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals), frozenset(whole))
+    gaps = spectral_nodes(trees)
+    real = frozenset(n.arg.name for n in gaps if n.func in EIGEN and isinstance(n.arg, N.Symbol))
+    return Domain(
+        frozenset(positive), frozenset(spd), tuple(guards), tuple(intervals), frozenset(whole), tuple(gaps), real
+    )
 
 
 def _function_domain(
@@ -213,6 +222,9 @@ def _sample(name: str, r: int, c: int, env: ShapeEnv, domain: Domain, rng: Any) 
         if name in env.symmetric or name in domain.spd:
             a = rng.standard_normal((r, r))
             return a @ a.T / r + np.eye(r)
+        if name in domain.real_spectrum:  # P D P⁻¹: real eigenvalues 1, 1.5, 2, ... (apart), not symmetric
+            p = np.eye(r) + 0.3 * g / math.sqrt(r)
+            return p @ np.diag(1 + 0.5 * np.arange(r) + 0.1 * rng.random(r)) @ np.linalg.inv(p)
         return np.eye(r) + 0.3 * g / math.sqrt(r)
     return g
 
@@ -301,6 +313,15 @@ def worst_guard(env: ShapeEnv, domain: Domain, values: Mapping[str, Array]) -> t
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             continue
         c = condition(a) if np.all(np.isfinite(a)) else math.inf
+        if c > worst:
+            worst, where = c, node
+    for node in domain.spectral:  # λ_max(S) near a repeated eigenvalue is as bad as a near-singular inverse
+        assert isinstance(node, N.Columnwise)
+        try:
+            with np.errstate(all="ignore"):
+                c = trouble(node, ev(node.arg))[0]
+        except (MathError, np.linalg.LinAlgError):
+            c = math.inf
         if c > worst:
             worst, where = c, node
     return worst, where

@@ -336,8 +336,12 @@ class Printer:
         p = matrix_functions.power_of(n.func)
         if p is not None:  # S^p of a symmetric positive definite S, written as typed
             return self.p_Power(N.Power(n.arg, p))
+        entry = functions.get(n.func)
         if self.latex:
-            return functions.get(n.func).latex_of(self.p(n.arg))
+            return entry.latex_of(self.p(n.arg))
+        spelled = entry.ascii if self.sp.spell_greek else entry.text  # ‖X‖₂ / ||X||_2, λ_max / lambda_max
+        if spelled:
+            return spelled.replace("{}", self.p(n.arg), 1)
         return self._func(n.func, n.arg)
 
     def p_Frechet(self, n: N.Frechet) -> str:

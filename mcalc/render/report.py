@@ -208,6 +208,8 @@ def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
     read = reading(result)
     out["reading"] = read.to_json()
     out["warnings"] = list(read.warnings)
+    if env.rules:
+        out["rules"] = list(env.rules)
     if env.symmetric:
         out["symmetric"] = sorted(env.symmetric)
     if env.lets:

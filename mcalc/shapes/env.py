@@ -176,6 +176,8 @@ class ShapeEnv:
         # parser's notes on spellings a reader could take another way (mcalc.reading turns them into output)
         self.kind_sources: dict[str, str] = {}
         self.notes: list[str] = []
+        # the rule each eigenvalue function was differentiated by (symmetric or general), for the reading line
+        self.rules: list[str] = []
         # `--let NAME = EXPR`: each name's definition (in terms of earlier names) and kind; a let name has
         # its definition's shape in `var_dims` but is no variable (not in `kinds`): mcalc.lets
         self.lets: dict[str, Node] = {}
@@ -398,7 +400,6 @@ def _leaf_rc(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 # Subscripted norms of a matrix are induced (operator) norms: refused by name, never read as entrywise.
 _INDUCED_NORM_REFUSAL = {
-    "2": "‖{a}‖₂ of a matrix is the spectral norm, which mcalc does not differentiate",
     "1": "‖{a}‖₁ of a matrix is the induced 1-norm (largest column sum), which mcalc does not differentiate",
     "inf": "‖{a}‖_inf of a matrix is the induced ∞-norm (largest row sum), which mcalc does not differentiate",
 }
@@ -602,6 +603,8 @@ def _columnwise(env: ShapeEnv, node: Any, unify: bool) -> Shape:
         return _square(env, node, node.arg, (r, c), unify, node.func)
     if kind in MATRIX_SHAPES:  # adj, chol, toeplitz (mcalc.shapes.structured)
         return MATRIX_SHAPES[kind](env, node, (r, c), unify, _square)
+    if kind is functions.Kind.WHOLE_MATRIX:
+        return _whole_matrix(env, node, (r, c), unify)
     if kind in _WHOLE_ARRAY:  # f(X) of --function f is a number, its gradient ∇f(X) shaped like X
         return _WHOLE_ARRAY[kind]((r, c))
     keeps_shape = kind is functions.Kind.COLUMN_MAP
@@ -624,6 +627,27 @@ def _frechet(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if isinstance(node, N.FrechetMatrix):
         return (_product(s[0], s[0]), _product(s[0], s[0]))
     return s
+
+
+def _whole_matrix(env: ShapeEnv, node: Any, s: Shape, unify: bool) -> Shape:
+    """λ_max(S), svd(X), pinv(X), prod(x), ...: the entry's rule (mcalc.shapes.spectral)."""
+    from mcalc.shapes import spectral
+
+    rule = functions.get(node.func).shape
+    text = env.text_of(node) if node.span is not None else f"{node.func}({env.text_of(node.arg)})"
+    if rule in spectral.SQUARE:
+        _square(env, node, node.arg, s, unify, node.func)
+    if rule.startswith("vector") and not _is_one(env, s[1]):
+        raise ShapeError(spectral.vector_refusal(node.func, env.text_of(node.arg)), node.span)
+
+    def same(a: Dim, b: Dim) -> bool:
+        return env.resolve(a) == env.resolve(b)
+
+    try:
+        return spectral.RULES[rule](text, env.resolve(s[0]), env.resolve(s[1]), same)
+    except ShapeError as exc:
+        exc.span = node.span
+        raise
 
 
 def _to_scalar(env: ShapeEnv, node: Any, unify: bool) -> Shape:

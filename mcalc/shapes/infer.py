@@ -244,6 +244,12 @@ def fix_identities(env: ShapeEnv, tree: Node) -> Node:
 
 
 def _fix_identities(env: ShapeEnv, tree: Node) -> Node:
+    from mcalc.shapes.spectral import spectral_norms
+
+    return spectral_norms(env, _fix_sizes(env, tree))
+
+
+def _fix_sizes(env: ShapeEnv, tree: Node) -> Node:
     if not env._identity_dims and not env.letters:
         return tree
 

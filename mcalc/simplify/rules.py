@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mcalc.errors import MathError
+from mcalc.simplify import spectral
 from mcalc.simplify.engine import NORMALISERS, ZERO, Simplifier, split_coefficient
 from mcalc.simplify.products import _add, _logistic, _merge_powers
 from mcalc.simplify.symbolic_powers import element_power_of, mul_with_symbolic_powers, power_of, sum_over
@@ -318,6 +319,8 @@ def _sum(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Mul((N.Sum(x.left), N.Sum(x.right))))
     if s.is_zero(x):
         return ZERO
+    if (trace := spectral.sum_of(s, x)) is not None:  # sum(eig(X)) = tr(X)
+        return trace
     if isinstance(x, N.Columnwise) and x.func == "softmax":  # each column of softmax sums to 1
         cols = s.env.resolve(s.env.shape(x)[1])
         if isinstance(cols, int):
@@ -443,5 +446,6 @@ NORMALISERS.update(
         N.Ones: _ones,
         N.Zero: _zero,
         N.Diag: _diag,
+        N.Columnwise: spectral.whole_matrix,
     }
 )

@@ -38,23 +38,12 @@ class Applied(Record):
 
 
 # Names whose meaning is known: refused with what they mean and how mcalc spells it, never read as a
-# product (a hint to declare one a scalar would answer d(λ_max·S)/dS). Eigenvalue and singular-value
-# functions are not built yet: the fix names the functions of the eigenvalues mcalc has.
-_EIGEN = (
-    "eigenvalue functions are not built yet: tr(S) is the sum of the eigenvalues, logdet(S) the sum of their "
-    "logs, det(S) their product, norm2(S) the root of the sum of their squares for a symmetric S"
-)
-_SINGULAR = (
-    "singular-value functions are not built yet: norm2(X) (the Frobenius norm) is the root of the sum of the "
-    "squared singular values, logdet(X^T X) twice the sum of their logs"
-)
-# name → (what it means, the fix): the error reads `λ_max is not a function mcalc knows at col 1: …`
+# product (a hint to declare one a scalar would answer d(λ·S)/dS). λ_max, σ_max, ... are functions of the
+# catalogue (mcalc.syntax.spectral): a bare λ names none of them, so the fix lists them.
+_EIGEN = "write λ_max(S), λ_min(S) or eig(S) (all the eigenvalues, ascending)"
+# name → (what it means, the fix): the error reads `λ is not a function mcalc knows at col 1: …`
 MEANINGS = {
-    "λ_max": ("the largest eigenvalue", _EIGEN),
-    "λ_min": ("the smallest eigenvalue", _EIGEN),
     "λ": ("an eigenvalue", _EIGEN),
-    "σ_max": ("the largest singular value", _SINGULAR),
-    "σ_min": ("the smallest singular value", _SINGULAR),
     "σ": ("", "write sigmoid(…) for the logistic function; σ (x) with a space, or σ*(x), is a product with σ"),
 }
 

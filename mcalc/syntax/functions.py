@@ -25,11 +25,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
 from fractions import Fraction
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 from mcalc.records import Record, record
-from mcalc.syntax import matrix_functions
+from mcalc.syntax import matrix_functions, spectral
 from mcalc.syntax import nodes as N
 from mcalc.syntax import structured as S
 from mcalc.syntax.build import add, mul, neg, num
@@ -96,6 +97,9 @@ class Kind(Enum):
     TOEPLITZ = "vector to Toeplitz matrix"
     # diagsums(M), toeplitz's adjoint: an n×n matrix to the 2n − 1 sums of its diagonals
     DIAG_SUMS = "matrix to its diagonal sums"
+    # a function of the whole matrix whose result's shape its entry names (`shape`): eigenvalues, singular
+    # values, norms, pinv (mcalc.syntax.spectral; the shape rules are mcalc.shapes.spectral's)
+    WHOLE_MATRIX = "whole matrix"
 
 
 @record(frozen=True)
@@ -159,6 +163,11 @@ class Function(Record):
     # a linear whole-matrix function f (Φ, α, toeplitz): C ↦ f*(C) with ⟨C, f(M)⟩ = ⟨f*(C), M⟩, through
     # which a gradient is read off a differential holding f(dX)
     adjoint: Callable[[Node], Node] | None = None
+    # WHOLE_MATRIX entries: the name of their shape rule (mcalc.shapes.spectral), and their text spellings
+    # when not `name(arg)` (Unicode and ASCII, {} where the argument goes: ‖{}‖₂ and ||{}||_2)
+    shape: str = ""
+    text: str = ""
+    ascii: str = ""
 
     @property
     def elementwise(self) -> bool:
@@ -347,6 +356,8 @@ _MATRIX_FUNCTIONS = (
                          r"\alpha(M)_{ij} = \textstyle\sum_{p - q = i - j} (M^\top)_{pq}")),
 )  # fmt: skip
 
+# eigenvalues, singular values, their norms, pinv, prod: functions of the whole matrix (mcalc.syntax.spectral)
+SPECTRAL_FUNCTIONS = spectral.entries(partial(Function, kind=Kind.WHOLE_MATRIX))
 
 CATALOGUE: tuple[Function, ...] = (
     Function("exp", lambda x: _f("exp", x), "exp′(x) = exp(x)", r"\exp'(x) = \exp(x)",
@@ -393,6 +404,7 @@ CATALOGUE: tuple[Function, ...] = (
              _step, "np.heaviside({}, 0.0)", _latex(r"\operatorname{step}"), internal=True),
     *_COLUMN_FUNCTIONS,
     *_MATRIX_FUNCTIONS,
+    *SPECTRAL_FUNCTIONS,
 )  # fmt: skip
 
 

@@ -123,13 +123,9 @@ FUNCTION_MEANINGS = {
     "log10": "write log(x)/log(10)",
     "log1p": "write log(1 + x)",
     "expm1": "write exp(x) - 1",
-    "pinv": f"pinv {_NOT_BUILT}: for full column rank write (A^T A)^-1 A^T",
-    "eig": f"eig {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, logdet(A) the "
-    "sum of their logs",
-    "eigvals": f"eigvals {_NOT_BUILT}: tr(A) is the sum of the eigenvalues, det(A) their product, "
-    "logdet(A) the sum of their logs",
-    "svd": f"svd {_NOT_BUILT}: norm2(A) is the root of the sum of the squared singular values",
-    "prod": f"prod {_NOT_BUILT}: exp(sum(log(x))) is the product of positive entries",
+    "eigvals": "write eig(A) for the eigenvalues (ascending), λ_max(A) / λ_min(A) for the extreme ones",
+    "eigh": "write eig(A) for the eigenvalues (ascending), eigvec_max(A) / eigvec_min(A) for unit eigenvectors",
+    "norm_nuc": "write ||A||_* for the nuclear norm (the sum of the singular values)",
     "sgn": "write abs(x) for |x| (its derivative is sign(x))",
     "norm2sq": "write x^T x or ||x||^2",
     "sumsq": "write x^T x or ||x||^2",

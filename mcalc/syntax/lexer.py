@@ -356,10 +356,16 @@ def _single(lx: _Lexer, i: int) -> int | None:
     return i + 1
 
 
+def _word_or_underscore(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
 def _greek(lx: _Lexer, i: int) -> int | None:
     if not _is_greek(lx.src[i]):
         return None
     j = _subscript(lx.src, i + 1)
+    if is_function_word(lx.src[i:j]):  # λ_max, σ_max
+        return _function_word(lx, i, j)
     lx.add(Tok.NAME, name_text(lx.src[i:j]), i, j)
     return j
 
@@ -372,7 +378,8 @@ def _latin(lx: _Lexer, i: int) -> int | None:
     j = lx.run(i, _is_latin)
     k = lx.run(j, _ascii_digit)  # a word followed by digits ("norm2") is still a word
     _refuse_word_with_digits(lx, i, j)
-    for end in (k, j):
+    u = lx.run(k, _word_or_underscore)  # lambda_max, eigvec_max: a function word with underscores
+    for end in (u, k, j) if u > k else (k, j):
         if is_function_word(src[i:end]):
             return _function_word(lx, i, end)
     word = src[i:j]

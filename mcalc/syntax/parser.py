@@ -425,8 +425,10 @@ class Parser:
         if self.peek().kind is Tok.UNDERSCORE:
             self.advance()
             sub = self.advance()
+            if sub.kind is Tok.STAR:  # ‖X‖_*: the nuclear norm, the sum of the singular values
+                return Columnwise("nuclear_norm", inner, span=Span(open_tok.span.start, sub.span.end))
             if sub.text not in NORM_SUBSCRIPTS:
-                raise ParseError("unknown norm subscript: use _F, _2, _1 or _inf", sub.span)
+                raise ParseError("unknown norm subscript: use _F, _2, _1, _inf or _* (nuclear)", sub.span)
             p, written = NORM_SUBSCRIPTS[sub.text], sub.text
             end = sub.span.end
             return Norm(inner, p, written, span=Span(open_tok.span.start, end))
