@@ -20,6 +20,8 @@ SOURCES = MappingProxyType({
     "PRML": "C. M. Bishop, Pattern Recognition and Machine Learning, Springer, 2006",
     "Higham": "N. J. Higham, Functions of Matrices: Theory and Computation, SIAM, 2008",
     "Murray": "I. Murray, Differentiation of the Cholesky decomposition, arXiv:1602.07527, 2016",
+    "Golub & Pereyra": "G. H. Golub and V. Pereyra, The differentiation of pseudo-inverses and nonlinear least "
+                       "squares problems whose variables separate, SIAM J. Numer. Anal. 10(2), 413-432, 1973",
 })  # fmt: skip
 
 # A short name is cited where it stands as a word of its own: "MC eq. 37", "(MML §5.4)", not inside "MCMC"

@@ -378,4 +378,4 @@ def test_identities_lists_and_verifies_each_new_rule_with_its_source() -> None:
         assert by_name[name]["verify"]["passed"], by_name[name]
     assert by_name["polar"]["verify"]["witness"].startswith("∂²/∂x∂x")  # the Hessian of ‖·‖_*
     assert "Golub & Pereyra" in by_name["pinv"]["reference"]
-    assert "Magnus & Neudecker" in by_name["λ_max"]["reference"]
+    assert "M&N ch. 8 §8-9" in by_name["λ_max"]["reference"] and "MC eq. 67" in by_name["λ_max"]["reference"]

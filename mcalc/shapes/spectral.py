@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from mcalc.errors import ShapeError
 from mcalc.shapes.kinds import SCALAR_SHAPE, Shape
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Dim, Node
 
-if TYPE_CHECKING:
-    from mcalc.shapes.env import ShapeEnv
+ShapeEnv = Any  # mcalc.shapes.env.ShapeEnv, whose shape rules import this module: not imported back
 
 # the eigenvalue functions whose rule depends on the symmetry of the argument, and how the reading says so
 EIGEN_VALUES = frozenset({"λ_max", "λ_min", "eig"})

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from mcalc.syntax.functions import Function
+Function = Any  # mcalc.syntax.functions.Function, which imports this module: not imported back
 
 Array = Any
 TIE = 1e-9  # entries of equal magnitude within this (relative) tie: the first one fixes the sign
@@ -220,8 +219,7 @@ def _no_slope(x: Any) -> Any:
     raise TypeError("a function of the whole matrix has a differential, not an elementwise slope")
 
 
-MC = "The Matrix Cookbook (2012)"
-MN = "Magnus & Neudecker, Matrix Differential Calculus (3rd ed.), ch. 8"
+MN = "M&N ch. 8"  # short names of mcalc.sources
 
 
 def _entry(
@@ -238,6 +236,8 @@ def _entry(
     text: str = "",
     ascii: str = "",
 ) -> Function:
+    if not identity.startswith(name):
+        identity = f"{name}: {identity}"
     return make(
         name, _no_slope, identity, latex, VALUES[name], _CODE[name], tex, reference=reference, aliases=aliases,
         numpy_helper=SPECTRAL_HELPER, internal=internal, witness=witness, shape=shape, text=text, ascii=ascii,
@@ -265,6 +265,10 @@ def entries(make: Callable[..., Function]) -> tuple[Function, ...]:
     """The entries, made by `make` (`Function` with kind WHOLE_MATRIX: the catalogue passes it, so that this
     module never imports the catalogue, which imports it)."""
     e = partial(_entry, make)
+    return _eigen(e) + _singular(e)
+
+
+def _eigen(e: Callable[..., Function]) -> tuple[Function, ...]:
     return (
         e("eig", "square→vector",
           "d eig(S) = diag(Uᵀ dS U), U = eigvecs(S) (symmetric S); diag(U⁻¹ dX U) for a real simple spectrum",
@@ -300,6 +304,11 @@ def entries(make: Callable[..., Function]) -> tuple[Function, ...]:
           _op(r"U"), f"a^T eig({SYM})", internal=True),
         e("eig_gaps", "square→square", "G = eig_gaps(S): G_ij = 1/(λⱼ − λᵢ) for i ≠ j, 0 on the diagonal",
           r"G_{ij} = 1/(\lambda_j - \lambda_i)", f"{MN} §8-9", _op(r"G"), f"a^T eig({SYM})", internal=True),
+    )  # fmt: skip
+
+
+def _singular(e: Callable[..., Function]) -> tuple[Function, ...]:
+    return (
         e("svd", "matrix→singular values", "d σᵢ = uᵢᵀ dX vᵢ: d svd(X) = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X)",
           r"d\sigma_i = u_i^\top dX\,v_i", f"{MN} §8-9 (σᵢ² the eigenvalues of XᵀX); MC eq. 67 applied to XᵀX",
           _op(r"\operatorname{svd}"), "a^T svd(A + x x^T)"),
@@ -319,7 +328,7 @@ def entries(make: Callable[..., Function]) -> tuple[Function, ...]:
         e("svd_v", "matrix→V", "V = svd_v(X): the right singular vectors (thin SVD), in svd's order",
           r"V", f"{MN} §8-9", _op(r"V"), "a^T svd(A + x x^T)", internal=True),
         e("svd_f", "matrix→k×k", "F = svd_f(X): F_ij = 1/(σᵢ + σⱼ)", r"F_{ij} = 1/(\sigma_i + \sigma_j)",
-          "the polar factor's derivative (Higham, Functions of Matrices (2008), ch. 8)", _op(r"F"),
+          "the polar factor's derivative (Higham ch. 8)", _op(r"F"),
           "nuclear_norm(A + x 1^T)", internal=True),
         e("spectral_norm", "matrix→number", "d‖X‖₂ = uᵀ dX v (the singular vectors of σ_max(X))",
           r"d\|X\|_2 = u^\top dX\,v", f"{MN} §8-9; ‖X‖₂ = σ_max(X)",
@@ -332,13 +341,13 @@ def entries(make: Callable[..., Function]) -> tuple[Function, ...]:
           "Q = polar(X) = U Vᵀ; dQ = U (F ⊙ (Uᵀ dX V − Vᵀ dXᵀ U)) Vᵀ + (I − X X⁺) dX X⁺ Q + Q X⁺ dX (I − X⁺X), "
           "F = svd_f(X)",
           r"dQ = U\left(F \odot (U^\top dX V - V^\top dX^\top U)\right)V^\top + \ldots",
-          "Higham, Functions of Matrices (2008), ch. 8 (the polar decomposition)", _op(r"\operatorname{polar}"),
+          "Higham ch. 8 (the polar decomposition)", _op(r"\operatorname{polar}"),
           "nuclear_norm(A + x 1^T)", internal=True),
         e("pinv", "matrix→transpose",
           "dX⁺ = −X⁺ dX X⁺ + X⁺X⁺ᵀ dXᵀ (I − XX⁺) + (I − X⁺X) dXᵀ X⁺ᵀ X⁺ (constant rank)",
           r"dX^{+} = -X^{+} dX\,X^{+} + X^{+}X^{+\top} dX^\top (I - XX^{+})"
           r" + (I - X^{+}X)\,dX^\top X^{+\top} X^{+}",
-          "Golub & Pereyra, SIAM J. Numer. Anal. 10 (1973), Theorem 4.3",
+          "Golub & Pereyra Theorem 4.3",
           r"{\left({}\right)^{+}}", "a^T pinv(A + x 1^T) b"),
         e("prod", "vector→number", "d prod(x) = prod(x) (1 ./ x)ᵀ dx (no entry of x zero)",
           r"d\prod_i x_i = \left(\prod_i x_i\right) (1/x)^\top dx", "the product rule, entry by entry",
