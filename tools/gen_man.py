@@ -88,6 +88,11 @@ that a `where:` line names.
 Functions of a whole matrix or vector: STRUCTURED_FUNCTIONS (README § Adjugate, Cholesky factor and
 Toeplitz matrices).
 
+Eigenvalue and singular-value functions: WHOLE_MATRIX_FUNCTIONS; `||A||_2` of a matrix is its spectral norm, `||A||_*`
+its nuclear norm. Eigenvalues ascending, singular values descending, eigenvectors unit with their entry
+of largest magnitude positive. `--symmetric S` (or a symmetric expression) gives the symmetric rule
+dλ = vᵀ dS v; otherwise the general one, dλ = wᵀ dX u; the reading line says which.
+
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
 `||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
 `eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
@@ -497,6 +502,13 @@ def _structured_functions() -> str:
     listed = [f for f in functions.entries() if f.kind in kinds and not f.internal]
     return ", ".join(f"`{f.name}` ({f.kind.value})" for f in listed)
 
+def _whole_matrix_functions() -> str:
+    """eig, λ_max, svd, pinv, ...: the whole-matrix functions of the catalogue a user may type."""
+    from mcalc.syntax import functions
+
+    listed = [f for f in functions.entries() if f.kind is functions.Kind.WHOLE_MATRIX and not f.internal]
+    return ", ".join(f"`{f.name}`" + (f" (`{f.aliases[0]}`)" if f.aliases else "") for f in listed)
+
 
 def render() -> str:
     from mcalc import __version__
@@ -569,7 +581,8 @@ def render() -> str:
     out += [
         ".SH EXPRESSION SYNTAX",
         *_prose(
-            EXPRESSION_SYNTAX.replace("COLUMN_FUNCTIONS", _column_functions())
+            EXPRESSION_SYNTAX.replace("WHOLE_MATRIX_FUNCTIONS", _whole_matrix_functions())
+            .replace("COLUMN_FUNCTIONS", _column_functions())
             .replace("MATRIX_FUNCTIONS", _matrix_functions())
             .replace("STRUCTURED_FUNCTIONS", _structured_functions())
             .replace("FUNCTIONS", _functions())
