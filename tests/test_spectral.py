@@ -158,6 +158,9 @@ SECOND = [
     Case("||X||_*", ("X", "X"), rectangular, shape={"X": "4x2"}),
     Case("a^T pinv(X) b", ("X", "X"), rectangular),
     Case("prod(x)", ("x", "x"), lambda rng: {"x": (4,)}),
+    Case("sigma_max(X)", ("X", "X"), rectangular),
+    Case("||X||_2", ("X", "X"), rectangular),
+    Case("σ_min(X)", ("X", "X"), rectangular),
 ]
 
 

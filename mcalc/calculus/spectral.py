@@ -7,6 +7,7 @@ uses: λ_max's Hessian goes through eigvec_max's rule), printers and code genera
     eig(S) = (λ₁ … λₙ) ascending        d eig = diag(Uᵀ dS U); diag(U⁻¹ dX U) general
     U = eigvecs(S)                      dU = U (G ⊙ (Uᵀ dS U)), G_ij = 1/(λⱼ − λᵢ)
     σ(X) with singular vectors u, v     dσ = uᵀ dX v; d svd(X) = diag(Uᵀ dX V)
+    u, v of a simple σ > 0              du = (σ²I − XXᵀ)⁺ (σ dX v + X dXᵀ u), dv = (σ²I − XᵀX)⁺ (σ dXᵀ u + Xᵀ dX v)
     ‖X‖_* = Σσᵢ                         d‖X‖_* = tr((U Vᵀ)ᵀ dX)  (thin SVD, full rank)
     Q = U Vᵀ = polar(X)                 dQ = U (F ⊙ (Uᵀ dX V − Vᵀ dXᵀ U)) Vᵀ
                                              + (I − XX⁺) dX X⁺ Q + Q X⁺ dX (I − X⁺X),  F_ij = 1/(σᵢ + σⱼ)
@@ -98,6 +99,24 @@ def _singular_value(end: str) -> Rule:
     return rule
 
 
+def _singular_vector(side: str, end: str) -> Rule:
+    """u and v of σ are unit eigenvectors of XXᵀ and XᵀX for σ², so (M&N ch. 8 §8-9 applied to them)
+    du = (σ²I − XXᵀ)⁺ (σ dX v + X dXᵀ u), dv = (σ²I − XᵀX)⁺ (σ dXᵀ u + Xᵀ dX v)."""
+
+    def rule(node: N.Columnwise, dx: Node, env: ShapeEnv) -> Node:
+        x = node.arg
+        u, v, sigma = _f(f"singvec_left_{end}", x), _f(f"singvec_right_{end}", x), _f(f"σ_{end}", x)
+        rows, cols = env.shape(x)
+        if side == "left":
+            size, gram, push = rows, mul(x, _t(x)), add(mul(sigma, dx, v), mul(x, _t(dx), u))
+        else:
+            size, gram, push = cols, mul(_t(x), x), add(mul(sigma, _t(dx), u), mul(_t(x), dx, v))
+        shifted = add(mul(N.Power(sigma, Fraction(2)), N.Identity(size)), neg(gram))
+        return mul(_f("pinv", shifted), push)
+
+    return rule
+
+
 def _svd(node: N.Columnwise, dx: Node, env: ShapeEnv) -> Node:
     return N.Diag(mul(_t(_f("svd_u", node.arg)), dx, _f("svd_v", node.arg)))
 
@@ -161,9 +180,6 @@ RULES: dict[str, Rule] = {
     "eigvec_left_max": _not_built(f"{_HIGHER} (λ_max of a non-symmetric matrix; for a symmetric one, --symmetric)"),
     "eigvec_left_min": _not_built(f"{_HIGHER} (λ_min of a non-symmetric matrix; for a symmetric one, --symmetric)"),
     "eig_gaps": _not_built(f"{_HIGHER} (the third derivative of eig)"),
-    **{
-        name: _not_built(f"{_HIGHER} (the singular vectors' own derivative)")
-        for name in ("singvec_left_max", "singvec_right_max", "singvec_left_min", "singvec_right_min")
-    },
+    **{f"singvec_{side}_{end}": _singular_vector(side, end) for side in ("left", "right") for end in ("max", "min")},
     **{name: _not_built(f"{_HIGHER} (the third derivative of svd or ‖X‖_*)") for name in ("svd_u", "svd_v", "svd_f")},
 }

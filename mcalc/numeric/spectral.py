@@ -104,13 +104,17 @@ MEASURES: dict[str, Callable[[Array], Measure]] = {
 EIGEN = frozenset({"λ_max", "λ_min", "eig", "eigvec_max", "eigvec_min"})
 
 
+SHIFTS = frozenset({"λ_max", "λ_min", "σ_max", "σ_min"})
+
+
 def _shifted(n: N.Columnwise) -> bool:
-    """pinv(λ_max(S) I − S), of an eigenvector's derivative: singular by construction, its rank constant where
-    λ_max(S) is simple (the gap its λ_max node measures), so it is no point's trouble itself."""
+    """pinv(λ_max(S) I − S), of an eigenvector's derivative (pinv(σ² I − XXᵀ), of a singular vector's): singular
+    by construction, its rank constant where λ_max(S) is simple (the gap its λ_max node measures), so it is no
+    point's trouble itself."""
     return (
         n.func == "pinv"
         and N.contains_type(n.arg, N.Columnwise)
-        and any(isinstance(k, N.Columnwise) and k.func in ("λ_max", "λ_min") for k in _walk(n.arg))
+        and any(isinstance(k, N.Columnwise) and k.func in SHIFTS for k in _walk(n.arg))
     )
 
 

@@ -102,10 +102,16 @@ def _sums(s: Array) -> Array:
     return 1.0 / (s[None, :] + s[:, None])
 
 
+PINV_CUTOFF = 1e-12  # singular values below this, relative to the largest, are zero in pinv
+
+
 def _pinv(a: Array) -> Array:
+    """X⁺, its singular values below PINV_CUTOFF treated as 0: pinv(λI − S) of an eigenvector's derivative is
+    singular by construction, and numpy's default cutoff (max(m, n) ε) kept its rounded zero about one time in
+    three, inverting noise (the Hessian of σ_max failed --check so)."""
     import numpy as np
 
-    return np.linalg.pinv(a)
+    return np.linalg.pinv(a, PINV_CUTOFF)
 
 
 def _prod(a: Array) -> Array:
@@ -210,7 +216,7 @@ _CODE = {
     "spectral_norm": "float(np.linalg.norm({}, 2))",
     "nuclear_norm": "float(np.linalg.norm({}, 'nuc'))",
     "polar": "(lambda u, s, v: u @ v.T)(*_svd({}))",
-    "pinv": "np.linalg.pinv({})",
+    "pinv": "np.linalg.pinv({}, 1e-12)",
     "prod": "float(np.prod({}))",
 }
 
@@ -258,6 +264,8 @@ SECOND_ORDER: dict[str, tuple[str, tuple[str, ...]]] = {
     "polar": ("nuclear_norm(A + x x^T)", ("x", "x")),
     "λ_max": (f"lambda_max({SYM})", ("x", "x")),
     "pinv": ("a^T pinv(A + x 1^T) b", ("x", "x")),
+    **{f"singvec_{side}_max": ("sigma_max(A + x 1^T)", ("x", "x")) for side in ("left", "right")},
+    **{f"singvec_{side}_min": ("sigma_min(A + x 1^T)", ("x", "x")) for side in ("left", "right")},
 }
 
 
@@ -318,11 +326,12 @@ def _singular(e: Callable[..., Function]) -> tuple[Function, ...]:
         e("σ_min", "matrix→number", "d σ_min(X) = uᵀ dX v (its left and right singular vectors)",
           r"d\sigma_{\min}(X) = u^\top dX\,v", f"{MN} §8-9; MC eq. 67 applied to XᵀX",
           _op(r"\sigma_{\min}"), "sigma_min(A + x 1^T)", aliases=("sigma_min",), ascii="sigma_min({})"),
-        *(e(name, shape, f"the unit {side} singular vector of σ_{end}(X)", rf"{letter}_{{\{end}}}",
+        *(e(name, shape, f"the unit {side} singular vector of σ_{end}(X); {rule}", rf"{letter}_{{\{end}}}",
             f"{MN} §8-9", _op(rf"{letter}_{{\{end}}}"), f"sigma_{end}(A + x 1^T)", internal=True)
           for end in ("max", "min")
-          for name, shape, side, letter in ((f"singvec_left_{end}", "matrix→rows", "left", "u"),
-                                       (f"singvec_right_{end}", "matrix→columns", "right", "v"))),
+          for name, shape, side, letter, rule in (
+              (f"singvec_left_{end}", "matrix→rows", "left", "u", "du = (σ²I − XXᵀ)⁺ (σ dX v + X dXᵀ u)"),
+              (f"singvec_right_{end}", "matrix→columns", "right", "v", "dv = (σ²I − XᵀX)⁺ (σ dXᵀ u + Xᵀ dX v)"))),
         e("svd_u", "matrix→U", "U = svd_u(X): the left singular vectors (thin SVD), in svd's order",
           r"U", f"{MN} §8-9", _op(r"U"), "a^T svd(A + x x^T)", internal=True),
         e("svd_v", "matrix→V", "V = svd_v(X): the right singular vectors (thin SVD), in svd's order",
