@@ -159,8 +159,8 @@ def test_tab_completes_a_declared_name_and_a_function(session: Session, home: Pa
     answer = session.type('"')
     assert answer == cli(environment(home), ["shape", "W_hidden", "--matrix", "W_hidden"])
     assert answer.startswith("W_hidden : m×n")
-    session.child.send('shape "sigm\t')
-    session.child.expect_exact("oid")
+    session.child.send('shape "sigmo\t')  # sigm is also sigma_max, sigma_min
+    session.child.expect_exact("id")
     assert session.type('(x)"').startswith("sigmoid(x) : m×1")
 
 

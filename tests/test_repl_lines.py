@@ -137,7 +137,9 @@ def test_completion_candidates() -> None:
     assert candidates("shape x --format ", SPECS, state, functions) == ("", ["text", "json"])
     assert candidates(":layout n", SPECS, state, functions) == ("n", ["numerator"])
     assert candidates('shape "W_', SPECS, state, functions) == ("W_", ["W_hidden"])
-    assert candidates('diff "tr(A sigm', SPECS, state, functions) == ("sigm", ["sigmoid"])
+    assert candidates('diff "tr(A sigmo', SPECS, state, functions) == ("sigmo", ["sigmoid"])
+    # σ_max's ASCII spellings are function words too (issue 24)
+    assert candidates('diff "tr(A sigm', SPECS, state, functions) == ("sigm", ["sigma_max", "sigma_min", "sigmoid"])
     assert candidates('diff "x^T B y" --wrt ', SPECS, state, functions)[1][-3:] == ["x", "B", "y"]
     assert words_before('diff "a b" --wrt x') == (["diff", "a b", "--wrt"], "x", False)
     shown = Completer(SPECS, lambda: state).get_completions(Document("check x --lay"), CompleteEvent())
