@@ -502,6 +502,7 @@ def _structured_functions() -> str:
     listed = [f for f in functions.entries() if f.kind in kinds and not f.internal]
     return ", ".join(f"`{f.name}` ({f.kind.value})" for f in listed)
 
+
 def _whole_matrix_functions() -> str:
     """eig, λ_max, svd, pinv, ...: the whole-matrix functions of the catalogue a user may type."""
     from mcalc.syntax import functions

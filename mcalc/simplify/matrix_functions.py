@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from mcalc.simplify import rules as _rules  # noqa: F401  (the table's own rows first: tr's is wrapped below)
 from mcalc.simplify.engine import NORMALISERS, ZERO, Simplifier
+from mcalc.simplify.spectral import whole_matrix
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import mul
@@ -29,7 +30,7 @@ def _columnwise(s: Simplifier, node: Node) -> Node:
     assert isinstance(node, N.Columnwise)
     if _is_matrix_function(node) and isinstance(node.arg, N.Transpose):
         return s.simp(N.Transpose(N.Columnwise(node.func, node.arg.arg)))  # f(Xᵀ) = f(X)ᵀ
-    return node
+    return whole_matrix(s, node)  # prod(eig(X)) = det(X): the spectral functions' rules (one normaliser a node)
 
 
 def _split(s: Simplifier, node: Node) -> tuple[list[Node], Node]:

@@ -446,6 +446,5 @@ NORMALISERS.update(
         N.Ones: _ones,
         N.Zero: _zero,
         N.Diag: _diag,
-        N.Columnwise: spectral.whole_matrix,
     }
 )
