@@ -119,15 +119,17 @@ def spectral_norms(env: ShapeEnv, tree: Node) -> Node:
     if not N.contains_type(tree, N.Norm):
         return tree
 
-    def walk(n: Node) -> Node:
-        kids = n.children()
-        new = tuple(walk(k) for k in kids)
-        if kids and any(a is not b for a, b in zip(new, kids, strict=True)):
-            n = N.rebuild(n, new)
-        if isinstance(n, N.Norm) and n.written == "2":
-            r, c = env.shape(n.arg)
-            if env.resolve(r) != 1 and env.resolve(c) != 1:
-                return N.Columnwise("spectral_norm", n.arg, span=n.span)
-        return n
+    return _with_spectral_norms(env, tree)
 
-    return walk(tree)
+
+def _with_spectral_norms(env: ShapeEnv, n: Node) -> Node:
+    """A module function, not a closure that calls itself: that is a reference cycle (tests/test_memory.py)."""
+    kids = n.children()
+    new = tuple(_with_spectral_norms(env, k) for k in kids)
+    if kids and any(a is not b for a, b in zip(new, kids, strict=True)):
+        n = N.rebuild(n, new)
+    if isinstance(n, N.Norm) and n.written == "2":
+        r, c = env.shape(n.arg)
+        if env.resolve(r) != 1 and env.resolve(c) != 1:
+            return N.Columnwise("spectral_norm", n.arg, span=n.span)
+    return n
