@@ -127,7 +127,7 @@ def test_the_first_answer_comes_before_the_input_ends() -> None:
 def test_each_line_has_its_own_budget() -> None:
     """A line past the time budget is refused in its place; the lines around it are answered (each worker
     starts a line's clock when it starts the line)."""
-    slow = "tr(" + " ".join(["A B"] * 3000) + ") ; A\n"
+    slow = "tr(" + " ".join(f"A B{i}" for i in range(3000)) + ") ; A\n"
     batch = ("x^T x ; x\n" + slow + "x^T A x ; x\n").encode()
     out = run("diff", "-", "--format", "json", "--jobs", "2", stdin=batch, env={"MCALC_TIME_LIMIT": "0.3"})
     lines = out.stdout.decode().splitlines()
