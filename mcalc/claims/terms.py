@@ -7,6 +7,8 @@ import itertools
 from fractions import Fraction
 from typing import Any
 
+from mcalc.syntax.nodes import every_node
+
 MAX_TERMS = 40
 
 
@@ -96,9 +98,4 @@ def fraction_text(f: Fraction) -> str:
 
 
 def walk(node: Any) -> list[Any]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children())
-    return out
+    return every_node(node)

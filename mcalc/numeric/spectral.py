@@ -114,17 +114,8 @@ def _shifted(n: N.Columnwise) -> bool:
     return (
         n.func == "pinv"
         and N.contains_type(n.arg, N.Columnwise)
-        and any(isinstance(k, N.Columnwise) and k.func in SHIFTS for k in _walk(n.arg))
+        and any(isinstance(k, N.Columnwise) and k.func in SHIFTS for k in N.every_node(n.arg))
     )
-
-
-def _walk(node: Node) -> list[Node]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children())
-    return out
 
 
 def spectral_nodes(trees: Iterable[Node]) -> list[N.Columnwise]:

@@ -609,6 +609,16 @@ def substitute(node: Node, mapping: dict[Node, Node]) -> Node:
         walk = None  # type: ignore[assignment]
 
 
+def every_node(node: Node) -> list[Node]:
+    """Every node of the tree, each occurrence, without recursion (a deep tree does not reach the limit)."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children())
+    return out
+
+
 def tree_size(node: Node) -> int:
     """Number of nodes, counting a shared subtree at every place it occurs (the printed size)."""
     sizes: dict[Node, int] = {}
