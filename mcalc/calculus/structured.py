@@ -20,13 +20,7 @@ from mcalc.syntax.structured import ALPHA
 
 def require_symmetric_arguments(function: Node, var: str, env: ShapeEnv, is_symmetric: Callable[[Node], bool]) -> None:
     """Refuse chol(M) when M depends on `var` and is not known to be symmetric."""
-    stack, seen = [function], set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(n.children())
+    for n in N.distinct_nodes(function):
         if not isinstance(n, N.Columnwise) or functions.get(n.func).draw != "spd":
             continue
         if var in N.free_symbols(n.arg) and not is_symmetric(n.arg):

@@ -258,14 +258,7 @@ def explain_nonfinite(tree: Node, env: ShapeEnv, values: Mapping[str, Array]) ->
 def _outside_derivative_domain(tree: Node, env: ShapeEnv, ev: Any) -> MathError | None:
     """For a finite expression whose derivative is not: a function whose derivative does not exist at
     an entry of its argument (arccos at 1, sqrt at 0), named; else None."""
-    stack: list[Node] = [tree]
-    seen: set[Node] = set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(n.children())
+    for n in N.distinct_nodes(tree):
         if not isinstance(n, N.Apply):
             continue
         domain = functions.get(n.func).domain

@@ -226,17 +226,11 @@ def operator_lines(shown: Node, env: ShapeEnv, latex: bool = False) -> list[str]
     from mcalc.syntax.matrix_functions import where_latex, where_lines
 
     found: dict[tuple[str, int, bool, bool], None] = {}
-    stack, seen = [shown], set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
+    for n in N.distinct_nodes(shown):
         if isinstance(n, N.Frechet):
             matrix = isinstance(n, N.FrechetMatrix)
             symmetric = all(name in env.symmetric for name in N.free_symbols(n.at))
             found.setdefault((n.func, len(n.args) - 1 + matrix, matrix, symmetric))
-        stack.extend(n.children())
     lines = [line for key in found for line in (where_latex if latex else where_lines)(*key)]
     return list(dict.fromkeys(lines))
 
@@ -245,16 +239,10 @@ def definitions(node: Node) -> list[tuple[str, str]]:
     """The definition (text, LaTeX) of each catalogue operator the derivative names and a reader cannot
     guess (Φ of chol as cholphi, α as toepsum, diagsums: entries with a `definition`), first seen first."""
     found: dict[str, tuple[str, str]] = {}
-    stack, seen = [node], set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
+    for n in N.distinct_nodes(node):
         if isinstance(n, (N.Apply, N.Columnwise)) and (entry := functions.lookup(n.func)) is not None:
             if entry.definition:
                 found.setdefault(entry.name, entry.definition)
-        stack.extend(reversed(n.children()))
     return list(found.values())
 
 

@@ -13,7 +13,7 @@ that hold child nodes in `CHILDREN`. Structural equality and hashing ignore the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any, ClassVar, Self, TypeAlias
@@ -617,6 +617,19 @@ def every_node(node: Node) -> list[Node]:
         out.append(n)
         stack.extend(n.children())
     return out
+
+
+def distinct_nodes(node: Node) -> Iterator[Node]:
+    """Each distinct sub-tree once (a shared sub-tree is visited once, not once per path to it), in reading
+    order: a node before its children, left to right."""
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        yield n
+        stack.extend(reversed(n.children()))
 
 
 def tree_size(node: Node) -> int:
