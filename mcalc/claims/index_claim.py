@@ -117,7 +117,7 @@ def _left_text(parsed: R.IndexClaim, wrt: list[str], names: set[str]) -> str | N
 def _set_up(expr: str, wrt: list[str], claim: str, parsed: R.IndexClaim, decl: Any, lhs: str | None) -> Setup:
     from mcalc import pipeline
 
-    entries = [n for n in T.walk(parsed.body) if isinstance(n, R.Entry)]
+    entries = [n for n in R.walk(parsed.body) if isinstance(n, R.Entry)]
     if len(entries) > MAX_ENTRIES:
         raise T.refuse(f"{len(entries)} entries; an index claim has at most {MAX_ENTRIES}")
     # each piece at its own column of the claim (spaces before it), so that an error's column is the claim's
@@ -198,7 +198,7 @@ def orient(s: Setup, body: R.IndexNode) -> Oriented:
         if extra:
             raise T.refuse(f"index {extra[0]} is free on the right side but not on the left", None)
         o = Oriented(body, rd, order, "stated")
-    for n in T.walk(body):
+    for n in R.walk(body):
         for x in (*_indices_of(n), *o.order):
             if o.reading.ranges.dim_of(x) is None:
                 raise T.refuse(f"the range of index {x} is not known (it indexes no name)", None)

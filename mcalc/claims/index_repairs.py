@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from mcalc.claims import index_tensor as T
 from mcalc.syntax import index_reader as R
 
 MAX_REPAIRS = 300  # corrected claims tried for one diagnosis
@@ -16,7 +15,7 @@ Candidate = tuple[R.IndexNode, dict[str, Any], str]  # the corrected body, JSON 
 
 def candidates(body: R.IndexNode, free: tuple[str, ...]) -> Iterator[Candidate]:
     """δs re-paired first, then single indices replaced; at most MAX_REPAIRS."""
-    letters = sorted({x for n in T.walk(body) for x in _letters(n)} | set(free))
+    letters = sorted({x for n in R.walk(body) for x in _letters(n)} | set(free))
     spare = [x for x in "ijklmn" if x not in letters]
     letters += spare[:2]  # an index that should be free may be one the claim never wrote
     count = 0
@@ -28,7 +27,7 @@ def candidates(body: R.IndexNode, free: tuple[str, ...]) -> Iterator[Candidate]:
 
 
 def _deltas(body: R.IndexNode, letters: list[str]) -> Iterator[Candidate]:
-    for d in (n for n in T.walk(body) if isinstance(n, R.Delta)):
+    for d in (n for n in R.walk(body) if isinstance(n, R.Delta)):
         for a in letters:
             for b in letters:
                 if a >= b or {a, b} == {d.a, d.b}:
@@ -39,7 +38,7 @@ def _deltas(body: R.IndexNode, letters: list[str]) -> Iterator[Candidate]:
 
 
 def _entries(body: R.IndexNode, letters: list[str]) -> Iterator[Candidate]:
-    for e in (n for n in T.walk(body) if isinstance(n, R.Entry) and n.indices):
+    for e in (n for n in R.walk(body) if isinstance(n, R.Entry) and n.indices):
         for k, old in enumerate(e.indices):
             for new in letters:
                 if new == old:

@@ -16,6 +16,7 @@ from typing import Any
 from mcalc.errors import InputError, Span
 from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
+from mcalc.syntax.index_reader import walk
 
 Array = Any
 ITERATIONS = 100  # a product's einsum may run over this many times the element budget (README § Limits)
@@ -168,29 +169,6 @@ _FREE: dict[type, Callable[[Any, Reading], tuple[str, ...]]] = {
     R.Entry: _entry, R.Delta: _delta, R.Product: _product, R.Sum: _sum, R.Power: _power, R.Apply: _apply,
     R.SumOver: _sum_over, R.Num: _num,
 }  # fmt: skip
-
-
-def children(node: R.IndexNode) -> tuple[R.IndexNode, ...]:
-    if isinstance(node, (R.Product,)):
-        return node.factors
-    if isinstance(node, R.Sum):
-        return node.terms
-    if isinstance(node, R.Power):
-        return (node.base,)
-    if isinstance(node, (R.Apply,)):
-        return (node.arg,)
-    if isinstance(node, R.SumOver):
-        return (node.body,)
-    return ()
-
-
-def walk(node: R.IndexNode) -> list[R.IndexNode]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(children(n))
-    return out
 
 
 def _mentions(node: R.IndexNode, x: str) -> bool:

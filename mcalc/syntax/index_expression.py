@@ -17,7 +17,7 @@ a term, more than two free indices).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from fractions import Fraction
 
 from mcalc.errors import ParseError, Span
@@ -118,7 +118,7 @@ def _no_transposed_entries(toks: list[Tok]) -> None:
 def _indices(node: R.IndexNode) -> set[str]:
     """Every index the expression writes."""
     out: set[str] = set()
-    for n in _walk_nodes(node):
+    for n in R.walk(node):
         if isinstance(n, R.Entry):
             out.update(n.indices)
         elif isinstance(n, R.Delta):
@@ -133,26 +133,6 @@ def _bare(text: str) -> str:
     while text.startswith("(") and _balanced(text):
         text = text[1:-1]
     return text
-
-
-def _walk_nodes(node: R.IndexNode) -> Iterator[R.IndexNode]:
-    yield node
-    for child in _children(node):
-        yield from _walk_nodes(child)
-
-
-def _children(node: R.IndexNode) -> tuple[R.IndexNode, ...]:
-    if isinstance(node, R.Product):
-        return node.factors
-    if isinstance(node, R.Sum):
-        return node.terms
-    if isinstance(node, R.Power):
-        return (node.base,)
-    if isinstance(node, R.Apply):
-        return (node.arg,)
-    if isinstance(node, R.SumOver):
-        return (node.body,)
-    return ()
 
 
 _CALL = re.compile(r"[^\W\d]\w*(\(.*\))?", re.UNICODE)  # a name, or a function applied: x, tr(X), exp(W x)

@@ -96,6 +96,31 @@ class IndexClaim(Record):
     body: IndexNode
 
 
+def children(node: IndexNode) -> tuple[IndexNode, ...]:
+    """An index node's sub-expressions."""
+    if isinstance(node, Product):
+        return node.factors
+    if isinstance(node, Sum):
+        return node.terms
+    if isinstance(node, Power):
+        return (node.base,)
+    if isinstance(node, Apply):
+        return (node.arg,)
+    if isinstance(node, SumOver):
+        return (node.body,)
+    return ()
+
+
+def walk(node: IndexNode) -> list[IndexNode]:
+    """Every node of an index expression (without recursion)."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(children(n))
+    return out
+
+
 class _Reader:
     def __init__(self, src: str, toks: list[Tok]) -> None:
         self.src = src
