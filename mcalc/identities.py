@@ -57,6 +57,10 @@ WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
     # the Hessian differentiates L_expm(X, A) of the gradient: d L = L2(X, dX, A) (Higham & Relton 2014)
     "Frechet": ("tr(A expm(X))", ("X", "X")),
 }
+# the rules' special cases (calculus.rules.RuleCase), by name
+CASE_WITNESSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "d-norm-power": ("||X a - b||^2 + ||X||^3", ("X",)),
+}
 
 
 def function_witnesses() -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -115,6 +119,11 @@ def all_rows() -> list[Row]:
     from mcalc.syntax import functions
 
     rows = [Row("rule", r.name, op.__name__, r.identity, r.latex, r.reference) for op, r in DERIVATIVE_RULES.items()]
+    rows += [
+        Row("rule", c.name, op.__name__, c.identity, c.latex, c.reference)
+        for op, r in DERIVATIVE_RULES.items()
+        for c in r.cases
+    ]
     rows += [
         Row("function", rule, f.name, _function_identity(f), f.identity_latex, f"{f.reference}; used by {rule}")
         for f in functions.entries()
@@ -197,7 +206,7 @@ def verify_row(row: Row, seed: int | None) -> dict[str, Any]:
         along = STRUCTURES[row.operator][4]
         return _verify_witness(along[0], along[1], seed=seed, decl=along[2])
     if row.kind == "rule":
-        witness = WITNESSES.get(row.operator)
+        witness = CASE_WITNESSES.get(row.name, WITNESSES.get(row.operator))
         if witness is None:
             return _verify_constant(row)
         return _verify_witness(*witness, seed=seed)

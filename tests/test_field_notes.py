@@ -4,6 +4,7 @@ Numbers are checked against independent numpy code where the item is about a val
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +260,42 @@ def test_a_quantity_times_its_sign_is_its_absolute_value(
     assert r.code == 0, r.stderr
     assert r.json["derivative"] == derivative
     assert r.json["check"]["passed"]
+
+
+def test_steps_for_a_squared_norm_go_straight_to_two_e_transpose_de() -> None:
+    """The slides' d‖e‖² = 2eᵀde, one line, with no ‖e‖ ‖e‖⁻¹ that vanishes between lines."""
+    run = cli("diff", "||e||^2", "--wrt", "e", "--steps")
+    assert run.code == 0, run.stdout + run.stderr
+    steps = [line for line in run.stdout.splitlines() if line.startswith("step:")]
+    assert steps[0].startswith("step: d(‖e‖²) = 2 eᵀ de    [d-norm-power: ")
+    assert "‖e‖⁻¹" not in run.stdout
+
+
+@pytest.mark.parametrize(("power", "wrt_kind"), [("2", "x"), ("3", "X"), ("-1", "x"), ("1/2", "X"), ("4", "X")])
+def test_a_power_of_a_euclidean_norm_has_the_gradient_of_finite_differences(power: str, wrt_kind: str) -> None:
+    """p ‖X − B‖ᵖ⁻² (X − B), against central differences of numpy's norm (independent code)."""
+    rng = np.random.default_rng(seeded(power, wrt_kind))
+    shape = (4,) if wrt_kind == "x" else (3, 2)
+    x, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    name = wrt_kind
+    run = cli(
+        "diff", f"||{name} - B||^({power})", "--wrt", name, "--format", "json",
+        "--at", f"{name}={json.dumps(x.tolist())}", "--at", f"B={json.dumps(b.tolist())}",
+    )  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    p = float(fraction_value(power))
+
+    def f(v: np.ndarray) -> float:
+        return float(np.linalg.norm(v - b) ** p)
+
+    h, fd = 1e-6, np.zeros(shape)
+    for i in np.ndindex(shape):
+        e = np.zeros(shape)
+        e[i] = h
+        fd[i] = (f(x + e) - f(x - e)) / (2 * h)
+    np.testing.assert_allclose(np.asarray(run.json["value"]).reshape(shape), fd, rtol=1e-6, atol=1e-8)
+
+
+def fraction_value(text: str) -> float:
+    num, _, den = text.partition("/")
+    return float(num) / float(den or 1)

@@ -40,6 +40,18 @@ class Context(Record):
 
 
 @record(frozen=True)
+class RuleCase(Record):
+    """A special case of an operator's rule that its `apply` takes in one step, named on its own line of
+    --steps and `mcalc identities` (the general identity would not fit that line)."""
+
+    name: str
+    identity: str
+    latex: str
+    reference: str
+    applies: Callable[[Node], bool]
+
+
+@record(frozen=True)
 class DerivativeRule(Record):
     op: type[Node]
     name: str
@@ -47,6 +59,10 @@ class DerivativeRule(Record):
     latex: str
     reference: str
     apply: Callable[[Node, D, Context], Node | None]
+    cases: tuple[RuleCase, ...] = ()
+
+    def case_of(self, node: Node) -> RuleCase | None:
+        return next((c for c in self.cases if c.applies(node)), None)
 
 
 def inner(a: Node, b: Node, env: ShapeEnv) -> Node:
@@ -177,6 +193,12 @@ def _d_inverse(node: Node, d: D, ctx: Context) -> Node | None:
 def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
     assert isinstance(node, N.Power)
     x, p = node.base, node.exponent
+    if _is_euclidean_power(node):
+        # d(‖X‖ᵖ) = p ‖X‖ᵖ⁻² tr(Xᵀ dX) in one step, as MC §2.6 writes d‖x‖² = 2xᵀdx: through d‖X‖ it
+        # would be p ‖X‖ᵖ⁻¹ ‖X‖⁻¹ tr(Xᵀ dX), whose norms cancel only in the simplifier (field notes: --steps
+        # for ‖e‖² went through 2 ‖e‖ ‖e‖⁻¹)
+        assert isinstance(x, N.Norm)
+        return mul(num(p), _power(x, p - 2), inner(x.arg, d_arg, ctx.env)) if (d_arg := d(x.arg)) else None
     dx = d(x)
     if dx is None:
         return None
@@ -198,6 +220,19 @@ def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
     for k in range(n):
         parts.append(mul(_power(x, Fraction(k)), dx, _power(x, Fraction(n - 1 - k))))
     return _sum_of(parts)
+
+
+def _is_euclidean_power(node: Node) -> bool:
+    return isinstance(node, N.Power) and isinstance(node.base, N.Norm) and node.base.p == 2
+
+
+NORM_POWER = RuleCase(
+    "d-norm-power",
+    "d‖X‖ᵖ = p ‖X‖ᵖ⁻² tr(Xᵀ dX); d‖x‖² = 2xᵀdx",
+    r"d\|X\|^p = p\,\|X\|^{p-2}\operatorname{tr}(X^\top dX)",
+    "MC §2.6-2.7 (d‖x‖² = 2xᵀdx, d‖X‖²_F = 2 tr(Xᵀ dX))",
+    _is_euclidean_power,
+)
 
 
 def _power(x: Node, p: Fraction) -> Node:
@@ -357,8 +392,9 @@ def _rule(
     latex: str,
     reference: str,
     apply: Callable[[Node, D, Context], Node | None],
+    cases: tuple[RuleCase, ...] = (),
 ) -> tuple[type[Node], DerivativeRule]:  # noqa: E501
-    return op, DerivativeRule(op, name, identity, latex, reference, apply)
+    return op, DerivativeRule(op, name, identity, latex, reference, apply, cases)
 
 
 DERIVATIVE_RULES = MappingProxyType(dict([
@@ -385,7 +421,7 @@ DERIVATIVE_RULES = MappingProxyType(dict([
           "MC eq. 40; MML Exercise 5.24 (10)", _d_inverse),
     _rule(N.Power, "d-power", "d(Xⁿ) = Σₖ Xᵏ (dX) Xⁿ⁻¹⁻ᵏ; d(xᵖ) = p xᵖ⁻¹ dx for a scalar",
           r"d(X^n) = \sum_{k=0}^{n-1} X^k\,(dX)\,X^{n-1-k}", "MC eq. 37 applied n times",
-          _d_power),
+          _d_power, (NORM_POWER,)),
     _rule(N.ElementPower, "d-element-power", "d(X.^p) = p X.^(p−1) ⊙ dX",
           r"d(X^{\circ p}) = p\,X^{\circ (p-1)} \odot dX", "chain rule, entry by entry",
           _d_element_power),
@@ -429,3 +465,7 @@ DERIVATIVE_RULES = MappingProxyType(dict([
           "linearity", _d_linear),
     _rule(N.Differential, "d-const", "d(dX) = 0", r"d(dX) = 0", "dX is a constant increment", _d_const),
 ]))  # fmt: skip
+# every name a line of --steps can cite from this table: the rows' and their special cases'
+RULE_NAMES = frozenset(
+    {r.name for r in DERIVATIVE_RULES.values()} | {c.name for r in DERIVATIVE_RULES.values() for c in r.cases}
+)

@@ -106,6 +106,9 @@ class Line(Record):
 
 
 def rule_line(sides: tuple[Node, ...], rule: DerivativeRule, node: Node | None = None) -> Line:
+    case = rule.case_of(node) if node is not None else None
+    if case is not None:  # a special case the rule takes in one step, under its own name
+        return Line(sides, case.name, case.identity, case.latex)
     entry = functions.lookup(node.func) if isinstance(node, (N.Apply, N.Columnwise)) else None
     if entry is not None:  # the chain rule names the f′ it used, from the catalogue
         return Line(sides, rule.name, f"{rule.identity}, {entry.identity}", rf"{rule.latex},\ {entry.identity_latex}")
