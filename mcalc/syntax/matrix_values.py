@@ -10,7 +10,8 @@ computed with numpy and scipy (imported when a value is asked for: start-up neve
   upper right block of f([[A, E], [0, A]]) (Higham 2008, ch. 3, the block formula).
 - L^(k)_f(A, E₁, …, E_k), the k-th Fréchet derivative (k ≥ 2): the top right block of f(X_k), X_k = I₂ ⊗ X_{k−1}
   + [[0, 1], [0, 0]] ⊗ I ⊗ E_k, X_0 = A (Higham & Relton, SIAM J. Matrix Anal. Appl. 35 (2014), §3).
-- K: the n²×n² matrix of E ↦ L^(k)_f(A, E, E₂, …), column by column, for vec Jacobians (Hessians).
+- K, the n²×n² matrix of E ↦ L^(k)_f(A, E, E₂, …) for vec Jacobians (Hessians), is built by
+  mcalc.numeric.frechet_matrix from these.
 
 This module imports only mcalc.errors: the catalogue (mcalc.syntax.functions) and the evaluator read it.
 """
@@ -143,7 +144,7 @@ EIG_BASIS_COND = 1e4
 _SLOW = ("logm",)
 
 
-def _eig_basis(name: str, a: Array) -> tuple[Array, Array, Array] | None:
+def eig_basis(name: str, a: Array) -> tuple[Array, Array, Array] | None:
     """λ, V, V⁻¹ with A = V diag(λ) V⁻¹, for logm and S^p when V is well conditioned (else None)."""
     import numpy as np
 
@@ -160,7 +161,7 @@ def _general(name: str, a: Array) -> Array:
     import numpy as np
     import scipy.linalg as sl
 
-    basis = _eig_basis(name, a)
+    basis = eig_basis(name, a)
     if basis is not None:
         lam, v, w = basis
         return np.asarray(((v * _scalar_of(name)[0](lam)) @ w).real, dtype=float)
@@ -255,7 +256,7 @@ def _first(name: str, a: Array, e: Array) -> Array:
     if name == "sqrtm":
         y = _general("sqrtm", a)
         return np.asarray(sl.solve_sylvester(y, y, e))
-    basis = _eig_basis(name, a)
+    basis = eig_basis(name, a)
     if basis is not None:  # A = V Λ V⁻¹: L_f(A, E) = V (F ⊙ (V⁻¹ E V)) V⁻¹ (Higham 2008, ch. 3)
         lam, v, w = basis
         return np.asarray((v @ (divided_differences(name, lam) * (w @ e @ v)) @ w).real, dtype=float)
@@ -263,59 +264,3 @@ def _first(name: str, a: Array, e: Array) -> Array:
     t = max(float(np.abs(a).max()), 1e-300) / float(np.abs(e).max())  # E scaled to A's size, then back
     block = np.block([[a, t * e], [np.zeros_like(a), a]])
     return np.array(_general(name, block)[:n, n:]) / t
-
-
-def frechet_matrix(name: str, a: Array, fixed: tuple[Array, ...]) -> Array:
-    """K with vec L^(k)_f(A, E, E₂, …, E_k) = K vec(E) (vec stacks columns), k = 1 + len(fixed)."""
-    import numpy as np
-
-    n = a.shape[0]
-    if name == "expm" and len(fixed) <= 1:
-        return _expm_matrix(a, fixed)
-    closed = None if fixed else _first_matrix(name, a)
-    if closed is not None:
-        return closed
-    k = np.zeros((n * n, n * n))
-    for j in range(n * n):
-        e = np.zeros(n * n)
-        e[j] = 1.0
-        k[:, j] = frechet(name, a, (e.reshape((n, n), order="F"), *fixed)).reshape(-1, order="F")
-    return k
-
-
-def _expm_matrix(a: Array, fixed: tuple[Array, ...]) -> Array:
-    """K_expm(A) = ∫₀¹ e^{(1−s)Aᵀ} ⊗ e^{sA} ds, the top right block of exp([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) (Van Loan 1978),
-    in one expm of a 2n²×2n² matrix; K2_expm(A, C) is its Fréchet derivative along A ↦ A + C (one expm_frechet)."""
-    import numpy as np
-    import scipy.linalg as sl
-
-    n = a.shape[0]
-    i, big = np.eye(n), np.eye(n * n)
-    zero = np.zeros((n * n, n * n))
-    m = np.block([[np.kron(a.T, i), big], [zero, np.kron(i, a)]])
-    if not fixed:
-        return np.array(sl.expm(m)[: n * n, n * n :])
-    c = fixed[0]
-    dm = np.block([[np.kron(c.T, i), zero], [zero, np.kron(i, c)]])
-    return np.array(sl.expm_frechet(m, dm, compute_expm=False)[: n * n, n * n :])
-
-
-def _first_matrix(name: str, a: Array) -> Array | None:
-    """K_f(A) in closed form where there is one: (U ⊗ U) diag(vec F) (U ⊗ U)ᵀ at a symmetric A (Daleckii–Krein),
-    (V⁻ᵀ ⊗ V) diag(vec F) (Vᵀ ⊗ V⁻¹) for logm and S^p with a good eigenbasis, (I ⊗ Y + Yᵀ ⊗ I)⁻¹ for sqrtm
-    (Y Z + Z Y = E, vec'd); None for the others (column by column then)."""
-    import numpy as np
-
-    if is_symmetric(a):
-        lam, u = np.linalg.eigh((a + a.T) / 2)
-        w = np.kron(u, u)
-        return np.asarray((w * divided_differences(name, lam).reshape(-1, order="F")) @ w.T)
-    if name == "sqrtm":
-        y, i = _general("sqrtm", a), np.eye(a.shape[0])
-        return np.asarray(np.linalg.inv(np.kron(i, y) + np.kron(y.T, i)))
-    basis = _eig_basis(name, a)
-    if basis is None:
-        return None
-    lam, v, w = basis
-    left, right = np.kron(w.T, v), np.kron(v.T, w)
-    return np.asarray(((left * divided_differences(name, lam).reshape(-1, order="F")) @ right).real)
