@@ -247,5 +247,139 @@ def run(
     return Section("numeric", {"summary": summary, "rows": rows}, text)
 
 
+# --- memory of tensor-valued derivatives (issue 25 item 3: no intermediate larger than the answer) -------------
+
+# label, expression, --wrt, declarations, the size n of every dimension; the values: A, X near I (logdet, X⁻¹,
+# logm defined), a, b Gaussian
+MEMORY_CASES: tuple[tuple[str, str, tuple[str, ...], dict[str, str], int], ...] = (
+    ("A ⊗ A ⊗ A ⊗ A ⊗ A ⊗ A by A", "A ⊗ A ⊗ A ⊗ A ⊗ A ⊗ A", ("A",), {}, 2),
+    ("kron(A, X) by X", "kron(A, X)", ("X",), {}, 8),
+    ("X³ by X twice", "X^3", ("X", "X"), {}, 8),
+    ("X⁻¹ by X twice", "X^-1", ("X", "X"), {}, 8),
+    ("tr(X⁴) by X three times", "tr(X^4)", ("X", "X", "X"), {}, 8),
+    ("logdet(X) by X three times", "logdet(X)", ("X", "X", "X"), {}, 8),
+    ("expm(X) by X", "expm(X)", ("X",), {}, 20),
+    ("expm(X) by X", "expm(X)", ("X",), {}, 40),
+    ("Hessian of tr(expm(X))", "tr(expm(X))", ("X", "X"), {}, 20),
+    ("Hessian of tr(expm(X))", "tr(expm(X))", ("X", "X"), {}, 40),
+    ("Hessian of aᵀexpm(X)b", "a^T expm(X) b", ("X", "X"), {}, 20),
+    ("Hessian of aᵀexpm(X)b", "a^T expm(X) b", ("X", "X"), {}, 40),
+)
+MEMORY_TARGET = 2.0  # peak bytes / the answer's bytes
+RAISED_LIMIT = "1000000000"  # MCALC_MAX_ELEMENTS for measuring what the default limit refuses
+
+
+def memory_point(src: str, n: int, seed: int = 0) -> dict[str, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    values: dict[str, Any] = {}
+    for name in ("A", "X"):
+        if name in src:
+            values[name] = np.eye(n) + 0.3 * rng.standard_normal((n, n)) / np.sqrt(n)
+    for name in ("a", "b"):
+        if f"{name}^T" in src or f" {name}" in src:
+            values[name] = rng.standard_normal(n)
+    return values
+
+
+def measure_memory(src: str, wrt: tuple[str, ...], decl: dict[str, str], n: int) -> dict[str, Any]:
+    """Peak (tracemalloc) of `Derivative.value` after a first call (imports, caches and the index terms
+    of a third derivative are then made), over the bytes of the answer; refused at the default element
+    limit: measured again with the limit raised, and said so."""
+    import os
+
+    import mcalc
+    from mcalc.errors import McalcError
+
+    d = mcalc.diff(src, list(wrt), **decl)
+    point = memory_point(src, n)
+    refused = None
+    try:
+        d.value(**point)
+    except McalcError as err:
+        refused = str(err)
+        os.environ["MCALC_MAX_ELEMENTS"] = RAISED_LIMIT
+    try:
+        t0 = time.perf_counter()
+        answer = d.value(**point)
+        seconds = time.perf_counter() - t0
+        bytes_peak = peak(lambda: d.value(**point))
+    finally:
+        os.environ.pop("MCALC_MAX_ELEMENTS", None)
+    return {
+        "expression": src,
+        "wrt": list(wrt),
+        "n": n,
+        "answer_shape": list(answer.shape),
+        "answer_bytes": int(answer.nbytes),
+        "peak_bytes": bytes_peak,
+        "peak_over_answer": bytes_peak / answer.nbytes,
+        "seconds": seconds,
+        "refused_at_default_limit": refused,
+    }
+
+
+def memory_worker(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for label, src, wrt, decl, n in payload["cases"]:
+        try:
+            row = measure_memory(src, tuple(wrt), decl, n)
+        except Exception as err:  # a case mcalc cannot answer: reported, the others still run
+            row = {"expression": src, "wrt": list(wrt), "n": n, "error": f"{type(err).__name__}: {err}"[:200]}
+        rows.append({"label": label, **row})
+    return rows
+
+
+def run_memory(
+    cases: tuple[tuple[str, str, tuple[str, ...], dict[str, str], int], ...] = MEMORY_CASES,
+    blas_threads: int | None = 1,
+) -> Section:
+    """The peak memory of each tensor-valued derivative's value as a multiple of the answer's bytes."""
+    payload = {"cases": [list(c) for c in cases]}
+    if blas_threads is None:
+        rows = memory_worker(payload)
+    else:
+        got = run_worker(
+            "numeric", "memory_worker", payload, timeout=3600, env=dict.fromkeys(BLAS_ENV, str(blas_threads))
+        )
+        if isinstance(got, dict):
+            raise RuntimeError(f"numeric memory worker: {got.get('error')}")
+        rows = got
+    for r in rows:
+        r["met"] = "error" not in r and r["refused_at_default_limit"] is None and r["peak_over_answer"] <= MEMORY_TARGET
+    text = table(
+        ["derivative", "n", "answer", "answer bytes", "peak / answer", "time s", f"≤ {MEMORY_TARGET:g}×"],
+        [
+            [
+                f"{r['label']} (`{r['expression']}`)",
+                r["n"],
+                "×".join(map(str, r.get("answer_shape", []))) or "—",
+                r.get("answer_bytes"),
+                r.get("peak_over_answer"),
+                r.get("seconds"),
+                _verdict(r),
+            ]
+            for r in rows
+        ],
+    )
+    met = sum(r["met"] for r in rows)
+    text += (
+        f"\n\nTarget met on {met} of {len(rows)} (peak of `Derivative.value` by tracemalloc, after one warm-up call)."
+    )
+    summary = {"met": met, "cases": len(rows), "blas_threads": blas_threads}
+    return Section("memory", {"summary": summary, "rows": rows}, text)
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    if "error" in row:
+        return f"error: {row['error']}"
+    if row["refused_at_default_limit"] is not None:
+        return "refused at the default limit (measured with it raised)"
+    return "met" if row["met"] else "NOT met"
+
+
 if __name__ == "__main__":
-    print(run().text)
+    import sys
+
+    print((run_memory() if "--memory" in sys.argv else run()).text)

@@ -3,7 +3,7 @@
 Prints one markdown section per benchmark and a table of the targets, and writes everything as JSON to
 bench/results/bench-<time>.json (also bench/results/latest.json and latest.md).
 
-    --only startup,engine,growth,numeric,sizes,batch   run some of them
+    --only startup,engine,growth,numeric,memory,sizes,batch   run some of them
     --quick                                      fewer repetitions and smaller sizes (a minute or so)
 """
 
@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 from bench import batch, engine, growth, numeric, sizes, startup_compare  # noqa: E402
 from bench.corpus import Section, table  # noqa: E402
 
-ALL = ("startup", "engine", "growth", "numeric", "sizes", "batch")
+ALL = ("startup", "engine", "growth", "numeric", "memory", "sizes", "batch")
 
 
 def machine() -> dict[str, Any]:
@@ -69,6 +69,7 @@ def params(quick: bool) -> dict[str, dict[str, Any]]:
             "engine": {"reps": 2},
             "growth": {"sizes": (1, 2, 4, 8, 16), "reps": 1, "sympy_limit": 10.0},
             "numeric": {"sizes": (10, 100, 300), "reps": 3, "cli_reps": 1},
+            "memory": {"cases": tuple(c for c in numeric.MEMORY_CASES if c[4] < 40)},
             "sizes": {},
             "batch": {"n": 2000, "reps": 1},
         }
@@ -77,6 +78,7 @@ def params(quick: bool) -> dict[str, dict[str, Any]]:
         "engine": {"reps": 5},
         "growth": {},
         "numeric": {},
+        "memory": {},
         "sizes": {},
         "batch": {},
     }
@@ -87,6 +89,7 @@ RUNNERS = {
     "engine": engine.run,
     "growth": growth.run,
     "numeric": numeric.run,
+    "memory": numeric.run_memory,
     "sizes": sizes.run,
     "batch": batch.run,
 }
@@ -157,6 +160,15 @@ def targets(sections: dict[str, Section]) -> str:
                 "no dense 4-d tensor for a scalar's gradient (peak / bytes of X)",
                 f"{s['max_peak_over_X']:.1f}×",
                 "met" if s["no_4d_tensor"] else "NOT met",
+            ]
+        )
+    if "memory" in sections:
+        s = sections["memory"].data["summary"]
+        rows.append(
+            [
+                "tensor-valued derivatives: peak ≤ 2× the answer's bytes",
+                f"{s['met']}/{s['cases']} cases",
+                "met" if s["met"] == s["cases"] else "NOT met",
             ]
         )
     if "sizes" in sections:

@@ -84,6 +84,12 @@ def test_numeric_runs() -> None:
     assert row["check_passed"] and row["gradient_shape"] == [4, 4]
 
 
+def test_numeric_memory_runs() -> None:
+    sec = numeric.run_memory(cases=(("X³ by X twice", "X^3", ("X", "X"), {}, 2),), blas_threads=None)
+    row = sec.data["rows"][0]
+    assert row["answer_shape"] == [2] * 6 and row["peak_bytes"] > 0 and "peak ≤ 2×" in run.targets({"memory": sec})
+
+
 def test_startup_runs() -> None:
     sec = startup_compare.run(reps=1, breakdown=False, warm=False)
     assert len(sec.data["median"]) == len(startup_compare.commands())
