@@ -288,7 +288,7 @@ def _all_indices(form: Any) -> set[str]:
 def test_index_form_text_and_latex() -> None:
     index = cli("diff", "det(X)", *["--wrt", "X"] * 3, "--format", "index")
     assert index.code == 0, index.stdout + index.stderr
-    assert index.stdout.startswith("∂³det(X)/∂Xᵢⱼ∂Xₖₗ∂Xₘₙ = det(X) (X⁻¹)ⱼᵢ (X⁻¹)ₗₖ (X⁻¹)ₙₘ − ")
+    assert index.stdout.startswith("∂³det(X)/∂Xᵢⱼ∂Xₖₗ∂Xₘₙ = det(X) (X⁻¹)ⱼᵢ (X⁻¹)ₗₖ (X⁻¹)ₙₘ + ")
     assert index.stdout.count("det(X) (X⁻¹)") == 6
     text = cli("diff", "sum(exp(A x))", *["--wrt", "x"] * 3)
     assert "index: ∂³sum(exp(Ax))/∂xᵢ∂xⱼ∂xₖ = Σₗ (exp(Ax))ₗ Aₗᵢ Aₗⱼ Aₗₖ" in text.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+from mcalc.simplify import kron_chain
 from mcalc.simplify.engine import ONE_FRACTION, Simplifier, _power_parts, split_coefficient
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -84,7 +85,10 @@ def _factor_common(s: Simplifier, terms: list[Node], like: Node) -> Node:
                 inner = N.Add(
                     tuple(s.make_mul(split_coefficient(t)[0] / common, split_coefficient(t)[1], t) for t in inner.terms)
                 )
-            body = (inner, factor) if side == -1 else (factor, inner)
+            body: tuple[Node, ...] = (inner, factor) if side == -1 else (factor, inner)
+            if isinstance(inner, N.Mul):  # factored again inside: one flat product, its number in front
+                common, rest = split_coefficient(inner)
+                body = (*rest, factor) if side == -1 else (factor, *rest)
             combined = N.Mul(((N.Number(common),) if common != 1 else ()) + body)
             taken = set(members)  # a list here was quadratic: 3,000 members against 3,000 terms
             new_terms = [t for i, t in enumerate(terms) if i not in taken]
@@ -147,6 +151,9 @@ def _mul(s: Simplifier, node: Node) -> Node:
             coef *= x.value
         scalars = [x for x in scalars if not isinstance(x, N.Number)]
     chain = _periodic(_column_sums(s, _cancel_chain(s, chain)))
+    rewritten = kron_chain.rewrite(s, chain)
+    if rewritten is not None:
+        return s.simp(N.Mul((N.Number(coef), *scalars, *rewritten)))
     cancelled = _cancelled_inner(s, chain)
     if cancelled is not None:
         return s.simp(N.Mul((N.Number(coef), *scalars, cancelled)))
