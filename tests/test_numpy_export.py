@@ -75,6 +75,13 @@ CASES: list[tuple[str, list[str], str, Oracle, dict[str, tuple[int, ...]]]] = [
         {"y": (7,), "X": (7, 3), "w": (3,)},
     ),
     ("sum(sin(X w))", ["w", "w"], "hessian", lambda v: np.sum(np.sin(v["X"] @ v["w"])), {"X": (6, 3), "w": (3,)}),
+    (  # Aᵀ(diag(s) − ssᵀ)A: the rank-one term as _outer_self(Aᵀs), Aᵀs computed once
+        "logsumexp(A x)",
+        ["x", "x"],
+        "hessian",
+        lambda v: np.log(np.sum(np.exp(v["A"] @ v["x"]))),
+        {"A": (6, 3), "x": (3,)},
+    ),
     ("tr(X^T A X)", ["X", "X"], "hessian", lambda v: np.trace(v["X"].T @ v["A"] @ v["X"]), {"X": (3, 2), "A": (3, 3)}),
     (
         "-1/2 logdet(S) - 1/2 (x - m)^T S^-1 (x - m)",
@@ -179,3 +186,13 @@ def test_a_glm_hessian_is_a_symmetric_gram_product() -> None:
     m, v = rng.standard_normal((9, 4)), rng.standard_normal((9, 1))
     for weights in (v, np.abs(v)):
         np.testing.assert_allclose(ns["_gram"](m, weights), m.T @ np.diag(weights[:, 0]) @ m, rtol=1e-12, atol=1e-12)
+
+
+def test_a_rank_one_term_computes_its_column_once() -> None:
+    """The logsumexp Hessian Aᵀ diag(s) A − (Aᵀs)(sᵀA): the second term is u uᵀ with u = Aᵀs computed
+    once (`_outer_self`), not a second product sᵀA; `_outer_self` is the outer product written out."""
+    source = mcalc.diff("logsumexp(A x)", ["x", "x"]).numpy_source
+    hessian = source[source.index("def hessian") : source.index("def f_and_hessian")]
+    assert "_outer_self(A.T @ _t1)" in hessian and "_t1.T @ A" not in hessian, hessian
+    u = np.random.default_rng(seeded("outer")).standard_normal((5, 1))
+    np.testing.assert_array_equal(module("logsumexp(A x)", ["x", "x"])["_outer_self"](u), np.outer(u, u))

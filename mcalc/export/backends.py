@@ -79,6 +79,7 @@ _NUMPY_OPS = {
     "einsum_optimized": "np.einsum('{0}', {1}, optimize=True)",
     "scalar": "np.reshape({0}, ())",
     "gram": "_gram({0}, {1})",
+    "outer_self": "_outer_self({0})",
     "sigmoid_neg": "_sigmoid_neg({0})",
 }
 
@@ -100,6 +101,12 @@ GRAM = (
     "    return (m.T * v.T) @ m",
 )
 
+OUTER_SELF = (
+    "def _outer_self(u):",
+    '    """u uᵀ for a column u computed once ((Aᵀs)(sᵀA) without the second product sᵀA)."""',
+    "    return u @ u.T",
+)
+
 SIGMOID_NEG = (
     "def _sigmoid_neg(u):",
     '    """sigmoid(-u) = 1 / (1 + exp(u)); exp overflowing to inf gives 0, the limit."""',
@@ -112,7 +119,9 @@ NUMPY = Backend(
     ("import numpy as np",),
     MappingProxyType(_NUMPY_OPS),
     None,
-    MappingProxyType({"_commutation": COMMUTATION, "_gram": GRAM, "_sigmoid_neg": SIGMOID_NEG}),
+    MappingProxyType(
+        {"_commutation": COMMUTATION, "_gram": GRAM, "_outer_self": OUTER_SELF, "_sigmoid_neg": SIGMOID_NEG}
+    ),
     in_place=True,
 )
 
@@ -130,6 +139,7 @@ def _traceable(prefix: str, made: str, extra: Mapping[str, str]) -> dict[str, st
         "ones": f"{prefix}.ones(({{0}}, {{1}}){made})",
         "zeros": f"{prefix}.zeros(({{0}}){made})",
         "gram": "_gram({0}, {1})",
+        "outer_self": "_outer_self({0})",
         "sigmoid_neg": "_sigmoid_neg({0})",
         **extra,
     }
@@ -218,6 +228,7 @@ _JAX_HELPERS = {
         "    return jnp.eye(r * c, dtype=dt)[jnp.arange(r * c).reshape(c, r).T.reshape(-1)]",
     ),
     "_gram": ("def _gram(m, v):", '    """mᵀ diag(v) m."""', "    return (m.T * v.T) @ m"),
+    "_outer_self": OUTER_SELF,
     "_sigmoid_neg": (
         "def _sigmoid_neg(u):",
         '    """sigmoid(-u) = 1 / (1 + exp(u)); exp overflowing to inf gives 0, the limit."""',
@@ -254,6 +265,7 @@ _TORCH_HELPERS = {
         "    return torch.eye(r * c, dtype=dt, device=dev)[rows]",
     ),
     "_gram": ("def _gram(m, v):", '    """mᵀ diag(v) m."""', "    return (m.T * v.T) @ m"),
+    "_outer_self": OUTER_SELF,
     "_sigmoid_neg": ("def _sigmoid_neg(u):", '    """sigmoid(-u)."""', "    return torch.sigmoid(-u)"),
 }
 

@@ -45,6 +45,11 @@ def _reciprocal(n: Node) -> bool:
     return isinstance(n, N.ElementPower) and n.exponent < 0
 
 
+def _flipped(n: Node) -> Node:
+    """nᵀ, without a double transpose."""
+    return n.arg if isinstance(n, N.Transpose) else N.Transpose(n)
+
+
 def _is_inverse(n: Node) -> bool:
     return isinstance(n, N.Inverse) or (isinstance(n, N.Transpose) and isinstance(n.arg, N.Inverse))
 
@@ -212,12 +217,9 @@ class NumpyWriter:
         """A product of matrices and vectors, in the cheap order, inverses as solves."""
         if len(fs) == 1:
             return self.w(fs[0])
-        structured = self._gram(fs) or self._distributed(fs)
+        structured = self._gram(fs) or self._distributed(fs) or self._outer(fs)
         if structured is not None:
             return structured
-        for i in range(len(fs) - 1):  # … u vᵀ …: the outer product of the two halves
-            if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
-                return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
         if _is_inverse(fs[0]) or _is_inverse(fs[-1]):  # X⁻¹ M Y⁻¹: M, then a solve on each side
             lo, hi = 0, len(fs)
             while lo < hi - 1 and _is_inverse(fs[lo]):
@@ -249,6 +251,16 @@ class NumpyWriter:
         if len(fs) == 3 and self._scales(fs[1]) and isinstance(fs[0], N.Transpose) and fs[0].arg == fs[2]:
             assert isinstance(fs[1], N.Diag)
             return self.op("gram", self.atom(fs[2]), strip(self.w(fs[1].arg)))
+        return None
+
+    def _outer(self, fs: list[Node]) -> str | None:
+        """… u vᵀ …: the outer product of the two halves; (Aᵀs)(sᵀA) as u uᵀ with u = Aᵀs computed once,
+        not a second product sᵀA (the logsumexp Hessian's rank-one term)."""
+        for i in range(len(fs) - 1):
+            if self.cols(fs[i]) == 1 and self.rows(fs[i + 1]) == 1 and self.rows(fs[0]) != 1:
+                if i > 0 and fs[i + 1 :] == [_flipped(f) for f in reversed(fs[: i + 1])]:
+                    return self.op("outer_self", strip(self.chain(fs[: i + 1])))
+                return f"({_group(self.chain(fs[: i + 1]))} @ {_group(self.chain(fs[i + 1 :]))})"
         return None
 
     def _distributed(self, fs: list[Node]) -> str | None:
