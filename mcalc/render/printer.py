@@ -106,6 +106,7 @@ class Printer:
         # the text spelling is fixed when the printer is made: Unicode, or ASCII for `--ascii`
         self.sp = spelling.current()
         self._printed: dict[int, tuple[Node, str]] = {}
+        self._written = 0  # characters of the texts made so far (each distinct part's once)
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -131,6 +132,17 @@ class Printer:
         budget.tick("printing the result")
         method = getattr(self, "p_" + type(node).__name__)
         result: str = method(node)
+        # a shared part is printed once but written out at every place it occurs: the text of a derivative
+        # whose parts repeat level after level (nested softmaxes of a matrix) doubles with each level, so the
+        # clock counts its length (a tick a KiB), and its size is bounded (memory, before the clock runs out)
+        budget.tick("printing the result", len(result) >> 10)
+        self._written += len(result)
+        if self._written > MAX_WRITTEN:
+            raise budget.BudgetError(
+                f"the result written out passes {MAX_WRITTEN:,} characters: a part of it is written again at "
+                "every place it is used (each level of nested softmaxes of a matrix doubles it); a shallower "
+                "expression is answered"
+            )
         self._printed[id(node)] = (node, result)  # holds the node, so its id is not reused meanwhile
         return result
 
@@ -372,6 +384,9 @@ class Printer:
         return self._func("unvec", n.arg)
 
 
+# characters of the texts one printer makes (each distinct part's text once, holding its parts' texts written
+# out): about 2 GB of memory. The 100-deep sin tower's third derivative makes 264 million in plain text.
+MAX_WRITTEN = 400_000_000
 MAX_PRINT_DIGITS = 4_000  # below Python's int-to-text limit (4,300 digits), which would end in ValueError
 
 
