@@ -258,12 +258,38 @@ def _logsumexp_values(x: Array) -> Array:
 
 def _d_softmax(s: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
     """d s = (diag(s) − s sᵀ) dx = s ⊙ dx − s (sᵀ dx); a matrix, column by column:
-    dS = S ⊙ dX − S ⊙ (𝟙 𝟙ᵀ (S ⊙ dX))."""
+    dS = S ⊙ dX − S ⊙ (𝟙 𝟙ᵀ (S ⊙ dX)).
+
+    The second form writes dx twice. When dx already holds a part with dX in two places (the differential
+    of an inner softmax), the copies would double at every level (2ᵏ in k nested softmaxes, and so would the
+    gradient's cotangents): there, dx is written once, (diag(s) − s sᵀ) dx."""
+    if vector and _repeats_a_part(dx):
+        return mul(add(N.Diag(s), neg(mul(s, N.Transpose(s)))), dx)
     weighted = N.Hadamard((s, dx))
     if vector:
         return add(weighted, neg(mul(s, N.Transpose(s), dx)))
     column_sums = mul(N.Ones(rows, 1), N.Ones(1, rows), weighted)
     return add(weighted, neg(N.Hadamard((s, column_sums))))
+
+
+def _repeats_a_part(dx: Node) -> bool:
+    """Whether a part of dx that holds a differential (other than a bare dX) occurs in two places or more."""
+    holds: dict[Node, bool] = {}
+    places: dict[Node, int] = {}
+    stack: list[tuple[Node, bool]] = [(dx, False)]
+    while stack:  # post-order over the distinct parts, without recursion
+        n, done = stack.pop()
+        if n in holds:
+            continue
+        if done:
+            kids = n.children()
+            holds[n] = isinstance(n, N.Differential) or any(holds[c] for c in kids)
+            for c in kids:
+                places[c] = places.get(c, 0) + 1
+            continue
+        stack.append((n, True))
+        stack.extend((c, False) for c in n.children() if c not in holds)
+    return any(places.get(n, 0) > 1 and hit and not isinstance(n, N.Differential) for n, hit in holds.items())
 
 
 def _d_logsumexp(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
