@@ -14,7 +14,8 @@ which a loaded machine inflates less than wall time) and wall time, best of `--r
 `--base PATH` times a checkout of an earlier mcalc in turn with this one (the before column, in the
 same conditions). `--cap SECONDS` stops a run at that much CPU time (60). `--profile NAME` runs one input
 under cProfile through the Python API (`Session(time_limit=0)`: the command line leaves by os._exit, so a
-profile of it writes nothing) and prints the 30 costliest functions.
+profile of it writes nothing) and prints the 30 costliest functions. `--depths 1 2 3 5 10 20 40 60` times
+the softmax tower at each depth instead (time against depth, with the growth exponent between the last two).
 Run from the repository: `python -m bench.slow_inputs [--reps 3] [--cap 60] [--only NAME ...] [--profile NAME]`.
 """
 
@@ -26,7 +27,7 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # the issue's numbers (issue 25: "refused" at the 10 s budget, or the seconds measured on a regular install)
 BEFORE = {
@@ -56,14 +57,18 @@ def _nested(fn: str, depth: int, inner: str) -> str:
     return f"{fn}(" * depth + inner + ")" * depth
 
 
+def softmax_tower(depth: int) -> Case:
+    return Case("softmax_tower", f"lse(softmax^{depth}(W x)) by W", "diff",
+                "lse(" + _nested("softmax", depth, "W x") + ")", ("W",))  # fmt: skip
+
+
 def cases() -> list[Case]:
     n = 3000
     wrong = " + ".join(("-" if i == 1500 else "") + f"x_{i} x_{i}^T" for i in range(1, n + 1))
     return [
         Case("sin_tower", "3rd derivative of sin(sin(…sin(x)…)), 100 deep", "diff",
              _nested("sin", 100, "x"), ("x", "x", "x"), scalars="x"),
-        Case("softmax_tower", "lse(softmax⁶⁰(W x)) by W", "diff",
-             "lse(" + _nested("softmax", 60, "W x") + ")", ("W",)),
+        replace(softmax_tower(60), what="lse(softmax⁶⁰(W x)) by W"),
         Case("power", "(xᵀx)(xᵀx)…, 5,000 factors, by x", "diff", " ".join(["(x^T x)"] * 5000), ("x",)),
         Case("periodic_trace", "tr(A B A B …), 20,000 factors, by A", "diff",
              "tr(" + " ".join(["A B"] * 10000) + ")", ("A",)),
@@ -133,6 +138,24 @@ def profile(case: Case) -> None:
     pstats.Stats("/tmp/slow_inputs.prof").sort_stats("tottime").print_stats(30)
 
 
+def depths(chosen: list[int], reps: int, cap: float, base: str | None) -> None:
+    """The softmax tower's CPU time at each depth (the least of `reps`), and the growth exponent
+    log(t₂/t₁)/log(d₂/d₁) between consecutive depths: near 1 is linear, a doubling per level is far above."""
+    import math
+
+    print("| depth | " + ("before: CPU s | " if base else "") + "CPU s | exponent | exit |")
+    print("|---|---|---|---|" + ("---|" if base else ""))
+    last: tuple[int, float] | None = None
+    for depth in chosen:
+        case = softmax_tower(depth)
+        runs = [timed(case, cap) for _ in range(reps)]
+        then = f"{_cpu([timed(case, cap, base) for _ in range(reps)], cap)} | " if base else ""
+        cpu = min(r[1] for r in runs)
+        exponent = f"{math.log(cpu / last[1]) / math.log(depth / last[0]):.2f}" if last else "—"
+        print(f"| {depth} | {then}{_cpu(runs, cap)} | {exponent} | {runs[-1][2]} |", flush=True)
+        last = (depth, cpu)
+
+
 def _cpu(runs: list[tuple[float, float, int, str]], cap: float) -> str:
     """The least CPU time of the runs, or "> cap" when each was stopped there."""
     done = [r[1] for r in runs if r[2] != -1]
@@ -146,7 +169,15 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--base", default=None, help="a checkout of an earlier mcalc, timed in turn with this one")
     parser.add_argument("--cap", type=float, default=60.0, help="CPU seconds after which a run is stopped")
+    parser.add_argument("--depths", type=int, nargs="*", default=None, help="time the softmax tower at these depths")
     args = parser.parse_args()
+    if args.depths:
+        la = os.getloadavg()
+        print(f"load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
+        depths(args.depths, args.reps, args.cap, args.base)
+        la = os.getloadavg()
+        print(f"load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
+        return
     by_name = {c.name: c for c in cases()}
     if args.profile:
         profile(by_name[args.profile])
