@@ -82,9 +82,9 @@ def test_k_matches_finite_differences_of_scipy(name: str, symmetric: bool, n: in
     assert_close(commuted, commutation_matrix(n, n) @ expected, rtol=1e-6, what=f"Kₙₙ K_{name} at n = {n}")
 
 
-# K2 of logm and S^p goes through f of a 4n×4n block matrix by scipy, about 0.1 s a column: the sizes stay small
-K2_CASES = [(name, sym, (3, 6)) for name in ("expm", "sqrtm", "sinm", "cosm") for sym in (False, True)]
-K2_CASES += [("logm", False, (2, 3)), ("mpow:1/2", True, (2, 3))]
+# at a symmetric point (and logm's near I) the second-order Daleckii–Krein form, elsewhere L_f of [[A, C], [0, A]]
+K2_CASES = [(name, sym, (3, 6)) for name in GENERAL for sym in (False, True)]
+K2_CASES += [("mpow:1/2", True, (3, 6)), ("mpow:-1/3", True, (3, 6))]
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,16 @@ def test_jacobians_and_hessians_match_finite_differences_of_scipy(
         expected = finite_difference(lambda v: np.asarray(oracle(v), dtype=float), point, wrt)
         assert np.abs(expected).max() > 1e-3, f"{expr}: a zero derivative checks nothing"
         assert_close(d.value(**point), expected, rtol=1e-5 if len(wrt) == 1 else 1e-4, what=f"{expr} at n = {n}")
+
+
+@pytest.mark.parametrize("name", list(SCIPY))
+@pytest.mark.parametrize("gap", [0.0, 1e-9, 1e-6, 1e-3], ids=["equal", "1e-9", "1e-6", "1e-3"])
+def test_repeated_and_close_eigenvalues(name: str, gap: float) -> None:
+    """Divided differences where eigenvalues coincide or nearly do (f′ and f″/2 as limits, no cancellation)."""
+    rng = np.random.default_rng(seeded("frechet-matrix-close", name, gap))
+    u, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    a = (u * np.array([0.7, 0.7 + gap, 0.7 + 2 * gap, 1.9])) @ u.T
+    a = (a + a.T) / 2
+    c = rng.standard_normal((4, 4))
+    assert_close(frechet_matrix(name, a, ()), _k_by_differences(SCIPY[name], a), rtol=1e-6, what=f"K_{name}")
+    assert_close(frechet_matrix(name, a, (c,)), _k2_by_differences(SCIPY[name], a, c), rtol=1e-5, what=f"K2_{name}")

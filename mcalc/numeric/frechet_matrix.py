@@ -49,6 +49,10 @@ def frechet_matrix(
         _columns(out, n, _first(name, a), commuted)
         return out
     if len(fixed) == 1:
+        basis = _eigen_basis(name, a)
+        if basis is not None:
+            _eigen_columns2(out, name, *basis, fixed[0], commuted)
+            return out
         big = np.block([[a, fixed[0]], [np.zeros_like(a), a]])
         first = _first(name, big)
         _columns(out, n, lambda e: first(np.kron(np.eye(2), e))[:n, n:], commuted)
@@ -81,6 +85,27 @@ def _eigen_columns(out: Array, name: str, lam: Array, v: Array, w: Array, commut
         p = p3.reshape(n * n, n)
         block = p @ w
         out[:, col * n : (col + 1) * n] = block.real if np.iscomplexobj(block) else block
+
+
+def _eigen_columns2(out: Array, name: str, lam: Array, v: Array, w: Array, c: Array, commuted: bool) -> None:
+    """K2_f(A, C) from the second-order Daleckii–Krein form: in A's eigenbasis (Ẽ = W E V, C̃ = W C V)
+    L̃2(A, E, C)_ij = Σ_m F2_imj (Ẽ_im C̃_mj + C̃_im Ẽ_mj), F2 the second divided differences (Higham 2008,
+    ch. 3; Higham & Relton 2014, §5), then L2 = V L̃2 W. For E = E_kl, Ẽ_im = W_ik V_lm: the n columns of one l
+    are Σ_ij V_pi W_jq B_ijk with B_ijk = W_ik G_ij + H_ijk V_lj, G = Σ_m F2_imj V_lm C̃_mj, H = Σ_m F2_imj C̃_im W_mk
+    (n³ numbers at a time)."""
+    import numpy as np
+
+    n = lam.shape[0]
+    f2 = matrix_values.second_divided_differences(name, lam)
+    ct = w @ c @ v
+    h = np.einsum("imj,im,mk->ijk", f2, ct, w)
+    for col in range(n):
+        g = np.einsum("imj,m,mj->ij", f2, v[col, :], ct)
+        b = g[:, :, None] * w[:, None, :] + h * v[col, :][None, :, None]
+        t = (v @ b.reshape(n, n * n)).reshape(n, n, n)  # [p, j, k]
+        r = (t.transpose(0, 2, 1) @ w).transpose(0, 2, 1)  # [p, q, k]
+        r = r.transpose(1, 0, 2) if commuted else r  # Kₙₙ K2: row q + np
+        out[:, col * n : (col + 1) * n] = (r.real if np.iscomplexobj(r) else r).reshape((n * n, n), order="F")
 
 
 def _columns(out: Array, n: int, first: First, commuted: bool) -> None:

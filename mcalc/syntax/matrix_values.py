@@ -223,6 +223,49 @@ def divided_differences(name: str, lam: Array) -> Array:
     return dd(lam[:, None], lam[None, :])
 
 
+def _second_derivative(name: str) -> Callable[[Array], Array]:
+    import numpy as np
+
+    if name.startswith(POWER_PREFIX):
+        p = float(Fraction(name.removeprefix(POWER_PREFIX)))
+        return lambda x: p * (p - 1) * x ** (p - 2)
+    table: dict[str, Callable[[Array], Array]] = {
+        "expm": np.exp,
+        "logm": lambda x: -1 / x**2,
+        "sqrtm": lambda x: -0.25 * x**-1.5,
+        "sinm": lambda x: -np.sin(x),
+        "cosm": lambda x: -np.cos(x),
+    }
+    return table[name]
+
+
+# Below this spread three points' second divided difference is f″(mean)/2, whose error grows as spread²; above
+# it, (f[x, y] − f[y, z])/(x − z) over the farthest pair, whose rounding error grows as ε/spread: both about
+# 1e-10 relative at the crossing. The spread is relative to |mean| for log, sqrt and powers (f′/f″ ∝ x), absolute
+# for exp, sin and cos (f′/f″ of order 1)
+SECOND_DD_SPREAD = 1e-5
+
+
+def second_divided_differences(name: str, lam: Array) -> Array:
+    """F2 with F2_imj = f[λᵢ, λₘ, λⱼ], the second divided differences (f″/2 where the three coincide)."""
+    import numpy as np
+
+    _, dd, relative = _scalar_of(name)
+    x, y, z = np.broadcast_arrays(lam[:, None, None], lam[None, :, None], lam[None, None, :])
+    dxz, dxy, dyz = np.abs(x - z), np.abs(x - y), np.abs(y - z)
+    xz_far = (dxz >= dxy) & (dxz >= dyz)
+    xy_far = ~xz_far & (dxy >= dyz)
+    a = np.where(xz_far | xy_far, x, y)  # (a, c) the farthest pair, b the third point: f[a, b, c] is symmetric
+    c = np.where(xz_far, z, np.where(xy_far, y, z))
+    b = np.where(xz_far, y, np.where(xy_far, z, x))
+    spread = np.abs(a - c)
+    mean = (x + y + z) / 3
+    close = spread <= SECOND_DD_SPREAD * (np.abs(mean) if relative else 1.0)
+    with np.errstate(all="ignore"):
+        far = (dd(a, b) - dd(b, c)) / np.where(close, 1.0, a - c)
+    return np.where(close, _second_derivative(name)(mean) / 2, far)
+
+
 def frechet(name: str, a: Array, directions: tuple[Array, ...], shown: str = "the argument") -> Array:
     """L^(k)_f(A, E₁, …, E_k), k = len(directions) ≥ 1."""
     import numpy as np
