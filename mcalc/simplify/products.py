@@ -20,17 +20,19 @@ def _add(s: Simplifier, node: Node) -> Node:
             flat.extend(t.terms)
         elif not s.is_zero(t):
             flat.append(t)
-    coefs: dict[tuple[Node, ...], Fraction] = {}
-    alone: dict[tuple[Node, ...], Node | None] = {}  # the term itself while no other term has merged into it
+    coefs: dict[object, Fraction] = {}
+    alone: dict[object, Node | None] = {}  # the term itself while no other term has merged into it
+    factors: dict[object, list[Node]] = {}
     for t in flat:
         c, rest = split_coefficient(t)
-        k = tuple(rest)
+        k = _like_key(t, rest)
         if k in coefs:
             coefs[k] += c
             alone[k] = None
         else:
             coefs[k] = c
             alone[k] = t
+            factors[k] = rest
     # terms in order of appearance (a product rule reads d(A)B + A d(B)), positive terms first
     order = [k for k, c in coefs.items() if c >= 0] + [k for k, c in coefs.items() if c < 0]
     terms: list[Node] = []
@@ -40,12 +42,29 @@ def _add(s: Simplifier, node: Node) -> Node:
             continue
         kept = alone[k]
         # a term that merged with none is kept as it is (the object: rebuilt, it was interned again)
-        terms.append(kept if kept is not None and _rebuilt_equal(kept) else s.make_mul(c, list(k), node))
+        terms.append(kept if kept is not None and _rebuilt_equal(kept) else s.make_mul(c, factors[k], node))
     if not terms:
         return s.zero_like(node)
     if len(terms) == 1:
         return terms[0]
     return _factor_common(s, terms, node)
+
+
+_NO_FACTORS = object()  # the like-term key of a number: a term without factors
+
+
+def _like_key(term: Node, rest: list[Node]) -> object:
+    """What makes two terms alike: the product of `rest` (the term without its number) as one node, equal
+    for equal factor lists. A node caches its hash, where a tuple of the factors hashed every factor again
+    at each of the four dictionary uses per term (a sin tower's third derivative: 10⁴ terms of 150 factors,
+    12 million hash calls, about 10 % of its run)."""
+    if not rest:
+        return _NO_FACTORS
+    if len(rest) == 1:  # a product as the one factor stays apart from a product of its factors (tuples did)
+        return (rest[0],) if isinstance(rest[0], N.Mul) else rest[0]
+    if isinstance(term, N.Mul) and len(term.factors) == len(rest):
+        return term  # no number: its factors are `rest`
+    return N.Mul(tuple(rest))
 
 
 def _rebuilt_equal(term: Node) -> bool:
@@ -372,7 +391,7 @@ def _merge_powers(
             exps[base] = p
             alone[base] = x
         else:
-            exps[base] = old + p
+            exps[base] = _plus(old, p)
             alone[base] = None
     out: list[Node] = []
     for base, p in exps.items():
@@ -383,8 +402,25 @@ def _merge_powers(
     return out
 
 
+_WHOLE: dict[int, Fraction] = {}  # small whole exponents, made once (see _plus)
+
+
+def _plus(a: Fraction, b: Fraction) -> Fraction:
+    """a + b, without Fraction's arithmetic when both are whole (most exponents merged are): 0.4 µs where
+    Fraction's sum took 1.8 µs, 490,000 times in a 100-deep sin tower's third derivative."""
+    if a.denominator != 1 or b.denominator != 1:
+        return a + b
+    n = a.numerator + b.numerator
+    out = _WHOLE.get(n)
+    if out is None:
+        out = Fraction(n)
+        if -256 <= n <= 256:
+            _WHOLE[n] = out
+    return out
+
+
 def _merge_scalar_powers(s: Simplifier, scalars: list[Node]) -> list[Node]:
-    merged = _merge_powers(_sign_times_itself(scalars), N.Power, lambda b, p: s.simp(N.Power(b, p)))
+    merged = _merge_powers(_sign_times_itself(scalars), N.Power, s.power)
     return _logistic(merged, N.Power)
 
 
