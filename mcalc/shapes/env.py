@@ -467,8 +467,6 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     acc_parts: list[Node] = []  # the factors multiplied so far, for an error message
     for f in node.factors:
         s = _sub(env, f, unify)
-        if s == SCALAR_SHAPE and acc is not None and (acc == SCALAR_SHAPE or not _scalarish(env, acc)):
-            continue  # a scalar factor changes nothing, decided without _scalarish (a third of a long product's time)
         if acc is None or _scalarish(env, acc):
             acc, acc_parts = s, [f]
             continue

@@ -46,6 +46,7 @@ class Simplifier:
         self._transposed: dict[int, tuple[Node, Node]] = {}  # node → its simplified transpose, by identity
         self._flips: dict[int, tuple[Node, int]] = {}  # node → key(node)[0], by identity
         self._powers: dict[tuple[int, int, int], tuple[Node, Node]] = {}  # (base, p) → simp(baseᵖ), see power
+        self._scalars: dict[int, Node] = {}  # nodes known to be scalars, by identity (see note_scalar)
         # whether any result so far holds an Xᵉ with an expression exponent (every result is interned, node
         # by node): until one does, no product needs symbolic_powers' search for one
         self.saw_power_of = False
@@ -157,9 +158,17 @@ class Simplifier:
         self._interned[id(node)] = (node, out)
         return out
 
+    def note_scalar(self, node: Node) -> None:
+        """`node` is a scalar, as a normaliser knows (a product of scalars): the shape check after a rewrite
+        looks it up, where it inferred a product factor by factor (a fifth of a 100-deep sin tower's third
+        derivative, whose products have 150 factors)."""
+        self._scalars[id(node)] = node  # holds the node, so its id is not reused meanwhile
+
     def _keep_shape(self, before: Node, after: Node) -> Node:
         """A rewrite never changes a shape; a sum that lost its matrix terms (2 + (x − x)) still
         broadcasts its scalar over every entry."""
+        if self._scalars.get(id(before)) is before and self._scalars.get(id(after)) is after:
+            return after
         want, got = self.env.shape(before), self.env.shape(after)
         if want == got:
             return after

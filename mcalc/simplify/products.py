@@ -164,6 +164,7 @@ def _mul(s: Simplifier, node: Node) -> Node:
     if sorted_ is None:
         return s.zero_like(node)
     coef, scalars, chain = sorted_
+    of_scalars = not chain
     scalars = _merge_scalar_powers(s, scalars)
     if any(isinstance(x, N.Number) for x in scalars):
         for x in [x for x in scalars if isinstance(x, N.Number)]:
@@ -192,7 +193,11 @@ def _mul(s: Simplifier, node: Node) -> Node:
         return s.simp(s.make_mul(coef, factors, node))
     if _unchanged(node, coef, factors):
         return node  # already normal: the product itself, not an equal copy to be shape-checked and interned
-    return s.make_mul(coef, factors, node)
+    out = s.make_mul(coef, factors, node)
+    if of_scalars:  # a product of scalars, and its result: the engine's shape check needs no inference
+        s.note_scalar(node)
+        s.note_scalar(out)
+    return out
 
 
 def _repeated_scalar_products(s: Simplifier, node: N.Mul) -> Node | None:
