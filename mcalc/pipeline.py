@@ -58,9 +58,9 @@ class Result(Record):
     tree: Node
     env: ShapeEnv
     stages: list[Stage] = field(default_factory=list)
-    # a third or higher derivative's index terms, once computed: [] not yet, [None] none (the vec form's
-    # numbers are used), [IndexForm] the terms `value` is evaluated from (_index_terms)
-    index_cache: list[Any] = field(default_factory=list, repr=False)
+    # the index terms `value` is evaluated from, once computed (_index_terms: "form", None for the vec form),
+    # their einsum plans by sizes ("plans"), the derivative before the last ("previous", for --check)
+    index_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def final(self) -> Stage:
@@ -417,47 +417,77 @@ def value_shape(result: Result) -> tuple[int, ...]:
 
 
 def evaluate_value(result: Result, values: Mapping[str, Array]) -> Array:
-    """The contract's `value`: shape(EXPR) + shape(VAR), entry [i…, k…] = ∂EXPR[i…]/∂VAR[k…]. A third or
-    higher derivative is evaluated from its index terms where it has them (no Kronecker intermediates)."""
+    """The contract's `value`: shape(EXPR) + shape(VAR), entry [i…, k…] = ∂EXPR[i…]/∂VAR[k…]. A tensor-valued
+    derivative is evaluated from its index terms where it has them (no Kronecker intermediates)."""
+    from mcalc.numeric.einsum_terms import evaluate_terms
     from mcalc.numeric.evaluate import evaluate
 
-    form = _index_terms(result)
-    if form is not None:
-        return _value_from_terms(result, form, values)
+    plans = _plans(result, None)
+    if plans is not None:
+        return evaluate_terms(plans, value_shape(result), result.env, values)
     stage = result.final
+    if _index_terms(result) is not None:  # index splits that cross at these sizes: measured as it is built
+        from mcalc.numeric.budget import check_trees
+
+        check_trees(result.env, [stage.result], free=1)
     arr = evaluate(stage.result, result.env, values)
     return _arrange(arr, value_shape(result))
 
 
+def _by_index_terms(result: Result) -> bool:
+    """Whether the value is read off the index terms: a third or higher derivative, or any whose value has
+    three axes or more (a matrix by a matrix, the Hessian of a vector), unless by a diagonal or Toeplitz
+    matrix (whose derivative is taken along the structure, in the vec form)."""
+    env = result.env
+    if any(env.structure(v) in ("diagonal", "Toeplitz") for v in result.wrt):
+        return False
+    r, c = env.shape(result.tree)
+    axes = 0 if (r, c) == (1, 1) else 1 if c == 1 else 2
+    axes += sum({Kind.SCALAR: 0, Kind.VECTOR: 1}.get(env.kind(v), 2) for v in result.wrt)
+    return len(result.stages) >= 3 or axes >= 3
+
+
 def _index_terms(result: Result) -> Any:
-    """The index terms of the n-th differential (calculus.index_terms) for n ≥ 3, computed once; None
-    below the third order or where a term has no entry-wise reading."""
+    """The index terms of the n-th differential (calculus.index_terms, compound), computed once; None
+    where the value is the vec form's (_by_index_terms) or a term has no entry-wise reading."""
     from mcalc.calculus.index_terms import NoIndexTerms, index_form
 
-    if len(result.stages) < 3:
+    if "form" not in result.index_cache:
+        form = None
+        if _by_index_terms(result):
+            try:
+                form = index_form(result.stages[0].function, result.wrt, result.env, Simplifier(result.env), True)
+            except NoIndexTerms:
+                form = None
+        result.index_cache["form"] = form
+    return result.index_cache["form"]
+
+
+PLANS_KEPT = 8
+
+
+def _plans(result: Result, free: int | None) -> Any:
+    """The einsum plans of the value's terms at the bound sizes (a free one counts as `free`), made once
+    for each set of sizes; None where the vec form is used."""
+    from mcalc.numeric.einsum_terms import NoReading, plan_terms
+
+    form = _index_terms(result)
+    if form is None:
         return None
-    if not result.index_cache:
-        try:
-            form = index_form(result.stages[0].function, result.wrt, result.env, Simplifier(result.env))
-        except NoIndexTerms:
-            form = None
-        result.index_cache.append(form)
-    return result.index_cache[0]
-
-
-def _value_from_terms(result: Result, form: Any, values: Mapping[str, Array]) -> Array:
-    import numpy as np
-
-    from mcalc.numeric.einsum_terms import evaluate_terms
-
     env = result.env
-    dims = [(form.f_indices, env.shape(result.stages[0].function))]
-    dims += [(pair, env.shape_of_var(var)) for pair, var in zip(form.slot_indices, result.wrt, strict=True)]
-    sizes = {x: env.size(d) for pair, shape in dims for x, d in zip(pair, shape, strict=True) if x}
-    out = list(sizes)
-    shape = value_shape(result)
-    terms = [(t.coef, [(e.node, e.rows, e.cols) for e in t.entries]) for t in form.terms]
-    return np.asarray(evaluate_terms(terms, out, sizes, env, values)).reshape(shape)
+    sizes = {x: env.size(d, free) for x, d in form.dims.items()}
+    key = tuple(sizes.items())
+    made = result.index_cache.setdefault("plans", {})
+    if key not in made:
+        if len(made) >= PLANS_KEPT:  # a Derivative evaluated at ever new sizes keeps a few plans, not all
+            made.clear()
+        out = [x for pair in (form.f_indices, *form.slot_indices) for x in pair if x]
+        terms = [(float(t.coef), [(e.node, e.rows, e.cols) for e in t.entries], t.links) for t in form.terms]
+        try:
+            made[key] = plan_terms(terms, out, sizes)
+        except NoReading:
+            made[key] = None
+    return made[key]
 
 
 def _arrange(arr: Array, shape: tuple[int, ...]) -> Array:
@@ -487,7 +517,7 @@ def check(result: Result, seed: int | None = None) -> Any:
             return evaluate_expression(result.tree, env, values)
 
     else:
-        previous = Result(result.source, result.tree, env, result.stages[:-1])
+        previous = _previous(result)
 
         def f_value(values: Mapping[str, Array]) -> Array:
             return evaluate_value(previous, values)
@@ -521,7 +551,7 @@ def value_at(result: Result, loaded: Mapping[str, Array], rename: Callable[[str]
         required.extend(name + "′" * k for k in range(max(_orders(result, name)) + 1))
     values = bind_values(env, loaded, required, [result.tree], rename=rename)
     require_derivative_domain(env, result.tree, values, result.wrt)
-    within_budget(result, free=1)  # every size is bound by the values now
+    within_budget(result, free=1, reference=False)  # every size is bound by the values now
     with np.errstate(all="ignore"):
         # the derivative is reported only where the expression itself is defined (log of a negative
         # entry, logdet of a matrix with negative determinant: exit 1, as `mcalc eval` says)
@@ -561,16 +591,33 @@ def _orders(result: Result, name: str) -> list[int]:
     return orders
 
 
-def within_budget(result: Result, free: int) -> None:
+def _previous(result: Result) -> Result:
+    """The derivative before the last (--check differences its value), made once."""
+    if "previous" not in result.index_cache:
+        result.index_cache["previous"] = Result(result.source, result.tree, result.env, result.stages[:-1])
+    previous: Result = result.index_cache["previous"]
+    return previous
+
+
+def within_budget(result: Result, free: int, reference: bool = True) -> None:
     """Array sizes estimated from the shapes before anything is allocated (mcalc.numeric.budget); a free
-    dimension counts as `free` or as the largest size --check draws for this many dimensions."""
+    dimension counts as `free` or as the largest size --check draws for this many dimensions. What is
+    measured is what is built: for the value (and with `reference`, the one before it, which --check
+    differences), the arrays of the index terms and the largest array of their contraction, or each
+    sub-tree of the vec form."""
     from mcalc.numeric import budget
+    from mcalc.numeric.einsum_terms import largest
     from mcalc.numeric.points import largest_draw
 
     free = max(free, largest_draw(result.env))
-
-    stages = [stage.result for stage in result.stages]
-    form = _index_terms(result)
-    if form is not None:  # the arrays the index terms use, and the first two stages (--check's reference)
-        stages = stages[:2] + [e.node for t in form.terms for e in t.entries if e.node is not None]
-    budget.check_derivative(result.env, result.tree, stages, result.wrt, free)
+    trees: list[Node] = []
+    built = 0
+    for part in (result, _previous(result)) if reference and len(result.stages) > 1 else (result,):
+        plans = _plans(part, free)
+        if plans is None:
+            trees.append(part.final.result)
+        else:
+            trees += [node for plan in plans for node, _ in plan.operands]
+            built = max(built, largest(plans))
+    budget.check_derivative(result.env, result.tree, trees, result.wrt, free)
+    budget.require("an intermediate array of the derivative", built)

@@ -5,8 +5,11 @@ A product L·M gives L_{ab} M_{bc} with b summed, a trace closes the chain, a tr
 a Hadamard product repeats them, sum(·) sums them. Each slot's increment dVₐ, entry (r, c), then stands
 for the unit increment at (kₐ, lₐ): the Kronecker deltas δ_{r kₐ} δ_{c lₐ} are contracted; indices still
 summed start with '_'. The terms are printed by render.index_higher and evaluated by numeric.einsum_terms
-(the value of a third or higher derivative). A vec or Kronecker product of the variable has no entry-wise
-reading here (NoIndexTerms).
+(the value of a tensor-valued derivative). A vec or Kronecker product, unvec and the commutation matrix have
+no entry-wise reading with one letter per dimension (NoIndexTerms, and the printed form says so); read with
+`compound=True` (for values only) each is a link between one index and a tuple of indices, row-major as
+numpy's kron: (A ⊗ B)₍ᵢₖ₎₍ⱼₗ₎ = Aᵢⱼ Bₖₗ, vec(M)₍ⱼᵢ₎ = Mᵢⱼ, K₍ᵢⱼ₎₍ⱼᵢ₎ = 1; numeric.einsum_terms splits the
+indices so linked, and no Kronecker or commutation matrix is ever built.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class NoIndexTerms(Exception):
 MAX_TERMS = 400  # a form that expands to more index terms than this is left to the vec form
 LETTERS = "ijklmnprstuvaehxo"  # letters with a Unicode subscript; q has none
 Index = str | None
+Link = tuple[tuple[str, ...], tuple[str, ...]]  # an index equal to a tuple of indices (row-major): δ₍ₐ₎₍ᵦ꜀₎
 
 
 @record(frozen=True)
@@ -49,9 +53,12 @@ class Term(Record):
     coef: Fraction
     entries: tuple[Entry, ...] = ()
     slots: tuple[tuple[int, Index, Index], ...] = ()  # (slot, r, c): the entry of dVₐ this term holds
+    links: tuple[Link, ...] = ()  # read with compound=True only
 
     def times(self, other: Term) -> Term:
-        return Term(self.coef * other.coef, self.entries + other.entries, self.slots + other.slots)
+        return Term(
+            self.coef * other.coef, self.entries + other.entries, self.slots + other.slots, self.links + other.links
+        )
 
 
 @record
@@ -64,25 +71,36 @@ class IndexForm(Record):
     slot_indices: list[tuple[Index, Index]]
     terms: list[Term] = field(default_factory=list)
     letters: dict[str, str] = field(default_factory=dict)
+    dims: dict[str, N.Dim] = field(default_factory=dict)  # every index's dimension (compound=True)
 
 
 class _Reader:
-    def __init__(self, env: ShapeEnv, simp: Callable[[Node], Node]) -> None:
+    def __init__(self, env: ShapeEnv, simp: Callable[[Node], Node], compound: bool = False) -> None:
         self.env = env
         self.simp = simp
         self.count = 0
+        self.compound = compound
+        self.rules = {**_EXPAND, **_COMPOUND} if compound else _EXPAND
+        self.dims: dict[str, N.Dim] = {}
 
-    def fresh(self, dim: object) -> Index:
+    def fresh(self, dim: N.Dim) -> Index:
         if dim == 1:
             return None
         self.count += 1
-        return f"_{self.count}"
+        name = f"_{self.count}"
+        self.dims[name] = dim
+        return name
+
+    def plain(self, node: Node) -> bool:
+        """Read as one entry: no increment in it, and (compound) no Kronecker or commutation matrix that the
+        rules can read through (a constant A ⊗ B would otherwise be built whole)."""
+        return not _has_slot(node) and not (self.compound and _structural(node))
 
     def expand(self, node: Node, r: Index, c: Index) -> list[Term]:
         budget.tick("writing the index form")
-        if not _has_slot(node):
+        if self.plain(node):
             return [_constant(node, r, c, self.env)]
-        rule = _EXPAND.get(type(node))
+        rule = self.rules.get(type(node))
         if rule is None:
             raise NoIndexTerms
         terms = rule(self, node, r, c)
@@ -130,7 +148,7 @@ def _mul(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
     parts = [rd.expand(f, None, None) for f in node.factors if env.is_scalar(f)]
     chain: list[Node] = []
     for f in (f for f in node.factors if not env.is_scalar(f)):
-        if chain and not _has_slot(f) and not _has_slot(chain[-1]):
+        if chain and rd.plain(f) and rd.plain(chain[-1]):
             last = chain.pop()
             f = N.Mul((*(last.factors if isinstance(last, N.Mul) else (last,)), f))
         chain.append(f)
@@ -169,8 +187,8 @@ def _sum(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
 def _hadamard(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
     assert isinstance(node, N.Hadamard)
     # the factors without an increment as one entry, simplified ((s ⊙ s⁻¹)ᵢ is 1, not sᵢ (1 ./ s)ᵢ)
-    plain = [f for f in node.factors if not _has_slot(f)]
-    rest = [f for f in node.factors if _has_slot(f)]
+    plain = [f for f in node.factors if rd.plain(f)]
+    rest = [f for f in node.factors if not rd.plain(f)]
     if len(plain) > 1:
         plain = [rd.simp(N.Hadamard(tuple(plain)))]
     return rd.product([rd.expand(f, r, c) for f in plain + rest])
@@ -193,6 +211,70 @@ _EXPAND: dict[type[Node], Callable[[_Reader, Node, Index, Index], list[Term]]] =
     N.Hadamard: _hadamard,
     N.Diag: _diag,
 }
+
+
+# --- compound indices (compound=True: values only) ---
+
+
+def _structural(node: Node) -> bool:
+    """A Kronecker or commutation matrix reached through operators the rules read."""
+    if isinstance(node, N.Kron | N.Commutation):
+        return True
+    known = type(node) in _EXPAND or type(node) in _COMPOUND
+    return known and any(_structural(c) for c in node.children())
+
+
+def _link(whole: Index, *parts: Index) -> Term:
+    """`whole` is the tuple `parts`, row-major (sizes of 1 have no index and drop out)."""
+    return Term(Fraction(1), links=(((whole,) if whole else (), tuple(p for p in parts if p)),))
+
+
+def _kron(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
+    """(A ⊗ B)₍ᵢₖ₎₍ⱼₗ₎ = Aᵢⱼ Bₖₗ: the row index is (i, k), i major, as numpy's kron."""
+    assert isinstance(node, N.Kron)
+    (ar, ac), (br, bc) = rd.env.shape(node.left), rd.env.shape(node.right)
+    i, j, k, l_ = rd.fresh(ar), rd.fresh(ac), rd.fresh(br), rd.fresh(bc)
+    links = [_link(r, i, k), _link(c, j, l_)]
+    return rd.product([[links[0].times(links[1])], rd.expand(node.left, i, j), rd.expand(node.right, k, l_)])
+
+
+def _vec(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
+    """vec(M)₍ⱼᵢ₎ = Mᵢⱼ: columns stacked, so the column index is the major one."""
+    assert isinstance(node, N.Vec)
+    rows, cols = rd.env.shape(node.arg)
+    i, j = rd.fresh(rows), rd.fresh(cols)
+    return rd.product([[_link(r, j, i)], rd.expand(node.arg, i, j)])
+
+
+def _unvec(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
+    """unvec(v)ᵢⱼ = v₍ⱼᵢ₎."""
+    assert isinstance(node, N.Unvec)
+    y = rd.fresh(rd.env.shape(node.arg)[0])
+    return rd.product([[_link(y, c, r)], rd.expand(node.arg, y, None)])
+
+
+def _commutation(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
+    """K vec(M) = vec(Mᵀ) for an m×n M: K₍ᵢⱼ₎₍ⱼᵢ₎ = 1 (row index i·n + j, column index j·m + i)."""
+    assert isinstance(node, N.Commutation)
+    i, j = rd.fresh(node.rows), rd.fresh(node.cols)
+    return [_link(r, i, j).times(_link(c, j, i))]
+
+
+_COMPOUND: dict[type[Node], Callable[[_Reader, Node, Index, Index], list[Term]]] = {
+    N.Kron: _kron,
+    N.Vec: _vec,
+    N.Unvec: _unvec,
+    N.Commutation: _commutation,
+}
+
+
+def _slot_links(term: Term, slot_indices: list[tuple[Index, Index]]) -> Term:
+    """dVₐ's entry (r, c) as the unit at (kₐ, lₐ): the links r = kₐ, c = lₐ."""
+    links = list(term.links)
+    for slot, r, c in term.slots:
+        k, l_ = slot_indices[slot - 1]
+        links += [(tuple(x for x in (a,) if x), tuple(x for x in (b,) if x)) for a, b in ((r, k), (c, l_))]
+    return Term(term.coef, term.entries, (), tuple(link for link in links if link != ((), ())))
 
 
 # --- contraction ---
@@ -278,12 +360,25 @@ def skeleton(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
     return out
 
 
-def index_form(function: Node, wrt: list[str], env: ShapeEnv, simp: Callable[[Node], Node]) -> IndexForm:
+def index_form(
+    function: Node, wrt: list[str], env: ShapeEnv, simp: Callable[[Node], Node], compound: bool = False
+) -> IndexForm:
     """The index terms of ∂ⁿf/∂V₁…∂Vₙ (NoIndexTerms where the form has no entry-wise reading); `simp`,
-    the simplifier (a layer above), brings each differential and each merged entry to canonical form."""
+    the simplifier (a layer above), brings each differential and each merged entry to canonical form.
+    `compound`: for values, Kronecker products, vec, unvec and K read as links (module docstring), each
+    slot's increment as links to its indices, nothing contracted (numeric.einsum_terms does that)."""
     out = skeleton(function, wrt, env)
     out.form = multilinear(function, wrt, env, simp)
-    if out.form.form is not None:
+    if out.form.form is not None and compound:
+        reader = _Reader(env, simp, compound=True)
+        out.terms = [_slot_links(t, out.slot_indices) for t in reader.expand(out.form.form, *out.f_indices)]
+        shapes = [env.shape(function), *(env.shape_of_var(v) for v in wrt)]
+        pairs = [out.f_indices, *out.slot_indices]
+        out.dims = {
+            x: d for pair, shape in zip(pairs, shapes, strict=True) for x, d in zip(pair, shape, strict=True) if x
+        }
+        out.dims.update(reader.dims)
+    elif out.form.form is not None:
         reader = _Reader(env, simp)
         terms = reader.expand(out.form.form, *out.f_indices)
         order = {name: n for n, name in enumerate(out.letters)}

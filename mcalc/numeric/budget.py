@@ -2,9 +2,11 @@
 
 Every array mcalc would build (a value from `--at` or an `.npz` file, an intermediate of `--at`,
 `eval` or `--check`, a Kronecker or commutation product, the derivative's value tensor) is sized from
-the shapes before anything is allocated; one over the budget is refused with one line that names the
-limit and how to raise it (exit 2). The default, 10⁷ numbers (80 MB of float64 for one array; an
-evaluation keeps a few of them alive), suits a laptop; `MCALC_MAX_ELEMENTS=N` raises it.
+the shapes before anything is allocated (a value read off index terms is sized by its contraction's
+plan, numeric.einsum_terms, whose arrays are the ones built: pipeline.within_budget); one over the budget
+is refused with one line that names the limit and how to raise it (exit 2). The default, 10⁷ numbers
+(80 MB of float64 for one array; an evaluation keeps a few of them alive), suits a laptop;
+`MCALC_MAX_ELEMENTS=N` raises it.
 """
 
 from __future__ import annotations
