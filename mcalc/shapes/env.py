@@ -18,116 +18,11 @@ from mcalc.shapes.kinds import (
     dim_text,
 )
 from mcalc.shapes.structured import MATRIX_SHAPES
+from mcalc.shapes.union_find import UnionFind
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import MEANINGS
 from mcalc.syntax.nodes import Dim, Node
-
-
-class _UnionFind:
-    """Dimension variables (`?3`) bound to each other, to rigid names, to sizes or to products."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, Dim] = {}
-        self.counter = 0
-        self.context: set[str] = set()  # the sizes of a bare I, 𝟙 or K: free until their context fixes them
-
-    def fresh(self, context: bool = False) -> str:
-        self.counter += 1
-        v = f"?{self.counter}"
-        self.parent[v] = v
-        if context:
-            self.context.add(v)
-        return v
-
-    def find(self, d: Dim) -> Dim:
-        if isinstance(d, tuple):
-            return tuple(self.find(x) for x in d)
-        while isinstance(d, str) and d.startswith("?"):
-            p = self.parent[d]
-            if p == d:
-                return d
-            nxt = self.parent[p] if isinstance(p, str) and p.startswith("?") else p
-            self.parent[d] = nxt
-            d = p
-        return d
-
-    def unify(self, a: Dim, b: Dim) -> bool:
-        a, b = self.find(a), self.find(b)
-        if a == b:
-            return True
-        # an inferred size is never 1: that would silently turn a vector into a scalar (tr(x))
-        if (a == 1 and isinstance(b, str) and b.startswith("?")) or (
-            b == 1 and isinstance(a, str) and a.startswith("?")
-        ):
-            return False
-        if isinstance(a, str) and a.startswith("?"):
-            if isinstance(b, str) and b.startswith("?") and int(b[1:]) > int(a[1:]):
-                self.parent[b] = a  # the earlier variable stays the representative
-            else:
-                self.parent[a] = b
-            return True
-        if isinstance(b, str) and b.startswith("?"):
-            self.parent[b] = a
-            return True
-        if isinstance(a, tuple) and isinstance(b, tuple):
-            return self._unify_products(_flat(a), _flat(b))
-        sa, sb = _size(a), _size(b)
-        return sa is not None and sa == sb
-
-    def _unify_products(self, a: tuple[Dim, ...], b: tuple[Dim, ...]) -> bool:
-        """A product's size does not depend on its order: factors equal on both sides cancel (Rᵀ ⊗ I + I ⊗ Rᵀ,
-        n·n + n·n, kept R m×n instead of making it square), and the rest pair in order. With more factors on
-        one side, each of the other side's factors pairs with a context size (a bare I's) from the end, and
-        its one context size takes the rest as a product: (I ⊗ K_{q,m} ⊗ I)(I ⊗ vec(B)), a·q·m·b = u·q·p,
-        reads b = p and u = a·m (a factor before the context size pairs with the first free one, after it with
-        the last)."""
-        rest_b = list(b)
-        rest_a = []
-        for x in a:
-            if x in rest_b:
-                rest_b.remove(x)
-            else:
-                rest_a.append(x)
-        if len(rest_a) == len(rest_b):
-            return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
-        short, long = (rest_a, rest_b) if len(rest_a) < len(rest_b) else (rest_b, rest_a)
-        free = [x for x in short if x in self.context]
-        if len(free) != 1:
-            return False
-        slots = [x for x in long if x in self.context]
-        at = short.index(free[0])
-        before, after = short[:at], short[at + 1 :]  # Kronecker order: the factors before it pair first
-        if len(slots) < len(before) + len(after):
-            return False
-        taken = slots[: len(before)] + (slots[len(slots) - len(after) :] if after else [])
-        pairs_ok = all(self.unify(x, y) for x, y in zip(before + after, taken, strict=True))
-        remaining = list(long)
-        for y in taken:
-            remaining.remove(y)
-        return pairs_ok and self.unify(free[0], remaining[0] if len(remaining) == 1 else tuple(remaining))
-
-
-def _flat(d: tuple[Dim, ...]) -> tuple[Dim, ...]:
-    """A product's factors, nested products (a size bound to a product) written out."""
-    out: list[Dim] = []
-    for x in d:
-        out.extend(_flat(x) if isinstance(x, tuple) else (x,))
-    return tuple(out)
-
-
-def _size(d: Dim) -> int | None:
-    if isinstance(d, int):
-        return d
-    if isinstance(d, tuple):
-        total = 1
-        for x in d:
-            s = _size(x)
-            if s is None:
-                return None
-            total *= s
-        return total
-    return None
 
 
 def _product(a: Dim, b: Dim) -> Dim:
@@ -154,7 +49,7 @@ class ShapeEnv:
         self.diagonal: frozenset[str] = frozenset()
         self.toeplitz: frozenset[str] = frozenset()
         self.functions: dict[str, str] = {}  # A → t for A(t)
-        self.uf = _UnionFind()
+        self.uf = UnionFind()
         self.names: dict[str, str] = {}  # representative ?k → display name
         self.sizes: dict[str, int] = {}  # display name → concrete size, when known
         self._memo: dict[Node, Shape] = {}
@@ -299,7 +194,14 @@ class ShapeEnv:
         if self._order is not None:  # inference failed midway: name the sizes seen so far
             name_dims(self, self._order, self._rigid)
         r, c = shape if shape is not None else _infer(self, node, unify=False)
-        r, c = self.resolve(r), self.resolve(c)
+        # a K_{m,n} whose letters no variable's dimension has taken yet: its sizes by the letters written
+        spelled = letters.unnamed(self)
+        self.names.update(spelled)
+        try:
+            r, c = self.resolve(r), self.resolve(c)
+        finally:
+            for k in spelled:
+                del self.names[k]
         text = self.text_of(node)
         if r == 1 and c == 1:
             return f"{text} is a scalar"
@@ -439,7 +341,7 @@ def _add(env: ShapeEnv, node: Any, unify: bool, what: str = "a sum") -> Shape:
             continue
         assert first is not None
         ok = (
-            (env.uf.unify(result[0], s[0]) and env.uf.unify(result[1], s[1]))
+            env.uf.all_or_none([(result[0], s[0]), (result[1], s[1])])
             if unify
             else (env.resolve(result[0]) == env.resolve(s[0]) and env.resolve(result[1]) == env.resolve(s[1]))
         )
@@ -472,7 +374,7 @@ def _mul(env: ShapeEnv, node: Any, unify: bool) -> Shape:
             continue
         if _scalarish(env, s):
             continue
-        ok = env.uf.unify(acc[1], s[0]) if unify else env.resolve(acc[1]) == env.resolve(s[0])
+        ok = env.uf.all_or_none([(acc[1], s[0])]) if unify else env.resolve(acc[1]) == env.resolve(s[0])
         if not ok:
             left: Node = acc_parts[0]
             for g in acc_parts[1:]:

@@ -42,6 +42,17 @@ def letter_dim(env: Any, d: Dim, span: Any = None) -> Dim:
     return found
 
 
+def unnamed(env: Any) -> dict[str, str]:
+    """The letters of K_{m,n} written in the input whose dimensions have no name yet (inference failed
+    before a variable's dimension took them), as names for an error message: `?2` → m."""
+    out: dict[str, str] = {}
+    for letter, d in env.letters.items():
+        rep = env.uf.find(d)
+        if isinstance(rep, str) and rep.startswith("?") and rep not in env.names:
+            out.setdefault(rep, letter)
+    return out
+
+
 def _not_a_dimension(env: Any, letter: str) -> str:
     names = ", ".join(env.dimension_names) or "none"
     return (
