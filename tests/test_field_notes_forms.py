@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 
-from helpers import seeded
+import pytest
+from helpers import cli, seeded
 
 # --- shape errors name the user's sizes -------------------------------------------------------------
 
@@ -48,3 +49,59 @@ def test_shape_errors_never_show_internal_size_names() -> None:
             text = str(exc)
             assert "?" not in text and "nested too deeply" not in text, f"{src}: {text}"
     assert refused > 100  # the mixes are mostly ill-shaped: the messages were looked at
+
+
+# --- --format numpy takes only the arguments it reads ---------------------------------------------------
+
+
+def _generated(args: list[str]) -> dict[str, object]:
+    run = cli("diff", *args, "--format", "numpy")
+    assert run.code == 0, run.stdout + run.stderr
+    namespace: dict[str, object] = {"__name__": "generated"}
+    exec(compile(run.stdout, "<mcalc --format numpy>", "exec"), namespace)  # noqa: S102 - mcalc's generated code
+    return namespace
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_numpy_code_of_functions_of_t_takes_no_unused_t(order: int) -> None:
+    """`A(t) B(t)` by t took `t`, which no line reads: the functions take A, dA_dt, B, dB_dt (and the second
+    derivatives by t twice). The derivative against central differences of A(t) B(t), with A(t) and B(t)
+    polynomials in t written here."""
+    import inspect
+
+    import numpy as np
+
+    ns = _generated(["A(t) B(t)", *["--wrt", "t"] * order])
+    fn = ns["derivative"]
+    assert callable(fn)
+    params = list(inspect.signature(fn).parameters)
+    wanted = ["A", "dA_dt", "B", "dB_dt"] if order == 1 else ["A", "dA_dt", "d2A_dt2", "B", "dB_dt", "d2B_dt2"]
+    assert params == wanted
+    rng = np.random.default_rng(seeded("numpy t", order))
+    a0, a1, a2 = (rng.standard_normal((3, 2)) for _ in range(3))
+    b0, b1, b2 = (rng.standard_normal((2, 4)) for _ in range(3))
+
+    def a(t: float) -> np.ndarray:
+        return a0 + t * a1 + t**2 * a2
+
+    def b(t: float) -> np.ndarray:
+        return b0 + t * b1 + t**2 * b2
+
+    t, h = 0.3, 1e-4
+    values = {"A": a(t), "dA_dt": a1 + 2 * t * a2, "d2A_dt2": 2 * a2, "B": b(t), "dB_dt": b1 + 2 * t * b2}
+    values["d2B_dt2"] = 2 * b2
+    got = np.asarray(fn(**{p: values[p] for p in params}))  # type: ignore[operator]
+    if order == 1:
+        want = (a(t + h) @ b(t + h) - a(t - h) @ b(t - h)) / (2 * h)
+    else:
+        want = (a(t + h) @ b(t + h) - 2 * a(t) @ b(t) + a(t - h) @ b(t - h)) / h**2
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_code_keeps_a_t_that_it_reads() -> None:
+    """`t A(t)` reads t itself: t stays a parameter."""
+    import inspect
+
+    ns = _generated(["t A(t)", "--wrt", "t"])
+    assert callable(ns["derivative"])
+    assert list(inspect.signature(ns["derivative"]).parameters) == ["t", "A", "dA_dt"]  # type: ignore[arg-type]

@@ -77,10 +77,25 @@ def _parameter_keys(result: Result) -> list[str]:
     """The parameters by mcalc name, in order: a variable, or A, A′, A′′ for a function A(t)."""
     env = result.env
     keys: list[str] = []
+    unused = _unused_parameters(result)
     for name in env.kinds:
+        if name in unused:
+            continue
         orders = range(_max_order(result, name) + 1) if name in env.functions else range(1)
         keys.extend(name + "′" * k for k in orders)
     return keys
+
+
+def _unused_parameters(result: Result) -> set[str]:
+    """The t of A(t) B(t) when neither the value nor the derivative reads t itself (only A, dA/dt, …):
+    the functions would take an argument they never use."""
+    env = result.env
+    params = set(env.functions.values())
+    if not params:
+        return set()
+    roots = [result.stages[0].function, result.final.result, *env.lets.values()]
+    used = {n.name for root in roots for n in _walk(root) if isinstance(n, N.Symbol)}
+    return params - used
 
 
 def _spelling(result: Result, key: str) -> str:
