@@ -30,7 +30,11 @@ def d_frechet(node: Node, d: Callable[[Node], Node | None], ctx: Any) -> Node | 
     assert isinstance(node, N.Frechet)
     if isinstance(node, N.FrechetMatrix):
         if any(d(a) is not None for a in node.args):
-            raise NoRuleError(f"the matrix of L_{node.func} is not differentiated again (a third derivative)")
+            raise NoRuleError(
+                f"a third derivative through {node.func} (or a second of a matrix-valued {node.func}) is not "
+                f"built: it would differentiate K_{node.func}, the matrix of L_{node.func}; differentiate a "
+                f"number made from it at most twice, e.g. tr(A {node.func}(X))"
+            )
         return None
     parts: list[Node] = []
     da = d(node.at)

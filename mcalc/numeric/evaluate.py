@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import InputError, MathError
+from mcalc.numeric import structured_products as SP
 from mcalc.numeric.frechet_matrix import frechet_matrix
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import functions, matrix_values
@@ -73,21 +74,6 @@ def commutation_matrix(r: int, c: int) -> np.ndarray:
         for j in range(c):
             k[j + i * c, i + j * r] = 1.0
     return k
-
-
-def commute_rows(v: Array, r: int, c: int) -> Array:
-    """K_rc V without K_rc: row j + ci of the result is row i + rj of V (a copy in V's memory order, so a
-    Fortran-ordered K_f stays one, and the value's vec unfolding stays a view)."""
-    import numpy as np
-
-    m = v.shape[1]
-    if v.flags.f_contiguous and not v.flags.c_contiguous:
-        out = np.empty(v.shape, order="F")
-        out.reshape((c, r, m), order="F")[...] = v.reshape((r, c, m), order="F").transpose(1, 0, 2)
-        return out
-    out = np.empty(v.shape)
-    out.reshape(r, c, m)[...] = np.ascontiguousarray(v).reshape(c, r, m).transpose(1, 0, 2)
-    return out
 
 
 class Evaluator:
@@ -229,14 +215,13 @@ def _chain_product(e: Evaluator, left: tuple[str, Array, Node | None], right: tu
     """left @ right where either may be a lazy inverse; a solve instead of forming the inverse."""
     np = e.np
     (lk, lv, ln), (rk, rv, rn) = left, right
-    if lk == "k" and rk == "m":  # K_rc R, K_rc's rows permuted: (r, c) from the node
-        return commute_rows(rv, *_commutation_dims(e, ln))
-    if lk == "m" and rk == "k":  # L K_rc = (K_cr Lᵀ)ᵀ
-        r, c = _commutation_dims(e, rn)
-        return commute_rows(lv.T, c, r).T
     try:
         if lk != "m" and rk != "m":
             lv, lk = _dense(e, left), "m"
+        if lk in _STRUCTURED and rk == "m":
+            return _STRUCTURED[lk][0](e, ln, rv)
+        if lk == "m" and rk in _STRUCTURED:
+            return _STRUCTURED[rk][1](e, rn, lv)
         if lk == "m" and rk == "m":
             return lv @ rv
         if lk == "m":  # L Y⁻¹ = (Y⁻ᵀ Lᵀ)ᵀ ;  L Y⁻ᵀ = (Y⁻¹ Lᵀ)ᵀ
@@ -253,22 +238,62 @@ def _commutation_dims(e: Evaluator, node: Node | None) -> tuple[int, int]:
     return e.size(node.rows), e.size(node.cols)
 
 
-def _lazy_commutation(e: Evaluator, f: Node) -> tuple[str, Array, Node] | None:
-    """K_rc as a factor of a product: kept as ("k", a placeholder of its shape) and applied as a permutation,
-    not as a dense (rc)×(rc) matrix and a product of (rc)³ operations (Kₘₘ K_expm(X), the Hessian of
-    tr(expm(X)): 3 times the answer's bytes and seconds of matmul at m = 40)."""
-    if not isinstance(f, N.Commutation):
+def _symmetriser_side(e: Evaluator, node: Node | None) -> int:
+    assert isinstance(node, N.Add)
+    k = next(t for t in node.terms if isinstance(t, N.Commutation))
+    return e.size(k.rows)
+
+
+def _is_symmetriser(e: Evaluator, f: Node) -> bool:
+    """I + Kₙₙ (the factor of a Hessian by a symmetric matrix)."""
+    if not (isinstance(f, N.Add) and len(f.terms) == 2):
+        return False
+    kinds = {type(t) for t in f.terms}
+    k = next((t for t in f.terms if isinstance(t, N.Commutation)), None)
+    return kinds == {N.Identity, N.Commutation} and k is not None and e.size(k.rows) == e.size(k.cols)
+
+
+def _kron_operands(e: Evaluator, node: Node | None) -> tuple[Array, Array]:
+    assert isinstance(node, N.Kron)
+    return e.ev(node.left), e.ev(node.right)
+
+
+def _lazy_structured(e: Evaluator, f: Node) -> tuple[str, Array, Node] | None:
+    """K_rc, A ⊗ B and I + Kₙₙ as factors of a product: kept as (kind, a placeholder of their shape) and applied
+    by mcalc.numeric.structured_products, never as dense matrices multiplied in (rc)³ operations."""
+    kind = "k" if isinstance(f, N.Commutation) else "x" if isinstance(f, N.Kron) else None
+    if kind is None and _is_symmetriser(e, f):
+        kind = "s"
+    if kind is None:
         return None
-    side = e.size(f.rows) * e.size(f.cols)
-    return ("k", e.np.broadcast_to(e.np.zeros(()), (side, side)), f)
+    r, c = e.env.shape(f)
+    return (kind, e.np.broadcast_to(e.np.zeros(()), (e.size(r), e.size(c))), f)
+
+
+# kind ↦ (the factor times M, M times the factor)
+_STRUCTURED: dict[str, tuple[Callable[[Evaluator, Node | None, Array], Array], ...]] = {
+    "k": (
+        lambda e, node, v: SP.commute_rows(v, *_commutation_dims(e, node)),
+        lambda e, node, v: SP.commute_columns(v, *_commutation_dims(e, node)),
+    ),
+    "x": (
+        lambda e, node, v: SP.kron_rows(*_kron_operands(e, node), v),
+        lambda e, node, v: SP.kron_columns(v, *_kron_operands(e, node)),
+    ),
+    "s": (
+        lambda e, node, v: SP.symmetrise_rows(v, _symmetriser_side(e, node)),
+        lambda e, node, v: SP.symmetrise_columns(v, _symmetriser_side(e, node)),
+    ),
+}
 
 
 def _dense(e: Evaluator, op: tuple[str, Array, Node | None]) -> Array:
     kind, v, node = op
     if kind == "m":
         return v
-    if kind == "k":
-        return commutation_matrix(*_commutation_dims(e, node))
+    if kind in _STRUCTURED:
+        assert node is not None
+        return _kron(e, node) if kind == "x" else _add(e, node) if kind == "s" else _commutation(e, node)
     try:
         inv = e.np.linalg.inv(v)
     except e.np.linalg.LinAlgError as exc:
@@ -299,7 +324,7 @@ def _mul(e: Evaluator, n: Any) -> Array:
             a = adjugate(e.ev(inverse.arg))
             ops.append(("m", a.T if transposed else a, None))
             continue
-        lazy = _lazy_inverse(e, f) or _lazy_commutation(e, f)
+        lazy = _lazy_inverse(e, f) or _lazy_structured(e, f)
         if lazy is not None:
             ops.append(lazy)
             continue
@@ -311,20 +336,26 @@ def _mul(e: Evaluator, n: Any) -> Array:
     if not ops:
         return e.np.full((1, 1), scale)
     chained = all(ops[i][1].shape[1] == ops[i + 1][1].shape[0] for i in range(len(ops) - 1))
+    made = False  # is acc an array this product made (not a memoised value)? then it is scaled in place
     if chained and len(ops) > 2 and ops[-1][1].shape[1] < ops[0][1].shape[0]:
         acc = ops[-1]
         for op in reversed(ops[:-1]):
-            acc = ("m", _chain_product(e, op, acc), None)
+            acc, made = ("m", _chain_product(e, op, acc), None), True
     else:
         acc = ops[0]
         for op in ops[1:]:
             if acc[0] == "m" and acc[1].shape == (1, 1):  # (xᵀy) z: a scalar stretch of the chain
                 scale = scale * acc[1][0, 0]
-                acc = op
+                acc, made = op, False
                 continue
-            acc = ("m", _chain_product(e, acc, op), None)
+            acc, made = ("m", _chain_product(e, acc, op), None), True
     out = _dense(e, acc)
-    return out * scale if scale != 1.0 else out
+    if scale == 1.0:
+        return out
+    if made and out.flags.writeable and e.np.result_type(out, scale) == out.dtype:
+        out *= scale  # the answer of a Hessian: a second array as large would double the peak
+        return out
+    return out * scale
 
 
 def _hadamard(e: Evaluator, n: Any) -> Array:
@@ -496,7 +527,7 @@ def _commuted_frechet_matrix(e: Evaluator, f: Node, following: Node | None) -> A
     if e.size(f.rows) != n or e.size(f.cols) != n:
         return None
     hit = e.memo.get(following)  # already evaluated (used elsewhere too): permute it instead
-    return commute_rows(hit, n, n) if hit is not None else _frechet(e, following, commuted=True)
+    return SP.commute_rows(hit, n, n) if hit is not None else _frechet(e, following, commuted=True)
 
 
 def _norm(e: Evaluator, n: Any) -> Array:
