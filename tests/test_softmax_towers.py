@@ -21,6 +21,7 @@ from helpers import finite_difference, seeded
 import mcalc
 from mcalc import budget
 from mcalc.calculus import identify
+from mcalc.calculus.places import Places
 from mcalc.render import printer
 from mcalc.shapes import ShapeEnv
 from mcalc.syntax import nodes as N
@@ -244,6 +245,15 @@ def test_the_gradient_and_the_jacobian_walk_a_shared_differential_once(monkeypat
     assert _ticks(monkeypatch, lambda: identify.gradient(top, "W", env)) <= distinct
     inner = top.children()[1]  # the vector d₆₀, whose vec Jacobian by W is built once per distinct part
     assert _ticks(monkeypatch, lambda: identify.vec_jacobian(inner, "W", env)) <= distinct
+
+
+def test_the_places_dx_is_written_in_are_counted_once_per_part_up_to_two() -> None:
+    top, _ = _shared_chain(60)
+    places = Places()
+    assert places(top) == 2
+    assert len(places.counted) == sum(1 for _ in N.distinct_nodes(top))  # each part once, not once per path
+    assert Places()(N.Mul((N.Differential("W"), N.Symbol("x")))) == 1
+    assert Places()(N.Symbol("x")) == 0
 
 
 def test_a_shared_differential_sums_its_cotangents_before_passing_them_on(rng: np.random.Generator) -> None:

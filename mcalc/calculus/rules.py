@@ -13,11 +13,13 @@ Deisenroth, Faisal & Ong, Mathematics for Machine Learning, §5.4 and Exercise 5
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import field
 from fractions import Fraction
 from types import MappingProxyType
 
 from mcalc import budget
 from mcalc.calculus import frechet
+from mcalc.calculus.places import Places
 from mcalc.errors import NoRuleError
 from mcalc.records import Record, record
 from mcalc.shapes import ShapeEnv
@@ -37,6 +39,8 @@ class Context(Record):
     wrt: str
     # `--let` names held fixed: ∂f/∂e with the other names as constants (--steps' chain rule)
     hold: frozenset[str] = frozenset()
+    # how many places each differential met writes dX in (up to two), counted once for the whole tree
+    places: Places = field(default_factory=Places)
 
 
 @record(frozen=True)
@@ -382,7 +386,13 @@ def _d_columnwise(node: Node, d: D, ctx: Context) -> Node | None:
     if node.func in ctx.env.vector_valued:  # a --function f read as vector-valued by use: d f(u) = J_f(u) du
         return jacobian_differential(node, dx)
     rows, _ = ctx.env.shape(node.arg)
-    return entry.differential(node, node.arg, dx, rows, ctx.env.is_vector(node.arg))
+    vector = ctx.env.is_vector(node.arg)
+    if entry.differential_once is not None and ctx.places(dx) > 1:
+        # dX written twice already: a form writing dx twice would double it at every level of nesting
+        once = entry.differential_once(node, node.arg, dx, rows, vector)
+        if once is not None:
+            return once
+    return entry.differential(node, node.arg, dx, rows, vector)
 
 
 def _rule(

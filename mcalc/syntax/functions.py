@@ -146,6 +146,9 @@ class Function(Record):
     latex_delimited: bool = True
     kind: Kind = Kind.ELEMENTWISE
     differential: Differential | None = None
+    # the same differential with dX written once, or None where there is none (a matrix): for a dX that is
+    # already written in two places (mcalc.calculus.places), where `differential` writes it twice
+    differential_once: Callable[[Node, Node, Node, Dim, bool], Node | None] | None = None
     # the expression (in x) `mcalc identities --verify` differentiates to check the entry
     witness: str = ""
     # declared on the command line (--function f, --elementwise g) without a formula: no values, so no
@@ -258,13 +261,7 @@ def _logsumexp_values(x: Array) -> Array:
 
 def _d_softmax(s: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
     """d s = (diag(s) − s sᵀ) dx = s ⊙ dx − s (sᵀ dx); a matrix, column by column:
-    dS = S ⊙ dX − S ⊙ (𝟙 𝟙ᵀ (S ⊙ dX)).
-
-    The second form writes dx twice. When dx already holds a part with dX in two places (the differential
-    of an inner softmax), the copies would double at every level (2ᵏ in k nested softmaxes, and so would the
-    gradient's cotangents): there, dx is written once, (diag(s) − s sᵀ) dx."""
-    if vector and _repeats_a_part(dx):
-        return mul(add(N.Diag(s), neg(mul(s, N.Transpose(s)))), dx)
+    dS = S ⊙ dX − S ⊙ (𝟙 𝟙ᵀ (S ⊙ dX))."""
     weighted = N.Hadamard((s, dx))
     if vector:
         return add(weighted, neg(mul(s, N.Transpose(s), dx)))
@@ -272,24 +269,9 @@ def _d_softmax(s: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
     return add(weighted, neg(N.Hadamard((s, column_sums))))
 
 
-def _repeats_a_part(dx: Node) -> bool:
-    """Whether a part of dx that holds a differential (other than a bare dX) occurs in two places or more."""
-    holds: dict[Node, bool] = {}
-    places: dict[Node, int] = {}
-    stack: list[tuple[Node, bool]] = [(dx, False)]
-    while stack:  # post-order over the distinct parts, without recursion
-        n, done = stack.pop()
-        if n in holds:
-            continue
-        if done:
-            kids = n.children()
-            holds[n] = isinstance(n, N.Differential) or any(holds[c] for c in kids)
-            for c in kids:
-                places[c] = places.get(c, 0) + 1
-            continue
-        stack.append((n, True))
-        stack.extend((c, False) for c in n.children() if c not in holds)
-    return any(places.get(n, 0) > 1 and hit and not isinstance(n, N.Differential) for n, hit in holds.items())
+def _d_softmax_once(s: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node | None:
+    """d s = (diag(s) − s sᵀ) dx, dx written once (a matrix, column by column, has no such form)."""
+    return mul(add(N.Diag(s), neg(mul(s, N.Transpose(s)))), dx) if vector else None
 
 
 def _d_logsumexp(value: Node, x: Node, dx: Node, rows: Dim, vector: bool) -> Node:
@@ -324,7 +306,7 @@ _COLUMN_FUNCTIONS = (
              _softmax_values, "_softmax({})", _latex(r"\operatorname{softmax}"),
              reference="Bishop, Pattern Recognition and Machine Learning (2006), eq. 4.106",
              numpy_helper=SOFTMAX_HELPER, kind=Kind.COLUMN_MAP, differential=_d_softmax,
-             witness="a^T softmax(A x)"),
+             differential_once=_d_softmax_once, witness="a^T softmax(A x)"),
     Function("logsumexp", _no_slope,
              "logsumexp′(x) = softmax(x)ᵀ (its gradient softmax(x)); logsumexp(x) = log(sum(exp(x)))",
              r"\operatorname{logsumexp}'(x) = \operatorname{softmax}(x)^\top",
