@@ -456,7 +456,9 @@ def _index_terms(result: Result) -> Any:
         form = None
         if _by_index_terms(result):
             try:
-                form = index_form(result.stages[0].function, result.wrt, result.env, Simplifier(result.env), True)
+                first = result.stages[0]
+                simp = first.simp if first.simp is not None else Simplifier(result.env)
+                form = index_form(first.function, result.wrt, result.env, simp, True, first.differential)
             except NoIndexTerms:
                 form = None
         result.index_cache["form"] = form

@@ -137,7 +137,12 @@ def _constant(node: Node, r: Index, c: Index, env: ShapeEnv) -> Term:
 
 def _add(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
     assert isinstance(node, N.Add)
-    return [t for term in node.terms for t in rd.expand(term, r, c)]
+    out: list[Term] = []
+    for term in node.terms:
+        out += rd.expand(term, r, c)
+        if len(out) > MAX_TERMS:  # at once, not after reading all 3,000 terms of a long sum
+            raise NoIndexTerms
+    return out
 
 
 def _mul(rd: _Reader, node: Node, r: Index, c: Index) -> list[Term]:
@@ -361,14 +366,20 @@ def skeleton(function: Node, wrt: list[str], env: ShapeEnv) -> IndexForm:
 
 
 def index_form(
-    function: Node, wrt: list[str], env: ShapeEnv, simp: Callable[[Node], Node], compound: bool = False
+    function: Node,
+    wrt: list[str],
+    env: ShapeEnv,
+    simp: Callable[[Node], Node],
+    compound: bool = False,
+    first: Node | None = None,
 ) -> IndexForm:
     """The index terms of ∂ⁿf/∂V₁…∂Vₙ (NoIndexTerms where the form has no entry-wise reading); `simp`,
     the simplifier (a layer above), brings each differential and each merged entry to canonical form.
     `compound`: for values, Kronecker products, vec, unvec and K read as links (module docstring), each
-    slot's increment as links to its indices, nothing contracted (numeric.einsum_terms does that)."""
+    slot's increment as links to its indices, nothing contracted (numeric.einsum_terms does that).
+    `first`: the first differential, when the caller has it (calculus.multilinear)."""
     out = skeleton(function, wrt, env)
-    out.form = multilinear(function, wrt, env, simp)
+    out.form = multilinear(function, wrt, env, simp, first)
     if out.form.form is not None and compound:
         reader = _Reader(env, simp, compound=True)
         out.terms = [_slot_links(t, out.slot_indices) for t in reader.expand(out.form.form, *out.f_indices)]

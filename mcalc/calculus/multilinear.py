@@ -44,14 +44,18 @@ class Form(Record):
     form: Node | None
 
 
-def multilinear(function: Node, wrt: Sequence[str], env: ShapeEnv, simp: Callable[[Node], Node]) -> Form:
+def multilinear(
+    function: Node, wrt: Sequence[str], env: ShapeEnv, simp: Callable[[Node], Node], first: Node | None = None
+) -> Form:
     """The n-th differential of `function` (a simplified tree), slots numbered from 1 in `wrt` order;
-    `simp` (the simplifier, a layer above) brings each differential to canonical form."""
+    `simp` (the simplifier, a layer above) brings each differential to canonical form. `first`: the first
+    differential, in d(wrt[0]), when the caller has it already (a derivative's first stage): not taken again
+    (for a 3,000-term sum that was a second of `--at`)."""
     current: Node | None = function
     for slot, var in enumerate(wrt, start=1):
         assert current is not None
         env.var_dims.setdefault(slot_name(var, slot), env.var_dims[var])
-        raw = differential(current, var, env)
+        raw = first if slot == 1 and first is not None else differential(current, var, env)
         if raw is None:
             return Form(function, tuple(wrt), None)
         increment: Node = N.Differential(slot_name(var, slot))
