@@ -105,6 +105,19 @@ def test_export_runs() -> None:
     assert "JAX not installed" in export.report(data)
 
 
+def test_export_transpose_section_renders() -> None:
+    """The xᵀAx section (run only with JAX): its table from the numbers, and what it reads in an HLO text."""
+    hlo = {"jax.hessian": "2 n×n·n×n dot products", "exported A + A.T": "one elementwise loop"}
+    ms = {"jax.hessian": 6.0, "exported A + A.T": 1.0, "NumPy A + A.T": 0.5}
+    text = export.report({"transpose": {"n": 4, "ms": ms, "hlo": hlo, "cpu_share": 1.0}})
+    assert "| jax.hessian | 6 | 6.00× | 2 n×n·n×n dot products |" in text and "| 0.5 | 0.50× | — (NumPy) |" in text
+    fused = "%f (p: f64[4,4]) -> f64[4,4] {\n  %t = transpose(%p)\n  ROOT %a = f64[4,4] add(%p, %t)\n}"
+    assert export._hlo_summary(fused + "\n\nENTRY %m { %d = dot(%x, %y) }") == (
+        "1 n×n·n×n dot products; transpose fused into the addition's loop"
+    )
+    assert export._hlo_summary("%t = transpose(%p)\n\n%a = f64[4,4] add(%p, %q)") == "a transpose alone"
+
+
 def test_slow_inputs_runs() -> None:
     """bench/slow_inputs.py: its eight inputs are well formed (each named in the issue's column), and one
     small input runs through the command line with a CPU cap; the long ones run only in the benchmark."""
