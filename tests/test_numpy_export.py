@@ -66,6 +66,14 @@ CASES: list[tuple[str, list[str], str, Oracle, dict[str, tuple[int, ...]]]] = [
         lambda v: np.outer(np.exp(v["A"] @ v["x"]), v["b"]),
         {"A": (3, 2), "x": (2,), "b": (4,)},
     ),
+    ("x^T A x", ["x"], "grad", lambda v: v["x"] @ v["A"] @ v["x"], {"x": (4,), "A": (4, 4)}),
+    (
+        "x^T (A + B) x",
+        ["x"],
+        "grad",
+        lambda v: v["x"] @ (v["A"] + v["B"]) @ v["x"],
+        {"x": (4,), "A": (4, 4), "B": (4, 4)},
+    ),
     ("x^T A x", ["x", "x"], "hessian", lambda v: v["x"] @ v["A"] @ v["x"], {"x": (4,), "A": (4, 4)}),
     (
         "sum(log(1 + exp(-y .* (X w))))",
@@ -166,6 +174,27 @@ def test_the_quadratic_form_hessian_is_one_pass_over_a() -> None:
     tracemalloc.stop()
     np.testing.assert_array_equal(h, a + a.T)
     assert peak <= 1.2 * h.nbytes, (peak, h.nbytes)
+
+
+def test_a_sum_of_matrices_times_a_vector_is_a_sum_of_products() -> None:
+    """∇ xᵀAx = (A + Aᵀ)x is A @ x + A.T @ x: two matrix-vector products, no n×n intermediate (the sum
+    A + Aᵀ reads A by columns and costs more than both products); a scalar in the sum broadcasts, so
+    (A + c)x is not distributed (Ax + cx would be wrong)."""
+    rng = np.random.default_rng(seeded("sum-times-vector"))
+    a, x, c = rng.standard_normal((300, 300)), rng.standard_normal(300), 0.7
+    grad = module("x^T A x", "x")["grad"]
+    assert "A @ x + A.T @ x" in mcalc.diff("x^T A x", "x").numpy_source
+    grad(x, a)  # numpy's first-call allocations
+    tracemalloc.start()
+    g = grad(x, a)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_allclose(g, (a + a.T) @ x, rtol=1e-12, atol=1e-12)
+    assert peak < 0.1 * a.nbytes, (peak, a.nbytes)
+    scaled = module("x^T (A + c) x", "x", scalar="c")
+    assert "(A + (2.0 * c) + A.T) @ x" in mcalc.diff("x^T (A + c) x", "x", scalar="c").numpy_source
+    expected = finite_difference(lambda v: v["x"] @ (v["A"] + c) @ v["x"], {"x": x[:5], "A": a[:5, :5]}, ["x"])
+    assert_close(scaled["grad"](x[:5], a[:5, :5], c), expected, what="(A + c) x")
 
 
 def test_an_inverse_computed_anyway_multiplies_instead_of_solving() -> None:

@@ -50,6 +50,11 @@ def _flipped(n: Node) -> Node:
     return n.arg if isinstance(n, N.Transpose) else N.Transpose(n)
 
 
+def _stored(n: Node) -> bool:
+    """A matrix the caller passed, or its transpose: multiplying it needs no computation first."""
+    return isinstance(n.arg if isinstance(n, N.Transpose) else n, N.Symbol)
+
+
 def _is_inverse(n: Node) -> bool:
     return isinstance(n, N.Inverse) or (isinstance(n, N.Transpose) and isinstance(n.arg, N.Inverse))
 
@@ -235,7 +240,7 @@ class NumpyWriter:
         if self.cols(fs[-1]) == 1 and self.rows(fs[0]) != 1:
             acc = self.w(fs[-1])  # ends in a vector: right to left, matrix-vector products only
             for f in reversed(fs[:-1]):
-                acc = self.times_left(f, acc)
+                acc = self.times_left(f, acc, column=True)
             return acc
         if self._scales(fs[0]):  # diag(v) M: the rows of M scaled, never an n×n diagonal matrix
             return self.times_left(fs[0], self.chain(fs[1:]))
@@ -288,11 +293,11 @@ class NumpyWriter:
         inv = f.arg if isinstance(f, N.Transpose) else f
         return isinstance(inv, N.Inverse) and inv in self.temps
 
-    def times_left(self, f: Node, acc: str) -> str:
-        """f @ acc."""
+    def times_left(self, f: Node, acc: str, column: bool = False) -> str:
+        """f @ acc (`column`: acc is a column vector)."""
         if self._computed_inverse(f):
             return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
-        if isinstance(f, N.Add) and any(_is_inverse(t) for t in f.terms) and acc.isidentifier():
+        if isinstance(f, N.Add) and acc.isidentifier() and self._distributes(f, column):
             return "(" + " + ".join(self.times_left(t, acc) for t in f.terms) + ")"  # (S⁻¹ + S⁻ᵀ) x
         if isinstance(f, N.Diag) and self.env.is_vector(f.arg):  # diag(v) M scales the rows of M
             return f"{self.atom(f.arg)} * {_paren(acc)}"
@@ -301,6 +306,17 @@ class NumpyWriter:
         if isinstance(f, N.Transpose) and isinstance(f.arg, N.Inverse):
             return self.op("solve", f"{self.atom(f.arg.arg)}.T", acc)
         return f"{self.atom(f)} @ {acc if _is_primary(acc) else f'({acc})'}"
+
+    def _distributes(self, f: N.Add, column: bool) -> bool:
+        """Whether a sum times a named operand is written as the sum of the products: a sum with an inverse
+        ((S⁻¹ + S⁻ᵀ) x: two solves), or a sum of stored matrices times a column ((A + Aᵀ) x as
+        A @ x + A.T @ x: two matrix-vector products, streaming over A, never the n×n sum, whose transposed
+        read costs more than both products: 41 ms against 2.3 ms at n = 2048)."""
+        if any(_is_inverse(t) for t in f.terms):
+            return True
+        shape = self.env.shape(f)  # a scalar term broadcasts over the sum: (A + c) x is not A x + c x
+        stored = [t for t in f.terms if self.env.shape(t) == shape]
+        return column and len(stored) == len(f.terms) and all(_stored(t) for t in stored)
 
     def times_right(self, acc: str, f: Node) -> str:
         """acc @ f."""
