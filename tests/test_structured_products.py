@@ -64,3 +64,36 @@ def test_a_product_with_structured_factors_matches_the_dense_product() -> None:
     got = mcalc.diff("tr(logm(X))", ["X", "X"]).value(X=x)
     dense = -np.kron(xi, xi.T) @ _commutation(4, 4)
     assert np.allclose(got, dense.reshape(4, 4, 4, 4, order="F"))
+
+
+@pytest.mark.parametrize(
+    ("expr", "declared"),
+    [("tr(expm(S))", {"symmetric": "S"}), ("tr(A expm(S))", {"symmetric": "S"}), ("tr(sqrtm(X))", {})],
+)
+def test_fused_and_in_place_products_match_the_dense_product(expr: str, declared: dict[str, str]) -> None:
+    """K_f (I + Kₙₙ), Kₙₙ K_f and (A ⊗ B) Kₙₙ K_f applied in place give what the dense matrices give."""
+    from mcalc.numeric.frechet_matrix import frechet_matrix
+
+    rng = np.random.default_rng(seeded("structured-fused", expr))
+    g = rng.standard_normal((4, 4))
+    s, a = g @ g.T / 4 + np.eye(4), rng.standard_normal((4, 4))
+    k44, sym = _commutation(4, 4), np.eye(16) + _commutation(4, 4)
+    d = mcalc.diff(expr, ["S", "S"] if declared else ["X", "X"], **declared)  # type: ignore[arg-type]
+    if expr == "tr(expm(S))":
+        dense = 0.5 * frechet_matrix("expm", s, ()) @ sym
+        got = d.value(S=s)
+    elif expr == "tr(A expm(S))":
+        k2 = frechet_matrix("expm", s, (a.T,))
+        dense = 0.25 * (k2 + k44 @ k2) @ sym
+        got = d.value(S=s, A=a)
+    else:
+        got = d.value(X=s + 0.1 * a)  # a general (non-symmetric) point
+        y = np.linalg.inv(np.real(sl_sqrtm(s + 0.1 * a)))
+        dense = -0.5 * np.kron(y, y.T) @ k44 @ frechet_matrix("sqrtm", s + 0.1 * a, ())
+    assert np.allclose(got, dense.reshape(4, 4, 4, 4, order="F"), rtol=1e-10, atol=1e-12)
+
+
+def sl_sqrtm(m: Any) -> Any:
+    import scipy.linalg
+
+    return scipy.linalg.sqrtm(m)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mcalc.errors import InputError, MathError
@@ -211,17 +212,24 @@ def _lazy_inverse(e: Evaluator, f: Node) -> tuple[str, Array, Node] | None:
     return ("t" if transposed else "i", y, inv)
 
 
-def _chain_product(e: Evaluator, left: tuple[str, Array, Node | None], right: tuple[str, Array, Node | None]) -> Array:
-    """left @ right where either may be a lazy inverse; a solve instead of forming the inverse."""
+def _chain_product(
+    e: Evaluator, left: tuple[str, Array, Node | None], right: tuple[str, Array, Node | None], owned: set[int]
+) -> Array:
+    """left @ right where either may be a lazy inverse (a solve instead of forming the inverse) or a structured
+    factor (applied in place to an array of `owned`, the ids of arrays the product made)."""
     np = e.np
     (lk, lv, ln), (rk, rv, rn) = left, right
     try:
         if lk != "m" and rk != "m":
             lv, lk = _dense(e, left), "m"
         if lk in _STRUCTURED and rk == "m":
-            return _STRUCTURED[lk][0](e, ln, rv)
+            apply = partial(_STRUCTURED[lk][0], e, ln)
+            square = lv.shape[0] == lv.shape[1]
+            return SP.in_place(rv, apply, axis=1) if square and id(rv) in owned else apply(rv)
         if lk == "m" and rk in _STRUCTURED:
-            return _STRUCTURED[rk][1](e, rn, lv)
+            apply = partial(_STRUCTURED[rk][1], e, rn)
+            square = rv.shape[0] == rv.shape[1]
+            return SP.in_place(lv, apply, axis=0) if square and id(lv) in owned else apply(lv)
         if lk == "m" and rk == "m":
             return lv @ rv
         if lk == "m":  # L Y⁻¹ = (Y⁻ᵀ Lᵀ)ᵀ ;  L Y⁻ᵀ = (Y⁻¹ Lᵀ)ᵀ
@@ -302,20 +310,56 @@ def _dense(e: Evaluator, op: tuple[str, Array, Node | None]) -> Array:
     return inv.T if kind == "t" else inv
 
 
+Op = tuple[str, Array, Node | None]
+
+
 def _mul(e: Evaluator, n: Any) -> Array:
     """A product: scalar factors collected, the matrix chain multiplied with inverses applied by solve,
     right to left when it ends in a vector (A B x costs two matrix-vector products, not n³)."""
+    scale, ops, owned = _operands(e, n)
+    if not ops:
+        return e.np.full((1, 1), scale)
+    chained = all(ops[i][1].shape[1] == ops[i + 1][1].shape[0] for i in range(len(ops) - 1))
+    if chained and len(ops) > 2 and ops[-1][1].shape[1] < ops[0][1].shape[0]:
+        acc = ops[-1]
+        for op in reversed(ops[:-1]):
+            acc = ("m", _chain_product(e, op, acc, owned), None)
+            owned.add(id(acc[1]))
+    else:
+        acc = ops[0]
+        for op in ops[1:]:
+            if acc[0] == "m" and acc[1].shape == (1, 1):  # (xᵀy) z: a scalar stretch of the chain
+                scale = scale * acc[1][0, 0]
+                acc = op
+                continue
+            acc = ("m", _chain_product(e, acc, op, owned), None)
+            owned.add(id(acc[1]))
+    out = _dense(e, acc)
+    if scale == 1.0:
+        return out
+    if id(out) in owned and out.flags.writeable and e.np.result_type(out, scale) == out.dtype:
+        out *= scale  # the answer of a Hessian: a second array as large would double the peak
+        return out
+    return out * scale
+
+
+def _operands(e: Evaluator, n: Any) -> tuple[Any, list[Op], set[int]]:
+    """The scalar factor, the matrix factors (lazy where they can be) and the ids of the arrays made here
+    (not memoised values: a structured factor is applied to them in place, the scale too)."""
     scale = 1.0
-    ops: list[tuple[str, Array, Node | None]] = []
+    ops: list[Op] = []
+    owned: set[int] = set()
     factors, adj_at, adj_node = _det_times_inverse(n)
-    fused = -1  # the index of a K_f fused into the commutation matrix before it
+    skip = 0  # factors fused into a K_f before them
     for k, f in enumerate(factors):
-        if k == fused:
+        if skip:
+            skip -= 1
             continue
-        commuted = _commuted_frechet_matrix(e, f, factors[k + 1] if k + 1 < len(factors) else None)
-        if commuted is not None:
-            ops.append(("m", commuted, None))
-            fused = k + 1
+        fused = _fused_frechet_matrix(e, factors, k)
+        if fused is not None:
+            ops.append(("m", fused[0], None))
+            owned.add(id(fused[0]))
+            skip = fused[1]
             continue
         if k == adj_at and adj_node is not None:
             transposed = isinstance(adj_node, N.Transpose)
@@ -333,29 +377,7 @@ def _mul(e: Evaluator, n: Any) -> Array:
             scale = scale * v[0, 0]
         else:
             ops.append(("m", v, None))
-    if not ops:
-        return e.np.full((1, 1), scale)
-    chained = all(ops[i][1].shape[1] == ops[i + 1][1].shape[0] for i in range(len(ops) - 1))
-    made = False  # is acc an array this product made (not a memoised value)? then it is scaled in place
-    if chained and len(ops) > 2 and ops[-1][1].shape[1] < ops[0][1].shape[0]:
-        acc = ops[-1]
-        for op in reversed(ops[:-1]):
-            acc, made = ("m", _chain_product(e, op, acc), None), True
-    else:
-        acc = ops[0]
-        for op in ops[1:]:
-            if acc[0] == "m" and acc[1].shape == (1, 1):  # (xᵀy) z: a scalar stretch of the chain
-                scale = scale * acc[1][0, 0]
-                acc, made = op, False
-                continue
-            acc, made = ("m", _chain_product(e, acc, op), None), True
-    out = _dense(e, acc)
-    if scale == 1.0:
-        return out
-    if made and out.flags.writeable and e.np.result_type(out, scale) == out.dtype:
-        out *= scale  # the answer of a Hessian: a second array as large would double the peak
-        return out
-    return out * scale
+    return scale, ops, owned
 
 
 def _hadamard(e: Evaluator, n: Any) -> Array:
@@ -506,28 +528,39 @@ def _columnwise(e: Evaluator, n: Any) -> Array:
         raise MathError(err.message, n.span) from None
 
 
-def _frechet(e: Evaluator, n: Any, commuted: bool = False) -> Array:
-    """L_f(A, E, …) (or its matrix K, with commuted: Kₙₙ K), applied numerically: mcalc.syntax.matrix_values,
-    mcalc.numeric.frechet_matrix."""
+def _frechet(e: Evaluator, n: Any, commuted: bool = False, symmetrised: bool = False) -> Array:
+    """L_f(A, E, …) (or its matrix K, with commuted Kₙₙ K, with symmetrised K (I + Kₙₙ)), applied numerically:
+    mcalc.syntax.matrix_values, mcalc.numeric.frechet_matrix."""
     a, *directions = (e.ev(x) for x in n.args)
     try:
         if isinstance(n, N.FrechetMatrix):
-            return frechet_matrix(n.func, a, tuple(directions), e.env.text_of(n.at), commuted)
+            return frechet_matrix(n.func, a, tuple(directions), e.env.text_of(n.at), commuted, symmetrised)
         return matrix_values.frechet(n.func, a, tuple(directions), e.env.text_of(n.at))
     except MathError as err:
         raise MathError(err.message, n.span) from None
 
 
-def _commuted_frechet_matrix(e: Evaluator, f: Node, following: Node | None) -> Array | None:
-    """Kₙₙ K_f(A, …), the Hessian of tr(expm(X)), built as one array (vec L(E)ᵀ column by column): the
-    product of the two keeps K_f alive beside it, twice the answer's bytes."""
-    if not (isinstance(f, N.Commutation) and isinstance(following, N.FrechetMatrix)):
+def _fused_frechet_matrix(e: Evaluator, factors: list[Node], k: int) -> tuple[Array, int] | None:
+    """Kₙₙ K_f(A, …) (the Hessian of tr(expm(X))), K_f(A, …)(I + Kₙₙ) (by a symmetric S) or both, built as
+    one array with the number of factors it took after the k-th: a product of the two keeps K_f alive
+    beside the answer. A K_f already evaluated (used elsewhere too) is permuted instead."""
+    at = k + 1 if isinstance(factors[k], N.Commutation) else k
+    node = factors[at] if at < len(factors) else None
+    if not isinstance(node, N.FrechetMatrix):
         return None
-    n = e.size(e.env.shape(following.at)[0])
-    if e.size(f.rows) != n or e.size(f.cols) != n:
+    n = e.size(e.env.shape(node.at)[0])
+    commuted = at > k and e.size(factors[k].rows) == n and e.size(factors[k].cols) == n  # type: ignore[attr-defined]
+    symmetrised = at + 1 < len(factors) and _is_symmetriser(e, factors[at + 1])
+    symmetrised = symmetrised and e.size(e.env.shape(factors[at + 1])[0]) == n * n
+    if not (commuted or symmetrised) or (at > k and not commuted):
         return None
-    hit = e.memo.get(following)  # already evaluated (used elsewhere too): permute it instead
-    return SP.commute_rows(hit, n, n) if hit is not None else _frechet(e, following, commuted=True)
+    hit = e.memo.get(node)
+    if hit is None:
+        value = _frechet(e, node, commuted=commuted, symmetrised=symmetrised)
+    else:
+        value = SP.commute_rows(hit, n, n) if commuted else hit.copy(order="A")
+        value = SP.in_place(value, partial(SP.symmetrise_columns, n=n), axis=0) if symmetrised else value
+    return value, (at - k) + int(symmetrised)
 
 
 def _norm(e: Evaluator, n: Any) -> Array:

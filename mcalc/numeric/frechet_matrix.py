@@ -31,11 +31,34 @@ First = Callable[[Array], Array]  # E ↦ L_f(M, E) at a fixed point M
 
 
 def frechet_matrix(
-    name: str, a: Array, fixed: tuple[Array, ...], shown: str = "the argument", commuted: bool = False
+    name: str,
+    a: Array,
+    fixed: tuple[Array, ...],
+    shown: str = "the argument",
+    commuted: bool = False,
+    symmetrised: bool = False,
 ) -> Array:
     """K with vec L^(k)_f(A, E, E₂, …, E_k) = K vec(E) (vec stacks columns), k = 1 + len(fixed) ≤ 3; with
-    `commuted`, Kₙₙ K (vec L(E)ᵀ = Kₙₙ vec L(E): the Hessian of tr(f(X))). Refused (MathError) at a point
-    outside f's domain."""
+    `commuted`, Kₙₙ K (vec L(E)ᵀ = Kₙₙ vec L(E): the Hessian of tr(f(X))); with `symmetrised`, times I + Kₙₙ
+    (column k + nl the sum of columns k + nl and l + nk: a Hessian by a symmetric matrix). Refused (MathError)
+    at a point outside f's domain."""
+    out = _matrix(name, a, fixed, shown, commuted)
+    if symmetrised:
+        _symmetrise_columns(out, a.shape[0])
+    return out
+
+
+def _symmetrise_columns(out: Array, n: int) -> None:
+    """K (I + Kₙₙ) in place: columns k + nl and l + nk both become their sum (the diagonal's doubled)."""
+    for k in range(n):
+        out[:, k + n * k] *= 2
+        for col in range(k + 1, n):
+            both = out[:, k + n * col] + out[:, col + n * k]
+            out[:, k + n * col] = both
+            out[:, col + n * k] = both
+
+
+def _matrix(name: str, a: Array, fixed: tuple[Array, ...], shown: str, commuted: bool) -> Array:
     import numpy as np
 
     matrix_values.refuse_off_domain(name, a, shown)

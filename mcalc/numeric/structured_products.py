@@ -8,9 +8,23 @@ value's vec unfolding stays a view) and holds at most one column block beside it
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 Array = Any
+
+
+def in_place(v: Array, apply: Callable[[Array], Array], axis: int) -> Array:
+    """v with `apply` done block by block into v itself, blocks of columns (axis 1: apply maps each column on
+    its own, keeping their length: a structured factor on the left) or of rows (axis 0: on the right); about
+    √(its count) blocks, so one block beside v instead of a second array as large."""
+    count = v.shape[axis]
+    width = max(1, -(-count // max(1, math.isqrt(count))))
+    for start in range(0, count, width):
+        part = (slice(None), slice(start, start + width)) if axis == 1 else (slice(start, start + width), slice(None))
+        v[part] = apply(v[part])
+    return v
 
 
 def commute_rows(v: Array, r: int, c: int) -> Array:
