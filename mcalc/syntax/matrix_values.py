@@ -247,11 +247,21 @@ SECOND_DD_SPREAD = 1e-5
 
 
 def second_divided_differences(name: str, lam: Array) -> Array:
-    """F2 with F2_imj = f[λᵢ, λₘ, λⱼ], the second divided differences (f″/2 where the three coincide)."""
+    """F2 with F2_imj = f[λᵢ, λₘ, λⱼ], the second divided differences (f″/2 where the three coincide), one
+    slice F2_i·· at a time (a dozen temporaries of n² numbers, not of n³)."""
+    import numpy as np
+
+    out = np.empty((lam.shape[0],) * 3, dtype=np.result_type(lam, float))
+    for i in range(lam.shape[0]):
+        out[i] = _second_dd(name, lam[i], lam[:, None], lam[None, :])
+    return out
+
+
+def _second_dd(name: str, x: Array, y: Array, z: Array) -> Array:
     import numpy as np
 
     _, dd, relative = _scalar_of(name)
-    x, y, z = np.broadcast_arrays(lam[:, None, None], lam[None, :, None], lam[None, None, :])
+    x, y, z = np.broadcast_arrays(x, y, z)
     dxz, dxy, dyz = np.abs(x - z), np.abs(x - y), np.abs(y - z)
     xz_far = (dxz >= dxy) & (dxz >= dyz)
     xy_far = ~xz_far & (dxy >= dyz)
