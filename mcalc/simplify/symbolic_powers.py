@@ -5,6 +5,8 @@ k (Xᵏ⁻¹)ᵀ, the gradient of tr(Xᵏ) (MC eq. 122)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from mcalc.simplify.engine import Simplifier
 from mcalc.simplify.products import _mul
 from mcalc.syntax import nodes as N
@@ -88,6 +90,9 @@ def _has_power_of(s: Simplifier, node: Node) -> bool:
 
 
 def _merged(s: Simplifier, node: N.Mul) -> Node | None:
+    cancelled = _inverse_run(s, list(node.factors))
+    if cancelled is not None:
+        return cancelled[0] if len(cancelled) == 1 else N.Mul(tuple(cancelled))
     out: list[Node] = []
     for f in node.factors:
         merged = _merge(s, out[-1], f) if out else None
@@ -98,6 +103,38 @@ def _merged(s: Simplifier, node: N.Mul) -> Node | None:
     if len(out) == len(node.factors):
         return None
     return out[0] if len(out) == 1 else N.Mul(tuple(out))
+
+
+def _inverse_run(s: Simplifier, factors: list[Node]) -> list[Node] | None:
+    """Xʳ (Xᵏ)⁻¹ Xᵏ⁻¹⁻ʳ → X⁻¹ (and so transposed): a stretch of powers of one matrix with an inverse among
+    them whose exponents add up to a number; d det(Xᵏ) = det(Xᵏ) ∑ᵣ tr((Xᵏ)⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ) reads
+    k det(Xᵏ) X⁻ᵀ. A stretch whose sum keeps a symbol stays as it is (X^(r − k) is no textbook's)."""
+    for i, first in enumerate(factors):
+        head = _signed_parts(s, first)
+        if head is None:
+            continue
+        base, total, transposed, inverted = head
+        for j in range(i + 1, len(factors)):
+            part = _signed_parts(s, factors[j])
+            if part is None or part[0] != base or part[2] != transposed:
+                break
+            total, inverted = s.simp(add(total, part[1])), inverted or part[3]
+            if inverted and isinstance(total, N.Number):
+                power = s.simp(N.PowerOf(base, total))
+                return [*factors[:i], N.Transpose(power) if transposed else power, *factors[j + 1 :]]
+    return None
+
+
+def _signed_parts(s: Simplifier, f: Node) -> tuple[Node, Node, bool, bool] | None:
+    """(base, exponent, transposed, inverted) of a power of a matrix, (Xᵉ)⁻¹ being X to the −e."""
+    if s.is_scalar(f):
+        return None
+    transposed = isinstance(f, N.Transpose)
+    inner = f.arg if isinstance(f, N.Transpose) else f
+    if isinstance(inner, N.Inverse) and isinstance(inner.arg, N.PowerOf):
+        return inner.arg.base, mul(N.Number(Fraction(-1)), inner.arg.exponent), transposed, True
+    parts = _power_parts(f)
+    return None if parts is None else (*parts, False)
 
 
 def _merge(s: Simplifier, a: Node, b: Node) -> Node | None:

@@ -70,8 +70,22 @@ def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[No
         flat: list[Node] = []
         for f in out.factors:
             flat.extend(f.factors if isinstance(f, N.Mul) and not simp.is_scalar(f) else (f,))
-        return N.Mul(tuple(flat)) if len(flat) != len(out.factors) else out
+        return _named_scalars_first(N.Mul(tuple(flat)) if len(flat) != len(out.factors) else out, simp)
     return out
+
+
+def _named_scalars_first(n: N.Mul, simp: Simplifier) -> N.Mul:
+    """k det(Xᵏ) X⁻ᵀ, not det(Xᵏ) k X⁻ᵀ: a scalar variable stands before a leading determinant (the canonical
+    order sorts the scalar factors by their text, which puts `det(` first)."""
+    fs = n.factors
+    start = 1 if isinstance(fs[0], N.Number) else 0
+    if start >= len(fs) or not isinstance(fs[start], N.Det):
+        return n
+    named = [f for f in fs[start:] if isinstance(f, N.Symbol) and simp.is_scalar(f)]
+    if not named:
+        return n
+    rest = [f for f in fs[start:] if f not in named]
+    return N.Mul((*fs[:start], *named, *rest))
 
 
 def _is_row(n: Node, simp: Simplifier) -> bool:
