@@ -689,28 +689,38 @@ def test_regression_kron_with_a_context_sized_identity_reads_back() -> None:
     np.testing.assert_allclose(np.asarray(got, dtype=float).reshape(want.shape), want, rtol=1e-10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a zero vector inside a derivative is printed as the scalar 0; the text reads back wrong",
+@pytest.mark.parametrize(
+    ("src", "var", "printed"),
+    [
+        ("(y^T (1 ./ (1 + (y - y).^2)))^2", "y", "2 (𝟙ᵀ y) 𝟙"),
+        ("exp(y - y)^T x", "x", "𝟙"),  # printed exp(0), which reads back as the number 1
+        ("sum(exp((y - y).^2) .* x)", "x", "𝟙"),
+        ("(x^T tanh(y - y))^2 + x^T y", "x", "y"),  # printed 2 (tanh(0) x) tanh(0) + y
+    ],
 )
-def test_regression_a_printed_zero_vector_keeps_its_shape() -> None:
-    """`mcalc diff "(y^T (1 ./ (1 + (y - y).^2)))^2" --wrt y` prints `2 ((1 ./ (1 + 0.^2)) y) (1 ./ (1 + 0.^2))`,
-    which mcalc reads as 2y; the derivative is 2 (𝟙ᵀy) 𝟙. Found by the round-trip property."""
+def test_regression_a_printed_zero_vector_keeps_its_shape(src: str, var: str, printed: str) -> None:
+    """A zero vector inside a derivative was printed as the scalar 0: `(y^T (1 ./ (1 + (y - y).^2)))^2` by y
+    printed `2 ((1 ./ (1 + 0.^2)) y) (1 ./ (1 + 0.^2))`, which mcalc read as 2y; `exp(y - y)ᵀx` by x printed
+    `exp(0)`. An elementwise function of a zero array is now the constant array (mcalc.simplify.zero_arrays)
+    and no zero is left inside: the text, read back as mcalc check reads a claim (its 𝟙 sized by the
+    derivative's shape), has the value of the derivative. Found by the round-trip property."""
     from mcalc.render.report import derivative_text
-    from mcalc.shapes import Declarations, infer_shapes
-    from mcalc.syntax.parser import parse
+    from mcalc.shapes import Declarations
 
-    src = "(y^T (1 ./ (1 + (y - y).^2)))^2"
-    res = pipeline.differentiate(src, ["y"], Declarations())
+    decl = Declarations(vectors=frozenset({"x", "y"}))
+    res = pipeline.differentiate(src, [var], decl)
+    assert not _has_zero_array(res.final.result, res.env)
     text = derivative_text(res, pipeline.Layout.MIXED)
-    y = np.array([[1.0], [2.0]])
-    bind_sizes(res.env, {"y": (2,)})
-    want = pipeline.evaluate_value(res, {"y": y})
-    assert np.allclose(want, [6.0, 6.0])  # the value is right; the text is not
-    tree = parse(text)
-    env, tree = infer_shapes(tree, Declarations(), text)
-    bind_sizes(env, {"y": (2,)})
-    assert np.allclose(pipeline.evaluate_expression(tree, env, {"y": y}), want), text
+    assert text == printed
+    x, y = np.array([[0.5], [-1.0], [2.0]]), np.array([[1.0], [2.0], [-0.5]])
+    bind_sizes(res.env, {"x": (3,), "y": (3,)})
+    want = np.asarray(pipeline.evaluate_value(res, {"x": x, "y": y}), dtype=float)
+    if src.startswith("(y^T"):
+        assert np.allclose(want, 2 * y.sum())  # 2 (𝟙ᵀy) 𝟙, written out in numpy
+    env, tree = read_back(src, var, text, decl, None)
+    bind_sizes(env, {"x": (3,), "y": (3,)})
+    got = np.asarray(pipeline.evaluate_expression(tree, env, {"x": x, "y": y}), dtype=float)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-12)
 
 
 # --- second derivatives: `--wrt x --wrt y` is the derivative of the first derivative ---------------

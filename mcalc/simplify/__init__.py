@@ -16,6 +16,7 @@ Each normaliser below handles one node type and returns its input unchanged when
 
 from mcalc.simplify import matrix_functions as _matrix_functions  # noqa: F401  (its rows of the table)
 from mcalc.simplify import rules as _rules  # noqa: F401  (fills the normaliser table)
+from mcalc.simplify import zero_arrays as _zero_arrays  # noqa: F401  (its row of the table)
 from mcalc.simplify.engine import EXPAND_LIMIT, ZERO, Simplifier, distribute, shortest, simplify, split_coefficient
 
 __all__ = ["EXPAND_LIMIT", "ZERO", "Simplifier", "distribute", "shortest", "simplify", "split_coefficient"]
