@@ -331,6 +331,9 @@ class _VecJacobian:
         """vec(A ⊗ B) = (I_n ⊗ K_{q,m} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus-Neudecker 3.10)."""
         env = self.env
         a, b = x.left, x.right
+        if isinstance(a, N.Kron) and self.has_d(a.left) and not self.has_d(a.right) and not self.has_d(b):
+            # (dA ⊗ B) ⊗ C read as dA ⊗ (B ⊗ C): one permutation and vec(B ⊗ C), not one per Kronecker factor
+            return self.jac(N.Kron(a.left, N.Kron(a.right, b)))
         m, n = env.shape(a)
         p, q = env.shape(b)
         perm = N.Kron(N.Kron(N.Identity(n), N.Commutation(q, m)), N.Identity(p))

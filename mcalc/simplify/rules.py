@@ -375,6 +375,8 @@ def _kron(s: Simplifier, node: Node) -> Node:
         return s.simp(N.Mul((N.Number(ca * cb), N.Kron(left, right))))
     if isinstance(a, N.Identity) and isinstance(b, N.Identity):
         return N.Identity(s.env.resolve((a.dim, b.dim)) if a.dim and b.dim else None)
+    if isinstance(b, N.Kron):  # A ⊗ (B ⊗ C) = (A ⊗ B) ⊗ C: one grouping, printed A ⊗ B ⊗ C
+        return s.simp(N.Kron(N.Kron(a, b.left), b.right))
     return node
 
 
