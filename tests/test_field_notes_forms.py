@@ -182,3 +182,25 @@ def test_the_mixed_product_rule(expr: str, wrt: str, printed: str) -> None:
     assert run.json["check"]["passed"], run.json["check"]
     check = cli("check", expr, "--wrt", wrt, "--claim", printed, "--format", "json")
     assert check.json["verdict"] == "correct", check.stdout
+
+
+# --- a matrix and its transpose: A + Aᵀ ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [
+        (["x^T (A + A^T) x", "--wrt", "x"], "2(A + Aᵀ)x"),
+        (["tr(C A (B + B^T))", "--wrt", "C"], "(B + Bᵀ)Aᵀ"),
+        (["x^T B x", "--wrt", "x", "--layout", "numerator"], "xᵀ(B + Bᵀ)"),
+        (["log(x^T A x)", "--wrt", "x", "--wrt", "x"], "(xᵀAx)⁻¹ (A + Aᵀ) − (xᵀAx)⁻² (A + Aᵀ) x xᵀ (A + Aᵀ)"),
+    ],
+)
+def test_a_matrix_plus_its_transpose_is_written_a_plus_a_transpose(args: list[str], printed: str) -> None:
+    """`x^T (A + A^T) x` by x printed `2(Aᵀ + A)x` (the transpose of A + Aᵀ pushed down to the leaves); the
+    sum reads A + Aᵀ wherever it stands, and the printed form is judged right by `mcalc check`."""
+    run = cli("diff", *args, "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == printed
+    check = cli("check", *args, "--claim", printed, "--format", "json")
+    assert check.json["verdict"] == "correct", check.stdout

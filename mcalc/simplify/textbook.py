@@ -65,7 +65,7 @@ def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[No
     shown = tuple([walk(k, isinstance(n, N.Mul)) for k in kids])
     out = n if all(a is b for a, b in zip(shown, kids, strict=True)) else N.rebuild(n, shown)
     if isinstance(out, N.Add):
-        return _common_scalars(out, simp)
+        return _common_scalars(_plain_first(out, simp, flips), simp)
     if isinstance(out, N.Mul):  # s (A + B) inside (…)x reads s (A + B)x: a non-scalar sub-product is a chain part
         flat: list[Node] = []
         for f in out.factors:
@@ -86,6 +86,17 @@ def _named_scalars_first(n: N.Mul, simp: Simplifier) -> N.Mul:
         return n
     rest = [f for f in fs[start:] if f not in named]
     return N.Mul((*fs[:start], *named, *rest))
+
+
+def _plain_first(n: N.Add, simp: Simplifier, flips: dict[Node, int]) -> N.Add:
+    """A + Aᵀ, not Aᵀ + A: a sum of a matrix and its transpose with its fewer transposes first (the
+    transpose of A + Aᵀ, pushed down to the leaves, reads Aᵀ + A)."""
+    if len(n.terms) != 2:
+        return n
+    a, b = n.terms
+    if _transposes(a, flips) <= _transposes(b, flips) or simp.is_scalar(a) or simp.transpose(a) != b:
+        return n
+    return N.Add((b, a))
 
 
 def _is_row(n: Node, simp: Simplifier) -> bool:
