@@ -80,7 +80,9 @@ class Simplifier:
         # one object per distinct result (hash-consing): trees built from shared children compare by
         # identity at once, where equal copies were compared node by node on every dictionary hit
         # (quadratic in an MLP's depth, whose back-propagated factors repeat the forward activations)
-        result = self.intern(result)
+        # a node the rule kept has simplified, interned children: only the node itself is interned (a
+        # 150-factor product looked each factor up again)
+        result = self.intern(result) if result is not current or not kids else self._intern_node(current)
         if type(current) is N.Transpose:
             self._pair(current.arg, result)
         self.memo[node] = result
@@ -163,6 +165,17 @@ class Simplifier:
         looks it up, where it inferred a product factor by factor (a fifth of a 100-deep sin tower's third
         derivative, whose products have 150 factors)."""
         self._scalars[id(node)] = node  # holds the node, so its id is not reused meanwhile
+
+    def _intern_node(self, node: Node) -> Node:
+        """intern(node) for a node whose children are interned already."""
+        seen = self._interned.get(id(node))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        if isinstance(node, N.PowerOf):
+            self.saw_power_of = True
+        out = self.canon.setdefault(node, node)
+        self._interned[id(node)] = (node, out)
+        return out
 
     def _keep_shape(self, before: Node, after: Node) -> Node:
         """A rewrite never changes a shape; a sum that lost its matrix terms (2 + (x − x)) still

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 from mcalc.simplify import kron_chain
 from mcalc.simplify.engine import ONE_FRACTION, Simplifier, _power_parts, split_coefficient
@@ -290,7 +291,7 @@ def _sort_factors(s: Simplifier, raw: list[Node]) -> tuple[Fraction, list[Node],
     for f in raw:
         if isinstance(f, N.Number):
             coef *= f.value
-        elif s.is_zero(f):
+        elif isinstance(f, N.Zero):  # s.is_zero(f), a number being taken above
             return None
         elif s.env.is_scalar(f):
             scalars.append(f)
@@ -387,23 +388,23 @@ def _merge_powers(
     """s·s → s², s·s⁻¹ → (nothing): sum the exponents of equal bases, in order of appearance. A base met
     once keeps its factor as it is: remaking and simplifying sᵏ for every factor of every product was most
     of a deep chain's third derivative (a 40-deep sin tower: a million powers remade, none changed)."""
-    exps: dict[Node, Fraction] = {}
-    alone: dict[Node, Node | None] = {}  # base → its one factor, None once the base is met again
+    # base → [its exponent so far, its one factor or None once the base is met again]: one dictionary, one
+    # hash per factor; a plain factor met once (exponent the shared 1) is kept without comparing Fractions
+    seen: dict[Node, list[Any]] = {}
     for x in factors:
         base, p = (x.base, x.exponent) if isinstance(x, power_type) else (x, ONE_FRACTION)
-        old = exps.get(base)
-        if old is None:
-            exps[base] = p
-            alone[base] = x
+        entry = seen.get(base)
+        if entry is None:
+            seen[base] = [p, x]
         else:
-            exps[base] = _plus(old, p)
-            alone[base] = None
+            entry[0] = _plus(entry[0], p)
+            entry[1] = None
     out: list[Node] = []
-    for base, p in exps.items():
-        if p == 0:
-            continue
-        kept = alone[base]
-        out.append(kept if kept is not None else base if p == 1 else make(base, p))
+    for base, (p, kept) in seen.items():
+        if kept is not None and p is ONE_FRACTION:
+            out.append(kept)
+        elif p != 0:
+            out.append(kept if kept is not None else base if p == 1 else make(base, p))
     return out
 
 
