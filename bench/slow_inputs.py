@@ -15,7 +15,8 @@ which a loaded machine inflates less than wall time) and wall time, best of `--r
 same conditions). `--cap SECONDS` stops a run at that much CPU time (60). `--profile NAME` runs one input
 under cProfile through the Python API (`Session(time_limit=0)`: the command line leaves by os._exit, so a
 profile of it writes nothing) and prints the 30 costliest functions. `--depths 1 2 3 5 10 20 40 60` times
-the softmax tower at each depth instead (time against depth, with the growth exponent between the last two).
+the softmax tower at each depth instead (time against depth, with the growth exponent between the last two);
+`--tower sin --depths 10 20 50 100 200` the sin tower's third derivative.
 Run from the repository: `python -m bench.slow_inputs [--reps 3] [--cap 60] [--only NAME ...] [--profile NAME]`.
 """
 
@@ -57,6 +58,11 @@ def _nested(fn: str, depth: int, inner: str) -> str:
     return f"{fn}(" * depth + inner + ")" * depth
 
 
+def sin_tower(depth: int) -> Case:
+    return Case("sin_tower", f"3rd derivative of sin^{depth}(x)", "diff", _nested("sin", depth, "x"), ("x",) * 3,
+                scalars="x")  # fmt: skip
+
+
 def softmax_tower(depth: int) -> Case:
     return Case("softmax_tower", f"lse(softmax^{depth}(W x)) by W", "diff",
                 "lse(" + _nested("softmax", depth, "W x") + ")", ("W",))  # fmt: skip
@@ -66,8 +72,7 @@ def cases() -> list[Case]:
     n = 3000
     wrong = " + ".join(("-" if i == 1500 else "") + f"x_{i} x_{i}^T" for i in range(1, n + 1))
     return [
-        Case("sin_tower", "3rd derivative of sin(sin(…sin(x)…)), 100 deep", "diff",
-             _nested("sin", 100, "x"), ("x", "x", "x"), scalars="x"),
+        replace(sin_tower(100), what="3rd derivative of sin(sin(…sin(x)…)), 100 deep"),
         replace(softmax_tower(60), what="lse(softmax⁶⁰(W x)) by W"),
         Case("power", "(xᵀx)(xᵀx)…, 5,000 factors, by x", "diff", " ".join(["(x^T x)"] * 5000), ("x",)),
         Case("periodic_trace", "tr(A B A B …), 20,000 factors, by A", "diff",
@@ -138,22 +143,32 @@ def profile(case: Case) -> None:
     pstats.Stats("/tmp/slow_inputs.prof").sort_stats("tottime").print_stats(30)
 
 
-def depths(chosen: list[int], reps: int, cap: float, base: str | None) -> None:
-    """The softmax tower's CPU time at each depth (the least of `reps`), and the growth exponent
-    log(t₂/t₁)/log(d₂/d₁) between consecutive depths: near 1 is linear, a doubling per level is far above."""
+TOWERS = {"softmax": softmax_tower, "sin": sin_tower}
+
+
+def depths(chosen: list[int], reps: int, cap: float, base: str | None, tower: str = "softmax") -> None:
+    """A tower's CPU time at each depth (the least of `reps`), and the growth exponent
+    log(t₂/t₁)/log(d₂/d₁) between consecutive depths: near 1 is linear, a doubling per level is far above.
+    The size of the printed answer (bytes of standard output) beside it: the sin tower's third derivative
+    is a sum of about d²/2 products of about d factors, so its answer grows as d³ however fast it is made."""
     import math
 
-    print("| depth | " + ("before: CPU s | " if base else "") + "CPU s | exponent | exit |")
-    print("|---|---|---|---|" + ("---|" if base else ""))
+    print("| depth | " + ("before: CPU s | " if base else "") + "CPU s | exponent | output bytes | exit |")
+    print("|---|---|---|---|---|" + ("---|" if base else ""))
     last: tuple[int, float] | None = None
     for depth in chosen:
-        case = softmax_tower(depth)
+        case = TOWERS[tower](depth)
         runs = [timed(case, cap) for _ in range(reps)]
         then = f"{_cpu([timed(case, cap, base) for _ in range(reps)], cap)} | " if base else ""
         cpu = min(r[1] for r in runs)
         exponent = f"{math.log(cpu / last[1]) / math.log(depth / last[0]):.2f}" if last else "—"
-        print(f"| {depth} | {then}{_cpu(runs, cap)} | {exponent} | {runs[-1][2]} |", flush=True)
+        print(f"| {depth} | {then}{_cpu(runs, cap)} | {exponent} | {_output_bytes(case)} | {runs[-1][2]} |", flush=True)
         last = (depth, cpu)
+
+
+def _output_bytes(case: Case) -> int:
+    env = {**os.environ, "MCALC_TIME_LIMIT": "0"}
+    return len(subprocess.run(argv(case), capture_output=True, check=False, env=env).stdout)
 
 
 def _cpu(runs: list[tuple[float, float, int, str]], cap: float) -> str:
@@ -169,12 +184,13 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--base", default=None, help="a checkout of an earlier mcalc, timed in turn with this one")
     parser.add_argument("--cap", type=float, default=60.0, help="CPU seconds after which a run is stopped")
-    parser.add_argument("--depths", type=int, nargs="*", default=None, help="time the softmax tower at these depths")
+    parser.add_argument("--depths", type=int, nargs="*", default=None, help="time a tower at these depths")
+    parser.add_argument("--tower", choices=sorted(TOWERS), default="softmax", help="the tower --depths times")
     args = parser.parse_args()
     if args.depths:
         la = os.getloadavg()
         print(f"load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
-        depths(args.depths, args.reps, args.cap, args.base)
+        depths(args.depths, args.reps, args.cap, args.base, args.tower)
         la = os.getloadavg()
         print(f"load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
         return

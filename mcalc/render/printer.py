@@ -8,7 +8,9 @@ ASCII (`C^T A B^T`, for `--ascii` and terminals without Unicode): the table rows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 from mcalc import budget
 from mcalc.errors import InputError
@@ -49,29 +51,46 @@ def dim_label(d: Dim | None) -> str:
     return str(d)
 
 
-def precedence(node: Node) -> int:
-    if isinstance(node, N.Add):
-        return PREC_ADD
-    if isinstance(node, N.Mul):
-        first = node.factors[0]
-        if isinstance(first, N.Number) and first.value < 0:
-            return PREC_UNARY - 5  # −2x binds like a product
+def _mul_precedence(node: N.Mul) -> int:
+    first = node.factors[0]
+    if isinstance(first, N.Number) and first.value < 0:
+        return PREC_UNARY - 5  # −2x binds like a product
+    return PREC_MUL
+
+
+def _number_precedence(node: N.Number) -> int:
+    if node.value < 0:
+        return PREC_UNARY - 5
+    if node.value.denominator != 1:
         return PREC_MUL
-    if isinstance(node, (N.Hadamard, N.Kron)):
-        return PREC_ELEMENTWISE
-    if isinstance(node, N.Number):
-        if node.value < 0:
-            return PREC_UNARY - 5
-        if node.value.denominator != 1:
-            return PREC_MUL
-        return PREC_ATOM
-    if isinstance(node, N.ElementPower) and node.exponent == -1:
-        return PREC_ELEMENTWISE
-    if isinstance(node, (N.Transpose, N.Inverse, N.Power, N.ElementPower, N.ElementPowerOf, N.PowerOf)):
-        return PREC_POSTFIX
-    if isinstance(node, N.SumOver):  # ∑ reaches to the end of its body: parenthesised inside anything
-        return PREC_ADD
     return PREC_ATOM
+
+
+def _element_power_precedence(node: N.ElementPower) -> int:
+    return PREC_ELEMENTWISE if node.exponent == -1 else PREC_POSTFIX
+
+
+# each node type's binding, looked up by type: a chain of isinstance tests ran for every factor of every
+# product printed (10⁶ in a 100-deep sin tower's third derivative; an Apply went through all of them)
+_PRECEDENCE: dict[type, int | Callable[[Any], int]] = {
+    N.Add: PREC_ADD,
+    N.Mul: _mul_precedence,
+    N.Hadamard: PREC_ELEMENTWISE,
+    N.Kron: PREC_ELEMENTWISE,
+    N.Number: _number_precedence,
+    N.ElementPower: _element_power_precedence,
+    N.Transpose: PREC_POSTFIX,
+    N.Inverse: PREC_POSTFIX,
+    N.Power: PREC_POSTFIX,
+    N.ElementPowerOf: PREC_POSTFIX,
+    N.PowerOf: PREC_POSTFIX,
+    N.SumOver: PREC_ADD,  # ∑ reaches to the end of its body: parenthesised inside anything
+}
+
+
+def precedence(node: Node) -> int:
+    found = _PRECEDENCE.get(type(node), PREC_ATOM)
+    return found if isinstance(found, int) else found(node)
 
 
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
