@@ -7,16 +7,17 @@ the CLI imports typer, pydantic and rich; `start()` is called by mcalc/cli/__ini
   Unix tools.
 Imported as a library (the test suite, `import mcalc`), pydantic stays as it is. Ctrl-C is
 mcalc.interrupt's, the package's first import. What reaches into typer's internals is mcalc/cli/typer_adapter.py;
-how a run leaves (os._exit, without the interpreter's teardown) is mcalc.cli.app.leave.
+`leave()`: how a run ends (os._exit, without the interpreter's teardown).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from mcalc.interrupt import _running_as_program
 
@@ -80,3 +81,21 @@ def protect_leading_minus(commands: Mapping[str, Any], argv: list[str]) -> list[
             return argv[:i] + argv[i + 1 :] + ["--", tok]
         i += 1
     return argv
+
+
+def leave(code: int, real_run: bool) -> NoReturn:
+    """Leave with `code`: an in-process run (CliRunner, the tests, the interactive session's lines) by
+    SystemExit; a real run by os._exit once its output is flushed. os._exit skips the interpreter's teardown,
+    which frees every module, cached tree and interned node one by one: about 12 ms of a 200 ms `mcalc diff`,
+    and 0.05 s after a 3,000-term sum. mcalc registers no atexit hook and writes no file that a finaliser
+    would close; Ctrl-C leaves the same way (mcalc.interrupt). The program's path only: a library call never
+    ends the process."""
+    if not real_run:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # already reported by streams.finish, or a closed stream
+            pass
+    os._exit(code)

@@ -18,7 +18,7 @@ HEAVY = {"numpy", "sympy", "matplotlib", "scipy"}
 WRAPPER = """
 import sys
 import mcalc.cli.app
-mcalc.cli.app.leave = lambda code, real_run: sys.exit(code)  # os._exit would skip the report below
+mcalc.program.leave = lambda code, real_run: sys.exit(code)  # os._exit would skip the report below
 from mcalc.cli.app import app
 try:
     app(prog_name="mcalc")

@@ -2,7 +2,7 @@
 
 Each line is a `:` command, which makes a new session value (mcalc/cli/repl_lines.py), or an mcalc command
 without the word mcalc, run through the same typer app in-process, so that it prints exactly what the
-command line prints. An in-process run ends with SystemExit (mcalc.cli.app.leave): it is caught here, and the
+command line prints. An in-process run ends with SystemExit (mcalc.program.leave): it is caught here, and the
 session goes on. With standard input not a terminal, the lines are a script: no prompt, no echo, and the exit
 status is the largest of its lines' (0 when every line succeeded).
 
@@ -120,7 +120,7 @@ def run(group: Any, argv: list[str], tee: bool = False) -> tuple[int, str]:
     try:
         group.main(args=argv, prog_name="mcalc")
         code = EXIT_OK
-    except SystemExit as exc:  # how every in-process run ends (mcalc.cli.app.leave)
+    except SystemExit as exc:  # how every in-process run ends (mcalc.program.leave)
         code = exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else 1
     except KeyboardInterrupt:  # Ctrl-C while the command worked: the command stops, the session goes on
         code = EXIT_INTERRUPTED
