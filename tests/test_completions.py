@@ -176,3 +176,25 @@ def test_completion_does_not_import_numpy_or_sympy() -> None:
     assert out.stdout.split() == ["x", "W1"]
     loaded = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert not loaded & {"numpy", "sympy", "matplotlib"}, sorted(loaded & {"numpy", "sympy", "matplotlib"})
+
+
+# typer asks the parent process which shell it runs in and ignored a shell named on the command line:
+# `mcalc --show-completion zsh` from bash printed bash's script, and under sh it failed ("Shell sh is not
+# supported"). The named shell wins, whatever runs mcalc (here sh, which typer does not support).
+@pytest.mark.parametrize(("shell", "first"), [("zsh", "#compdef mcalc"), ("fish", "complete --command mcalc")])
+@pytest.mark.parametrize("spelling", ["{flag} {shell}", "{flag}={shell}"])
+def test_show_completion_prints_the_script_of_the_shell_named(shell: str, first: str, spelling: str) -> None:
+    words = spelling.format(flag="--show-completion", shell=shell)
+    res = subprocess.run(["sh", "-c", f'"{BIN / "mcalc"}" {words}'], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res
+    assert res.stdout.lstrip().startswith(first), res.stdout[:200]
+
+
+def test_install_completion_installs_for_the_shell_named(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path)}
+    cmd = f'"{BIN / "mcalc"}" --install-completion fish'
+    res = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res
+    script = tmp_path / ".config" / "fish" / "completions" / "mcalc.fish"
+    assert script.read_text(encoding="utf-8").startswith("complete --command mcalc")
+    assert not (tmp_path / ".bashrc").exists()

@@ -8,10 +8,12 @@ typer without the internal leaves mcalc working as plain typer does, only slower
 - `usage_error_kind()` (typer._click.exceptions): which usage error click raised, for mcalc's one-line
   messages (bare `mcalc` shows the help; a mistyped option gets "did you mean"). No time; the wording.
 
-Dropped: one pydantic adapter shared by the options of one plain type (it wrapped typer.core.build_runtime_param
-and built typer._coercion.AdapterRuntimeParam). Building diff's runtime parameters took 51.1 / 52.8 / 54.6 ms
-with it and 51.7 / 54.8 / 56.0 ms without (best / first quartile / median of 40 fresh processes each, load ≈ 9
-on 2 cores): about 1.5 ms, under the 2 ms a reach into a library's internals must buy.
+- `NO_DETECTION`: typer 0.29 ignores a shell named after --install-completion or --show-completion and asks
+  the parent process (`mcalc --show-completion zsh` from bash printed bash's script; under sh: "Shell sh is not
+  supported"); with typer's own switch set, the options take the name. No time; the shell the user named.
+
+Dropped: one pydantic adapter shared by the options of one plain type (typer._coercion.AdapterRuntimeParam):
+about 1.5 ms of diff's 52 ms of runtime parameters (40 fresh processes), under the 2 ms such a reach must buy.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
+
+NO_DETECTION = "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"
+COMPLETION_FLAGS, SHELLS = {"--install-completion", "--show-completion"}, {"bash", "zsh", "fish", "powershell", "pwsh"}
+
+
+def names_a_shell(argv: list[str]) -> bool:
+    """`--install-completion zsh` or `--show-completion=fish` before any `--`."""
+    words = [t for w in (argv[: argv.index("--")] if "--" in argv else argv) for t in w.split("=", 1)]
+    return any(a in COMPLETION_FLAGS and b in SHELLS for a, b in zip(words, words[1:], strict=False))
 
 
 def commands_to_build(registered: Sequence[Any], first: list[str]) -> list[Any]:
@@ -43,6 +54,8 @@ class McalcTyper(typer.Typer):
         everything = self.registered_commands
         if not args:
             self.registered_commands = commands_to_build(everything, sys.argv[1:2])
+            if names_a_shell(sys.argv[1:]):
+                os.environ[NO_DETECTION] = "1"
         try:
             return super().__call__(*args, **kwargs)
         finally:
