@@ -300,7 +300,9 @@ def _emit_tensor(writer: NumpyWriter, out: _Output) -> tuple[list[str], str]:
         else:
             if not started:
                 lines.append(f"    {out.name} = {writer.op('zeros', split)}")
-            if in_place:
+            if in_place and not started:  # the zeros are written, not read and added to: one page fault a page
+                lines.append(f"    {spelled.view} = {spelled.value if sign == '+' else f'-{spelled.value}'}")
+            elif in_place:
                 lines.append(f"    {spelled.view} {sign}= {spelled.value}")
             else:
                 lines.append(f"    {out.name} = {out.name} {sign} {spelled.value}")
