@@ -159,8 +159,8 @@ class Printer:
         if self._written > MAX_WRITTEN:
             raise budget.BudgetError(
                 f"the result written out passes {MAX_WRITTEN:,} characters: a part of it is written again at "
-                "every place it is used (each level of nested softmaxes of a matrix doubles it); a shallower "
-                "expression is answered"
+                "every place it is used (nested softmaxes of a matrix double it with each level; a tower of 150 sin "
+                "has a third derivative past it); a shallower expression is answered"
             )
         self._printed[id(node)] = (node, result)  # holds the node, so its id is not reused meanwhile
         return result
