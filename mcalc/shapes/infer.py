@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from mcalc.errors import InputError, McalcError, ShapeError
+from mcalc.records import Record, record
 from mcalc.shapes import letters
 from mcalc.shapes.by_use import scalars_by_use
 from mcalc.shapes.env import ShapeEnv, _infer, name_dims
@@ -50,6 +51,21 @@ def _check_function_use(tree: Node, functions: Mapping[str, str]) -> None:
         stack.extend(n.children())
 
 
+@record(frozen=True)
+class Texts(Record):
+    """What one inference reads: the expression's tree, the `extra` trees (a claim) unified with it, their
+    texts (for errors), and the --wrt variables, which have a kind even where no tree mentions them."""
+
+    tree: Node
+    extra: tuple[Node, ...]
+    sources: tuple[str, ...]
+    variables: tuple[str, ...]
+
+    @property
+    def trees(self) -> list[Node]:
+        return [self.tree, *self.extra]
+
+
 def infer_shapes(
     tree: Node,
     decl: Declarations | None = None,
@@ -71,12 +87,11 @@ def infer_shapes(
     of them quotes that text and says it is in the claim (its span counts in the claim).
     """
     decl = decl or Declarations()
-    extra, variables = tuple(extra), tuple(variables)
-    sources = (source, *extra_sources)
-    trees = [tree, *extra]
+    texts = Texts(tree, tuple(extra), (source, *extra_sources), tuple(variables))
+    trees = texts.trees
     by_use = vector_functions.read_by_use(trees)
     try:
-        env, fixed = _read(tree, decl, sources, extra, variables, frozenset(by_use))
+        env, fixed = _read(texts, decl, frozenset(by_use))
     except ShapeError:
         # f(x) read as a number does not fit (A f(x) + b): read every --function declared by name as
         # vector-valued, and keep that reading if it fits
@@ -84,7 +99,7 @@ def infer_shapes(
         if not more:
             raise
         try:
-            env, fixed = _read(tree, decl, sources, extra, variables, frozenset([*by_use, *more]))
+            env, fixed = _read(texts, decl, frozenset([*by_use, *more]))
         except ShapeError:
             pass
         else:
@@ -95,69 +110,48 @@ def infer_shapes(
     return env, fixed
 
 
-def _read(
-    tree: Node,
-    decl: Declarations,
-    sources: tuple[str, ...],
-    extra: tuple[Node, ...],
-    variables: tuple[str, ...],
-    vector_valued: frozenset[str],
-) -> tuple[ShapeEnv, Node]:
+def _read(texts: Texts, decl: Declarations, vector_valued: frozenset[str]) -> tuple[ShapeEnv, Node]:
     """Shapes with the --function names in `vector_valued` read as vector-valued (infer_shapes)."""
-    trees = [tree, *extra]
     last: list[tuple[Declarations, tuple[ShapeEnv, Node]]] = []
 
     def trial(d: Declarations) -> tuple[ShapeEnv, Node]:
-        last[:] = [(d, _infer_kinds(tree, d, sources, extra, variables, vector_valued))]
+        last[:] = [(d, _infer_kinds(texts, d, vector_valued))]
         return last[0][1]
 
-    scalars = scalars_by_use(trees, decl, trial)
+    scalars = scalars_by_use(texts.trees, decl, trial)
     if scalars:
         widened = replace(decl, scalars=decl.scalars | scalars)
         # the reading that held is the last one tried, as a rule: its inference is not done again (each
         # is a pass over the whole input, and a long sum of c_i x_iᵀ A x_i has thousands of such names)
-        env, fixed = (
-            last[0][1]
-            if last and last[0][0] == widened
-            else _infer_kinds(tree, widened, sources, extra, variables, vector_valued)
-        )
+        env, fixed = last[0][1] if last and last[0][0] == widened else _infer_kinds(texts, widened, vector_valued)
         env.inferred_scalars = scalars
         return env, fixed
-    return _infer_kinds(tree, decl, sources, extra, variables, vector_valued)
+    return _infer_kinds(texts, decl, vector_valued)
 
 
-def _infer_kinds(
-    tree: Node,
-    decl: Declarations,
-    sources: tuple[str, ...],
-    extra: tuple[Node, ...],
-    variables: tuple[str, ...],
-    vector_valued: frozenset[str] = frozenset(),
-) -> tuple[ShapeEnv, Node]:
+def _infer_kinds(texts: Texts, decl: Declarations, vector_valued: frozenset[str]) -> tuple[ShapeEnv, Node]:
     """Inference; again with K's subscript letters bound to the dimensions they name, when inference left
     a letter on a dimension of another name (mcalc.shapes.letters)."""
-    env, fixed = _infer_once(tree, decl, sources, extra, variables, vector_valued, {}, ())
+    env, fixed = _infer_once(texts, decl, vector_valued, {}, ())
     bound = letters.bindings(env)
     if bound is not None:
         names = letters.dimension_names(env)
-        env, fixed = _infer_once(tree, decl, sources, extra, variables, vector_valued, bound, names)
+        env, fixed = _infer_once(texts, decl, vector_valued, bound, names)
     return env, fixed
 
 
 def _infer_once(
-    tree: Node,
+    texts: Texts,
     decl: Declarations,
-    sources: tuple[str, ...],
-    extra: tuple[Node, ...],
-    variables: tuple[str, ...],
     vector_valued: frozenset[str],
     bindings: dict[str, tuple[str, int] | None],
     dimension_names: tuple[str, ...],
 ) -> tuple[ShapeEnv, Node]:
+    tree, sources, variables = texts.tree, texts.sources, texts.variables
     env = ShapeEnv(sources[0])
     env.vector_valued = vector_valued
     env.letter_bindings, env.dimension_names = bindings, dimension_names
-    trees = [tree, *extra]
+    trees = texts.trees
     functions: dict[str, str] = {}
     for t in trees:
         for name, param in _function_params(t).items():
