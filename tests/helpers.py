@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -553,3 +554,30 @@ def check_numeric(
     if not allow_zero:
         assert nontrivial(expected), f"{what}: the derivative is zero at the test point; the check is vacuous"
     return value
+
+
+def on_a_terminal(
+    cmd: list[str], env: Mapping[str, str], stdin_too: bool = True, timeout: float = 60
+) -> tuple[int, str]:
+    """Run `cmd` with stdout and stderr (and stdin, unless `stdin_too` is False: then /dev/null) on one
+    pseudo-terminal; its exit code and what it showed."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        stdin = slave if stdin_too else subprocess.DEVNULL
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=slave, stderr=slave, env=dict(env))
+        os.close(slave)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = proc.wait(timeout=timeout)
+    finally:
+        os.close(master)
+    return code, b"".join(chunks).decode("utf-8", "replace")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import on_a_terminal
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
@@ -235,25 +236,7 @@ def run_process(args: list[str], env: dict[str, str], tty: bool) -> str:
     if not tty:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=60)
         return proc.stdout
-    import pty
-
-    master, slave = pty.openpty()
-    try:
-        proc2 = subprocess.Popen(cmd, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, env=full_env)
-        os.close(slave)
-        chunks: list[bytes] = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        proc2.wait(timeout=60)
-    finally:
-        os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return on_a_terminal(cmd, full_env, stdin_too=False)[1]
 
 
 pty_only = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

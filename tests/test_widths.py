@@ -16,17 +16,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import on_a_terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 NOT_TEXT = re.compile("[\u2500-\u257f\r]")  # rich's box drawing, and the terminal's carriage returns
-TIMEOUT = 60
 
 SHEET = "x^T x ; x ; 2x\ntr(A B) ; A ; B\nx^T x ; x ; x\nlogdet(X) ; X ; inv(X)^T ; --symmetric X\n"
 
@@ -95,29 +94,6 @@ def _terminal_env() -> dict[str, str]:
     return env
 
 
-def _on_a_terminal(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run `cmd` with stdin, stdout and stderr on one pseudo-terminal; its exit code and what it showed."""
-    import pty
-
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env)
-        os.close(slave)
-        chunks: list[bytes] = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        code = proc.wait(timeout=TIMEOUT)
-    finally:
-        os.close(master)
-    return code, b"".join(chunks).decode("utf-8", "replace")
-
-
 # the plain lines' labels that the styled output writes otherwise (`shape m`, `• d(xᵀAx) = …`, `where u₁ = …`)
 LABELS = frozenset({"shape:", "step:", "where:", "let:", "index:", "value:"})
 
@@ -141,7 +117,7 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tup
         for width in ["pipe", *WIDTHS]:
             keys.append((name, width))
             cases.append((width, argv))
-    code, text = _on_a_terminal([sys.executable, "-c", DRIVER, json.dumps(cases)], _terminal_env())
+    code, text = on_a_terminal([sys.executable, "-c", DRIVER, json.dumps(cases)], _terminal_env())
     assert code == 0, text[-3000:]
     found = {int(m.group(1)): (int(m.group(3)), m.group(2)) for m in CASE.finditer(text.replace("\r\n", "\n"))}
     assert sorted(found) == list(range(len(cases))), text[-3000:]
@@ -200,6 +176,6 @@ def test_a_real_process_at_a_narrow_width(
     sheet.write_text(SHEET, encoding="utf-8")
     argv = [a.replace("{sheet}", str(sheet)) for a in args]
     env = _terminal_env() | {"COLUMNS": columns}
-    code, text = _on_a_terminal([sys.executable, "-m", "mcalc", *argv], env)
+    code, text = on_a_terminal([sys.executable, "-m", "mcalc", *argv], env)
     assert code == expected_code, text
     assert needle in ANSI.sub("", text), text
