@@ -456,6 +456,17 @@ def _partials(
     return res
 
 
+def central_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of a scalar function of one array, entry by entry (plain numpy, no mcalc)."""
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        step = np.zeros(x.shape)
+        step[idx] = h
+        out[idx] = (f(x + step) - f(x - step)) / (2 * h)
+    return out
+
+
 def finite_difference(
     f: Callable[[Mapping[str, Any]], np.ndarray],
     values: Mapping[str, Any],

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from helpers import seeded
+from helpers import central_gradient, seeded
 
 from mcalc.cli.commands import Decl
 from mcalc.cli.homework import diagnose
@@ -47,13 +47,7 @@ def _fd_gradient(n: int, xs: np.ndarray, a: np.ndarray) -> np.ndarray:
     def f(m: np.ndarray) -> float:
         return float(sum(x @ m @ x for x in xs))
 
-    g = np.zeros_like(a)
-    h = 1e-6
-    for idx in np.ndindex(a.shape):
-        e = np.zeros_like(a)
-        e[idx] = h
-        g[idx] = (f(a + e) - f(a - e)) / (2 * h)
-    return g
+    return central_gradient(f, a)
 
 
 def _claim_value(n: int, xs: np.ndarray, coef: dict[int, Fraction]) -> np.ndarray:

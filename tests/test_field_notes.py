@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli, seeded
+from helpers import central_gradient, cli, seeded
 
 BOM = "\ufeff".encode()
 
@@ -236,11 +236,7 @@ def test_a_claim_that_only_fits_square_sizes_does_not_make_them_square() -> None
     rng = np.random.default_rng(seeded("square-claim"))
     w, x, t = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal(3)
     f = lambda w_: 0.5 * np.sum((w_ @ x - t) ** 2)  # noqa: E731
-    h, grad = 1e-6, np.zeros_like(w)
-    for idx in np.ndindex(*w.shape):
-        e = np.zeros_like(w)
-        e[idx] = h
-        grad[idx] = (f(w + e) - f(w - e)) / (2 * h)
+    grad = central_gradient(f, w)
     np.testing.assert_allclose(grad, np.outer(w @ x - t, x), rtol=1e-6)
     ok = cli("check", "1/2 ||W x - t||^2", "--wrt", "W", "--claim", "(W x - t) x^T", "--format", "json")
     assert ok.code == 0 and ok.json["verdict"] == "correct"
@@ -288,11 +284,7 @@ def test_a_power_of_a_euclidean_norm_has_the_gradient_of_finite_differences(powe
     def f(v: np.ndarray) -> float:
         return float(np.linalg.norm(v - b) ** p)
 
-    h, fd = 1e-6, np.zeros(shape)
-    for i in np.ndindex(shape):
-        e = np.zeros(shape)
-        e[i] = h
-        fd[i] = (f(x + e) - f(x - e)) / (2 * h)
+    fd = central_gradient(f, x)
     np.testing.assert_allclose(np.asarray(run.json["value"]).reshape(shape), fd, rtol=1e-6, atol=1e-8)
 
 

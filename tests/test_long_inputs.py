@@ -9,17 +9,7 @@ import warnings
 import numpy as np
 
 import mcalc
-from tests.helpers import seeded
-
-
-def _central(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:  # type: ignore[no-untyped-def]
-    out = np.zeros(x.shape)
-    for k in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[k] += h
-        down[k] -= h
-        out[k] = (f(up) - f(down)) / (2 * h)
-    return out
+from tests.helpers import central_gradient, seeded
 
 
 def test_a_product_of_many_equal_scalar_products_is_a_power() -> None:
@@ -30,7 +20,7 @@ def test_a_product_of_many_equal_scalar_products_is_a_power() -> None:
     rng = np.random.default_rng(seeded("power", n))
     x = rng.standard_normal(3)
     x /= np.linalg.norm(x) * 1.001  # xᵀx near 1: the 300th power stays finite
-    np.testing.assert_allclose(d.value(x=x), _central(lambda v: (v @ v) ** n, x), rtol=1e-5)
+    np.testing.assert_allclose(d.value(x=x), central_gradient(lambda v: (v @ v) ** n, x), rtol=1e-5)
 
 
 def test_a_long_periodic_trace_is_a_power_under_the_trace() -> None:
@@ -48,7 +38,7 @@ def test_a_long_periodic_trace_is_a_power_under_the_trace() -> None:
     def f(m: np.ndarray) -> float:
         return float(np.trace(np.linalg.matrix_power(m @ b, k)))
 
-    np.testing.assert_allclose(d.value(A=a, B=b), _central(f, a), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(d.value(A=a, B=b), central_gradient(f, a), rtol=1e-5, atol=1e-8)
 
 
 def test_a_short_periodic_chain_stays_written_out() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import central_gradient
 from test_latex import mathtext_error
 from typer.testing import CliRunner
 
@@ -116,16 +117,6 @@ def test_json_and_the_api_tell_the_pair_apart() -> None:
     assert d.latex == r"x_{1}^{\top} \otimes I_{m}", d.latex
 
 
-def _fd_grad(f: Any, x: np.ndarray[Any, Any], h: float = 1e-6) -> np.ndarray[Any, Any]:
-    """Central finite differences of f at x, entry by entry (plain numpy, no mcalc)."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = h
-        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize(("a", "b"), PAIRS)
 def test_numpy_export_takes_the_two_as_two_parameters(a: str, b: str) -> None:
     code, source, _ = run("diff", _expr(a, b), "--wrt", a, "--format", "numpy")
@@ -140,7 +131,7 @@ def test_numpy_export_takes_the_two_as_two_parameters(a: str, b: str) -> None:
     va, vb = rng.normal(size=shape), rng.normal(size=shape)
     f_value = namespace["f"](va, vb)
     assert np.isclose(f_value, float(np.sum(va * vb)))  # aᵀb or tr(AᵀB): the two values kept apart
-    expected = _fd_grad(lambda v: float(np.sum(v * vb)), va)
+    expected = central_gradient(lambda v: float(np.sum(v * vb)), va)
     assert np.allclose(namespace["grad"](va, vb), expected, atol=1e-6)
 
 

@@ -15,26 +15,16 @@ import sys
 import threading
 import types
 import warnings
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import central_gradient
 
 import mcalc
 
 RNG = np.random.default_rng(22)
-
-
-def _numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of a scalar function of an array, entry by entry (independent of mcalc)."""
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[i] = h
-        out[i] = (f(x + step) - f(x - step)) / (2 * h)
-    return out
 
 
 # --- the session value ---
@@ -46,7 +36,7 @@ def test_a_session_keeps_its_declarations_and_answers_by_numbers() -> None:
     assert d.text == "2cSx"
     a = RNG.normal(size=(3, 3))
     sym, x, c = a + a.T, RNG.normal(size=3), 0.7
-    expected = _numeric_gradient(lambda v: c * v @ sym @ v, x)
+    expected = central_gradient(lambda v: c * v @ sym @ v, x)
     assert np.allclose(d.value(S=sym, x=x, c=c), expected, rtol=1e-6, atol=1e-8)
     # eval and shape see the same declarations
     assert np.isclose(s.eval("c x^T S x", S=sym, x=x, c=c), c * x @ sym @ x)
@@ -91,7 +81,7 @@ def test_session_functions_are_the_sessions_own() -> None:
     for session, fn in ((f, lambda v: np.sum((a @ v) ** 2)), (g, lambda v: np.sum(np.exp(a @ v)))):
         d = session.diff("f(A x)", "x")
         assert d.text == "Aᵀ ∇f(Ax)"
-        assert np.allclose(d.value(A=a, x=x), _numeric_gradient(fn, x), rtol=1e-6, atol=1e-8)
+        assert np.allclose(d.value(A=a, x=x), central_gradient(fn, x), rtol=1e-6, atol=1e-8)
     # neither declaration is visible outside its session
     with pytest.raises(mcalc.McalcError):
         mcalc.Session().eval("f(x)", x=[1.0, 2.0])
