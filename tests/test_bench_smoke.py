@@ -107,8 +107,8 @@ def test_export_runs() -> None:
 
 def test_export_transpose_section_renders() -> None:
     """The xᵀAx section (run only with JAX): its table from the numbers, and what it reads in an HLO text."""
-    hlo = {"jax.hessian": "2 n×n·n×n dot products", "exported A + A.T": "one elementwise loop"}
-    ms = {"jax.hessian": 6.0, "exported A + A.T": 1.0, "NumPy A + A.T": 0.5}
+    hlo = {"jax.hessian": "2 n×n·n×n dot products", export.EXPORTED_SUM: "one elementwise loop"}
+    ms = {"jax.hessian": 6.0, export.EXPORTED_SUM: 1.0, "NumPy A + A.T": 0.5}
     text = export.report({"transpose": {"n": 4, "ms": ms, "hlo": hlo, "cpu_share": 1.0}})
     assert "| jax.hessian | 6 | 6.00× | 2 n×n·n×n dot products |" in text and "| 0.5 | 0.50× | — (NumPy) |" in text
     fused = "%f (p: f64[4,4]) -> f64[4,4] {\n  %t = transpose(%p)\n  ROOT %a = f64[4,4] add(%p, %t)\n}"
@@ -116,6 +116,8 @@ def test_export_transpose_section_renders() -> None:
         "1 n×n·n×n dot products; transpose fused into the addition's loop"
     )
     assert export._hlo_summary("%t = transpose(%p)\n\n%a = f64[4,4] add(%p, %q)") == "a transpose alone"
+    looped = "%w = (s32[], f64[4,4]) while(%init), body=%b\n\n%b { %t = transpose(%s)\n %a = add(%s, %t) }"
+    assert export._hlo_summary(looped) == "a loop over blocks, each block's transpose fused into its addition"
 
 
 def test_slow_inputs_runs() -> None:

@@ -70,3 +70,20 @@ def test_f_and_hessian_under_jit() -> None:
 
 def test_the_readme_jax_example_runs() -> None:
     run_readme_examples("jax")
+
+
+@pytest.mark.parametrize("n", [512, 600])
+def test_a_matrix_plus_its_transpose_by_blocks_is_bitwise_m_plus_m_t(n: int) -> None:
+    """X + Xᵀ is `_sym_sum`, from n = 512 a loop over mirrored 64×64 blocks on the CPU (the golden cases are
+    smaller, so they never reach it): 600 is no multiple of 64, so the last blocks overlap. The same bits
+    as A + A.T eagerly, under jit and under vmap, and float32 stays float32."""
+    import mcalc
+
+    hessian = namespace(mcalc.diff("x^T A x", ["x", "x"]).jax_source)["hessian"]
+    rng = np.random.default_rng(seeded("jax-sym-sum", str(n)))
+    A, x = rng.standard_normal((2, n, n)), rng.standard_normal(n)
+    for dtype in (jnp.float64, jnp.float32):
+        a, v = jnp.asarray(A, dtype=dtype), jnp.asarray(x, dtype=dtype)
+        want = np.asarray(a[0]) + np.asarray(a[0]).T
+        for got in (hessian(v, a[0]), jax.jit(hessian)(v, a[0]), jax.jit(jax.vmap(hessian, (None, 0)))(v, a)[0]):
+            assert got.dtype == dtype and np.array_equal(np.asarray(got), want)

@@ -337,13 +337,34 @@ class NumpyWriter:
 
 
 def _add(wr: NumpyWriter, n: N.Add) -> str:
-    parts = [wr.w(n.terms[0])]  # joined once: a long sum would be copied once per term
-    for t in n.terms[1:]:
-        text = wr.w(t)
+    texts = _mirrored(wr, n.terms)
+    if len(texts) == 1:  # X + Xᵀ: one call
+        return texts[0]
+    parts = [texts[0]]  # joined once: a long sum would be copied once per term
+    for text in texts[1:]:
         neg = text.startswith("-") and _paren(text[1:]) == text[1:]  # -A @ s: minus the product
         inner = strip(text[1:]) if neg and _paren(strip(text[1:])) == strip(text[1:]) else text[1:]
         parts.append(f" - {inner}" if neg else f" + {text}")  # y - Phi @ theta: @ binds tighter than -
     return f"({''.join(parts)})"
+
+
+def _mirrored(wr: NumpyWriter, terms: Sequence[Node]) -> list[str]:
+    """The terms' code, a matrix term and its transpose (X + Xᵀ) as one `sym_sum` where the backend has
+    that operation (JAX: `_sym_sum`, a blocked loop on the CPU; backends.SYM_SUM says what it buys)."""
+    if "sym_sum" not in wr.backend.ops:
+        return [wr.w(t) for t in terms]
+    texts: list[str] = []
+    paired: set[int] = set()
+    for i, t in enumerate(terms):
+        if i in paired:
+            continue
+        mirror = next((j for j in range(i + 1, len(terms)) if j not in paired and terms[j] == _flipped(t)), None)
+        if mirror is None or wr.env.is_scalar(t):
+            texts.append(wr.w(t))
+            continue
+        paired.add(mirror)
+        texts.append(wr.op("sym_sum", strip(wr.w(t.arg if isinstance(t, N.Transpose) else t))))
+    return texts
 
 
 def _hadamard(wr: NumpyWriter, n: N.Hadamard) -> str:
