@@ -218,7 +218,12 @@ EXAMPLES: list[tuple[str, list[str]]] = [
 ]
 
 EXIT_STATUS: list[tuple[str, str]] = [
-    ("0", "Success; for `check`, the claim is right."),
+    (
+        "0",
+        "Success; for `check`, the claim is right. Also a `--check` that is INCONCLUSIVE: the derivative is "
+        "below what finite differences resolve (tiny beside f, or underflowed), so they can neither confirm nor "
+        "refute it (JSON `check.inconclusive`).",
+    ),
     (
         "1",
         "A numeric check or a claim failed, or a mathematical error (a singular matrix at `--at`, the "

@@ -53,6 +53,12 @@ RELATIVE_TOLERANCE = 1e-6
 NOISE_UNITS = 100.0
 EPS = 2.220446049250313e-16
 VANISHING = 1e-8  # a function value this small at a unit-scale point is its terms cancelling
+# A point resolves the derivative when the error rounding alone lets through (NOISE_UNITS · noise) is at most
+# this fraction of the derivative: below that, a wrong answer (½ or 2 times, the sign flipped, 0) would pass
+# as well as the right one, and the check says it cannot tell (README § Homework checks)
+RESOLVED = 0.1
+UNRESOLVED = "unresolved"  # JSON `inconclusive_reason`: the derivative is below what differences resolve
+ILL = "ill-conditioned"  # JSON `inconclusive_reason`: only ill-conditioned points, bound not met
 
 
 @record
@@ -66,13 +72,20 @@ class CheckResult(Record):
     notes: list[str] = field(default_factory=list)
     seed: int | None = None
     tolerance: float = RELATIVE_TOLERANCE
-    # only ill-conditioned points, where differences can neither confirm nor refute the derivative
+    # differences can neither confirm nor refute the derivative: only ill-conditioned points, or a derivative
+    # below the rounding noise of the differences at every point (`inconclusive_reason` says which)
     inconclusive: bool = False
+    inconclusive_reason: str | None = None  # ILL or UNRESOLVED
+    unresolved_points: int = 0  # points where a non-zero derivative was below what the differences resolve
+    zero_points: int = 0  # points where the derivative was exactly 0: agreement in absolute terms only
 
     def to_json(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "inconclusive": self.inconclusive,
+            "inconclusive_reason": self.inconclusive_reason,
+            "unresolved_points": self.unresolved_points,
+            "zero_points": self.zero_points,
             "max_rel_error": self.max_rel_error,
             "points": self.points,
             "directions": self.directions,
@@ -102,8 +115,19 @@ class _Probe(Record):
             self.env.sizes.update(self.fixed_sizes)
         self.env.sizes.update(point_sizes)
 
-    def error(self, values: dict[str, Array], cond: float) -> float | None:
+    def error(self, values: dict[str, Array], cond: float) -> _Seen | None:
         return _point_error(self.env, self.var, values, self.f_value, self.d_value, self.rng, self.directions, cond)
+
+
+@record
+class _Seen(Record):
+    """One point's comparison: its worst relative error, and whether the differences resolved the derivative."""
+
+    error: float
+    resolved: bool  # every direction's derivative at least `smallest`
+    size: float  # ‖D‖, the derivative's own size there
+    f_size: float  # the size of f there (its rounding sets the differences' noise)
+    smallest: float  # the smallest derivative the differences resolve there
 
 
 @record
@@ -118,10 +142,17 @@ class _Tally(Record):
     reserve: list[tuple[dict[str, int], dict[str, Array], float, str]] = field(default_factory=list)
     used_reserve: tuple[float, str] | None = None  # the worst condition among reserve points used, and where
     notes: list[str] = field(default_factory=list)
+    unresolved: list[_Seen] = field(default_factory=list)  # a non-zero derivative the differences could not tell
+    zeros: list[_Seen] = field(default_factory=list)  # an identically 0 derivative: in absolute terms only
+    zero: bool = False  # the derivative's formula is the zero array
 
-    def count(self, err: float, point_sizes: Mapping[str, int]) -> None:
-        self.worst = max(self.worst, err)
+    def count(self, seen: _Seen, point_sizes: Mapping[str, int]) -> None:
+        self.worst = max(self.worst, seen.error)
         self.done += 1
+        if self.zero and seen.size == 0.0:
+            self.zeros.append(seen)
+        elif not seen.resolved:
+            self.unresolved.append(seen)
         for d, s in point_sizes.items():
             self.sizes.setdefault(d, []).append(s)
 
@@ -139,8 +170,13 @@ def check_derivative(
     points: int = 3,
     directions: int = 2,
     fixed_sizes: Mapping[str, int] | None = None,
+    zero: bool = False,
 ) -> CheckResult:
     """Compare d_value (derivative w.r.t. the last of `variables`) with finite differences of f_value.
+
+    `zero`: the derivative is identically 0 (its formula is the zero array), so where its value is 0 the
+    differences can only bound it, in absolute terms, and the check passes saying so. A value of 0 from any
+    other formula is a derivative that underflowed or cancelled: too small to resolve, like a tiny one.
 
     Each accepted point costs 1 evaluation of d_value, 1 + 2·directions evaluations of f_value and
     one LU factorisation per guarded matrix: nothing grows with the number of entries of X beyond
@@ -151,7 +187,7 @@ def check_derivative(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0]) % 2**31  # reported: a failure can be replayed
     probe = _Probe(env, variables[-1], f_value, d_value, generator(seed), directions, fixed_sizes)
-    tally = _Tally()
+    tally = _Tally(zero=zero)
     _draw_points(probe, domain, points, tally)
     if tally.done == 0:
         _use_reserve(probe, points, tally)
@@ -183,11 +219,11 @@ def _draw_points(probe: _Probe, domain: Domain, points: int, tally: _Tally) -> N
             if math.isfinite(cond):
                 tally.reserve.append((point_sizes, values, cond, label))
             continue
-        err = probe.error(values, cond)
-        if err is None:
+        seen = probe.error(values, cond)
+        if seen is None:
             tally.reject("the expression (not finite)")
             continue
-        tally.count(err, point_sizes)
+        tally.count(seen, point_sizes)
 
 
 def _use_reserve(probe: _Probe, points: int, tally: _Tally) -> None:
@@ -195,10 +231,10 @@ def _use_reserve(probe: _Probe, points: int, tally: _Tally) -> None:
     for point_sizes, values, cond, label in sorted(tally.reserve, key=lambda f: f[2])[:points]:
         budget.checkpoint("checking numerically")
         probe.size(point_sizes)
-        err = probe.error(values, cond)
-        if err is None:
+        seen = probe.error(values, cond)
+        if seen is None:
             continue
-        tally.count(err, point_sizes)
+        tally.count(seen, point_sizes)
         if tally.used_reserve is None or cond > tally.used_reserve[0]:
             tally.used_reserve = (cond, label)
     if tally.used_reserve is not None:
@@ -215,16 +251,24 @@ def _verdict(tally: _Tally, directions: int, seed: int) -> CheckResult:
         )
     tolerance = RELATIVE_TOLERANCE * (1000 if any("ill-conditioned points" in n for n in notes) else 1)
     passed = tally.worst <= tolerance
-    inconclusive = False
+    reason = None
     if not passed and tally.used_reserve is not None:
         cond, label = tally.used_reserve
         # a central difference at condition κ is only good to about κ²·10⁻¹⁰ relative here
         if tally.worst <= min(2.0, cond * cond * 1e-10):
-            inconclusive = True
+            reason = ILL
             notes.append(
                 f"{label} is ill-conditioned, cond {cond:.0e}; error bound not met: "
                 "differences can neither confirm nor refute the derivative here"
             )
+    if passed and tally.zeros:
+        notes.append(_zero_note(tally))
+    if passed and tally.unresolved:
+        # agreement within the rounding noise of a derivative smaller than that noise confirms nothing: a
+        # wrong answer of the same tiny size would agree as well (a wrong one found anywhere has failed above)
+        notes.append(_unresolved_note(tally))
+        if len(tally.unresolved) + len(tally.zeros) == tally.done:
+            passed, reason = False, UNRESOLVED
     return CheckResult(
         passed,
         tally.worst,
@@ -234,7 +278,35 @@ def _verdict(tally: _Tally, directions: int, seed: int) -> CheckResult:
         notes=notes,
         seed=seed,
         tolerance=tolerance,
-        inconclusive=inconclusive,
+        inconclusive=reason is not None,
+        inconclusive_reason=reason,
+        unresolved_points=len(tally.unresolved),
+        zero_points=len(tally.zeros),
+    )
+
+
+def _unresolved_note(tally: _Tally) -> str:
+    """Why the differences could not tell at some points: the derivative's size against the smallest they
+    resolve, at the point where the derivative was largest."""
+    seen = max(tally.unresolved, key=lambda s: (s.size, -s.smallest))
+    size = f"~{seen.size:.0e}" if seen.size else "0 in floating point"
+    told = (
+        f"the derivative ({size}) is below what finite differences can resolve at f ≈ {seen.f_size:.2g} "
+        f"(they resolve about {seen.smallest:.0e} and up)"
+    )
+    judged = tally.done - len(tally.unresolved) - len(tally.zeros)
+    if judged == 0:
+        return told + ": a wrong answer as small would agree as well"
+    return f"at {len(tally.unresolved)} of {tally.done} points {told}; judged at the other {judged}"
+
+
+def _zero_note(tally: _Tally) -> str:
+    """A derivative exactly 0 has no size to be relative to: what the differences showed, in absolute terms."""
+    bound = max(s.smallest for s in tally.zeros)
+    where = "" if len(tally.zeros) == tally.done else f" at {len(tally.zeros)} of {tally.done} points"
+    return (
+        f"the derivative is 0{where}: checked in absolute terms, the differences are 0 to within rounding "
+        f"(they cannot tell 0 from a derivative below about {bound:.0e})"
     )
 
 
@@ -247,8 +319,9 @@ def _point_error(
     rng: Any,
     directions: int,
     cond: float = 1.0,
-) -> float | None:
-    """The worst relative error over `directions` random directions at one point; None if undefined.
+) -> _Seen | None:
+    """The worst relative error over `directions` random directions at one point, and whether the differences
+    resolved the derivative there; None if undefined.
 
     Per direction: one central difference (two evaluations of f). Only when it misses the tolerance,
     a second one with h/4 and their Richardson extrapolation (error O(h⁴)) are tried, and the best
@@ -270,7 +343,7 @@ def _point_error(
     scale = max(1.0, float(np.abs(values[var]).max()))
     # a smaller step where a guarded matrix is less well conditioned (truncation error ~ (h·cond)²)
     h = 1e-5 * scale / math.sqrt(max(1.0, cond / 30))
-    worst = 0.0
+    worst, resolved, f_size, smallest = 0.0, True, 0.0, 0.0
     for _ in range(directions):
         budget.checkpoint("checking numerically")  # each direction evaluates the expression 2 to 4 times
         v = random_direction(env, var, rng)
@@ -279,25 +352,38 @@ def _point_error(
         first = _central_difference(env, var, values, f_value, v, h)
         if first is None:
             return None
-        fd, f_size = first
-        err = _relative(fd.reshape(np.shape(analytic)), analytic, f_size, h, typical)
-        if err > RELATIVE_TOLERANCE:
+        f_size = first[1]
+        best = _relative(first[0].reshape(np.shape(analytic)), analytic, f_size, h, typical)
+        if best.error > RELATIVE_TOLERANCE:
             second = _central_difference(env, var, values, f_value, v, h / 4)
             if second is not None:
-                fd4 = second[0].reshape(np.shape(analytic))
-                richardson = (16 * fd4 - fd.reshape(np.shape(analytic))) / 15
-                err = min(
-                    err,
-                    _relative(fd4, analytic, f_size, h / 4, typical),
-                    _relative(richardson, analytic, f_size, h / 4, typical),
-                )
-        worst = max(worst, err)
+                best = _refined(first[0], second[0], analytic, f_size, h, typical, best)
+        worst = max(worst, best.error)
+        resolved = resolved and best.along >= best.smallest
+        smallest = max(smallest, best.smallest)
     if var in env.symmetric and env.kinds[var] is Kind.MATRIX:
         # the documented convention: on symmetric matrices the value is sym(G), itself symmetric
         k = deriv.ndim
         asym = float(np.linalg.norm(deriv - np.swapaxes(deriv, k - 2, k - 1)))
         worst = max(worst, asym / max(float(np.linalg.norm(deriv)), 1e-8))
-    return max(worst, structure_error(env, var, deriv))  # --diagonal, --toeplitz: the structure kept
+    worst = max(worst, structure_error(env, var, deriv))  # --diagonal, --toeplitz: the structure kept
+    return _Seen(worst, resolved, float(np.linalg.norm(deriv)), f_size, smallest)
+
+
+def _refined(
+    fd: Array, fd4: Array, analytic: Array, f_size: float, h: float, typical: float, first: _Compared
+) -> _Compared:
+    """The best of the first difference, the one with h/4 and their Richardson extrapolation."""
+    import numpy as np
+
+    fd, fd4 = fd.reshape(np.shape(analytic)), fd4.reshape(np.shape(analytic))
+    richardson = (16 * fd4 - fd) / 15
+    return min(
+        first,
+        _relative(fd4, analytic, f_size, h / 4, typical),
+        _relative(richardson, analytic, f_size, h / 4, typical),
+        key=lambda c: c.error,
+    )
 
 
 def _central_difference(
@@ -329,7 +415,17 @@ def _central_difference(
     return (f_plus - f_minus) / (2 * h), size
 
 
-def _relative(fd: Array, analytic: Array, f_size: float, h: float, typical: float) -> float:
+@record
+class _Compared(Record):
+    """One difference against ⟨D, V⟩: the relative error (floored at the rounding noise), the size of the two
+    along V, and the smallest size at which that noise lets no error over RESOLVED of it through."""
+
+    error: float
+    along: float  # max(‖fd‖, ‖⟨D, V⟩‖): not ‖D‖, which an unlucky V can hold far above what V measures
+    smallest: float
+
+
+def _relative(fd: Array, analytic: Array, f_size: float, h: float, typical: float) -> _Compared:
     import numpy as np
 
     err = float(np.linalg.norm(fd - analytic))
@@ -337,8 +433,10 @@ def _relative(fd: Array, analytic: Array, f_size: float, h: float, typical: floa
     # 2×2 X, whose O(1) terms cancel to ~1e-16) the rounding is that of its terms, taken of unit size
     noise = EPS * (f_size if f_size > VANISHING else 1.0) / h
     floor = max(NOISE_UNITS * noise / RELATIVE_TOLERANCE, 1e-8)
-    denom = max(float(np.linalg.norm(fd)), float(np.linalg.norm(analytic)), typical, floor)
-    return err / denom
+    along = max(float(np.linalg.norm(fd)), float(np.linalg.norm(analytic)))
+    # below the floor the comparison is absolute, at RELATIVE_TOLERANCE · floor: it tells right from wrong
+    # only for a derivative well above that
+    return _Compared(err / max(along, typical, floor), along, RELATIVE_TOLERANCE * floor / RESOLVED)
 
 
 def _as_var_array(env: ShapeEnv, var: str, v: Array) -> Array:
