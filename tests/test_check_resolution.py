@@ -229,3 +229,59 @@ def test_the_python_check_result_says_why() -> None:
     out = mcalc.diff("1e20 + x^T x", "x").check(seed=1)
     assert not out.passed and out.inconclusive and out.inconclusive_reason == "unresolved"
     assert mcalc.diff("x^T x", "x").check(seed=1).passed
+
+
+# --- mcalc check --claim: values compared relative to their own size, and refused where they mean nothing ---
+
+# (expression, claim, verdict, method, the claim's value over the derivative's in numpy at a random point);
+# the first four used to be "correct": values under an absolute 1e-12 were all equal
+CLAIMS: list[tuple[str, str, str, str, float]] = [
+    ("1e-30 x^T x", "x ./ 1e30", "factor", "symbolic", 0.5),
+    ("exp(-70) x^T x", "exp(-70) x", "factor", "symbolic", 0.5),
+    ("1e-30 x^T x", "sqrt(x^T x) x ./ (1e30 norm2(x))", "factor", "numeric", 0.5),
+    ("1e-30 x^T x", "sqrt(x^T x) x ./ (-5e29 norm2(x))", "factor", "numeric", -1.0),
+    ("1e-30 x^T x", "sqrt(x^T x) x ./ (5e29 norm2(x))", "correct", "numeric", 1.0),
+    ("1e-30 x^T x", "2 x ./ 1e30", "correct", "symbolic", 1.0),
+]
+
+NUMPY_CLAIMS: dict[str, Callable[[Any], Any]] = {
+    "x ./ 1e30": lambda x: x / 1e30,
+    "exp(-70) x": lambda x: np.exp(-70.0) * x,
+    "sqrt(x^T x) x ./ (1e30 norm2(x))": lambda x: np.sqrt(x @ x) * x / (1e30 * np.linalg.norm(x)),
+    "sqrt(x^T x) x ./ (-5e29 norm2(x))": lambda x: np.sqrt(x @ x) * x / (-5e29 * np.linalg.norm(x)),
+    "sqrt(x^T x) x ./ (5e29 norm2(x))": lambda x: np.sqrt(x @ x) * x / (5e29 * np.linalg.norm(x)),
+    "2 x ./ 1e30": lambda x: 2 * x / 1e30,
+}
+NUMPY_GRADIENTS: dict[str, Callable[[Any], Any]] = {
+    "1e-30 x^T x": lambda x: 2e-30 * x,
+    "exp(-70) x^T x": lambda x: 2 * np.exp(-70.0) * x,
+}
+
+
+@pytest.mark.parametrize(("expr", "claim", "verdict", "method", "ratio"), CLAIMS, ids=[c[1] for c in CLAIMS])
+def test_a_claim_about_a_tiny_derivative_is_judged_by_its_own_size(
+    expr: str, claim: str, verdict: str, method: str, ratio: float
+) -> None:
+    x = np.random.default_rng(seeded("check_resolution", claim)).standard_normal(4)
+    got, want = NUMPY_CLAIMS[claim](x), NUMPY_GRADIENTS[expr](x)
+    np.testing.assert_allclose(got, ratio * want, rtol=1e-12)  # the table's premise, in numpy
+    assert np.abs(got - want).max() < 1e-12  # what the old absolute floor could not see
+    v = mcalc.check_claim(expr, "x", claim, seed=seeded("check_resolution", claim))
+    assert (v.verdict, v.method) == (verdict, method), v.line()
+    assert v.ok is (ratio == 1.0)
+    code, out = _cli("check", expr, "--wrt", "x", "--claim", claim, "--at", f"x={json.dumps(x.tolist())}")
+    assert code == (0 if ratio == 1.0 else 1), out
+    assert ("the claim and the derivative agree" in out) is (ratio == 1.0), out
+
+
+@pytest.mark.parametrize("claim", ["x ./ exp(800)", "exp(-800) x", "2 x ./ exp(800)"])
+def test_a_claim_about_a_derivative_that_underflows_is_refused(claim: str) -> None:
+    """exp(−800) xᵀx by x is 2e-348 x: 0 in float64, and so is every claim of that size, right (the last) or
+    wrong: values cannot judge it, and it is not equal as written. One line, exit 1 (a mathematical error)."""
+    assert np.exp(-800.0) == 0.0  # the premise, in numpy
+    code, out = _cli("check", "exp(-800) x^T x", "--wrt", "x", "--claim", claim, "--format", "json")
+    obj = json.loads(out)
+    assert code == 1 and obj["category"] == "math error", out
+    assert "values cannot settle it" in obj["error"] and "underflows to 0" in obj["error"]
+    with pytest.raises(mcalc.McalcError, match="values cannot settle it"):
+        mcalc.check_claim("exp(-800) x^T x", "x", claim)

@@ -33,7 +33,7 @@ from mcalc.claims.cookbook import cookbook_form
 from mcalc.claims.cookbook import details as cookbook_details
 from mcalc.claims.cookbook import explanation as cookbook_text
 from mcalc.claims.findings import Finding, analyse
-from mcalc.claims.sampling import POINTS, Problem, close, sample
+from mcalc.claims.sampling import POINTS, Problem, close, keep_resolved, sample
 from mcalc.claims.sizing import bare_k_notes, size_identities
 from mcalc.claims.spectral import spectral_note
 from mcalc.claims.structure import MOVES, placed_on_structure
@@ -50,7 +50,7 @@ from mcalc.claims.wording import (
     shape_reason,
     shape_words,
 )
-from mcalc.errors import InputError, McalcError
+from mcalc.errors import InputError, MathError, McalcError
 from mcalc.records import Record, record
 from mcalc.view import Layout
 
@@ -253,7 +253,7 @@ def _wrong_shape(c: _Claim, base: Verdict) -> Verdict:
             sample(q, [c.truth, diag], POINTS)
         except McalcError:
             return base
-        if all(close(smp[diag], smp[c.truth]) for smp in q.samples):
+        if all(close(smp[diag], smp[c.truth], smp["unit"]) for smp in q.samples):
             base.explanation += "; your answer is its diagonal (the Jacobian of an elementwise function is diag(f′))"
             base.details["diagonal"] = True
     return base
@@ -282,11 +282,17 @@ def _compare(c: _Claim, base: Verdict) -> Verdict:
     _refuse_unvalued(c)
     nodes = [c.truth, c.node, transposed] + [term_node(k, t) for k, t in p.truth_terms]
     sample(p, nodes + ([cook] if cook is not None else []), POINTS)
+    if keep_resolved(p, [term_node(k, t) for k, t in p.truth_terms]) < 0:
+        raise MathError(
+            f"{c.typed} is not {c.dvar} {of(c.shown)} as written, and values cannot settle it: the derivative "
+            f"underflows to 0, or is below float64's rounding of its terms, at every random point "
+            f"({len(p.samples)}), where a right claim and a wrong one compare alike"
+        )
     base.points, base.sizes, base.method = len(p.samples), p.sizes, "numeric"
     found = _numerically_equal(c, p, transposed, base)
     if found is not None:
         return found
-    if cook is not None and c.c_shape == c.t_shape and all(close(s[c.node], s[cook]) for s in p.samples):
+    if cook is not None and c.c_shape == c.t_shape and all(close(s[c.node], s[cook], s["unit"]) for s in p.samples):
         return _in_cookbook_convention(c, base)
     return _what_is_wrong(c, p, transposed, base)
 
@@ -330,11 +336,11 @@ def _symbolically_equal(c: _Claim, p: Problem, readings: list[tuple[Any, bool]],
 
 
 def _numerically_equal(c: _Claim, p: Problem, transposed: Any, base: Verdict) -> Verdict | None:
-    if c.c_shape == c.t_shape and all(close(s[c.node], s[c.truth]) for s in p.samples):
+    if c.c_shape == c.t_shape and all(close(s[c.node], s[c.truth], s["unit"]) for s in p.samples):
         base.verdict = Outcome.CORRECT
         base.explanation = f"{c.typed} equals {c.dvar} {of(c.shown)} = {c.expected} in value (not as written)"
         return base
-    if c.c_shape == c.flipped_shape and all(close(s[transposed], s[c.truth]) for s in p.samples):
+    if c.c_shape == c.flipped_shape and all(close(s[transposed], s[c.truth], s["unit"]) for s in p.samples):
         if layout_capable(c.kind, c.env, c.truth):
             return c.layout(base)
         base.verdict = Outcome.WRONG

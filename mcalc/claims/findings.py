@@ -92,7 +92,7 @@ def _constant_factor(c: _Case) -> Finding | None:
     if r is None:
         return None
     f = Fraction(r).limit_denominator(1000)
-    if all(close(v, float(f) * t) for v, t in zip(c.vals, c.truths, strict=True)):
+    if all(close(v, float(f) * t, s["unit"]) for v, t, s in zip(c.vals, c.truths, c.p.samples, strict=True)):
         text = factor_text(f, c.claim_text, c.expected, c.p.var, c.p.expr, c.p)
         sym = c.matches({t: k * f for k, t in c.p.truth_terms})
         return c.finding(1, Outcome.FACTOR, text, sym, factor=fraction_text(f))
@@ -102,7 +102,7 @@ def _constant_factor(c: _Case) -> Finding | None:
 def _zero_derivative(c: _Case) -> Finding | None:
     import numpy as np
 
-    if all(np.allclose(t, 0) for t in c.truths):
+    if not any(np.any(t) for t in c.truths):  # exactly 0: a derivative of 1e-30 is not "0" (np.allclose's 1e-8)
         return c.finding(5, Outcome.WRONG, f"{c.about} is 0 (it does not change with {c.p.var}), not {c.claim_text}")
     return None
 
@@ -116,12 +116,12 @@ def _scalar_factor(c: _Case) -> Finding | None:
     from mcalc.render.printer import render_text
 
     ratios = []  # claim = q · derivative at each point
-    for v, t in zip(c.vals, c.truths, strict=True):
+    for v, t, s in zip(c.vals, c.truths, c.p.samples, strict=True):
         den = float(np.vdot(t, t))
-        if v.shape != t.shape or den <= 1e-24:
+        if v.shape != t.shape or den == 0.0:
             return None
         q = float(np.vdot(t, v)) / den
-        if not close(v, q * t):
+        if not close(v, q * t, s["unit"]):
             return None
         ratios.append(q)
     for factor in _scalar_parts(c):

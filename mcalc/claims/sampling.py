@@ -13,6 +13,9 @@ from mcalc.records import Record, record
 
 POINTS = 3
 TOLERANCE = 1e-7
+# float64 rounding of a value computed from parts of size `unit` (a sum whose terms cancel leaves ~1e-16 of
+# them): below this many units two values are equal however their sizes compare
+ROUNDING = 1e-12
 
 
 @record
@@ -74,6 +77,7 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
         except MathError:
             continue
         if all(np.all(np.isfinite(v)) and not beyond_float_range(v) for v in got.values()):
+            got["unit"] = max((float(np.linalg.norm(v)) for v in got.values()), default=0.0)
             got["values"] = values
             got["sizes"] = dict(sizes)  # value_at evaluates at this point later: with its own sizes
             p.samples.append(got)
@@ -83,6 +87,39 @@ def sample(p: Problem, nodes: list[Any], count: int) -> None:
         raise MathError(
             "no random point where both the expression and the claim are defined (finite, within ±1e150) was found"
         )
+
+
+# below this fraction of its own terms a derivative's float64 value is their rounding (eps / TOLERANCE): values
+# cannot hold it to TOLERANCE; below TINY it has underflowed (or nearly: subnormal numbers keep few digits)
+CANCELLED = 1e-9
+TINY = 1e-290
+
+
+def keep_resolved(p: Problem, terms: list[Any]) -> int:
+    """Keep only the samples where the derivative's value means something, and return how many were dropped: not
+    where it underflows (exp(−800) xᵀx by x is 0 in float64, as is any claim of it, right or wrong) or is the
+    rounding of terms that cancel (lse of 60 nested softmaxes: ±1e-45 of noise for a gradient of 1e-58). There
+    a right claim and a wrong one compare alike; a derivative that is 0 as a formula is judged as it is."""
+    import numpy as np
+
+    from mcalc.syntax import nodes as N
+
+    if isinstance(p.truth, N.Zero):
+        return 0
+    kept = []
+    for smp in p.samples:
+        size = float(np.linalg.norm(smp[p.truth]))
+        parts = max((float(np.linalg.norm(smp[t])) for t in terms if t in smp), default=0.0)
+        if size > TINY and size >= CANCELLED * parts:
+            kept.append(smp)
+    dropped = len(p.samples) - len(kept)
+    if kept and dropped:
+        p.samples = kept
+        p.sizes = {}
+        for smp in kept:
+            for d, size_of in smp["sizes"].items():
+                p.sizes.setdefault(d, []).append(size_of)
+    return dropped if kept else -1
 
 
 def value_at(p: Problem, node: Any, sample: dict[Any, Any]) -> Any:
@@ -106,13 +143,16 @@ def value_at(p: Problem, node: Any, sample: dict[Any, Any]) -> Any:
     return v
 
 
-def close(a: Any, b: Any) -> bool:
+def close(a: Any, b: Any, unit: float = 0.0) -> bool:
+    """Equal to within TOLERANCE of the larger, or within the rounding of `unit`: the size of the values sampled
+    at that point (`sample["unit"]`), so that what cancels to ~1e-16 of them is 0. No floor of a fixed size: at
+    1e-12 any two derivatives under it were equal (2·10⁻³⁰x and 10⁻³⁰x for 10⁻³⁰ xᵀx: "correct")."""
     import numpy as np
 
     if a.shape != b.shape:
         return False
     scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)))
-    return float(np.linalg.norm(a - b)) <= TOLERANCE * scale + 1e-12
+    return float(np.linalg.norm(a - b)) <= TOLERANCE * scale + ROUNDING * unit
 
 
 def ratio(vals: list[Any], truths: list[Any]) -> float | None:
@@ -121,7 +161,7 @@ def ratio(vals: list[Any], truths: list[Any]) -> float | None:
 
     num = sum(float(np.vdot(t, v)) for v, t in zip(vals, truths, strict=True) if v.shape == t.shape)
     den = sum(float(np.vdot(t, t)) for t in truths)
-    if den <= 1e-24 or any(v.shape != t.shape for v, t in zip(vals, truths, strict=True)):
+    if den == 0.0 or any(v.shape != t.shape for v, t in zip(vals, truths, strict=True)):
         return None
     c = num / den
     if abs(c) < 1e-9 or abs(c - 1) < 1e-9:
@@ -149,7 +189,8 @@ def fit(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], float
         return [], 0.0 if norm < 1e-12 else 1.0, True
     rows_a, rows_b = [], []
     for k, tgt in enumerate(target):
-        w = max(float(np.linalg.norm(tgt)), max(float(np.linalg.norm(col[k])) for col in columns), 1e-12)
+        # each point weighted by its own size, whatever it is (a floor of 1e-12 flattened a derivative of 1e-30)
+        w = max(float(np.linalg.norm(tgt)), max(float(np.linalg.norm(col[k])) for col in columns)) or 1.0
         # a scalar term of a vector derivative (a broadcast 1) counts once per entry
         try:
             shape = np.broadcast_shapes(np.shape(tgt), *(np.shape(col[k]) for col in columns))
@@ -164,7 +205,7 @@ def fit(columns: list[list[Any]], target: list[Any]) -> tuple[list[float], float
     best = alpha
     res_s = float(np.linalg.norm(a @ snapped - b))
     res_a = float(np.linalg.norm(a @ alpha - b))
-    scale = max(float(np.linalg.norm(b)), 1e-12)
+    scale = float(np.linalg.norm(b)) or 1.0
     if res_s <= TOLERANCE * scale:
         best, res_a = snapped, res_s
     return [float(x) for x in best], res_a / scale, a.shape[0] >= a.shape[1]

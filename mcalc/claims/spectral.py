@@ -26,7 +26,7 @@ def _calls(node: Any, names: frozenset[str]) -> list[N.Columnwise]:
 
 def _right_at(p: Problem, node: Any, i: int) -> bool:
     value = value_at(p, node, p.samples[i])
-    return value is not None and bool(close(value, p.samples[i][p.truth]))
+    return value is not None and bool(close(value, p.samples[i][p.truth], p.samples[i]["unit"]))
 
 
 def spectral_note(p: Problem, node: Any, typed: str) -> tuple[str, dict[str, Any]] | None:

@@ -23,6 +23,8 @@ def placed_on_structure(p: Problem, node: Any) -> Any | None:
         return None
     placed = p.simp(placed)
     vals = [value_at(p, placed, sample) for sample in p.samples]
-    if all(v is not None and close(v, sample[p.truth]) for v, sample in zip(vals, p.samples, strict=True)):
+    if all(
+        v is not None and close(v, sample[p.truth], sample["unit"]) for v, sample in zip(vals, p.samples, strict=True)
+    ):
         return placed
     return None

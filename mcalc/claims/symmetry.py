@@ -66,7 +66,7 @@ def _right_when_symmetric(p: Problem, node: Any, names: list[str]) -> bool:
         return False
     finally:
         env.symmetric = saved
-    return all(close(s[node], s[p.truth]) for s in q.samples)
+    return all(close(s[node], s[p.truth], s["unit"]) for s in q.samples)
 
 
 def symmetric_note(typed: str, conditions: list[list[str]]) -> str:
@@ -96,7 +96,7 @@ def transposed_symbols(p: Problem, node: Any) -> tuple[list[str], Any] | None:
     for group in trials:
         fixed = p.simp(N.substitute(node, {N.Symbol(n): N.Transpose(N.Symbol(n)) for n in group}))
         vals = [value_at(p, fixed, s) for s in p.samples]
-        if all(v is not None and close(v, s[p.truth]) for v, s in zip(vals, p.samples, strict=True)):
+        if all(v is not None and close(v, s[p.truth], s["unit"]) for v, s in zip(vals, p.samples, strict=True)):
             return group, fixed
     return None
 
@@ -116,6 +116,8 @@ def sums_to_one(p: Problem, node: Any) -> list[str]:
             continue
         fixed = p.simp(N.substitute(p.truth, {N.Sum(N.Symbol(name)): N.Number(Fraction(1))}))
         vals = [value_at(p, fixed, sample) for sample in p.samples]
-        if all(v is not None and close(sample[node], v) for v, sample in zip(vals, p.samples, strict=True)):
+        if all(
+            v is not None and close(sample[node], v, sample["unit"]) for v, sample in zip(vals, p.samples, strict=True)
+        ):
             return [name]
     return []

@@ -38,7 +38,7 @@ def verified(p: Problem, claim: Any, coefs: list[Fraction], foreign: Terms) -> b
         p.env.sizes.update(saved)  # the diagnosis goes on evaluating at the fit's last point
     for s in fresh.samples:
         corrected = s[claim] - sum((s[t] for t in touched), 0 * s[p.truth])
-        if corrected.shape != s[p.truth].shape or not close(corrected, s[p.truth]):
+        if corrected.shape != s[p.truth].shape or not close(corrected, s[p.truth], s["unit"]):
             return False
     return True
 
