@@ -361,13 +361,23 @@ def _point_error(
         worst = max(worst, best.error)
         resolved = resolved and best.along >= best.smallest
         smallest = max(smallest, best.smallest)
+    # the size below which the differences compare in absolute terms (_relative's floor, not a fixed 1e-8, which
+    # let a derivative under it break symmetry or structure unseen): so is the derivative's own form judged
+    worst = max(worst, _form_error(env, var, deriv, smallest * RESOLVED / RELATIVE_TOLERANCE))
+    return _Seen(worst, resolved, float(np.linalg.norm(deriv)), f_size, smallest)
+
+
+def _form_error(env: ShapeEnv, var: str, deriv: Array, floor: float) -> float:
+    """How far the derivative is from the form its variable requires, relative to it (or to `floor`)."""
+    import numpy as np
+
+    worst = 0.0
     if var in env.symmetric and env.kinds[var] is Kind.MATRIX:
         # the documented convention: on symmetric matrices the value is sym(G), itself symmetric
         k = deriv.ndim
         asym = float(np.linalg.norm(deriv - np.swapaxes(deriv, k - 2, k - 1)))
-        worst = max(worst, asym / max(float(np.linalg.norm(deriv)), 1e-8))
-    worst = max(worst, structure_error(env, var, deriv))  # --diagonal, --toeplitz: the structure kept
-    return _Seen(worst, resolved, float(np.linalg.norm(deriv)), f_size, smallest)
+        worst = asym / max(float(np.linalg.norm(deriv)), floor) if asym else 0.0
+    return max(worst, structure_error(env, var, deriv, floor))  # --diagonal, --toeplitz: the structure kept
 
 
 def _refined(

@@ -273,9 +273,10 @@ def free_value_pairing(env: ShapeEnv, var: str, v: Array) -> Array:
     return v / (n - np.abs(i - j))
 
 
-def structure_error(env: ShapeEnv, var: str, deriv: Array) -> float:
+def structure_error(env: ShapeEnv, var: str, deriv: Array, floor: float = 1e-8) -> float:
     """How far a derivative by a structured `var` is from having the structure (its last two axes): the
-    off-diagonal part by a --diagonal D, the spread along each diagonal by a --toeplitz T, relative."""
+    off-diagonal part by a --diagonal D, the spread along each diagonal by a --toeplitz T, relative to the
+    derivative, or to `floor` when it is smaller (the check passes the size below which it compares absolutely)."""
     import numpy as np
 
     if var not in env.diagonal and var not in env.toeplitz:
@@ -289,7 +290,8 @@ def structure_error(env: ShapeEnv, var: str, deriv: Array) -> float:
         for k in range(1 - n, n):
             band = i - j == k
             off = off + np.where(band, deriv - deriv[..., band].mean(axis=-1)[..., None, None], 0.0)
-    return float(np.linalg.norm(off)) / max(float(np.linalg.norm(deriv)), 1e-8)
+    off_size = float(np.linalg.norm(off))
+    return off_size / max(float(np.linalg.norm(deriv)), floor) if off_size else 0.0
 
 
 def layout_free(arr: Array, shape: tuple[int, ...]) -> Array:
