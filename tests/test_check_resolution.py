@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 import mcalc
 from mcalc import pipeline
 from mcalc.cli.app import app
+from mcalc.cli.commands import Decl
 from mcalc.numeric.check import CheckResult, check_derivative, domain_of
 
 Fn = Callable[[Mapping[str, Any]], Any]
@@ -285,3 +286,33 @@ def test_a_claim_about_a_derivative_that_underflows_is_refused(claim: str) -> No
     assert "values cannot settle it" in obj["error"] and "underflows to 0" in obj["error"]
     with pytest.raises(mcalc.McalcError, match="values cannot settle it"):
         mcalc.check_claim("exp(-800) x^T x", "x", claim)
+
+
+@pytest.mark.parametrize(
+    ("offset", "scale", "right", "wrong"),
+    [(1e-3, 1e-9, "passed", "failed"), (1.0, 1e-30, "inconclusive", "inconclusive")],
+    ids=["resolved at 1e-9", "below the noise at 1e-30"],
+)
+def test_a_symmetric_variable_s_form_is_judged_at_the_derivative_s_own_size(
+    offset: float, scale: float, right: str, wrong: str
+) -> None:
+    """By a --symmetric S the value is sym(G); G itself (Aᵀ for tr(S A)) is wrong. At a scale where the
+    differences resolve the derivative it fails; below their noise nothing passes (the old 1e-8 floor of the
+    symmetry test would not have seen a derivative of 1e-30 break it). Derivatives in numpy."""
+    result = pipeline.differentiate("tr(S A)", ["S"], Decl(symmetric=["S"]).build())
+    env = result.env
+    domain = domain_of([result.tree], env)
+
+    def f(v: Mapping[str, Any]) -> Any:
+        return offset + scale * float(np.trace(np.asarray(v["S"]) @ np.asarray(v["A"])))
+
+    def sym(v: Mapping[str, Any]) -> Any:
+        a = np.asarray(v["A"])
+        return scale * (a + a.T) / 2
+
+    def raw(v: Mapping[str, Any]) -> Any:
+        return scale * np.asarray(v["A"]).T
+
+    seed = seeded("check_resolution", "symmetric", scale)
+    assert _outcome(check_derivative(env, ["S"], f, sym, domain, seed=seed)) == right
+    assert _outcome(check_derivative(env, ["S"], f, raw, domain, seed=seed)) == wrong
