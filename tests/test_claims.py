@@ -214,7 +214,7 @@ def test_terms_are_expanded_and_collected() -> None:
 
 def test_sheet_prints_one_tab_separated_row_per_line_and_exits_1_when_a_claim_is_wrong() -> None:
     code, out, err = mcalc("check", "--file", str(FIXTURES / "sheet.txt"), "--seed", "0")
-    assert code == 1 and err == ""
+    assert code == 1 and err == "summary: 11 lines: 6 right (3 up to layout or convention), 5 wrong, 0 unusable\n"
     rows = [line.split("\t") for line in out.splitlines()]
     assert all(len(r) == 6 for r in rows)
     got = {r[0]: r[4] for r in rows}

@@ -73,7 +73,7 @@ draws positive entries, and `--at` refuses another value in one line. `X^k` with
 or read as one from its use as an exponent) is a matrix power by a positive whole number, checked under
 `--at`; its derivatives are finite sums printed `∑_{r=0}^{k−1} ...` (`sum_{r=0}^{k-1}` in ASCII), such
 as `∑_{r=0}^{k−1} (X^r)ᵀ a bᵀ (X^(k − 1 − r))ᵀ` for `a^T X^k b` (Matrix Cookbook eq. 91), or closed
-forms: `k (X^(k − 1))ᵀ` for `tr(X^k)` (eq. 122). A printed sum is not input.
+forms: `k (X^(k − 1))ᵀ` for `tr(X^k)` (eq. 122). A printed sum reads back as input (a claim, `mcalc eval`).
 
 Elementwise: `.*` or `⊙` (Hadamard product), `./`, `.^`, and the functions FUNCTIONS. `+`, `-`, `/`
 (division by a scalar), unary minus, numbers (`2`, `0.5`, `1/2`) and
@@ -285,7 +285,9 @@ FILES: list[tuple[str, str]] = [
     (
         "sheet.txt",
         "A homework sheet for `mcalc check --file`: one problem per line, `EXPR ; VAR ; CLAIM`, optionally "
-        '`; DECLARATIONS` for that line (`--symmetric A`, `--let "e = y - X w"`, `--function f`).',
+        '`; DECLARATIONS` for that line (`--symmetric A`, `--let "e = y - X w"`, `--function f`). '
+        "One verdict per line, then (except in JSON) a summary line on standard error: how many right, "
+        "wrong and unusable.",
     ),
 ]
 

@@ -5,13 +5,13 @@ command line: --scalar, --vector, --matrix, --symmetric, --shape, --let, --funct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import field
 from typing import Any
 
 from mcalc.claims.diagnosis import diagnose
-from mcalc.claims.verdict import Verdict
+from mcalc.claims.verdict import Outcome, Verdict
 from mcalc.declare import Decl, line_options, names
 from mcalc.errors import InputError, McalcError
 from mcalc.records import Record, record
@@ -61,6 +61,18 @@ def answer_line(
     except RecursionError:
         answer.nested = True
     return answer
+
+
+def tally(answers: Sequence[SheetAnswer]) -> str:
+    """A sheet's last line, what a student counts first: `5 lines: 3 right (1 up to layout), 1 wrong, 1
+    unusable`. Right is what exits 0 (correct, or correct up to layout or the Cookbook's convention)."""
+    right = [a.verdict for a in answers if a.verdict is not None and a.verdict.ok]
+    unusable = sum(a.verdict is None for a in answers)
+    loose = sum(v.verdict is not Outcome.CORRECT for v in right)
+    note = f" ({loose} up to layout or convention)" if loose else ""
+    wrong = len(answers) - len(right) - unusable
+    lines = "line" if len(answers) == 1 else "lines"
+    return f"{len(answers)} {lines}: {len(right)} right{note}, {wrong} wrong, {unusable} unusable"
 
 
 def _line_functions(options: dict[str, list[str]], scope: FunctionScope | None) -> AbstractContextManager[Any]:

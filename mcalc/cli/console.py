@@ -159,6 +159,14 @@ def warn(warnings: list[str], line: int | None = None) -> None:
             pass
 
 
+def note(text: str) -> None:
+    """A line for the person at the terminal that scripts reading stdout do not want (a sheet's summary)."""
+    try:
+        print(clean(text), file=sys.stderr, flush=True)
+    except OSError:  # stderr gone: the exit code still says whether every claim was right
+        pass
+
+
 class BatchLine:
     """One line of a batch (`mcalc diff -`): its number, its expression, and the blocks of a NumPy batch's
     module printed so far (shared by the batch's lines: the import and each helper are printed once)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from mcalc import budget
 from mcalc.claims.diagnosis import LABELS, Verdict, diagnose, expand_terms
-from mcalc.claims.sheet import SheetAnswer, parse_sheet_line
+from mcalc.claims.sheet import SheetAnswer, parse_sheet_line, tally
 from mcalc.cli import console
 from mcalc.declare import Decl
 from mcalc.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -38,9 +38,11 @@ def check_file(path: str, decl: Decl, fmt: Format | None, seed: int | None, layo
     # piped (TSV) or JSON: each verdict printed as its line is read; a terminal table waits for the end
     streamed = fmt is Format.JSON or console.tsv_rows(fmt)
     worst = EXIT_OK
+    answered: list[SheetAnswer] = []
     for answer in sheet_answers(path, SheetSpec(decl, seed, layout), jobs):  # on `jobs` processes, in order
         budget.start()  # the next line has the whole time budget (the first had the command's)
         code, row = _show(answer, fmt)
+        answered.append(answer)
         worst = max(worst, code)
         if row is not None and streamed:
             console.show_row(row)
@@ -49,6 +51,8 @@ def check_file(path: str, decl: Decl, fmt: Format | None, seed: int | None, layo
     if not streamed:
         shown = "standard input" if path == "-" else path
         console.show_table(f"homework: {shown}", ["line", "expression", "wrt", "claim", "verdict", "why"], rows, fmt)
+    if fmt is not Format.JSON:  # on stderr: the rows on stdout stay one per claim for scripts
+        console.note(f"summary: {tally(answered)}")
     return worst
 
 
