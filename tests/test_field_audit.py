@@ -36,3 +36,15 @@ def test_a_sheet_of_right_claims_says_so_and_json_stays_one_object_per_line(tmp_
     as_json = cli("check", "--file", str(sheet), "--format", "json")
     assert as_json.stderr == ""
     assert [json.loads(line)["verdict"] for line in as_json.stdout.splitlines()] == ["correct"]
+
+
+def test_a_layout_explanation_for_a_vector_variable_uses_one_index() -> None:
+    """`check "a^T x" --claim "a^T"` explained the layouts with ∂f/∂xⱼᵢ, two indices on a vector: a row
+    with entry j = ∂f/∂xⱼ, a column with entry i = ∂f/∂xᵢ. A matrix keeps its two indices."""
+    vector = cli("check", "x^T A x", "--wrt", "x", "--claim", "x^T (A + A^T)", "--format", "json").json
+    assert vector["verdict"] == "layout"
+    assert "(a row: entry j = ∂f/∂xⱼ)" in vector["explanation"]
+    assert "(a column like x: entry i = ∂f/∂xᵢ)" in vector["explanation"]
+    assert "xⱼᵢ" not in vector["explanation"]
+    matrix = cli("check", "tr(A B)", "--wrt", "A", "--claim", "B", "--format", "json").json
+    assert matrix["verdict"] == "layout" and "entry (i, j) = ∂f/∂Aⱼᵢ" in matrix["explanation"]

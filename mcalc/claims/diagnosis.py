@@ -86,7 +86,7 @@ class _Claim(Record):
             return self.wrong_layout(base)
         base.verdict = Outcome.LAYOUT
         base.explanation = layout_text(
-            self.typed, self.expected, self.kind, self.var, self.env, self.c_shape == self.t_shape
+            self.typed, self.expected, self.kind, self.var, self.env, self.c_shape == self.t_shape, self.t_shape[1] == 1
         )
         base.details = {"layout": layout_names(self.kind)}
         return base

@@ -112,10 +112,18 @@ def other_layout(asked: Layout, kind: Any) -> str:
     return _OTHER[asked].value
 
 
-def layout_text(claim: str, expected: str, kind: Any, var: str, env: Any, square: bool) -> str:
+def layout_text(claim: str, expected: str, kind: Any, var: str, env: Any, square: bool, column: bool = False) -> str:
+    """Why a transposed claim is right in the other layout; `column`: the variable is a vector, whose entries
+    have one index (∂f/∂xⱼ, not ∂f/∂xⱼᵢ)."""
     from mcalc.pipeline import DerivKind
 
     dvar = f"∂/∂{var}"
+    if kind is DerivKind.GRADIENT and column:
+        return (
+            f"{claim} is the transpose of mcalc's {dvar} = {expected}: right in numerator layout "
+            f"(a row: entry j = ∂f/∂{var}ⱼ); mcalc's default is denominator layout "
+            f"(a column like {var}: entry i = ∂f/∂{var}ᵢ)"
+        )
     if kind is DerivKind.GRADIENT:
         return (
             f"{claim} is the transpose of mcalc's {dvar} = {expected}: right in numerator layout "
