@@ -48,6 +48,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for text in _SUMMARIES:
         terminalreporter.write_line(text)
+    if terminalreporter.config.get_verbosity() < 0:  # -q hides the header: the seed that repeats the run, at the end
+        terminalreporter.write_line(pytest_report_header())
 
 
 def pytest_report_header() -> str:
