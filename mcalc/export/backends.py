@@ -208,7 +208,7 @@ _TORCH_FUNCTIONS = {
 # X + Xᵀ. XLA (CPU) compiles `m + m.T` to one loop over the output that reads m by columns: at many sizes each
 # element is a TLB miss (bench/export.py, one thread: 92 ms at n = 2048, 15 ms at n = 1000, where one
 # streaming pass `m + 1` takes 16 and 4 ms). By 64×64 blocks, each pair of mirrored blocks read once and
-# written both ways, it is 25 and 1.4 ms (4.6 ms against 5.5 at n = 1600, 0.63 against 0.53 ms at 640: a
+# written both ways, it is 25 and 1.4 ms (4.8 ms against 5.5 at n = 1600, 0.63 against 0.53 ms at 640: a
 # wash where the plain loop has no trouble), so from n = 512 on; the loop over blocks is jax.lax's (no
 # jax.numpy spelling; an optimization_barrier or a 4-d blocked reshape compile to the same single loop).
 # Bitwise the same numbers (a + b = b + a), the same dtype; `platform_dependent` keeps `m + m.T` on a GPU or
@@ -216,7 +216,7 @@ _TORCH_FUNCTIONS = {
 SYM_SUM = (
     "def _sym_sum(m):",
     '    """m + mᵀ for a square m; on the CPU from n = 512 by 64×64 blocks (XLA\'s plain m + m.T reads m by',
-    '    columns: 4× slower at n = 2048)."""',
+    '    columns: 3.7× slower at n = 2048)."""',
     "    import jax  # jax.lax: a loop has no jax.numpy spelling",
     "",
     "    n, b = m.shape[0], 64",
