@@ -32,7 +32,11 @@ def _transpose(s: Simplifier, node: Node) -> Node:
     if isinstance(x, N.Commutation):
         return N.Commutation(x.cols, x.rows)
     if isinstance(x, N.Mul):
-        return s.simp(N.Mul(tuple(N.Transpose(f) for f in reversed(x.factors))))
+        # (c s A B)ᵀ = c s Bᵀ Aᵀ: the scalar factors stay in front, untransposed (the product's normal form
+        # sorts them there anyway), so the product is often normal as built (products._already_normal)
+        scalars = [f for f in x.factors if env.is_scalar(f)]
+        rest = [N.Transpose(f) for f in reversed(x.factors) if not env.is_scalar(f)]
+        return s.simp(N.Mul((*scalars, *rest)))
     if isinstance(x, (N.Add, N.Hadamard)):
         return s.simp(N.rebuild(x, tuple(N.Transpose(t) for t in x.children())))
     if isinstance(x, (N.Apply, N.ElementPower, N.Power)):
