@@ -34,8 +34,9 @@ def _transpose(s: Simplifier, node: Node) -> Node:
     if isinstance(x, N.Mul):
         # (c s A B)ᵀ = c s Bᵀ Aᵀ: the scalar factors stay in front, untransposed (the product's normal form
         # sorts them there anyway), so the product is often normal as built (products._already_normal)
-        scalars = [f for f in x.factors if env.is_scalar(f)]
-        rest = [N.Transpose(f) for f in reversed(x.factors) if not env.is_scalar(f)]
+        scalar = [env.is_scalar(f) for f in x.factors]
+        scalars = [f for f, one in zip(x.factors, scalar, strict=True) if one]
+        rest = [N.Transpose(f) for f, one in zip(reversed(x.factors), reversed(scalar), strict=True) if not one]
         return s.simp(N.Mul((*scalars, *rest)))
     if isinstance(x, (N.Add, N.Hadamard)):
         return s.simp(N.rebuild(x, tuple(N.Transpose(t) for t in x.children())))
