@@ -210,11 +210,12 @@ _PLAIN: tuple[type[Node], ...] = (N.Symbol, N.Differential, N.Add, N.Hadamard, N
 
 def _already_normal(s: Simplifier, factors: tuple[Node, ...]) -> bool:
     """Is the product one that _mul gives back as it is, seen without its passes: a number (not 0 or 1) or
-    none, then one or two factors, each a symbol, a differential, a sum or the transpose of a symbol or a
-    differential, an elementwise product, power or function, or 𝟙; none a scalar, two of them different and not a row times a column (whose orientation is
-    chosen). Each pass below leaves such a product alone: nothing is nested, sorted, cancelled, merged,
-    Kronecker-rewritten or oriented. 24,000 of a least-squares sum's 30,000 products are such (Aᵢx, xᵀAᵢᵀ,
-    Aᵢdx, 2Aᵢᵀrᵢ, rᵢᵀAᵢ for 3,000 terms), and each skipped about fifteen passes (bench/slow_inputs.py)."""
+    none, then one or two factors, each a symbol, a differential, a sum, an elementwise product, power or
+    function, 𝟙, or the transpose of a symbol or a differential; none a scalar, two of them different and
+    not a row times a column (whose orientation is chosen). Each pass below leaves such a product alone:
+    nothing is nested, sorted, cancelled, merged, Kronecker-rewritten or oriented. 24,000 of a least-squares
+    sum's 30,000 products are such (Aᵢx, xᵀAᵢᵀ, Aᵢdx, 2Aᵢᵀrᵢ, rᵢᵀAᵢ for 3,000 terms), and each skipped about
+    fifteen passes (bench/slow_inputs.py)."""
     start = 1 if isinstance(factors[0], N.Number) else 0
     chain = factors[start:]
     if not 1 <= len(chain) <= 2 or (start and factors[0].value in (0, 1)):  # type: ignore[attr-defined]

@@ -22,6 +22,10 @@ from mcalc.syntax.nodes import Node
 
 # where a transpose can stand outside: it commutes with these (entry by entry, or term by term)
 _TRANSPOSABLE: tuple[type[Node], ...] = (N.Apply, N.ElementPower, N.Add, N.Hadamard)
+# a sum of more terms is shown in its canonical orientation: whether its transpose has fewer transposes is
+# known only by simplifying that transpose, term by term (a 3,000-term least-squares gradient's Σ Aᵢᵀ(Aᵢx − bᵢ):
+# 0.15 s, 7% of its run, to keep it as it was); no output of a sum this long was ever a textbook's
+FLIP_TERMS = 200
 
 
 def textbook(node: Node, simp: Simplifier) -> Node:
@@ -52,6 +56,7 @@ def _rewrite(n: Node, factor: bool, simp: Simplifier, walk: Walk, flips: dict[No
     # (a candidate with at most one transpose cannot lose two: its transpose, simplified, is not needed)
     if (
         isinstance(n, _TRANSPOSABLE)
+        and len(n.children()) <= FLIP_TERMS
         and (_is_row(n, simp) or (factor and isinstance(n, N.Add)))
         and _transposes(n, flips) > 1
     ):

@@ -72,9 +72,15 @@ def read(source: str, referred: Collection[str]) -> IndexReading | None:
     return IndexReading(text, f"index notation: {source.strip()} read as {text} ({told})")
 
 
+# where index letters (`_i`, `_{ij}`, `ᵢ`), a delta or an index sum can start; the index scanner makes a
+# subscript, delta or sum token nowhere else, so a source without one is not index notation
+_MAY_BE_INDEX = re.compile("_[A-Za-z{]|[δ∑\\\\" + "".join(sorted(_UNICODE_SUBSCRIPTS)) + "]")
+
+
 def _may_be_index(source: str) -> bool:
-    """A cheap test before tokenizing: no subscript, delta or sum, no index notation."""
-    return any(c in source for c in "_δ∑\\") or any(c in _UNICODE_SUBSCRIPTS for c in source)
+    """A cheap test before tokenizing: no index subscript, delta or sum, no index notation. Subscripts of
+    names alone (`A_1 x − b_1`, a 3,000-term least-squares sum: 4% of its run scanned for nothing) are not."""
+    return _MAY_BE_INDEX.search(source) is not None
 
 
 def _tokens(source: str, referred: Collection[str]) -> list[Tok] | None:
