@@ -202,7 +202,12 @@ def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
         # would be p ‖X‖ᵖ⁻¹ ‖X‖⁻¹ tr(Xᵀ dX), whose norms cancel only in the simplifier (field notes: --steps
         # for ‖e‖² went through 2 ‖e‖ ‖e‖⁻¹)
         assert isinstance(x, N.Norm)
-        return mul(num(p), _power(x, p - 2), inner(x.arg, d_arg, ctx.env)) if (d_arg := d(x.arg)) else None
+        if (d_arg := d(x.arg)) is None:
+            return None
+        # one flat product 2 rᵀ A dx, not 2 (rᵀ (A dx)): the simplifier flattens it so anyway (a scalar product
+        # among scalars, a matrix product in a chain), and each nested product was one more to normalise (a
+        # 3,000-term Σ ‖Aᵢx − bᵢ‖²: 6,000 of them)
+        return mul(num(p), _power(x, p - 2), *_spliced(inner(x.arg, d_arg, ctx.env)))
     dx = d(x)
     if dx is None:
         return None
@@ -224,6 +229,13 @@ def _d_power(node: Node, d: D, ctx: Context) -> Node | None:
     for k in range(n):
         parts.append(mul(_power(x, Fraction(k)), dx, _power(x, Fraction(n - 1 - k))))
     return _sum_of(parts)
+
+
+def _spliced(product: Node) -> tuple[Node, ...]:
+    """The factors of a product, with those of its products spliced in (one level)."""
+    if not isinstance(product, N.Mul):
+        return (product,)
+    return tuple(g for f in product.factors for g in (f.factors if isinstance(f, N.Mul) else (f,)))
 
 
 def _is_euclidean_power(node: Node) -> bool:
