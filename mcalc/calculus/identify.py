@@ -171,10 +171,18 @@ class _Adjoint:
         k = chain.index(target)
         left = _product(chain[:k])
         right = _product(chain[k + 1 :])
+        # a matrix product as the cotangent joins the product, its scalars in front with the others, as the
+        # simplifier would write it: 2 Aᵀ r, not Aᵀ (2 r), which was one more product to normalise per term
+        # of a long sum (and this one is normal as built: products._already_normal)
+        joined = isinstance(cot, N.Mul) and not env.is_scalar(cot)
+        cot_factors = cot.factors if isinstance(cot, N.Mul) and joined else (cot,)
         parts: list[Node] = list(scalars)
+        if joined:
+            parts.extend(f for f in cot_factors if env.is_scalar(f))
+            cot_factors = tuple(f for f in cot_factors if not env.is_scalar(f))
         if left is not None:
             parts.append(N.Transpose(left))
-        parts.append(cot)
+        parts.extend(cot_factors)
         if right is not None:
             parts.append(N.Transpose(right))
         self.push(target, mul(*parts))
