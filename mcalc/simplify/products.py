@@ -402,6 +402,8 @@ def _chain_is_scalar(s: Simplifier, chain: list[Node]) -> bool:
 
 def _least_orientation(s: Simplifier, chain: list[Node]) -> list[Node]:
     flipped = [s.transpose(f) for f in reversed(chain)]
+    if all(a is b for a, b in zip(flipped, chain, strict=True)):
+        return chain  # its own transpose, as rᵀr is (the keys of two equal products were printed to compare them)
     # a product's key is (its factors' transposes, its text): the counts decide first, and the texts (two
     # more products keyed and printed) are needed only when the counts are equal
     flips, flips_kept = sum(s.flips(f) for f in flipped), sum(s.flips(f) for f in chain)
