@@ -214,3 +214,22 @@ def test_kronecker_factors_are_sized_by_the_vec_they_meet() -> None:
     want = ((k + k.T) @ v).reshape(x.shape, order="F")
     np.testing.assert_allclose(d.value(A=a, B=b, X=x), want, rtol=1e-10)
     assert np.isclose(mcalc.Session().eval("vec(X)^T kron(A, B) vec(X)", A=a, B=b, X=x), v @ k @ v)
+
+
+@pytest.mark.parametrize(
+    ("args", "read"),
+    [
+        # a scalar named m: the dimensions are named past it (`x vector (m)` read as a length of m, the scalar)
+        (["m x^T A x", "--wrt", "x", "--scalar", "m"], "read: m scalar; x vector (n); A matrix (n×n)"),
+        # a vector named w among many dimensions: w names the vector, not a length
+        (
+            ["A B C D E F G H w", "--wrt", "w"],
+            "read: A matrix (m×n); B matrix (n×p); C matrix (p×q); D matrix (q×r); E matrix (r×s); "
+            "F matrix (s×u); G matrix (u×v); H matrix (v×k); w vector (k)",
+        ),
+    ],
+)
+def test_dimension_letters_are_not_variable_names(args: list[str], read: str) -> None:
+    run = cli("diff", *args)
+    assert run.code == 0, run.stderr
+    assert read in run.stdout.splitlines()

@@ -673,8 +673,10 @@ _SHAPE_RULES: dict[type, Any] = {
 
 
 def name_dims(env: ShapeEnv, names: list[str], rigid: set[str]) -> None:
-    """Give each unresolved dimension a letter, in order of first appearance (m, n, p, ...)."""
-    letters = [x for x in DIM_LETTERS if x not in rigid]
+    """Give each unresolved dimension a letter, in order of first appearance (m, n, p, ...), none of them the
+    name of a variable of the expression (`m xᵀAx` with --scalar m: `x vector (n)`, not `x vector (m)`, which
+    read as a length of m, the scalar)."""
+    letters = [x for x in DIM_LETTERS if x not in rigid and x not in env.kinds]
     counter = len(set(env.names.values()))
 
     def visit(d: Dim) -> None:
