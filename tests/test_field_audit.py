@@ -4,9 +4,12 @@ the input a user typed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from helpers import cli
+import numpy as np
+import pytest
+from helpers import central_gradient, cli, seeded
 
 SHEET = """# one of each: right, right up to layout, wrong, unusable
 tr(A B) ; A ; B^T
@@ -48,3 +51,79 @@ def test_a_layout_explanation_for_a_vector_variable_uses_one_index() -> None:
     assert "xⱼᵢ" not in vector["explanation"]
     matrix = cli("check", "tr(A B)", "--wrt", "A", "--claim", "B", "--format", "json").json
     assert matrix["verdict"] == "layout" and "entry (i, j) = ∂f/∂Aⱼᵢ" in matrix["explanation"]
+
+
+# --- the quotient rule as textbooks print it: 1/g (f′ − (f/g) g′) ---------------------------------------
+
+
+def _rayleigh(x: np.ndarray, a: np.ndarray) -> float:
+    return float(x @ a @ x / (x @ x))
+
+
+def _unit(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.asarray(x / np.linalg.norm(x))
+
+
+def _ratio(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ x / (b @ x))
+
+
+def _jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Rows follow f (numerator layout, mcalc's for a Jacobian): central differences of each entry."""
+    return np.array([central_gradient(lambda y, i=i: f(y)[i], x) for i in range(len(f(x)))])
+
+
+QUOTIENTS = [
+    # (expression, declarations, printed, numpy f of (x, A, b) and whether it is vector-valued)
+    ("x^T A x / (x^T x)", [], "(xᵀx)⁻¹ ((A + Aᵀ)x − 2 (xᵀAx) (xᵀx)⁻¹ x)", "rayleigh"),
+    ("x^T A x / (x^T x)", ["--symmetric", "A"], "2 (xᵀx)⁻¹ (Ax − (xᵀAx) (xᵀx)⁻¹ x)", "rayleigh"),
+    ("a^T x / (b^T x)", [], "(bᵀx)⁻¹ (a − (aᵀx) (bᵀx)⁻¹ b)", "ratio"),
+    ("x / norm2(x)", [], "‖x‖⁻¹ (I − ‖x‖⁻² x xᵀ)", "unit"),
+]
+
+
+@pytest.mark.parametrize(("expr", "decl", "printed", "which"), QUOTIENTS)
+def test_a_quotient_prints_one_over_g_times_a_difference(expr: str, decl: list[str], printed: str, which: str) -> None:
+    """The Rayleigh quotient's gradient printed (xᵀx)⁻¹ (A + Aᵀ) x − 2 (xᵀAx) (xᵀx)⁻² x; the textbook's is
+    2/(xᵀx) (Ax − (xᵀAx/xᵀx) x) for a symmetric A: the least power of a scalar every term divides by comes
+    out, with a number the terms share. The printed text itself, evaluated by `mcalc eval`, equals central
+    differences of numpy code at a random point."""
+    run = cli("diff", expr, "--wrt", "x", *decl, "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.json["derivative"] == printed
+    rng = np.random.default_rng(seeded("quotient", expr, *decl))
+    x, a, b = rng.normal(size=4), rng.normal(size=(4, 4)), rng.normal(size=4)
+    if decl:
+        a = a + a.T
+    if which == "ratio":
+        a = rng.normal(size=4)
+        expected = central_gradient(lambda y: _ratio(y, a, b), x)
+    elif which == "unit":
+        expected = _jacobian(lambda y: _unit(y, a), x)
+    else:
+        expected = central_gradient(lambda y: _rayleigh(y, a), x)
+    values = {"x": x, "A": a, "a": a, "b": b}
+    at = [f"{n}={json.dumps(values[n].tolist())}" for n in sorted(run.json["variables"])]
+    shown = cli("eval", printed, *[a for v in at for a in ("--at", v)], "--format", "json")
+    assert shown.code == 0, shown.stdout + shown.stderr
+    np.testing.assert_allclose(shown.json["value"], expected, rtol=1e-6, atol=1e-8)
+
+
+def test_the_hessian_of_log_of_a_quadratic_form_keeps_its_value() -> None:
+    """log(xᵀAx) by x twice: (xᵀAx)⁻¹ (A + Aᵀ − (xᵀAx)⁻¹ (A + Aᵀ) x xᵀ (A + Aᵀ)), the printed text against
+    second central differences of numpy's log at a point where xᵀAx > 0."""
+    printed = "(xᵀAx)⁻¹ (A + Aᵀ − (xᵀAx)⁻¹ (A + Aᵀ) x xᵀ (A + Aᵀ))"
+    run = cli("diff", "log(x^T A x)", "--wrt", "x", "--wrt", "x", "--format", "json")
+    assert run.json["derivative"] == printed
+    rng = np.random.default_rng(seeded("log quadratic hessian"))
+    m = rng.normal(size=(3, 3))
+    a, x = m @ m.T + 3 * np.eye(3) + 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3)
+
+    def grad(y: np.ndarray) -> np.ndarray:
+        return central_gradient(lambda z: float(np.log(z @ a @ z)), y, h=1e-5)
+
+    expected = np.array([central_gradient(lambda y, i=i: grad(y)[i], x, h=1e-4) for i in range(3)])
+    at = ["--at", f"x={json.dumps(x.tolist())}", "--at", f"A={json.dumps(a.tolist())}"]
+    shown = cli("eval", printed, *at, "--format", "json")
+    assert shown.code == 0, shown.stdout + shown.stderr
+    np.testing.assert_allclose(shown.json["value"], expected, rtol=1e-5, atol=1e-6)

@@ -193,7 +193,7 @@ def test_the_mixed_product_rule(expr: str, wrt: str, printed: str) -> None:
         (["x^T (A + A^T) x", "--wrt", "x"], "2(A + Aᵀ)x"),
         (["tr(C A (B + B^T))", "--wrt", "C"], "(B + Bᵀ)Aᵀ"),
         (["x^T B x", "--wrt", "x", "--layout", "numerator"], "xᵀ(B + Bᵀ)"),
-        (["log(x^T A x)", "--wrt", "x", "--wrt", "x"], "(xᵀAx)⁻¹ (A + Aᵀ) − (xᵀAx)⁻² (A + Aᵀ) x xᵀ (A + Aᵀ)"),
+        (["log(x^T A x)", "--wrt", "x", "--wrt", "x"], "(xᵀAx)⁻¹ (A + Aᵀ − (xᵀAx)⁻¹ (A + Aᵀ) x xᵀ (A + Aᵀ))"),
     ],
 )
 def test_a_matrix_plus_its_transpose_is_written_a_plus_a_transpose(args: list[str], printed: str) -> None:

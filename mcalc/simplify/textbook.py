@@ -20,6 +20,8 @@ from mcalc.simplify.engine import Simplifier, split_coefficient
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
 
+ONE = Fraction(1)
+
 # where a transpose can stand outside: it commutes with these (entry by entry, or term by term)
 _TRANSPOSABLE: tuple[type[Node], ...] = (N.Apply, N.ElementPower, N.Add, N.Hadamard)
 # a sum of more terms is shown in its canonical orientation: whether its transpose has fewer transposes is
@@ -127,6 +129,8 @@ def _common_scalars(n: N.Add, simp: Simplifier) -> Node:
     common = [f for f in dict.fromkeys(first) if all(f in rest for _, rest in parts[1:])]
     if common and all(len(rest) > len(common) for _, rest in parts):
         return N.Mul((*common, _inner_sum(parts, common)))
+    if (quotient := _least_inverse_power(parts, simp)) is not None:
+        return quotient
     groups: dict[tuple[Node, ...], list[int]] = {}
     for i, (_, rest) in enumerate(parts):
         scalars = tuple(f for f in rest if simp.is_scalar(f))
@@ -147,6 +151,38 @@ def _common_scalars(n: N.Add, simp: Simplifier) -> Node:
         elif i not in taken:
             terms.append(t)
     return terms[0] if len(terms) == 1 else N.Add(tuple(terms))
+
+
+def _least_inverse_power(parts: list[tuple[Fraction, list[Node]]], simp: Simplifier) -> Node | None:
+    """g⁻¹ u − 2 f g⁻² v → g⁻¹ (u − 2 f g⁻¹ v): a scalar g that every term divides by, to different powers,
+    comes out at its least one; the quotient rule as textbooks print it, 1/g (f′ − (f/g) g′) (the Rayleigh
+    quotient's 2/(xᵀx) (Ax − (xᵀAx/xᵀx) x)). A number common to every term up to sign comes out with it;
+    a sum that would keep fractions inside stays as it was."""
+
+    def inverse_powers(rest: list[Node]) -> dict[Node, Fraction]:
+        return {f.base: f.exponent for f in rest if isinstance(f, N.Power) and f.exponent < 0}
+
+    first = inverse_powers(parts[0][1])
+    if not first:  # most sums (a 3,000-term one too) stop here, having looked at one term
+        return None
+    inverse = [first, *(inverse_powers(rest) for _, rest in parts[1:])]
+    for base in first:
+        exponents = [powers.get(base) for powers in inverse]
+        if any(e is None for e in exponents) or len(set(exponents)) == 1 or not simp.is_scalar(base):
+            continue
+        least = max(e for e in exponents if e is not None)  # g⁻¹ of g⁻¹ and g⁻²
+        number = abs(parts[0][0]) if len({abs(c) for c, _ in parts}) == 1 else ONE
+        if any((c / number).denominator != 1 for c, _ in parts):  # 1/2 u − 1/4 v: fractions inside read no better
+            return None
+        terms: list[Node] = []
+        for (coef, rest), e in zip(parts, exponents, strict=True):
+            assert e is not None
+            kept = [f if f != N.Power(base, e) else N.Power(base, e - least) for f in rest if f != N.Power(base, least)]
+            factors = ([N.Number(coef / number)] if coef != number else []) + kept
+            terms.append(factors[0] if len(factors) == 1 else N.Mul(tuple(factors)) if factors else N.Number(ONE))
+        head: tuple[Node, ...] = (N.Number(number),) if number != 1 else ()
+        return N.Mul((*head, N.Power(base, least), N.Add(tuple(terms))))
+    return None
 
 
 def _inner_sum(parts: list[tuple[Fraction, list[Node]]], common: list[Node]) -> Node:
