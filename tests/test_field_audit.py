@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from helpers import central_gradient, cli, seeded
 
+from mcalc.cli.failures import OTHER_COMMANDS_OPTIONS
+
 SHEET = """# one of each: right, right up to layout, wrong, unusable
 tr(A B) ; A ; B^T
 tr(A B) ; A ; B
@@ -127,3 +129,29 @@ def test_the_hessian_of_log_of_a_quadratic_form_keeps_its_value() -> None:
     shown = cli("eval", printed, *at, "--format", "json")
     assert shown.code == 0, shown.stdout + shown.stderr
     np.testing.assert_allclose(shown.json["value"], expected, rtol=1e-5, atol=1e-6)
+
+
+# --- an option of another command --------------------------------------------------------------------
+
+
+def _options_of(command: str) -> set[str]:
+    import typer.main
+
+    from mcalc.cli.app import app
+
+    group = typer.main.get_command(app)
+    return {o for p in group.commands[command].params for o in p.opts}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("command", "option"), sorted(OTHER_COMMANDS_OPTIONS))
+def test_an_option_of_the_other_command_names_the_command_that_has_it(command: str, option: str) -> None:
+    """`mcalc check … --steps` answered "No such option: --steps; did you mean --help?": it names the command
+    that has the option. The table is checked against the commands themselves."""
+    other = {"check": "diff", "diff": "check"}[command]
+    assert option not in _options_of(command) and option in _options_of(other)
+    args = {"check": ["x^T x", "--wrt", "x", "--claim", "2 x"], "diff": ["x^T x", "--wrt", "x"]}[command]
+    run = cli(command, *args, option, *(["s.txt"] if option in ("--file", "--claim") else []))
+    assert run.code == 2
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"error: mcalc {command} has no {option}: ") and f"mcalc {other} " in line
+    assert "did you mean" not in line

@@ -176,13 +176,15 @@ def _run(main: Any, argv: list[str]) -> int:
 
 
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
-    from mcalc.cli.failures import show_usage_error
+    from mcalc.cli.failures import other_commands_option, show_usage_error
 
     kind = typer_adapter.usage_error_kind(exc)
     if kind == "no-args":  # bare `mcalc`: the help, on stderr
         exc.show()  # type: ignore[attr-defined]  # click's UsageError
         return
-    if kind == "no-such-option":
+    if (elsewhere := other_commands_option(exc)) is not None:
+        message = elsewhere
+    elif kind == "no-such-option":
         import difflib
 
         typed: str = exc.option_name  # type: ignore[attr-defined]  # click's NoSuchOption

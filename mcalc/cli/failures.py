@@ -160,6 +160,26 @@ def show_usage_error(message: str, argv: list[str], command_path: str | None) ->
         print(f"error: {clean(message)}", file=sys.stderr)
 
 
+# An option one command has and another lacks, typed to the other: click's nearest spelling is no help there
+# (`mcalc check … --steps` got "did you mean --help?"); the command that has it is (tests: each option exists
+# on the command named and not on the other).
+OTHER_COMMANDS_OPTIONS = {
+    ("check", "--steps"): "mcalc check has no --steps: the derivation is mcalc diff EXPR --wrt VAR --steps",
+    ("check", "--check"): "mcalc check has no --check: it checks the claim numerically where it must; "
+    "mcalc diff EXPR --wrt VAR --check checks mcalc's own derivative",
+    ("diff", "--claim"): "mcalc diff has no --claim: a hand-derived answer is checked by "
+    "mcalc check EXPR --wrt VAR --claim ANSWER",
+    ("diff", "--file"): "mcalc diff has no --file: mcalc diff - reads EXPR ; VAR lines from standard input, "
+    "mcalc check --file SHEET a sheet of claims",
+}
+
+
+def other_commands_option(exc: Any) -> str | None:
+    """The message for an option of another command (OTHER_COMMANDS_OPTIONS), None for any other error."""
+    ctx = getattr(exc, "ctx", None)
+    return OTHER_COMMANDS_OPTIONS.get((getattr(ctx, "info_name", ""), getattr(exc, "option_name", "")))
+
+
 def _leading_minus_hint(argv: list[str]) -> str:
     """`mcalc diff "-f(t)" --wrt t`: -f is --format's short form, so the expression became an option
     value. Point to `--`, the one spelling that cannot be misread."""
