@@ -155,3 +155,15 @@ def test_an_option_of_the_other_command_names_the_command_that_has_it(command: s
     (line,) = run.stderr.splitlines()
     assert line.startswith(f"error: mcalc {command} has no {option}: ") and f"mcalc {other} " in line
     assert "did you mean" not in line
+
+
+def test_the_step_that_collects_a_vectors_terms_is_not_called_a_trace_rule() -> None:
+    """`--steps` for xᵀAx merged xᵀAᵀdx + xᵀA dx under trace-linear (tr(X) + tr(Y) = tr(X + Y)), with no
+    trace in sight: it is collect-dx; a matrix variable's terms tr(G dX) still merge by trace-linear."""
+    vector = cli("diff", "x^T A x", "--wrt", "x", "--steps", "--format", "json").json["steps"]
+    assert any(s.startswith("d(xᵀAx) = xᵀAᵀ dx + xᵀA dx = (xᵀAᵀ + xᵀA) dx    [collect-dx: ") for s in vector)
+    assert not any("trace-linear" in s for s in vector)
+    matrix = cli("diff", "tr(A B A^T C)", "--wrt", "A", "--steps", "--format", "json").json["steps"]
+    assert any("[trace-linear: " in s for s in matrix) and not any("collect-dx" in s for s in matrix)
+    verified = cli("identities", "collect-dx", "--verify")
+    assert verified.code == 0 and "\tok " in verified.stdout

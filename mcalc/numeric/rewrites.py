@@ -29,6 +29,11 @@ def _check_trace_linear(rng: Any) -> tuple[Any, Any]:
     return a.trace() + 2.5 * b.trace(), (a + 2.5 * b).trace()
 
 
+def _check_collect_dx(rng: Any) -> tuple[Any, Any]:
+    g1, g2, dx = _random(rng, 1, 4), _random(rng, 1, 4), _random(rng, 4, 1)
+    return g1 @ dx + 2.5 * (g2 @ dx), (g1 + 2.5 * g2) @ dx
+
+
 def _check_scalar_trace(rng: Any) -> tuple[Any, Any]:
     a, m, b = _random(rng, 1, 4), _random(rng, 4, 3), _random(rng, 3, 1)
     s = a @ m @ b
@@ -163,6 +168,7 @@ def _check_index_form(rng: Any) -> tuple[Any, Any]:
 
 STEP_CHECKS: dict[str, Callable[[Any], tuple[Any, Any]]] = {
     "trace-linear": _check_trace_linear,
+    "collect-dx": _check_collect_dx,
     "trace-cyclic": _check_trace_cyclic,
     "trace-transpose": _check_trace_transpose,
     "scalar-trace": _check_scalar_trace,

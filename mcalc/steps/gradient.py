@@ -43,7 +43,8 @@ def gradient(w: Algebra, df: Node, terms: list[Node]) -> list[Line]:
     g = add_terms(gs)
     total = form(w, [g])
     if len(forms) > 1 or w.pr(forms[0]) != w.pr(total):
-        lines.append(rewrite_line((df, add_terms(forms), total), "trace-linear"))
+        # a vector's terms g dx have no trace to merge: the rows are collected (xᵀAᵀdx + xᵀA dx)
+        lines.append(rewrite_line((df, add_terms(forms), total), "collect-dx" if w.vector else "trace-linear"))
     label, label_latex = w.labels()
     shown = displayed(w.stage, w.layout, env)
     if w.layout is Layout.NUMERATOR:

@@ -27,6 +27,8 @@ REWRITES: dict[str, Rewrite] = {
                 r"\text{substitution, distributivity}", "linearity"),
         Rewrite("trace-linear", "tr(X) + tr(Y) = tr(X + Y), c tr(X) = tr(cX)",
                 r"\operatorname{tr}(X) + \operatorname{tr}(Y) = \operatorname{tr}(X + Y)", "MC eq. 15"),
+        Rewrite("collect-dx", "g₁ dx + g₂ dx = (g₁ + g₂) dx, c (g dx) = (cg) dx for rows g",
+                r"g_1\,dx + g_2\,dx = (g_1 + g_2)\,dx", "distributivity of the matrix product"),
         Rewrite("trace-cyclic", "tr(XY) = tr(YX)", r"\operatorname{tr}(XY) = \operatorname{tr}(YX)",
                 "MC eq. 14, 16"),
         Rewrite("trace-transpose", "tr(Xᵀ) = tr(X), (XY)ᵀ = YᵀXᵀ",
