@@ -167,3 +167,16 @@ def test_the_step_that_collects_a_vectors_terms_is_not_called_a_trace_rule() -> 
     assert any("[trace-linear: " in s for s in matrix) and not any("collect-dx" in s for s in matrix)
     verified = cli("identities", "collect-dx", "--verify")
     assert verified.code == 0 and "\tok " in verified.stdout
+
+
+@pytest.mark.parametrize(("expr", "wrt"), [("R^T R", "R"), ("X^-1", "X"), ("A.^2", "A"), ("tanh(W x)", "W")])
+def test_the_steps_of_a_tensor_end_on_its_index_form(expr: str, wrt: str) -> None:
+    """`--steps` for a tensor ended at the vec form; the `index:` line was never reached. The last step is
+    that line, cited as index-form, and the equation, given back as a claim, is judged correct by `mcalc check`
+    (index claims are compared numerically, as einsum against mcalc's value)."""
+    run = cli("diff", expr, "--wrt", wrt, "--steps", "--format", "json")
+    assert run.code == 0, run.stdout + run.stderr
+    body, cited = run.json["steps"][-1].split("    [", 1)
+    assert body == run.json["index"] and cited.startswith("index-form: ")
+    verdict = cli("check", expr, "--wrt", wrt, "--claim", body, "--format", "json")
+    assert verdict.json["verdict"] == "correct", verdict.stdout

@@ -76,16 +76,28 @@ def render_any_index(result: Result, latex: bool = False) -> str:
     gradient-then-second) derivative whose differential render.index cannot read term by term (a
     Hadamard product: A.^2, sum(exp(Ax)) by x twice) is read off its differential here instead."""
     function = result.stages[0].function
-    if any(result.env.structure(v) in ("diagonal", "Toeplitz") for v in result.wrt):
-        # by a structured matrix the entries are not free: no index form by ∂Xₖₗ (the vec form holds it)
+    if _structured(result):
         return _no_index_form(function, result.wrt, result.env, latex)
     if by_differential(result):
         return render_index_higher(function, result.wrt, result.env, latex)
+    found = found_index(result, latex)
+    return found if found is not None else render_index(result, latex)
+
+
+def found_index(result: Result, latex: bool = False) -> str | None:
+    """The index form of a derivative that is not read off the n-th differential (`by_differential`), None
+    where it has none (render_any_index then says so)."""
+    if _structured(result):
+        return None
     try:
         return render_index(result, latex, strict=True)
     except NoIndexForm:
-        text = _index_text(function, result.wrt, result.env, latex)
-        return text if text is not None else render_index(result, latex)
+        return _index_text(result.stages[0].function, result.wrt, result.env, latex)
+
+
+def _structured(result: Result) -> bool:
+    """By a structured matrix the entries are not free: no index form by ∂Xₖₗ (the vec form holds it)."""
+    return any(result.env.structure(v) in ("diagonal", "Toeplitz") for v in result.wrt)
 
 
 def render_index_higher(function: Node, wrt: list[str], env: ShapeEnv, latex: bool = False) -> str:

@@ -4,11 +4,11 @@ that differential with numbered increments, then the index form, each with its r
 from __future__ import annotations
 
 from mcalc.calculus.multilinear import multilinear, slot_name
-from mcalc.pipeline import Result
-from mcalc.render.index_higher import BARE, SUPERSCRIPT, by_differential, is_call, render_index_higher
+from mcalc.pipeline import DerivKind, Result
+from mcalc.render.index_higher import BARE, SUPERSCRIPT, by_differential, found_index, is_call, render_index_higher
 from mcalc.render.printer import LATEX, TEXT, Printer, subscript
 from mcalc.simplify import Simplifier
-from mcalc.steps.lines import REWRITES
+from mcalc.steps.lines import REWRITES, Rewrite
 from mcalc.syntax import nodes as N
 from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Node
@@ -16,9 +16,12 @@ from mcalc.syntax.nodes import Node
 
 def index_steps(result: Result, latex: bool = False) -> list[str]:
     """`--steps` for an index form read off the n-th differential: that differential with numbered
-    increments, then the index form; nothing for the derivatives render.index reads."""
+    increments, then the index form; for a first derivative that is a tensor, its index form read off the
+    vec form's terms (the `index:` line), where it has one."""
     if not by_differential(result):
-        return []
+        tensor = len(result.wrt) == 1 and result.final.kind is DerivKind.TENSOR
+        found = found_index(result, latex) if tensor else None
+        return [] if found is None else _cited([(found, REWRITES["index-form"])], latex)
     env, wrt, function = result.env, result.wrt, result.stages[0].function
     pr = Printer(LATEX if latex else TEXT)
     increments: dict[Node, Node] = {}
@@ -36,6 +39,10 @@ def index_steps(result: Result, latex: bool = False) -> list[str]:
         (f"d{order} {f_text}[{slots}] = {shown}", REWRITES["nth-differential"]),
         (render_index_higher(function, wrt, env, latex), REWRITES["index-form"]),
     ]
+    return _cited(lines, latex)
+
+
+def _cited(lines: list[tuple[str, Rewrite]], latex: bool) -> list[str]:
     if latex:
         return [rf"{body} \qquad \left[\text{{{r.name}: }} {r.latex}\right]" for body, r in lines]
     return [f"{body}    [{r.name}: {r.identity}]" for body, r in lines]
