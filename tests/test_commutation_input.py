@@ -6,6 +6,7 @@ length; and every derivative mcalc prints with K, vec, unvec, ⊗ or 𝟙 reads 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -133,15 +134,118 @@ def test_every_golden_derivative_with_k_vec_unvec_kron_or_ones_reads_back_as_a_c
         assert any(tok in d for d in derivatives), tok
 
 
-@pytest.mark.parametrize(
-    ("expr", "var"),
-    [("kron(A, B)", "A"), ("kron(A, B)", "B"), ("vec(X)", "X"), ("A X B", "X"), ("X^T X", "X"), ("inv(A)", "A")],
-)
+def _catalogue_witnesses() -> list[tuple[str, str]]:
+    """The identities catalogue's witnesses (`mcalc identities`) of one derivative."""
+    from mcalc.identities import CASE_WITNESSES, WITNESSES
+
+    return [(expr, wrt[0]) for expr, wrt in {**WITNESSES, **CASE_WITNESSES}.values() if len(wrt) == 1]
+
+
+VEC_FORMS = [
+    ("kron(A, B)", "A"), ("kron(A, B)", "B"), ("vec(X)", "X"), ("A X B", "X"), ("X^T X", "X"), ("inv(A)", "A"),
+    # an I beside K or vec, whose size its context does not fix on reading: printed Iₙ, I_{mn} (it was a bare I,
+    # and `mcalc check` judged mcalc's own answer wrong, showing two identical texts)
+    ("kron(X, X)", "X"), ("kron(A, I)", "A"), ("kron(I, X)", "X"), ("kron(A, X)", "X"), ("kron(X, A)", "X"),
+    ("kron(x, I)", "x"), ("kron(kron(A, B), C)", "B"), ("kron(A, kron(B, C))", "C"), ("kron(X^T, X)", "X"),
+    ("vec(X^T)", "X"), ("vec(X X^T)", "X"), ("unvec(vec(X B)) A", "X"), ("vec(P)^T B vec(P)", "P"),
+    ("unvec(K[m,n] vec(X))", "X"), ("K[m,n] vec(X B)", "X"), ("sum(kron(X, X) .* B)", "X"),
+    ("sum(A X)", "X"), ("diag(x) A", "x"), ("diag(diag(X))", "X"),
+    *_catalogue_witnesses(),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("expr", "var"), VEC_FORMS)
 @pytest.mark.parametrize("ascii_form", [False, True], ids=["unicode", "ascii"])
 def test_a_vec_form_with_identities_sized_by_context_reads_back(expr: str, var: str, ascii_form: bool) -> None:
     """`(I ⊗ K[q,m] ⊗ I) (I ⊗ vec(B))` for ∂vec(A ⊗ B)/∂vec(A): the I's sizes come from the products they stand
     in (a·q·m·b = u·q·p: b = p, u = a·m) and from the derivative's shape (a = n); `I` claimed for
-    ∂vec(X)/∂vec(X) is I of size m·n."""
+    ∂vec(X)/∂vec(X) is I of size m·n. Where the context does not fix them (∂vec(X ⊗ X)/∂vec(X)) the sizes are
+    printed, `(Iₙ ⊗ Kₙₘ ⊗ Iₘ) (Iₘₙ ⊗ vec(X) + vec(X) ⊗ Iₘₙ)`, and read back as the dimensions they name."""
     text = mcalc.Session(ascii=ascii_form).diff(expr, var).text
     v = mcalc.check_claim(expr, var, text, seed=seeded("vec form", expr, var))
     assert v.verdict == "correct", f"{text}: {v.line()}"
+
+
+def _kron_jacobian(f: Any, x: np.ndarray) -> np.ndarray:
+    """∂vec(f(X))/∂vec(X) of a function linear in each copy of X, column by column: f is numpy code
+    (np.kron), never mcalc's; a bilinear f's directional derivative is exact in central differences."""
+    cols = []
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = 1.0
+        step = e.reshape(x.shape, order="F")
+        cols.append(_vec(f(x + step) - f(x - step)) / 2.0)
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize(
+    ("expr", "var", "shapes", "f"),
+    [
+        ("kron(X, X)", "X", {"X": (2, 3)}, lambda v, x: np.kron(x, x)),
+        ("kron(A, X)", "X", {"A": (3, 2), "X": (2, 4)}, lambda v, x: np.kron(v["A"], x)),
+        ("kron(A, I)", "A", {"A": (2, 3)}, lambda v, x: np.kron(x, np.eye(3))),
+        ("kron(I, X)", "X", {"X": (3, 2)}, lambda v, x: np.kron(np.eye(2), x)),
+    ],
+)
+def test_a_printed_kronecker_jacobian_read_back_has_the_value_of_numpy_kron(
+    expr: str, var: str, shapes: dict[str, tuple[int, int]], f: Any
+) -> None:
+    """The printed answer (Unicode and ASCII), read back as `mcalc check` reads a claim, evaluated at a point
+    (sizes 2×3 and so on, the expression's own I of size 3 or 2), against the Jacobian of numpy's np.kron."""
+    from mcalc.claims.sizing import size_identities
+
+    rng = np.random.default_rng(seeded("kron read back", expr))
+    values = {k: rng.standard_normal(s) for k, s in shapes.items()}
+    eye = {"kron(A, I)": 3, "kron(I, X)": 2}.get(expr)
+    want = _kron_jacobian(lambda x: f(values, x), values[var])
+    for ascii_form in (False, True):
+        text = mcalc.Session(ascii=ascii_form).diff(expr, var).text
+        tree, env, (claim,) = pipeline.prepare(expr, Declarations(), extra=(text,), wrt=(var,), claim_k=True)
+        res = pipeline.differentiate_tree(expr, tree, env, [var])
+        claim = size_identities(env, claim, res.final.result)
+        bind_sizes(env, {k: v.shape for k, v in values.items()})
+        if eye is not None:  # the expression's I: its size, which no variable fixes, bound by name
+            env.sizes[str(env.resolve(env.shape(tree)[0])[-1])] = eye
+        got = np.asarray(pipeline.evaluate_expression(claim, env, values), dtype=float)
+        np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-12, atol=1e-12, err_msg=text)
+
+
+def test_a_claim_written_as_the_answer_with_its_identities_sized_otherwise_never_shows_two_identical_texts() -> None:
+    """`(I ⊗ Kₙₘ ⊗ I) (I ⊗ vec(X) + vec(X) ⊗ I)`, as mcalc printed ∂vec(X ⊗ X)/∂vec(X) before the sizes were
+    printed, read its I's with sizes of its own (new dimensions p, q): `mcalc check` said it was not itself,
+    two identical texts. Now the claim as read and the answer are shown with every size, with what differs
+    and how to write it; the answer as printed is correct."""
+    run = cli("check", "kron(X, X)", "--wrt", "X", "--claim", "(I ⊗ Kₙₘ ⊗ I) (I ⊗ vec(X) + vec(X) ⊗ I)", "--seed", "3")
+    assert run.code == 1 and run.stdout.startswith("wrong: "), run.stdout + run.stderr
+    read, rest = run.stdout.removeprefix("wrong: ").split(" is not ∂/∂X X ⊗ X = ", 1)
+    answer = rest.split(" (they differ", 1)[0]
+    assert read != answer and answer == "(Iₙ ⊗ Kₙₘ ⊗ Iₘ) (Iₘₙ ⊗ vec(X) + vec(X) ⊗ Iₘₙ)", run.stdout
+    assert "its I were read with other sizes" in run.stdout and "write each size" in run.stdout
+    right = cli("check", "kron(X, X)", "--wrt", "X", "--claim", answer)
+    assert right.code == 0 and right.stdout.startswith("correct"), right.stdout
+
+
+@pytest.mark.parametrize(
+    ("claim", "col"),
+    [("(Iₙ ⊗ Kₙₘ ⊗ Iₘ) (Iₘ ⊗ vec(X) + vec(X) ⊗ Iₘₙ)", 30), ("(I_n ⊗ K[n,m] ⊗ I_m) (I_{m} ⊗ vec(X))", 22)],
+)
+def test_an_identity_size_that_disagrees_with_its_context_is_refused_in_one_line_with_its_position(
+    claim: str, col: int
+) -> None:
+    run = cli("check", "kron(X, X)", "--wrt", "X", "--claim", claim)
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(f"error: in the claim at col {col}: dimension mismatch"), run.stderr
+
+
+def test_a_sized_identity_names_the_expression_s_dimension() -> None:
+    """`I_n`, `Iₙ`, `I_{n}` are of the size the `read:` line calls n; `I_{mn}` of size m·n; `tr(I_k)`, where no
+    dimension is called k, is sized by its context as before."""
+    for spelled in ("I_n", "Iₙ", "I_{n}", "eye(n)"):
+        run = cli("shape", f"X {spelled}")
+        assert run.code == 0 and run.stdout.startswith(f"X {spelled} : m×n"), run.stdout
+    run = cli("shape", "kron(X, X) + I_{m·n}", "--shape", "X=mxn")
+    assert run.stderr == "error: dimension mismatch in a sum at col 12: kron(X, X) is m·m×n·n, I_{m·n} is m·n×m·n\n"
+    run = cli("shape", "kron(X, X^T) K[m,n] + Iₘₙ")
+    assert run.code == 0 and run.stdout.startswith("kron(X, X^T) K[m,n] + Iₘₙ : m·n×m·n"), run.stdout + run.stderr
+    run = cli("diff", "x^T x tr(I_k)", "--wrt", "x")
+    assert run.code == 0 and run.stdout.startswith("∂/∂x (xᵀ x tr(I)) = 2 tr(I) x"), run.stdout

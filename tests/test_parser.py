@@ -52,7 +52,9 @@ SAME = [
     ("tr X^-1 S + log det X", "tr(X^-1 S) + log(det(X))"),
     ("1e-3 x", "0.001 x", "1/1000 x"),
     ("2.5E+2 x", "250 x"),
-    ("I", "eye", "I_n"),
+    ("I", "eye"),
+    ("I_n", "Iₙ", "I_{n}", "eye(n)"),  # an identity of the size n (the dimension named n, where one is)
+    ("I_{mn}", "Iₘₙ", "I_{m·n}", "I_{m*n}", "I_{m n}"),  # mcalc's printed spellings of I of size m·n
     ("eye(3)", "I_3"),
     ("1^T x", "1ᵀx", "𝟙ᵀ x", "ones^T x", "ones' x"),
     ("ln det X", "log det X", "logdet(X)"),

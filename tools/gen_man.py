@@ -95,8 +95,10 @@ dλ = vᵀ dS v; otherwise the general one, dλ = wᵀ dX u; the reading line sa
 
 Reductions and matrix functions: `tr`, `det`, `logdet` (also `log det(X)`), `sum`, `norm2`, `‖x‖` or
 `||x||` (Euclidean or Frobenius), `norm1`, `diag` (vector to diagonal matrix and back), `vec`, `I` or
-`eye` (the identity of the size the context needs), `kron` or `⊗`. A function without parentheses takes
-the next factor: `log det X`.
+`eye` (the identity of the size the context needs; `I_3` or `eye(3)` of size 3; `I_n`, `Iₙ`, `I_{n}` or
+`eye(n)` of the dimension named n; `I_{mn}`, `Iₘₙ` or `I_{m·n}` of size m·n, as mcalc prints an identity
+beside K or vec in a Kronecker product, where its context would not fix the size: every printed derivative
+reads back as itself), `kron` or `⊗`. A function without parentheses takes the next factor: `log det X`.
 
 An uppercase name is a matrix, a lowercase name a column vector, a number a scalar; `--scalar`,
 `--vector`, `--matrix` and `--symmetric` override this and `--shape` fixes sizes. Unknown sizes are

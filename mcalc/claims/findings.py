@@ -75,8 +75,19 @@ def analyse(p: Problem, node: Any, shown: Any, flipped: bool) -> Finding:
     for step in (_zero_claim, _constant_factor, _zero_derivative, _scalar_factor):
         found = step(case)
         if found is not None:
-            return found
-    return _terms(case)
+            return _same_text(case, found)
+    return _same_text(case, _terms(case))
+
+
+def _same_text(c: _Case, found: Finding) -> Finding:
+    """Never two identical texts shown as different: a claim written as mcalc's answer (its I read with other
+    sizes) is told what differs and how to write it (claims.same_text)."""
+    from mcalc.claims.same_text import explained
+
+    if not c.p.claim_text:
+        return found
+    text = explained(c.p.claim_text, c.about, c.p.claim, c.p.truth, c.p.env)  # the claim as read, not flipped
+    return found if text is None else c.finding(found.rank, Outcome.WRONG, text)
 
 
 def _zero_claim(c: _Case) -> Finding | None:

@@ -75,7 +75,7 @@ def read(expr: str, wrt: list[str], claim: str, decl: Any) -> Setup | None:
         return None
     try:
         toks = tokens(claim, names)
-        if not is_index_notation(toks, names):
+        if not is_index_notation(toks, names, claim):
             return None
         parsed = R.read_index_claim(claim, toks)
     except McalcError as err:

@@ -15,7 +15,7 @@ from typing import Any
 from mcalc import budget
 from mcalc.errors import InputError
 from mcalc.records import Record, record
-from mcalc.render import latex_names, spelling
+from mcalc.render import identity_sizes, latex_names, spelling
 from mcalc.syntax import functions, matrix_functions
 from mcalc.syntax import nodes as N
 from mcalc.syntax.lexer import GREEK
@@ -70,6 +70,10 @@ def _element_power_precedence(node: N.ElementPower) -> int:
     return PREC_ELEMENTWISE if node.exponent == -1 else PREC_POSTFIX
 
 
+def _ones_matrix(node: N.Ones) -> bool:
+    return node.rows != 1 and node.cols != 1 and node.rows != N.BY_CONTEXT
+
+
 # each node type's binding, looked up by type: a chain of isinstance tests ran for every factor of every
 # product printed (10⁶ in a 100-deep sin tower's third derivative; an Apply went through all of them)
 _PRECEDENCE: dict[type, int | Callable[[Any], int]] = {
@@ -119,13 +123,15 @@ LATEX = Style(latex=True)
 
 
 class Printer:
-    def __init__(self, style: Style) -> None:
+    def __init__(self, style: Style, *, every_size: bool = False) -> None:
         self.s = style
         self.latex = style.latex
+        self.every_size = every_size  # each I with its size in text too (check's advice: how to write a claim)
         # the text spelling is fixed when the printer is made: Unicode, or ASCII for `--ascii`
         self.sp = spelling.current()
         self._printed: dict[int, tuple[Node, str]] = {}
         self._written = 0  # characters of the texts made so far (each distinct part's once)
+        self._unvec_depth = 0  # inside unvec(…): I's sizes are left to the context (see p_Unvec)
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -135,6 +141,8 @@ class Printer:
         prec = precedence(node)
         if isinstance(node, N.Kron) and not self.latex and not self.sp.infix_kron:
             prec = PREC_ATOM  # kron(A, B) is a call, an atom
+        if isinstance(node, N.Ones) and not self.latex and _ones_matrix(node):
+            prec = PREC_MUL  # a ones matrix is 𝟙 𝟙ᵀ in text: a product
         if prec < min_prec:
             return self.paren(text)
         return text
@@ -184,12 +192,16 @@ class Printer:
     def p_Identity(self, n: N.Identity) -> str:
         if self.latex and n.dim is not None:
             return f"I_{{{dim_label(n.dim)}}}"
+        if self.every_size and n.dim is not None:
+            return identity_sizes.text(n.dim, self.sp.compact)
         return "I"
 
     def p_Ones(self, n: N.Ones) -> str:
         row = n.rows == 1 and n.cols != 1  # 𝟙ᵀ: a row of ones
         if self.latex:
             return "\\mathbf{1}^{\\top}" if row else "\\mathbf{1}"
+        if _ones_matrix(n):  # 𝟙 𝟙ᵀ: a bare 𝟙 reads back as a vector (sum(A X) by X printed Aᵀ 𝟙, an n×p matrix)
+            return f"{self.sp.ones} {self.sp.ones_row}"
         return self.sp.ones_row if row else self.sp.ones
 
     def p_Zero(self, n: N.Zero) -> str:
@@ -263,11 +275,21 @@ class Printer:
 
     def p_Kron(self, n: N.Kron) -> str:
         left = n.left
+        # Iₙ ⊗ Kₙₘ ⊗ Iₘ: sizes that read back the same
+        sized = not self.latex and not self._unvec_depth and identity_sizes.sized_factors(n)
         if not self.latex and not self.sp.infix_kron:  # kron(A, B): the call needs no parentheses
-            return self.sp.kron.format(left=self.p(left), right=self.p(n.right))
-        lhs = self.p(left) if isinstance(left, N.Kron) else self.wrap(left, PREC_ELEMENTWISE + 1)
-        rhs = self.wrap(n.right, PREC_ELEMENTWISE + 1)
+            return self.sp.kron.format(left=self._factor(left, sized), right=self._factor(n.right, sized))
+        lhs = self.p(left) if isinstance(left, N.Kron) else self._factor(left, sized, PREC_ELEMENTWISE + 1)
+        rhs = self._factor(n.right, sized, PREC_ELEMENTWISE + 1)
         return f"{lhs} \\otimes {rhs}" if self.latex else self.sp.kron.format(left=lhs, right=rhs)
+
+    def _factor(self, f: Node, sized: bool, min_prec: int = 0) -> str:
+        """A Kronecker factor; an identity (or vec of one) with its size where the other factor does not fix it."""
+        if sized and isinstance(f, N.Identity) and f.dim is not None:
+            return identity_sizes.text(f.dim, self.sp.compact)
+        if sized and isinstance(f, N.Vec) and isinstance(f.arg, N.Identity) and f.arg.dim is not None:
+            return f"vec({identity_sizes.text(f.arg.dim, self.sp.compact)})"  # _func's text spelling
+        return self.wrap(f, min_prec)
 
     def _postfix(self, arg: Node, text_sup: str, latex_sup: str) -> str:
         base = self.wrap(arg, PREC_ATOM)
@@ -400,7 +422,13 @@ class Printer:
         return self._func("vec", n.arg)
 
     def p_Unvec(self, n: N.Unvec) -> str:
-        return self._func("unvec", n.arg)
+        # unvec(v) reads its shape from the order of the factors of v's length (n·m: an m×n matrix), which a
+        # printed I_{mn} would fix in the order the tree holds, not always vec's; bare, the context sizes them
+        self._unvec_depth += 1
+        try:
+            return self._func("unvec", n.arg)
+        finally:
+            self._unvec_depth -= 1
 
 
 # characters of the texts one printer makes (each distinct part's text once, holding its parts' texts written

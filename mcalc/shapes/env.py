@@ -282,7 +282,8 @@ def _leaf_number(env: ShapeEnv, node: Any, unify: bool) -> Shape:
 
 def _leaf_identity(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if node.dim is not None:
-        return (node.dim, node.dim)
+        sized = letters.identity_dim(env, node)  # Iₙ of the input: the dimension its letter names
+        return (sized, sized)
     env._by_identity += 1
     d = env._identity_dims.get(id(node))
     if d is None:

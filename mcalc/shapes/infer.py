@@ -252,7 +252,9 @@ def _fix_sizes(env: ShapeEnv, tree: Node) -> Node:
             return letters.fixed_commutation(env, n) or n
         if isinstance(n, N.Unvec) and (rc := letters.unvec_dims(env, n)) is not None:
             return N.Unvec(walk(n.arg), rc[0], rc[1], span=n.span)
-        if isinstance(n, N.Identity) and n.dim is None:
+        if isinstance(n, N.Identity) and n.dim is not None:
+            return letters.fixed_identity(env, n) or n
+        if isinstance(n, N.Identity):
             d = env._identity_dims.get(id(n))
             if d is None:
                 return n

@@ -33,13 +33,44 @@ def letter_dim(env: Any, d: Dim, span: Any = None) -> Dim:
             bound = env.letter_bindings[letter]
             if bound is None:  # inferred once already, and no dimension bears this name
                 raise ShapeError(_not_a_dimension(env, letter), span)
-            found = env.var_dims[bound[0]][bound[1]]
+            found = _bound_dim(env, bound)
         elif letter in env._rigid:  # a dimension named by --shape
             found = letter
         else:
             found = env.uf.fresh()
         env.letters[letter] = found
     return found
+
+
+def identity_dim(env: Any, node: Any) -> Dim:
+    """The size of an input `Iₙ`, `I_{mn}`: the dimensions its letters name (a number as written); where
+    a letter names no dimension of the expression (`tr(I_k)`), the size its context gives, as a bare I's."""
+    size: Dim = node.dim
+    if not _has_letter(size):
+        return size
+    if not any(env.letter_bindings.get(x, "") is None for x in _letters(node.dim)):
+        return letter_dim(env, size, node.span)
+    env._by_identity += 1
+    d: Dim | None = env._identity_dims.get(id(node))
+    if d is None:
+        d = env._identity_dims[id(node)] = env.uf.fresh(context=True)
+    return d
+
+
+def fixed_identity(env: Any, n: Any) -> Any:
+    """An input `Iₙ` with the dimension inference found for it (None: no letter in its size)."""
+    size: Dim | None = n.dim
+    if size is None or not _has_letter(size):
+        return None
+    d: Dim | None = env._identity_dims.get(id(n))
+    return N.Identity(env.resolve(d if d is not None else letter_dim(env, size)), span=n.span)
+
+
+def _letters(d: Dim) -> list[str]:
+    if isinstance(d, tuple):
+        return [x for p in d for x in _letters(p)]
+    letter = letter_of(d)
+    return [] if letter is None else [letter]
 
 
 def unnamed(env: Any) -> dict[str, str]:
@@ -114,7 +145,26 @@ def bindings(env: Any) -> dict[str, Binding | None] | None:
             r = env.resolve(d)
             if isinstance(r, str) and r in found and found[r] is None and d != 1:
                 found[r] = (name, axis)
+    # the size of an I the expression leaves to its context (p in kron(A, I)'s answer, (Iₙ ⊗ Kₚₘ ⊗ Iₚ) …):
+    # the first such I (the expression's, inferred before the claim) bears the name
+    for key, d in env._identity_dims.items():
+        r = env.resolve(d) if not isinstance(d, tuple) else None
+        if isinstance(r, str) and r in found and found[r] is None:
+            found[r] = (CONTEXT, key)
     return found
+
+
+CONTEXT = "·context"  # a binding to an input I's context-sized dimension, by the I's key (not a variable's axis)
+
+
+def _bound_dim(env: Any, bound: Binding) -> Dim:
+    if bound[0] != CONTEXT:
+        axis: Dim = env.var_dims[bound[0]][bound[1]]
+        return axis
+    d: Dim | None = env._identity_dims.get(bound[1])
+    if d is None:  # the I is met after the letter: its dimension made now, taken up when it is met
+        d = env._identity_dims[bound[1]] = env.uf.fresh(context=True)
+    return d
 
 
 def fixed_commutation(env: Any, n: Any) -> Any:

@@ -23,7 +23,7 @@ from fractions import Fraction
 from mcalc.errors import ParseError, Span
 from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
-from mcalc.syntax.index_tokens import K, Tok, tokens
+from mcalc.syntax.index_tokens import K, Tok, sized_identity_at, tokens
 
 _UNICODE_SUBSCRIPTS = frozenset("ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
@@ -95,7 +95,7 @@ def _is_index_expression(source: str, toks: list[Tok], referred: Collection[str]
     for k, t in enumerate(toks):
         if t.kind in (K.DELTA, K.SUM):
             return True
-        if t.kind is K.SUB:
+        if t.kind is K.SUB and not sized_identity_at(source, toks, k):
             written = source[t.span.start : t.span.end]
             if any(c in _UNICODE_SUBSCRIPTS for c in written):
                 return True

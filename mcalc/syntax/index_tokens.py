@@ -301,14 +301,23 @@ def tokens(src: str, names: Collection[str]) -> list[Tok]:
     return _Scanner(src, names).run()
 
 
-def is_index_notation(toks: list[Tok], names: Collection[str]) -> bool:
+def sized_identity_at(source: str, toks: list[Tok], k: int) -> bool:
+    """Whether the subscript toks[k] is the size of an identity as mcalc prints one (`Iₙ`, `I_{mn}`), not
+    the indices of an entry."""
+    from mcalc.syntax import sized_identity
+
+    before = toks[k - 1] if k else None
+    return before is not None and before.text == "I" and sized_identity.written_at(source, before.span.start)
+
+
+def is_index_notation(toks: list[Tok], names: Collection[str], source: str = "") -> bool:
     """Whether the claim uses index notation (else it is an ordinary claim, read as before): a δ, an index
     sum, or indices on a name of the expression or on a parenthesis. Indices on another name alone do not
     make it one (`K_{m,n}`, the commutation matrix, is ordinary syntax), nor does a `∂` alone (`∂f/∂x = …`)."""
     for k, t in enumerate(toks):
         if t.kind in (K.DELTA, K.SUM):
             return True
-        if t.kind is K.SUB and k > 0:
+        if t.kind is K.SUB and k > 0 and not sized_identity_at(source, toks, k):
             before = toks[k - 1]
             if before.kind in (K.RP, K.WORD) or (before.kind is K.NAME and _name_of(before.text) in names):
                 return True

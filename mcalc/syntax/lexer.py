@@ -45,6 +45,7 @@ class Tok(enum.Enum):
     UNDERSCORE = "'_'"
     INDEX = "a sum's index _{r=0}"
     COMMUTATION = "the commutation matrix K[m,n]"
+    IDENTITY = "a sized identity Iₙ"
     EOF = "end of input"
 
 
@@ -600,9 +601,20 @@ def _commutation(lx: _Lexer, i: int) -> int | None:
     return hit[0]
 
 
+def _identity(lx: _Lexer, i: int) -> int | None:
+    """Iₙ, Iₘₙ, I_{mn}: an identity of a named size (mcalc.syntax.sized_identity)."""
+    from mcalc.syntax import sized_identity
+
+    hit = sized_identity.scan(lx.src, i)
+    if hit is None:
+        return None
+    lx.add(Tok.IDENTITY, hit[1], i, hit[0])
+    return hit[0]
+
+
 SCANNERS: tuple[Scanner, ...] = (
     _space, _number, _dot, _double_bar, _superscript, _sum_index, _norm_subscript, _gradient, _symbol, _habit,
-    _rewrite, _prime, _single, _greek, _commutation, _latin, _latex, _unexpected,
+    _rewrite, _prime, _single, _greek, _commutation, _identity, _latin, _latex, _unexpected,
 )  # fmt: skip
 
 
@@ -623,6 +635,7 @@ _STARTS: dict[Scanner, Callable[[str], bool]] = {
     _rewrite: lambda ch: ch == "}",
     _prime: lambda ch: ch in "′″’",
     _commutation: lambda ch: ch == "K",
+    _identity: lambda ch: ch == "I",
     _single: lambda ch: ch in SINGLE,
     _latex: lambda ch: ch == "\\",
     _greek: _is_greek,

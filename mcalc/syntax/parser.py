@@ -76,7 +76,7 @@ INFIX_POWER: dict[Tok, int] = {
     Tok.HADAMARD: ELEMENTWISE_POWER,
     Tok.KRON: ELEMENTWISE_POWER,
 }
-OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM, Tok.COMMUTATION}
+OPERAND_START = {Tok.NAME, Tok.WORD, Tok.NUMBER, Tok.LPAREN, Tok.NORM, Tok.COMMUTATION, Tok.IDENTITY}
 MAX_DEPTH = 200
 MAX_LENGTH = 100_000  # characters: bounded time for any input (a 1 MB paste is refused at once)
 MAX_POSTFIX = 64
@@ -291,6 +291,9 @@ class Parser:
 
             self.advance()
             return Commutation(*dims(tok.text), span=tok.span)
+        if tok.kind is Tok.IDENTITY:  # Iₙ, Iₘₙ, I_{mn} (mcalc.syntax.sized_identity)
+            self.advance()
+            return self.identity(tok, tok.text)
         if tok.kind is Tok.EOF:
             raise self.error("expected an operand", tok)
         raise self.error("expected an operand", tok)
@@ -399,11 +402,16 @@ class Parser:
         )
 
     def identity(self, tok: Token, size: str) -> Node:
-        """I, I_n, I_3, eye(3): an identity; a number fixes its size, a letter only names it."""
+        """I, I_n, Iₙ, I_{mn}, I_3, eye(3): an identity; a number fixes its size, letters name the
+        expression's dimensions (its size where one bears that name: mcalc.shapes.letters)."""
+        from mcalc.syntax import sized_identity
+
         if size.isdigit():
             if int(size) < 1 or len(size) > 9:
                 raise ParseError("an identity's size must be a positive integer of at most 9 digits", tok.span)
             return Identity(int(size), span=tok.span)
+        if sized_identity.is_size(size):
+            return Identity(sized_identity.dim(size), span=tok.span)
         return Identity(span=tok.span)
 
     def norm(self) -> Node:
