@@ -541,6 +541,7 @@ def read_back(source: str, var: str, text: str, decl: Any, truth: Any) -> tuple[
 @dataclass
 class RoundTrip:
     checked: int = 0
+    vec_forms: int = 0  # of them ∂vec(F)/∂vec(X), a matrix by a matrix
     unsized: int = 0
     zero_arrays: int = 0
     problems: list[str] = field(default_factory=list)
@@ -572,8 +573,9 @@ def round_trip(case: Case, rt: RoundTrip) -> None:
             res = pipeline.differentiate(case.source, [name], decl)
         except McalcError:
             continue  # a refusal is the main property's business
-        if res.final.kind is pipeline.DerivKind.TENSOR:
-            continue  # the vec form (Kₘₙ, ⊗ I) is display notation
+        # a matrix by a matrix prints its vec form, ∂vec(F)/∂vec(X) (Kₘₙ, Iₙ ⊗ …): read back, it is the value
+        # with F's and X's entries each stacked column by column
+        vec_form = res.final.kind is pipeline.DerivKind.TENSOR
         text = derivative_text(res, pipeline.Layout.MIXED)
         # a zero array printed as 0 reads back as a scalar 0; compared below like any other derivative (it was
         # skipped while a zero vector inside a derivative printed as a bare 0: test_regression_a_printed_zero_…)
@@ -594,7 +596,10 @@ def round_trip(case: Case, rt: RoundTrip) -> None:
             continue
         with np.errstate(all="ignore"):
             got = np.asarray(pipeline.evaluate_expression(tree, env, values), dtype=float)
+        if vec_form:
+            want = np.asarray(want, dtype=float).reshape((-1, np.asarray(values[name]).size), order="F")
         rt.checked += 1
+        rt.vec_forms += vec_form
         rt.zero_arrays += zero
         if not _finite(want):
             continue
@@ -622,7 +627,8 @@ def test_properties_derivative_text_parses_back_to_the_same_value(record_propert
         _report(
             record_property,
             f"round trip (derivative text → parse → value): {rt.checked} derivatives re-read "
-            f"({rt.zero_arrays} of them a zero array, printed 0), {len(rt.problems)} problems, {rt.unsized} unsized",
+            f"({rt.zero_arrays} of them a zero array, printed 0; {rt.vec_forms} vec forms), {len(rt.problems)} "
+            f"problems, {rt.unsized} unsized",
         )
     assert rt.checked >= ROUND_TRIP_EXAMPLES // 3
 
