@@ -16,7 +16,8 @@ same conditions). `--cap SECONDS` stops a run at that much CPU time (60). `--pro
 under cProfile through the Python API (`Session(time_limit=0)`: the command line leaves by os._exit, so a
 profile of it writes nothing) and prints the 30 costliest functions. `--depths 1 2 3 5 10 20 40 60` times
 the softmax tower at each depth instead (time against depth, with the growth exponent between the last two);
-`--tower sin --depths 10 20 50 100 200` the sin tower's third derivative.
+`--tower sin --depths 10 20 50 100 200` the sin tower's third derivative. `--format FMT` runs each diff with
+`--format FMT` (text, json, numpy, …): what a format writes out is what it costs.
 Run from the repository: `python -m bench.slow_inputs [--reps 3] [--cap 60] [--only NAME ...] [--profile NAME]`.
 """
 
@@ -52,6 +53,7 @@ class Case:
     wrt: tuple[str, ...]
     claim: str = ""
     scalars: str = ""
+    format: str = ""  # `--format` of a diff (none: plain text, as piped)
 
 
 def _nested(fn: str, depth: int, inner: str) -> str:
@@ -96,6 +98,8 @@ def argv(case: Case) -> list[str]:
         args += ["--claim", case.claim]
     if case.scalars:
         args += ["--scalar", case.scalars]
+    if case.format and case.command == "diff":
+        args += ["--format", case.format]
     return args
 
 
@@ -186,6 +190,7 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=60.0, help="CPU seconds after which a run is stopped")
     parser.add_argument("--depths", type=int, nargs="*", default=None, help="time a tower at these depths")
     parser.add_argument("--tower", choices=sorted(TOWERS), default="softmax", help="the tower --depths times")
+    parser.add_argument("--format", default="", help="the --format of each diff (text, json, numpy, …)")
     args = parser.parse_args()
     if args.depths:
         la = os.getloadavg()
@@ -198,8 +203,9 @@ def main() -> None:
     if args.profile:
         profile(by_name[args.profile])
         return
-    chosen = [by_name[n] for n in args.only] if args.only else list(by_name.values())
-    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
+    chosen = [replace(by_name[n], format=args.format) for n in (args.only or by_name)]
+    la = os.getloadavg()
+    print(f"--format {args.format or '(none)'}; load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
     base = "before: CPU s (--base) | " if args.base else ""
     print(f"| input | issue 25 | {base}CPU s | wall s | exit | output starts |")
     print("|---|---|---|---|---|---|" + ("---|" if args.base else ""))

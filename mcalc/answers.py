@@ -14,7 +14,7 @@ from mcalc import reading
 from mcalc.declare import Decl, greek, line_options
 from mcalc.errors import InputError
 from mcalc.export import SOURCES
-from mcalc.view import Format, View
+from mcalc.view import Format, Part, View
 
 if TYPE_CHECKING:
     from mcalc.pipeline import Result
@@ -85,9 +85,22 @@ def numeric_check(result: Result, seed: int | None) -> Any:
     return pipeline.check(result, seed)
 
 
-# the formats that show LaTeX: the payload carries its LaTeX fields only for them (a 3,000-term input and its
-# derivative were printed in LaTeX for nothing)
-SHOWS_LATEX = frozenset({Format.JSON, Format.LATEX})
+# What each format shows of a derivative: only those parts of its payload are written out, so the printer's
+# length bound refuses only a form that is shown (`--format numpy` of the 100-deep sin tower's third derivative
+# wrote its 130-million-character text and 439-million-character LaTeX for nothing, and was refused for the
+# LaTeX; plain text wrote the LaTeX of a 3,000-term input). LaTeX output writes the text too: whether it shows
+# the `where` form is decided on the text's length, as for the text output. The index and vec parts are
+# written for a tensor, or when their format is asked for.
+_TEXT = frozenset({Part.TEXT, Part.INDEX})
+SHOWS: dict[Format | None, frozenset[Part]] = {
+    None: _TEXT,  # rich text on a terminal, plain text otherwise
+    Format.TEXT: _TEXT,
+    Format.JSON: frozenset({Part.TEXT, Part.LATEX, Part.INDEX, Part.VEC}),
+    Format.LATEX: frozenset({Part.TEXT, Part.LATEX, Part.INDEX, Part.INDEX_LATEX}),
+    Format.INDEX: frozenset({Part.INDEX}),
+    Format.VEC: frozenset({Part.TEXT, Part.VEC}),
+    **{code: frozenset() for code in SOURCES},  # the code alone
+}
 
 
 def diff_payload(
@@ -109,7 +122,10 @@ def diff_payload(
 
     # values first: they fix the sizes that `shape` and `variables` then report
     value = json_value(pipeline.value_at(result, at, rename=greek)) if at is not None else None
-    payload = report.to_json(result, view.layout, latex=view.format in SHOWS_LATEX)
+    from mcalc.render.forms import Forms, payload_of
+
+    shows = SHOWS[view.format]
+    payload = payload_of(Forms(result, view.layout), shows)
     failed = False
     if value is not None:
         payload["value"] = value
@@ -128,24 +144,27 @@ def diff_payload(
             with report.names_apart(result):
                 latex_steps = render_steps(result, view.layout, latex=True) + index_steps(result, latex=True)
             payload["steps_latex"] = latex_steps
-    _extras(result, payload, view, line)
+    _extras(result, payload, view, line, shows)
     return payload, failed
 
 
-def _extras(result: Result, payload: dict[str, Any], view: View, line: int | None) -> None:
-    """Index and vec notation (a tensor, or asked for), NumPy or SymPy source (asked for)."""
+def _extras(result: Result, payload: dict[str, Any], view: View, line: int | None, shows: frozenset[Part]) -> None:
+    """Index and vec notation (a tensor, or asked for) where the format shows them, NumPy or SymPy source
+    (asked for)."""
     from mcalc.pipeline import DerivKind
 
     if result.final.kind is DerivKind.TENSOR or view.format in (Format.INDEX, Format.VEC):
         from mcalc.render.index_higher import render_any_index
 
-        payload["index"] = render_any_index(result)
-        if view.format is Format.LATEX:
+        if Part.INDEX in shows:
+            payload["index"] = render_any_index(result)
+        if Part.INDEX_LATEX in shows:
             from mcalc.render.report import names_apart
 
             with names_apart(result):
                 payload["index_latex"] = render_any_index(result, latex=True)
-        payload["vec"] = payload["equation"]
+        if Part.VEC in shows:
+            payload["vec"] = payload["equation"]
     if view.format in SOURCES:
         payload[str(view.format)] = SOURCES[view.format](result, view.layout, line)
 

@@ -8,7 +8,7 @@ import ast
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcalc import declare, pipeline
 from mcalc.declare import greek
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from mcalc.numeric.check import CheckResult
+    from mcalc.render.forms import Forms
+
+T = TypeVar("T")
 
 
 class Derivative:
@@ -38,31 +41,70 @@ class Derivative:
 
     `text`, `equation`, `latex` and `equation_latex` follow the layout asked for; `shape` (the JSON
     `shape`: shape(EXPR) + shape(VAR), dimension names or sizes), `kind` and `value()` never depend on it.
+    Each form is written out when first read and kept: one too long to write out (past the printer's bound,
+    mcalc.render.printer.MAX_WRITTEN) raises `mcalc.InputError` when read, with the command line's message,
+    and the other forms, `value()` and the exported code still answer.
     """
 
     def __init__(self, result: Result, layout: Layout, session: Scope) -> None:
-        from mcalc.render.report import to_json
+        from mcalc.render.forms import Forms
 
         self._result = result
         self._layout = layout
         self._session = session  # its catalogue, spelling and budget are current for each later call
-        # value() binds the symbolic sizes of the shared result for its call (m = 3): one call at a time
-        # per answer, so threads sharing a Derivative never see each other's sizes
+        # value() binds the symbolic sizes of the shared result for its call (m = 3), and a form read meanwhile
+        # would show them: one call at a time per answer, so threads sharing a Derivative never see each
+        # other's sizes
         self._binding = threading.Lock()
-        payload = to_json(result, layout)
-        self.expression: str = payload["expression"]
+        self._forms = Forms(result, layout)  # each written out on first use (a derivative's LaTeX can pass 400 M)
+        self.expression: str = result.source
         self.wrt: tuple[str, ...] = tuple(result.wrt)
-        self.text: str = payload["derivative"]
-        self.latex: str = payload["latex"]
-        self.equation: str = payload["equation"]
-        self.equation_latex: str = payload["equation_latex"]
-        self.shape: tuple[str | int, ...] = tuple(payload["shape"])
-        self.display_shape: str = payload["display_shape"]
-        self.kind: str = payload["kind"]
+        self.kind: str = result.final.kind.value
         self.layout: str = layout.value
-        self.variables: dict[str, tuple[str | int, ...]] = {k: tuple(v) for k, v in payload["variables"].items()}
         self.reading: Reading = pipeline.reading(result)
         self.warnings: tuple[str, ...] = self.reading.warnings
+
+    def _form(self, read: Callable[[Forms], T]) -> T:
+        """A form of the answer, written out now (in the session's spelling, on its clock) or kept from before."""
+        with self._binding, self._session.active():
+            return read(self._forms)
+
+    @property
+    def text(self) -> str:
+        """The derivative (`--format json`'s `derivative`)."""
+        return self._form(lambda f: f.derivative)
+
+    @property
+    def latex(self) -> str:
+        """The derivative in LaTeX (`latex`), written out when first read."""
+        return self._form(lambda f: f.latex)
+
+    @property
+    def equation(self) -> str:
+        """The whole equation, `∂/∂X f = …`."""
+        return self._form(lambda f: f.equation)
+
+    @property
+    def equation_latex(self) -> str:
+        """The whole equation in LaTeX."""
+        return self._form(lambda f: f.equation_latex)
+
+    @property
+    def shape(self) -> tuple[str | int, ...]:
+        """shape(EXPR) + shape(VAR) (the JSON `shape`), whatever the layout."""
+        return self._form(lambda f: tuple(f.shape))
+
+    @property
+    def display_shape(self) -> str:
+        """The shape line in this layout (`m×n`, `m (vector)`, `scalar`, `(m×n)×(p×q)`)."""
+        return self._form(lambda f: f.display_shape)
+
+    @property
+    def variables(self) -> dict[str, tuple[str | int, ...]]:
+        """Each name's shape."""
+        from mcalc.render.report import variables_json
+
+        return self._form(lambda f: {k: tuple(v) for k, v in variables_json(f.result.env).items()})
 
     def __repr__(self) -> str:
         return f"<Derivative {self.equation}, shape {self.display_shape}>"

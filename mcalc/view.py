@@ -34,6 +34,16 @@ class Format(enum.StrEnum):
     TORCH = "torch"
 
 
+class Part(enum.StrEnum):
+    """The parts of a derivative's answer a format may show (mcalc.answers.SHOWS): only those are written out."""
+
+    TEXT = "text"  # `derivative`, `equation`, the `where` form, the operators' lines, the shape line
+    LATEX = "latex"  # `latex`, `equation_latex`, and theirs
+    INDEX = "index"  # index notation (a tensor, or --format index)
+    INDEX_LATEX = "index_latex"
+    VEC = "vec"  # the vec form (a tensor, or --format vec)
+
+
 @record(frozen=True)
 class View(Record):
     """One answer's presentation: everything a renderer needs besides the answer itself."""

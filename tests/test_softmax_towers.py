@@ -338,5 +338,6 @@ def test_a_result_too_long_to_write_out_is_refused_in_one_line(monkeypatch: pyte
     # nested softmaxes of a matrix repeat a part at every level in any matrix notation (dS = S ⊙ dX − S ⊙
     # (𝟙𝟙ᵀ(S ⊙ dX))): the written-out size, not only the clock, bounds them
     monkeypatch.setattr(printer, "MAX_WRITTEN", 100_000)
+    d = mcalc.diff("sum(lse(" + _nested("softmax", 12, "W X") + "))", "W")  # written out when read (its .text)
     with pytest.raises(budget.BudgetError, match=r"^the result written out passes 100,000 characters"):
-        mcalc.diff("sum(lse(" + _nested("softmax", 12, "W X") + "))", "W")
+        _ = d.text

@@ -1,12 +1,13 @@
-"""A derivative `Result` → the things users see: the equation in text and LaTeX, the shape line,
-and the JSON object of the contract. No rich, no typer here: plain data and strings."""
+"""A derivative `Result` → the things users see: the equation in text and LaTeX, the shape line, the
+pieces of the JSON object of the contract (assembled, each written out once, by mcalc.render.forms).
+No rich, no typer here: plain data and strings."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from typing import Any
 
-from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Result, displayed, flipped, reading
+from mcalc.pipeline import LAYOUT_NOTES, DerivKind, Result, displayed, flipped
 from mcalc.render import latex_names
 from mcalc.render.printer import LATEX, PREC_POSTFIX, TEXT, Printer
 from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
@@ -135,6 +136,11 @@ def dims_json(env: ShapeEnv, shape: tuple[Dim, Dim]) -> list[str | int]:
     return [_json_dim(env, d) for d in dims]
 
 
+def shape_json(result: Result) -> list[str | int]:
+    """JSON's `shape`: shape(EXPR) + shape(VAR), whatever the layout; sizes where known, names otherwise."""
+    return [_json_dim(result.env, d) for d in layout_free_dims(result)]
+
+
 def layout_free_dims(result: Result) -> list[Dim]:
     dims = _dims_of(result.env, result.tree)
     for v in result.wrt:
@@ -168,56 +174,6 @@ def variables_json(env: ShapeEnv) -> dict[str, list[str | int]]:
 def names_apart(result: Result) -> AbstractContextManager[None]:
     """LaTeX printed in the block tells the result's names apart (x0 beside x_0: mcalc.render.latex_names)."""
     return latex_names.apart([*result.env.kinds, *result.env.lets, *result.wrt])
-
-
-def to_json(result: Result, layout: Layout, latex: bool = True) -> dict[str, Any]:
-    """The contract's JSON object; `latex=False` leaves out the LaTeX fields, for outputs that show none
-    (plain and rich text: a 3,000-term input and its derivative were printed in LaTeX for nothing)."""
-    with names_apart(result):
-        return _to_json(result, layout, latex)
-
-
-def _to_json(result: Result, layout: Layout, latex: bool) -> dict[str, Any]:
-    env = result.env
-    stage = result.final
-    wrt: str | list[str] = result.wrt[0] if len(result.wrt) == 1 else list(result.wrt)
-    # each text printed once (a 3,000-term input is printed in four places): one printer per style,
-    # whose memo also serves the `where` form
-    shown = displayed(stage, layout, env)
-    text, tex = Printer(TEXT), Printer(LATEX) if latex else None
-    derivative = text(shown)
-    head = lhs(result, layout, printer=text)
-    out: dict[str, Any] = {"expression": result.source, "wrt": wrt, "derivative": derivative}
-    if tex is not None:
-        out["latex"] = tex(shown)
-    out["equation"] = f"{head} = {derivative}"
-    if tex is not None:
-        out["equation_latex"] = f"{lhs(result, layout, latex=True, printer=tex)} = {out['latex']}"
-    out |= {
-        "shape": [_json_dim(env, d) for d in layout_free_dims(result)],
-        "display_shape": shape_line(result, layout, shown),
-        "kind": stage.kind.value,
-        "layout": layout.value,
-        "variables": variables_json(env),
-    }
-    operators = operator_lines(shown, env) + [text for text, _ in definitions(shown)]  # L_expm, …; Φ of chol, …
-    if operators:
-        out["operators"] = operators
-        if tex is not None:  # the same, as formulas
-            out["operators_latex"] = operator_lines(shown, env, latex=True) + [t for _, t in definitions(shown)]
-    read = reading(result)
-    out["reading"] = read.to_json()
-    out["warnings"] = list(read.warnings)
-    if env.rules:
-        out["rules"] = list(env.rules)
-    if env.symmetric:
-        out["symmetric"] = sorted(env.symmetric)
-    if env.lets:
-        out["let"] = lets_json(env)
-    shared = _shared(result, layout, shown, derivative, head, text, tex)
-    if shared is not None:
-        out["shared"] = shared
-    return out
 
 
 def operator_lines(shown: Node, env: ShapeEnv, latex: bool = False) -> list[str]:
@@ -259,40 +215,6 @@ def lets_json(env: ShapeEnv) -> dict[str, dict[str, Any]]:
             "shape": dims_json(env, env.shape(N.Symbol(name))),
         }
     return out
-
-
-def shared_form(result: Result, layout: Layout) -> dict[str, Any] | None:
-    """The derivative with repeated sub-expressions named, when that is clearly shorter."""
-    shown = displayed(result.final, layout, result.env)
-    pr = Printer(TEXT)
-    return _shared(result, layout, shown, pr(shown), lhs(result, layout, printer=pr), pr)
-
-
-def _shared(
-    result: Result, layout: Layout, shown: Node, full: str, head: str, pr: Printer, tex: Printer | None = None
-) -> dict[str, Any] | None:
-    """The `where` form as text, and in LaTeX too when `tex` is given (--format latex shows it)."""
-    if len(full) < 60:
-        return None
-    main, defs = _share(result, shown)
-    if not defs:
-        return None
-    where = [f"{pr(name)} = {pr(body)}" for name, body in defs]
-    text = pr(main)
-    if len(text) + sum(len(w) + 2 for w in where) > 0.85 * len(full):
-        return None
-    out: dict[str, Any] = {"equation": f"{head} = {text}", "derivative": text, "where": where}
-    if tex is not None:
-        # the label in the layout shown, as the text's `head` (it was mixed: ∂/∂W₁ beside the text's ∂/∂W1ᵀ)
-        out["equation_latex"] = f"{lhs(result, layout, latex=True, printer=tex)} = {tex(main)}"
-        out["where_latex"] = [f"{tex(name)} = {tex(body)}" for name, body in defs]
-    return out
-
-
-def _share(result: Result, shown: Node) -> tuple[Node, list[tuple[Node, Node]]]:
-    from mcalc.render.share import share
-
-    return share(shown, {*result.env.kinds, *result.env.lets})
 
 
 def is_zero(node: Node) -> bool:
