@@ -225,3 +225,11 @@ def test_a_rank_one_term_computes_its_column_once() -> None:
     assert "_outer_self(A.T @ _t1)" in hessian and "_t1.T @ A" not in hessian, hessian
     u = np.random.default_rng(seeded("outer")).standard_normal((5, 1))
     np.testing.assert_array_equal(module("logsumexp(A x)", ["x", "x"])["_outer_self"](u), np.outer(u, u))
+
+
+def test_an_unused_temporary_is_dropped_by_its_whole_name() -> None:
+    # uses are counted per whole name (_t1 is not used by _t12), and a temporary only an unused one read goes next
+    from mcalc.export.numpy_code import _drop_unused
+
+    lines = ["    _t1 = A @ x", "    _t12 = x.T @ x", "    _t3 = _t4 + 1.0", "    _t4 = _t12 * 2.0", "    return _t12"]
+    assert _drop_unused(lines) == ["    _t12 = x.T @ x", "    return _t12"]

@@ -24,6 +24,7 @@ value a 0-d array, a tensor term a functional einsum or broadcast product), in t
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from mcalc.errors import InputError
 from mcalc.export import numpy_tensor
@@ -337,18 +338,16 @@ def _helpers(trees: list[Node]) -> list[tuple[str, ...]]:
 
 
 _TEMP = r"    (_t\d+) = "
+_TEMP_NAME = re.compile(r"\b_t\d+\b")
 
 
 def _drop_unused(lines: list[str]) -> list[str]:
     """Temporaries that every use turned into a solve (or that the other output of the function
-    needed) are not computed."""
+    needed) are not computed. Every temporary's uses are counted in one pass over the text (one search per
+    temporary was quadratic: 34 s of a 3,000-term sum's gradient)."""
     while True:
-        text = "\n".join(lines)
-        unused = {
-            i
-            for i, ln in enumerate(lines)
-            if (m := re.match(_TEMP, ln)) and len(re.findall(rf"\b{m.group(1)}\b", text)) == 1
-        }
+        uses = Counter(_TEMP_NAME.findall("\n".join(lines)))
+        unused = {i for i, ln in enumerate(lines) if (m := re.match(_TEMP, ln)) and uses[m.group(1)] == 1}
         if not unused:
             return lines
         lines = [ln for i, ln in enumerate(lines) if i not in unused]

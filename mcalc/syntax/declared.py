@@ -229,10 +229,14 @@ def declared(
 
 def abstract_in(trees: Iterable[Node], with_formula: bool = False) -> str | None:
     """The first declared function a tree applies, as `--function f` / `--elementwise g`, or None; only
-    those without a formula unless `with_formula` (no declared function has generated code)."""
-    stack = list(trees)
+    those without a formula unless `with_formula` (no declared function has generated code). A shared
+    sub-tree is looked at once (a 100-deep sin tower's third derivative has millions of paths to its parts)."""
+    stack, seen = list(trees), set[Node]()
     while stack:
         n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
         if isinstance(n, (N.Apply, N.Columnwise)):
             entry = functions.lookup(n.func)
             if entry is not None and (entry.abstract or (with_formula and not entry.numpy)):
