@@ -150,6 +150,8 @@ VEC_FORMS = [
     ("vec(X^T)", "X"), ("vec(X X^T)", "X"), ("unvec(vec(X B)) A", "X"), ("vec(P)^T B vec(P)", "P"),
     ("unvec(K[m,n] vec(X))", "X"), ("K[m,n] vec(X B)", "X"), ("sum(kron(X, X) .* B)", "X"),
     ("sum(A X)", "X"), ("diag(x) A", "x"), ("diag(diag(X))", "X"),
+    # beside one sized I, every I prints its size: (Aᵀ ⊗ I)(Iₙ ⊗ Kₚₘ ⊗ Iₚ) read its first I apart
+    ("kron(X, I) A", "X"), ("A kron(I, X)", "X"), ("kron(x, I) A", "x"), ("diag(vec(X)) kron(X, X)", "X"),
     *_catalogue_witnesses(),
 ]  # fmt: skip
 

@@ -1,7 +1,9 @@
 """Where an identity's size is printed in text: as a factor of a Kronecker product whose other factor does not
 fix it on reading (`Iₙ ⊗ Kₙₘ ⊗ Iₘ`, `Iₘₙ ⊗ vec(X)`, `vec(Iₚ)`), so that every printed derivative reads back as
-the same value (mcalc.syntax.sized_identity reads these spellings). Elsewhere the context fixes the size and a
-bare `I` is printed, as before (`xᵀ ⊗ I`: the other factor is a plain matrix, the product's side fixes I).
+the same value (mcalc.syntax.sized_identity reads these spellings); and then every I of that derivative (outside
+unvec), whose neighbours in a product no longer fix it either (`(Aᵀ ⊗ Iₘₚ) (Iₙ ⊗ Kₚₘ ⊗ Iₚ)`). Elsewhere the
+context fixes the size and a bare `I` is printed, as before (`xᵀ ⊗ I`: the other factor is a plain matrix, the
+product's side fixes I).
 
 LaTeX writes every identity's size (`I_{n}`), as it always has."""
 
@@ -18,6 +20,22 @@ _SUBSCRIPTS = {
     "a": "ₐ", "e": "ₑ", "h": "ₕ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ",
     "o": "ₒ", "p": "ₚ", "r": "ᵣ", "s": "ₛ", "t": "ₜ", "u": "ᵤ", "v": "ᵥ", "x": "ₓ",
 }  # fmt: skip
+
+
+def needed(root: Node) -> bool:
+    """Whether some Kronecker product of the tree (outside unvec) has an I whose size its context leaves
+    free (`sized_factors`): then the printer writes every I's size. Each shared part is looked at once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen or isinstance(n, N.Unvec):
+            continue
+        seen.add(id(n))
+        if isinstance(n, N.Kron) and sized_factors(n):
+            return True
+        stack.extend(n.children())
+    return False
 
 
 def sized_factors(kron: N.Kron) -> bool:

@@ -134,6 +134,11 @@ class Printer:
         self._unvec_depth = 0  # inside unvec(…): I's sizes are left to the context (see p_Unvec)
 
     def __call__(self, node: Node) -> str:
+        if not self.latex and not self.every_size and identity_sizes.needed(node):
+            # an I whose size its context would not fix on reading: then every I prints its size, which the
+            # reading binds, for the neighbours of one sized I take their sizes from its product dimensions
+            # ((Aᵀ ⊗ I)(Iₙ ⊗ Kₚₘ ⊗ Iₚ) read A's I apart); a printer of its own, its cache of sized texts
+            return Printer(self.s, every_size=True)(node)
         return self.p(node)
 
     def wrap(self, node: Node, min_prec: int) -> str:
@@ -192,7 +197,7 @@ class Printer:
     def p_Identity(self, n: N.Identity) -> str:
         if self.latex and n.dim is not None:
             return f"I_{{{dim_label(n.dim)}}}"
-        if self.every_size and n.dim is not None:
+        if self.every_size and n.dim is not None and not self._unvec_depth:
             return identity_sizes.text(n.dim, self.sp.compact)
         return "I"
 
