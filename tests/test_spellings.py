@@ -137,7 +137,9 @@ REFUSALS = [
     Refusal("x y", "x", "dimension mismatch"),
     Refusal("c x", "x", "declare it a scalar: --scalar c"),
     Refusal("Tr(A B)", "A", "did you mean tr?"),
-    Refusal("x^T A x / x^T x", "x", "a / (x^T x)"),
+    Refusal("x^T A x / x^T x", "x", "in parentheses: / (x^T x)"),
+    Refusal("a^T x / b^T x + 1", "x", "in parentheses: / (b^T x)"),  # the user's own denominator, to its term's end
+    Refusal("(x^T A x / x^T x^-1) + 1", "x", "in parentheses: / (x^T x^-1)"),
     Refusal("2/x", "x", "divide entrywise with ./"),
     Refusal("max(x)", "x", "unknown function 'max'"),
 ]

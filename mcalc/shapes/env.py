@@ -419,6 +419,26 @@ def _transpose(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return (c, r)
 
 
+def _rest_of_term(source: str, span: Span | None) -> str:
+    """The user's text from `span` to the end of its term (a sum's `+`/`−` or a closing bracket at its
+    depth): the denominator `a^T x / b^T x` meant, `b^T x`. The generic `x^T x` without a source."""
+    if not source or span is None:
+        return "x^T x"
+    depth, end = 0, span.end
+    for k in range(span.start, len(source)):
+        ch = source[k]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and ch in "+-−,=" and source[:k].rstrip()[-1:] not in ("^", "e", "E"):
+            break  # x^-1, 1e-3 keep their sign
+        end = k + 1
+    return source[span.start : end].strip() or "x^T x"
+
+
 def _inverse(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     s = _sub(env, node.arg, unify)
     return _square(env, node, node.arg, s, unify, "the inverse")
@@ -431,7 +451,8 @@ def _power(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     if _is_one(env, s[1]) or _is_one(env, s[0]):
         text = env.text_of(node.base)
         if node.exponent == -1:  # `a / x^T x` divides by xᵀ alone: `/` binds like a product
-            hint = "divide entrywise with ./, or put a denominator of several factors in parentheses: a / (x^T x)"
+            meant = _rest_of_term(env.source, node.base.span)
+            hint = f"divide entrywise with ./, or put a denominator of several factors in parentheses: / ({meant})"
             if isinstance(node.base, N.Symbol) and env.kind_sources.get(node.base.name) is None:
                 hint = f"to divide by {text}, declare it a scalar: --scalar {text}; or divide entrywise with ./"
             raise ShapeError(f"division by a vector: {text} is not a scalar", node.span, hint=hint)
