@@ -57,6 +57,7 @@ class Derivative:
         # other's sizes
         self._binding = threading.Lock()
         self._forms = Forms(result, layout)  # each written out on first use (a derivative's LaTeX can pass 400 M)
+        self._sources: dict[str, str] = {}  # the exported modules by backend, each written on first use
         self.expression: str = result.source
         self.wrt: tuple[str, ...] = tuple(result.wrt)
         self.kind: str = result.final.kind.value
@@ -173,8 +174,11 @@ class Derivative:
 
         if backend not in BACKENDS:
             raise InputError(f"no backend {backend!r}: mcalc writes code for {', '.join(BACKENDS)}")
-        with self._session.active():
-            return render_code(self._result, None, BACKENDS[backend])
+        with self._binding, self._session.active():  # the sizes as the answer has them, not value()'s
+            source = self._sources.get(backend)
+            if source is None:
+                source = self._sources[backend] = render_code(self._result, None, BACKENDS[backend])
+            return source
 
     def to_sympy(self) -> Any:
         """The derivative as a SymPy matrix expression (`MatrixSymbol`, `Trace`, `Inverse`, ...) in this

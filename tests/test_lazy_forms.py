@@ -84,6 +84,18 @@ def test_the_code_and_the_value_write_out_no_form(made: list[bool]) -> None:
     assert made == []
 
 
+def test_the_exported_code_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcalc.export import numpy_code
+
+    written: list[str] = []
+    original = numpy_code.render_code
+    monkeypatch.setattr(numpy_code, "render_code", lambda *a: (written.append(a[2].name), original(*a))[1])
+    g = mcalc.diff("x^T A x", "x")
+    assert g.numpy_source == g.numpy_source and "def grad(x, A):" in g.jax_source
+    assert g.to_function()(np.array([1.0, 2.0]), np.array([[1.0, 2.0], [3.0, 4.0]])).tolist() == [12.0, 21.0]
+    assert written == ["numpy", "jax"]  # each backend's module once, to_function's from the kept one
+
+
 def test_the_api_answers_a_derivative_whose_latex_is_too_long(bound: None, made: list[bool]) -> None:
     d = mcalc.Session(scalar="x").diff(TOWER, ["x", "x", "x"])
     assert made == []
