@@ -9,6 +9,7 @@ simplification never changes a value or a shape, and that it is idempotent.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,10 +56,13 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
     )
     # equal to the textbook's answer at random points (the layout-free value against the textbook's
     # gradient convention: the shape of the variable)
-    rng = np.random.default_rng(seeded(case.path, case.lineno))
+    rng = np.random.default_rng(seeded(Path(case.path).name, case.lineno))
     domain = domain_of([tree, mine, textbook], env)
     compared = 0
-    for _ in range(20):
+    # up to 100 draws for 3 in the domain: det(A X B) is defined at a third of the random sizes (m no larger
+    # than n and p), and 20 draws fell short at some seeds (the seed was the file's absolute path, so it
+    # depended on where the repository was cloned; now its name)
+    for _ in range(100):
         if compared == 3:
             break
         env.sizes.clear()
@@ -84,7 +88,12 @@ def test_textbook_answer_equals_mcalc_and_is_no_shorter(case: Case) -> None:
         return pipeline.evaluate_value(result, values)
 
     outcome = check_derivative(
-        env, result.wrt, f_value, d_value, domain_of([tree, mine], env), seed=seeded(case.path, case.lineno, "check")
+        env,
+        result.wrt,
+        f_value,
+        d_value,
+        domain_of([tree, mine], env),
+        seed=seeded(Path(case.path).name, case.lineno, "check"),
     )
     assert outcome.passed, (case.input, outcome.max_rel_error)
 
