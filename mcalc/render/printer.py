@@ -216,7 +216,9 @@ class Printer:
         r, c = dim_label(n.rows), dim_label(n.cols)
         if self.latex:
             return f"K_{{{r},{c}}}"
-        sub = subscript(r + c) if len(r) == 1 and len(c) == 1 and self.sp.compact else None
+        # Kₘₙ only of two letters: K₃₂ would read back as a matrix named K_32, K₃ₘ not at all (K[3,2])
+        letters = r.isalpha() and c.isalpha()
+        sub = subscript(r + c) if len(r) == 1 and len(c) == 1 and letters and self.sp.compact else None
         return f"K{sub}" if sub else f"K[{r},{c}]"
 
     def p_Differential(self, n: N.Differential) -> str:
