@@ -251,3 +251,24 @@ def test_a_sized_identity_names_the_expression_s_dimension() -> None:
     assert run.code == 0 and run.stdout.startswith("kron(X, X^T) K[m,n] + Iₘₙ : m·n×m·n"), run.stdout + run.stderr
     run = cli("diff", "x^T x tr(I_k)", "--wrt", "x")
     assert run.code == 0 and run.stdout.startswith("∂/∂x (xᵀ x tr(I)) = 2 tr(I) x"), run.stdout
+
+
+@pytest.mark.parametrize(
+    ("expr", "var", "flags"),
+    [
+        ("kron(A, I_3)", "A", []),
+        ("kron(X, X)", "X", ["--shape", "X=2x3"]),
+        ("kron(X, A)", "X", ["--shape", "A=4x5"]),
+        ("kron(X, I)", "X", ["--shape", "X=2x3"]),
+        ("X^T X", "X", ["--shape", "X=2x3"]),
+    ],
+)
+@pytest.mark.parametrize("ascii_form", [[], ["--ascii"]], ids=["unicode", "ascii"])
+def test_a_vec_form_with_numeric_sizes_reads_back(expr: str, var: str, flags: list[str], ascii_form: list[str]) -> None:
+    """With a number among the sizes, K is printed K[3,2] (K₃₂ read back as a matrix named K_32, K₃ₘ not at
+    all), and products of sizes with numbers unify by their value (3·3·m·n = 9·m·n, 2·m = 6)."""
+    printed = cli("diff", expr, "--wrt", var, *flags, *ascii_form, "--format", "json")
+    assert printed.code == 0, printed.stderr
+    derivative = json.loads(printed.stdout)["derivative"]
+    run = cli("check", expr, "--wrt", var, *flags, "--claim", derivative, "--seed", str(seeded("numeric K", expr)))
+    assert run.code == 0 and run.stdout.startswith("correct"), f"{derivative}\n{run.stdout}{run.stderr}"

@@ -3,6 +3,8 @@ products of dimensions (a Kronecker product's m·p). mcalc.shapes.env's shape ru
 
 from __future__ import annotations
 
+import math
+
 from mcalc.syntax.nodes import Dim
 
 
@@ -77,6 +79,10 @@ class UnionFind:
             return True
         if isinstance(a, tuple) and isinstance(b, tuple):
             return self._unify_products(_flat(a), _flat(b))
+        if isinstance(a, tuple) and isinstance(b, int) or isinstance(b, tuple) and isinstance(a, int):
+            return self._unify_products(
+                _flat(a) if isinstance(a, tuple) else (a,), _flat(b) if isinstance(b, tuple) else (b,)
+            )
         sa, sb = _size(a), _size(b)
         return sa is not None and sa == sb
 
@@ -107,6 +113,7 @@ class UnionFind:
                 rest_b.remove(x)
             else:
                 rest_a.append(x)
+        rest_a, rest_b = _numbers_multiplied(rest_a, rest_b)
         if len(rest_a) == len(rest_b):
             return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
         short, long = (rest_a, rest_b) if len(rest_a) < len(rest_b) else (rest_b, rest_a)
@@ -124,6 +131,21 @@ class UnionFind:
         for y in taken:
             remaining.remove(y)
         return pairs_ok and self.unify(free[0], remaining[0] if len(remaining) == 1 else tuple(remaining))
+
+
+def _numbers_multiplied(a: list[Dim], b: list[Dim]) -> tuple[list[Dim], list[Dim]]:
+    """The number factors of each side multiplied and cancelled against the other's: 3·3·m = 9·m, and
+    2·m = 6 leaves m = 3 (a numeric --shape under a Kronecker product: kron(A, I_3)'s I₃ ⊗ vec(I₃))."""
+    na, nb = [x for x in a if isinstance(x, int)], [x for x in b if isinstance(x, int)]
+    if not na and not nb:
+        return a, b
+    pa, pb = math.prod(na), math.prod(nb)
+    a, b = [x for x in a if not isinstance(x, int)], [x for x in b if not isinstance(x, int)]
+    if pa % pb == 0:
+        return a + ([pa // pb] if pa != pb else []), b
+    if pb % pa == 0:
+        return a, b + [pb // pa]
+    return a + [pa], b + [pb]
 
 
 def _flat(d: tuple[Dim, ...]) -> tuple[Dim, ...]:
