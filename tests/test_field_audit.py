@@ -157,6 +157,23 @@ def test_an_option_of_the_other_command_names_the_command_that_has_it(command: s
     assert "did you mean" not in line
 
 
+@pytest.mark.parametrize(
+    ("command", "typed", "meant"),
+    [("check", "--stepz", "--steps"), ("diff", "--clam", "--claim"), ("diff", "--stepz", "--steps")],
+)
+def test_a_mistyped_option_is_matched_against_the_other_commands_options_too(
+    command: str, typed: str, meant: str
+) -> None:
+    """`check … --stepz` suggested check's --toeplitz, `diff … --clam` diff's --scalar: the closest option of
+    either command is named, and the other command's with where it is (OTHER_COMMANDS_OPTIONS)."""
+    args = {"check": ["x^T x", "--wrt", "x", "--claim", "2 x"], "diff": ["x^T x", "--wrt", "x"]}[command]
+    run = cli(command, *args, typed)
+    assert run.code == 2
+    (line,) = run.stderr.splitlines()
+    assert f"No such option: {typed}; did you mean {meant}?" in line
+    assert (meant in _options_of(command)) == (f"mcalc {command} has no {meant}" not in line)
+
+
 def test_the_step_that_collects_a_vectors_terms_is_not_called_a_trace_rule() -> None:
     """`--steps` for xᵀAx merged xᵀAᵀdx + xᵀA dx under trace-linear (tr(X) + tr(Y) = tr(X + Y)), with no
     trace in sight: it is collect-dx; a matrix variable's terms tr(G dX) still merge by trace-linear."""

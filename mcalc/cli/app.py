@@ -176,7 +176,7 @@ def _run(main: Any, argv: list[str]) -> int:
 
 
 def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
-    from mcalc.cli.failures import other_commands_option, show_usage_error
+    from mcalc.cli.failures import closest_option, other_commands_option, show_usage_error
 
     kind = typer_adapter.usage_error_kind(exc)
     if kind == "no-args":  # bare `mcalc`: the help, on stderr
@@ -185,11 +185,8 @@ def _report_usage_error(exc: typer.TyperException, argv: list[str]) -> None:
     if (elsewhere := other_commands_option(exc)) is not None:
         message = elsewhere
     elif kind == "no-such-option":
-        import difflib
-
-        typed: str = exc.option_name  # type: ignore[attr-defined]  # click's NoSuchOption
-        best = max(sorted(exc.possibilities), key=lambda p: difflib.SequenceMatcher(None, typed, p).ratio())  # type: ignore[attr-defined]
-        message = f"{exc.message}; did you mean {best}?"
+        command = getattr(getattr(exc, "ctx", None), "info_name", "")
+        message = closest_option(command, exc.option_name, exc.possibilities)  # type: ignore[attr-defined]
     else:
         message = exc.format_message().replace("Value error, ", "")
     message = " ".join(message.split())

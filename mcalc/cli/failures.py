@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from mcalc import budget, stack
@@ -172,6 +172,18 @@ OTHER_COMMANDS_OPTIONS = {
     ("diff", "--file"): "mcalc diff has no --file: mcalc diff - reads EXPR ; VAR lines from standard input, "
     "mcalc check --file SHEET a sheet of claims",
 }
+
+
+def closest_option(command: str, typed: str, possibilities: Iterable[str]) -> str:
+    """The message for a mistyped option: the closest of the command's own options (click's possibilities),
+    or of the options another command has (OTHER_COMMANDS_OPTIONS) when one of those is closer: `check
+    --stepz` meant diff's --steps, not check's --toeplitz."""
+    import difflib
+
+    elsewhere = {option: said for (cmd, option), said in OTHER_COMMANDS_OPTIONS.items() if cmd == command}
+    best = max(sorted({*possibilities, *elsewhere}), key=lambda p: difflib.SequenceMatcher(None, typed, p).ratio())
+    told = f"No such option: {typed}; did you mean {best}?"
+    return f"{told} {elsewhere[best]}" if best in elsewhere else told
 
 
 def other_commands_option(exc: Any) -> str | None:
