@@ -197,3 +197,21 @@ def test_the_steps_of_a_tensor_end_on_its_index_form(expr: str, wrt: str) -> Non
     assert body == run.json["index"] and cited.startswith("index-form: ")
     verdict = cli("check", expr, "--wrt", wrt, "--claim", body, "--format", "json")
     assert verdict.json["verdict"] == "correct", verdict.stdout
+
+
+@pytest.mark.parametrize(
+    ("expr", "left"),
+    [
+        ("x^T A x / (x^T x)", "∂/∂x ((xᵀAx) (xᵀx)⁻¹) = "),  # was xᵀ A x (xᵀx)⁻¹
+        ("x^T A x (x^T x)", "∂/∂x ((xᵀAx) (xᵀx)) = "),  # was xᵀAxxᵀx
+        ("tr(A B) (x^T x)", "∂/∂x (tr(AB) (xᵀx)) = "),  # was tr(AB) xᵀ x
+        ("-y^T log(softmax(W x))", "∂/∂x (−yᵀ log(softmax(Wx))) = "),  # a number and one product: as before
+        ("-(-(x^T x))", "∂/∂x (xᵀx) = "),  # negations merge, as before
+    ],
+)
+def test_the_left_side_keeps_a_scalar_product_apart(expr: str, left: str) -> None:
+    """The left side showed a quotient as xᵀ A x (xᵀx)⁻¹ and a product of two quadratic forms as xᵀAxxᵀx:
+    a scalar product beside other factors keeps its parentheses (render.report.as_read)."""
+    run = cli("diff", expr, "--wrt", "x")
+    assert run.code == 0, run.stderr
+    assert run.stdout.startswith(left), run.stdout

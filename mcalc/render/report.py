@@ -19,6 +19,70 @@ from mcalc.syntax.nodes import Dim, Node
 from mcalc.view import Layout
 
 
+def as_read(node: Node, env: ShapeEnv) -> Node:
+    """The differentiated expression as the user wrote it, for the left side: the parser's nested sums and
+    products flattened (syntax.build.flatten), except a scalar product among other factors, which keeps its
+    parentheses, and a run of matrix factors that makes a scalar beside one, which gets them: (xᵀAx) (xᵀx)⁻¹
+    for x^T A x / (x^T x) and 2 (xᵀx) y for 2 (x^T x) y, where xᵀ A x (xᵀx)⁻¹ and 2xᵀxy were printed."""
+    flat = flatten(node)
+    if not any(isinstance(n, N.Mul) and _has_scalar_group(n, env) for n in N.distinct_nodes(node)):
+        return flat  # the common case: nothing to keep apart
+    return _grouped(node, env)
+
+
+def _is_group(f: Node, env: ShapeEnv) -> bool:
+    """A scalar product of two or more factors besides numbers (−(xᵀx) is a number times one)."""
+    return isinstance(f, N.Mul) and sum(not isinstance(g, N.Number) for g in f.factors) > 1 and env.is_scalar(f)
+
+
+def _has_scalar_group(node: N.Mul, env: ShapeEnv) -> bool:
+    """A scalar product beside another factor that is not a number: −yᵀ log(s) reads as it did."""
+    return sum(not isinstance(f, N.Number) for f in node.factors) > 1 and any(_is_group(f, env) for f in node.factors)
+
+
+def _grouped(node: Node, env: ShapeEnv) -> Node:
+    kids = node.children()
+    if not kids:
+        return node
+    node = N.rebuild(node, tuple(_grouped(k, env) for k in kids))
+    if not isinstance(node, N.Mul) or not _has_scalar_group(node, env):
+        return flatten(node)
+    parts: list[Node] = []
+    run: list[Node] = []
+
+    def close_run() -> None:
+        if len(run) > 1 and env.is_scalar(N.Mul(tuple(run))):
+            parts.append(N.Mul(tuple(run)))
+        else:
+            parts.extend(run)
+        run.clear()
+
+    for f in node.factors:
+        if _is_group(f, env):
+            close_run()
+            parts.append(f)
+        elif isinstance(f, N.Mul):  # −(x) or a matrix chain: its factors join this product, as flatten does
+            for g in f.factors:
+                if env.is_scalar(g):
+                    close_run()
+                    parts.append(g)
+                else:
+                    run.append(g)
+        elif env.is_scalar(f):
+            close_run()
+            parts.append(f)
+        else:
+            run.append(f)
+    close_run()
+    numbers = [p for p in parts if isinstance(p, N.Number)]
+    if len(numbers) > 1:  # −(2 (xᵀx) y) reads −2 (xᵀx) y
+        value = numbers[0].value
+        for n in numbers[1:]:
+            value *= n.value
+        parts = [N.Number(value), *(p for p in parts if not isinstance(p, N.Number))]
+    return N.Mul(tuple(parts), span=node.span) if len(parts) > 1 else parts[0]
+
+
 def _expr(printer: Printer, node: Node) -> str:
     """The differentiated expression after ∂/∂X: parenthesised unless it is one operand."""
     return printer.wrap(node, PREC_POSTFIX)
@@ -49,7 +113,7 @@ def lhs(result: Result, layout: Layout, latex: bool = False, printer: Printer | 
     if flipped(result.final, layout, result.env):
         return _lhs_transposed(result, latex, pr)
     stage = result.final
-    expr = _expr(pr, flatten(result.tree))
+    expr = _expr(pr, as_read(result.tree, result.env))
     vars_ = [pr.s.name(v) for v in result.wrt]
     d = pr.sp.partial  # ∂, or d in ASCII
     if len(vars_) > 1:
@@ -61,7 +125,7 @@ def lhs(result: Result, layout: Layout, latex: bool = False, printer: Printer | 
         return f"\\frac{{d}}{{d{v}}} {expr}" if latex else f"d/d{v} {expr}"
     if kind is DerivKind.GRADIENT:
         return f"\\frac{{\\partial}}{{\\partial {v}}} {expr}" if latex else f"{d}/{d}{v} {expr}"
-    inner = pr.p(flatten(result.tree))
+    inner = pr.p(as_read(result.tree, result.env))
     if kind is DerivKind.JACOBIAN:
         return f"\\frac{{\\partial ({inner})}}{{\\partial {v}}}" if latex else f"{d}({inner})/{d}{v}"
     if latex:
@@ -74,8 +138,8 @@ def _lhs_transposed(result: Result, latex: bool, pr: Printer) -> str:
     t = "^{\\top}" if latex else pr.sp.transpose
     v = pr.s.name(result.wrt[0])
     d = "\\partial" if latex else pr.sp.partial
-    expr = _expr(pr, flatten(result.tree))
-    inner = pr.p(flatten(result.tree))
+    expr = _expr(pr, as_read(result.tree, result.env))
+    inner = pr.p(as_read(result.tree, result.env))
     if len(result.wrt) > 1:
         plain = lhs(result, Layout.MIXED, latex, pr)  # the label of mcalc's own orientation, transposed
         return f"\\left({plain}\\right){t}" if latex else f"({plain}){t}"
