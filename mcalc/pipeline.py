@@ -24,7 +24,7 @@ from mcalc.simplify.textbook import textbook
 from mcalc.syntax import commutation, euler
 from mcalc.syntax import nodes as N
 from mcalc.syntax.application import judge
-from mcalc.syntax.index_expression import read as read_index_expression
+from mcalc.syntax.index_gate import may_be_index
 from mcalc.syntax.nodes import Node
 from mcalc.syntax.parser import parse_read
 from mcalc.view import Layout
@@ -88,7 +88,11 @@ def prepare(
     extra texts are claims of `mcalc check`, whose K_mn and bare K are the commutation matrix where the
     expression has no such name."""
     decl = decl or Declarations()
-    index = read_index_expression(source, {*wrt, *(value_shapes or {}), *decl.declared})
+    index = None
+    if may_be_index(source):  # the index reader is loaded only for a source that can be index notation
+        from mcalc.syntax.index_expression import read as read_index_expression
+
+        index = read_index_expression(source, {*wrt, *(value_shapes or {}), *decl.declared})
     if index is None:
         return _prepare(source, decl, extra, wrt, value_shapes, standing, claim_k)
     try:

@@ -23,9 +23,9 @@ from fractions import Fraction
 from mcalc.errors import ParseError, Span
 from mcalc.records import Record, record
 from mcalc.syntax import index_reader as R
+from mcalc.syntax.index_gate import UNICODE_SUBSCRIPTS as _UNICODE_SUBSCRIPTS
+from mcalc.syntax.index_gate import may_be_index
 from mcalc.syntax.index_tokens import K, Tok, sized_identity_at, tokens
-
-_UNICODE_SUBSCRIPTS = frozenset("ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
 @record(frozen=True)
@@ -48,7 +48,7 @@ class _Piece(Record):
 def read(source: str, referred: Collection[str]) -> IndexReading | None:
     """The matrix reading of `source` when it is index notation, else None (read as before). `referred`:
     the names the command refers to (`--wrt`, `--at`, declarations)."""
-    if not _may_be_index(source):
+    if not may_be_index(source):
         return None
     toks = _tokens(source, referred)
     if toks is None or not _is_index_expression(source, toks, referred):
@@ -70,17 +70,6 @@ def read(source: str, referred: Collection[str]) -> IndexReading | None:
     told = f"free {free}" if free else "a scalar"
     told += f"; summed {', '.join(summed)}" if summed else ""
     return IndexReading(text, f"index notation: {source.strip()} read as {text} ({told})")
-
-
-# where index letters (`_i`, `_{ij}`, `ᵢ`), a delta or an index sum can start; the index scanner makes a
-# subscript, delta or sum token nowhere else, so a source without one is not index notation
-_MAY_BE_INDEX = re.compile("_[A-Za-z{]|[δ∑\\\\" + "".join(sorted(_UNICODE_SUBSCRIPTS)) + "]")
-
-
-def _may_be_index(source: str) -> bool:
-    """A cheap test before tokenizing: no index subscript, delta or sum, no index notation. Subscripts of
-    names alone (`A_1 x − b_1`, a 3,000-term least-squares sum: 4% of its run scanned for nothing) are not."""
-    return _MAY_BE_INDEX.search(source) is not None
 
 
 def _tokens(source: str, referred: Collection[str]) -> list[Tok] | None:
