@@ -145,7 +145,9 @@ class Derivative:
         """The derivative against central finite differences at random points (as `--check`)."""
         from mcalc.numeric.budget import CHECK_FREE_SIZE
 
-        with self._session.active():
+        # the check binds the sizes of the shared result (m = 3) as value() does: a form written meanwhile by
+        # another thread would show them, and be kept
+        with self._binding, self._session.active():
             pipeline.within_budget(self._result, free=CHECK_FREE_SIZE)
             return pipeline.check(self._result, seed)  # type: ignore[no-any-return]
 
@@ -186,7 +188,7 @@ class Derivative:
         `value()`. Imports sympy."""
         from mcalc.export.sympy_expr import to_sympy
 
-        with self._session.active():
+        with self._binding, self._session.active():  # the sizes as the answer has them, not value()'s
             return to_sympy(self._result, self._layout)
 
     def to_function(self, backend: str = "numpy") -> Callable[..., Any]:

@@ -114,6 +114,32 @@ def test_the_api_answers_a_derivative_whose_latex_is_too_long(bound: None, made:
     assert pickle.loads(pickle.dumps(d)).text == d.text
 
 
+def test_a_form_first_read_during_a_check_in_another_thread_stays_symbolic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """check() binds the shared result's sizes (m = 6) while it runs, as value() does: a form first read by
+    another thread meanwhile was written with them and kept (the shape line of A x read 6×2 ever after). The
+    reader now waits for the check, as it waits for value()."""
+    import threading
+
+    from mcalc import pipeline
+
+    d = mcalc.diff("A x", wrt="x")
+    during: list[str] = []
+    original = pipeline.evaluate_value
+
+    def read_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not during:
+            reader = threading.Thread(target=lambda: during.append(d.display_shape))
+            reader.start()
+            reader.join(0.5)  # blocked on the answer's lock: it reads after the check
+            during.append("waited")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "evaluate_value", read_meanwhile)
+    assert d.check(seed=1).passed
+    assert during[0] == "waited"
+    assert d.display_shape == "m×n" and d.text == "A"
+
+
 def test_a_refused_form_does_not_keep_what_it_wrote(bound: None) -> None:
     d = mcalc.Session(scalar="x").diff(TOWER, ["x", "x", "x"])
     with pytest.raises(mcalc.InputError, match=REFUSED):
