@@ -272,3 +272,16 @@ def test_a_vec_form_with_numeric_sizes_reads_back(expr: str, var: str, flags: li
     derivative = json.loads(printed.stdout)["derivative"]
     run = cli("check", expr, "--wrt", var, *flags, "--claim", derivative, "--seed", str(seeded("numeric K", expr)))
     assert run.code == 0 and run.stdout.startswith("correct"), f"{derivative}\n{run.stdout}{run.stderr}"
+
+
+@pytest.mark.parametrize("ascii_form", [[], ["--ascii"]], ids=["unicode", "ascii"])
+def test_a_vec_form_over_dimensions_named_with_digits_reads_back(ascii_form: list[str]) -> None:
+    """--shape X=n1xn2: the size n2 of an I is printed I_{n2} (Iₙ₂ was printed, and refused on reading:
+    'unexpected character ₙ'), and the answer read back is the derivative."""
+    flags = ["--shape", "X=n1xn2"]
+    printed = cli("diff", "kron(X, X)", "--wrt", "X", *flags, *ascii_form, "--format", "json")
+    assert printed.code == 0, printed.stderr
+    derivative = json.loads(printed.stdout)["derivative"]
+    assert "I_{n2}" in derivative and "ₙ₂" not in derivative
+    run = cli("check", "kron(X, X)", "--wrt", "X", *flags, "--claim", derivative, "--seed", "1")
+    assert run.code == 0 and run.stdout.startswith("correct"), f"{derivative}\n{run.stdout}{run.stderr}"

@@ -64,11 +64,12 @@ def parts(d: Dim) -> list[str]:
 
 def text(d: Dim, compact: bool) -> str:
     """`Iₙ`, `Iₘₙ`, `I₃` (Unicode) or `I_n`, `I_3`, `I_{mn}`, `I_{3*n}` (ASCII); braced where the subscript
-    letters do not serve (`I_{pq}`: no subscript q) or digits meet (`I_{2·3}`, never I₂₃)."""
+    letters do not serve (`I_{pq}`: no subscript q), digits meet (`I_{2·3}`, never I₂₃) or follow a letter
+    (`I_{n2}` of --shape X=n1xn2: Iₙ₂ does not lex)."""
     sizes = parts(d)
     letters_only = all(p.isalpha() and len(p) == 1 for p in sizes)
     joined = "".join(sizes) if letters_only or len(sizes) == 1 else ("·" if compact else "*").join(sizes)
-    if compact and (letters_only or len(sizes) == 1) and all(ch in _SUBSCRIPTS for ch in joined):
+    if compact and (letters_only or joined.isdigit()) and all(ch in _SUBSCRIPTS for ch in joined):
         return "I" + "".join(_SUBSCRIPTS[ch] for ch in joined)
     if len(sizes) == 1 and (joined.isdigit() or (len(joined) == 1 and joined not in "ij")):
         return f"I_{joined}"
