@@ -285,3 +285,12 @@ def test_a_vec_form_over_dimensions_named_with_digits_reads_back(ascii_form: lis
     assert "I_{n2}" in derivative and "ₙ₂" not in derivative
     run = cli("check", "kron(X, X)", "--wrt", "X", *flags, "--claim", derivative, "--seed", "1")
     assert run.code == 0 and run.stdout.startswith("correct"), f"{derivative}\n{run.stdout}{run.stderr}"
+
+
+@pytest.mark.parametrize(("expr", "col"), [("I_{2·0} x", 1), ("kron(I_3, A) I_{0·2}", 14), ("I_{1234567890·m} x", 1)])
+def test_a_number_in_a_sized_identity_s_product_is_held_to_the_identity_s_rule(expr: str, col: int) -> None:
+    """I_{2·0} was an identity of size 0 (x vector (0), printed I₀, refused on reading back), and beside
+    I_3 ⊗ A an internal ZeroDivisionError; each number of a product is now held to I_0's rule, in one line."""
+    run = cli("diff", expr, "--wrt", "A" if "A" in expr else "x")
+    assert run.code == 2 and run.stdout == "", run.stdout
+    assert run.stderr == f"error: an identity's size must be a positive integer of at most 9 digits at col {col}\n"

@@ -406,9 +406,10 @@ class Parser:
         expression's dimensions (its size where one bears that name: mcalc.shapes.letters)."""
         from mcalc.syntax import sized_identity
 
+        # each number of a product too: I_{2·0} was an identity of size 0 (printed I₀, which reads back refused)
+        if any(int(p) < 1 or len(p) > 9 for p in sized_identity.numbers(size)):
+            raise ParseError("an identity's size must be a positive integer of at most 9 digits", tok.span)
         if size.isdigit():
-            if int(size) < 1 or len(size) > 9:
-                raise ParseError("an identity's size must be a positive integer of at most 9 digits", tok.span)
             return Identity(int(size), span=tok.span)
         if sized_identity.is_size(size):
             return Identity(sized_identity.dim(size), span=tok.span)

@@ -48,6 +48,11 @@ def dim(size: str) -> Dim:
     return out[0] if len(out) == 1 else out
 
 
+def numbers(size: str) -> list[str]:
+    """The numbers written in a size (`2·3` → 2, 3; `n2` none: a dimension's name), none if it is no size."""
+    return [p for p in _PART.findall(size) if p.isdigit()] if is_size(size) else []
+
+
 def is_size(size: str) -> bool:
     """A size as `scan` returns it (so a name's subscript, `I_n`, can be asked too)."""
     return _SIZE.fullmatch(size) is not None
