@@ -196,6 +196,7 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, la
     """Parse the expression and the claim with the same declarations; differentiate; simplify the claim."""
     from mcalc import pipeline
     from mcalc.lets import expand
+    from mcalc.render.report import as_read
     from mcalc.simplify import Simplifier
     from mcalc.syntax import nodes as N
     from mcalc.syntax.build import flatten
@@ -209,8 +210,9 @@ def _read(expr: str, wrt: list[str], claim: str, decl: Any, seed: int | None, la
         which = ", ".join(unknown)
         raise InputError(f"the claim uses {which}, which {'does' if len(unknown) == 1 else 'do'} not occur in {expr}")
     result = pipeline.differentiate_tree(expr, tree, env, wrt)
-    shown = _render(flatten(tree))
-    if isinstance(flatten(tree), N.Add) or (isinstance(flatten(tree), N.Mul) and " " in shown):
+    as_typed = as_read(tree, env)  # as diff's left side: (xᵀAx) (xᵀx)⁻¹, not xᵀ A x (xᵀx)⁻¹
+    shown = _render(as_typed)
+    if isinstance(as_typed, N.Add) or (isinstance(as_typed, N.Mul) and " " in shown):
         shown = f"({shown})"  # d/dt (A(t) B(t)), ∂/∂θ (‖y − Φθ‖² + λθᵀθ)
     truth = result.final.result if layout is None else pipeline.displayed(result.final, layout, env)
     simp = Simplifier(env)

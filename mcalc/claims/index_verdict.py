@@ -206,10 +206,10 @@ def _expected(s: Setup) -> str:
 def _about(s: Setup) -> str:
     from mcalc.claims.wording import d_text, of
     from mcalc.render.printer import render_text
+    from mcalc.render.report import as_read
     from mcalc.syntax import nodes as N
-    from mcalc.syntax.build import flatten
 
-    flat = flatten(s.tree)
+    flat = as_read(s.tree, s.env)  # as diff's left side groups a scalar product
     shown = render_text(flat)
     if isinstance(flat, N.Add) or (isinstance(flat, N.Mul) and " " in shown):
         shown = f"({shown})"
