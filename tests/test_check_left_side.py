@@ -41,3 +41,32 @@ def test_the_textbook_rayleigh_gradient_is_judged_correct() -> None:
     )  # fmt: skip
     assert verdict.code == 0, verdict.stdout + verdict.stderr
     assert verdict.stdout.startswith("correct") and "∂/∂x ((xᵀAx) (xᵀx)⁻¹) = " in verdict.stdout, verdict.stdout
+
+
+@pytest.mark.parametrize(
+    ("wrt", "index"),
+    [
+        (["X"], "index: ∂((xᵀAx) X)ᵢⱼ/∂Xₖₗ = (xᵀAx) δᵢₖ δₗⱼ"),  # was ∂(xᵀAxX)ᵢⱼ
+        (["X", "X"], "index: ∂²((xᵀAx) X)ᵢⱼ/∂Xₖₗ∂Xₘₙ = 0"),
+    ],
+)
+def test_the_index_line_names_the_expression_as_the_equation_does(wrt: list[str], index: str) -> None:
+    args = [a for w in wrt for a in ("--wrt", w)]
+    run = cli("diff", "(x^T A x) X", *args)
+    assert run.code == 0, run.stderr
+    assert "((xᵀAx) X)" in run.stdout.splitlines()[0] and index in run.stdout.splitlines(), run.stdout
+
+
+def test_the_index_line_value_is_the_scalar_times_the_identity() -> None:
+    """∂((xᵀAx) X)ᵢⱼ/∂Xₖₗ = (xᵀAx) δᵢₖ δₗⱼ, against numpy central differences."""
+    rng = np.random.default_rng(3)
+    x, a, big_x = rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=(2, 4))
+    fd = np.zeros((2, 4, 2, 4))
+    for k, l_ in np.ndindex(2, 4):
+        step = np.zeros((2, 4))
+        step[k, l_] = 1e-6
+        fd[:, :, k, l_] = ((x @ a @ x) * (big_x + step) - (x @ a @ x) * (big_x - step)) / 2e-6
+    claimed = (x @ a @ x) * np.einsum("ik,lj->ijkl", np.eye(2), np.eye(4))
+    assert np.allclose(fd, claimed, atol=1e-8)
+    run = cli("check", "(x^T A x) X", "--wrt", "X", "--claim", "(x^T A x) δ_ik δ_lj")
+    assert run.code == 0 and run.stdout.startswith("correct"), run.stdout + run.stderr

@@ -17,10 +17,10 @@ from fractions import Fraction
 from mcalc.calculus.identify import gradient
 from mcalc.pipeline import Result
 from mcalc.render.printer import LATEX, TEXT, Printer, subscript
+from mcalc.render.report import as_read
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier, split_coefficient
 from mcalc.syntax import nodes as N
-from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Node
 
 
@@ -145,7 +145,7 @@ def render_index(result: Result, latex: bool = False, strict: bool = False) -> s
     i: str | None = "i" if r != 1 else None
     j: str | None = "j" if c != 1 else None
     k, l_ = writer.x_indices
-    f_text = writer.pr.p(flatten(stage.function))
+    f_text = writer.pr.p(as_read(stage.function, env))  # as the equation's left side: ((xᵀAx) X)ᵢⱼ
     if not isinstance(stage.function, N.Symbol):
         f_text = writer.pr.paren(f_text)
     first_index = i or j

@@ -15,10 +15,10 @@ from mcalc.calculus.index_terms import LETTERS, Entry, Index, IndexForm, NoIndex
 from mcalc.pipeline import DerivKind, Result
 from mcalc.render.index import IndexWriter, NoIndexForm, render_index
 from mcalc.render.printer import TEXT, Printer, subscript
+from mcalc.render.report import as_read
 from mcalc.shapes import ShapeEnv
 from mcalc.simplify import Simplifier
 from mcalc.syntax import nodes as N
-from mcalc.syntax.build import flatten
 from mcalc.syntax.nodes import Node
 
 BARE = (N.Symbol, N.Power, N.Norm)  # and every function call, det(X), lse(x) (is_call)
@@ -134,8 +134,9 @@ def _index_text(function: Node, wrt: list[str], env: ShapeEnv, latex: bool) -> s
 
 def _lhs(writer: IndexWriter, function: Node, wrt: list[str], form: IndexForm, latex: bool) -> str:
     pr = writer.pr
-    f_text = pr.p(flatten(function))
-    bare = is_call(Printer(TEXT).p(flatten(function))) or isinstance(function, BARE)
+    read = as_read(function, writer.env)  # as the equation's left side: ((xᵀAx) X)ᵢⱼ
+    f_text = pr.p(read)
+    bare = is_call(Printer(TEXT).p(read)) or isinstance(function, BARE)
     if not bare or form.f_indices != (None, None):
         f_text = pr.paren(f_text)  # (XᵀX)ᵢⱼ, (sin(Ax))ᵢ; a scalar det(X), (xᵀx)² as printed
     f_idx = _sub(form, form.f_indices, latex)
