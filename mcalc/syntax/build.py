@@ -67,5 +67,8 @@ def flatten(node: Node) -> Node:
                 flat = [Number(value), *(c for c in flat if not isinstance(c, Number))]
         if len(flat) == 1:  # −1 written `- 1`: the number itself, not a product of one factor
             return flat[0]
+        kept = node.children()
+        if len(flat) == len(kept) and all(a is b for a, b in zip(flat, kept, strict=True)):
+            return node  # flat already: the node itself (a copy of each sum and product was most of the time)
         return type(node)(tuple(flat), span=node.span)
     return node
