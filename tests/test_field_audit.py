@@ -215,3 +215,24 @@ def test_the_left_side_keeps_a_scalar_product_apart(expr: str, left: str) -> Non
     run = cli("diff", expr, "--wrt", "x")
     assert run.code == 0, run.stderr
     assert run.stdout.startswith(left), run.stdout
+
+
+@pytest.mark.parametrize(
+    ("expr", "derivative"),
+    [
+        ("1e-20 x^T x", "2e-20 x"),  # was 1/50000000000000000000 x
+        ("2.5e8 x^T x", "5e8 x"),
+        ("-3e-7 x^T x", "−6e-7 x"),
+        ("x^T x / 1e9", "2e-9 x"),
+        ("1e-3 x^T x", "1/500 x"),  # a short fraction stays exact
+        ("123456789 x^T x", "246913578x"),  # so does a number of many significant digits
+    ],
+)
+def test_a_power_of_ten_prints_in_e_notation_and_reads_back(expr: str, derivative: str) -> None:
+    """`1e-20 x^T x` printed its derivative as 1/50000000000000000000 x (new-user pass): a few significant
+    digits times 10⁶ or more, or 10⁻⁶ or less, print as the user typed them, and read back to the same value."""
+    run = cli("diff", expr, "--wrt", "x")
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines()[0].endswith(f" = {derivative}"), run.stdout
+    back = cli("check", expr, "--wrt", "x", "--claim", derivative.replace("−", "-"))
+    assert back.code == 0 and back.stdout.startswith("correct"), back.stdout + back.stderr

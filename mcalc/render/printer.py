@@ -188,6 +188,13 @@ class Printer:
         minus = "-" if self.latex else self.sp.minus
         sign = minus if v < 0 else ""
         a = abs(v)
+        scientific = _scientific(a)
+        if scientific is not None:  # 1e-20 as the user typed it, not 1/100000000000000000000
+            mantissa, exponent = scientific
+            if self.latex:
+                power = f"10^{{{exponent}}}"
+                return f"{sign}{power}" if mantissa == "1" else f"{sign}{mantissa} \\cdot {power}"
+            return f"{sign}{mantissa}e{exponent}"
         if a.denominator == 1:
             return f"{sign}{a.numerator}"
         if self.latex:
@@ -252,8 +259,8 @@ class Printer:
                 prefix = minus
             elif c != 1:
                 prefix = self.p_Number(N.Number(c))
-                if c.denominator != 1 and not self.latex:
-                    prefix += " "
+                if (c.denominator != 1 or _scientific(abs(c)) is not None) and not self.latex:
+                    prefix += " "  # 1/2 x, 5e8 x: a fraction or an e-number stands apart from what it scales
         parts = [self.wrap(f, PREC_MUL + 1) for f in fs]
         # a factor that prints with a leading minus after another factor would read back as a subtraction
         # (`2 −xᵀx x` is 2 − xᵀx·x): parenthesise it
@@ -442,6 +449,37 @@ class Printer:
 # out): about 2 GB of memory. The 100-deep sin tower's third derivative makes 264 million in plain text.
 MAX_WRITTEN = 400_000_000
 MAX_PRINT_DIGITS = 4_000  # below Python's int-to-text limit (4,300 digits), which would end in ValueError
+
+
+SCIENTIFIC_FROM = 6  # a power of ten with at least this many zeros prints in e-notation (1e-6, 2.5e8)
+SCIENTIFIC_DIGITS = 6  # of at most this many significant digits; other numbers print exactly
+
+
+def _scientific(a: Fraction) -> tuple[str, int] | None:
+    """(mantissa, exponent) of a positive number that is a few significant digits times a large or small
+    power of ten (1/10²⁰ → ("1", −20), 25·10⁷ → ("2.5", 8)), else None: the e-notation mcalc reads."""
+    num, den = a.numerator, a.denominator
+    if den != 1:  # a terminating decimal: den = 2ᵃ5ᵇ, num/den = num·10ᵏ/den / 10ᵏ with k = max(a, b)
+        twos = (den & -den).bit_length() - 1
+        rest, fives = den >> twos, 0
+        while rest % 5 == 0:
+            rest, fives = rest // 5, fives + 1
+        k = max(twos, fives)
+        if rest != 1 or k < SCIENTIFIC_FROM:
+            return None
+        num, zeros = num * 10**k // den, -k
+    else:
+        zeros = 0
+    digits = str(num)
+    trailing = len(digits) - len(digits.rstrip("0"))
+    num, zeros = num // 10**trailing, zeros + trailing
+    if den == 1 and zeros < SCIENTIFIC_FROM:
+        return None
+    digits = str(num)
+    if len(digits) > SCIENTIFIC_DIGITS:
+        return None
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return mantissa, zeros + len(digits) - 1
 
 
 def _check_digits(v: Fraction) -> None:
