@@ -140,6 +140,8 @@ REFUSALS = [
     Refusal("x^T A x / x^T x", "x", "in parentheses: / (x^T x)"),
     Refusal("a^T x / b^T x + 1", "x", "in parentheses: / (b^T x)"),  # the user's own denominator, to its term's end
     Refusal("(x^T A x / x^T x^-1) + 1", "x", "in parentheses: / (x^T x^-1)"),
+    Refusal("a^T x / b^T e - c", "x", "in parentheses: / (b^T e)"),  # e a name: its term ends at the minus
+    Refusal("a^T x / b^T 1e-3 x + c", "x", "in parentheses: / (b^T 1e-3 x)"),
     Refusal("2/x", "x", "divide entrywise with ./"),
     Refusal("max(x)", "x", "unknown function 'max'"),
 ]

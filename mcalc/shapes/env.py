@@ -419,6 +419,11 @@ def _transpose(env: ShapeEnv, node: Any, unify: bool) -> Shape:
     return (c, r)
 
 
+def _signed_exponent(before: str) -> bool:
+    """Whether a sign after `before` is an exponent's: x^-1, 1e-3 (a name e or E ends its term: b^T e - c)."""
+    return before.endswith("^") or (before[-1:] in ("e", "E") and before[-2:-1].isdigit())
+
+
 def _rest_of_term(source: str, span: Span | None) -> str:
     """The user's text from `span` to the end of its term (a sum's `+`/`−` or a closing bracket at its
     depth): the denominator `a^T x / b^T x` meant, `b^T x`. The generic `x^T x` without a source."""
@@ -433,7 +438,7 @@ def _rest_of_term(source: str, span: Span | None) -> str:
             if depth == 0:
                 break
             depth -= 1
-        elif depth == 0 and ch in "+-−,=" and source[:k].rstrip()[-1:] not in ("^", "e", "E"):
+        elif depth == 0 and ch in "+-−,=" and not _signed_exponent(source[:k].rstrip()):
             break  # x^-1, 1e-3 keep their sign
         end = k + 1
     return source[span.start : end].strip() or "x^T x"
