@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import seeded
+from helpers import cli, seeded
 from test_latex import CASES, Case
 from typer.testing import CliRunner
 
@@ -302,3 +302,13 @@ def test_steps_never_take_the_derivative_down(monkeypatch: pytest.MonkeyPatch) -
     )
     with pytest.raises(RuntimeError):
         derivation(pipeline.differentiate("tr(A B)", ["A"]), Layout.MIXED, strict=True)
+
+
+@pytest.mark.parametrize(("expr", "var"), [("sum(X.^0)", "X"), ("sum(x.^0)", "x"), ("norm(x)^0", "x")])
+def test_a_gradient_whose_differential_comes_to_zero_ends_as_a_constant_s(expr: str, var: str) -> None:
+    """d(X.^0) = 0 ⊙ dX left no term with dX: the gradient's steps read an empty product (an internal error,
+    exit 1). The steps now end as a constant's, df = 0 ⇒ 0; f is constant (np.sum(X**0) = m·n, ‖x‖⁰ = 1)."""
+    run = cli("diff", expr, "--wrt", var, "--steps")
+    assert run.code == 0, run.stderr
+    steps = [ln for ln in run.stdout.splitlines() if ln.startswith("step: ")]
+    assert steps[-1].endswith(f"= 0 ⇒ ∂f/∂{var} = 0    [d-const: d(c) = 0]"), run.stdout

@@ -28,7 +28,17 @@ from mcalc.render.printer import TEXT
 from mcalc.steps.algebra import Algebra, add_terms
 from mcalc.steps.chain import chain_lines
 from mcalc.steps.gradient import gradient
-from mcalc.steps.lines import REWRITES, Conclusion, DOf, Line, StepPrinter, render_line, rewrite_line, rule_line
+from mcalc.steps.lines import (
+    REWRITES,
+    Conclusion,
+    DOf,
+    Line,
+    StepPrinter,
+    has_d,
+    render_line,
+    rewrite_line,
+    rule_line,
+)
 from mcalc.steps.vectors import by_scalar, jacobian, tensor
 from mcalc.syntax import nodes as N
 from mcalc.syntax.nodes import Node
@@ -102,6 +112,15 @@ class _StageWriter(Algebra):
                 lines.append(rule_line((DOf(leaf), self.tidy(rhs)), rule))
         return lines
 
+    def _constant(self, df: Node, function: Node) -> Line:
+        """df = 0 ⇒ the derivative, 0."""
+        const = DERIVATIVE_RULES[N.Number]
+        shown = displayed(self.stage, self.layout, self.env)
+        label = self.labels()
+        r, c = self.env.shape(function)
+        zero: Node = N.Number(Fraction(0)) if (r, c) == (1, 1) else N.Zero(r, c)
+        return Line((df, zero), const.name, const.identity, const.latex, Conclusion(label[0], label[1], (shown,)))
+
     def lines(self, function: Node) -> list[Line]:
         env = self.env
         function = self.tidy(function)  # A B Aᵀ C, not ((AB)Aᵀ)C as the parser nests it
@@ -110,13 +129,7 @@ class _StageWriter(Algebra):
         lines = self.rule_lines(der, function)
         df = DOf(function)
         if raw is None:
-            const = DERIVATIVE_RULES[N.Number]
-            shown = displayed(self.stage, self.layout, env)
-            label = self.labels()
-            r, c = env.shape(function)
-            zero: Node = N.Number(Fraction(0)) if (r, c) == (1, 1) else N.Zero(r, c)
-            return [Line((df, zero), const.name, const.identity, const.latex,
-                         Conclusion(label[0], label[1], (shown,)))]  # fmt: skip
+            return [self._constant(df, function)]
         terms = [self.tidy(t) for t in self.terms(self.tidy(raw))]
         expanded = add_terms(terms)
         pr = StepPrinter(TEXT)
@@ -124,6 +137,10 @@ class _StageWriter(Algebra):
             if not lines or pr(lines[-1].sides[0]) != pr(df) or pr(lines[-1].sides[-1]) != pr(expanded):
                 lines.append(rewrite_line((df, expanded), "substitute"))
         kind = self.stage.kind
+        if kind is DerivKind.GRADIENT and not any(has_d(t) for t in terms):
+            # a differential that came to 0 (d(X.^0) = 0 ⊙ dX): no term to bring to tr(G dX), as for a
+            # constant (the gradient's steps read an empty product: an internal error for sum(X.^0), ‖x‖⁰)
+            return [*lines, self._constant(df, function)]
         if kind is DerivKind.GRADIENT:
             lines += gradient(self, df, terms)
         elif kind is DerivKind.JACOBIAN:
