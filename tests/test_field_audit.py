@@ -224,7 +224,7 @@ def test_the_left_side_keeps_a_scalar_product_apart(expr: str, left: str) -> Non
         ("2.5e8 x^T x", "5e8 x"),
         ("-3e-7 x^T x", "−6e-7 x"),
         ("x^T x / 1e9", "2e-9 x"),
-        ("1e-3 x^T x", "1/500 x"),  # a short fraction stays exact
+        ("1e-2 x^T x", "1/50 x"),  # a decimal of two places stays an exact fraction
         ("123456789 x^T x", "246913578x"),  # so does a number of many significant digits
     ],
 )
@@ -235,4 +235,22 @@ def test_a_power_of_ten_prints_in_e_notation_and_reads_back(expr: str, derivativ
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines()[0].endswith(f" = {derivative}"), run.stdout
     back = cli("check", expr, "--wrt", "x", "--claim", derivative.replace("−", "-"))
+    assert back.code == 0 and back.stdout.startswith("correct"), back.stdout + back.stderr
+
+
+@pytest.mark.parametrize(
+    ("expr", "derivative"),
+    [
+        ("1e-3 x^T x + c", "0.002 x"),  # was 1/500 x (the before-stop smoke run: 1e-3 should read 0.001)
+        ("0.004 x^T x", "0.008 x"),
+        ("1.001 x^T x", "2.002 x"),
+        ("0.125 x^T x", "1/4 x"),  # halves, quarters and eighths stay fractions
+        ("0.01 x^T x", "1/50 x"),  # two places: a fraction, as before
+    ],
+)
+def test_a_decimal_of_three_to_five_places_prints_as_typed_and_reads_back(expr: str, derivative: str) -> None:
+    run = cli("diff", expr, "--wrt", "x", "--scalar", "c")
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines()[0].endswith(f" = {derivative}"), run.stdout
+    back = cli("check", expr, "--wrt", "x", "--scalar", "c", "--claim", derivative)
     assert back.code == 0 and back.stdout.startswith("correct"), back.stdout + back.stderr

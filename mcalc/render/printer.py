@@ -197,6 +197,9 @@ class Printer:
             return f"{sign}{mantissa}e{exponent}"
         if a.denominator == 1:
             return f"{sign}{a.numerator}"
+        decimal = _decimal(a)
+        if decimal is not None:  # 0.001 as the user typed it (1e-3 or 0.001), not 1/1000
+            return f"{sign}{decimal}"
         if self.latex:
             return f"{sign}\\frac{{{a.numerator}}}{{{a.denominator}}}"
         return f"{sign}{a.numerator}/{a.denominator}"
@@ -453,6 +456,30 @@ MAX_PRINT_DIGITS = 4_000  # below Python's int-to-text limit (4,300 digits), whi
 
 SCIENTIFIC_FROM = 6  # a power of ten with at least this many zeros prints in e-notation (1e-6, 2.5e8)
 SCIENTIFIC_DIGITS = 6  # of at most this many significant digits; other numbers print exactly
+
+
+def _decimal_places(den: int) -> int | None:
+    """k with den | 10ᵏ (den = 2ᵃ5ᵇ, k = max(a, b)) when the fifths are at least 5², else None: the
+    denominators of decimals typed with places (1000, 500, 200, 125, 100), not of halves, quarters
+    and eighths (2, 4, 8, 20, 40), which stay fractions as textbooks write them."""
+    twos = (den & -den).bit_length() - 1
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    return max(twos, fives) if rest == 1 and fives >= 2 else None
+
+
+def _decimal(a: Fraction) -> str | None:
+    """A positive non-integer typed as a decimal of three to five places (0.001, 0.002, 0.125e-2),
+    of at most SCIENTIFIC_DIGITS significant digits, written as that decimal; else None."""
+    k = _decimal_places(a.denominator)
+    if k is None or not 3 <= k < SCIENTIFIC_FROM:
+        return None
+    scaled = a.numerator * 10**k // a.denominator
+    if len(str(scaled).strip("0")) > SCIENTIFIC_DIGITS:
+        return None
+    whole, frac = divmod(scaled, 10**k)
+    return f"{whole}.{str(frac).rjust(k, '0').rstrip('0')}"
 
 
 def _scientific(a: Fraction) -> tuple[str, int] | None:
