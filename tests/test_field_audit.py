@@ -207,6 +207,7 @@ def test_the_steps_of_a_tensor_end_on_its_index_form(expr: str, wrt: str) -> Non
         ("tr(A B) (x^T x)", "∂/∂x (tr(AB) (xᵀx)) = "),  # was tr(AB) xᵀ x
         ("-y^T log(softmax(W x))", "∂/∂x (−yᵀ log(softmax(Wx))) = "),  # a number and one product: as before
         ("-(-(x^T x))", "∂/∂x (xᵀx) = "),  # negations merge, as before
+        ("-(-(2 (x^T x) y))", "∂/∂x (2 (xᵀx) y) = "),  # a group under negations keeps its parentheses
     ],
 )
 def test_the_left_side_keeps_a_scalar_product_apart(expr: str, left: str) -> None:

@@ -458,23 +458,25 @@ SCIENTIFIC_FROM = 6  # a power of ten with at least this many zeros prints in e-
 SCIENTIFIC_DIGITS = 6  # of at most this many significant digits; other numbers print exactly
 
 
-def _decimal_places(den: int) -> int | None:
-    """k with den | 10ᵏ (den = 2ᵃ5ᵇ, k = max(a, b)) when the fifths are at least 5², else None: the
-    denominators of decimals typed with places (1000, 500, 200, 125, 100), not of halves, quarters
-    and eighths (2, 4, 8, 20, 40), which stay fractions as textbooks write them."""
+def _decimal_places(den: int) -> tuple[int, int] | None:
+    """(k, b) for a denominator 2ᵃ5ᵇ, the fewest decimal places k = max(a, b) with den | 10ᵏ; None for any other
+    denominator (1/3 has no decimal)."""
     twos = (den & -den).bit_length() - 1
     rest, fives = den >> twos, 0
     while rest % 5 == 0:
         rest, fives = rest // 5, fives + 1
-    return max(twos, fives) if rest == 1 and fives >= 2 else None
+    return (max(twos, fives), fives) if rest == 1 else None
 
 
 def _decimal(a: Fraction) -> str | None:
     """A positive non-integer typed as a decimal of three to five places (0.001, 0.002, 0.125e-2),
     of at most SCIENTIFIC_DIGITS significant digits, written as that decimal; else None."""
-    k = _decimal_places(a.denominator)
-    if k is None or not 3 <= k < SCIENTIFIC_FROM:
+    places = _decimal_places(a.denominator)
+    # the fifths at least 5²: the denominators of decimals typed with places (1000, 500, 200, 125), not of
+    # halves, quarters and eighths (2, 4, 8, 40), which stay fractions as textbooks write them
+    if places is None or places[1] < 2 or not 3 <= places[0] < SCIENTIFIC_FROM:
         return None
+    k = places[0]
     scaled = a.numerator * 10**k // a.denominator
     if len(str(scaled).strip("0")) > SCIENTIFIC_DIGITS:
         return None
@@ -486,14 +488,11 @@ def _scientific(a: Fraction) -> tuple[str, int] | None:
     """(mantissa, exponent) of a positive number that is a few significant digits times a large or small
     power of ten (1/10²⁰ → ("1", −20), 25·10⁷ → ("2.5", 8)), else None: the e-notation mcalc reads."""
     num, den = a.numerator, a.denominator
-    if den != 1:  # a terminating decimal: den = 2ᵃ5ᵇ, num/den = num·10ᵏ/den / 10ᵏ with k = max(a, b)
-        twos = (den & -den).bit_length() - 1
-        rest, fives = den >> twos, 0
-        while rest % 5 == 0:
-            rest, fives = rest // 5, fives + 1
-        k = max(twos, fives)
-        if rest != 1 or k < SCIENTIFIC_FROM:
+    if den != 1:  # a terminating decimal: num/den = num·10ᵏ/den / 10ᵏ
+        places = _decimal_places(den)
+        if places is None or places[0] < SCIENTIFIC_FROM:
             return None
+        k = places[0]
         num, zeros = num * 10**k // den, -k
     else:
         zeros = 0

@@ -14,7 +14,7 @@ from mcalc.render.spelling import SUPERSCRIPTS, UNICODE, Spelling
 from mcalc.shapes import Kind, ShapeEnv
 from mcalc.syntax import functions
 from mcalc.syntax import nodes as N
-from mcalc.syntax.build import flatten
+from mcalc.syntax.build import flatten, numbers_merged
 from mcalc.syntax.nodes import Dim, Node
 from mcalc.view import Layout
 
@@ -40,13 +40,23 @@ def _has_scalar_group(node: N.Mul, env: ShapeEnv) -> bool:
     return sum(not isinstance(f, N.Number) for f in node.factors) > 1 and any(_is_group(f, env) for f in node.factors)
 
 
+def _spliced_once(node: Node) -> Node:
+    """A sum's sums and a product's products spliced in, one level (the numbers of a product merged)."""
+    if not isinstance(node, (N.Mul, N.Add)):
+        return node
+    flat = [g for c in node.children() for g in (c.children() if type(c) is type(node) else (c,))]
+    if isinstance(node, N.Mul):
+        flat = numbers_merged(flat)
+    return flat[0] if len(flat) == 1 else type(node)(tuple(flat), span=node.span)
+
+
 def _grouped(node: Node, env: ShapeEnv) -> Node:
     kids = node.children()
     if not kids:
         return node
     node = N.rebuild(node, tuple(_grouped(k, env) for k in kids))
     if not isinstance(node, N.Mul) or not _has_scalar_group(node, env):
-        return flatten(node)
+        return _spliced_once(node)  # its children are grouped already: flatten would undo their groups
     parts: list[Node] = []
     run: list[Node] = []
 
@@ -74,12 +84,7 @@ def _grouped(node: Node, env: ShapeEnv) -> Node:
         else:
             run.append(f)
     close_run()
-    numbers = [p for p in parts if isinstance(p, N.Number)]
-    if len(numbers) > 1:  # −(2 (xᵀx) y) reads −2 (xᵀx) y
-        value = numbers[0].value
-        for n in numbers[1:]:
-            value *= n.value
-        parts = [N.Number(value), *(p for p in parts if not isinstance(p, N.Number))]
+    parts = numbers_merged(parts)  # −(2 (xᵀx) y) reads −2 (xᵀx) y
     return N.Mul(tuple(parts), span=node.span) if len(parts) > 1 else parts[0]
 
 

@@ -41,6 +41,17 @@ def neg(x: Node) -> Node:
     return mul(num(-1), x)
 
 
+def numbers_merged(factors: list[Node]) -> list[Node]:
+    """A product's factors with its numbers multiplied into one, in front when there were several."""
+    numbers = [c for c in factors if isinstance(c, Number)]
+    if len(numbers) < 2:
+        return factors
+    value = numbers[0].value
+    for c in numbers[1:]:
+        value *= c.value
+    return [Number(value), *(c for c in factors if not isinstance(c, Number))]
+
+
 def flatten(node: Node) -> Node:
     """Nested sums and products flattened (as the user reads them), nothing else changed."""
     kids = node.children()
@@ -59,12 +70,7 @@ def flatten(node: Node) -> Node:
             else:
                 flat.append(c)
         if isinstance(node, Mul):  # −(2x) reads −2x
-            numbers = [c for c in flat if isinstance(c, Number)]
-            if len(numbers) > 1:
-                value = numbers[0].value
-                for c in numbers[1:]:
-                    value *= c.value
-                flat = [Number(value), *(c for c in flat if not isinstance(c, Number))]
+            flat = numbers_merged(flat)
         if len(flat) == 1:  # −1 written `- 1`: the number itself, not a product of one factor
             return flat[0]
         kept = node.children()
